@@ -1,3 +1,15 @@
-"""Exact, fast, streaming multi-label classification metrics."""
+"""multilabel_attr: exact, fast, streaming multi-label classification metrics.
+
+The top level re-exports the numpy-only core.  Subpackages that need optional
+dependencies load on first use: :mod:`multilabel_attr.thresholds`,
+:mod:`multilabel_attr.keras` (``tf`` extra), :mod:`multilabel_attr.datasets`,
+:mod:`multilabel_attr.models` (``tf`` extra) and :mod:`multilabel_attr.plots`
+(``plot`` extra).
+"""
+
+from .core import *  # noqa: F403
+from .core import __all__ as _core_all
 
 __version__ = "0.1.0"
+
+__all__ = [*_core_all, "__version__"]

@@ -1,0 +1,85 @@
+"""Framework-agnostic multi-label metrics (numpy only).
+
+Stages: validation at the public boundary (``_validation``), one counting pass
+(``_counting``), formulas as pure functions of counts (``_formulas``) and one
+compute stage for averaging and zero division (``_averaging``).  The one-shot
+functions (``_metrics``) and the streaming state (``_state``) share all of them.
+"""
+
+from ._averaging import UndefinedMetricWarning
+from ._formulas import (
+    ACCURACY,
+    BALANCED_ACCURACY,
+    COHEN_KAPPA,
+    JACCARD,
+    MATTHEWS,
+    NPV,
+    PRECISION,
+    RECALL,
+    SPECIFICITY,
+    Formula,
+    fbeta_formula,
+)
+from ._metrics import (
+    balanced_accuracy_score,
+    cohen_kappa_score,
+    f1_score,
+    fbeta_score,
+    hamming_loss,
+    hamming_score,
+    jaccard_score,
+    label_accuracy,
+    matthews_corrcoef,
+    multilabel_confusion_matrix,
+    npv_score,
+    precision_score,
+    recall_score,
+    signed_to_binary,
+    specificity_score,
+    subset_accuracy,
+)
+from ._ranking import (
+    average_precision_score,
+    coverage_error,
+    label_ranking_average_precision_score,
+    label_ranking_loss,
+    roc_auc_score,
+)
+from ._state import MultilabelCounts
+
+__all__ = [
+    "ACCURACY",
+    "BALANCED_ACCURACY",
+    "COHEN_KAPPA",
+    "JACCARD",
+    "MATTHEWS",
+    "NPV",
+    "PRECISION",
+    "RECALL",
+    "SPECIFICITY",
+    "Formula",
+    "MultilabelCounts",
+    "UndefinedMetricWarning",
+    "average_precision_score",
+    "balanced_accuracy_score",
+    "cohen_kappa_score",
+    "coverage_error",
+    "f1_score",
+    "fbeta_formula",
+    "fbeta_score",
+    "hamming_loss",
+    "hamming_score",
+    "jaccard_score",
+    "label_accuracy",
+    "label_ranking_average_precision_score",
+    "label_ranking_loss",
+    "matthews_corrcoef",
+    "multilabel_confusion_matrix",
+    "npv_score",
+    "precision_score",
+    "recall_score",
+    "roc_auc_score",
+    "signed_to_binary",
+    "specificity_score",
+    "subset_accuracy",
+]

@@ -1,0 +1,392 @@
+"""Exact, mergeable streaming state for every count-based multi-label metric."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, overload
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _formulas as F
+from ._averaging import compute, samples_average, warn_undefined
+from ._counting import BatchCounts, count_batch, decode_triples, merge_histograms
+from ._validation import (
+    AVERAGES,
+    check_2d,
+    check_average,
+    check_beta,
+    check_label_names,
+    check_same_shape,
+    check_sample_weight,
+    check_threshold,
+    check_zero_division,
+)
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+SCHEMA_VERSION = 1
+
+_LABEL_ONLY_AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
+
+
+def prepare_batch(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    sample_weight: Any,
+) -> BatchCounts:
+    """Validate one batch at the public boundary and count it."""
+    truth = check_2d(y_true, "y_true")
+    pred = check_2d(y_pred, "y_pred" if threshold is None else "y_score")
+    check_same_shape(truth, pred, "y_pred" if threshold is None else "y_score")
+    thresholds = None
+    if threshold is not None:
+        thresholds = check_threshold(threshold, truth.shape[1])
+        if from_logits and (np.any(thresholds < 0) or np.any(thresholds > 1)):
+            raise ValueError(
+                "threshold must lie in [0, 1] with from_logits=True (it is compared with "
+                f"sigmoid(y_score)); got {thresholds.tolist()}"
+            )
+    elif from_logits:
+        raise ValueError("from_logits=True needs scores and a threshold; got threshold=None")
+    weights = check_sample_weight(sample_weight, truth.shape[0])
+    return count_batch(
+        truth, pred, threshold=thresholds, from_logits=from_logits, sample_weight=weights
+    )
+
+
+class MultilabelCounts:
+    """Sufficient statistics of a multi-label evaluation, exact and mergeable.
+
+    Holds the weighted per-label confusion counts (``tp``, ``fp``, ``fn``,
+    ``tn``) and a histogram of the per-sample confusion triples, from which
+    every count-based metric, including the ``"samples"`` averages, follows
+    exactly.  Memory depends on the number of labels only: streaming any
+    number of batches, in any split, and merging partial states gives the
+    one-shot result.
+
+    Parameters
+    ----------
+    n_labels : int
+        Number of labels (columns).
+    label_names : sequence of str, optional
+        Names used in warnings and reports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr import MultilabelCounts, f1_score
+    >>> y_true = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1]])
+    >>> y_score = np.array([[.9, .2, .6], [.3, .8, .4], [.7, .6, .1], [.2, .1, .9]])
+    >>> state = MultilabelCounts(3)
+    >>> for rows in (slice(0, 1), slice(1, 4)):
+    ...     _ = state.update(y_true[rows], y_score[rows], threshold=0.5)
+    >>> round(state.f1_score(average="samples"), 6)
+    0.916667
+    >>> round(f1_score(y_true, y_score, threshold=0.5, average="samples"), 6)
+    0.916667
+    """
+
+    __slots__ = (
+        "fn",
+        "fp",
+        "label_names",
+        "n_labels",
+        "n_samples",
+        "sample_count",
+        "sample_keys",
+        "sample_weight",
+        "tn",
+        "tp",
+    )
+
+    def __init__(self, n_labels: int, *, label_names: Sequence[str] | None = None) -> None:
+        if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)):
+            raise TypeError(f"n_labels must be an int; got {type(n_labels).__name__}")
+        if n_labels < 1:
+            raise ValueError(f"n_labels must be at least 1; got {n_labels}")
+        self.n_labels = int(n_labels)
+        self.label_names = check_label_names(label_names, self.n_labels)
+        self.tp = np.zeros(self.n_labels)
+        self.fp = np.zeros(self.n_labels)
+        self.fn = np.zeros(self.n_labels)
+        self.tn = np.zeros(self.n_labels)
+        self.sample_keys: IntArray = np.zeros(0, np.int64)
+        self.sample_weight: FloatArray = np.zeros(0)
+        self.sample_count: IntArray = np.zeros(0, np.int64)
+        self.n_samples = 0
+
+    # -- state -------------------------------------------------------------------------------
+
+    def update(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        threshold: Any = None,
+        from_logits: bool = False,
+        sample_weight: Any = None,
+    ) -> MultilabelCounts:
+        """Add one batch; returns ``self`` so calls can be chained.
+
+        ``y_pred`` is 0/1 predictions when ``threshold`` is None, otherwise
+        scores, positive where ``score >= threshold`` (see :func:`f1_score`).
+        The state is unchanged if the batch is invalid.
+        """
+        batch = prepare_batch(
+            y_true, y_pred, threshold=threshold, from_logits=from_logits,
+            sample_weight=sample_weight,
+        )  # fmt: skip
+        if batch.true_sum.shape[0] != self.n_labels:
+            raise ValueError(
+                f"batch has {batch.true_sum.shape[0]} labels; this state counts {self.n_labels}"
+            )
+        self._add(batch)
+        return self
+
+    def _add(self, batch: BatchCounts) -> None:
+        weight = batch.key_weight.sum()
+        fp = batch.pred_sum - batch.tp_sum
+        fn = batch.true_sum - batch.tp_sum
+        self.tp = self.tp + batch.tp_sum
+        self.fp = self.fp + fp
+        self.fn = self.fn + fn
+        self.tn = self.tn + (weight - batch.tp_sum - fp - fn)
+        self.sample_keys, self.sample_weight, self.sample_count = merge_histograms(
+            (self.sample_keys, batch.keys),
+            (self.sample_weight, batch.key_weight),
+            (self.sample_count, batch.key_count),
+        )
+        self.n_samples += batch.n_samples
+
+    @classmethod
+    def from_batch(
+        cls,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        threshold: Any = None,
+        from_logits: bool = False,
+        sample_weight: Any = None,
+        label_names: Sequence[str] | None = None,
+    ) -> MultilabelCounts:
+        """Count one batch into a new state (the one-shot path of every metric)."""
+        batch = prepare_batch(
+            y_true, y_pred, threshold=threshold, from_logits=from_logits,
+            sample_weight=sample_weight,
+        )  # fmt: skip
+        state = cls(batch.true_sum.shape[0], label_names=label_names)
+        fp = batch.pred_sum - batch.tp_sum
+        fn = batch.true_sum - batch.tp_sum
+        state.tp, state.fp, state.fn = batch.tp_sum, fp, fn
+        state.tn = batch.key_weight.sum() - batch.tp_sum - fp - fn
+        state.sample_keys = batch.keys
+        state.sample_weight = batch.key_weight
+        state.sample_count = batch.key_count
+        state.n_samples = batch.n_samples
+        return state
+
+    def merge(self, other: MultilabelCounts) -> MultilabelCounts:
+        """Return a new state holding the counts of ``self`` and ``other``."""
+        if not isinstance(other, MultilabelCounts):
+            raise TypeError(f"can only merge MultilabelCounts; got {type(other).__name__}")
+        if other.n_labels != self.n_labels:
+            raise ValueError(
+                f"cannot merge states with different label counts: {self.n_labels} and "
+                f"{other.n_labels}"
+            )
+        if (
+            self.label_names is not None
+            and other.label_names is not None
+            and self.label_names != other.label_names
+        ):
+            raise ValueError("cannot merge states with different label_names")
+        merged = MultilabelCounts(self.n_labels, label_names=self.label_names or other.label_names)
+        merged.tp = self.tp + other.tp
+        merged.fp = self.fp + other.fp
+        merged.fn = self.fn + other.fn
+        merged.tn = self.tn + other.tn
+        merged.sample_keys, merged.sample_weight, merged.sample_count = merge_histograms(
+            (self.sample_keys, other.sample_keys),
+            (self.sample_weight, other.sample_weight),
+            (self.sample_count, other.sample_count),
+        )
+        merged.n_samples = self.n_samples + other.n_samples
+        return merged
+
+    def __add__(self, other: MultilabelCounts) -> MultilabelCounts:
+        return self.merge(other)
+
+    def reset(self) -> None:
+        """Forget every counted sample."""
+        self.__init__(self.n_labels, label_names=self.label_names)  # type: ignore[misc]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot; :meth:`from_dict` restores it exactly."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "n_labels": self.n_labels,
+            "label_names": list(self.label_names) if self.label_names else None,
+            "n_samples": self.n_samples,
+            "tp": self.tp.tolist(),
+            "fp": self.fp.tolist(),
+            "fn": self.fn.tolist(),
+            "tn": self.tn.tolist(),
+            "sample_keys": self.sample_keys.tolist(),
+            "sample_weight": self.sample_weight.tolist(),
+            "sample_count": self.sample_count.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MultilabelCounts:
+        """Rebuild a state saved by :meth:`to_dict`."""
+        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+            got = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
+            raise ValueError(
+                f"data must be a dict from MultilabelCounts.to_dict() with schema_version "
+                f"{SCHEMA_VERSION}; got schema_version {got!r}"
+            )
+        state = cls(int(data["n_labels"]), label_names=data.get("label_names"))
+        for name in ("tp", "fp", "fn", "tn"):
+            values = np.asarray(data[name], np.float64)
+            if values.shape != (state.n_labels,):
+                raise ValueError(f"data[{name!r}] must have {state.n_labels} values")
+            setattr(state, name, values)
+        state.sample_keys = np.asarray(data["sample_keys"], np.int64)
+        state.sample_weight = np.asarray(data["sample_weight"], np.float64)
+        state.sample_count = np.asarray(data["sample_count"], np.int64)
+        if not (state.sample_keys.shape == state.sample_weight.shape == state.sample_count.shape):
+            raise ValueError("data's sample_keys, sample_weight and sample_count differ in length")
+        state.n_samples = int(data["n_samples"])
+        return state
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MultilabelCounts):
+            return NotImplemented
+        return bool(
+            self.n_labels == other.n_labels
+            and self.n_samples == other.n_samples
+            and all(
+                np.array_equal(getattr(self, name), getattr(other, name))
+                for name in ("tp", "fp", "fn", "tn", "sample_keys", "sample_weight", "sample_count")
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"MultilabelCounts(n_labels={self.n_labels}, n_samples={self.n_samples}, "
+            f"distinct_sample_patterns={self.sample_keys.size})"
+        )
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def _require_samples(self) -> None:
+        if self.n_samples == 0:
+            raise ValueError("no samples have been counted yet; call update() first")
+
+    @overload
+    def score(self, formula: F.Formula, average: None, zero_division: Any = ...) -> FloatArray: ...
+    @overload
+    def score(self, formula: F.Formula, average: str, zero_division: Any = ...) -> float: ...
+    def score(
+        self, formula: F.Formula, average: str | None, zero_division: Any = "warn"
+    ) -> float | FloatArray:
+        """Evaluate any :class:`~multilabel_attr.core.Formula` on these counts."""
+        allowed = AVERAGES if formula.samplewise else _LABEL_ONLY_AVERAGES
+        check_average(average, allowed)
+        fill = check_zero_division(zero_division)
+        self._require_samples()
+        return compute(formula, self, average, zero_division, fill)
+
+    def precision_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Precision; see :func:`multilabel_attr.precision_score`."""
+        return self.score(F.PRECISION, average, zero_division)
+
+    def recall_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Recall; see :func:`multilabel_attr.recall_score`."""
+        return self.score(F.RECALL, average, zero_division)
+
+    def fbeta_score(
+        self, beta: float, average: str | None = "macro", zero_division: Any = "warn"
+    ) -> Any:
+        """F-beta; see :func:`multilabel_attr.fbeta_score`."""
+        return self.score(F.fbeta_formula(check_beta(beta)), average, zero_division)
+
+    def f1_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """F1; see :func:`multilabel_attr.f1_score`."""
+        return self.score(F.fbeta_formula(1.0), average, zero_division)
+
+    def jaccard_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Jaccard index; see :func:`multilabel_attr.jaccard_score`."""
+        return self.score(F.JACCARD, average, zero_division)
+
+    def specificity_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Specificity; see :func:`multilabel_attr.specificity_score`."""
+        return self.score(F.SPECIFICITY, average, zero_division)
+
+    def npv_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Negative predictive value; see :func:`multilabel_attr.npv_score`."""
+        return self.score(F.NPV, average, zero_division)
+
+    def balanced_accuracy_score(
+        self, average: str | None = "macro", zero_division: Any = "warn"
+    ) -> Any:
+        """Balanced accuracy; see :func:`multilabel_attr.balanced_accuracy_score`."""
+        return self.score(F.BALANCED_ACCURACY, average, zero_division)
+
+    def matthews_corrcoef(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Matthews correlation; see :func:`multilabel_attr.matthews_corrcoef`."""
+        return self.score(F.MATTHEWS, average, zero_division)
+
+    def cohen_kappa_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
+        """Cohen's kappa; see :func:`multilabel_attr.cohen_kappa_score`."""
+        return self.score(F.COHEN_KAPPA, average, zero_division)
+
+    def hamming_loss(self) -> float:
+        """Weighted fraction of wrong label cells; see :func:`multilabel_attr.hamming_loss`."""
+        self._require_samples()
+        return self._micro_ratio(F.error_rate_parts)
+
+    def label_accuracy(self) -> float:
+        """Weighted fraction of correct label cells (``1 - hamming_loss``)."""
+        self._require_samples()
+        return self._micro_ratio(F.accuracy_parts)
+
+    def _micro_ratio(self, parts: F.CountFormula) -> float:
+        num, den = parts(self.tp.sum(), self.fp.sum(), self.fn.sum(), self.tn.sum(), np)
+        if den == 0:
+            warn_undefined(F.ACCURACY, "all samples", math.nan, "warn")
+            return math.nan
+        return float(num / den)
+
+    def hamming_score(self, zero_division: Any = "warn") -> float:
+        """Mean per-sample Jaccard index; see :func:`multilabel_attr.hamming_score`."""
+        return self.score(F.JACCARD, "samples", zero_division)
+
+    def subset_accuracy(self) -> float:
+        """Weighted fraction of samples predicted exactly; see :func:`subset_accuracy`."""
+        self._require_samples()
+        _, fp, fn = decode_triples(self.sample_keys, self.n_labels)
+        exact = ((fp == 0) & (fn == 0)).astype(np.float64)
+        return samples_average(exact, self.sample_weight, self.sample_count.astype(np.float64))
+
+    def confusion_matrix(self) -> FloatArray:
+        """Per-label ``[[tn, fp], [fn, tp]]`` as an array of shape (n_labels, 2, 2)."""
+        return np.stack([self.tn, self.fp, self.fn, self.tp], axis=1).reshape(-1, 2, 2)
+
+    @property
+    def support(self) -> FloatArray:
+        """Weighted number of true positives per label (``tp + fn``)."""
+        return self.tp + self.fn
+
+    @property
+    def total_weight(self) -> float:
+        """Sum of the sample weights counted (the number of samples when unweighted)."""
+        return float(self.sample_weight.sum())
