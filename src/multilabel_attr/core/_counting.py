@@ -35,9 +35,10 @@ IntArray = NDArray[np.int64]
 class BatchCounts:
     """Counts from one batch of rows (see the module docstring)."""
 
-    true_sum: FloatArray
-    pred_sum: FloatArray
-    tp_sum: FloatArray
+    tp: FloatArray
+    fp: FloatArray
+    fn: FloatArray
+    tn: FloatArray
     keys: IntArray
     key_weight: FloatArray
     key_count: IntArray
@@ -134,9 +135,15 @@ def count_batch(
             cut = threshold
         if y_pred.dtype == np.float32:
             cut = _float32_ceiling(cut)
-    true_sum = np.zeros(n_labels, np.float64)
-    pred_sum = np.zeros(n_labels, np.float64)
-    tp_sum = np.zeros(n_labels, np.float64)
+    # Unweighted counts are integers and exact; weighted ones are each summed
+    # directly (never as a difference of sums), so a count that is zero is
+    # exactly zero and undefined metrics are detected reliably.
+    true_sum = np.zeros(n_labels, np.int64)
+    pred_sum = np.zeros(n_labels, np.int64)
+    tp = np.zeros(n_labels, np.float64)
+    fp = np.zeros(n_labels, np.float64)
+    fn = np.zeros(n_labels, np.float64)
+    tn = np.zeros(n_labels, np.float64)
     keys = np.empty(n_samples, np.int64)
     for start in range(0, n_samples, _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, n_samples)
@@ -157,11 +164,16 @@ def count_batch(
         if sample_weight is None:
             true_sum += np.count_nonzero(truth, axis=0)
             pred_sum += np.count_nonzero(pred, axis=0)
-            tp_sum += np.count_nonzero(hit, axis=0)
+            tp += np.count_nonzero(hit, axis=0)
         else:
             w = sample_weight[start:stop]
-            true_sum += w @ truth
-            pred_sum += w @ pred
-            tp_sum += w @ hit
+            tp += w @ hit
+            fp += w @ (pred & ~truth)
+            fn += w @ (truth & ~pred)
+            tn += w @ ~(truth | pred)
+    if sample_weight is None:
+        fp = pred_sum - tp
+        fn = true_sum - tp
+        tn = n_samples - tp - fp - fn
     key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels)
-    return BatchCounts(true_sum, pred_sum, tp_sum, key_set, key_weight, key_count, n_samples)
+    return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)

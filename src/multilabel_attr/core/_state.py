@@ -142,21 +142,18 @@ class MultilabelCounts:
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight,
         )  # fmt: skip
-        if batch.true_sum.shape[0] != self.n_labels:
+        if batch.tp.shape[0] != self.n_labels:
             raise ValueError(
-                f"batch has {batch.true_sum.shape[0]} labels; this state counts {self.n_labels}"
+                f"batch has {batch.tp.shape[0]} labels; this state counts {self.n_labels}"
             )
         self._add(batch)
         return self
 
     def _add(self, batch: BatchCounts) -> None:
-        weight = batch.key_weight.sum()
-        fp = batch.pred_sum - batch.tp_sum
-        fn = batch.true_sum - batch.tp_sum
-        self.tp = self.tp + batch.tp_sum
-        self.fp = self.fp + fp
-        self.fn = self.fn + fn
-        self.tn = self.tn + (weight - batch.tp_sum - fp - fn)
+        self.tp = self.tp + batch.tp
+        self.fp = self.fp + batch.fp
+        self.fn = self.fn + batch.fn
+        self.tn = self.tn + batch.tn
         self.sample_keys, self.sample_weight, self.sample_count = merge_histograms(
             (self.sample_keys, batch.keys),
             (self.sample_weight, batch.key_weight),
@@ -180,11 +177,8 @@ class MultilabelCounts:
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight,
         )  # fmt: skip
-        state = cls(batch.true_sum.shape[0], label_names=label_names)
-        fp = batch.pred_sum - batch.tp_sum
-        fn = batch.true_sum - batch.tp_sum
-        state.tp, state.fp, state.fn = batch.tp_sum, fp, fn
-        state.tn = batch.key_weight.sum() - batch.tp_sum - fp - fn
+        state = cls(batch.tp.shape[0], label_names=label_names)
+        state.tp, state.fp, state.fn, state.tn = batch.tp, batch.fp, batch.fn, batch.tn
         state.sample_keys = batch.keys
         state.sample_weight = batch.key_weight
         state.sample_count = batch.key_count
