@@ -18,6 +18,8 @@ values sum to zero they are averaged without weights: the scikit-learn rules.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -73,9 +75,25 @@ def _describe_labels(indices: NDArray[np.intp], label_names: Sequence[str] | Non
     return f"label{'s' if len(names) > 1 else ''} {shown}"
 
 
-def warn_undefined(
-    formula: Formula, subject: str, fill: float, zero_division: Any, stacklevel: int = 4
-) -> None:
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def external_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside the package.
+
+    Public functions reach the warning through different call depths (a
+    metric function, a state method, a report), so a fixed level would blame
+    library code for some of them.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn_undefined(formula: Formula, subject: str, fill: float, zero_division: Any) -> None:
     if zero_division != "warn":
         return
     warnings.warn(
@@ -83,7 +101,7 @@ def warn_undefined(
         f"set to {fill:g}. Pass zero_division=0, 1 or nan to choose the value and silence "
         "this warning.",
         UndefinedMetricWarning,
-        stacklevel=stacklevel,
+        stacklevel=external_stacklevel(),
     )
 
 

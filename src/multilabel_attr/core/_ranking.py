@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import UndefinedMetricWarning, nan_average
+from ._averaging import UndefinedMetricWarning, external_stacklevel, nan_average
 from ._validation import (
     binary_mask,
     check_2d,
@@ -154,7 +154,7 @@ def _warn_labels(metric: str, undefined: NDArray[np.bool_], reason: str) -> None
             f"{metric} is undefined for label{'s' if len(labels) > 1 else ''} {shown} "
             f"({reason}); left out of the average (nan per label).",
             UndefinedMetricWarning,
-            stacklevel=4,
+            stacklevel=external_stacklevel(),
         )
 
 
@@ -273,7 +273,7 @@ def _ranking_binary(
                 f"{metric} is undefined for {int(undefined.sum())} samples ({reason} in the "
                 "row); left out of the samples average.",
                 UndefinedMetricWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         return nan_average(values, weights)
     values = per_label_auroc_ap(truth, scores, weights)[which]
