@@ -8,11 +8,12 @@ One zero-division rule and one set of averaging modes serve every formula:
 * ``"weighted"``: per-label values weighted by support (weighted count of true
   positives ``tp + fn``);
 * ``"samples"``: per-sample values from each sample's own counts, averaged
-  with the sample weights.
+  with the sample weights; a sample of weight zero takes no part.
 
 Undefined values (zero denominators) take the ``zero_division`` value.  A value
-of ``nan`` is left out of every average, and when the weights of the remaining
-values sum to zero they are averaged without weights: the scikit-learn rules.
+of ``nan`` is left out of every average, and when the supports of the remaining
+labels sum to zero a ``weighted`` average falls back to the plain mean: the
+scikit-learn rules.
 """
 
 from __future__ import annotations
@@ -118,28 +119,32 @@ def per_label(
 
 def per_sample(
     formula: Formula, counts: MultilabelCounts, zero_division: Any, fill: float
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Values for each distinct per-sample triple, with their weights and counts."""
+) -> tuple[FloatArray, FloatArray]:
+    """Values for each distinct per-sample triple, with their summed weights."""
     tp, fp, fn = decode_triples(counts.sample_keys, counts.n_labels)
     tn = counts.n_labels - tp - fp - fn
     num, den = formula.parts(tp, fp, fn, tn, np)
     values, undefined = divide(num, den, fill)
+    # A zero-weight sample takes no part in a samples average, so it is not reported.
+    undefined &= counts.sample_weight > 0
     if np.any(undefined):
         n_bad = int(counts.sample_count[undefined].sum())
         subject = f"{n_bad} of {counts.n_samples} sample{'s' if counts.n_samples > 1 else ''}"
         warn_undefined(formula, subject, fill, zero_division)
-    return values, counts.sample_weight, counts.sample_count.astype(np.float64)
+    return values, counts.sample_weight
 
 
-def samples_average(values: FloatArray, weights: FloatArray, sample_count: FloatArray) -> float:
-    """Mean over samples of per-triple values, ignoring nan (see :func:`nan_average`)."""
-    keep = ~np.isnan(values)
+def samples_average(values: FloatArray, weights: FloatArray) -> float:
+    """Weighted mean over samples, leaving out nan and zero-weight samples.
+
+    A sample of weight zero is treated as absent (as if the row were removed),
+    so the result is nan when no sample with positive weight has a defined
+    value.
+    """
+    keep = ~np.isnan(values) & (weights > 0)
     if not np.any(keep):
         return math.nan
-    total = weights[keep].sum()
-    if total > 0:
-        return float(np.dot(values[keep], weights[keep]) / total)
-    return float(np.dot(values[keep], sample_count[keep]) / sample_count[keep].sum())
+    return float(np.dot(values[keep], weights[keep]) / weights[keep].sum())
 
 
 def compute(
@@ -151,8 +156,8 @@ def compute(
 ) -> float | FloatArray:
     """Evaluate ``formula`` on ``counts`` with the given average (validated by the caller)."""
     if average == "samples":
-        values, weights, sample_count = per_sample(formula, counts, zero_division, fill)
-        return samples_average(values, weights, sample_count)
+        values, weights = per_sample(formula, counts, zero_division, fill)
+        return samples_average(values, weights)
     if average == "micro":
         num, den = formula.parts(
             counts.tp.sum(), counts.fp.sum(), counts.fn.sum(), counts.tn.sum(), np

@@ -369,7 +369,7 @@ class MultilabelCounts:
         self._require_samples()
         _, fp, fn = decode_triples(self.sample_keys, self.n_labels)
         exact = ((fp == 0) & (fn == 0)).astype(np.float64)
-        return samples_average(exact, self.sample_weight, self.sample_count.astype(np.float64))
+        return samples_average(exact, self.sample_weight)
 
     def confusion_matrix(self) -> FloatArray:
         """Per-label ``[[tn, fp], [fn, tp]]`` as an array of shape (n_labels, 2, 2)."""
