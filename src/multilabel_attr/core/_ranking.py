@@ -27,7 +27,12 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import UndefinedMetricWarning, external_stacklevel, nan_average
+from ._averaging import (
+    UndefinedMetricWarning,
+    external_stacklevel,
+    nan_average,
+    samples_average,
+)
 from ._validation import (
     binary_mask,
     check_2d,
@@ -267,7 +272,8 @@ def _ranking_binary(
         return float(values[0])
     if average == "samples":
         values = _samplewise_binary(truth, scores, which)
-        undefined = np.isnan(values)
+        row_weights = np.ones(truth.shape[0]) if weights is None else weights
+        undefined = np.isnan(values) & (row_weights > 0)
         if np.any(undefined):
             warnings.warn(
                 f"{metric} is undefined for {int(undefined.sum())} samples ({reason} in the "
@@ -275,7 +281,7 @@ def _ranking_binary(
                 UndefinedMetricWarning,
                 stacklevel=external_stacklevel(),
             )
-        return nan_average(values, weights)
+        return samples_average(values, row_weights)
     values = per_label_auroc_ap(truth, scores, weights)[which]
     _warn_labels(metric, np.isnan(values), reason)
     return _average_labels(values, average, truth, weights)
