@@ -109,8 +109,10 @@ def _binary_weighted(
     pos_at_or_above = total_pos - (np.cumsum(group_pos) - group_pos)
     neg_below = np.cumsum(group_neg) - group_neg
     neg_at_or_above = total_neg - neg_below
-    ap = float(np.sum(group_pos * pos_at_or_above / (pos_at_or_above + neg_at_or_above)))
-    ap /= total_pos
+    # Only groups holding positive weight contribute; a weightless group would be 0/0.
+    has_pos = group_pos > 0
+    precision = pos_at_or_above[has_pos] / (pos_at_or_above[has_pos] + neg_at_or_above[has_pos])
+    ap = float(np.dot(group_pos[has_pos], precision)) / total_pos
     if total_neg == 0:
         return np.nan, ap
     auc = float(np.sum(group_pos * (neg_below + 0.5 * group_neg))) / (total_pos * total_neg)
