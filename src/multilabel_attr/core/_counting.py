@@ -11,11 +11,14 @@ Two sufficient statistics come out of a single pass over the rows:
   mergeable and independent of the number of samples in memory: at most
   ``(n_labels + 1) ** 3`` distinct triples exist, and far fewer occur.
 
-Rows are processed in blocks so that temporaries stay small and cache-resident.
+Rows are processed in blocks so that temporaries stay small and cache-resident,
+on a few threads (numpy releases the GIL inside its loops).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +27,9 @@ from numpy.typing import NDArray
 
 from ._validation import binary_mask, check_finite_scores, check_probabilities
 
-_BLOCK_ROWS = 32_768
+_BLOCK_CELLS = 1 << 20
+_LANE_ROWS = 255
+_MAX_WORKERS = 4
 _DENSE_KEY_LIMIT = 1 << 22
 
 FloatArray = NDArray[np.float64]
@@ -68,9 +73,17 @@ def merge_histograms(
     """Sum several sparse histograms into one with sorted unique keys."""
     all_keys = np.concatenate(keys)
     unique, inverse = np.unique(all_keys, return_inverse=True)
-    merged_weight = np.bincount(inverse, weights=np.concatenate(weights), minlength=unique.size)
-    merged_count = np.bincount(inverse, weights=np.concatenate(counts), minlength=unique.size)
-    return unique, merged_weight, np.rint(merged_count).astype(np.int64)
+    merged_weight: FloatArray = np.bincount(
+        inverse, weights=np.concatenate(weights), minlength=unique.size
+    ).astype(np.float64, copy=False)
+    merged_count: FloatArray = np.bincount(
+        inverse, weights=np.concatenate(counts), minlength=unique.size
+    ).astype(np.float64, copy=False)
+    return (
+        unique.astype(np.int64, copy=False),
+        merged_weight,
+        np.rint(merged_count).astype(np.int64),
+    )
 
 
 def _histogram(
@@ -80,20 +93,16 @@ def _histogram(
         size = (n_labels + 1) ** 3
         count = np.bincount(keys, minlength=size)
         present = np.flatnonzero(count)
-        weight = (
-            count[present].astype(np.float64)
-            if weights is None
-            else np.bincount(keys, weights=weights, minlength=size)[present]
-        )
+        weight: FloatArray = (
+            count[present] if weights is None else np.bincount(keys, weights, size)[present]
+        ).astype(np.float64, copy=False)
         return present.astype(np.int64), weight, count[present].astype(np.int64)
     unique, inverse = np.unique(keys, return_inverse=True)
-    count = np.bincount(inverse, minlength=unique.size).astype(np.int64)
-    weight = (
-        count.astype(np.float64)
-        if weights is None
-        else np.bincount(inverse, weights=weights, minlength=unique.size)
-    )
-    return unique.astype(np.int64), weight, count
+    unique_count: IntArray = np.bincount(inverse, minlength=unique.size).astype(np.int64)
+    unique_weight: FloatArray = (
+        unique_count if weights is None else np.bincount(inverse, weights, unique.size)
+    ).astype(np.float64, copy=False)
+    return unique.astype(np.int64), unique_weight, unique_count
 
 
 def _float32_ceiling(cut: FloatArray) -> NDArray[np.float32]:
@@ -106,6 +115,78 @@ def _float32_ceiling(cut: FloatArray) -> NDArray[np.float32]:
     rounded = cut.astype(np.float32)
     below = rounded.astype(np.float64) < cut
     return np.where(below, np.nextafter(rounded, np.float32(np.inf)), rounded)
+
+
+def worker_count(n_tasks: int) -> int:
+    """Threads to use for ``n_tasks`` independent blocks (numpy releases the GIL)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not available on macOS / Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, _MAX_WORKERS, n_tasks))
+
+
+def _mask_into(block: NDArray[Any], out: NDArray[np.bool_], name: str) -> None:
+    """Write a 0/1 block into the bool buffer ``out``, raising on any other value.
+
+    Integer and bool inputs are checked with one min/max reduction; floats need
+    an exact comparison with 0 and 1.
+    """
+    dtype = block.dtype
+    if dtype == np.bool_:
+        np.copyto(out, block)
+        return
+    if np.issubdtype(dtype, np.integer):
+        if block.max() > 1 or (np.issubdtype(dtype, np.signedinteger) and block.min() < 0):
+            binary_mask(block, name)  # raises, naming the values found
+        if dtype == np.uint8:
+            np.copyto(out, block.view(np.bool_))
+        else:
+            np.not_equal(block, 0, out=out)
+        return
+    np.copyto(out, binary_mask(block, name))
+
+
+def _row_counts(buffer: NDArray[np.bool_]) -> NDArray[np.uint64]:
+    """Number of True cells in each row of a bool buffer whose width is a multiple of 8.
+
+    Rows are viewed as uint64 words of eight 0/1 bytes.  The words of a row are
+    added lane-wise (each byte lane stays below 256 for up to 2040 labels) and
+    the bytes of the sum are then added horizontally with a multiply.
+    """
+    words = buffer.view(np.uint64)
+    n_words = words.shape[1]
+    result: NDArray[np.uint64]
+    if n_words > 255:
+        result = np.count_nonzero(buffer, axis=1).astype(np.uint64)
+        return result
+    if n_words <= 8:
+        lanes = words[:, 0].copy()
+        for column in range(1, n_words):
+            lanes += words[:, column]
+    else:
+        lanes = np.add.reduce(words, axis=1)
+    if n_words * 8 <= 255:
+        result = (lanes * np.uint64(0x0101010101010101)) >> np.uint64(56)
+        return result
+    # Up to 2040 labels: fold bytes into 16-bit lanes first so the total fits.
+    even = np.uint64(0x00FF00FF00FF00FF)
+    lanes = (lanes & even) + ((lanes >> np.uint64(8)) & even)
+    result = (lanes * np.uint64(0x0001000100010001)) >> np.uint64(48)
+    return result
+
+
+def _column_counts(buffer: NDArray[np.bool_]) -> IntArray:
+    """Number of True cells in each column; ``buffer`` has a multiple of 255 rows.
+
+    Groups of 255 rows are added as uint64 words, eight byte lanes at a time (a
+    byte holds at most 255 ones), then the bytes are widened and summed.
+    """
+    rows, width = buffer.shape
+    words = buffer.view(np.uint64).reshape(_LANE_ROWS, -1)
+    partial = np.add.reduce(words, axis=0).view(np.uint8).reshape(rows // _LANE_ROWS, width)
+    counts: IntArray = partial.sum(axis=0, dtype=np.int64)
+    return counts
 
 
 def count_batch(
@@ -124,6 +205,11 @@ def count_batch(
     on the probability scale; with ``from_logits`` the comparison is made in
     logit space, which is equivalent and avoids computing a sigmoid).  Value
     checks run block by block inside the same pass that counts.
+
+    Blocks of rows are written into reusable bool buffers padded to a multiple
+    of 8 columns and of 255 rows, counted with the word-wise popcounts above,
+    and spread over a few threads; every count is an exact integer (weighted
+    counts are sums of the weights).
     """
     n_samples, n_labels = y_true.shape
     cut: NDArray[Any] | None = None
@@ -135,45 +221,86 @@ def count_batch(
             cut = threshold
         if y_pred.dtype == np.float32:
             cut = _float32_ceiling(cut)
-    # Unweighted counts are integers and exact; weighted ones are each summed
-    # directly (never as a difference of sums), so a count that is zero is
-    # exactly zero and undefined metrics are detected reliably.
-    true_sum = np.zeros(n_labels, np.int64)
-    pred_sum = np.zeros(n_labels, np.int64)
-    tp = np.zeros(n_labels, np.float64)
-    fp = np.zeros(n_labels, np.float64)
-    fn = np.zeros(n_labels, np.float64)
-    tn = np.zeros(n_labels, np.float64)
+        elif y_pred.dtype != np.float64:
+            cut = cut.astype(np.float64)
+
+    width = -(-n_labels // 8) * 8
+    block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
+    block_rows = min(block_rows, -(-n_samples // _LANE_ROWS) * _LANE_ROWS)
+    starts = list(range(0, n_samples, block_rows))
+    base = n_labels + 1
     keys = np.empty(n_samples, np.int64)
-    for start in range(0, n_samples, _BLOCK_ROWS):
-        stop = min(start + _BLOCK_ROWS, n_samples)
-        truth = binary_mask(y_true[start:stop], "y_true")
-        if cut is None:
-            pred = binary_mask(y_pred[start:stop], "y_pred")
-        else:
-            scores = y_pred[start:stop]
-            check_finite_scores(scores, "y_score")
-            if not from_logits:
-                check_probabilities(scores, "y_score")
-            pred = scores >= cut
-        hit = truth & pred
-        n_true = np.count_nonzero(truth, axis=1)
-        n_pred = np.count_nonzero(pred, axis=1)
-        n_hit = np.count_nonzero(hit, axis=1)
-        keys[start:stop] = encode_triples(n_hit, n_pred - n_hit, n_true - n_hit, n_labels)
+
+    def check_scores(scores: NDArray[Any]) -> None:
+        if not np.issubdtype(scores.dtype, np.floating) and from_logits:
+            return
+        low, high = scores.min(), scores.max()
+        if not (np.isfinite(low) and np.isfinite(high)):
+            check_finite_scores(y_pred, "y_score")  # raises, counting the whole input
+        if not from_logits and (low < 0 or high > 1):
+            check_probabilities(y_pred, "y_score")
+
+    def work(task: range) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        truth = np.zeros((block_rows, width), np.bool_)
+        pred = np.zeros((block_rows, width), np.bool_)
+        hit = np.empty((block_rows, width), np.bool_)
+        tp = np.zeros(width, np.float64)
+        fp = np.zeros(width, np.float64)
+        fn = np.zeros(width, np.float64)
+        tn = np.zeros(width, np.float64)
+        true_sum = np.zeros(width, np.int64)
+        pred_sum = np.zeros(width, np.int64)
+        tp_sum = np.zeros(width, np.int64)
+        for start in task:
+            stop = min(start + block_rows, n_samples)
+            rows = stop - start
+            if rows < block_rows:
+                # Last, partial block: clear the rows left over from the previous one.
+                truth[rows:] = False
+                pred[rows:] = False
+            _mask_into(y_true[start:stop], truth[:rows, :n_labels], "y_true")
+            if cut is None:
+                _mask_into(y_pred[start:stop], pred[:rows, :n_labels], "y_pred")
+            else:
+                scores = y_pred[start:stop]
+                check_scores(scores)
+                np.greater_equal(scores, cut, out=pred[:rows, :n_labels])
+            np.bitwise_and(truth, pred, out=hit)
+            n_true = _row_counts(truth[:rows])
+            n_pred = _row_counts(pred[:rows])
+            n_hit = _row_counts(hit[:rows])
+            # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
+            key = n_hit * np.uint64(base * base - base - 1)
+            key += n_pred * np.uint64(base)
+            key += n_true
+            keys[start:stop] = key
+            if sample_weight is None:
+                true_sum += _column_counts(truth)
+                pred_sum += _column_counts(pred)
+                tp_sum += _column_counts(hit)
+            else:
+                w = sample_weight[start:stop]
+                t, p, h = truth[:rows], pred[:rows], hit[:rows]
+                tp += w @ h
+                fp += w @ (p & ~t)
+                fn += w @ (t & ~p)
+                tn += w @ ~(t | p)
         if sample_weight is None:
-            true_sum += np.count_nonzero(truth, axis=0)
-            pred_sum += np.count_nonzero(pred, axis=0)
-            tp += np.count_nonzero(hit, axis=0)
-        else:
-            w = sample_weight[start:stop]
-            tp += w @ hit
-            fp += w @ (pred & ~truth)
-            fn += w @ (truth & ~pred)
-            tn += w @ ~(truth | pred)
+            tp = tp_sum.astype(np.float64)
+            fp = (pred_sum - tp_sum).astype(np.float64)
+            fn = (true_sum - tp_sum).astype(np.float64)
+        return tp, fp, fn, tn
+
+    workers = worker_count(len(starts))
+    tasks = [range(start, n_samples, block_rows * workers) for start in starts[:workers]]
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(work, tasks))
+    else:
+        results = [work(tasks[0])]
+    tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:n_labels] for i in range(4))
     if sample_weight is None:
-        fp = pred_sum - tp
-        fn = true_sum - tp
+        # Unweighted counts are integers: every sample is a true negative unless counted.
         tn = n_samples - tp - fp - fn
     key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels)
     return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)
