@@ -19,7 +19,6 @@ positives has no average precision: they are ``nan`` per label, left out of
 
 from __future__ import annotations
 
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -33,6 +32,7 @@ from ._averaging import (
     nan_average,
     samples_average,
 )
+from ._counting import worker_count
 from ._validation import (
     binary_mask,
     check_2d,
@@ -84,7 +84,10 @@ def _binary_unweighted(truth: NDArray[np.bool_], scores: NDArray[Any]) -> tuple[
     ap = float(np.mean(pos_at_or_above / (pos_at_or_above + neg_at_or_above)))
     if n_neg == 0:
         return np.nan, ap
-    ties = np.searchsorted(neg, pos, "right") - below
+    # Only positives whose score also occurs among the negatives need the second
+    # search that counts ties; with continuous scores they are few.
+    tied = np.flatnonzero(neg[np.minimum(below, n_neg - 1)] == pos)
+    ties = np.searchsorted(neg, pos[tied], "right") - below[tied]
     auc = (float(below.sum()) + 0.5 * float(ties.sum())) / (float(n_pos) * float(n_neg))
     return auc, ap
 
@@ -143,7 +146,7 @@ def per_label_auroc_ap(
             auc[start + offset], ap[start + offset] = result
 
     starts = range(0, n_labels, _LABEL_BLOCK)
-    workers = min(os.cpu_count() or 1, len(starts))
+    workers = worker_count(len(starts))
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(work, starts))
