@@ -22,8 +22,10 @@ TOL = 1e-12
 
 
 def zd_id(zero_division: Any) -> str:
-    return "nan" if isinstance(zero_division, float) and math.isnan(zero_division) else str(
-        zero_division
+    return (
+        "nan"
+        if isinstance(zero_division, float) and math.isnan(zero_division)
+        else str(zero_division)
     )
 
 
@@ -182,7 +184,7 @@ def _python_samples(name: str, y_true: np.ndarray, y_pred: np.ndarray, fill: flo
     """Per-sample set-based values from Python sets (independent of both libraries)."""
     beta = {"f1": 1.0, "f2": 2.0, "f0.5": 0.5}.get(name)
     out = []
-    for t_row, p_row in zip(y_true, y_pred):
+    for t_row, p_row in zip(y_true, y_pred, strict=False):
         t = {j for j, v in enumerate(t_row) if v}
         p = {j for j, v in enumerate(p_row) if v}
         hit = len(t & p)
@@ -319,9 +321,7 @@ def _sk_mcc(t: np.ndarray, p: np.ndarray, zd: Any, sw: Any) -> float:
 
 def _sk_kappa(t: np.ndarray, p: np.ndarray, zd: Any, sw: Any) -> float:
     return float(
-        quiet(
-            skm.cohen_kappa_score, t, p, sample_weight=sw, replace_undefined_by=fill_value(zd)
-        )
+        quiet(skm.cohen_kappa_score, t, p, sample_weight=sw, replace_undefined_by=fill_value(zd))
     )
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _core_helpers import REGISTRY, SUPPRESSED, MetricSpec, assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from _core_helpers import REGISTRY, SUPPRESSED, MetricSpec, assert_close
 
 SETTINGS = settings(max_examples=15, deadline=None)
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _core_helpers import assert_close, nan_weighted_mean, quiet, ranking_data
 from hypothesis import HealthCheck, given, settings
 from sklearn import metrics as skm
 
 import multilabel_attr as ml
+from _core_helpers import assert_close, nan_weighted_mean, quiet, ranking_data
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

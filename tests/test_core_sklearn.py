@@ -7,6 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning as SkUndefinedMetricWarning
+
+import multilabel_attr as ml
 from _core_helpers import (
     ALL_AVERAGES,
     LABEL_AVERAGES,
@@ -22,12 +28,6 @@ from _core_helpers import (
     sk_confusion,
     warned,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from sklearn import metrics as skm
-from sklearn.exceptions import UndefinedMetricWarning as SkUndefinedMetricWarning
-
-import multilabel_attr as ml
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -114,9 +114,7 @@ def _check_scalars(y_true: Any, y_pred: Any, sw: Any, zd: Any) -> None:
     expected = _scalar_oracles(y_true, y_pred, sw, zd)
     assert_close(ml.hamming_loss(y_true, y_pred, sample_weight=sw), expected["hamming_loss"])
     assert_close(ml.label_accuracy(y_true, y_pred, sample_weight=sw), expected["label_accuracy"])
-    assert_close(
-        ml.subset_accuracy(y_true, y_pred, sample_weight=sw), expected["subset_accuracy"]
-    )
+    assert_close(ml.subset_accuracy(y_true, y_pred, sample_weight=sw), expected["subset_accuracy"])
     ours = ours_quiet(ml.hamming_score, y_true, y_pred, zero_division=zd, sample_weight=sw)
     assert_close(ours, expected["hamming_score"], f"hamming_score zero_division={zd}")
     ours_cm = ml.multilabel_confusion_matrix(y_true, y_pred, sample_weight=sw)
@@ -196,7 +194,7 @@ def _set_warns(name: str, y_true: np.ndarray, y_pred: np.ndarray, average: Any) 
         t, p = y_true[:, 0], y_pred[:, 0]
         sk_args = {"average": "binary"}
     _, sk_warned = warned(lambda: sk_fn(t, p, **sk_args), SkUndefinedMetricWarning)
-    value, ours_warned = warned(
+    _value, ours_warned = warned(
         lambda: OURS_SET[name](y_true, y_pred, average=average), ml.UndefinedMetricWarning
     )
     assert ours_warned == sk_warned, (name, average, y_true.tolist(), y_pred.tolist())

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
 
 import numpy as np
 import pytest
-from _core_helpers import multilabel_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import multilabel_attr as ml
+from _core_helpers import multilabel_data
 
 ZD = math.nan
 
@@ -67,7 +68,7 @@ def test_update_over_any_split_equals_one_shot(data: Any, draw: Any) -> None:
     one_shot = ml.MultilabelCounts.from_batch(y_true, y_pred, sample_weight=sw)
     state = ml.MultilabelCounts(y_true.shape[1])
     bounds = [0, *_splits(draw.draw, len(y_true)), len(y_true)]
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in itertools.pairwise(bounds):
         returned = state.update(
             y_true[start:stop],
             y_pred[start:stop],
@@ -91,7 +92,7 @@ def test_merging_partial_states_in_any_order_equals_one_shot(data: Any, draw: An
         ml.MultilabelCounts.from_batch(
             y_true[a:b], y_pred[a:b], sample_weight=None if sw is None else sw[a:b]
         )
-        for a, b in zip(bounds[:-1], bounds[1:])
+        for a, b in itertools.pairwise(bounds)
     ]
     # Merge in a random tree order, alternating merge() and +.
     while len(parts) > 1:

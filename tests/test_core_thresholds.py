@@ -44,9 +44,7 @@ def test_float32_scores_at_the_boundary_compare_like_float64(cut: float) -> None
     y_true = np.array([[1, 0], [0, 1], [1, 1]])
     expected = _hard(y_true, y_score.astype(np.float64) >= cut)
     np.testing.assert_array_equal(_counts(y_true, y_score, threshold=cut), expected)
-    np.testing.assert_array_equal(
-        _counts(y_true, y_score, threshold=[cut, cut]), expected
-    )
+    np.testing.assert_array_equal(_counts(y_true, y_score, threshold=[cut, cut]), expected)
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,9 +61,7 @@ def test_random_thresholds_match_elementwise_comparison(
     y_true = rng.integers(0, 2, (n, k))
     # Scores drawn from a coarse grid so many of them equal a threshold exactly.
     y_score = (rng.integers(0, 11, (n, k)) / 10).astype(dtype)
-    threshold = (
-        rng.integers(0, 11, k) / 10 if per_label else np.float64(rng.integers(0, 11) / 10)
-    )
+    threshold = rng.integers(0, 11, k) / 10 if per_label else np.float64(rng.integers(0, 11) / 10)
     expected = _hard(y_true, y_score.astype(np.float64) >= threshold)
     np.testing.assert_array_equal(_counts(y_true, y_score, threshold=threshold), expected)
 
@@ -76,9 +72,7 @@ def test_per_label_thresholds_apply_to_their_own_column() -> None:
     threshold = np.array([0.5, 0.25, 0.95])
     expected = _hard(y_true, y_score >= threshold)
     np.testing.assert_array_equal(_counts(y_true, y_score, threshold=threshold), expected)
-    np.testing.assert_array_equal(
-        _counts(y_true, y_score, threshold=threshold.tolist()), expected
-    )
+    np.testing.assert_array_equal(_counts(y_true, y_score, threshold=threshold.tolist()), expected)
 
 
 class _ThresholdsLike:
@@ -157,8 +151,9 @@ def _compare(y_true: Any, y_pred: Any, **kwargs: Any) -> None:
     np.testing.assert_array_equal(
         ml.f1_score(y_true, y_pred, average=None, zero_division=0, **kwargs), ref["f1"]
     )
-    assert ml.f1_score(y_true, y_pred, average="samples", zero_division=0, **kwargs) == (
-        ref["samples"]
+    assert (
+        ml.f1_score(y_true, y_pred, average="samples", zero_division=0, **kwargs)
+        == (ref["samples"])
     )
     np.testing.assert_array_equal(ml.multilabel_confusion_matrix(y_true, y_pred, **kwargs),
                                   ref["cm"])  # fmt: skip

@@ -486,7 +486,7 @@ def signed_to_binary(labels: Any) -> NDArray[np.uint8]:
     [[0, 1], [1, 0]]
     """
     array = np.asarray(labels)
-    positive = array == 1
+    positive: NDArray[np.bool_] = np.asarray(array == 1)
     if not np.all(positive | (array == -1)):
         bad = np.unique(array[~(positive | (array == -1))])[:5].tolist()
         raise ValueError(f"labels must contain only -1 and 1; found {bad}")

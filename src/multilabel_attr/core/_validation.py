@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 Average = Literal["micro", "macro", "weighted", "samples"]
-ZeroDivision = Union[Literal["warn"], float]
+ZeroDivision = Literal["warn"] | float
 
 AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", "samples", None)
 LABEL_AVERAGES: tuple[str | None, ...] = ("macro", "weighted", None)
@@ -92,7 +92,7 @@ def binary_mask(array: NDArray[Any], name: str) -> NDArray[np.bool_]:
     """Return a 0/1 array as booleans, or raise naming the offending values."""
     if array.dtype == np.bool_:
         return array
-    is_one = array == 1
+    is_one: NDArray[np.bool_] = np.asarray(array == 1)
     if not np.all(is_one | (array == 0)):
         bad = np.unique(array[~(is_one | (array == 0))])
         shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in bad[:5].tolist())
