@@ -53,18 +53,26 @@ def divide(numerator: Any, denominator: Any, fill: float) -> tuple[FloatArray, N
     return np.where(undefined, fill, values), undefined
 
 
-def nan_average(values: FloatArray, weights: FloatArray | None) -> float:
-    """Weighted mean ignoring nan; unweighted when the remaining weights sum to zero."""
+def nan_average(values: FloatArray, weights: FloatArray | None) -> Any:
+    """Weighted mean over the last axis ignoring nan; unweighted where weights sum to zero.
+
+    Leading axes are kept (the bootstrap averages many resamples at once); a
+    1-D input gives a float.  An all-nan row averages to nan.
+    """
     keep = ~np.isnan(values)
-    if not np.any(keep):
-        return math.nan
-    kept = values[keep]
-    if weights is not None:
-        kept_weights = weights[keep]
-        total = kept_weights.sum()
-        if total > 0:
-            return float(np.dot(kept, kept_weights) / total)
-    return float(kept.mean())
+    filled = np.where(keep, values, 0.0)
+    n_kept = keep.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plain = filled.sum(axis=-1) / n_kept
+        if weights is None:
+            result = plain
+        else:
+            kept_weights = np.where(keep, np.broadcast_to(weights, values.shape), 0.0)
+            total = kept_weights.sum(axis=-1)
+            weighted = (filled * kept_weights).sum(axis=-1) / np.where(total > 0, total, 1.0)
+            result = np.where(total > 0, weighted, plain)
+    result = np.where(n_kept > 0, result, np.nan)
+    return float(result) if result.ndim == 0 else result
 
 
 def _describe_labels(indices: NDArray[np.intp], label_names: Sequence[str] | None) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 Average = Literal["micro", "macro", "weighted", "samples"]
-ZeroDivision = Union[Literal["warn"], float]
+ZeroDivision = Literal["warn"] | float
 
 AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", "samples", None)
 LABEL_AVERAGES: tuple[str | None, ...] = ("macro", "weighted", None)
