@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _formulas as F
-from ._ranking import per_label_auroc_ap
+from ._ranking import per_label_auroc_ap, warn_undefined_labels
 from ._state import MultilabelCounts
 from ._validation import check_sample_weight, to_numpy
 
@@ -381,6 +381,8 @@ def evaluate(
             scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
             weights,
         )
+        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+        warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
         per_label["auroc"], per_label["average_precision"] = auroc.tolist(), ap.tolist()
     else:
         per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
