@@ -154,5 +154,5 @@ def compute(
     values = per_label(formula, counts, zero_division, fill)
     if average is None:
         return values
-    weights = counts.tp + counts.fn if average == "weighted" else None
-    return nan_average(values, weights)
+    support = counts.tp + counts.fn if average == "weighted" else None
+    return nan_average(values, support)

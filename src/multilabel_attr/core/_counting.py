@@ -67,9 +67,11 @@ def merge_histograms(
     """Sum several sparse histograms into one with sorted unique keys."""
     all_keys = np.concatenate(keys)
     unique, inverse = np.unique(all_keys, return_inverse=True)
-    merged_weight = np.bincount(inverse, weights=np.concatenate(weights), minlength=unique.size)
+    merged_weight = np.bincount(
+        inverse, weights=np.concatenate(weights), minlength=unique.size
+    ).astype(np.float64)
     merged_count = np.bincount(inverse, weights=np.concatenate(counts), minlength=unique.size)
-    return unique, merged_weight, np.rint(merged_count).astype(np.int64)
+    return unique.astype(np.int64), merged_weight, np.rint(merged_count).astype(np.int64)
 
 
 def _histogram(
@@ -79,10 +81,10 @@ def _histogram(
         size = (n_labels + 1) ** 3
         count = np.bincount(keys, minlength=size)
         present = np.flatnonzero(count)
-        weight = (
+        weight: FloatArray = (
             count[present].astype(np.float64)
             if weights is None
-            else np.bincount(keys, weights=weights, minlength=size)[present]
+            else np.bincount(keys, weights=weights, minlength=size)[present].astype(np.float64)
         )
         return present.astype(np.int64), weight, count[present].astype(np.int64)
     unique, inverse = np.unique(keys, return_inverse=True)
@@ -90,7 +92,7 @@ def _histogram(
     weight = (
         count.astype(np.float64)
         if weights is None
-        else np.bincount(inverse, weights=weights, minlength=unique.size)
+        else np.bincount(inverse, weights=weights, minlength=unique.size).astype(np.float64)
     )
     return unique.astype(np.int64), weight, count
 

@@ -155,7 +155,9 @@ def warn_undefined_labels(
 ) -> None:
     """Warn that ``metric`` is undefined for the labels flagged in ``undefined``."""
     if np.any(undefined):
-        labels = [label_names[i] if label_names else str(i) for i in np.flatnonzero(undefined)]
+        labels = [
+            label_names[i] if label_names else str(i) for i in np.flatnonzero(undefined).tolist()
+        ]
         shown = ", ".join(labels[:10]) + (" ..." if len(labels) > 10 else "")
         warnings.warn(
             f"{metric} is undefined for label{'s' if len(labels) > 1 else ''} {shown} "
