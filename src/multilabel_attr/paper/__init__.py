@@ -5,6 +5,17 @@ computing it (so its arithmetic can be checked), the corrected table and the
 end-to-end reproduction pipeline.
 """
 
+from ._pipeline import (
+    PROTOCOLS,
+    DataSource,
+    ModelRun,
+    Protocol,
+    ReproductionResult,
+    default_cache_dir,
+    prepare_data,
+    reproduce,
+    scaled_protocol,
+)
 from ._tables import (
     PAPER_GRID_SIZE,
     PUBLISHED_TABLE,
@@ -18,11 +29,20 @@ from ._tables import (
 
 __all__ = [
     "PAPER_GRID_SIZE",
+    "PROTOCOLS",
     "PUBLISHED_TABLE",
     "TABLE_ROWS",
+    "DataSource",
+    "ModelRun",
+    "Protocol",
+    "ReproductionResult",
     "corrected_column",
+    "default_cache_dir",
     "majority_baseline",
     "markdown_table",
     "paper_grid_thresholds",
     "papers_way_table",
+    "prepare_data",
+    "reproduce",
+    "scaled_protocol",
 ]
