@@ -178,7 +178,7 @@ def plot_metric_comparison(
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.spines["right"].set_visible(False)
-    ax.set_title(title if title is not None else f"{metric_name} per label")
+    ax.set_title(title if title is not None else f"{metric_name} per label", pad=8)
     whisker = " (whiskers: interval)" if low is not None else ""
     legend = ax.legend(
         title=f"Model{whisker}",

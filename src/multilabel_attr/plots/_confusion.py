@@ -168,7 +168,9 @@ def plot_confusion_grid(
         for spine in ax.spines.values():
             spine.set_visible(False)
     assert image is not None
-    colorbar = fig.colorbar(image, ax=axes, shrink=min(0.8, 0.25 + 0.15 * n_rows), pad=0.02)
+    colorbar = fig.colorbar(
+        image, ax=axes, shrink=min(0.6, 0.3 + 0.1 * n_rows), aspect=25, pad=0.02
+    )
     colorbar.ax.tick_params(labelsize=7)
     colorbar.set_label("count" if normalize is None else "rate", fontsize=8)
     fig.supxlabel("Predicted class", fontsize=9)

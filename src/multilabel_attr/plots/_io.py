@@ -69,6 +69,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
+        # mkstemp creates the file private (0600); give it the permissions a plain
+        # open() would, so the final image is as readable as any other output.
+        os.chmod(temp_name, 0o666 & ~_current_umask())
         with os.fdopen(handle, "wb") as stream:
             _savefig(fig, stream, fmt, dpi)
         os.replace(temp_name, target)
@@ -76,6 +79,13 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
         Path(temp_name).unlink(missing_ok=True)
         raise
     return target
+
+
+def _current_umask() -> int:
+    # The umask can only be read by setting it; restore it at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _savefig(fig: Figure, stream: Any, fmt: str, dpi: float) -> None:

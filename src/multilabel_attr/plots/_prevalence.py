@@ -98,18 +98,7 @@ def plot_label_prevalence(
             edgecolors="white",
             linewidths=0.4,
         )
-    ax.axvline(0.5, color=REFERENCE_COLOR, linestyle="--", linewidth=1, zorder=2)
-    ax.text(
-        0.5,
-        1.0,
-        " 50 %",
-        transform=ax.get_xaxis_transform(),
-        color=REFERENCE_COLOR,
-        fontsize=8,
-        va="bottom",
-        ha="left",
-    )
-
+    ax.axvline(0.5, color=REFERENCE_COLOR, linestyle="--", linewidth=1, zorder=2, label="50 %")
     ax.set_yticks(rows, [names[j] for j in order], fontsize=8)
     ax.set_ylim(-0.7, n_labels - 0.3)
     ax.set_xlim(0, 1)
@@ -120,11 +109,15 @@ def plot_label_prevalence(
     ax.grid(axis="y", color="#F2F2F2", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.tick_params(axis="x", top=True, labeltop=True, labelsize=8)
-    ax.set_title(title, pad=18)
-    if len(series) > 1:
-        ax.legend(title="Split", loc="lower right", fontsize=8, title_fontsize=8, framealpha=0.95)
-    for side in ("right",):
-        ax.spines[side].set_visible(False)
+    ax.set_title(title, pad=8)
+    ax.legend(
+        title="Split" if len(series) > 1 else None,
+        loc="lower right",
+        fontsize=8,
+        title_fontsize=8,
+        framealpha=0.95,
+    )
+    ax.spines["right"].set_visible(False)
     return fig
 
 

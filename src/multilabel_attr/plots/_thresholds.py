@@ -305,11 +305,14 @@ def plot_threshold_curves(
         ax.grid(color="#E5E5E5", linewidth=0.6)
         ax.tick_params(labelsize=7)
         ax.set_xlim(low, high)
+        if index + n_cols >= len(selected):
+            ax.set_xlabel("threshold", fontsize=8)
+            ax.tick_params(labelbottom=True)
     if formula.parts is not MATTHEWS.parts and formula.parts is not COHEN_KAPPA.parts:
         axes.flat[0].set_ylim(-0.03, 1.03)
-    fig.supxlabel("Threshold (positive when score ≥ threshold)", fontsize=9)
     fig.supylabel(metric_label, fontsize=9)
-    fig.suptitle(title if title is not None else f"{metric_label} versus threshold", fontsize=10)
+    heading = title if title is not None else f"{metric_label} versus threshold"
+    fig.suptitle(f"{heading}\n(a sample is positive when its score ≥ threshold)", fontsize=10)
     fig.legend(
         list(handles.values()),
         list(handles.keys()),

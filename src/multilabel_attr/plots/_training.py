@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _EPOCH_KEY = "epoch"
+_RATE_KEYS = ("lr", "learning_rate")
 
 
 def _parse_number(text: str, path: Path, column: str, row: int) -> float:
@@ -100,6 +101,12 @@ def load_history(history: Any) -> dict[str, FloatArray]:
         shown = ", ".join(f"{k}: {n}" for k, n in lengths.items())
         raise ValueError(f"history series must all have one value per epoch; got lengths {shown}")
     return series
+
+
+def _spans_decades(series: dict[str, FloatArray], keys: tuple[str | None, ...]) -> bool:
+    values = np.concatenate([series[key] for key in keys if key is not None])
+    values = values[np.isfinite(values)]
+    return bool(values.size and values.min() > 0 and values.max() / values.min() >= 10)
 
 
 def plot_training_curves(
@@ -206,6 +213,9 @@ def plot_training_curves(
             handles.setdefault(f"lowest val_loss (epoch {best_epoch:g})", best)
         row = index // n_cols
         ax.set_title(name, fontsize=9)
+        if name in _RATE_KEYS and _spans_decades(series, (train_key, val_key)):
+            # Learning-rate schedules span orders of magnitude; linear axes flatten them.
+            ax.set_yscale("log")
         ax.grid(color="#E5E5E5", linewidth=0.6)
         ax.tick_params(labelsize=8)
         if row == n_rows - 1 or index + n_cols >= len(panels):
