@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,18 +63,16 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
         raise ValueError(
             f"path must end in {', '.join('.' + f for f in _FORMATS)}; got {target.name!r}"
         )
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not dpi > 0:
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not dpi > 0:
         raise ValueError(f"dpi must be a positive number; got {dpi!r}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    handle, temp_name = _open_temporary(target)
     try:
-        # mkstemp creates the file private (0600); give it the permissions a plain
-        # open() would, so the final image is as readable as any other output.
-        os.chmod(temp_name, 0o666 & ~_current_umask())
         with os.fdopen(handle, "wb") as stream:
             _savefig(fig, stream, fmt, dpi)
+            stream.flush()
+            # Make the bytes durable before the rename publishes them.
+            os.fsync(stream.fileno())
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -81,11 +80,19 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
     return target
 
 
-def _current_umask() -> int:
-    # The umask can only be read by setting it; restore it at once.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _open_temporary(target: Path) -> tuple[int, str]:
+    """Create a fresh temporary file beside ``target``.
+
+    Unlike ``tempfile.mkstemp`` (always mode 0600) this honours the umask, so the
+    final image gets the same permissions as any other file the user writes.
+    """
+    for _ in range(100):
+        name = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {target}")
 
 
 def _savefig(fig: Figure, stream: Any, fmt: str, dpi: float) -> None:
