@@ -80,11 +80,11 @@ def test_top_level_import_does_not_load_matplotlib() -> None:
 def test_plots_never_touch_pyplot_or_backend() -> None:
     code = (
         "import sys, matplotlib\n"
-        "before = matplotlib.rcParams._get_backend_or_none()\n"
+        "before = dict.__getitem__(matplotlib.rcParams, 'backend')\n"
         "from multilabel_attr.plots import plot_label_prevalence\n"
         "plot_label_prevalence({'a': [0.1, 0.9]}).canvas.draw()\n"
         "print('matplotlib.pyplot' in sys.modules,"
-        " matplotlib.rcParams._get_backend_or_none() == before)"
+        " dict.__getitem__(matplotlib.rcParams, 'backend') == before)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

@@ -108,7 +108,7 @@ def plot_label_prevalence(
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
     ax.grid(axis="y", color="#F2F2F2", linewidth=0.6)
     ax.set_axisbelow(True)
-    ax.tick_params(axis="x", top=True, labeltop=True, labelsize=8)
+    ax.tick_params(axis="x", top=True, labeltop=n_labels > 15, labelsize=8)
     ax.set_title(title, pad=8)
     ax.legend(
         title="Split" if len(series) > 1 else None,
