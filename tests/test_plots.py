@@ -231,6 +231,12 @@ def test_metric_comparison_renders_with_intervals(tmp_path: Path) -> None:
     assert "undefined" in [t.get_text() for t in ax.texts]
 
 
+def test_metric_comparison_all_undefined_model() -> None:
+    fig = plot_metric_comparison({"a": [np.nan, np.nan], "b": [0.5, 0.7]})
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["a (mean n/a)", "b (mean 0.600)"]
+
+
 def test_metric_comparison_signed_metric_is_not_clipped() -> None:
     fig = plot_metric_comparison({"model": [-0.2, 0.5]}, metric_name="MCC")
     low, high = fig.axes[0].get_xlim()
@@ -548,7 +554,7 @@ def test_save_figure_formats_and_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="dpi must be a positive number"):
         save_figure(fig, tmp_path / "f.png", dpi=0)
     with pytest.raises(TypeError, match=r"fig must be a matplotlib\.figure\.Figure"):
-        save_figure("figure", tmp_path / "f.png")  # type: ignore[arg-type]
+        save_figure("figure", tmp_path / "f.png")
 
 
 def test_figures_render_concurrently_in_threads(

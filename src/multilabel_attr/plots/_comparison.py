@@ -127,13 +127,15 @@ def plot_metric_comparison(
     for i, (model, model_values) in enumerate(series.items()):
         # Models fill each label's band from top to bottom in legend order.
         offsets = rows + group / 2 - bar * (i + 0.5)
-        mean = float(np.nanmean(model_values)) if not np.all(np.isnan(model_values)) else np.nan
+        # The mean over labels where the metric is defined, as a macro average with NaNs skipped.
+        defined = model_values[~np.isnan(model_values)]
+        mean = f"{float(defined.mean()):.3f}" if defined.size else "n/a"
         ax.barh(
             offsets,
             np.nan_to_num(model_values[order], nan=0.0),
             height=bar * 0.92,
             color=color(i),
-            label=f"{model} (mean {mean:.3f})",
+            label=f"{model} (mean {mean})",
             zorder=2,
         )
         if low is not None and high is not None:
