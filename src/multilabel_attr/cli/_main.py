@@ -244,7 +244,7 @@ def _cmd_predict(args: argparse.Namespace) -> None:
         pixels = np.stack(
             [
                 np.asarray(
-                    Image.open(f).convert("RGB").resize((width, height), Image.BILINEAR),
+                    Image.open(f).convert("RGB").resize((width, height), Image.Resampling.BILINEAR),
                     np.float32,
                 )
                 for f in batch_files
