@@ -147,7 +147,8 @@ def _example_bytes(tf: Any, image: bytes, filename: str, number: int, labels: Se
     if identity is not None:
         features["identity"] = feat(int64_list=tf.train.Int64List(value=[identity]))
     ex = tf.train.Example(features=tf.train.Features(feature=features))
-    return bytes(ex.SerializeToString())
+    # Map fields serialise in arbitrary order unless asked; sorted keys make shards reproducible.
+    return bytes(ex.SerializeToString(deterministic=True))
 
 
 def _read_jpeg(path: str) -> bytes:
@@ -743,7 +744,7 @@ def write_legacy(
                 "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
                 "features": tf.train.Feature(float_list=tf.train.FloatList(value=row)),
             }))
-            writer.write(ex.SerializeToString())
+            writer.write(ex.SerializeToString(deterministic=True))
             written += 1
     os.replace(tmp, target)
     return written
