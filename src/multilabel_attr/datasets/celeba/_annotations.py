@@ -75,7 +75,9 @@ class _Table:
 
     def line_text(self, line: int) -> str:
         lines = self.data.split(b"\n")
-        return lines[line - 1].rstrip(b"\r").decode("utf-8", "replace") if line <= len(lines) else ""
+        return (
+            lines[line - 1].rstrip(b"\r").decode("utf-8", "replace") if line <= len(lines) else ""
+        )
 
 
 def _tokenize(path: Path) -> _Table:
@@ -99,9 +101,9 @@ def _tokenize(path: Path) -> _Table:
     return _Table(data, starts, ends, token_line)
 
 
-def _rows(table: _Table, path: Path, first_line: int, width: int) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
+def _rows(
+    table: _Table, path: Path, first_line: int, width: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Return (starts, ends) of shape (n, width) for the tokens on lines >= ``first_line``,
     and the line number of each row."""
     begin = int(np.searchsorted(table.token_line, first_line))
@@ -128,9 +130,11 @@ def _rows(table: _Table, path: Path, first_line: int, width: int) -> tuple[
     )
 
 
-def _strings(table: _Table, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]) -> list[str]:
+def _strings(
+    table: _Table, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> list[str]:
     data = table.data
-    return [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist())]
+    return [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=False)]
 
 
 def _check_filenames(path: Path, names: list[str], lines: npt.NDArray[np.int64]) -> None:
@@ -151,8 +155,12 @@ def _check_filenames(path: Path, names: list[str], lines: npt.NDArray[np.int64])
 
 
 def _signed_values(
-    table: _Table, path: Path, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64],
-    columns: Sequence[str], lines: npt.NDArray[np.int64],
+    table: _Table,
+    path: Path,
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    columns: Sequence[str],
+    lines: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.uint8]:
     buf = np.frombuffer(table.data, dtype=np.uint8)
     length = ends - starts
@@ -169,7 +177,8 @@ def _signed_values(
             int(lines[row]),
             f"value {value!r} for attribute {columns[col]!r} is not -1 or 1",
         )
-    return one.astype(np.uint8)
+    out: npt.NDArray[np.uint8] = one.astype(np.uint8)
+    return out
 
 
 def _header_names(table: _Table, path: Path, line: int, expect_id: bool) -> list[str]:
@@ -177,13 +186,15 @@ def _header_names(table: _Table, path: Path, line: int, expect_id: bool) -> list
     names = [table.token(int(i)) for i in idx]
     if expect_id:
         if not names or names[0] != "image_id":
-            raise AnnotationError(path, line, f"expected a header starting with 'image_id', got "
-                                  f"{names[:1]!r}")
+            raise AnnotationError(
+                path, line, f"expected a header starting with 'image_id', got {names[:1]!r}"
+            )
         names = names[1:]
     unknown = [n for n in names if n not in ATTRIBUTES]
     if unknown:
-        raise AnnotationError(path, line, f"unknown attribute name(s) {unknown}; expected the 40 "
-                              "CelebA attributes")
+        raise AnnotationError(
+            path, line, f"unknown attribute name(s) {unknown}; expected the 40 CelebA attributes"
+        )
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise AnnotationError(path, line, f"duplicate attribute name(s) {dup}")
@@ -247,8 +258,9 @@ def read_attributes(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArra
     if not csv:
         declared = int(table.token(int(np.flatnonzero(table.token_line == 1)[0])))
         if declared != len(filenames):
-            raise AnnotationError(p, 1, f"count line says {declared} images but the file has "
-                                  f"{len(filenames)} rows")
+            raise AnnotationError(
+                p, 1, f"count line says {declared} images but the file has {len(filenames)} rows"
+            )
     _check_filenames(p, filenames, lines)
     values = _signed_values(table, p, starts[:, 1:], ends[:, 1:], names, lines)
     if tuple(names) != ATTRIBUTES:
@@ -256,9 +268,9 @@ def read_attributes(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArra
     return filenames, np.ascontiguousarray(values)
 
 
-def _read_pairs(path: str | os.PathLike[str], header: tuple[str, str] | None) -> tuple[
-    Path, list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
+def _read_pairs(
+    path: str | os.PathLike[str], header: tuple[str, str] | None
+) -> tuple[Path, list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     p = Path(path)
     table = _tokenize(p)
     csv = p.suffix.lower() == ".csv"
@@ -267,8 +279,9 @@ def _read_pairs(path: str | os.PathLike[str], header: tuple[str, str] | None) ->
         idx = np.flatnonzero(table.token_line == 1)
         got = tuple(table.token(int(i)) for i in idx)
         if header is not None and got != header:
-            raise AnnotationError(p, 1, f"expected header {','.join(header)!r}, got "
-                                  f"{','.join(got)!r}")
+            raise AnnotationError(
+                p, 1, f"expected header {','.join(header)!r}, got {','.join(got)!r}"
+            )
         first_line = 2
     starts, ends, lines = _rows(table, p, first_line, 2)
     filenames = _strings(table, starts[:, 0], ends[:, 0])
@@ -276,8 +289,9 @@ def _read_pairs(path: str | os.PathLike[str], header: tuple[str, str] | None) ->
     raw = _strings(table, starts[:, 1], ends[:, 1])
     bad = [i for i, v in enumerate(raw) if not (v.isascii() and v.isdigit())]
     if bad:
-        raise AnnotationError(p, int(lines[bad[0]]), f"expected a non-negative integer, got "
-                              f"{raw[bad[0]]!r}")
+        raise AnnotationError(
+            p, int(lines[bad[0]]), f"expected a non-negative integer, got {raw[bad[0]]!r}"
+        )
     values = np.array(raw, dtype=np.int64) if raw else np.empty(0, np.int64)
     return p, filenames, values, lines
 
@@ -309,8 +323,11 @@ def read_partition(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArray
     p, filenames, values, lines = _read_pairs(path, ("image_id", "partition"))
     bad = np.flatnonzero(values > 2)
     if bad.size:
-        raise AnnotationError(p, int(lines[bad[0]]), f"partition {int(values[bad[0]])} "
-                              "is not 0 (train), 1 (validation) or 2 (test)")
+        raise AnnotationError(
+            p,
+            int(lines[bad[0]]),
+            f"partition {int(values[bad[0]])} is not 0 (train), 1 (validation) or 2 (test)",
+        )
     return filenames, values.astype(np.uint8)
 
 
@@ -365,7 +382,8 @@ def signed_to_binary(labels: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     if not ok.all():
         bad = np.unique(arr[~ok])[:5].tolist()
         raise ValueError(f"labels: expected only -1 and 1, found {bad}")
-    return (arr == 1).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = (arr == 1).astype(np.uint8)
+    return out
 
 
 def _check_labels(filenames: Sequence[str], labels: npt.ArrayLike) -> npt.NDArray[np.uint8]:
@@ -392,7 +410,7 @@ def format_attributes(filenames: Sequence[str], labels: npt.ArrayLike) -> bytes:
     rest_rows = rest.view(f"S{3 * (len(ATTRIBUTES) - 1)}").ravel()
     body = b"".join(
         f.encode("ascii") + a + r + b"\r\n"
-        for f, a, r in zip(filenames, first.tolist(), rest_rows.tolist())
+        for f, a, r in zip(filenames, first.tolist(), rest_rows.tolist(), strict=False)
     )
     return head + body
 
@@ -401,23 +419,34 @@ def format_partition(filenames: Sequence[str], partition: npt.ArrayLike) -> byte
     """Return the bytes of ``list_eval_partition.txt`` (``NNNNNN.jpg P`` with CRLF)."""
     codes = np.asarray(partition)
     if codes.shape != (len(filenames),) or not np.isin(codes, (0, 1, 2)).all():
-        raise ValueError(f"partition: expected {len(filenames)} codes in {{0, 1, 2}}, got shape "
-                         f"{codes.shape}")
-    return b"".join(f"{f} {int(c)}\r\n".encode("ascii") for f, c in zip(filenames, codes.tolist()))
+        raise ValueError(
+            f"partition: expected {len(filenames)} codes in {{0, 1, 2}}, got shape {codes.shape}"
+        )
+    return b"".join(
+        f"{f} {int(c)}\r\n".encode("ascii") for f, c in zip(filenames, codes.tolist(), strict=False)
+    )
 
 
 def format_identities(filenames: Sequence[str], identities: npt.ArrayLike) -> bytes:
     """Return the bytes of ``identity_CelebA.txt`` (``NNNNNN.jpg ID`` with CRLF)."""
     ids = np.asarray(identities)
     if ids.shape != (len(filenames),) or ids.dtype.kind not in "iu":
-        raise ValueError(f"identities: expected {len(filenames)} integers, got shape {ids.shape} "
-                         f"dtype {ids.dtype}")
-    return b"".join(f"{f} {int(i)}\r\n".encode("ascii") for f, i in zip(filenames, ids.tolist()))
+        raise ValueError(
+            f"identities: expected {len(filenames)} integers, got shape {ids.shape} "
+            f"dtype {ids.dtype}"
+        )
+    return b"".join(
+        f"{f} {int(i)}\r\n".encode("ascii") for f, i in zip(filenames, ids.tolist(), strict=False)
+    )
 
 
-def _format_csv(filenames: Sequence[str], header: Sequence[str], rows: npt.NDArray[np.int64]) -> bytes:
+def _format_csv(
+    filenames: Sequence[str], header: Sequence[str], rows: npt.NDArray[np.int64]
+) -> bytes:
     lines = [",".join(header)]
-    lines += [f + "," + ",".join(map(str, r)) for f, r in zip(filenames, rows.tolist())]
+    lines += [
+        f + "," + ",".join(map(str, r)) for f, r in zip(filenames, rows.tolist(), strict=False)
+    ]
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
@@ -525,9 +554,14 @@ def _check_cover(
     other_set = set(other)
     for i, n in enumerate(names):
         if n not in other_set:
-            raise AnnotationError(attr_path, first_line + i, f"image {n!r} is not listed in "
-                                  f"{other_path}; that file must cover the attribute file")
+            raise AnnotationError(
+                attr_path,
+                first_line + i,
+                f"image {n!r} is not listed in "
+                f"{other_path}; that file must cover the attribute file",
+            )
     name_set = set(names)
     extra = next(n for n in other if n not in name_set)
-    raise AnnotationError(other_path, None, f"image {extra!r} is not in the attribute file "
-                          f"{attr_path}")
+    raise AnnotationError(
+        other_path, None, f"image {extra!r} is not in the attribute file {attr_path}"
+    )

@@ -104,8 +104,9 @@ def label_statistics(
     if partition is not None:
         codes = np.asarray(partition)
         if codes.shape != (y.shape[0],) or not np.isin(codes, (0, 1, 2)).all():
-            raise ValueError(f"partition: expected {y.shape[0]} codes in {{0, 1, 2}}, got shape "
-                             f"{codes.shape}")
+            raise ValueError(
+                f"partition: expected {y.shape[0]} codes in {{0, 1, 2}}, got shape {codes.shape}"
+            )
         for k, split in enumerate(SPLITS):
             mask = codes == k
             counts[split] = int(mask.sum())
@@ -126,6 +127,8 @@ def format_statistics(stats: LabelStatistics) -> str:
         lines.append(f"{name:<{width}} {cells} {imb[j]:>9.1f}")
     lines.append("-" * len(head))
     lines.append(f"{'images':<{width}} " + " ".join(f"{stats.counts[s]:>10}" for s in splits))
-    lines.append(f"{'majority accuracy':<{width}} "
-                 + " ".join(f"{100 * stats.majority_accuracy(s):>9.2f}%" for s in splits))
+    lines.append(
+        f"{'majority accuracy':<{width}} "
+        + " ".join(f"{100 * stats.majority_accuracy(s):>9.2f}%" for s in splits)
+    )
     return "\n".join(lines)

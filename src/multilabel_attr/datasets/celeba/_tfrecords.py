@@ -5,6 +5,7 @@ TensorFlow is imported inside the functions that need it, so importing this modu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -58,6 +59,7 @@ def shard_name(split: str, index: int, count: int) -> str:
 # Length checksums are verified here (8 bytes each, cheap in Python); data checksums by
 # TensorFlow's reader, which checks them while reading.
 
+
 def _crc32c_table() -> list[int]:
     table = []
     for n in range(256):
@@ -95,8 +97,10 @@ def _scan_framing(path: Path) -> Iterator[tuple[int, int] | str]:
                 yield f"record {index} at byte {offset}: corrupt length field"
                 return
             if offset + 16 + length > size:
-                yield (f"record {index} at byte {offset}: truncated (needs {16 + length} bytes, "
-                       f"{size - offset} left)")
+                yield (
+                    f"record {index} at byte {offset}: truncated (needs {16 + length} bytes, "
+                    f"{size - offset} left)"
+                )
                 return
             yield offset, length
             fh.seek(length + 4, os.SEEK_CUR)
@@ -122,6 +126,7 @@ def _md5(path: Path) -> str:
 
 # Writing -------------------------------------------------------------------------------------
 
+
 @dataclass
 class _ShardTask:
     out_dir: str
@@ -135,8 +140,9 @@ class _ShardTask:
     payloads: list[bytes] | None = field(default=None, repr=False)  # ... image bytes
 
 
-def _example_bytes(tf: Any, image: bytes, filename: str, number: int, labels: Sequence[int],
-                   identity: int | None) -> bytes:
+def _example_bytes(
+    tf: Any, image: bytes, filename: str, number: int, labels: Sequence[int], identity: int | None
+) -> bytes:
     feat = tf.train.Feature
     features = {
         "image": feat(bytes_list=tf.train.BytesList(value=[image])),
@@ -196,18 +202,32 @@ def _entry(task: _ShardTask, path: Path) -> dict[str, Any]:
     }
 
 
-def _fingerprint(filenames: Sequence[str], numbers: Sequence[int], labels: npt.NDArray[np.uint8],
-                 identities: Sequence[int] | None, stats: Sequence[tuple[int, int]]) -> str:
+def _fingerprint(
+    filenames: Sequence[str],
+    numbers: Sequence[int],
+    labels: npt.NDArray[np.uint8],
+    identities: Sequence[int] | None,
+    stats: Sequence[tuple[int, int]],
+) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps([SCHEMA_VERSION, list(filenames), list(numbers),
-                         None if identities is None else list(identities), list(stats)]).encode())
+    h.update(
+        json.dumps(
+            [
+                SCHEMA_VERSION,
+                list(filenames),
+                list(numbers),
+                None if identities is None else list(identities),
+                list(stats),
+            ]
+        ).encode()
+    )
     h.update(labels.tobytes())
     return h.hexdigest()
 
 
-def _reusable(out: Path, task: _ShardTask, previous: Mapping[str, Mapping[str, Any]]) -> dict[
-    str, Any
-] | None:
+def _reusable(
+    out: Path, task: _ShardTask, previous: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any] | None:
     """The entry of an already written shard with the same content plan, if the file is intact."""
     final = out / task.name
     if not final.is_file():
@@ -215,23 +235,23 @@ def _reusable(out: Path, task: _ShardTask, previous: Mapping[str, Mapping[str, A
     candidates: list[Mapping[str, Any]] = []
     done = out / f".{task.name}.done.json"
     if done.is_file():
-        try:
+        with contextlib.suppress(ValueError):
             candidates.append(json.loads(done.read_text()))
-        except ValueError:
-            pass
     if task.name in previous:
         candidates.append(previous[task.name])
     for entry in candidates:
-        if (entry.get("fingerprint") == task.fingerprint
-                and entry.get("bytes") == final.stat().st_size
-                and entry.get("sha256") == _sha256(final)):
+        if (
+            entry.get("fingerprint") == task.fingerprint
+            and entry.get("bytes") == final.stat().st_size
+            and entry.get("sha256") == _sha256(final)
+        ):
             return dict(entry)
     return None
 
 
-def _shard_counts(shards: int | Mapping[str, int] | None, counts: Mapping[str, int]) -> dict[
-    str, int
-]:
+def _shard_counts(
+    shards: int | Mapping[str, int] | None, counts: Mapping[str, int]
+) -> dict[str, int]:
     out = {}
     for split, count in counts.items():
         if shards is None:
@@ -246,8 +266,14 @@ def _shard_counts(shards: int | Mapping[str, int] | None, counts: Mapping[str, i
     return out
 
 
-def _run_tasks(tasks: list[_ShardTask], out: Path, workers: int, desc: str,
-               previous: Mapping[str, Mapping[str, Any]], progress: bool) -> dict[str, Any]:
+def _run_tasks(
+    tasks: list[_ShardTask],
+    out: Path,
+    workers: int,
+    desc: str,
+    previous: Mapping[str, Mapping[str, Any]],
+    progress: bool,
+) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
     entries: dict[str, Any] = {}
@@ -260,8 +286,7 @@ def _run_tasks(tasks: list[_ShardTask], out: Path, workers: int, desc: str,
             entries[task.name] = entry
     total = sum(len(t.filenames) for t in tasks)
     done_images = sum(e["records"] for e in entries.values())
-    with tqdm(total=total, initial=done_images, desc=desc, unit="img",
-              disable=not progress) as bar:
+    with tqdm(total=total, initial=done_images, desc=desc, unit="img", disable=not progress) as bar:
         if workers <= 1 or len(todo) <= 1:
             for task in todo:
                 entries[task.name] = _write_shard(task)
@@ -272,7 +297,7 @@ def _run_tasks(tasks: list[_ShardTask], out: Path, workers: int, desc: str,
             # TensorFlow is not fork-safe once imported, so workers are spawned.
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx) as pool:
-                for task, entry in zip(todo, pool.map(_write_shard, todo)):
+                for task, entry in zip(todo, pool.map(_write_shard, todo), strict=False):
                     entries[task.name] = entry
                     bar.update(len(task.filenames))
     return entries
@@ -295,12 +320,18 @@ def _previous_entries(out: Path) -> dict[str, Mapping[str, Any]]:
     return {s["file"]: s for split in manifest["splits"].values() for s in split["shards"]}
 
 
-def _plan(out: Path, split_rows: Mapping[str, npt.NDArray[np.int64]], shard_counts: Mapping[
-    str, int], filenames: Sequence[str], numbers: Sequence[int], labels: npt.NDArray[np.uint8],
-          identities: npt.NDArray[np.int64] | None, sources: Sequence[str] | None,
-          stats: Sequence[tuple[int, int]] | None, payloads: Sequence[bytes] | None) -> list[
-    _ShardTask
-]:
+def _plan(
+    out: Path,
+    split_rows: Mapping[str, npt.NDArray[np.int64]],
+    shard_counts: Mapping[str, int],
+    filenames: Sequence[str],
+    numbers: Sequence[int],
+    labels: npt.NDArray[np.uint8],
+    identities: npt.NDArray[np.int64] | None,
+    sources: Sequence[str] | None,
+    stats: Sequence[tuple[int, int]] | None,
+    payloads: Sequence[bytes] | None,
+) -> list[_ShardTask]:
     tasks = []
     for split, rows in split_rows.items():
         n = shard_counts[split]
@@ -311,17 +342,28 @@ def _plan(out: Path, split_rows: Mapping[str, npt.NDArray[np.int64]], shard_coun
             ids = None if identities is None else [int(identities[j]) for j in idx]
             st = [stats[j] for j in idx] if stats is not None else []
             lab = np.ascontiguousarray(labels[part])
-            tasks.append(_ShardTask(
-                str(out), shard_name(split, i, n), _fingerprint(names, nums, lab, ids, st),
-                names, nums, lab, ids,
-                sources=None if sources is None else [sources[j] for j in idx],
-                payloads=None if payloads is None else [payloads[j] for j in idx],
-            ))
+            tasks.append(
+                _ShardTask(
+                    str(out),
+                    shard_name(split, i, n),
+                    _fingerprint(names, nums, lab, ids, st),
+                    names,
+                    nums,
+                    lab,
+                    ids,
+                    sources=None if sources is None else [sources[j] for j in idx],
+                    payloads=None if payloads is None else [payloads[j] for j in idx],
+                )
+            )
     return tasks
 
 
-def _split_summary(split_rows: Mapping[str, npt.NDArray[np.int64]], labels: npt.NDArray[np.uint8],
-                   tasks: list[_ShardTask], entries: Mapping[str, Any]) -> dict[str, Any]:
+def _split_summary(
+    split_rows: Mapping[str, npt.NDArray[np.int64]],
+    labels: npt.NDArray[np.uint8],
+    tasks: list[_ShardTask],
+    entries: Mapping[str, Any],
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for split, rows in split_rows.items():
         out[split] = {
@@ -361,7 +403,8 @@ def convert(
         Shards per split: an int for every split, a mapping ``{split: n}``, or ``None`` for
         about 2,048 images per shard.
     workers
-        Writer processes (default: CPU count, at most 8); ``0`` or ``1`` writes in this process.
+        Writer processes, each writing whole shards; ``0`` or ``1`` writes in this process.
+        Default: this process below 50,000 images, else the CPU count (at most 8).
     on_missing
         ``"error"`` raises for a missing image; ``"skip"`` leaves it out and lists it under
         ``"skipped"`` in the manifest.
@@ -386,8 +429,10 @@ def convert(
         raise ValueError(f"on_missing: expected 'error' or 'skip', got {on_missing!r}")
     files = root if isinstance(root, CelebAFiles) else find_files(root)
     if files.images is None:
-        raise FileNotFoundError(f"no image folder found under {files.root} (layout "
-                                f"{files.layout!r}); expected img_align_celeba/")
+        raise FileNotFoundError(
+            f"no image folder found under {files.root} (layout "
+            f"{files.layout!r}); expected img_align_celeba/"
+        )
     ann = read_annotations(files)
     sources = [str(files.images / name) for name in ann.filenames]
     stats: list[tuple[int, int]] = []
@@ -403,8 +448,10 @@ def convert(
     if missing and on_missing == "error":
         shown = ", ".join(sources[i] for i in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        raise FileNotFoundError(f"{len(missing)} image(s) listed in {files.attributes} not found: "
-                                f"{shown}{more} (use on_missing='skip' to leave them out)")
+        raise FileNotFoundError(
+            f"{len(missing)} image(s) listed in {files.attributes} not found: "
+            f"{shown}{more} (use on_missing='skip' to leave them out)"
+        )
     present = np.ones(len(sources), dtype=bool)
     present[missing] = False
     split_rows = {s: np.flatnonzero((ann.partition == k) & present) for k, s in enumerate(SPLITS)}
@@ -412,12 +459,30 @@ def convert(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     numbers = [_image_number(name, i) for i, name in enumerate(ann.filenames)]
-    tasks = _plan(out, split_rows, counts, ann.filenames, numbers, ann.labels, ann.identities,
-                  sources, stats, None)
-    n_workers = min(os.cpu_count() or 1, 8) if workers is None else workers
-    entries = _run_tasks(tasks, out, n_workers, "convert", _previous_entries(out), progress)
-    annotations = {p.name: _md5(p) for p in (files.attributes, files.partition, files.identities)
-                   if p is not None}
+    tasks = _plan(
+        out,
+        split_rows,
+        counts,
+        ann.filenames,
+        numbers,
+        ann.labels,
+        ann.identities,
+        sources,
+        stats,
+        None,
+    )
+    if workers is None:
+        # Each worker process imports TensorFlow (seconds); writing original bytes runs at
+        # thousands of images/s in one process, so workers only pay off for large sets.
+        workers = 1 if len(sources) < 50_000 else min(os.cpu_count() or 1, 8)
+    if workers < 0:
+        raise ValueError(f"workers: expected >= 0, got {workers}")
+    entries = _run_tasks(tasks, out, workers, "convert", _previous_entries(out), progress)
+    annotations = {
+        p.name: _md5(p)
+        for p in (files.attributes, files.partition, files.identities)
+        if p is not None
+    }
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "format": "celeba-tfrecord",
@@ -457,17 +522,22 @@ def read_manifest(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"no {MANIFEST} in {out_dir}; run convert() first (an "
-                                "interrupted conversion writes no manifest)") from None
+        raise FileNotFoundError(
+            f"no {MANIFEST} in {out_dir}; run convert() first (an "
+            "interrupted conversion writes no manifest)"
+        ) from None
     except ValueError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
     if manifest.get("schema_version") != SCHEMA_VERSION or "splits" not in manifest:
-        raise ValueError(f"{path}: unsupported schema version {manifest.get('schema_version')!r}; "
-                         f"expected {SCHEMA_VERSION}")
+        raise ValueError(
+            f"{path}: unsupported schema version {manifest.get('schema_version')!r}; "
+            f"expected {SCHEMA_VERSION}"
+        )
     return manifest
 
 
 # Verification --------------------------------------------------------------------------------
+
 
 class ShardVerificationError(ValueError):
     """Converted data failed verification; ``problems`` lists each shard/record at fault."""
@@ -543,21 +613,30 @@ def verify(out_dir: str | os.PathLike[str], *, progress: bool = False) -> dict[s
 
 # Reading -------------------------------------------------------------------------------------
 
-def _check_read_args(image_size: tuple[int, int] | None, batch_size: int | None,
-                     normalize: Normalize) -> None:
+
+def _check_read_args(
+    image_size: tuple[int, int] | None, batch_size: int | None, normalize: Normalize
+) -> None:
     if image_size is not None and (
         len(image_size) != 2 or any(not isinstance(v, int) or v < 1 for v in image_size)
     ):
-        raise ValueError(f"image_size: expected (height, width) positive ints or None, got "
-                         f"{image_size!r}")
+        raise ValueError(
+            f"image_size: expected (height, width) positive ints or None, got {image_size!r}"
+        )
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size: expected a positive int or None, got {batch_size!r}")
     if normalize not in (None, "unit", "xception"):
         raise ValueError(f"normalize: expected None, 'unit' or 'xception', got {normalize!r}")
 
 
-def _decoder(tf: Any, image_feature: str, label_feature: str, label_dtype: Any,
-             image_size: tuple[int, int] | None, normalize: Normalize) -> Any:
+def _decoder(
+    tf: Any,
+    image_feature: str,
+    label_feature: str,
+    label_dtype: Any,
+    image_size: tuple[int, int] | None,
+    normalize: Normalize,
+) -> Any:
     spec = {
         image_feature: tf.io.FixedLenFeature([], tf.string),
         label_feature: tf.io.FixedLenFeature([len(ATTRIBUTES)], label_dtype),
@@ -579,8 +658,17 @@ def _decoder(tf: Any, image_feature: str, label_feature: str, label_dtype: Any,
     return decode
 
 
-def _finish_pipeline(tf: Any, ds: Any, decode: Any, *, batch_size: int | None, shuffle: bool,
-                     seed: int | None, shuffle_buffer: int, drop_remainder: bool) -> Any:
+def _finish_pipeline(
+    tf: Any,
+    ds: Any,
+    decode: Any,
+    *,
+    batch_size: int | None,
+    shuffle: bool,
+    seed: int | None,
+    shuffle_buffer: int,
+    drop_remainder: bool,
+) -> Any:
     if shuffle:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -649,8 +737,9 @@ def load(
     manifest = read_manifest(out_dir)
     info = manifest["splits"][split]
     if limit is not None and (not isinstance(limit, int) or limit < 0 or limit > info["count"]):
-        raise ValueError(f"limit: expected 0..{info['count']} (size of split {split!r}), got "
-                         f"{limit!r}")
+        raise ValueError(
+            f"limit: expected 0..{info['count']} (size of split {split!r}), got {limit!r}"
+        )
     files: list[str] = []
     takes: list[int] = []
     remaining = info["count"] if limit is None else limit
@@ -684,11 +773,20 @@ def load(
     if record_shard:
         ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     decode = _decoder(tf, "image", "labels", tf.int64, image_size, normalize)
-    return _finish_pipeline(tf, ds, decode, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                            shuffle_buffer=shuffle_buffer, drop_remainder=drop_remainder)
+    return _finish_pipeline(
+        tf,
+        ds,
+        decode,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        shuffle_buffer=shuffle_buffer,
+        drop_remainder=drop_remainder,
+    )
 
 
 # The paper's single-file format ------------------------------------------------------------------
+
 
 def write_legacy(
     path: str | os.PathLike[str],
@@ -728,8 +826,13 @@ def write_legacy(
     tmp = target.with_name(f".{target.name}.tmp")
     written = 0
     with tf.io.TFRecordWriter(str(tmp)) as writer:
-        for name, row in tqdm(zip(names, labels.astype(np.float32).tolist()), total=len(names),
-                              desc="legacy", unit="img", disable=not progress):
+        for name, row in tqdm(
+            zip(names, labels.astype(np.float32).tolist(), strict=False),
+            total=len(names),
+            desc="legacy",
+            unit="img",
+            disable=not progress,
+        ):
             src = files.images / name
             if not src.is_file():
                 continue
@@ -740,10 +843,14 @@ def write_legacy(
                 data = buf.getvalue()
             else:
                 data = src.read_bytes()
-            ex = tf.train.Example(features=tf.train.Features(feature={
-                "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
-                "features": tf.train.Feature(float_list=tf.train.FloatList(value=row)),
-            }))
+            ex = tf.train.Example(
+                features=tf.train.Features(
+                    feature={
+                        "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[data])),
+                        "features": tf.train.Feature(float_list=tf.train.FloatList(value=row)),
+                    }
+                )
+            )
             writer.write(ex.SerializeToString(deterministic=True))
             written += 1
     os.replace(tmp, target)
@@ -782,8 +889,16 @@ def load_legacy(
         raise FileNotFoundError(f"legacy TFRecord file not found: {path}")
     ds = tf.data.TFRecordDataset(str(path), buffer_size=1 << 20).skip(start).take(stop - start)
     decode = _decoder(tf, "image", "features", tf.float32, image_size, normalize)
-    return _finish_pipeline(tf, ds, decode, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                            shuffle_buffer=shuffle_buffer, drop_remainder=drop_remainder)
+    return _finish_pipeline(
+        tf,
+        ds,
+        decode,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        shuffle_buffer=shuffle_buffer,
+        drop_remainder=drop_remainder,
+    )
 
 
 def convert_legacy(
@@ -827,8 +942,10 @@ def convert_legacy(
     src = Path(path)
     if not src.is_file():
         raise FileNotFoundError(f"legacy TFRecord file not found: {path}")
-    spec = {"image": tf.io.FixedLenFeature([], tf.string),
-            "features": tf.io.FixedLenFeature([len(ATTRIBUTES)], tf.float32)}
+    spec = {
+        "image": tf.io.FixedLenFeature([], tf.string),
+        "features": tf.io.FixedLenFeature([len(ATTRIBUTES)], tf.float32),
+    }
     payloads: list[bytes] = []
     rows: list[npt.NDArray[np.float32]] = []
     ds = tf.data.TFRecordDataset(str(src)).map(lambda r: tf.io.parse_single_example(r, spec))
@@ -845,8 +962,9 @@ def convert_legacy(
         boundaries = (tr, tr + va)
     b0, b1 = boundaries
     if not 0 <= b0 <= b1 <= total:
-        raise ValueError(f"boundaries: expected 0 <= train_end <= validation_end <= {total}, got "
-                         f"{boundaries!r}")
+        raise ValueError(
+            f"boundaries: expected 0 <= train_end <= validation_end <= {total}, got {boundaries!r}"
+        )
     index = np.arange(total, dtype=np.int64)
     split_rows = {"train": index[:b0], "validation": index[b0:b1], "test": index[b1:]}
     names = [f"{i + 1:06d}.jpg" for i in range(total)]
@@ -862,8 +980,7 @@ def convert_legacy(
         "format": "celeba-tfrecord",
         "attributes": list(ATTRIBUTES),
         "features": _FEATURES,
-        "source": {"kind": "legacy", "file": src.name, "md5": _md5(src),
-                   "boundaries": [b0, b1]},
+        "source": {"kind": "legacy", "file": src.name, "md5": _md5(src), "boundaries": [b0, b1]},
         "splits": _split_summary(split_rows, labels, tasks, entries),
         "skipped": [],
     }
