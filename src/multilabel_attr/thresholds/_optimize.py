@@ -408,7 +408,7 @@ def _optimize(
             f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
             f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
             ThresholdWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     iterations = None
     if strategy == "coordinate":
@@ -427,7 +427,7 @@ def _optimize(
                 f"coordinate ascent stopped after max_iter={max_iter} passes without "
                 "converging; increase max_iter",
                 ThresholdWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         values = start.copy()
         for label in np.flatnonzero(result.changed).tolist():
