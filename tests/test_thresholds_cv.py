@@ -29,7 +29,8 @@ def test_cross_validation_is_out_of_fold() -> None:
     assert cv.thresholds == optimize_thresholds(y, s)
     assert cv.fold_values.shape == (4, 4)
     assert cv.in_sample_objective == cv.thresholds.objective
-    assert cv.spread.shape == (4,) and np.all(cv.spread >= 0)
+    assert cv.spread.shape == (4,)
+    assert np.all(cv.spread >= 0)
     # Rebuild the out-of-fold predictions by hand from the same folds.
     order = np.random.default_rng(0).permutation(len(y))
     oof = np.zeros_like(y)
@@ -48,7 +49,12 @@ def test_cross_validation_is_out_of_fold() -> None:
 def test_cross_validation_options_and_errors() -> None:
     y, s = data(200)
     joint = cross_validate_thresholds(
-        y, s, n_splits=3, random_state=1, strategy="coordinate", average="samples",
+        y,
+        s,
+        n_splits=3,
+        random_state=1,
+        strategy="coordinate",
+        average="samples",
         min_positives=0,
     )
     assert joint.thresholds.strategy == "coordinate"
@@ -112,8 +118,10 @@ class TestMetaEstimator:
         from multilabel_attr.thresholds import MultiLabelThresholdClassifier
 
         X, Y = self.xy()
-        for base in (RandomForestClassifier(n_estimators=5, random_state=0),
-                     KNeighborsClassifier(5)):
+        for base in (
+            RandomForestClassifier(n_estimators=5, random_state=0),
+            KNeighborsClassifier(5),
+        ):
             clf = MultiLabelThresholdClassifier(base, cv=2).fit(X, Y)
             listed = base.fit(X, Y).predict_proba(X)
             assert isinstance(listed, list)
@@ -145,16 +153,20 @@ class TestMetaEstimator:
 
         X, Y = self.xy()
         clf = MultiLabelThresholdClassifier(
-            OneVsRestClassifier(LogisticRegression()), response_method="decision_function",
-            metric="matthews", cv=3,
+            OneVsRestClassifier(LogisticRegression()),
+            response_method="decision_function",
+            metric="matthews",
+            cv=3,
         )
         with pytest.raises(NotFittedError):
             clf.predict(X)
         assert not hasattr(clf, "predict_proba")
         params = clf.get_params()
-        assert params["metric"] == "matthews" and "estimator__estimator__C" in params
+        assert params["metric"] == "matthews"
+        assert "estimator__estimator__C" in params
         copy = clone(clf).set_params(estimator__estimator__C=0.5, strategy="shared")
-        assert copy.get_params()["strategy"] == "shared" and clf.strategy == "per_label"
+        assert copy.get_params()["strategy"] == "shared"
+        assert clf.strategy == "per_label"
         clf.fit(X, Y)
         assert clf.thresholds_.metric == "matthews correlation"
         assert clf.decision_function(X).min() < 0  # margins, not probabilities

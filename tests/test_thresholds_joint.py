@@ -50,7 +50,8 @@ def test_coordinate_never_below_start_and_matches_sklearn(
     achieved = sk_objective(average, metric, y, result.apply(s))
     assert result.objective == pytest.approx(achieved, abs=1e-12)
     assert achieved >= sk_objective(average, metric, y, start.apply(s)) - 1e-12
-    assert result.iterations is not None and result.iterations >= 1
+    assert result.iterations is not None
+    assert result.iterations >= 1
 
 
 @pytest.mark.parametrize(("average", "metric"), CASES[:2])
@@ -105,7 +106,12 @@ def test_frozen_rare_labels_and_max_iter_warning() -> None:
     assert result.values[0] == shared.values[0]
     with pytest.warns(ThresholdWarning, match="max_iter"):
         optimize_thresholds(
-            y, s, strategy="coordinate", average="samples", max_iter=1, min_positives=0,
+            y,
+            s,
+            strategy="coordinate",
+            average="samples",
+            max_iter=1,
+            min_positives=0,
             init="shared",
         )
 
@@ -115,7 +121,8 @@ def test_explicit_initial_thresholds() -> None:
     start: Any = np.full(y.shape[1], 0.5)
     result = optimize_thresholds(y, s, strategy="coordinate", init=start, min_positives=0)
     at_half = sk_objective("micro", "f1", y, (s >= 0.5).astype(int))
-    assert result.objective is not None and result.objective >= at_half - 1e-12
+    assert result.objective is not None
+    assert result.objective >= at_half - 1e-12
     with pytest.raises(ValueError, match="init"):
         optimize_thresholds(y, s, strategy="coordinate", init=[0.5, 0.5])
     with pytest.raises(ValueError, match="init"):

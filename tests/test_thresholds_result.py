@@ -34,7 +34,8 @@ def test_apply_and_array_protocol() -> None:
     counts.update(y[:50], s[:50], threshold=t)
     counts.update(y[50:], s[50:], threshold=t)
     assert np.allclose(counts.f1_score(average=None), expected)
-    assert t["Bald"] == t.values[2] and t[0] == t.values[0]
+    assert t["Bald"] == t.values[2]
+    assert t[0] == t.values[0]
     with pytest.raises(KeyError, match="Mustache"):
         t["Mustache"]
     with pytest.raises(ValueError, match="one column per label"):
@@ -45,7 +46,7 @@ def test_apply_and_array_protocol() -> None:
 
 def test_values_are_read_only_and_validated() -> None:
     t = Thresholds([0.2, 0.8])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         t.values[0] = 1.0
     with pytest.raises(ValueError, match="finite"):
         Thresholds([0.5, np.inf])
@@ -65,7 +66,8 @@ def test_json_round_trip(tmp_path: Path) -> None:
     assert loaded.values.tolist() == t.values.tolist()  # exact floats
     assert loaded.fallback_labels == t.fallback_labels == (2,)
     data = json.loads(path.read_text())
-    assert data["schema"] == "multilabel_attr.thresholds" and data["version"] == 1
+    assert data["schema"] == "multilabel_attr.thresholds"
+    assert data["version"] == 1
     assert Thresholds.from_json(path, label_names=["Smiling", "Young", "Bald"]) == t
 
 
@@ -111,7 +113,8 @@ def test_logit_scale_round_trip(tmp_path: Path) -> None:
     assert np.allclose(np.asarray(t), [0.5, 1 / (1 + np.exp(-2.0))])
     t.to_json(tmp_path / "t.json")
     loaded = Thresholds.from_json(tmp_path / "t.json")
-    assert loaded.from_logits and loaded == t
+    assert loaded.from_logits
+    assert loaded == t
     assert "scale=logit" in repr(loaded)
 
 
@@ -119,6 +122,8 @@ def test_repr_is_readable() -> None:
     t, _, _ = tuned()
     text = repr(t)
     assert text.startswith("Thresholds(3 labels, metric='f1', strategy='per_label'")
-    assert "Smiling=" in text and "fallback_labels=1" in text
+    assert "Smiling=" in text
+    assert "fallback_labels=1" in text
     many = Thresholds(np.linspace(0.1, 0.9, 40))
-    assert "..." in repr(many) and len(repr(many)) < 200
+    assert "..." in repr(many)
+    assert len(repr(many)) < 200

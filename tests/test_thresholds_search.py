@@ -51,9 +51,7 @@ def brute_force(
 ) -> float:
     """Best oracle value over every threshold: each distinct score, and above all."""
     candidates = [*np.unique(scores).tolist(), np.inf]
-    return max(
-        oracle(truth, (scores >= c).astype(int), sample_weight=weights) for c in candidates
-    )
+    return max(oracle(truth, (scores >= c).astype(int), sample_weight=weights) for c in candidates)
 
 
 @st.composite
@@ -61,22 +59,31 @@ def label_data(draw: Any, two_classes: bool = True) -> tuple[np.ndarray, np.ndar
     n = draw(st.integers(4, 24))
     n_labels = draw(st.integers(1, 3))
     truth = np.array(
-        draw(st.lists(st.lists(st.booleans(), min_size=n_labels, max_size=n_labels),
-                      min_size=n, max_size=n)),
+        draw(
+            st.lists(
+                st.lists(st.booleans(), min_size=n_labels, max_size=n_labels),
+                min_size=n,
+                max_size=n,
+            )
+        ),
         dtype=int,
     )
     if two_classes:
         truth[0], truth[1] = 1, 0
     # Few distinct values so ties are common.
     levels = draw(st.sampled_from([4, 8, 1000]))
-    scores = np.array(
-        draw(st.lists(st.integers(0, levels), min_size=n * n_labels, max_size=n * n_labels)),
-        dtype=np.float64,
-    ).reshape(n, n_labels) / levels
+    scores = (
+        np.array(
+            draw(st.lists(st.integers(0, levels), min_size=n * n_labels, max_size=n * n_labels)),
+            dtype=np.float64,
+        ).reshape(n, n_labels)
+        / levels
+    )
     weights = None
     if draw(st.booleans()):
-        weights = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0]),
-                                         min_size=n, max_size=n)))
+        weights = np.array(
+            draw(st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0]), min_size=n, max_size=n))
+        )
     return truth, scores, weights
 
 
@@ -236,7 +243,10 @@ def test_formula_and_callable_metrics() -> None:
     assert custom.metric == "net_benefit"
     for j in range(2):
         best = max(
-            float(((s[:, j] >= c) & (y[:, j] == 1)).sum() - 0.25 * ((s[:, j] >= c) & (y[:, j] == 0)).sum())
+            float(
+                ((s[:, j] >= c) & (y[:, j] == 1)).sum()
+                - 0.25 * ((s[:, j] >= c) & (y[:, j] == 0)).sum()
+            )
             for c in [*np.unique(s[:, j]), np.inf]
         )
         assert custom.validation_scores is not None

@@ -24,7 +24,8 @@ def test_rare_label_falls_back_to_shared_with_warning_naming_it() -> None:
     shared = optimize_thresholds(y, s, strategy="shared")
     assert t.fallback_labels == (2,)
     assert t.values[2] == shared.values[0]
-    assert t.validation_scores is not None and np.isfinite(t.validation_scores).all()
+    assert t.validation_scores is not None
+    assert np.isfinite(t.validation_scores).all()
 
 
 def test_numeric_fallback_no_positives_and_clip() -> None:
@@ -66,8 +67,11 @@ def test_weighted_positives_with_zero_weight_do_not_count() -> None:
         ({"strategy": "grid"}, ValueError, "strategy must be one of"),
         ({"strategy": "per_label", "average": "micro"}, ValueError, "strategy='shared'"),
         ({"strategy": "shared", "average": "samples"}, ValueError, "coordinate"),
-        ({"strategy": "coordinate", "average": "samples", "metric": "matthews"}, ValueError,
-         "set-based"),
+        (
+            {"strategy": "coordinate", "average": "samples", "metric": "matthews"},
+            ValueError,
+            "set-based",
+        ),
         ({"min_positives": -1}, ValueError, "min_positives"),
         ({"max_iter": 0}, ValueError, "max_iter"),
         ({"clip": (0.6, 0.4)}, ValueError, "clip"),
@@ -81,8 +85,10 @@ def test_weighted_positives_with_zero_weight_do_not_count() -> None:
     ],
 )
 def test_bad_input_raises_clearly(kwargs: dict, error: type, match: str) -> None:
-    arguments = {"y_true": [[1, 0], [0, 1], [1, 1], [0, 0]],
-                 "y_score": [[0.9, 0.2], [0.3, 0.8], [0.6, 0.7], [0.1, 0.4]]}
+    arguments = {
+        "y_true": [[1, 0], [0, 1], [1, 1], [0, 0]],
+        "y_score": [[0.9, 0.2], [0.3, 0.8], [0.6, 0.7], [0.1, 0.4]],
+    }
     arguments.update(kwargs)
     with pytest.raises(error, match=match):
         optimize_thresholds(arguments.pop("y_true"), arguments.pop("y_score"), **arguments)

@@ -21,7 +21,7 @@ from ._optimize import optimize_thresholds
 from ._result import Thresholds, ThresholdWarning
 
 if TYPE_CHECKING:
-    from ._sklearn import MultiLabelThresholdClassifier
+    from ._sklearn import MultiLabelThresholdClassifier as MultiLabelThresholdClassifier
 
 __all__ = [
     "METRIC_NAMES",

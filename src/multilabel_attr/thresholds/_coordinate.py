@@ -139,7 +139,7 @@ def _samples_ascent(
     truth_t = np.ascontiguousarray(truth.T)
     pred_t = np.zeros((n_labels, n_samples), dtype=bool)
     for label in range(n_labels):
-        pred_t[label, orders[label, cuts[label]:]] = True
+        pred_t[label, orders[label, cuts[label] :]] = True
     n_true = truth_t.sum(axis=0).astype(np.float64)
     tp = (truth_t & pred_t).sum(axis=0).astype(np.float64)
     fp = (~truth_t & pred_t).sum(axis=0).astype(np.float64)

@@ -25,9 +25,7 @@ def kfold_indices(
     if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 2:
         raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}")
     if n_splits > n_samples:
-        raise ValueError(
-            f"n_splits={n_splits} is larger than the number of samples ({n_samples})"
-        )
+        raise ValueError(f"n_splits={n_splits} is larger than the number of samples ({n_samples})")
     indices = np.arange(n_samples)
     if shuffle:
         indices = np.random.default_rng(random_state).permutation(n_samples)

@@ -212,16 +212,30 @@ def resolve_settings(
     if isinstance(init, str) and init not in ("per_label", "shared"):
         raise ValueError(f"init must be 'per_label', 'shared' or thresholds; got {init!r}")
     return Settings(
-        objective, strategy, average, bool(from_logits), min_positives, fallback, clip_range,
-        init, max_iter,
+        objective,
+        strategy,
+        average,
+        bool(from_logits),
+        min_positives,
+        fallback,
+        clip_range,
+        init,
+        max_iter,
     )
 
 
 def run_settings(data: Prepared, settings: Settings) -> Thresholds:
     """Run a validated search on validated data."""
     return _optimize(
-        data, settings.objective, settings.strategy, settings.average, settings.from_logits,
-        settings.min_positives, settings.fallback, settings.clip, settings.init,
+        data,
+        settings.objective,
+        settings.strategy,
+        settings.average,
+        settings.from_logits,
+        settings.min_positives,
+        settings.fallback,
+        settings.clip,
+        settings.init,
         settings.max_iter,
     )
 
@@ -348,9 +362,17 @@ def optimize_thresholds(
     [[1, 0], [1, 1], [0, 1], [0, 0]]
     """
     settings = resolve_settings(
-        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
-        min_positives=min_positives, fallback=fallback, clip=clip,
-        zero_division=zero_division, init=init, max_iter=max_iter,
+        metric=metric,
+        strategy=strategy,
+        average=average,
+        beta=beta,
+        from_logits=from_logits,
+        min_positives=min_positives,
+        fallback=fallback,
+        clip=clip,
+        zero_division=zero_division,
+        init=init,
+        max_iter=max_iter,
     )
     data = prepare(y_true, y_score, sample_weight, label_names)
     return run_settings(data, settings)
@@ -370,7 +392,7 @@ def _optimize(
 ) -> Thresholds:
     truth, scores, weights = data.truth, data.scores, data.weights
     n_labels = truth.shape[1]
-    common = {
+    common: dict[str, Any] = {
         "label_names": data.label_names,
         "metric": objective.name,
         "strategy": strategy,
@@ -382,9 +404,7 @@ def _optimize(
         value, _ = sweep_pooled(truth, scores, weights, objective, clip)
         values = np.full(n_labels, value)
         objective_value, per_label = evaluate(objective, average, truth, scores >= values, weights)
-        return Thresholds(
-            values, validation_scores=per_label, objective=objective_value, **common
-        )
+        return Thresholds(values, validation_scores=per_label, objective=objective_value, **common)
 
     sweep = sweep_labels(
         truth, scores, weights, objective, clip, keep_orders=strategy == "coordinate"
@@ -412,15 +432,27 @@ def _optimize(
         )
     iterations = None
     if strategy == "coordinate":
-        assert sweep.orders is not None and sweep.sorted_scores is not None
+        assert sweep.orders is not None
+        assert sweep.sorted_scores is not None
         start = _initial_values(init, values, fixed, data, objective, clip)
         cuts = np.array(
-            [np.searchsorted(sweep.sorted_scores[j], start[j], side="left") for j in range(n_labels)],
+            [
+                np.searchsorted(sweep.sorted_scores[j], start[j], side="left")
+                for j in range(n_labels)
+            ],
             dtype=np.intp,
         )
         result = coordinate_ascent(
-            average, truth, weights, sweep.orders, sweep.sorted_scores, cuts, fixed,
-            objective, clip, max_iter,
+            average,
+            truth,
+            weights,
+            sweep.orders,
+            sweep.sorted_scores,
+            cuts,
+            fixed,
+            objective,
+            clip,
+            max_iter,
         )
         if not result.converged:
             warnings.warn(
@@ -478,6 +510,6 @@ def _initial_values(
         raise ValueError(
             f"init thresholds must be finite, one per label ({n_labels}); got shape {start.shape}"
         )
-    start = start.copy()
-    start[fixed] = per_label[fixed]
-    return start
+    result: FloatArray = start.copy()
+    result[fixed] = per_label[fixed]
+    return result

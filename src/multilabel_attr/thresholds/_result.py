@@ -188,8 +188,7 @@ class Thresholds:
         array = check_2d(scores, "scores")
         if array.shape[1] != self.n_labels:
             raise ValueError(
-                f"scores must have one column per label ({self.n_labels}); "
-                f"got shape {array.shape}"
+                f"scores must have one column per label ({self.n_labels}); got shape {array.shape}"
             )
         check_finite_scores(array, "scores")
         result: NDArray[np.uint8] = (array >= self.values).view(np.uint8)
@@ -307,7 +306,7 @@ class Thresholds:
 
     def __repr__(self) -> str:
         names = self.label_names or tuple(str(i) for i in range(self.n_labels))
-        shown = [f"{name}={value:.4g}" for name, value in zip(names, self.values)]
+        shown = [f"{name}={value:.4g}" for name, value in zip(names, self.values, strict=True)]
         if len(shown) > 6:
             shown = [*shown[:3], "...", *shown[-2:]]
         parts = [

@@ -170,8 +170,7 @@ class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
         """
         if self.response_method not in _RESPONSE_METHODS:
             raise ValueError(
-                f"response_method must be one of {_RESPONSE_METHODS}; "
-                f"got {self.response_method!r}"
+                f"response_method must be one of {_RESPONSE_METHODS}; got {self.response_method!r}"
             )
         settings = resolve_settings(
             metric=self.metric,
@@ -198,9 +197,7 @@ class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
             model = clone(self.estimator)
             kwargs = {k: v[train] for k, v in fit_kwargs.items()}
             model.fit(_safe_indexing(X, train), truth[train], **kwargs)
-            oof[test] = label_scores(
-                model, _safe_indexing(X, test), self.response_method, n_labels
-            )
+            oof[test] = label_scores(model, _safe_indexing(X, test), self.response_method, n_labels)
         covered = ~np.isnan(oof).any(axis=1)
         if not covered.any():
             raise ValueError("cv held out no samples; cannot tune thresholds")
@@ -235,7 +232,7 @@ class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
     def _has_proba(self) -> bool:
         return self.response_method == "predict_proba" and hasattr(self.estimator, "predict_proba")
 
-    @available_if(_has_proba)
+    @available_if(_has_proba)  # type: ignore[untyped-decorator]
     def predict_proba(self, X: Any) -> FloatArray:
         """Positive-class probability of every label, shape (n_samples, n_labels)."""
         return self._scores(X)
@@ -245,8 +242,7 @@ class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
             self.estimator, "decision_function"
         )
 
-    @available_if(_has_decision)
+    @available_if(_has_decision)  # type: ignore[untyped-decorator]
     def decision_function(self, X: Any) -> FloatArray:
         """Decision scores of every label, shape (n_samples, n_labels)."""
         return self._scores(X)
-

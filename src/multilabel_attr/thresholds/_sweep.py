@@ -33,6 +33,8 @@ IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
 _LABEL_BLOCK = 4
+MAX_WORKERS: int | None = None
+"""Upper bound on sorting threads (``None``: one per CPU)."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ class LabelSweep:
 def run_blocks(n_labels: int, work: Callable[[int, int], None]) -> None:
     """Run ``work(start, stop)`` over blocks of labels on a thread pool (sorts drop the GIL)."""
     starts = list(range(0, n_labels, _LABEL_BLOCK))
-    workers = min(os.cpu_count() or 1, len(starts))
+    workers = min(MAX_WORKERS or os.cpu_count() or 1, len(starts))
 
     def call(start: int) -> None:
         work(start, min(start + _LABEL_BLOCK, n_labels))
@@ -167,9 +169,7 @@ def sweep_labels(
             column = block_scores[offset]
             order = np.argsort(column)
             sorted_scores = column[order]
-            counts = curve(
-                block_truth[offset][order], None if weights is None else weights[order]
-            )
+            counts = curve(block_truth[offset][order], None if weights is None else weights[order])
             metric = objective(counts.tp, counts.fp, counts.fn, counts.tn)
             cut = best_cut(metric, candidate_mask(sorted_scores, clip))
             cuts[label] = cut
