@@ -115,7 +115,7 @@ def _cmd_stats(args: argparse.Namespace) -> None:
     if args.figure:
         from .. import plots
 
-        splits = [s for s in ("train", "validation", "test") if s in stats.counts] or ["all"]
+        splits: list[str] = [s for s in celeba.SPLITS if s in stats.counts] or ["all"]
         figure = plots.plot_label_prevalence(
             {s: stats.prevalence(s) for s in splits}, celeba.ATTRIBUTES
         )
