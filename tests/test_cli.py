@@ -97,3 +97,48 @@ def test_module_entry_point_runs() -> None:
     )  # fmt: skip
     assert result.returncode == 0
     assert ml.__version__ in result.stdout
+
+
+def test_tune_writes_thresholds_that_evaluate_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from multilabel_attr.thresholds import Thresholds, optimize_thresholds
+
+    y_path, s_path, y, s = _data(tmp_path)
+    out = tmp_path / "t.json"
+    common = ["--labels", str(y_path), "--scores", str(s_path), "--label-names", "a,b,c"]
+    assert main(["tune", *common, "--min-positives", "1", "-o", str(out)]) == 0
+    tuned = Thresholds.from_json(out)
+    expected = optimize_thresholds(y, s, min_positives=1, label_names=["a", "b", "c"])
+    np.testing.assert_array_equal(tuned.values, expected.values)
+    report_path = tmp_path / "r.json"
+    args = ["--thresholds", str(out), "--format", "json", "-o", str(report_path)]
+    assert main(["evaluate", *common, *args]) == 0
+    report = ml.Report.from_json(report_path)
+    assert report.summary["f1_macro"] == pytest.approx(
+        ml.f1_score(y, s, threshold=expected, average="macro", zero_division=0)
+    )
+
+
+def test_data_commands_synth_convert_verify_stats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("PIL")
+    root = tmp_path / "synth"
+    assert main(["synth", str(root), "-n", "40", "--seed", "1", "-q"]) == 0
+    assert (root / "Anno" / "list_attr_celeba.txt").exists()
+    figure = tmp_path / "prevalence.png"
+    assert main(["stats", str(root), "--figure", str(figure)]) == 0
+    assert "Smiling" in capsys.readouterr().out
+    assert figure.stat().st_size > 1000
+    pytest.importorskip("tensorflow")
+    out = tmp_path / "records"
+    assert main(["convert", str(root), str(out), "-q"]) == 0
+    assert main(["verify", str(out), "-q"]) == 0
+    assert "all shards valid" in capsys.readouterr().out
+    shard = sorted(out.glob("*.tfrecord"))[0]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    assert main(["verify", str(out), "-q"]) == 1
+    assert shard.name in capsys.readouterr().err

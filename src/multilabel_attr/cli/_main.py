@@ -96,7 +96,11 @@ def _cmd_convert(args: argparse.Namespace) -> None:
 def _cmd_verify(args: argparse.Namespace) -> None:
     from ..datasets import celeba
 
-    counts = celeba.verify(args.out_dir, progress=not args.quiet)
+    try:
+        counts = celeba.verify(args.out_dir, progress=not args.quiet)
+    except celeba.ShardVerificationError as exc:
+        problems = "; ".join(str(p) for p in exc.problems)
+        raise CommandError(f"{args.out_dir}: {len(exc.problems)} problem(s): {problems}") from exc
     print(f"{args.out_dir}: all shards valid; records per split {json.dumps(counts)}")
 
 
