@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -291,6 +292,30 @@ def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--thresholds", help="per-label thresholds JSON written by 'tune'")
 
 
+_TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log lines (written straight to file
+    descriptor 2 before any logging configuration applies) sent to /dev/null."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr descriptor: nothing to silence
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            sys.stderr.flush()
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:
+                pass  # the command reports the missing extra itself
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``multilabel-attr`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -399,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``multilabel-attr``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
+        _import_tensorflow_quietly()
     try:
         args.run(args)
     except KeyboardInterrupt:
