@@ -8,6 +8,7 @@ subcommands that need them, so ``--help`` is instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -307,10 +308,9 @@ def _import_tensorflow_quietly() -> None:
         with open(os.devnull, "w") as devnull:
             sys.stderr.flush()
             os.dup2(devnull.fileno(), 2)
-            try:
+            # A missing tf extra is reported by the command itself.
+            with contextlib.suppress(ImportError):
                 import tensorflow  # noqa: F401
-            except ImportError:
-                pass  # the command reports the missing extra itself
     finally:
         os.dup2(saved, 2)
         os.close(saved)
