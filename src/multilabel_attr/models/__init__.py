@@ -10,7 +10,9 @@ wrong one, and the data module never has to know which model will consume its im
 Contents
 --------
 - :func:`build_paper_cnn`, :func:`build_xception_transfer`: the two architectures.
-- :func:`set_base_trainable`: freeze or unfreeze the transfer model's base for fine-tuning.
+- :func:`set_base_trainable`, :func:`transfer_base`: freeze or unfreeze the transfer model's
+  base for fine-tuning; :class:`InferenceModeBase` keeps that base's batch normalisation in
+  inference mode under Keras 3.
 - :func:`train_cnn`, :func:`train_transfer`: the paper's training protocols, with checkpoints,
   history files and resumption after interruption.
 - :func:`default_metrics`: metrics logged during training when none are given.
@@ -35,7 +37,9 @@ from ._builders import (
     count_trainable_params,
     imagenet_weights_path,
     set_base_trainable,
+    transfer_base,
 )
+from ._layers import InferenceModeBase
 from ._predict import predict_scores
 from ._training import (
     TrainingResult,
@@ -48,6 +52,7 @@ from ._training import (
 __all__ = [
     "XCEPTION_BASE_NAME",
     "XCEPTION_NOTOP_FILENAME",
+    "InferenceModeBase",
     "TrainingResult",
     "TransferTrainingResult",
     "build_paper_cnn",
@@ -59,4 +64,5 @@ __all__ = [
     "set_base_trainable",
     "train_cnn",
     "train_transfer",
+    "transfer_base",
 ]

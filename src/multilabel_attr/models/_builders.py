@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._layers import InferenceModeBase
+
 if TYPE_CHECKING:
     import keras
 
@@ -19,10 +21,13 @@ __all__ = [
     "count_trainable_params",
     "imagenet_weights_path",
     "set_base_trainable",
+    "transfer_base",
 ]
 
 #: Name given to the nested Xception model inside :func:`build_xception_transfer`.
 XCEPTION_BASE_NAME = "xception"
+
+_WRAPPER_NAME = "base_inference_mode"
 
 #: File name of Keras's ImageNet weights for Xception without its classification head.
 XCEPTION_NOTOP_FILENAME = "xception_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -246,7 +251,10 @@ def build_xception_transfer(
     ``Rescaling(1/127.5, offset=-1)`` maps raw pixels to [-1, 1] (Xception's own
     preprocessing), the Xception base without its top is called with ``training=False`` so its
     batch normalisation stays in inference mode even once unfrozen, then global average pooling,
-    dropout and a sigmoid layer with one unit per label. At the defaults the model has 20,943,440
+    dropout and a sigmoid layer with one unit per label. The base sits inside an
+    :class:`InferenceModeBase` layer, because Keras 3 would otherwise let ``fit``'s
+    ``training=True`` override the ``training=False`` the paper wrote (a Keras 2 idiom); use
+    :func:`transfer_base` to reach it. At the defaults the model has 20,943,440
     parameters, of which 81,960 (the head) are trainable: the base is returned frozen, ready for
     the first training phase. :func:`set_base_trainable` unfreezes it (20,888,912 trainable).
 
@@ -268,7 +276,8 @@ def build_xception_transfer(
     Returns
     -------
     keras.Model
-        An uncompiled functional model whose nested base is named ``"xception"``.
+        An uncompiled functional model; its Xception base, named ``"xception"``, is returned by
+        :func:`transfer_base`.
 
     Raises
     ------
@@ -300,26 +309,66 @@ def build_xception_transfer(
 
     inputs = keras.Input(shape=tuple(input_shape), name="pixels")
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="rescale")(inputs)
-    x = base(x, training=False)
+    # Keras 3 would let fit()'s training=True override a plain base(x, training=False).
+    x = InferenceModeBase(base, name=_WRAPPER_NAME)(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = keras.layers.Dropout(float(dropout), name="dropout")(x)
     outputs = keras.layers.Dense(num_labels, activation="sigmoid", name="labels")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def _find_base(model: keras.Model) -> keras.Model:
+def transfer_base(model: keras.Model) -> keras.Model:
+    """Return the pretrained base inside a transfer model.
+
+    Parameters
+    ----------
+    model
+        A model from :func:`build_xception_transfer`, or any model with exactly one nested model
+        (directly or inside :class:`InferenceModeBase`).
+
+    Returns
+    -------
+    keras.Model
+        The nested base model (the same object, not a copy).
+
+    Raises
+    ------
+    ValueError
+        If no single base can be found.
+    """
     import keras
 
-    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"transfer_base: model must be a keras.Model; received {type(model).__name__}"
+        )
+
+    nested: list[keras.Model] = []
+    for layer in model.layers:
+        if isinstance(layer, InferenceModeBase):
+            nested.append(layer.inner)
+        elif isinstance(layer, keras.Model):
+            nested.append(layer)
     named = [layer for layer in nested if layer.name == XCEPTION_BASE_NAME]
     if len(named) == 1:
         return named[0]
     if len(nested) == 1:
         return nested[0]
     raise ValueError(
-        "set_base_trainable: model must contain exactly one nested base model (or one named "
+        "model must contain exactly one nested base model (or one named "
         f"{XCEPTION_BASE_NAME!r}); found {[layer.name for layer in nested]!r} in {model.name!r}"
     )
+
+
+def _set_trainable(layer: keras.layers.Layer, trainable: bool) -> None:
+    # Keras's setter only cascades when the value changes, so a base left partly frozen by a
+    # previous from_layer call would stay partly frozen; set every layer explicitly.
+    layer.trainable = trainable
+    for sub in getattr(layer, "layers", ()):
+        _set_trainable(sub, trainable)
+    inner = getattr(layer, "inner", None)
+    if inner is not None:
+        _set_trainable(inner, trainable)
 
 
 def set_base_trainable(
@@ -363,13 +412,17 @@ def set_base_trainable(
         )
     if not isinstance(trainable, bool):
         raise TypeError(f"set_base_trainable: trainable must be a bool; received {trainable!r}")
-    base = _find_base(model)
+    base = transfer_base(model)
     if from_layer is not None and not trainable:
         raise ValueError(
             "set_base_trainable: from_layer only applies when unfreezing (trainable=True); "
             f"received from_layer={from_layer!r} with trainable=False"
         )
-    base.trainable = trainable
+    _set_trainable(base, trainable)
+    for layer in model.layers:
+        if isinstance(layer, InferenceModeBase) and layer.inner is base:
+            # The wrapper's own flag gates its weights (the base's) in trainable_weights.
+            layer.trainable = trainable
     if from_layer is not None:
         names = [layer.name for layer in base.layers]
         if isinstance(from_layer, bool) or not isinstance(from_layer, (str, int)):
@@ -392,7 +445,7 @@ def set_base_trainable(
                 )
             start = from_layer % len(names)
         for layer in base.layers[:start]:
-            layer.trainable = False
+            _set_trainable(layer, False)
     return count_trainable_params(model)
 
 

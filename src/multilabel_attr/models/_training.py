@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import keras
+import tensorflow as tf
 
 from ._builders import set_base_trainable
 from ._io import save_atomic, write_csv_atomic, write_json_atomic
@@ -243,11 +244,13 @@ def _nan(value: Any) -> float:
 
 
 def _history_from_records(records: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
-    keys: list[str] = []
+    seen: list[str] = []
     for record in records:
         for key in record["logs"]:
-            if key not in keys:
-                keys.append(key)
+            if key not in seen:
+                seen.append(key)
+    # Loss first, then metrics, training before validation, as Keras prints them.
+    keys = sorted(seen, key=lambda k: (k.startswith("val_"), k.removeprefix("val_") != "loss"))
     return {key: [_nan(record["logs"].get(key)) for record in records] for key in keys}
 
 
@@ -515,13 +518,16 @@ def _run_phase(
     )
     backup = keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)
     # Order matters: the recorder writes its epoch record before BackupAndRestore marks the
-    # epoch as done, so after a crash the records are never behind the backup.
+    # epoch as done, so after a crash the records are never behind the backup; the caller's
+    # callbacks run first so that whatever they change at an epoch's end is backed up with it.
     model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=epochs,
-        callbacks=[recorder, *callbacks, backup],
+        callbacks=[*callbacks, recorder, backup],
         verbose=verbose,
+        # A tf.data pipeline does its own shuffling; Keras only warns that it ignores the flag.
+        shuffle=not isinstance(train_ds, tf.data.Dataset),
     )
     progress = _read_progress(directory, who)
     if progress is None:  # fit ran no epoch and the recorder had nothing to restore
