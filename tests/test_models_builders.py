@@ -14,6 +14,7 @@ keras = pytest.importorskip("keras")
 
 from multilabel_attr.models import (  # noqa: E402
     XCEPTION_NOTOP_FILENAME,
+    InferenceModeBase,
     build_paper_cnn,
     build_xception_transfer,
     count_trainable_params,
@@ -231,3 +232,18 @@ def test_weights_path_is_loaded_into_base(tmp_path: Path) -> None:
         strict=True,
     ):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_transfer_model_round_trips_through_keras_file(tmp_path: Path) -> None:
+    model = build_xception_transfer((71, 71, 3), num_labels=3, weights=None)
+    set_base_trainable(model, True, from_layer="block13_sepconv1")
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    assert isinstance(loaded.get_layer("base_inference_mode"), InferenceModeBase)
+    assert count_trainable_params(loaded) == count_trainable_params(model)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 71, 71, 3)).astype("float32")
+    np.testing.assert_allclose(
+        loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-6
+    )

@@ -219,6 +219,8 @@ def test_train_cnn_rejects_bad_arguments(
     model = build_paper_cnn(SHAPE, LABELS)
     with pytest.raises(error, match=match):
         train_cnn(model, None, None, **settings)
+    with pytest.raises(ValueError, match="val_ds is None"):
+        train_cnn(model, [], None, epochs=1, output_dir=tmp_path)
     with pytest.raises(TypeError, match=r"keras\.Model"):
         train_cnn("model", None, None, epochs=1, output_dir=tmp_path)  # type: ignore[arg-type]
 

@@ -473,6 +473,11 @@ def _run_phase(
     verbose: Verbose,
     callbacks: Sequence[keras.callbacks.Callback],
 ) -> TrainingResult:
+    if val_ds is None and monitor.startswith("val_"):
+        raise ValueError(
+            f"{who}: val_ds is None but the protocol monitors {monitor!r} on validation data; "
+            "pass a validation dataset (or a training-set monitor such as 'loss')"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     config = {
         "monitor": monitor,
@@ -550,6 +555,7 @@ def _common_checks(
     if metrics is None:
         num_labels = int(model.output_shape[-1])
         metrics = default_metrics(num_labels)
+    _fresh_metrics(metrics, who)  # fail on a bad metric before any file is touched
     extra = list(callbacks or [])
     for callback in extra:
         if not isinstance(callback, keras.callbacks.Callback):
