@@ -64,11 +64,13 @@ class FirstEpoch(keras.callbacks.Callback):  # type: ignore[misc]
         super().__init__()
         self.epoch: int | None = None
         self.weights: list[np.ndarray] | None = None
+        self.optimizer_steps = 0
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         if self.epoch is None:
             self.epoch = epoch
             self.weights = self.model.get_weights()
+            self.optimizer_steps = int(self.model.optimizer.iterations)
 
 
 def assert_same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> None:
@@ -166,6 +168,7 @@ def test_train_cnn_resumes_with_early_stopping_state(
     assert probe.epoch == 2
     assert probe.weights is not None
     assert_same_weights(probe.weights, crash.weights_after[1])
+    assert probe.optimizer_steps == 2 * 4  # Adam's state came back too (2 epochs of 4 batches)
     assert result.resumed_from_epoch == 2
     assert result.epochs == [0, 1, 2]
     assert result.stopped_epoch == 2  # the patience counter survived the interruption
