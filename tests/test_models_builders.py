@@ -247,3 +247,21 @@ def test_transfer_model_round_trips_through_keras_file(tmp_path: Path) -> None:
     np.testing.assert_allclose(
         loaded.predict(images, verbose=0), model.predict(images, verbose=0), atol=1e-6
     )
+
+
+@pytest.mark.slow
+def test_fit_keeps_xception_batch_norm_statistics() -> None:
+    # Under Keras 3 a bare base(x, training=False) would be overridden by fit's training=True
+    # and these moving statistics would move; the wrapper keeps them fixed while the
+    # unfrozen scale (gamma) is trained.
+    model = build_xception_transfer((71, 71, 3), num_labels=2, weights=None)
+    set_base_trainable(model, True)
+    bn = transfer_base(model).get_layer("block1_conv1_bn")
+    moving_mean, moving_var = bn.moving_mean.numpy().copy(), bn.moving_variance.numpy().copy()
+    gamma = bn.gamma.numpy().copy()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    images = np.random.default_rng(0).uniform(0, 255, (4, 71, 71, 3)).astype("float32")
+    model.fit(images, np.ones((4, 2), "float32"), epochs=1, batch_size=4, verbose=0)
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), moving_mean)
+    np.testing.assert_array_equal(bn.moving_variance.numpy(), moving_var)
+    assert not np.array_equal(bn.gamma.numpy(), gamma)
