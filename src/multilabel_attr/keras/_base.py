@@ -134,7 +134,7 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
             )
         if not isinstance(from_logits, (bool, np.bool_)):
             raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-        if sample_histogram not in (None, True, False):
+        if sample_histogram is not None and not isinstance(sample_histogram, bool):
             raise TypeError(
                 f"sample_histogram must be None, True or False; got {sample_histogram!r}"
             )
