@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+import multilabel_attr as ml
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -81,7 +83,10 @@ def assert_same_weights(a: list[np.ndarray], b: list[np.ndarray]) -> None:
 
 def test_default_metrics_are_fresh_objects() -> None:
     first, second = default_metrics(5), default_metrics(5)
-    assert [m.name for m in first] == ["binary_accuracy", "precision", "recall", "auc"]
+    assert [m.name for m in first] == [
+        "label_accuracy", "hamming_score", "precision_samples", "recall_samples",
+        "f1_score_samples",
+    ]  # fmt: skip
     assert all(a is not b for a, b in zip(first, second, strict=True))
     with pytest.raises(ValueError, match="num_labels"):
         default_metrics(0)
@@ -121,18 +126,21 @@ def test_train_cnn_smoke(tmp_path: Path, data: tuple[np.ndarray, np.ndarray]) ->
     assert float(rows[1][rows[0].index("val_loss")]) == pytest.approx(result.history["val_loss"][0])
 
     # Validation logs describe the final weights (one epoch, so best == final); recompute them
-    # by hand from the model's own scores.
+    # with the core from the model's own scores.
     y_true, y_score = predict_scores(model, batches(images, labels))
-    accuracy = np.mean((y_score > 0.5) == (y_true == 1))
-    assert result.history["val_binary_accuracy"][0] == pytest.approx(accuracy, abs=1e-6)
     p = np.clip(y_score.astype("float64"), 1e-7, 1 - 1e-7)
     bce = -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
     assert result.history["val_loss"][0] == pytest.approx(bce, abs=1e-5)
-    tp = np.sum((y_score > 0.5) & (y_true == 1))
-    assert result.history["val_precision"][0] == pytest.approx(
-        tp / max(np.sum(y_score > 0.5), 1), abs=1e-6
-    )
-    assert result.history["val_recall"][0] == pytest.approx(tp / np.sum(y_true == 1), abs=1e-6)
+    counts = ml.MultilabelCounts.from_batch(y_true, y_score, threshold=0.5)
+    expected = {
+        "val_label_accuracy": counts.label_accuracy(),
+        "val_hamming_score": counts.hamming_score(zero_division=0),
+        "val_precision_samples": counts.precision_score("samples", zero_division=0),
+        "val_recall_samples": counts.recall_score("samples", zero_division=0),
+        "val_f1_score_samples": counts.f1_score("samples", zero_division=0),
+    }
+    for key, value in expected.items():
+        assert result.history[key][0] == pytest.approx(value, abs=1e-6), key
 
     reloaded = keras.saving.load_model(result.final_model, compile=False)
     np.testing.assert_allclose(reloaded.predict(images, verbose=0), y_score, atol=1e-6)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -230,7 +231,9 @@ def _cmd_predict(args: argparse.Namespace) -> None:
     from PIL import Image
     from tqdm import tqdm
 
-    from .. import keras as _registers_metrics  # noqa: F401  (deserialises our metrics)
+    # Registers the library's Keras metrics and layers so saved models deserialise.
+    importlib.import_module("multilabel_attr.keras")
+    importlib.import_module("multilabel_attr.models")
     from ..datasets.celeba import ATTRIBUTES
 
     if not Path(args.model).exists():

@@ -47,13 +47,15 @@ _FORMAT = 1
 def default_metrics(num_labels: int) -> list[keras.metrics.Metric]:
     """Fresh metric objects logged during training when the caller passes none.
 
-    Binary accuracy over all label cells at threshold 0.5 (the paper's "CustomAccuracy", i.e.
-    1 - Hamming loss), micro precision and recall at 0.5, and the label-averaged ROC AUC.
+    The paper's two training metrics and its table's averages, as exact streaming
+    metrics from :mod:`multilabel_attr.keras` at threshold 0.5: label accuracy
+    (the paper's "CustomAccuracy", 1 - Hamming loss), Hamming score (its
+    "MultiLabelAccuracy"), and sample-averaged precision, recall and F1.
 
     Parameters
     ----------
     num_labels
-        Number of labels (model outputs); used by the multi-label AUC.
+        Number of labels (model outputs).
 
     Returns
     -------
@@ -64,15 +66,18 @@ def default_metrics(num_labels: int) -> list[keras.metrics.Metric]:
     --------
     >>> from multilabel_attr.models import default_metrics
     >>> [m.name for m in default_metrics(40)]
-    ['binary_accuracy', 'precision', 'recall', 'auc']
+    ['label_accuracy', 'hamming_score', 'precision_samples', 'recall_samples', 'f1_score_samples']
     """
     if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 1:
         raise ValueError(f"default_metrics: num_labels must be a positive int; got {num_labels!r}")
+    from .. import keras as ml_keras
+
     return [
-        keras.metrics.BinaryAccuracy(name="binary_accuracy", threshold=0.5),
-        keras.metrics.Precision(thresholds=0.5, name="precision"),
-        keras.metrics.Recall(thresholds=0.5, name="recall"),
-        keras.metrics.AUC(multi_label=True, num_labels=num_labels, name="auc"),
+        ml_keras.LabelAccuracy(num_labels),
+        ml_keras.HammingScore(num_labels),
+        ml_keras.Precision(num_labels, average="samples"),
+        ml_keras.Recall(num_labels, average="samples"),
+        ml_keras.F1Score(num_labels, average="samples"),
     ]
 
 

@@ -92,7 +92,7 @@ PROTOCOLS: dict[str, Protocol] = {
         transfer_epochs_frozen=2,
         transfer_epochs_fine_tune=1,
         transfer_batch_size=64,
-        synthetic_images=10_000,
+        synthetic_images=12_000,
     ),
     "smoke": Protocol(
         name="smoke",
