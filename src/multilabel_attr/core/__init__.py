@@ -7,6 +7,7 @@ functions (``_metrics``) and the streaming state (``_state``) share all of them.
 """
 
 from ._averaging import UndefinedMetricWarning
+from ._bootstrap import PairedComparison, bootstrap_report, paired_bootstrap
 from ._formulas import (
     ACCURACY,
     BALANCED_ACCURACY,
@@ -45,6 +46,7 @@ from ._ranking import (
     label_ranking_loss,
     roc_auc_score,
 )
+from ._report import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate, summarize_counts
 from ._state import MultilabelCounts
 
 __all__ = [
@@ -54,16 +56,22 @@ __all__ = [
     "JACCARD",
     "MATTHEWS",
     "NPV",
+    "PER_LABEL_COLUMNS",
     "PRECISION",
     "RECALL",
     "SPECIFICITY",
+    "SUMMARY_METRICS",
     "Formula",
     "MultilabelCounts",
+    "PairedComparison",
+    "Report",
     "UndefinedMetricWarning",
     "average_precision_score",
     "balanced_accuracy_score",
+    "bootstrap_report",
     "cohen_kappa_score",
     "coverage_error",
+    "evaluate",
     "f1_score",
     "fbeta_formula",
     "fbeta_score",
@@ -76,10 +84,12 @@ __all__ = [
     "matthews_corrcoef",
     "multilabel_confusion_matrix",
     "npv_score",
+    "paired_bootstrap",
     "precision_score",
     "recall_score",
     "roc_auc_score",
     "signed_to_binary",
     "specificity_score",
     "subset_accuracy",
+    "summarize_counts",
 ]

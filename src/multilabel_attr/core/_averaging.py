@@ -46,28 +46,109 @@ class UndefinedMetricWarning(UserWarning):
     """
 
 
-def divide(numerator: Any, denominator: Any, fill: float) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """``numerator / denominator`` with ``fill`` where the denominator is zero."""
-    num = np.asarray(numerator, dtype=np.float64)
-    den = np.asarray(denominator, dtype=np.float64)
-    undefined = den == 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = num / np.where(undefined, 1.0, den)
-    return np.where(undefined, fill, values), undefined
+def divide(numerator: Any, denominator: Any, fill: float, xp: Any = np) -> tuple[Any, Any]:
+    """``numerator / denominator`` with ``fill`` where the denominator is zero.
+
+    Returns the values and the mask of undefined entries.  ``xp`` is the array
+    namespace (numpy, or ``keras.ops`` for backend tensors); only ``==``,
+    ``/`` and ``xp.where`` are used.
+    """
+    if xp is np:
+        numerator = np.asarray(numerator, dtype=np.float64)
+        denominator = np.asarray(denominator, dtype=np.float64)
+    undefined = denominator == 0
+    values = numerator / xp.where(undefined, 1.0, denominator)
+    return xp.where(undefined, fill, values), undefined
 
 
-def nan_average(values: FloatArray, weights: FloatArray | None) -> float:
+def mean_sums(values: Any, weights: Any, counts: Any, xp: Any = np) -> tuple[Any, Any, Any, Any]:
+    """The four sums behind every average: ``(sum w v, sum w, sum c v, sum c)``.
+
+    Taken over the last axis, over the entries whose value is not nan and whose
+    count is positive.
+    Sums are additive, so they can also be accumulated batch by batch and
+    finished with :func:`mean_from_sums`.
+    """
+    keep = xp.logical_and(xp.logical_not(xp.isnan(values)), counts > 0)
+    kept = xp.where(keep, values, 0.0)
+    kept_weights = xp.where(keep, weights, 0.0)
+    kept_counts = xp.where(keep, counts, 0.0)
+    # Sums run over the last axis: leading axes (bootstrap resamples) stay separate.
+    return (
+        xp.sum(kept * kept_weights, axis=-1),
+        xp.sum(kept_weights, axis=-1),
+        xp.sum(kept * kept_counts, axis=-1),
+        xp.sum(kept_counts, axis=-1),
+    )
+
+
+def mean_from_sums(sums: tuple[Any, Any, Any, Any], xp: Any = np) -> Any:
+    """Weighted mean from :func:`mean_sums`; unweighted (by count) when the weights sum to zero.
+
+    ``nan`` when no entry was kept.
+    """
+    weighted, total, counted, n = sums
+    weighted_mean = weighted / xp.where(total > 0, total, 1.0)
+    count_mean = counted / xp.where(n > 0, n, 1.0)
+    return xp.where(n > 0, xp.where(total > 0, weighted_mean, count_mean), math.nan)
+
+
+def samples_mean(values: Any, weights: Any, counts: Any, xp: Any = np) -> Any:
+    """Mean of per-entry values with weights and counts, ignoring nan (any namespace)."""
+    return mean_from_sums(mean_sums(values, weights, counts, xp), xp)
+
+
+def nan_mean(values: Any, weights: Any | None, xp: Any = np) -> Any:
     """Weighted mean ignoring nan; unweighted when the remaining weights sum to zero."""
-    keep = ~np.isnan(values)
-    if not np.any(keep):
-        return math.nan
-    kept = values[keep]
+    ones = xp.ones_like(values)
+    return samples_mean(values, ones if weights is None else weights, ones, xp)
+
+
+def nan_average(values: FloatArray, weights: FloatArray | None) -> Any:
+    """:func:`nan_mean` on numpy arrays over the last axis: a float for 1-D input, else
+    an array over the leading axes (the bootstrap averages all resamples at once)."""
     if weights is not None:
-        kept_weights = weights[keep]
-        total = kept_weights.sum()
-        if total > 0:
-            return float(np.dot(kept, kept_weights) / total)
-    return float(kept.mean())
+        weights = np.broadcast_to(weights, np.shape(values))
+    result = np.asarray(nan_mean(values, weights, np))
+    return float(result) if result.ndim == 0 else result
+
+
+def samples_average(values: FloatArray, weights: FloatArray, sample_count: FloatArray) -> float:
+    """Mean over samples of per-triple values, ignoring nan (see :func:`nan_mean`)."""
+    return float(samples_mean(values, weights, sample_count, np))
+
+
+def average_counts(
+    formula: Formula,
+    tp: Any,
+    fp: Any,
+    fn: Any,
+    tn: Any,
+    average: str | None,
+    fill: float,
+    xp: Any = np,
+) -> tuple[Any, Any]:
+    """A label-based average (``micro``, ``macro``, ``weighted`` or ``None``) of ``formula``.
+
+    Returns the value (a vector for ``None``) and the mask of undefined entries
+    (one per label, or a scalar for ``micro``).  Any array namespace works.
+    """
+    if average == "micro":
+        num, den = formula.parts(xp.sum(tp), xp.sum(fp), xp.sum(fn), xp.sum(tn), xp)
+        return divide(num, den, fill, xp)
+    num, den = formula.parts(tp, fp, fn, tn, xp)
+    values, undefined = divide(num, den, fill, xp)
+    if average is None:
+        return values, undefined
+    return nan_mean(values, tp + fn if average == "weighted" else None, xp), undefined
+
+
+def sample_values(
+    formula: Formula, tp: Any, fp: Any, fn: Any, n_labels: int, fill: float, xp: Any = np
+) -> tuple[Any, Any]:
+    """Per-sample values of ``formula`` from per-sample ``(tp, fp, fn)`` counts."""
+    num, den = formula.parts(tp, fp, fn, n_labels - tp - fp - fn, xp)
+    return divide(num, den, fill, xp)
 
 
 def _describe_labels(indices: NDArray[np.intp], label_names: Sequence[str] | None) -> str:
@@ -106,45 +187,23 @@ def warn_undefined(formula: Formula, subject: str, fill: float, zero_division: A
     )
 
 
-def per_label(
-    formula: Formula, counts: MultilabelCounts, zero_division: Any, fill: float
-) -> FloatArray:
-    num, den = formula.parts(counts.tp, counts.fp, counts.fn, counts.tn, np)
-    values, undefined = divide(num, den, fill)
-    if np.any(undefined):
-        subject = _describe_labels(np.flatnonzero(undefined), counts.label_names)
-        warn_undefined(formula, subject, fill, zero_division)
-    return values
-
-
 def per_sample(
     formula: Formula, counts: MultilabelCounts, zero_division: Any, fill: float
-) -> tuple[FloatArray, FloatArray]:
-    """Values for each distinct per-sample triple, with their summed weights."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Values for each distinct per-sample triple, with their summed weights and counts.
+
+    The counts leave out samples of weight zero: they take no part in a samples
+    average, as if their rows were removed.
+    """
     tp, fp, fn = decode_triples(counts.sample_keys, counts.n_labels)
-    tn = counts.n_labels - tp - fp - fn
-    num, den = formula.parts(tp, fp, fn, tn, np)
-    values, undefined = divide(num, den, fill)
+    values, undefined = sample_values(formula, tp, fp, fn, counts.n_labels, fill)
     # A zero-weight sample takes no part in a samples average, so it is not reported.
     undefined &= counts.sample_weight > 0
     if np.any(undefined):
         n_bad = int(counts.sample_count[undefined].sum())
         subject = f"{n_bad} of {counts.n_samples} sample{'s' if counts.n_samples > 1 else ''}"
         warn_undefined(formula, subject, fill, zero_division)
-    return values, counts.sample_weight
-
-
-def samples_average(values: FloatArray, weights: FloatArray) -> float:
-    """Weighted mean over samples, leaving out nan and zero-weight samples.
-
-    A sample of weight zero is treated as absent (as if the row were removed),
-    so the result is nan when no sample with positive weight has a defined
-    value.
-    """
-    keep = ~np.isnan(values) & (weights > 0)
-    if not np.any(keep):
-        return math.nan
-    return float(np.dot(values[keep], weights[keep]) / weights[keep].sum())
+    return values, counts.sample_weight, counts.present_sample_count()
 
 
 def compute(
@@ -156,18 +215,17 @@ def compute(
 ) -> float | FloatArray:
     """Evaluate ``formula`` on ``counts`` with the given average (validated by the caller)."""
     if average == "samples":
-        values, weights = per_sample(formula, counts, zero_division, fill)
-        return samples_average(values, weights)
-    if average == "micro":
-        num, den = formula.parts(
-            counts.tp.sum(), counts.fp.sum(), counts.fn.sum(), counts.tn.sum(), np
-        )
-        value, undefined = divide(num, den, fill)
-        if undefined:
-            warn_undefined(formula, "the micro average", fill, zero_division)
-        return float(value)
-    values = per_label(formula, counts, zero_division, fill)
+        values, weights, sample_count = per_sample(formula, counts, zero_division, fill)
+        return samples_average(values, weights, sample_count)
+    value, undefined = average_counts(
+        formula, counts.tp, counts.fp, counts.fn, counts.tn, average, fill
+    )
+    if np.any(undefined):
+        if average == "micro":
+            subject = "the micro average"
+        else:
+            subject = _describe_labels(np.flatnonzero(undefined), counts.label_names)
+        warn_undefined(formula, subject, fill, zero_division)
     if average is None:
-        return values
-    support = counts.tp + counts.fn if average == "weighted" else None
-    return nan_average(values, support)
+        return np.asarray(value, np.float64)
+    return float(value)

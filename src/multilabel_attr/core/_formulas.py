@@ -83,6 +83,15 @@ def fbeta_parts(
     return (1 + beta2) * tp, (1 + beta2) * tp + beta2 * fn + fp
 
 
+def exact_match_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """Exact match of one sample's label set: ``1`` when ``fp + fn == 0``, else ``0``.
+
+    Meaningful on one sample's counts (subset accuracy averages it over
+    samples); never undefined.
+    """
+    return xp.where(fp + fn == 0, 1.0, 0.0), 1.0
+
+
 def balanced_accuracy_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
     """Balanced accuracy: the mean of the class recalls that are defined.
 
@@ -133,6 +142,9 @@ ACCURACY = Formula("accuracy", accuracy_parts, "zero total weight")
 MATTHEWS = Formula("matthews correlation", matthews_parts, "a constant truth or prediction")
 COHEN_KAPPA = Formula("cohen kappa", cohen_kappa_parts, "perfect agreement on a single class")
 BALANCED_ACCURACY = Formula("balanced accuracy", balanced_accuracy_parts, "zero total weight")
+EXACT_MATCH = Formula("exact match", exact_match_parts, "never", samplewise=True)
+ERROR_RATE = Formula("hamming loss", error_rate_parts, "zero total weight")
+LABEL_ACCURACY = Formula("label accuracy", accuracy_parts, "zero total weight")
 
 
 def fbeta_formula(beta: float) -> Formula:

@@ -93,7 +93,7 @@ def precision_score(
     [1.0, 0.5, 1.0]
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
-    return counts.precision_score(average, zero_division)  # type: ignore[no-any-return]
+    return counts.precision_score(average, zero_division)
 
 
 @overload
@@ -137,7 +137,7 @@ def recall_score(
     0.75
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
-    return counts.recall_score(average, zero_division)  # type: ignore[no-any-return]
+    return counts.recall_score(average, zero_division)
 
 
 @overload
@@ -187,7 +187,7 @@ def fbeta_score(
     0.6667
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
-    return counts.fbeta_score(beta, average, zero_division)  # type: ignore[no-any-return]
+    return counts.fbeta_score(beta, average, zero_division)
 
 
 @overload
@@ -233,7 +233,7 @@ def f1_score(
     0.7333
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
-    return counts.f1_score(average, zero_division)  # type: ignore[no-any-return]
+    return counts.f1_score(average, zero_division)
 
 
 @overload
@@ -277,7 +277,7 @@ def jaccard_score(
     0.6
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
-    return counts.jaccard_score(average, zero_division)  # type: ignore[no-any-return]
+    return counts.jaccard_score(average, zero_division)
 
 
 def _label_metric_doc(name: str, formula: str, example: str) -> str:
@@ -310,7 +310,7 @@ def _label_metric(method: str, name: str, formula: str, example: str) -> Any:
         sample_weight: Any = None,
     ) -> float | FloatArray:
         counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
-        return getattr(counts, method)(average, zero_division)  # type: ignore[no-any-return]
+        return getattr(counts, method)(average, zero_division)
 
     metric.__name__ = metric.__qualname__ = method
     metric.__doc__ = _label_metric_doc(name, formula, example)

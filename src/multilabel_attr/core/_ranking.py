@@ -20,6 +20,7 @@ positives has no average precision: they are ``nan`` per label, left out of
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -156,10 +157,18 @@ def per_label_auroc_ap(
     return auc, ap
 
 
-def _warn_labels(metric: str, undefined: NDArray[np.bool_], reason: str) -> None:
+def warn_undefined_labels(
+    metric: str,
+    undefined: NDArray[np.bool_],
+    reason: str,
+    label_names: Sequence[str] | None = None,
+) -> None:
+    """Warn that ``metric`` is undefined for the labels flagged in ``undefined``."""
     if np.any(undefined):
-        labels = np.flatnonzero(undefined).tolist()
-        shown = ", ".join(map(str, labels[:10])) + (" ..." if len(labels) > 10 else "")
+        labels = [
+            label_names[i] if label_names else str(i) for i in np.flatnonzero(undefined).tolist()
+        ]
+        shown = ", ".join(labels[:10]) + (" ..." if len(labels) > 10 else "")
         warnings.warn(
             f"{metric} is undefined for label{'s' if len(labels) > 1 else ''} {shown} "
             f"({reason}); left out of the average (nan per label).",
@@ -273,7 +282,7 @@ def _ranking_binary(
             scores.reshape(-1, 1),
             None if weights is None else np.repeat(weights, truth.shape[1]),
         )[which]
-        _warn_labels(metric + " (micro)", np.isnan(values), reason)
+        warn_undefined_labels(metric + " (micro)", np.isnan(values), reason)
         return float(values[0])
     if average == "samples":
         values = _samplewise_binary(truth, scores, which)
@@ -286,9 +295,9 @@ def _ranking_binary(
                 UndefinedMetricWarning,
                 stacklevel=external_stacklevel(),
             )
-        return samples_average(values, row_weights)
+        return samples_average(values, row_weights, (row_weights > 0).astype(np.float64))
     values = per_label_auroc_ap(truth, scores, weights)[which]
-    _warn_labels(metric, np.isnan(values), reason)
+    warn_undefined_labels(metric, np.isnan(values), reason)
     return _average_labels(values, average, truth, weights)
 
 

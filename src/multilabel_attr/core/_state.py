@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _formulas as F
-from ._averaging import compute, samples_average, warn_undefined
+from ._averaging import average_counts, compute, sample_values, samples_average, warn_undefined
 from ._counting import BatchCounts, count_batch, decode_triples, merge_histograms
 from ._validation import (
     AVERAGES,
@@ -346,19 +346,20 @@ class MultilabelCounts:
     def hamming_loss(self) -> float:
         """Weighted fraction of wrong label cells; see :func:`multilabel_attr.hamming_loss`."""
         self._require_samples()
-        return self._micro_ratio(F.error_rate_parts)
+        return self._micro_ratio(F.ERROR_RATE)
 
     def label_accuracy(self) -> float:
         """Weighted fraction of correct label cells (``1 - hamming_loss``)."""
         self._require_samples()
-        return self._micro_ratio(F.accuracy_parts)
+        return self._micro_ratio(F.LABEL_ACCURACY)
 
-    def _micro_ratio(self, parts: F.CountFormula) -> float:
-        num, den = parts(self.tp.sum(), self.fp.sum(), self.fn.sum(), self.tn.sum(), np)
-        if den == 0:
-            warn_undefined(F.ACCURACY, "all samples", math.nan, "warn")
-            return math.nan
-        return float(num / den)
+    def _micro_ratio(self, formula: F.Formula) -> float:
+        value, undefined = average_counts(
+            formula, self.tp, self.fp, self.fn, self.tn, "micro", math.nan
+        )
+        if undefined:
+            warn_undefined(formula, "all samples", math.nan, "warn")
+        return float(value)
 
     def hamming_score(self, zero_division: Any = "warn") -> float:
         """Mean per-sample Jaccard index; see :func:`multilabel_attr.hamming_score`."""
@@ -367,13 +368,21 @@ class MultilabelCounts:
     def subset_accuracy(self) -> float:
         """Weighted fraction of samples predicted exactly; see :func:`subset_accuracy`."""
         self._require_samples()
-        _, fp, fn = decode_triples(self.sample_keys, self.n_labels)
-        exact = ((fp == 0) & (fn == 0)).astype(np.float64)
-        return samples_average(exact, self.sample_weight)
+        tp, fp, fn = decode_triples(self.sample_keys, self.n_labels)
+        exact, _ = sample_values(F.EXACT_MATCH, tp, fp, fn, self.n_labels, math.nan)
+        return samples_average(exact, self.sample_weight, self.present_sample_count())
 
     def confusion_matrix(self) -> FloatArray:
         """Per-label ``[[tn, fp], [fn, tp]]`` as an array of shape (n_labels, 2, 2)."""
         return np.stack([self.tn, self.fp, self.fn, self.tp], axis=1).reshape(-1, 2, 2)
+
+    def present_sample_count(self) -> FloatArray:
+        """Samples per distinct triple, counting only triples that carry weight.
+
+        A sample of weight zero takes no part in a samples average (as if its
+        row were removed), so its triple counts as absent.
+        """
+        return np.where(self.sample_weight > 0, self.sample_count, 0).astype(np.float64)
 
     @property
     def support(self) -> FloatArray:

@@ -1,0 +1,443 @@
+"""``multilabel-attr``: one command for every job of the library.
+
+Exit codes: 0 success, 1 failure (one clear line on stderr, the traceback with
+``--verbose``), 2 usage error.  Optional dependencies are imported by the
+subcommands that need them, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import __version__
+
+PROG = "multilabel-attr"
+
+EXAMPLES = {
+    "synth": "multilabel-attr synth data/celeba-synth --num-images 2000 --seed 0",
+    "convert": "multilabel-attr convert data/celeba-synth data/tfrecords --workers 2",
+    "verify": "multilabel-attr verify data/tfrecords",
+    "stats": "multilabel-attr stats data/celeba-synth --figure prevalence.png",
+    "evaluate": "multilabel-attr evaluate --labels y.npy --scores s.npy --format markdown",
+    "tune": "multilabel-attr tune --labels y_val.npy --scores s_val.npy -o thresholds.json",
+    "train": "multilabel-attr train data/tfrecords --model cnn --output runs/cnn --epochs 5",
+    "predict": "multilabel-attr predict runs/cnn/final.keras photos/ --thresholds t.json",
+    "reproduce": "multilabel-attr reproduce --output outputs/reproduction",
+}
+
+
+class CommandError(Exception):
+    """A failure to report as one line (exit code 1)."""
+
+
+def _read_matrix(path: str, what: str) -> tuple[NDArray[Any], list[str] | None]:
+    """A 2-D array from ``.npy`` or ``.csv`` (an optional non-numeric header gives names)."""
+    file = Path(path)
+    if not file.exists():
+        raise CommandError(f"{what} file not found: {path}")
+    if file.suffix == ".npy":
+        return np.load(file, allow_pickle=False), None
+    if file.suffix in (".csv", ".txt"):
+        with file.open(encoding="utf-8") as handle:
+            first = handle.readline().strip()
+        cells = [c.strip() for c in first.split(",")]
+        try:
+            [float(c) for c in cells]
+            header = None
+        except ValueError:
+            header = cells
+        data = np.loadtxt(file, delimiter=",", skiprows=1 if header else 0, ndmin=2)
+        return data, header
+    raise CommandError(f"{what} must be a .npy or .csv file; got {path}")
+
+
+def _write_or_print(text: str, output: str | None) -> None:
+    if output is None:
+        print(text)
+        return
+    from ..core._report import write_text_atomic
+
+    write_text_atomic(Path(output), text + "\n")
+    print(f"wrote {output}", file=sys.stderr)
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def _cmd_synth(args: argparse.Namespace) -> None:
+    from ..datasets import celeba
+
+    files = celeba.make_synthetic(
+        args.root, args.num_images, seed=args.seed, layout=args.layout,
+        labels=args.labels_from, workers=args.workers, progress=not args.quiet,
+    )  # fmt: skip
+    print(f"synthetic CelebA ({args.num_images} images, layout {args.layout}) in {files.root}")
+
+
+def _cmd_convert(args: argparse.Namespace) -> None:
+    from ..datasets import celeba
+
+    manifest = celeba.convert(
+        args.root, args.out_dir, shards=args.shards, workers=args.workers,
+        on_missing=args.on_missing, progress=not args.quiet,
+    )  # fmt: skip
+    counts = manifest.get("splits", manifest.get("counts", {}))
+    print(f"converted to {args.out_dir}: {json.dumps(counts)}")
+
+
+def _cmd_verify(args: argparse.Namespace) -> None:
+    from ..datasets import celeba
+
+    try:
+        counts = celeba.verify(args.out_dir, progress=not args.quiet)
+    except celeba.ShardVerificationError as exc:
+        problems = "; ".join(str(p) for p in exc.problems)
+        raise CommandError(f"{args.out_dir}: {len(exc.problems)} problem(s): {problems}") from exc
+    print(f"{args.out_dir}: all shards valid; records per split {json.dumps(counts)}")
+
+
+def _cmd_stats(args: argparse.Namespace) -> None:
+    from ..datasets import celeba
+
+    source = Path(args.source)
+    if (source / celeba.MANIFEST).exists():
+        manifest = celeba.read_manifest(source)
+        raise CommandError(
+            f"{source} is a TFRecord folder (manifest schema {manifest.get('schema_version')}); "
+            "pass the CelebA folder or its attribute file instead"
+        )
+    stats = celeba.label_statistics(source)
+    print(celeba.format_statistics(stats))
+    if args.figure:
+        from .. import plots
+
+        splits: list[str] = [s for s in celeba.SPLITS if s in stats.counts] or ["all"]
+        figure = plots.plot_label_prevalence(
+            {s: stats.prevalence(s) for s in splits}, celeba.ATTRIBUTES
+        )
+        plots.save_figure(figure, args.figure)
+        print(f"wrote {args.figure}", file=sys.stderr)
+
+
+# -- metrics ---------------------------------------------------------------------------------
+
+
+def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -> Any:
+    if args.thresholds:
+        from ..thresholds import Thresholds
+
+        return Thresholds.from_json(args.thresholds, label_names=names)
+    return args.threshold
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    from ..core import evaluate
+
+    y_true, names = _read_matrix(args.labels, "labels")
+    y_score, score_names = _read_matrix(args.scores, "scores")
+    names = args.label_names.split(",") if args.label_names else names or score_names
+    report = evaluate(
+        y_true, y_score, threshold=_threshold_argument(args, names), label_names=names,
+        from_logits=args.from_logits, zero_division=0,
+    )  # fmt: skip
+    text = {
+        "text": report.to_text,
+        "markdown": report.to_markdown,
+        "json": report.to_json,
+    }[args.format]()
+    _write_or_print(text, args.output)
+
+
+def _cmd_tune(args: argparse.Namespace) -> None:
+    from ..thresholds import optimize_thresholds
+
+    y_true, names = _read_matrix(args.labels, "labels")
+    y_score, score_names = _read_matrix(args.scores, "scores")
+    names = args.label_names.split(",") if args.label_names else names or score_names
+    thresholds = optimize_thresholds(
+        y_true, y_score, metric=args.metric, strategy=args.strategy,
+        min_positives=args.min_positives, label_names=names, from_logits=args.from_logits,
+    )  # fmt: skip
+    thresholds.to_json(args.output)
+    print(repr(thresholds))
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from ..datasets import celeba
+    from ..models import build_paper_cnn, build_xception_transfer, train_cnn, train_transfer
+
+    size = (args.image_size, args.image_size)
+
+    def split(name: str, limit: int | None, shuffle: bool) -> Any:
+        return celeba.load(
+            args.data, name, image_size=size, batch_size=args.batch_size, limit=limit,
+            shuffle=shuffle, seed=args.seed,
+        )  # fmt: skip
+
+    train = split("train", args.train_limit, True)
+    val = split("validation", args.val_limit, False)
+    verbose: Any = 0 if args.quiet else "auto"
+    if args.model == "cnn":
+        result = train_cnn(
+            build_paper_cnn(input_shape=(*size, 3)), train, val, epochs=args.epochs,
+            output_dir=args.output, verbose=verbose,
+        )  # fmt: skip
+        final = result.final_model
+    else:
+        weights = None if args.weights == "none" else args.weights
+        transfer = train_transfer(
+            build_xception_transfer(input_shape=(*size, 3), weights=weights), train, val,
+            output_dir=args.output, epochs_frozen=args.epochs,
+            epochs_fine_tune=args.fine_tune_epochs, verbose=verbose,
+        )  # fmt: skip
+        final = transfer.final_model
+    print(f"trained model: {final}")
+
+
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def _image_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            files += sorted(p for p in entry.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+        elif entry.is_file():
+            files.append(entry)
+        else:
+            raise CommandError(f"image path not found: {entry}")
+    if not files:
+        raise CommandError(f"no images ({', '.join(_IMAGE_SUFFIXES)}) found in {list(paths)}")
+    return files
+
+
+def _cmd_predict(args: argparse.Namespace) -> None:
+    import keras
+    from PIL import Image
+    from tqdm import tqdm
+
+    # Registers the library's Keras metrics and layers so saved models deserialise.
+    importlib.import_module("multilabel_attr.keras")
+    importlib.import_module("multilabel_attr.models")
+    from ..datasets.celeba import ATTRIBUTES
+
+    if not Path(args.model).exists():
+        raise CommandError(f"model file not found: {args.model}")
+    model = keras.models.load_model(args.model)
+    height, width = model.input_shape[1:3]
+    n_labels = model.output_shape[-1]
+    names = list(ATTRIBUTES) if n_labels == len(ATTRIBUTES) else [f"label_{i}" for i in
+                                                                    range(n_labels)]  # fmt: skip
+    threshold = np.broadcast_to(
+        np.asarray(_threshold_argument(args, names), np.float64), (n_labels,)
+    )
+    files = _image_files(args.images)
+    results = []
+    for start in tqdm(range(0, len(files), args.batch_size), disable=args.quiet, unit="batch"):
+        batch_files = files[start : start + args.batch_size]
+        pixels = np.stack(
+            [
+                np.asarray(
+                    Image.open(f).convert("RGB").resize((width, height), Image.Resampling.BILINEAR),
+                    np.float32,
+                )
+                for f in batch_files
+            ]
+        )
+        scores = np.asarray(model.predict_on_batch(pixels), np.float64)
+        for file, row in zip(batch_files, scores):
+            positive = [n for n, s, t in zip(names, row, threshold) if s >= t]
+            results.append(
+                {
+                    "image": str(file),
+                    "attributes": positive,
+                    "scores": {n: round(float(s), 6) for n, s in zip(names, row)},
+                }
+            )
+    if args.format == "json":
+        _write_or_print(json.dumps(results, indent=2), args.output)
+    else:
+        lines = [f"{r['image']}: {', '.join(r['attributes']) or '(none)'}" for r in results]
+        _write_or_print("\n".join(lines), args.output)
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> None:
+    from ..paper import reproduce
+
+    reproduce(
+        args.output, celeba_dir=args.celeba_dir, labels_from=args.labels_from,
+        protocol="smoke" if args.smoke else args.protocol, cache_dir=args.cache_dir,
+        transfer_weights=args.transfer_weights, seed=args.seed,
+        verbose=0 if args.quiet else 1,
+    )  # fmt: skip
+
+
+# -- parser ----------------------------------------------------------------------------------
+
+
+def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--threshold", type=float, default=0.5, help="one threshold (default 0.5)")
+    group.add_argument("--thresholds", help="per-label thresholds JSON written by 'tune'")
+
+
+_TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log lines (written straight to file
+    descriptor 2 before any logging configuration applies) sent to /dev/null."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr descriptor: nothing to silence
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            sys.stderr.flush()
+            os.dup2(devnull.fileno(), 2)
+            # A missing tf extra is reported by the command itself.
+            with contextlib.suppress(ImportError):
+                import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``multilabel-attr`` (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Multi-label metrics, threshold tuning and the CelebA attribute pipeline.",
+        epilog="examples:\n  " + "\n  ".join(EXAMPLES.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="show tracebacks on errors")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help_text, description=help_text, parents=[common],
+            epilog=f"example:\n  {EXAMPLES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    p = command("synth", "Write a synthetic CelebA-format folder (images + annotation files).")
+    p.add_argument("root", help="folder to create")
+    p.add_argument("-n", "--num-images", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layout", default="original", help="original, torchvision, kaggle or flat")
+    p.add_argument("--labels-from", help="reuse real label rows from this attribute file")
+    p.add_argument("--workers", type=int)
+    p.set_defaults(run=_cmd_synth)
+
+    p = command("convert", "Convert a CelebA folder to sharded TFRecords with a manifest.")
+    p.add_argument("root", help="CelebA folder (any supported layout)")
+    p.add_argument("out_dir", help="output folder")
+    p.add_argument("--shards", type=int, help="shards per split (default: by size)")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--on-missing", choices=["error", "skip"], default="error")
+    p.set_defaults(run=_cmd_convert)
+
+    p = command("verify", "Check a TFRecord folder against its manifest (sizes, sums, records).")
+    p.add_argument("out_dir")
+    p.set_defaults(run=_cmd_verify)
+
+    p = command("stats", "Label prevalence per split and class imbalance.")
+    p.add_argument("source", help="CelebA folder or attribute file")
+    p.add_argument("--figure", help="also save the prevalence chart to this PNG")
+    p.set_defaults(run=_cmd_stats)
+
+    p = command("evaluate", "Evaluate labels and scores (.npy/.csv) into a report.")
+    p.add_argument("--labels", required=True, help="y_true, shape (n_samples, n_labels)")
+    p.add_argument("--scores", required=True, help="y_score, same shape")
+    _add_threshold_options(p)
+    p.add_argument("--from-logits", action="store_true")
+    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    p.add_argument("-o", "--output", help="write here instead of standard output")
+    p.set_defaults(run=_cmd_evaluate)
+
+    p = command("tune", "Tune per-label thresholds on validation labels and scores.")
+    p.add_argument("--labels", required=True)
+    p.add_argument("--scores", required=True)
+    p.add_argument("--metric", default="f1", help="f1, jaccard, mcc, balanced_accuracy, ...")
+    p.add_argument("--strategy", default="per_label", help="per_label, shared or coordinate")
+    p.add_argument("--min-positives", type=int, default=10)
+    p.add_argument("--from-logits", action="store_true")
+    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
+    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
+    p.set_defaults(run=_cmd_tune)
+
+    p = command("train", "Train the paper's CNN or the Xception transfer model on TFRecords.")
+    p.add_argument("data", help="TFRecord folder written by 'convert'")
+    p.add_argument("--model", choices=["cnn", "transfer"], default="cnn")
+    p.add_argument("--output", required=True, help="folder for checkpoints and history")
+    p.add_argument("--epochs", type=int, default=40, help="CNN epochs / transfer frozen epochs")
+    p.add_argument("--fine-tune-epochs", type=int, default=10)
+    p.add_argument("--image-size", type=int, default=150)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--train-limit", type=int, help="first N training images (paper: 40000)")
+    p.add_argument("--val-limit", type=int, help="first N validation images (paper: 10000)")
+    p.add_argument("--weights", default="imagenet", help="transfer: imagenet, none or a file")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_train)
+
+    p = command("predict", "Predict attributes of image files with a saved model.")
+    p.add_argument("model", help="a .keras model file")
+    p.add_argument("images", nargs="+", help="image files or folders")
+    _add_threshold_options(p)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("-o", "--output")
+    p.set_defaults(run=_cmd_predict)
+
+    p = command("reproduce", "Reproduce the paper's table end to end (data to report).")
+    p.add_argument("--celeba-dir", help="real CelebA folder; default: synthetic data")
+    p.add_argument("--labels-from", help="attribute file whose label rows synthetic data reuses")
+    p.add_argument("--protocol", choices=["paper", "quick", "smoke"])
+    p.add_argument("--smoke", action="store_true", help="tiny data, one epoch")
+    p.add_argument("--output", default="outputs/reproduction")
+    p.add_argument("--cache-dir")
+    p.add_argument("--transfer-weights", default="auto", help="auto, imagenet, none or a file")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_reproduce)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``multilabel-attr``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
+        _import_tensorflow_quietly()
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line unless --verbose
+        if args.verbose:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    return 0

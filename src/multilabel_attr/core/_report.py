@@ -1,0 +1,395 @@
+"""``evaluate``: every headline number of a multi-label evaluation from one count."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _formulas as F
+from ._ranking import per_label_auroc_ap, warn_undefined_labels
+from ._state import MultilabelCounts
+from ._validation import check_sample_weight, to_numpy
+
+FloatArray = NDArray[np.float64]
+
+REPORT_SCHEMA_VERSION = 1
+
+SUMMARY_METRICS: tuple[tuple[str, str], ...] = (
+    ("precision_samples", "Precision (samples)"),
+    ("recall_samples", "Recall (samples)"),
+    ("f1_samples", "F1 (samples)"),
+    ("hamming_score", "Hamming score"),
+    ("hamming_loss", "Hamming loss"),
+    ("subset_accuracy", "Subset accuracy"),
+    ("label_accuracy", "Label accuracy"),
+    ("precision_micro", "Precision (micro)"),
+    ("recall_micro", "Recall (micro)"),
+    ("f1_micro", "F1 (micro)"),
+    ("precision_macro", "Precision (macro)"),
+    ("recall_macro", "Recall (macro)"),
+    ("f1_macro", "F1 (macro)"),
+    ("precision_weighted", "Precision (weighted)"),
+    ("recall_weighted", "Recall (weighted)"),
+    ("f1_weighted", "F1 (weighted)"),
+)
+"""Keys and display names of :attr:`Report.summary`, in display order.
+
+The first five are the paper's table: sample-averaged precision, recall and
+F1, Hamming score and Hamming loss."""
+
+PER_LABEL_COLUMNS: tuple[str, ...] = (
+    "support",
+    "prevalence",
+    "threshold",
+    "precision",
+    "recall",
+    "f1",
+    "specificity",
+    "balanced_accuracy",
+    "mcc",
+    "auroc",
+    "average_precision",
+)
+
+_PER_LABEL_FORMULAS: dict[str, F.Formula] = {
+    "precision": F.PRECISION,
+    "recall": F.RECALL,
+    "f1": F.fbeta_formula(1.0),
+    "specificity": F.SPECIFICITY,
+    "balanced_accuracy": F.BALANCED_ACCURACY,
+    "mcc": F.MATTHEWS,
+}
+
+
+def summarize_counts(counts: MultilabelCounts, zero_division: Any = "warn") -> dict[str, float]:
+    """The :data:`SUMMARY_METRICS` of a count state, keyed as in :attr:`Report.summary`."""
+    f1 = F.fbeta_formula(1.0)
+    summary = {
+        "precision_samples": counts.score(F.PRECISION, "samples", zero_division),
+        "recall_samples": counts.score(F.RECALL, "samples", zero_division),
+        "f1_samples": counts.score(f1, "samples", zero_division),
+        "hamming_score": counts.score(F.JACCARD, "samples", zero_division),
+        "hamming_loss": counts.hamming_loss(),
+        "subset_accuracy": counts.subset_accuracy(),
+        "label_accuracy": counts.label_accuracy(),
+    }
+    for average in ("micro", "macro", "weighted"):
+        summary[f"precision_{average}"] = counts.score(F.PRECISION, average, zero_division)
+        summary[f"recall_{average}"] = counts.score(F.RECALL, average, zero_division)
+        summary[f"f1_{average}"] = counts.score(f1, average, zero_division)
+    return summary
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of :func:`evaluate`.
+
+    Attributes
+    ----------
+    summary : dict of str to float
+        Overall metrics keyed as in :data:`SUMMARY_METRICS`.
+    per_label : dict of str to list of float
+        One list per column of :data:`PER_LABEL_COLUMNS`, one value per label.
+    label_names : tuple of str
+    n_samples : int
+    total_weight : float
+        Sum of sample weights (``n_samples`` when unweighted).
+    intervals : dict of str to (float, float)
+        Bootstrap confidence intervals for summary metrics, when computed
+        (see :func:`multilabel_attr.bootstrap_report`), keyed like ``summary``.
+    confidence_level : float or None
+    """
+
+    summary: dict[str, float]
+    per_label: dict[str, list[float]]
+    label_names: tuple[str, ...]
+    n_samples: int
+    total_weight: float
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    confidence_level: float | None = None
+
+    @property
+    def paper_table(self) -> dict[str, float]:
+        """The paper's five numbers: samples precision, recall, F1, Hamming score and loss."""
+        return {key: self.summary[key] for key, _ in SUMMARY_METRICS[:5]}
+
+    def label(self, name: str) -> dict[str, float]:
+        """All per-label values of one label."""
+        try:
+            index = self.label_names.index(name)
+        except ValueError:
+            raise KeyError(f"unknown label {name!r}; labels are {list(self.label_names)}") from None
+        return {column: values[index] for column, values in self.per_label.items()}
+
+    def with_intervals(
+        self, intervals: Mapping[str, tuple[float, float]], confidence_level: float
+    ) -> Report:
+        """A copy carrying bootstrap confidence intervals."""
+        return Report(
+            summary=self.summary,
+            per_label=self.per_label,
+            label_names=self.label_names,
+            n_samples=self.n_samples,
+            total_weight=self.total_weight,
+            intervals=dict(intervals),
+            confidence_level=confidence_level,
+        )
+
+    # -- serialisation -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-compatible dict (nan becomes None); :meth:`from_dict` inverts it."""
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "n_samples": self.n_samples,
+            "total_weight": self.total_weight,
+            "label_names": list(self.label_names),
+            "summary": {k: _to_json_number(v) for k, v in self.summary.items()},
+            "per_label": {
+                k: [_to_json_number(v) for v in values] for k, values in self.per_label.items()
+            },
+            "intervals": {
+                k: [_to_json_number(low), _to_json_number(high)]
+                for k, (low, high) in self.intervals.items()
+            },
+            "confidence_level": self.confidence_level,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """Rebuild a report from :meth:`to_dict` output."""
+        if data.get("schema_version") != REPORT_SCHEMA_VERSION:
+            raise ValueError(
+                f"data must come from Report.to_dict() with schema_version "
+                f"{REPORT_SCHEMA_VERSION}; got {data.get('schema_version')!r}"
+            )
+        return cls(
+            summary={k: _from_json_number(v) for k, v in data["summary"].items()},
+            per_label={
+                k: [_from_json_number(v) for v in values] for k, values in data["per_label"].items()
+            },
+            label_names=tuple(data["label_names"]),
+            n_samples=int(data["n_samples"]),
+            total_weight=float(data["total_weight"]),
+            intervals={
+                k: (_from_json_number(low), _from_json_number(high))
+                for k, (low, high) in data.get("intervals", {}).items()
+            },
+            confidence_level=data.get("confidence_level"),
+        )
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
+        """The report as JSON text; also written atomically to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            write_text_atomic(Path(path), text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Report:
+        """Read a report written by :meth:`to_json`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _summary_rows(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for key, title in SUMMARY_METRICS:
+            interval = self.intervals.get(key)
+            ci = f"[{interval[0]:.4f}, {interval[1]:.4f}]" if interval else ""
+            rows.append((title, f"{self.summary[key]:.5f}", ci))
+        return rows
+
+    def _label_rows(self) -> tuple[list[str], list[list[str]]]:
+        header = ["label", *PER_LABEL_COLUMNS]
+        rows = []
+        for index, name in enumerate(self.label_names):
+            cells = [name]
+            for column in PER_LABEL_COLUMNS:
+                value = self.per_label[column][index]
+                cells.append(_format_cell(column, value))
+            rows.append(cells)
+        return header, rows
+
+    def to_text(self) -> str:
+        """A plain-text rendering: summary, then the per-label table."""
+        ci_title = f"{self.confidence_level:.0%} CI" if self.confidence_level is not None else ""
+        lines = [
+            f"Multi-label evaluation: {self.n_samples} samples, {len(self.label_names)} labels"
+        ]
+        lines.append(_text_table(["metric", "value", ci_title], self._summary_rows()))
+        header, rows = self._label_rows()
+        lines.append("")
+        lines.append(_text_table(header, rows))
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """A Markdown rendering: summary table, then the per-label table."""
+        ci = self.confidence_level is not None
+        header = ["Metric", "Value"] + ([f"{self.confidence_level:.0%} CI"] if ci else [])
+        summary_rows = [list(row[: 3 if ci else 2]) for row in self._summary_rows()]
+        label_header, label_rows = self._label_rows()
+        return "\n".join(
+            [
+                f"**{self.n_samples} samples, {len(self.label_names)} labels**",
+                "",
+                _markdown_table(header, summary_rows),
+                "",
+                _markdown_table(label_header, label_rows),
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def _to_json_number(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _from_json_number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _format_cell(column: str, value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    if column == "support":
+        return f"{value:g}"
+    return f"{value:.4f}"
+
+
+def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = str(cells[0]).ljust(widths[0])
+        rest = [str(c).rjust(w) for c, w in zip(cells[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def evaluate(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    sample_weight: Any = None,
+    zero_division: Any = "warn",
+    ranking: bool = True,
+) -> Report:
+    """Evaluate multi-label scores: the paper's table, the usual averages and a per-label table.
+
+    The labels and thresholded scores are counted once into a
+    :class:`MultilabelCounts`; every count-based number comes from those
+    counts.  The ranking columns (AUROC, average precision) need the scores
+    themselves and are computed exactly per label.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_labels)
+        Ground truth in {0, 1}.
+    y_score : array-like of shape (n_samples, n_labels)
+        Probabilities (or logits with ``from_logits=True``), or 0/1 predictions
+        with ``threshold=None`` (then ranking columns are computed on them too).
+    threshold : float, array-like of shape (n_labels,) or Thresholds, default=0.5
+        Positive where ``score >= threshold``.
+    label_names : sequence of str, optional
+        Defaults to ``label_0`` ... .
+    from_logits : bool, default=False
+    sample_weight : array-like of shape (n_samples,), optional
+    zero_division : {"warn", 0, 1, nan}, default="warn"
+    ranking : bool, default=True
+        Compute the AUROC and average-precision columns (``nan`` when False).
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr import evaluate
+    >>> rng = np.random.default_rng(0)
+    >>> y_true = rng.random((100, 3)) < 0.4
+    >>> y_score = np.clip(y_true * 0.5 + rng.random((100, 3)) * 0.6, 0, 1)
+    >>> report = evaluate(y_true, y_score, label_names=["a", "b", "c"], zero_division=0)
+    >>> sorted(report.paper_table)
+    ['f1_samples', 'hamming_loss', 'hamming_score', 'precision_samples', 'recall_samples']
+    >>> round(report.summary["hamming_loss"] + report.summary["label_accuracy"], 12)
+    1.0
+    """
+    counts = MultilabelCounts.from_batch(
+        y_true, y_score, threshold=threshold, from_logits=from_logits,
+        sample_weight=sample_weight, label_names=label_names,
+    )  # fmt: skip
+    n_labels = counts.n_labels
+    names = counts.label_names or tuple(f"label_{i}" for i in range(n_labels))
+    counts.label_names = names
+    summary = summarize_counts(counts, zero_division)
+    total_weight = counts.total_weight
+    per_label: dict[str, list[float]] = {
+        "support": counts.support.tolist(),
+        "prevalence": (
+            counts.support / total_weight if total_weight > 0 else np.full(n_labels, np.nan)
+        ).tolist(),
+        "threshold": (
+            np.broadcast_to(np.asarray(threshold, np.float64), (n_labels,)).tolist()
+            if threshold is not None
+            else [math.nan] * n_labels
+        ),
+    }
+    for column, formula in _PER_LABEL_FORMULAS.items():
+        per_label[column] = counts.score(formula, None, zero_division).tolist()
+    if ranking:
+        truth = to_numpy(y_true, "y_true")
+        scores = to_numpy(y_score, "y_score")
+        weights = check_sample_weight(sample_weight, counts.n_samples)
+        auroc, ap = per_label_auroc_ap(
+            truth if truth.dtype == np.bool_ else truth == 1,
+            scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
+            weights,
+        )
+        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+        warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
+        per_label["auroc"], per_label["average_precision"] = auroc.tolist(), ap.tolist()
+    else:
+        per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
+    return Report(
+        summary=summary,
+        per_label={column: per_label[column] for column in PER_LABEL_COLUMNS},
+        label_names=names,
+        n_samples=counts.n_samples,
+        total_weight=total_weight,
+    )

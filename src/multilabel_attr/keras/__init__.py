@@ -1,0 +1,60 @@
+"""Keras 3 metrics for multi-label classification (needs the ``tf`` extra).
+
+Every count-based metric of :mod:`multilabel_attr` as a streaming
+``keras.metrics.Metric``: exact over any batch split, reset between epochs
+and between training and validation by Keras, usable inside ``tf.function``
+and XLA (``update_state`` uses only ``keras.ops``), saved with the model and
+loaded back without ``custom_objects``.  The values come from the core's
+formulas and averaging rules, so a Keras metric and the matching numpy
+function agree to float precision.
+
+:func:`to_counts` and :func:`from_counts` move a metric's state to and from
+:class:`multilabel_attr.MultilabelCounts`, to merge results of several
+workers or runs.
+"""
+
+try:
+    import keras as _keras  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "multilabel_attr.keras needs Keras 3 and a backend; install the tf extra: "
+        "pip install 'multilabel-attr[tf]'"
+    ) from exc
+
+from ._base import MAX_HISTOGRAM_LABELS, MultilabelMetric
+from ._convert import from_counts, to_counts
+from ._metrics import (
+    BalancedAccuracy,
+    CustomAccuracy,
+    F1Score,
+    FBetaScore,
+    HammingLoss,
+    HammingScore,
+    JaccardScore,
+    LabelAccuracy,
+    MultiLabelAccuracy,
+    Precision,
+    Recall,
+    Specificity,
+    SubsetAccuracy,
+)
+
+__all__ = [
+    "MAX_HISTOGRAM_LABELS",
+    "BalancedAccuracy",
+    "CustomAccuracy",
+    "F1Score",
+    "FBetaScore",
+    "HammingLoss",
+    "HammingScore",
+    "JaccardScore",
+    "LabelAccuracy",
+    "MultiLabelAccuracy",
+    "MultilabelMetric",
+    "Precision",
+    "Recall",
+    "Specificity",
+    "SubsetAccuracy",
+    "from_counts",
+    "to_counts",
+]

@@ -1,0 +1,87 @@
+"""Atomic file writers used by the training functions."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+
+@functools.cache
+def _umask() -> int:
+    # The umask can only be read by setting it; do it once, at first use.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` that replaces it on success.
+
+    The temporary file lives in the same folder so that :func:`os.replace` is an atomic rename;
+    a crash mid-write leaves the previous ``target`` intact. ``suffix`` keeps writers that insist
+    on a file extension (Keras wants ``.keras``) happy.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    # mkstemp creates the file private (0600); give the result the mode a plain open() would.
+    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _json_safe(value: Any) -> Any:
+    # Strict JSON has no NaN/inf; a diverged loss must still be recorded, so map it to null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def write_json_atomic(target: Path, payload: Any) -> None:
+    """Write ``payload`` as indented, strict JSON to ``target`` atomically."""
+    text = json.dumps(_json_safe(payload), indent=2, allow_nan=False, sort_keys=False)
+    write_text_atomic(target, text + "\n")
+
+
+def write_csv_atomic(target: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write a CSV table to ``target`` atomically."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(target, buffer.getvalue())
+
+
+def save_atomic(target: Path, save: Callable[[Path], None], *, suffix: str) -> None:
+    """Run ``save(tmp_path)`` and atomically move the result to ``target``."""
+    with atomic_path(target, suffix=suffix) as tmp:
+        save(tmp)

@@ -1,0 +1,798 @@
+"""The paper's training protocols, made resumable and logged to disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import keras
+import tensorflow as tf
+
+from ._builders import set_base_trainable
+from ._io import save_atomic, write_csv_atomic, write_json_atomic
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+__all__ = [
+    "TrainingResult",
+    "TransferTrainingResult",
+    "default_metrics",
+    "train_cnn",
+    "train_transfer",
+]
+
+_log = logging.getLogger("multilabel_attr.models")
+
+MetricLike = Any  # keras.metrics.Metric or a metric name understood by Keras
+Verbose = Literal["auto", 0, 1, 2]
+
+_PROGRESS = "progress.json"
+_HISTORY_JSON = "history.json"
+_HISTORY_CSV = "history.csv"
+_BEST = "best.keras"
+_FINAL = "final.keras"
+_BACKUP = "backup"
+_FORMAT = 1
+
+
+def default_metrics(num_labels: int) -> list[keras.metrics.Metric]:
+    """Fresh metric objects logged during training when the caller passes none.
+
+    The paper's two training metrics and its table's averages, as exact streaming
+    metrics from :mod:`multilabel_attr.keras` at threshold 0.5: label accuracy
+    (the paper's "CustomAccuracy", 1 - Hamming loss), Hamming score (its
+    "MultiLabelAccuracy"), and sample-averaged precision, recall and F1.
+
+    Parameters
+    ----------
+    num_labels
+        Number of labels (model outputs).
+
+    Returns
+    -------
+    list of keras.metrics.Metric
+        New, unbuilt metric objects (one list per ``compile``).
+
+    Examples
+    --------
+    >>> from multilabel_attr.models import default_metrics
+    >>> [m.name for m in default_metrics(40)]
+    ['label_accuracy', 'hamming_score', 'precision_samples', 'recall_samples', 'f1_score_samples']
+    """
+    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 1:
+        raise ValueError(f"default_metrics: num_labels must be a positive int; got {num_labels!r}")
+    from .. import keras as ml_keras
+
+    return [
+        ml_keras.LabelAccuracy(num_labels),
+        ml_keras.HammingScore(num_labels),
+        ml_keras.Precision(num_labels, average="samples"),
+        ml_keras.Recall(num_labels, average="samples"),
+        ml_keras.F1Score(num_labels, average="samples"),
+    ]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What one training phase produced.
+
+    Attributes
+    ----------
+    history
+        Per-epoch logs across all runs of the phase (interrupted and resumed runs included),
+        keyed like ``keras.callbacks.History.history``; a non-finite value is stored as NaN.
+    epochs
+        0-based epoch numbers matching each list in ``history``.
+    best_epoch
+        Epoch whose weights are in ``best_checkpoint`` (best ``monitor`` value, improvements
+        smaller than ``min_delta`` ignored); ``None`` if no epoch reported ``monitor``.
+    stopped_epoch
+        Epoch at which early stopping ended training, ``None`` if it ran all epochs.
+    resumed_from_epoch
+        First epoch run by this call: 0 for a fresh run, more after an interruption, ``None``
+        when the phase had already completed and was only reloaded from ``final_model``.
+    output_dir
+        Folder of the phase's files.
+    best_checkpoint, final_model, history_json, history_csv
+        Paths of the best-epoch model, the model at the end of the phase (best weights restored
+        when the protocol says so) and the history files.
+    """
+
+    history: dict[str, list[float]]
+    epochs: list[int]
+    best_epoch: int | None
+    stopped_epoch: int | None
+    resumed_from_epoch: int | None
+    output_dir: Path
+    best_checkpoint: Path
+    final_model: Path
+    history_json: Path
+    history_csv: Path
+
+
+@dataclass(frozen=True)
+class TransferTrainingResult:
+    """Results of both phases of :func:`train_transfer`.
+
+    Attributes
+    ----------
+    frozen
+        Phase 1: head only, base frozen.
+    fine_tuned
+        Phase 2: base unfrozen, low learning rate.
+    """
+
+    frozen: TrainingResult
+    fine_tuned: TrainingResult
+
+    @property
+    def final_model(self) -> Path:
+        """Path of the model at the end of training (phase 2)."""
+        return self.fine_tuned.final_model
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+def _positive_int(value: Any, name: str, who: str, *, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{who}: {name} must be an int >= {minimum}; received {value!r}")
+    return value
+
+
+def _positive_float(value: Any, name: str, who: str, *, allow_zero: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{who}: {name} must be a finite number {bound}; received {value!r}")
+    return float(value)
+
+
+def _check_model(model: Any, who: str) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{who}: model must be a keras.Model; received {type(model).__name__}")
+    return model
+
+
+def _check_verbose(verbose: Any, who: str) -> Verbose:
+    if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"{who}: verbose must be 'auto', 0, 1 or 2; received {verbose!r}")
+    result: Verbose = verbose
+    return result
+
+
+def _resolve_mode(mode: str, monitor: str, who: str) -> Literal["min", "max"]:
+    if mode == "auto":
+        return "min" if monitor.endswith("loss") else "max"
+    if mode == "min":
+        return "min"
+    if mode == "max":
+        return "max"
+    raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max'; received {mode!r}")
+
+
+def _fresh_metrics(metrics: Sequence[MetricLike], who: str) -> list[MetricLike]:
+    # Each compile gets its own metric objects: a phase must not inherit another's accumulated
+    # state, and the caller's objects stay untouched.
+    if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence):
+        raise TypeError(
+            f"{who}: metrics must be a sequence of keras.metrics.Metric objects or metric names; "
+            f"received {type(metrics).__name__}"
+        )
+    fresh: list[MetricLike] = []
+    for metric in metrics:
+        if isinstance(metric, str):
+            fresh.append(metric)
+        elif isinstance(metric, keras.metrics.Metric):
+            fresh.append(type(metric).from_config(metric.get_config()))
+        else:
+            raise TypeError(
+                f"{who}: each metric must be a keras.metrics.Metric or a name; received "
+                f"{metric!r} of type {type(metric).__name__}"
+            )
+    return fresh
+
+
+# --------------------------------------------------------------------------- on-disk state
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _save_model(model: keras.Model, target: Path) -> None:
+    save_atomic(target, lambda tmp: model.save(tmp, overwrite=True), suffix=".keras")
+
+
+def _weights_from_file(path: Path) -> list[npt.NDArray[Any]]:
+    # Loading into a separate model leaves the live model's optimizer and metric state alone,
+    # which model.load_weights on a .keras archive would not guarantee.
+    loaded = keras.saving.load_model(path, compile=False)
+    weights: list[npt.NDArray[Any]] = loaded.get_weights()
+    return weights
+
+
+def _read_progress(directory: Path, who: str) -> dict[str, Any] | None:
+    path = directory / _PROGRESS
+    if not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"{who}: cannot read the training progress file {str(path)!r} ({exc}); pass "
+            "resume=False to start this phase afresh"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(
+            f"{who}: {str(path)!r} is not a progress file written by this library version; pass "
+            "resume=False to start this phase afresh"
+        )
+    return payload
+
+
+def _nan(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _history_from_records(records: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
+    seen: list[str] = []
+    for record in records:
+        for key in record["logs"]:
+            if key not in seen:
+                seen.append(key)
+    # Loss first, then metrics, training before validation, as Keras prints them.
+    keys = sorted(seen, key=lambda k: (k.startswith("val_"), k.removeprefix("val_") != "loss"))
+    return {key: [_nan(record["logs"].get(key)) for record in records] for key in keys}
+
+
+class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
+    """Early stopping, best checkpoint and history, with state that survives interruption.
+
+    Keras's EarlyStopping forgets its patience counter and best weights when ``fit`` is
+    restarted, so a resumed run would not follow the protocol. This callback takes the same
+    decisions as ``EarlyStopping(monitor, min_delta, patience, restore_best_weights)`` but
+    records them after every epoch, before BackupAndRestore writes its own backup, so the two
+    agree on which epochs are done.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        config: dict[str, Any],
+        previous: dict[str, Any] | None,
+        monitor: str,
+        mode: Literal["min", "max"],
+        min_delta: float,
+        patience: int | None,
+        restore_best_weights: bool,
+    ) -> None:
+        super().__init__()
+        self.directory = directory
+        self.config = config
+        self.previous = previous
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = min_delta
+        self.patience = patience
+        self.restore_best_weights = restore_best_weights
+        self.records: list[dict[str, Any]] = []
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.best_weights: list[npt.NDArray[Any]] | None = None
+        self.best_checkpoint_sha: str | None = None
+        self.best_checkpoint_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.resumed_from_epoch: int | None = None
+        self._restored = False
+
+    # -- restoring -----------------------------------------------------------------------------
+    def _restore(self, first_epoch: int | None) -> None:
+        self._restored = True
+        self.resumed_from_epoch = first_epoch
+        previous = self.previous
+        if not previous:
+            return
+        records = list(previous.get("records", []))
+        if first_epoch is not None:
+            # The backup may be one epoch behind the records if the run died between the two
+            # writes; that epoch is rerun, so its record is dropped.
+            records = [r for r in records if r["epoch"] < first_epoch]
+        self.records = records
+        if not records:
+            return
+        last = records[-1]
+        self.best = last["best"]
+        self.best_epoch = last["best_epoch"]
+        self.wait = int(last["wait"])
+        _log.info("Resuming %s at epoch %d", self.directory, records[-1]["epoch"] + 2)
+        if self.best_epoch is None:
+            return
+        best_path = self.directory / _BEST
+        sha = previous.get("best_checkpoint_sha")
+        if (
+            best_path.is_file()
+            and previous.get("best_checkpoint_epoch") == self.best_epoch
+            and sha == _sha256(best_path)
+        ):
+            self.best_checkpoint_epoch = self.best_epoch
+            self.best_checkpoint_sha = sha
+            if self.restore_best_weights:
+                self.best_weights = _weights_from_file(best_path)
+        else:
+            # Only possible if the run died between writing best.keras and the progress file.
+            warnings.warn(
+                f"{str(best_path)!r} does not hold the best epoch ({self.best_epoch + 1}) "
+                "recorded before the interruption; the best model is tracked afresh from the "
+                "next epoch",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            self.best = None
+            self.best_epoch = None
+
+    # -- keras hooks -----------------------------------------------------------------------
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if not self._restored:
+            self._restore(epoch)
+
+    def _is_improvement(self, current: float) -> bool:
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return current < self.best - self.min_delta
+        return current > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        values = {key: float(value) for key, value in (logs or {}).items()}
+        current = values.get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"the monitored quantity {self.monitor!r} is not in the epoch logs "
+                f"(available: {sorted(values)}); no early stopping or best checkpoint this epoch",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        else:
+            if self.restore_best_weights and self.best_weights is None:
+                # Same fallback as keras.callbacks.EarlyStopping: never restore "nothing".
+                self.best_weights = self.model.get_weights()
+            self.wait += 1
+            # Unlike Keras, a NaN loss is never an improvement, not even on the first epoch.
+            if math.isfinite(current) and self._is_improvement(current):
+                self.best = current
+                self.best_epoch = epoch
+                self.wait = 0
+                if self.restore_best_weights:
+                    self.best_weights = self.model.get_weights()
+                best_path = self.directory / _BEST
+                _save_model(self.model, best_path)
+                self.best_checkpoint_sha = _sha256(best_path)
+                self.best_checkpoint_epoch = epoch
+            elif self.patience is not None and self.wait >= self.patience and epoch > 0:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+        self.records.append(
+            {
+                "epoch": epoch,
+                "logs": values,
+                "best": self.best,
+                "best_epoch": self.best_epoch,
+                "wait": self.wait,
+            }
+        )
+        self._write(completed=False)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if not self._restored:
+            self._restore(None)
+        if self.restore_best_weights and self.best_weights is not None:
+            _log.info("Restoring weights from the best epoch %s", (self.best_epoch or 0) + 1)
+            self.model.set_weights(self.best_weights)
+        _save_model(self.model, self.directory / _FINAL)
+        self._write(completed=True)
+
+    # -- writing ---------------------------------------------------------------------------
+    def _write(self, *, completed: bool) -> None:
+        progress = {
+            "format": _FORMAT,
+            "config": self.config,
+            "completed": completed,
+            "records": self.records,
+            "best_checkpoint_epoch": self.best_checkpoint_epoch,
+            "best_checkpoint_sha": self.best_checkpoint_sha,
+            "stopped_epoch": self.stopped_epoch,
+        }
+        write_json_atomic(self.directory / _PROGRESS, progress)
+        _write_history(self.directory, progress)
+
+
+def _write_history(directory: Path, progress: dict[str, Any]) -> None:
+    records = progress["records"]
+    history = _history_from_records(records)
+    epochs = [int(r["epoch"]) for r in records]
+    best_epoch = records[-1]["best_epoch"] if records else None
+    write_json_atomic(
+        directory / _HISTORY_JSON,
+        {
+            "monitor": progress["config"]["monitor"],
+            "completed": progress["completed"],
+            "best_epoch": best_epoch,
+            "stopped_epoch": progress["stopped_epoch"],
+            "epoch": epochs,
+            "history": history,
+        },
+    )
+    keys = list(history)
+    rows = [[epoch, *(repr(history[key][i]) for key in keys)] for i, epoch in enumerate(epochs)]
+    write_csv_atomic(directory / _HISTORY_CSV, ["epoch", *keys], rows)
+
+
+def _result(directory: Path, progress: dict[str, Any], resumed_from: int | None) -> TrainingResult:
+    records = progress["records"]
+    return TrainingResult(
+        history=_history_from_records(records),
+        epochs=[int(r["epoch"]) for r in records],
+        best_epoch=records[-1]["best_epoch"] if records else None,
+        stopped_epoch=progress["stopped_epoch"],
+        resumed_from_epoch=resumed_from,
+        output_dir=directory,
+        best_checkpoint=directory / _BEST,
+        final_model=directory / _FINAL,
+        history_json=directory / _HISTORY_JSON,
+        history_csv=directory / _HISTORY_CSV,
+    )
+
+
+def _run_phase(
+    model: keras.Model,
+    train_ds: Any,
+    val_ds: Any,
+    *,
+    who: str,
+    directory: Path,
+    epochs: int,
+    make_optimizer: Callable[[], keras.optimizers.Optimizer],
+    metrics: Sequence[MetricLike],
+    monitor: str,
+    mode: Literal["min", "max"],
+    min_delta: float,
+    patience: int | None,
+    restore_best_weights: bool,
+    resume: bool,
+    verbose: Verbose,
+    callbacks: Sequence[keras.callbacks.Callback],
+) -> TrainingResult:
+    if val_ds is None and monitor.startswith("val_"):
+        raise ValueError(
+            f"{who}: val_ds is None but the protocol monitors {monitor!r} on validation data; "
+            "pass a validation dataset (or a training-set monitor such as 'loss')"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {
+        "monitor": monitor,
+        "mode": mode,
+        "min_delta": min_delta,
+        "patience": patience,
+        "restore_best_weights": restore_best_weights,
+    }
+    backup_dir = directory / _BACKUP
+    if not resume:
+        if backup_dir.exists():
+            shutil.rmtree(backup_dir)
+        for name in (_PROGRESS, _BEST, _FINAL, _HISTORY_JSON, _HISTORY_CSV):
+            (directory / name).unlink(missing_ok=True)
+    previous = _read_progress(directory, who)
+    if previous is not None and previous.get("config") != config:
+        raise ValueError(
+            f"{who}: {str(directory)!r} holds a run with a different protocol "
+            f"({previous.get('config')!r}, now {config!r}); use another output_dir or "
+            "resume=False to discard it"
+        )
+
+    model.compile(
+        optimizer=make_optimizer(),
+        loss=keras.losses.BinaryCrossentropy(),
+        metrics=_fresh_metrics(metrics, who),
+    )
+
+    if previous is not None and previous.get("completed") and (directory / _FINAL).is_file():
+        _log.info("%s already completed; loading %s", directory, directory / _FINAL)
+        model.set_weights(_weights_from_file(directory / _FINAL))
+        return _result(directory, previous, None)
+
+    recorder = _ProtocolRecorder(
+        directory,
+        config=config,
+        previous=previous,
+        monitor=monitor,
+        mode=mode,
+        min_delta=min_delta,
+        patience=patience,
+        restore_best_weights=restore_best_weights,
+    )
+    backup = keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)
+    # Order matters: the recorder writes its epoch record before BackupAndRestore marks the
+    # epoch as done, so after a crash the records are never behind the backup; the caller's
+    # callbacks run first so that whatever they change at an epoch's end is backed up with it.
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        callbacks=[*callbacks, recorder, backup],
+        verbose=verbose,
+        # A tf.data pipeline does its own shuffling; Keras only warns that it ignores the flag.
+        shuffle=not isinstance(train_ds, tf.data.Dataset),
+    )
+    progress = _read_progress(directory, who)
+    if progress is None:  # fit ran no epoch and the recorder had nothing to restore
+        raise RuntimeError(f"{who}: training wrote no progress to {str(directory)!r}")
+    return _result(directory, progress, recorder.resumed_from_epoch)
+
+
+def _common_checks(
+    who: str,
+    model: Any,
+    output_dir: Any,
+    metrics: Sequence[MetricLike] | None,
+    verbose: Any,
+    callbacks: Sequence[keras.callbacks.Callback] | None,
+) -> tuple[keras.Model, Path, Sequence[MetricLike], Verbose, list[keras.callbacks.Callback]]:
+    model = _check_model(model, who)
+    if not isinstance(output_dir, (str, Path)) and not hasattr(output_dir, "__fspath__"):
+        raise TypeError(f"{who}: output_dir must be a path; received {type(output_dir).__name__}")
+    directory = Path(output_dir)
+    if metrics is None:
+        num_labels = int(model.output_shape[-1])
+        metrics = default_metrics(num_labels)
+    _fresh_metrics(metrics, who)  # fail on a bad metric before any file is touched
+    extra = list(callbacks or [])
+    for callback in extra:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                f"{who}: callbacks must be keras.callbacks.Callback objects; received "
+                f"{type(callback).__name__}"
+            )
+    return model, directory, metrics, _check_verbose(verbose, who), extra
+
+
+def train_cnn(
+    model: keras.Model,
+    train_ds: Any,
+    val_ds: Any,
+    *,
+    epochs: int,
+    output_dir: str | Path,
+    metrics: Sequence[MetricLike] | None = None,
+    learning_rate: float = 1e-3,
+    min_delta: float = 0.01,
+    patience: int = 5,
+    monitor: str = "val_loss",
+    mode: Literal["auto", "min", "max"] = "auto",
+    resume: bool = True,
+    verbose: Verbose = "auto",
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
+) -> TrainingResult:
+    """Train a model with the paper's CNN protocol.
+
+    Adam (default learning rate 1e-3), binary cross-entropy, and early stopping on the
+    validation loss with ``min_delta=0.01``, ``patience=5`` and the best weights restored at the
+    end, exactly as ``keras.callbacks.EarlyStopping`` would do. The model is compiled here.
+
+    Everything is written to ``output_dir``: ``best.keras`` (the best epoch so far, updated as
+    training goes), ``final.keras`` (the trained model, best weights restored),
+    ``history.json`` and ``history.csv`` (per-epoch logs, rewritten after every epoch), and
+    ``progress.json`` plus a ``backup/`` folder (``keras.callbacks.BackupAndRestore``) that make
+    an interrupted run resumable: call again with the same arguments and training continues at
+    the first unfinished epoch with the optimizer, early-stopping counter and best weights as
+    they were. All files are written atomically. A completed run is not retrained; its final
+    model is loaded into ``model`` instead (pass ``resume=False`` to retrain from scratch).
+
+    Parameters
+    ----------
+    model
+        The model to train, e.g. from :func:`build_paper_cnn`; trained in place.
+    train_ds, val_ds
+        Training and validation data accepted by ``keras.Model.fit`` (typically batched
+        ``tf.data.Dataset`` of ``(images, labels)``).
+    epochs
+        Maximum number of epochs.
+    output_dir
+        Folder for checkpoints, history and the resume state (created if needed).
+    metrics
+        Keras metrics to log; ``None`` uses :func:`default_metrics`. Objects are copied for each
+        compile, so the caller's instances are never updated.
+    learning_rate
+        Adam learning rate.
+    min_delta, patience, monitor, mode
+        Early-stopping settings (``mode='auto'``: minimise names ending in ``loss``, maximise
+        others).
+    resume
+        Continue an interrupted run found in ``output_dir`` (default); ``False`` discards it.
+    verbose
+        Keras progress display: ``'auto'``, 0 (silent), 1 (progress bar) or 2 (one line per
+        epoch).
+    callbacks
+        Extra Keras callbacks.
+
+    Returns
+    -------
+    TrainingResult
+        History and file paths.
+
+    Raises
+    ------
+    TypeError
+        If ``model``, ``output_dir``, ``metrics`` or ``callbacks`` have the wrong type.
+    ValueError
+        If a numeric setting is out of range, or ``output_dir`` holds a run with different
+        early-stopping settings.
+    """
+    who = "train_cnn"
+    model, directory, metrics, verbose, extra = _common_checks(
+        who, model, output_dir, metrics, verbose, callbacks
+    )
+    _positive_int(epochs, "epochs", who)
+    _positive_int(patience, "patience", who, minimum=0)
+    lr = _positive_float(learning_rate, "learning_rate", who)
+    delta = _positive_float(min_delta, "min_delta", who, allow_zero=True)
+
+    return _run_phase(
+        model,
+        train_ds,
+        val_ds,
+        who=who,
+        directory=directory,
+        epochs=epochs,
+        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
+        metrics=metrics,
+        monitor=monitor,
+        mode=_resolve_mode(mode, monitor, who),
+        min_delta=delta,
+        patience=patience,
+        restore_best_weights=True,
+        resume=bool(resume),
+        verbose=verbose,
+        callbacks=extra,
+    )
+
+
+def train_transfer(
+    model: keras.Model,
+    train_ds: Any,
+    val_ds: Any,
+    *,
+    output_dir: str | Path,
+    epochs_frozen: int = 20,
+    epochs_fine_tune: int = 10,
+    metrics: Sequence[MetricLike] | None = None,
+    learning_rate: float = 1e-3,
+    fine_tune_learning_rate: float = 1e-5,
+    patience: int = 10,
+    fine_tune_from: str | int | None = None,
+    monitor: str = "val_loss",
+    mode: Literal["auto", "min", "max"] = "auto",
+    resume: bool = True,
+    verbose: Verbose = "auto",
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
+) -> TransferTrainingResult:
+    """Train a transfer model with the paper's two-phase protocol.
+
+    Phase 1 (``output_dir/frozen``): base frozen, Adam(``learning_rate``), binary
+    cross-entropy, ``epochs_frozen`` epochs, no early stopping. Phase 2
+    (``output_dir/fine_tune``): base unfrozen (from ``fine_tune_from`` on, if given), model
+    recompiled with Adam(``fine_tune_learning_rate``), up to ``epochs_fine_tune`` epochs with
+    ``EarlyStopping(patience=patience, restore_best_weights=True)``.
+
+    Each phase folder holds the same files as :func:`train_cnn`'s ``output_dir`` (``best.keras``
+    for phase 1 is the epoch with the best ``monitor``, kept for inspection; phase 1 keeps its
+    last weights, as in the paper). Both phases resume after an interruption; a completed phase
+    is reloaded rather than retrained.
+
+    Parameters
+    ----------
+    model
+        A model from :func:`build_xception_transfer` (or any model with one nested base model),
+        trained in place.
+    train_ds, val_ds
+        Training and validation data accepted by ``keras.Model.fit``.
+    output_dir
+        Folder for both phases (created if needed).
+    epochs_frozen, epochs_fine_tune
+        Epochs of phase 1 and maximum epochs of phase 2.
+    metrics
+        Keras metrics to log; ``None`` uses :func:`default_metrics`.
+    learning_rate, fine_tune_learning_rate
+        Adam learning rates of the two phases.
+    patience
+        Early-stopping patience of phase 2.
+    fine_tune_from
+        Layer of the base (name or index) from which phase 2 unfreezes; ``None`` unfreezes the
+        whole base, as the paper did.
+    monitor, mode
+        Quantity watched for the best checkpoints and early stopping.
+    resume
+        Continue interrupted phases found in ``output_dir`` (default); ``False`` discards them.
+    verbose
+        Keras progress display: ``'auto'``, 0, 1 or 2.
+    callbacks
+        Extra Keras callbacks, used in both phases.
+
+    Returns
+    -------
+    TransferTrainingResult
+        One :class:`TrainingResult` per phase.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a numeric setting is out of range, the base cannot be found, or a phase folder holds
+        a run with different settings.
+    """
+    who = "train_transfer"
+    model, directory, metrics, verbose, extra = _common_checks(
+        who, model, output_dir, metrics, verbose, callbacks
+    )
+    _positive_int(epochs_frozen, "epochs_frozen", who)
+    _positive_int(epochs_fine_tune, "epochs_fine_tune", who)
+    _positive_int(patience, "patience", who, minimum=0)
+    lr = _positive_float(learning_rate, "learning_rate", who)
+    fine_lr = _positive_float(fine_tune_learning_rate, "fine_tune_learning_rate", who)
+    resolved_mode = _resolve_mode(mode, monitor, who)
+
+    set_base_trainable(model, False)
+    frozen = _run_phase(
+        model,
+        train_ds,
+        val_ds,
+        who=who,
+        directory=directory / "frozen",
+        epochs=epochs_frozen,
+        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
+        metrics=metrics,
+        monitor=monitor,
+        mode=resolved_mode,
+        min_delta=0.0,
+        patience=None,
+        restore_best_weights=False,
+        resume=bool(resume),
+        verbose=verbose,
+        callbacks=extra,
+    )
+    set_base_trainable(model, True, from_layer=fine_tune_from)
+    fine_tuned = _run_phase(
+        model,
+        train_ds,
+        val_ds,
+        who=who,
+        directory=directory / "fine_tune",
+        epochs=epochs_fine_tune,
+        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=fine_lr),
+        metrics=metrics,
+        monitor=monitor,
+        mode=resolved_mode,
+        min_delta=0.0,
+        patience=patience,
+        restore_best_weights=True,
+        resume=bool(resume),
+        verbose=verbose,
+        callbacks=extra,
+    )
+    return TransferTrainingResult(frozen=frozen, fine_tuned=fine_tuned)

@@ -1,0 +1,48 @@
+"""Reproducing the paper "Unveiling Facial Attributes with Convolutional Neural Networks".
+
+:mod:`multilabel_attr.paper` holds the published table, the paper's own way of
+computing it (so its arithmetic can be checked), the corrected table and the
+end-to-end reproduction pipeline.
+"""
+
+from ._pipeline import (
+    PROTOCOLS,
+    DataSource,
+    ModelRun,
+    Protocol,
+    ReproductionResult,
+    default_cache_dir,
+    prepare_data,
+    reproduce,
+    scaled_protocol,
+)
+from ._tables import (
+    PAPER_GRID_SIZE,
+    PUBLISHED_TABLE,
+    TABLE_ROWS,
+    corrected_column,
+    majority_baseline,
+    markdown_table,
+    paper_grid_thresholds,
+    papers_way_table,
+)
+
+__all__ = [
+    "PAPER_GRID_SIZE",
+    "PROTOCOLS",
+    "PUBLISHED_TABLE",
+    "TABLE_ROWS",
+    "DataSource",
+    "ModelRun",
+    "Protocol",
+    "ReproductionResult",
+    "corrected_column",
+    "default_cache_dir",
+    "majority_baseline",
+    "markdown_table",
+    "paper_grid_thresholds",
+    "papers_way_table",
+    "prepare_data",
+    "reproduce",
+    "scaled_protocol",
+]

@@ -1,0 +1,324 @@
+"""Exact metric-versus-threshold curves, drawn as small multiples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..core import (
+    ACCURACY,
+    BALANCED_ACCURACY,
+    COHEN_KAPPA,
+    JACCARD,
+    MATTHEWS,
+    NPV,
+    PRECISION,
+    RECALL,
+    SPECIFICITY,
+    Formula,
+    fbeta_formula,
+)
+from ..core._validation import (
+    binary_mask,
+    check_2d,
+    check_finite_scores,
+    check_same_shape,
+    check_sample_weight,
+    check_threshold,
+)
+from ._common import FloatArray, check_names, color, grid_shape, new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+METRICS: dict[str, Formula] = {
+    "f1": fbeta_formula(1.0),
+    "f2": fbeta_formula(2.0),
+    "f0.5": fbeta_formula(0.5),
+    "precision": PRECISION,
+    "recall": RECALL,
+    "jaccard": JACCARD,
+    "specificity": SPECIFICITY,
+    "npv": NPV,
+    "accuracy": ACCURACY,
+    "balanced_accuracy": BALANCED_ACCURACY,
+    "matthews": MATTHEWS,
+    "cohen_kappa": COHEN_KAPPA,
+}
+_DISPLAY = {
+    "f1": "F1",
+    "f2": "F2",
+    "f0.5": "F0.5",
+    "npv": "NPV",
+    "matthews": "MCC",
+}
+
+
+def resolve_metric(metric: Any) -> tuple[Formula, str]:
+    """A :class:`Formula` and its display name, from a name or a formula."""
+    if isinstance(metric, Formula):
+        return metric, metric.name
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a metric name or a Formula; got {type(metric).__name__}")
+    key = metric.lower()
+    if key not in METRICS:
+        raise ValueError(
+            f"metric must be one of {', '.join(repr(m) for m in METRICS)} or a Formula "
+            f"(e.g. fbeta_formula(3)); got {metric!r}"
+        )
+    return METRICS[key], _DISPLAY.get(key, key.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class ThresholdCurve:
+    """One label's metric as a step function of the threshold.
+
+    A sample is predicted positive when ``score >= threshold``.  ``cuts`` holds
+    the distinct scores in ascending order and ``values[k]`` the metric for any
+    threshold in ``(cuts[k - 1], cuts[k]]`` (for ``k = 0``: any threshold at or
+    below the lowest score, i.e. everything predicted positive).
+    ``above`` is the value for thresholds above the highest score (nothing
+    predicted positive).  NaN marks thresholds where the metric is undefined.
+    """
+
+    cuts: FloatArray
+    values: FloatArray
+    above: float
+
+    def at(self, threshold: float) -> float:
+        """The metric at one threshold."""
+        k = int(np.searchsorted(self.cuts, threshold, side="left"))
+        return self.above if k == self.cuts.size else float(self.values[k])
+
+
+def threshold_curve(
+    truth: Any, scores: Any, formula: Formula, weights: FloatArray | None = None
+) -> ThresholdCurve:
+    """The exact curve for one label, from one sort and two cumulative sums.
+
+    Sorting scores in descending order, the first ``k`` samples are exactly
+    those predicted positive at a threshold equal to the ``k``-th score, so
+    cumulative sums of positives and negatives give ``tp`` and ``fp`` at every
+    distinct cut point at once; ties are resolved by evaluating only at the last
+    sample of each run of equal scores.
+    """
+    truth = np.asarray(truth, dtype=bool)
+    scores = np.asarray(scores)
+    w = np.ones(truth.shape[0]) if weights is None else weights
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores = scores[order]
+    pos = np.where(truth[order], w[order], 0.0)
+    neg = np.where(truth[order], 0.0, w[order])
+    tp = np.cumsum(pos)
+    fp = np.cumsum(neg)
+    last_of_run = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
+    total_pos, total_neg = tp[-1], fp[-1]
+    # Prepend the empty prediction (threshold above every score).
+    tp = np.r_[0.0, tp[last_of_run]]
+    fp = np.r_[0.0, fp[last_of_run]]
+    fn = total_pos - tp
+    tn = total_neg - fp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        numerator, denominator = formula.parts(tp, fp, fn, tn, np)
+        numerator = np.broadcast_to(np.asarray(numerator, np.float64), tp.shape)
+        denominator = np.broadcast_to(np.asarray(denominator, np.float64), tp.shape)
+        values = np.where(
+            denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan
+        )
+    cuts = sorted_scores[last_of_run].astype(np.float64)
+    # Descending cut points become ascending thresholds.
+    return ThresholdCurve(
+        cuts=cuts[::-1].copy(), values=values[1:][::-1].copy(), above=float(values[0])
+    )
+
+
+def _select_labels(labels: Any, names: tuple[str, ...]) -> list[int]:
+    n_labels = len(names)
+    if labels is None:
+        return list(range(n_labels))
+    if isinstance(labels, (str, int, np.integer)):
+        labels = [labels]
+    selected: list[int] = []
+    for item in labels:
+        if isinstance(item, str):
+            if item not in names:
+                raise ValueError(
+                    f"labels contains unknown label name {item!r}; known: "
+                    f"{', '.join(names[:8])}{', ...' if n_labels > 8 else ''}"
+                )
+            selected.append(names.index(item))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not -n_labels <= int(item) < n_labels:
+                raise ValueError(
+                    f"labels contains index {int(item)}, out of range for {n_labels} labels"
+                )
+            selected.append(int(item) % n_labels)
+        else:
+            raise TypeError(f"labels must hold label indices or names; got {type(item).__name__}")
+    if not selected:
+        raise ValueError("labels is empty; pass None for all labels")
+    if len(set(selected)) != len(selected):
+        raise ValueError("labels must not repeat a label")
+    return selected
+
+
+def plot_threshold_curves(
+    y_true: Any,
+    y_score: Any,
+    thresholds: Any = None,
+    *,
+    labels: Sequence[int | str] | None = None,
+    metric: str | Formula = "f1",
+    label_names: Sequence[str] | None = None,
+    sample_weight: Any = None,
+    max_columns: int = 8,
+    title: str | None = None,
+) -> Figure:
+    """Metric versus decision threshold for each label, exact at every cut point.
+
+    Each panel shows one label's metric as a step function of the threshold
+    (a sample is positive when ``score >= threshold``), computed at every
+    distinct score, not on a grid.  The curve's maximum is marked with a dot
+    and, when ``thresholds`` is given, the chosen threshold with a dashed line
+    and a diamond at its value.  Gaps are thresholds where the metric is
+    undefined (e.g. precision with nothing predicted positive).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_labels)
+        0/1 (or boolean) ground truth.
+    y_score : array-like of shape (n_samples, n_labels)
+        Scores, on the same scale as the thresholds (probabilities usually).
+    thresholds : array-like of shape (n_labels,) or scalar, optional
+        The chosen threshold of each label (anything with ``__array__``, such as
+        :class:`multilabel_attr.thresholds.Thresholds`, works).
+    labels : sequence of int or str, optional
+        Which labels to draw (indices or names); all by default.
+    metric : str or Formula, default "f1"
+        One of ``"f1"``, ``"f2"``, ``"f0.5"``, ``"precision"``, ``"recall"``,
+        ``"jaccard"``, ``"specificity"``, ``"npv"``, ``"accuracy"``,
+        ``"balanced_accuracy"``, ``"matthews"``, ``"cohen_kappa"``, or any
+        :class:`multilabel_attr.Formula` (e.g. ``fbeta_formula(3)``).
+    label_names : sequence of str, optional
+        One name per label (all labels, not only those drawn).
+    sample_weight : array-like of shape (n_samples,), optional
+        Per-sample weights.
+    max_columns : int, default 8
+        Most panels per row.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        On non-numeric inputs or a ``metric`` of the wrong type.
+    ValueError
+        On mismatched shapes, labels other than 0/1, non-finite scores, an
+        unknown metric or label, or thresholds of the wrong length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr.plots import plot_threshold_curves
+    >>> y_true = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    >>> y_score = np.array([[0.9, 0.2], [0.4, 0.7], [0.6, 0.8], [0.1, 0.3]])
+    >>> fig = plot_threshold_curves(y_true, y_score, [0.5, 0.5], label_names=["a", "b"])
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['a\\nF1 1.000 at 0.50', 'b\\nF1 1.000 at 0.50']
+    """
+    truth_raw = check_2d(y_true, "y_true")
+    scores = check_2d(y_score, "y_score")
+    check_same_shape(truth_raw, scores, "y_score")
+    if scores.dtype == np.bool_:
+        raise TypeError("y_score must hold scores (floats), not booleans")
+    truth = binary_mask(truth_raw, "y_true")
+    check_finite_scores(scores, "y_score")
+    n_samples, n_labels = truth.shape
+    weights = check_sample_weight(sample_weight, n_samples)
+    formula, metric_label = resolve_metric(metric)
+    names = check_names(label_names, n_labels)
+    chosen = None if thresholds is None else check_threshold(thresholds, n_labels)
+    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
+        raise ValueError(f"max_columns must be a positive integer; got {max_columns!r}")
+    selected = _select_labels(labels, names)
+
+    low = min(0.0, float(scores.min()))
+    high = max(1.0, float(scores.max()))
+    if chosen is not None:
+        low, high = min(low, float(chosen.min())), max(high, float(chosen.max()))
+    n_rows, n_cols = grid_shape(len(selected), max_columns)
+    fig = new_figure(1.75 * n_cols + 0.8, 1.55 * n_rows + 1.0)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
+    handles: dict[str, Any] = {}
+    for index, ax in enumerate(axes.flat):
+        if index >= len(selected):
+            ax.set_visible(False)
+            continue
+        label = selected[index]
+        curve = threshold_curve(truth[:, label], scores[:, label], formula, weights)
+        x = np.r_[low, curve.cuts, high]
+        y = np.r_[curve.values, curve.above, curve.above]
+        (line,) = ax.plot(x, y, drawstyle="steps-post", color=color(0), linewidth=1.2)
+        handles.setdefault(f"{metric_label} at threshold", line)
+        heading = names[label]
+        if np.any(np.isfinite(y)):
+            best = int(np.nanargmax(y[:-1]))
+            # The best value holds on (x[best], x[best + 1]]; mark the middle of that run.
+            best_x = x[best] if best == 0 else (x[best] + x[best + 1]) / 2
+            dot = ax.scatter(
+                [best_x],
+                [y[best]],
+                s=18,
+                color=color(3),
+                zorder=4,
+                edgecolors="white",
+                linewidths=0.4,
+            )
+            handles.setdefault("best", dot)
+            heading += f"\nbest {y[best]:.3f}"
+        if chosen is not None:
+            t = float(chosen[label])
+            value = curve.at(t)
+            vline = ax.axvline(t, color=color(1), linestyle="--", linewidth=1.1, zorder=3)
+            handles.setdefault("chosen threshold", vline)
+            if np.isfinite(value):
+                diamond = ax.scatter(
+                    [t],
+                    [value],
+                    s=22,
+                    marker="D",
+                    color=color(1),
+                    zorder=5,
+                    edgecolors="black",
+                    linewidths=0.4,
+                )
+                handles.setdefault(f"{metric_label} at chosen threshold", diamond)
+            heading = f"{names[label]}\n{metric_label} {value:.3f} at {t:.2f}"
+        ax.set_title(heading, fontsize=7.5, pad=3)
+        ax.grid(color="#E5E5E5", linewidth=0.6)
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(low, high)
+        if index + n_cols >= len(selected):
+            ax.set_xlabel("threshold", fontsize=8)
+            ax.tick_params(labelbottom=True)
+    if formula.parts is not MATTHEWS.parts and formula.parts is not COHEN_KAPPA.parts:
+        axes.flat[0].set_ylim(-0.03, 1.03)
+    fig.supylabel(metric_label, fontsize=9)
+    heading = title if title is not None else f"{metric_label} versus threshold"
+    fig.suptitle(f"{heading}\n(a sample is positive when its score ≥ threshold)", fontsize=10)
+    fig.legend(
+        list(handles.values()),
+        list(handles.keys()),
+        loc="outside lower center",
+        ncols=len(handles),
+        fontsize=8,
+        frameon=False,
+    )
+    return fig

@@ -1,0 +1,150 @@
+"""Objectives: what a threshold search maximises, evaluated on arrays of counts.
+
+An objective wraps either a core :class:`~multilabel_attr.core.Formula` (its
+``(numerator, denominator)`` parts evaluated on whole arrays of cumulative
+counts, undefined values taking ``zero_division``) or a user function of the
+four count arrays ``(tp, fp, fn, tn)`` returning one value per element.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core import _formulas as F
+from ..core._averaging import divide
+from ..core._validation import check_beta
+
+FloatArray = NDArray[np.float64]
+MetricFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], Any]
+
+
+def youden_parts(tp: Any, fp: Any, fn: Any, tn: Any, xp: Any = np) -> F.Parts:
+    """Youden's J ``recall + specificity - 1`` as one fraction of the two parts.
+
+    ``a/b + c/d - 1 = (a d + c b - b d) / (b d)``: undefined when the label has
+    a single class (either class recall undefined).
+    """
+    r_num, r_den = F.RECALL.parts(tp, fp, fn, tn, xp)
+    s_num, s_den = F.SPECIFICITY.parts(tp, fp, fn, tn, xp)
+    return r_num * s_den + s_num * r_den - r_den * s_den, r_den * s_den
+
+
+YOUDEN = F.Formula("youden j", youden_parts, "a single class in y_true")
+"""Youden's J statistic (informedness): ``recall + specificity - 1``."""
+
+_NAMED: dict[str, F.Formula] = {
+    "f1": F.fbeta_formula(1.0),
+    "precision": F.PRECISION,
+    "recall": F.RECALL,
+    "jaccard": F.JACCARD,
+    "accuracy": F.ACCURACY,
+    "balanced_accuracy": F.BALANCED_ACCURACY,
+    "matthews": F.MATTHEWS,
+    "mcc": F.MATTHEWS,
+    "cohen_kappa": F.COHEN_KAPPA,
+    "kappa": F.COHEN_KAPPA,
+    "youden": YOUDEN,
+    "informedness": YOUDEN,
+}
+
+METRIC_NAMES: tuple[str, ...] = (*_NAMED, "fbeta")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A metric to maximise, evaluable on arrays of (possibly cumulative) counts.
+
+    Attributes
+    ----------
+    name:
+        Name recorded in the result (``"f1"``, ``"matthews correlation"``, ...).
+    formula:
+        The core formula, or ``None`` for a user function.
+    function:
+        The user function of ``(tp, fp, fn, tn)``, or ``None`` for a formula.
+    zero_division:
+        Value of undefined results (zero denominator, or ``nan`` from a user
+        function) during the search.
+    """
+
+    name: str
+    formula: F.Formula | None
+    function: MetricFunction | None
+    zero_division: float
+
+    @property
+    def samplewise(self) -> bool:
+        """Whether a per-sample (``"samples"``) average is meaningful."""
+        return self.formula.samplewise if self.formula is not None else True
+
+    def __call__(self, tp: Any, fp: Any, fn: Any, tn: Any) -> FloatArray:
+        """Metric values for arrays of counts, with ``zero_division`` where undefined."""
+        if self.formula is not None:
+            num, den = self.formula.parts(tp, fp, fn, tn, np)
+            return divide(num, den, self.zero_division)[0]
+        assert self.function is not None
+        shape = np.shape(tp)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                raw = self.function(tp, fp, fn, tn)
+            values = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"metric function {self.name!r} must return numbers for arrays of counts "
+                f"(tp, fp, fn, tn); calling it failed: {exc}"
+            ) from exc
+        if values.shape != shape:
+            try:
+                values = np.broadcast_to(values, shape)
+            except ValueError:
+                raise ValueError(
+                    f"metric function {self.name!r} must return one value per element of its "
+                    f"count arrays (shape {shape}); got shape {values.shape}"
+                ) from None
+        return np.where(np.isnan(values), self.zero_division, values)
+
+
+def resolve_metric(metric: Any, beta: Any, zero_division: Any) -> Objective:
+    """Turn ``metric`` (a name, a Formula or a function of counts) into an Objective."""
+    if (
+        isinstance(zero_division, bool)
+        or not isinstance(zero_division, numbers.Real)
+        or float(zero_division) not in (0.0, 1.0)
+    ):
+        raise ValueError(
+            f"zero_division must be 0 or 1 for a threshold search; got {zero_division!r}"
+        )
+    fill = float(zero_division)
+    if beta is not None and metric != "fbeta":
+        raise ValueError(f"beta is only used with metric='fbeta'; got metric={metric!r}")
+    if isinstance(metric, str):
+        key = metric.lower()
+        if key == "fbeta":
+            if beta is None:
+                raise ValueError("metric='fbeta' needs beta (for example beta=2.0)")
+            formula = F.fbeta_formula(check_beta(beta))
+            return Objective(formula.name, formula, None, fill)
+        if key not in _NAMED:
+            raise ValueError(
+                f"metric must be one of {', '.join(repr(n) for n in METRIC_NAMES)}, a "
+                f"multilabel_attr.Formula or a function of (tp, fp, fn, tn); got {metric!r}"
+            )
+        formula = _NAMED[key]
+        return Objective(formula.name if key != "f1" else "f1", formula, None, fill)
+    if isinstance(metric, F.Formula):
+        return Objective(metric.name, metric, None, fill)
+    if callable(metric):
+        name = getattr(metric, "__name__", type(metric).__name__)
+        return Objective(str(name), None, metric, fill)
+    raise TypeError(
+        "metric must be a metric name, a multilabel_attr.Formula or a function of "
+        f"(tp, fp, fn, tn); got {type(metric).__name__}"
+    )

@@ -1,0 +1,515 @@
+"""``optimize_thresholds``: validation, strategies, fallbacks and evaluation."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core._validation import (
+    binary_mask,
+    check_2d,
+    check_finite_scores,
+    check_label_names,
+    check_same_shape,
+    check_sample_weight,
+)
+from ._coordinate import coordinate_ascent
+from ._objectives import Objective, resolve_metric
+from ._result import Thresholds, ThresholdWarning
+from ._sweep import cut_threshold, sweep_labels, sweep_pooled
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+Strategy = Literal["per_label", "shared", "coordinate"]
+
+STRATEGY_AVERAGES: dict[str, tuple[str, ...]] = {
+    "per_label": ("macro", "weighted"),
+    "shared": ("micro",),
+    "coordinate": ("micro", "samples"),
+}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Validated tuning data."""
+
+    truth: BoolArray
+    scores: NDArray[Any]
+    weights: FloatArray | None
+    label_names: tuple[str, ...] | None
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.truth.shape[0])
+
+
+def prepare(y_true: Any, y_score: Any, sample_weight: Any, label_names: Any) -> Prepared:
+    """Validate the tuning data at the public boundary."""
+    if label_names is None:
+        columns = getattr(y_true, "columns", None)
+        if columns is not None:
+            label_names = [str(c) for c in columns]
+    truth = check_2d(y_true, "y_true")
+    scores = check_2d(y_score, "y_score")
+    check_same_shape(truth, scores, "y_score")
+    mask = binary_mask(truth, "y_true")
+    check_finite_scores(scores, "y_score")
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    weights = check_sample_weight(sample_weight, truth.shape[0])
+    if weights is not None and not weights.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum; got all-zero weights")
+    names = check_label_names(label_names, truth.shape[1])
+    return Prepared(mask, scores, weights, names)
+
+
+def check_clip(clip: Any) -> tuple[float, float] | None:
+    if clip is None:
+        return None
+    try:
+        low, high = (float(v) for v in clip)
+    except (TypeError, ValueError):
+        raise ValueError(f"clip must be a pair (low, high) of numbers; got {clip!r}") from None
+    if math.isnan(low) or math.isnan(high) or not low <= high:
+        raise ValueError(f"clip must satisfy low <= high; got {clip!r}")
+    return low, high
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def label_counts(
+    truth: BoolArray, pred: BoolArray, weights: FloatArray | None
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per-label weighted ``tp, fp, fn, tn`` of 0/1 predictions."""
+    hit = truth & pred
+    if weights is None:
+        tp = np.count_nonzero(hit, axis=0).astype(np.float64)
+        pos = np.count_nonzero(truth, axis=0).astype(np.float64)
+        pp = np.count_nonzero(pred, axis=0).astype(np.float64)
+        total = float(truth.shape[0])
+    else:
+        tp, pos, pp = weights @ hit, weights @ truth, weights @ pred
+        total = float(weights.sum())
+    fp, fn = pp - tp, pos - tp
+    return tp, fp, fn, total - tp - fp - fn
+
+
+def evaluate(
+    objective: Objective,
+    average: str | None,
+    truth: BoolArray,
+    pred: BoolArray,
+    weights: FloatArray | None,
+) -> tuple[float, FloatArray]:
+    """The averaged objective and the per-label metric values of 0/1 predictions."""
+    tp, fp, fn, tn = label_counts(truth, pred, weights)
+    per_label = objective(tp, fp, fn, tn)
+    if average == "micro":
+        value = objective(*(np.array([c.sum()]) for c in (tp, fp, fn, tn)))[0]
+    elif average == "samples":
+        s_tp = np.count_nonzero(truth & pred, axis=1).astype(np.float64)
+        s_fp = np.count_nonzero(pred, axis=1) - s_tp
+        s_fn = np.count_nonzero(truth, axis=1) - s_tp
+        s_tn = truth.shape[1] - s_tp - s_fp - s_fn
+        values = objective(s_tp, s_fp, s_fn, s_tn)
+        value = float(np.average(values, weights=weights))
+    elif average == "weighted":
+        support = tp + fn
+        value = (
+            float(np.dot(per_label, support) / support.sum())
+            if support.sum() > 0
+            else float(per_label.mean())
+        )
+    else:
+        value = float(per_label.mean())
+    return float(value), per_label
+
+
+def _describe(indices: Sequence[int], names: tuple[str, ...] | None) -> str:
+    shown = [names[i] if names else str(i) for i in indices[:10]]
+    more = f", ... ({len(indices)} in all)" if len(indices) > 10 else ""
+    return ", ".join(shown) + more
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated options of a threshold search."""
+
+    objective: Objective
+    strategy: str
+    average: str
+    from_logits: bool
+    min_positives: int
+    fallback: Any
+    clip: tuple[float, float] | None
+    init: Any
+    max_iter: int
+
+
+def resolve_settings(
+    *,
+    metric: Any = "f1",
+    strategy: Any = "per_label",
+    average: Any = None,
+    beta: Any = None,
+    from_logits: Any = False,
+    min_positives: Any = 10,
+    fallback: Any = "shared",
+    clip: Any = None,
+    zero_division: Any = 0.0,
+    init: Any = "per_label",
+    max_iter: Any = 100,
+) -> Settings:
+    """Validate the options of :func:`optimize_thresholds` (before touching the data)."""
+    if not isinstance(strategy, str) or strategy not in STRATEGY_AVERAGES:
+        raise ValueError(
+            f"strategy must be one of {', '.join(repr(s) for s in STRATEGY_AVERAGES)}; "
+            f"got {strategy!r}"
+        )
+    allowed = STRATEGY_AVERAGES[strategy]
+    if average is None:
+        average = allowed[0]
+    if not isinstance(average, str) or average not in allowed:
+        hint = {
+            "macro": "; macro and weighted averages are maximised by strategy='per_label'",
+            "weighted": "; macro and weighted averages are maximised by strategy='per_label'",
+            "micro": "; use strategy='shared' or 'coordinate' for the micro average",
+            "samples": "; use strategy='coordinate' for the samples average",
+        }.get(str(average), "")
+        raise ValueError(
+            f"average for strategy={strategy!r} must be one of "
+            f"{', '.join(repr(a) for a in allowed)}; got {average!r}{hint}"
+        )
+    objective = resolve_metric(metric, beta, zero_division)
+    if average == "samples" and not objective.samplewise:
+        raise ValueError(
+            f"average='samples' needs a set-based metric (f1, fbeta, jaccard, precision, "
+            f"recall) or a function of counts; got {objective.name!r}"
+        )
+    min_positives = _check_int(min_positives, "min_positives", 0)
+    max_iter = _check_int(max_iter, "max_iter", 1)
+    clip_range = check_clip(clip)
+    if not (
+        fallback == "shared"
+        or (
+            isinstance(fallback, numbers.Real)
+            and not isinstance(fallback, bool)
+            and math.isfinite(fallback)
+        )
+    ):
+        raise ValueError(f"fallback must be 'shared' or a finite number; got {fallback!r}")
+    if isinstance(init, str) and init not in ("per_label", "shared"):
+        raise ValueError(f"init must be 'per_label', 'shared' or thresholds; got {init!r}")
+    return Settings(
+        objective,
+        strategy,
+        average,
+        bool(from_logits),
+        min_positives,
+        fallback,
+        clip_range,
+        init,
+        max_iter,
+    )
+
+
+def run_settings(data: Prepared, settings: Settings) -> Thresholds:
+    """Run a validated search on validated data."""
+    return _optimize(
+        data,
+        settings.objective,
+        settings.strategy,
+        settings.average,
+        settings.from_logits,
+        settings.min_positives,
+        settings.fallback,
+        settings.clip,
+        settings.init,
+        settings.max_iter,
+    )
+
+
+def optimize_thresholds(
+    y_true: Any,
+    y_score: Any,
+    *,
+    metric: Any = "f1",
+    strategy: Strategy = "per_label",
+    average: str | None = None,
+    beta: float | None = None,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    min_positives: int = 10,
+    fallback: Literal["shared"] | float = "shared",
+    clip: tuple[float, float] | None = None,
+    zero_division: float = 0.0,
+    init: Literal["per_label", "shared"] | Any = "per_label",
+    max_iter: int = 100,
+    label_names: Sequence[str] | None = None,
+) -> Thresholds:
+    """Exact decision thresholds that maximise a count-based metric on tuning data.
+
+    Every distinct cut of the scores is evaluated exactly: each label's scores
+    are sorted once and the confusion counts of all cuts follow from cumulative
+    sums, so the search costs one sort per label and finds the true optimum on
+    the tuning data (a grid of candidate thresholds can only approach it).
+
+    Strategies
+    ----------
+    ``"per_label"`` (``average="macro"`` or ``"weighted"``)
+        Each label independently gets the threshold that maximises its own
+        metric, which maximises every macro or support-weighted average.
+    ``"shared"`` (``average="micro"``)
+        One threshold for all labels, maximising the micro-averaged metric
+        exactly (one sort of all score cells).
+    ``"coordinate"`` (``average="micro"`` or ``"samples"``)
+        Per-label thresholds for a joint objective: the micro average, or the
+        sample average (samples-F1; the Hamming score is ``metric="jaccard"``).
+        Starting from ``init``, each label's threshold in turn is re-optimised
+        exactly with the others fixed; the search stops when a full pass
+        improves nothing (or after ``max_iter`` passes) and never ends below
+        its starting point.  ``iterations`` and ``objective`` of the result
+        report the passes and the final value.
+
+    Ties
+    ----
+    Among cuts with the same best value the one with the highest threshold
+    (fewest predicted positives) wins; coordinate ascent keeps the current
+    cut unless another is strictly better.  A returned threshold lies midway
+    between the two distinct scores it separates, so ``score >= t`` (the rule
+    of :meth:`Thresholds.apply` and of the core metrics) and ``score > t``
+    agree on the tuning data.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_labels)
+        Ground truth in {0, 1} of the tuning (validation) data.
+    y_score : array-like of shape (n_samples, n_labels)
+        Scores of any scale, higher meaning more likely positive:
+        probabilities, logits or margins (no [0, 1] assumption).
+    metric : str, Formula or callable, default="f1"
+        ``"f1"``, ``"fbeta"`` (with ``beta``), ``"jaccard"``, ``"matthews"``
+        (``"mcc"``), ``"cohen_kappa"``, ``"balanced_accuracy"``,
+        ``"youden"`` (Youden's J), ``"accuracy"``, ``"precision"``,
+        ``"recall"``; any :class:`multilabel_attr.Formula`; or a function
+        ``f(tp, fp, fn, tn)`` of float arrays returning one value per element
+        (larger is better).
+    strategy : {"per_label", "shared", "coordinate"}, default="per_label"
+    average : str, optional
+        The averaged objective; defaults to ``"macro"`` for ``per_label`` and
+        ``"micro"`` for the joint strategies (see Strategies).
+    beta : float, optional
+        For ``metric="fbeta"``.
+    sample_weight : array-like of shape (n_samples,), optional
+    from_logits : bool, default=False
+        Records that the scores are logits: :attr:`Thresholds.values` are then
+        logits and ``np.asarray(thresholds)`` gives their sigmoid, for the core
+        metrics.  The search itself is the same for every scale.
+    min_positives : int, default=10
+        Labels with fewer positive tuning samples (of non-zero weight) are not
+        tuned: they get the fallback threshold, with a :class:`ThresholdWarning`
+        naming them.  Coordinate ascent keeps them fixed.  ``0`` tunes all.
+    fallback : "shared" or float, default="shared"
+        ``"shared"``: the exact best single threshold for the micro-averaged
+        metric over all labels.  A number: that threshold (on the score scale).
+    clip : (float, float), optional
+        Only thresholds in ``[low, high]`` (on the score scale) are considered.
+    zero_division : {0, 1}, default=0
+        Value of a metric with a zero denominator during the search (for
+        example F1 of a label or sample without true and predicted positives).
+    init : {"per_label", "shared"} or array-like, default="per_label"
+        Starting thresholds of coordinate ascent.
+    max_iter : int, default=100
+        Maximum number of coordinate-ascent passes.
+    label_names : sequence of str, optional
+        Label names (taken from ``y_true.columns`` when it has them).
+
+    Returns
+    -------
+    Thresholds
+        ``values``, the tuning ``validation_scores`` of each label and the
+        ``objective`` value of the chosen average on the tuning data.
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, inputs are empty or not finite, ``y_true`` is not 0/1,
+        an unknown metric, strategy or average, or a bad option value.
+    TypeError
+        Non-numeric inputs or a metric of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr.thresholds import optimize_thresholds
+    >>> y_true = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    >>> y_score = np.array([[0.9, 0.2], [0.6, 0.7], [0.4, 0.4], [0.1, 0.3]])
+    >>> t = optimize_thresholds(y_true, y_score, min_positives=1)
+    >>> t.values.tolist()
+    [0.5, 0.35]
+    >>> t.apply(y_score).tolist()
+    [[1, 0], [1, 1], [0, 1], [0, 0]]
+    """
+    settings = resolve_settings(
+        metric=metric,
+        strategy=strategy,
+        average=average,
+        beta=beta,
+        from_logits=from_logits,
+        min_positives=min_positives,
+        fallback=fallback,
+        clip=clip,
+        zero_division=zero_division,
+        init=init,
+        max_iter=max_iter,
+    )
+    data = prepare(y_true, y_score, sample_weight, label_names)
+    return run_settings(data, settings)
+
+
+def _optimize(
+    data: Prepared,
+    objective: Objective,
+    strategy: str,
+    average: str,
+    from_logits: bool,
+    min_positives: int,
+    fallback: Any,
+    clip: tuple[float, float] | None,
+    init: Any,
+    max_iter: int,
+) -> Thresholds:
+    truth, scores, weights = data.truth, data.scores, data.weights
+    n_labels = truth.shape[1]
+    common: dict[str, Any] = {
+        "label_names": data.label_names,
+        "metric": objective.name,
+        "strategy": strategy,
+        "average": average,
+        "from_logits": from_logits,
+        "n_samples": data.n_samples,
+    }
+    if strategy == "shared":
+        value, _ = sweep_pooled(truth, scores, weights, objective, clip)
+        values = np.full(n_labels, value)
+        objective_value, per_label = evaluate(objective, average, truth, scores >= values, weights)
+        return Thresholds(values, validation_scores=per_label, objective=objective_value, **common)
+
+    sweep = sweep_labels(
+        truth, scores, weights, objective, clip, keep_orders=strategy == "coordinate"
+    )
+    values = sweep.thresholds.copy()
+    fixed = _rare_labels(truth, weights, min_positives)
+    if fixed.any():
+        if fallback == "shared":
+            fallback_value, _ = sweep_pooled(truth, scores, weights, objective, clip)
+            rule = f"the shared threshold {fallback_value:.6g}"
+        else:
+            fallback_value = float(fallback)
+            if clip is not None:
+                fallback_value = min(max(fallback_value, clip[0]), clip[1])
+            rule = f"the fallback threshold {fallback_value:.6g}"
+        values[fixed] = fallback_value
+        positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
+        warnings.warn(
+            f"{int(fixed.sum())} of {n_labels} labels have fewer than "
+            f"min_positives={min_positives} positive samples and are not tuned: "
+            f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
+            f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
+            ThresholdWarning,
+            stacklevel=4,
+        )
+    iterations = None
+    if strategy == "coordinate":
+        assert sweep.orders is not None
+        assert sweep.sorted_scores is not None
+        start = _initial_values(init, values, fixed, data, objective, clip)
+        cuts = np.array(
+            [
+                np.searchsorted(sweep.sorted_scores[j], start[j], side="left")
+                for j in range(n_labels)
+            ],
+            dtype=np.intp,
+        )
+        result = coordinate_ascent(
+            average,
+            truth,
+            weights,
+            sweep.orders,
+            sweep.sorted_scores,
+            cuts,
+            fixed,
+            objective,
+            clip,
+            max_iter,
+        )
+        if not result.converged:
+            warnings.warn(
+                f"coordinate ascent stopped after max_iter={max_iter} passes without "
+                "converging; increase max_iter",
+                ThresholdWarning,
+                stacklevel=4,
+            )
+        values = start.copy()
+        for label in np.flatnonzero(result.changed).tolist():
+            values[label] = cut_threshold(sweep.sorted_scores[label], result.cuts[label], clip)
+        iterations = result.iterations
+    objective_value, per_label = evaluate(objective, average, truth, scores >= values, weights)
+    return Thresholds(
+        values,
+        validation_scores=per_label,
+        objective=objective_value,
+        iterations=iterations,
+        fallback_labels=np.flatnonzero(fixed).tolist(),
+        **common,
+    )
+
+
+def _rare_labels(truth: BoolArray, weights: FloatArray | None, min_positives: int) -> BoolArray:
+    if min_positives == 0:
+        return np.zeros(truth.shape[1], dtype=bool)
+    positive = truth if weights is None else truth & (weights > 0)[:, None]
+    counts: BoolArray = np.count_nonzero(positive, axis=0) < min_positives
+    return counts
+
+
+def _initial_values(
+    init: Any,
+    per_label: FloatArray,
+    fixed: BoolArray,
+    data: Prepared,
+    objective: Objective,
+    clip: tuple[float, float] | None,
+) -> FloatArray:
+    n_labels = per_label.shape[0]
+    if isinstance(init, str):
+        if init == "per_label":
+            return per_label
+        if init == "shared":
+            value, _ = sweep_pooled(data.truth, data.scores, data.weights, objective, clip)
+            start = np.full(n_labels, value)
+            start[fixed] = per_label[fixed]
+            return start
+        raise ValueError(f"init must be 'per_label', 'shared' or thresholds; got {init!r}")
+    # A Thresholds converts to probabilities; its own scale is what the search needs.
+    start = np.asarray(init.values if isinstance(init, Thresholds) else init, dtype=np.float64)
+    if start.ndim == 0:
+        start = np.full(n_labels, float(start))
+    if start.shape != (n_labels,) or not np.all(np.isfinite(start)):
+        raise ValueError(
+            f"init thresholds must be finite, one per label ({n_labels}); got shape {start.shape}"
+        )
+    result: FloatArray = start.copy()
+    result[fixed] = per_label[fixed]
+    return result
