@@ -152,7 +152,7 @@ def bench_counts(n: int, k: int, repeat: int) -> None:
         warnings.simplefilter("ignore")
         theirs = sklearn_counts(y_true, y_score, timings)
     check_agree(ours, theirs)
-    evaluate_time, report = timed(
+    evaluate_time, _ = timed(
         lambda: ml.evaluate(y_true, y_score, threshold=THRESHOLD, zero_division=0, ranking=False),
         repeat,
     )
