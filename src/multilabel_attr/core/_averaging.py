@@ -203,7 +203,7 @@ def per_sample(
         n_bad = int(counts.sample_count[undefined].sum())
         subject = f"{n_bad} of {counts.n_samples} sample{'s' if counts.n_samples > 1 else ''}"
         warn_undefined(formula, subject, fill, zero_division)
-    return values, counts.sample_weight, counts.present_sample_count()
+    return values, counts.sample_weight, counts._present_sample_count()
 
 
 def compute(

@@ -370,13 +370,13 @@ class MultilabelCounts:
         self._require_samples()
         tp, fp, fn = decode_triples(self.sample_keys, self.n_labels)
         exact, _ = sample_values(F.EXACT_MATCH, tp, fp, fn, self.n_labels, math.nan)
-        return samples_average(exact, self.sample_weight, self.present_sample_count())
+        return samples_average(exact, self.sample_weight, self._present_sample_count())
 
     def confusion_matrix(self) -> FloatArray:
         """Per-label ``[[tn, fp], [fn, tp]]`` as an array of shape (n_labels, 2, 2)."""
         return np.stack([self.tn, self.fp, self.fn, self.tp], axis=1).reshape(-1, 2, 2)
 
-    def present_sample_count(self) -> FloatArray:
+    def _present_sample_count(self) -> FloatArray:
         """Samples per distinct triple, counting only triples that carry weight.
 
         A sample of weight zero takes no part in a samples average (as if its
