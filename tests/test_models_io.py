@@ -13,7 +13,7 @@ import pytest
 # The writers are plain Python, but they live in a package that imports Keras.
 pytest.importorskip("keras")
 
-from multilabel_attr.models._io import (
+from multilabel_attr._io import (
     atomic_path,
     write_csv_atomic,
     write_json_atomic,

@@ -66,7 +66,7 @@ def _write_or_print(text: str, output: str | None) -> None:
     if output is None:
         print(text)
         return
-    from ..core._report import write_text_atomic
+    from .._io import write_text_atomic
 
     write_text_atomic(Path(output), text + "\n")
     print(f"wrote {output}", file=sys.stderr)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import keras
 import tensorflow as tf
 
+from .._io import save_atomic, write_csv_atomic, write_json_atomic
 from ._builders import set_base_trainable
-from ._io import save_atomic, write_csv_atomic, write_json_atomic
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .._io import write_text_atomic
 from ..core import MultilabelCounts, Report, bootstrap_report, paired_bootstrap
-from ..core._report import write_text_atomic
 from ._tables import (
     PUBLISHED_TABLE,
     TABLE_ROWS,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numbers
 import os
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .._io import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -65,34 +66,12 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
         )
     if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not dpi > 0:
         raise ValueError(f"dpi must be a positive number; got {dpi!r}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = _open_temporary(target)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            _savefig(fig, stream, fmt, dpi)
-            stream.flush()
-            # Make the bytes durable before the rename publishes them.
-            os.fsync(stream.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(target, suffix=target.suffix) as temporary, open(temporary, "wb") as stream:
+        _savefig(fig, stream, fmt, dpi)
+        stream.flush()
+        # Make the bytes durable before the rename publishes them.
+        os.fsync(stream.fileno())
     return target
-
-
-def _open_temporary(target: Path) -> tuple[int, str]:
-    """Create a fresh temporary file beside ``target``.
-
-    Unlike ``tempfile.mkstemp`` (always mode 0600) this honours the umask, so the
-    final image gets the same permissions as any other file the user writes.
-    """
-    for _ in range(100):
-        name = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
-        try:
-            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a temporary file beside {target}")
 
 
 def _savefig(fig: Figure, stream: Any, fmt: str, dpi: float) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._io import write_text_atomic
 from ..core._validation import check_2d, check_finite_scores, check_label_names
 
 FloatArray = NDArray[np.float64]
@@ -263,16 +262,8 @@ class Thresholds:
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write to ``path`` as JSON (versioned schema), atomically."""
-        target = Path(path)
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, text + "\n")
 
     @classmethod
     def from_json(

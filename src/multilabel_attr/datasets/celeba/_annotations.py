@@ -8,13 +8,14 @@ back to locating the first offending line so that the error names the file and t
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from ..._io import write_bytes_atomic
 
 __all__ = [
     "ATTRIBUTES",
@@ -450,29 +451,15 @@ def _format_csv(
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_attributes(
     path: str | os.PathLike[str], filenames: Sequence[str], labels: npt.ArrayLike
 ) -> None:
     """Atomically write an attribute file; ``.csv`` writes the Kaggle layout (values -1/1)."""
     if Path(path).suffix.lower() == ".csv":
         arr = _check_labels(filenames, labels).astype(np.int64) * 2 - 1
-        atomic_write(path, _format_csv(filenames, ("image_id", *ATTRIBUTES), arr))
+        write_bytes_atomic(path, _format_csv(filenames, ("image_id", *ATTRIBUTES), arr))
     else:
-        atomic_write(path, format_attributes(filenames, labels))
+        write_bytes_atomic(path, format_attributes(filenames, labels))
 
 
 def write_partition(
@@ -482,16 +469,16 @@ def write_partition(
     if Path(path).suffix.lower() == ".csv":
         format_partition(filenames, partition)  # validates
         rows = np.asarray(partition, dtype=np.int64).reshape(-1, 1)
-        atomic_write(path, _format_csv(filenames, ("image_id", "partition"), rows))
+        write_bytes_atomic(path, _format_csv(filenames, ("image_id", "partition"), rows))
     else:
-        atomic_write(path, format_partition(filenames, partition))
+        write_bytes_atomic(path, format_partition(filenames, partition))
 
 
 def write_identities(
     path: str | os.PathLike[str], filenames: Sequence[str], identities: npt.ArrayLike
 ) -> None:
     """Atomically write ``identity_CelebA.txt``."""
-    atomic_write(path, format_identities(filenames, identities))
+    write_bytes_atomic(path, format_identities(filenames, identities))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ._annotations import ATTRIBUTES, SPLITS, atomic_write, read_attributes
+from ..._io import write_bytes_atomic
+from ._annotations import ATTRIBUTES, SPLITS, read_attributes
 from ._layout import CelebAFiles, find_files, read_annotations
 
 __all__ = [
@@ -186,7 +187,7 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
             writer.write(_example_bytes(tf, image, name, task.numbers[i], labels[i], ident))
     entry = _entry(task, tmp)
     os.replace(tmp, final)
-    atomic_write(out / f".{task.name}.done.json", json.dumps(entry).encode("utf-8"))
+    write_bytes_atomic(out / f".{task.name}.done.json", json.dumps(entry).encode("utf-8"))
     return entry
 
 
@@ -304,7 +305,7 @@ def _run_tasks(
 
 
 def _finish(out: Path, manifest: dict[str, Any], tasks: list[_ShardTask]) -> dict[str, Any]:
-    atomic_write(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    write_bytes_atomic(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     for task in tasks:
         (out / f".{task.name}.done.json").unlink(missing_ok=True)
     for stale in out.glob(".*.tfrecord.tmp"):

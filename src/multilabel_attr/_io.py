@@ -1,4 +1,9 @@
-"""Atomic file writers used by the training functions."""
+"""Atomic file writers shared by every part of the package.
+
+Each writer puts the data in a temporary file beside the target and renames it
+into place, so a reader never sees a partial file and an interrupted write leaves
+the previous file intact.
+"""
 
 from __future__ import annotations
 
@@ -47,12 +52,17 @@ def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_text_atomic(target: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``target`` atomically."""
-    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(Path(target)) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    write_bytes_atomic(target, text.encode("utf-8"))
 
 
 def _json_safe(value: Any) -> Any:
