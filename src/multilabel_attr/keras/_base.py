@@ -261,15 +261,22 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
         ones = ops.ones_like(truth[:, 0])
         if sample_weight is None:
             weights = ones
+            # Unweighted counts are integers, exact in float32 up to 2**24 per batch.
             tp, pred_sum, true_sum = ops.sum(hit, 0), ops.sum(pred, 0), ops.sum(truth, 0)
+            fp = pred_sum - tp
+            fn = true_sum - tp
+            tn = ops.sum(weights) - true_sum - fp
         else:
             weights = self._weights(sample_weight, dtype)
             column = weights[:, None]
+            # Weighted counts are each summed directly: differences of float sums leave
+            # residues where a count is zero, which would hide a label's missing class.
+            miss = truth - hit
+            false_alarm = pred - hit
             tp = ops.sum(hit * column, 0)
-            pred_sum, true_sum = ops.sum(pred * column, 0), ops.sum(truth * column, 0)
-        fp = pred_sum - tp
-        fn = true_sum - tp
-        tn = ops.sum(weights) - true_sum - fp
+            fp = ops.sum(false_alarm * column, 0)
+            fn = ops.sum(miss * column, 0)
+            tn = ops.sum((1 - truth - false_alarm) * column, 0)
         self.confusion.assign_add(ops.stack([tp, fp, fn, tn]))
         if not (self._keeps_histogram or self._keeps_sums):
             return
