@@ -372,3 +372,25 @@ def test_parallel_workers_give_identical_output(
 ) -> None:
     celeba.convert(source.root, tmp_path, shards=2, workers=2, progress=False)
     assert (tmp_path / celeba.MANIFEST).read_bytes() == (converted / celeba.MANIFEST).read_bytes()
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("identity", [None, 1, 127, 128, 10177])
+@pytest.mark.parametrize("number", [1, 127, 128, 202599])
+def test_hand_encoded_example_parses_with_tensorflow(identity: int | None, number: int) -> None:
+    tf = pytest.importorskip("tensorflow")
+    from multilabel_attr.datasets.celeba._tfrecords import _example_bytes
+
+    rng = np.random.default_rng(number)
+    image = rng.integers(0, 256, 3000).astype(np.uint8).tobytes()
+    labels = rng.integers(0, 2, 40).astype(np.uint8)
+    data = _example_bytes(image, "000007.jpg", number, labels.tobytes(), identity)
+    feature = tf.train.Example.FromString(data).features.feature
+    assert feature["image"].bytes_list.value == [image]
+    assert feature["filename"].bytes_list.value == [b"000007.jpg"]
+    assert list(feature["labels"].int64_list.value) == labels.tolist()
+    assert list(feature["image_number"].int64_list.value) == [number]
+    if identity is None:
+        assert "identity" not in feature
+    else:
+        assert list(feature["identity"].int64_list.value) == [identity]

@@ -141,21 +141,52 @@ class _ShardTask:
     payloads: list[bytes] | None = field(default=None, repr=False)  # ... image bytes
 
 
+def _varint(value: int) -> bytes:
+    """Protocol-buffer varint of a non-negative int."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(tag: int, payload: bytes) -> bytes:
+    """A length-delimited protocol-buffer field (wire type 2)."""
+    return bytes((tag << 3 | 2,)) + _varint(len(payload)) + payload
+
+
+def _bytes_feature(value: bytes) -> bytes:
+    return _field(1, _field(1, value))  # Feature.bytes_list -> BytesList.value
+
+
+def _int64_feature(packed_varints: bytes) -> bytes:
+    return _field(3, _field(1, packed_varints))  # Feature.int64_list -> packed Int64List.value
+
+
 def _example_bytes(
-    tf: Any, image: bytes, filename: str, number: int, labels: Sequence[int], identity: int | None
+    image: bytes, filename: str, number: int, labels: bytes, identity: int | None
 ) -> bytes:
-    feat = tf.train.Feature
-    features = {
-        "image": feat(bytes_list=tf.train.BytesList(value=[image])),
-        "filename": feat(bytes_list=tf.train.BytesList(value=[filename.encode("utf-8")])),
-        "image_number": feat(int64_list=tf.train.Int64List(value=[number])),
-        "labels": feat(int64_list=tf.train.Int64List(value=list(labels))),
-    }
-    if identity is not None:
-        features["identity"] = feat(int64_list=tf.train.Int64List(value=[identity]))
-    ex = tf.train.Example(features=tf.train.Features(feature=features))
-    # Map fields serialise in arbitrary order unless asked; sorted keys make shards reproducible.
-    return bytes(ex.SerializeToString(deterministic=True))
+    """A serialised ``tf.train.Example`` holding one image and its annotations.
+
+    Encoded directly rather than through the protobuf classes: building message objects
+    per image costs more than reading the image.  ``labels`` holds the 0/1 labels as one
+    byte each, which is already their packed varint encoding.  Map entries are written in
+    sorted key order, so the same inputs always give the same bytes.
+    """
+    features = [
+        ("filename", _bytes_feature(filename.encode("utf-8"))),
+        ("identity", None if identity is None else _int64_feature(_varint(identity))),
+        ("image", _bytes_feature(image)),
+        ("image_number", _int64_feature(_varint(number))),
+        ("labels", _int64_feature(labels)),
+    ]
+    entries = b"".join(
+        _field(1, _field(1, key.encode("ascii")) + _field(2, value))
+        for key, value in features
+        if value is not None
+    )
+    return _field(1, entries)  # Example.features -> Features.feature (map entries)
 
 
 def _read_jpeg(path: str) -> bytes:
@@ -175,7 +206,7 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
     out = Path(task.out_dir)
     final = out / task.name
     tmp = out / f".{task.name}.tmp"
-    labels = task.labels.tolist()
+    labels = [row.tobytes() for row in task.labels.astype(np.uint8)]
     with tf.io.TFRecordWriter(str(tmp)) as writer:
         for i, name in enumerate(task.filenames):
             if task.payloads is not None:
@@ -184,7 +215,7 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
                 assert task.sources is not None
                 image = _read_jpeg(task.sources[i])
             ident = task.identities[i] if task.identities is not None else None
-            writer.write(_example_bytes(tf, image, name, task.numbers[i], labels[i], ident))
+            writer.write(_example_bytes(image, name, task.numbers[i], labels[i], ident))
     entry = _entry(task, tmp)
     os.replace(tmp, final)
     write_bytes_atomic(out / f".{task.name}.done.json", json.dumps(entry).encode("utf-8"))
