@@ -361,7 +361,7 @@ def _corrected_tables(
                 y_common, run.s_test[:n_common], threshold=thresholds
             )
             baseline_rows[f"{name}, {label}"] = corrected_column(counts)
-    baseline_table = markdown_table({k: v for k, v in baseline_rows.items()}, rows=TABLE_ROWS)
+    baseline_table = markdown_table(baseline_rows, rows=TABLE_ROWS)
     cnn_f1 = columns["CNN"]["F1 Measure"]
     majority_f1 = baseline_column["F1 Measure"]
     cnn_loss = columns["CNN"]["Hamming Loss"]
