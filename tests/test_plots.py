@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from multilabel_attr import multilabel_confusion_matrix
+from multilabel_attr.core._formulas import formula_by_name
 from multilabel_attr.plots import (
     _io,
     plot_confusion_grid,
@@ -31,7 +32,7 @@ from multilabel_attr.plots import (
     save_figure,
 )
 from multilabel_attr.plots._confusion import normalize_confusion
-from multilabel_attr.plots._thresholds import METRICS, threshold_curve
+from multilabel_attr.plots._thresholds import threshold_curve
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 NAMES = ["Smiling", "Bald", "Young", "Eyeglasses", "Male"]
@@ -366,7 +367,7 @@ def test_threshold_curve_is_exact_everywhere(
     # Few distinct score levels force ties, the case a per-sample evaluation gets wrong.
     scores = rng.integers(0, levels, n) / max(levels - 1, 1)
     weights = rng.integers(1, 4, n).astype(float) if weighted else np.ones(n)
-    curve = threshold_curve(truth, scores, METRICS[metric], weights if weighted else None)
+    curve = threshold_curve(truth, scores, formula_by_name(metric), weights if weighted else None)
     assert np.array_equal(curve.cuts, np.unique(scores))
     probes = np.unique(np.r_[curve.cuts, (curve.cuts[:-1] + curve.cuts[1:]) / 2, -1.0, 2.0])
     for t in probes:

@@ -18,8 +18,10 @@ from ._formulas import (
     PRECISION,
     RECALL,
     SPECIFICITY,
+    YOUDEN,
     Formula,
     fbeta_formula,
+    formula_by_name,
 )
 from ._metrics import (
     balanced_accuracy_score,
@@ -61,6 +63,7 @@ __all__ = [
     "RECALL",
     "SPECIFICITY",
     "SUMMARY_METRICS",
+    "YOUDEN",
     "Formula",
     "MultilabelCounts",
     "PairedComparison",
@@ -75,6 +78,7 @@ __all__ = [
     "f1_score",
     "fbeta_formula",
     "fbeta_score",
+    "formula_by_name",
     "hamming_loss",
     "hamming_score",
     "jaccard_score",

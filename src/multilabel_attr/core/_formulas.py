@@ -159,3 +159,62 @@ def fbeta_formula(beta: float) -> Formula:
 
     name = "f1" if beta == 1 else f"f-beta (beta={beta:g})"
     return Formula(name, parts, "no true and no predicted positives", samplewise=True)
+
+
+def youden_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """Youden's J ``recall + specificity - 1`` as one fraction of the two parts.
+
+    ``a/b + c/d - 1 = (a d + c b - b d) / (b d)``: undefined when the label has
+    a single class (either class recall undefined).
+    """
+    r_num, r_den = recall_parts(tp, fp, fn, tn, xp)
+    s_num, s_den = specificity_parts(tp, fp, fn, tn, xp)
+    return r_num * s_den + s_num * r_den - r_den * s_den, r_den * s_den
+
+
+YOUDEN = Formula("youden j", youden_parts, "a single class in y_true")
+"""Youden's J statistic (informedness): ``recall + specificity - 1``."""
+
+NAMED_FORMULAS: dict[str, Formula] = {
+    "f1": fbeta_formula(1.0),
+    "precision": PRECISION,
+    "recall": RECALL,
+    "jaccard": JACCARD,
+    "specificity": SPECIFICITY,
+    "npv": NPV,
+    "accuracy": ACCURACY,
+    "balanced_accuracy": BALANCED_ACCURACY,
+    "matthews": MATTHEWS,
+    "mcc": MATTHEWS,
+    "cohen_kappa": COHEN_KAPPA,
+    "kappa": COHEN_KAPPA,
+    "youden": YOUDEN,
+    "informedness": YOUDEN,
+}
+"""Count-based metrics by name (aliases included); ``"f<beta>"`` names such as
+``"f2"`` or ``"f0.5"`` are resolved by :func:`formula_by_name`."""
+
+
+def formula_by_name(name: str) -> Formula:
+    """The :class:`Formula` called ``name``: a key of :data:`NAMED_FORMULAS` or ``"f<beta>"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, listing the known ones.
+    """
+    key = name.lower()
+    if key in NAMED_FORMULAS:
+        return NAMED_FORMULAS[key]
+    if key.startswith("f") and len(key) > 1:
+        try:
+            beta = float(key[1:])
+        except ValueError:
+            pass
+        else:
+            if beta >= 0 and not np.isnan(beta):
+                return fbeta_formula(beta)
+    raise ValueError(
+        f"metric must be one of {', '.join(repr(n) for n in NAMED_FORMULAS)} or 'f<beta>' "
+        f"such as 'f2' or 'f0.5'; got {name!r}"
+    )

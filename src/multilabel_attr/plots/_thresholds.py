@@ -8,19 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import (
-    ACCURACY,
-    BALANCED_ACCURACY,
-    COHEN_KAPPA,
-    JACCARD,
-    MATTHEWS,
-    NPV,
-    PRECISION,
-    RECALL,
-    SPECIFICITY,
-    Formula,
-    fbeta_formula,
-)
+from ..core import Formula
+from ..core._formulas import COHEN_KAPPA, MATTHEWS, YOUDEN, formula_by_name
 from ..core._validation import (
     binary_mask,
     check_2d,
@@ -29,31 +18,19 @@ from ..core._validation import (
     check_sample_weight,
     check_threshold,
 )
+from ..thresholds._sweep import candidate_mask, curve
 from ._common import FloatArray, check_names, color, grid_shape, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-METRICS: dict[str, Formula] = {
-    "f1": fbeta_formula(1.0),
-    "f2": fbeta_formula(2.0),
-    "f0.5": fbeta_formula(0.5),
-    "precision": PRECISION,
-    "recall": RECALL,
-    "jaccard": JACCARD,
-    "specificity": SPECIFICITY,
-    "npv": NPV,
-    "accuracy": ACCURACY,
-    "balanced_accuracy": BALANCED_ACCURACY,
-    "matthews": MATTHEWS,
-    "cohen_kappa": COHEN_KAPPA,
-}
 _DISPLAY = {
     "f1": "F1",
     "f2": "F2",
     "f0.5": "F0.5",
     "npv": "NPV",
     "matthews": "MCC",
+    "mcc": "MCC",
 }
 
 
@@ -64,12 +41,7 @@ def resolve_metric(metric: Any) -> tuple[Formula, str]:
     if not isinstance(metric, str):
         raise TypeError(f"metric must be a metric name or a Formula; got {type(metric).__name__}")
     key = metric.lower()
-    if key not in METRICS:
-        raise ValueError(
-            f"metric must be one of {', '.join(repr(m) for m in METRICS)} or a Formula "
-            f"(e.g. fbeta_formula(3)); got {metric!r}"
-        )
-    return METRICS[key], _DISPLAY.get(key, key.replace("_", " ").capitalize())
+    return formula_by_name(key), _DISPLAY.get(key, key.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -97,41 +69,28 @@ class ThresholdCurve:
 def threshold_curve(
     truth: Any, scores: Any, formula: Formula, weights: FloatArray | None = None
 ) -> ThresholdCurve:
-    """The exact curve for one label, from one sort and two cumulative sums.
+    """The exact curve for one label, from the threshold search's sweep.
 
-    Sorting scores in descending order, the first ``k`` samples are exactly
-    those predicted positive at a threshold equal to the ``k``-th score, so
-    cumulative sums of positives and negatives give ``tp`` and ``fp`` at every
-    distinct cut point at once; ties are resolved by evaluating only at the last
-    sample of each run of equal scores.
+    The sweep gives the counts of every cut of the ascending sort (one sort and
+    cumulative sums); the cuts at the starts of runs of equal scores are the
+    distinct thresholds.
     """
     truth = np.asarray(truth, dtype=bool)
     scores = np.asarray(scores)
-    w = np.ones(truth.shape[0]) if weights is None else weights
-    order = np.argsort(-scores, kind="stable")
+    order = np.argsort(scores, kind="stable")
     sorted_scores = scores[order]
-    pos = np.where(truth[order], w[order], 0.0)
-    neg = np.where(truth[order], 0.0, w[order])
-    tp = np.cumsum(pos)
-    fp = np.cumsum(neg)
-    last_of_run = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
-    total_pos, total_neg = tp[-1], fp[-1]
-    # Prepend the empty prediction (threshold above every score).
-    tp = np.r_[0.0, tp[last_of_run]]
-    fp = np.r_[0.0, fp[last_of_run]]
-    fn = total_pos - tp
-    tn = total_neg - fp
+    counts = curve(truth[order], None if weights is None else weights[order])
     with np.errstate(invalid="ignore", divide="ignore"):
-        numerator, denominator = formula.parts(tp, fp, fn, tn, np)
-        numerator = np.broadcast_to(np.asarray(numerator, np.float64), tp.shape)
-        denominator = np.broadcast_to(np.asarray(denominator, np.float64), tp.shape)
+        numerator, denominator = formula.parts(counts.tp, counts.fp, counts.fn, counts.tn, np)
+        numerator = np.broadcast_to(np.asarray(numerator, np.float64), counts.tp.shape)
+        denominator = np.broadcast_to(np.asarray(denominator, np.float64), counts.tp.shape)
         values = np.where(
             denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan
         )
-    cuts = sorted_scores[last_of_run].astype(np.float64)
-    # Descending cut points become ascending thresholds.
+    n = sorted_scores.shape[0]
+    starts = np.flatnonzero(candidate_mask(sorted_scores, None)[:n])
     return ThresholdCurve(
-        cuts=cuts[::-1].copy(), values=values[1:][::-1].copy(), above=float(values[0])
+        cuts=sorted_scores[starts].astype(np.float64), values=values[starts], above=float(values[n])
     )
 
 
@@ -308,7 +267,8 @@ def plot_threshold_curves(
         if index + n_cols >= len(selected):
             ax.set_xlabel("threshold", fontsize=8)
             ax.tick_params(labelbottom=True)
-    if formula.parts is not MATTHEWS.parts and formula.parts is not COHEN_KAPPA.parts:
+    # Correlation-type metrics range over [-1, 1]; the others over [0, 1].
+    if formula.parts not in (MATTHEWS.parts, COHEN_KAPPA.parts, YOUDEN.parts):
         axes.flat[0].set_ylim(-0.03, 1.03)
     fig.supylabel(metric_label, fontsize=9)
     heading = title if title is not None else f"{metric_label} versus threshold"

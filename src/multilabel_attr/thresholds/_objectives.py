@@ -25,36 +25,9 @@ FloatArray = NDArray[np.float64]
 MetricFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], Any]
 
 
-def youden_parts(tp: Any, fp: Any, fn: Any, tn: Any, xp: Any = np) -> F.Parts:
-    """Youden's J ``recall + specificity - 1`` as one fraction of the two parts.
+YOUDEN = F.YOUDEN
 
-    ``a/b + c/d - 1 = (a d + c b - b d) / (b d)``: undefined when the label has
-    a single class (either class recall undefined).
-    """
-    r_num, r_den = F.RECALL.parts(tp, fp, fn, tn, xp)
-    s_num, s_den = F.SPECIFICITY.parts(tp, fp, fn, tn, xp)
-    return r_num * s_den + s_num * r_den - r_den * s_den, r_den * s_den
-
-
-YOUDEN = F.Formula("youden j", youden_parts, "a single class in y_true")
-"""Youden's J statistic (informedness): ``recall + specificity - 1``."""
-
-_NAMED: dict[str, F.Formula] = {
-    "f1": F.fbeta_formula(1.0),
-    "precision": F.PRECISION,
-    "recall": F.RECALL,
-    "jaccard": F.JACCARD,
-    "accuracy": F.ACCURACY,
-    "balanced_accuracy": F.BALANCED_ACCURACY,
-    "matthews": F.MATTHEWS,
-    "mcc": F.MATTHEWS,
-    "cohen_kappa": F.COHEN_KAPPA,
-    "kappa": F.COHEN_KAPPA,
-    "youden": YOUDEN,
-    "informedness": YOUDEN,
-}
-
-METRIC_NAMES: tuple[str, ...] = (*_NAMED, "fbeta")
+METRIC_NAMES: tuple[str, ...] = (*F.NAMED_FORMULAS, "fbeta")
 
 
 @dataclass(frozen=True)
@@ -132,13 +105,13 @@ def resolve_metric(metric: Any, beta: Any, zero_division: Any) -> Objective:
                 raise ValueError("metric='fbeta' needs beta (for example beta=2.0)")
             formula = F.fbeta_formula(check_beta(beta))
             return Objective(formula.name, formula, None, fill)
-        if key not in _NAMED:
+        if key not in F.NAMED_FORMULAS:
             raise ValueError(
                 f"metric must be one of {', '.join(repr(n) for n in METRIC_NAMES)}, a "
                 f"multilabel_attr.Formula or a function of (tp, fp, fn, tn); got {metric!r}"
             )
-        formula = _NAMED[key]
-        return Objective(formula.name if key != "f1" else "f1", formula, None, fill)
+        formula = F.NAMED_FORMULAS[key]
+        return Objective(formula.name, formula, None, fill)
     if isinstance(metric, F.Formula):
         return Objective(metric.name, metric, None, fill)
     if callable(metric):
