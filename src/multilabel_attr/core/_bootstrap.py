@@ -25,6 +25,7 @@ from ._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
+    check_int,
     check_probabilities,
     check_same_shape,
     check_sample_weight,
@@ -37,10 +38,7 @@ _MAX_CELLS_PER_CHUNK = 20_000_000
 
 
 def _check_resampling(n_resamples: Any, confidence_level: Any) -> tuple[int, float]:
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)):
-        raise TypeError(f"n_resamples must be an int; got {type(n_resamples).__name__}")
-    if n_resamples < 2:
-        raise ValueError(f"n_resamples must be at least 2; got {n_resamples}")
+    n_resamples = check_int(n_resamples, "n_resamples", minimum=2)
     level = float(confidence_level)
     if not 0 < level < 1:
         raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}")

@@ -17,6 +17,7 @@ from ._validation import (
     check_2d,
     check_average,
     check_beta,
+    check_int,
     check_label_names,
     check_same_shape,
     check_sample_weight,
@@ -106,11 +107,7 @@ class MultilabelCounts:
     )
 
     def __init__(self, n_labels: int, *, label_names: Sequence[str] | None = None) -> None:
-        if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)):
-            raise TypeError(f"n_labels must be an int; got {type(n_labels).__name__}")
-        if n_labels < 1:
-            raise ValueError(f"n_labels must be at least 1; got {n_labels}")
-        self.n_labels = int(n_labels)
+        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
         self.label_names = check_label_names(label_names, self.n_labels)
         self.tp = np.zeros(self.n_labels)
         self.fp = np.zeros(self.n_labels)

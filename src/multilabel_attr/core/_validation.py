@@ -187,6 +187,23 @@ def check_zero_division(zero_division: Any) -> float:
     raise ValueError(f"zero_division must be 'warn', 0, 1 or nan; got {zero_division!r}")
 
 
+def check_int(value: Any, name: str, *, minimum: int) -> int:
+    """Return ``value`` as an int, or raise naming ``name``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (bools are refused too).
+    ValueError
+        If it is below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
+    return int(value)
+
+
 def check_beta(beta: Any) -> float:
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or math.isnan(beta) or beta < 0:
         raise ValueError(f"beta must be a non-negative number (or inf); got {beta!r}")

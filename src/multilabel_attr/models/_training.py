@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from .._io import save_atomic, write_csv_atomic, write_json_atomic
+from ..core._validation import check_int
 from ._builders import set_base_trainable
 
 if TYPE_CHECKING:
@@ -144,9 +145,7 @@ class TransferTrainingResult:
 
 
 def _positive_int(value: Any, name: str, who: str, *, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{who}: {name} must be an int >= {minimum}; received {value!r}")
-    return value
+    return check_int(value, f"{who}: {name}", minimum=minimum)
 
 
 def _positive_float(value: Any, name: str, who: str, *, allow_zero: bool = False) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import MultilabelCounts
-from ..core._validation import binary_mask, check_2d, check_same_shape
+from ..core._validation import binary_mask, check_2d, check_int, check_same_shape
 
 FloatArray = NDArray[np.float64]
 
@@ -79,8 +79,7 @@ def paper_grid_thresholds(
     truth = binary_mask(check_2d(y_true, "y_true"), "y_true")
     scores = check_2d(y_score, "y_score")
     check_same_shape(truth, scores, "y_score")
-    if isinstance(n_thresholds, bool) or not isinstance(n_thresholds, int) or n_thresholds < 2:
-        raise ValueError(f"n_thresholds must be an int >= 2; got {n_thresholds!r}")
+    check_int(n_thresholds, "n_thresholds", minimum=2)
     grid = np.linspace(0.0, 1.0, n_thresholds)
     n_labels = truth.shape[1]
     best = np.empty(n_labels)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._validation import check_int
 from ._optimize import Prepared, evaluate, prepare, resolve_settings, run_settings
 from ._result import Thresholds, ThresholdWarning
 
@@ -22,8 +22,7 @@ def kfold_indices(
     n_samples: int, n_splits: int, shuffle: bool, random_state: Any
 ) -> list[IntArray]:
     """Test indices of ``n_splits`` folds of near-equal size."""
-    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 2:
-        raise ValueError(f"n_splits must be an integer >= 2; got {n_splits!r}")
+    n_splits = check_int(n_splits, "n_splits", minimum=2)
     if n_splits > n_samples:
         raise ValueError(f"n_splits={n_splits} is larger than the number of samples ({n_samples})")
     indices = np.arange(n_samples)

@@ -16,6 +16,7 @@ from ..core._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
+    check_int,
     check_label_names,
     check_same_shape,
     check_sample_weight,
@@ -80,12 +81,6 @@ def check_clip(clip: Any) -> tuple[float, float] | None:
     if math.isnan(low) or math.isnan(high) or not low <= high:
         raise ValueError(f"clip must satisfy low <= high; got {clip!r}")
     return low, high
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def label_counts(
@@ -197,8 +192,8 @@ def resolve_settings(
             f"average='samples' needs a set-based metric (f1, fbeta, jaccard, precision, "
             f"recall) or a function of counts; got {objective.name!r}"
         )
-    min_positives = _check_int(min_positives, "min_positives", 0)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    min_positives = check_int(min_positives, "min_positives", minimum=0)
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
     clip_range = check_clip(clip)
     if not (
         fallback == "shared"
