@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from ..core._averaging import average_counts, mean_from_sums, mean_sums, sample_values, samples_mean
 from ..core._counting import _float32_ceiling, decode_triples
 from ..core._formulas import Formula
-from ..core._validation import binary_mask, check_threshold, check_zero_division
+from ..core._validation import binary_mask, check_int, check_threshold, check_zero_division
 
 MAX_HISTOGRAM_LABELS = 63
 """Largest ``num_labels`` for which the per-sample histogram is kept.
@@ -121,12 +121,7 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
         dtype: Any = None,
         sample_histogram: bool | None = None,
     ) -> None:
-        if isinstance(num_labels, bool) or not isinstance(num_labels, (int, np.integer)):
-            raise TypeError(
-                f"num_labels must be an int; got {type(num_labels).__name__} {num_labels!r}"
-            )
-        if num_labels < 1:
-            raise ValueError(f"num_labels must be at least 1; got {num_labels}")
+        num_labels = check_int(num_labels, "num_labels", minimum=1)
         if average not in self._averages:
             allowed = ", ".join(repr(a) for a in self._averages)
             raise ValueError(
