@@ -394,3 +394,12 @@ def test_hand_encoded_example_parses_with_tensorflow(identity: int | None, numbe
         assert "identity" not in feature
     else:
         assert list(feature["identity"].int64_list.value) == [identity]
+
+
+def test_crc32c_fallback_matches_the_c_implementation(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("google_crc32c")
+    data = [b"", b"a", b"123456789", bytes(range(256)) * 3]
+    fast = [_tfrecords._crc32c(d) for d in data]
+    assert fast[2] == 0xE3069283  # the CRC-32C check value of "123456789"
+    monkeypatch.setitem(__import__("sys").modules, "google_crc32c", None)
+    assert [_tfrecords._crc32c(d) for d in data] == fast

@@ -1,7 +1,8 @@
 """CelebA: annotation files, synthetic CelebA, sharded TFRecords and tf.data readers.
 
-Parsers, the synthetic generator and the numpy reader need only numpy and Pillow; the TFRecord
-functions (:func:`convert`, :func:`verify`, :func:`load`, the legacy format) need TensorFlow,
+Parsers, the synthetic generator and the numpy reader need only numpy and Pillow (the ``data``
+extra), and so does :func:`convert`, which writes TFRecord files itself (``google-crc32c``
+makes its checksums fast); :func:`verify`, :func:`load` and the legacy format need TensorFlow,
 imported when they are called.
 """
 
