@@ -262,3 +262,22 @@ def test_float32_scores_and_label_names_from_columns() -> None:
     s64 = s32.astype(np.float64)
     assert np.array_equal(t.apply(s32), (s64 >= t.values).astype(np.uint8))
     assert np.array_equal(t.apply(s32), (s64 > t.values).astype(np.uint8))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 60),
+    levels=st.integers(1, 8),
+)
+def test_float32_fast_sort_matches_float64_path(seed: int, n: int, levels: int) -> None:
+    """Float32 scores take a sort that carries the truth in the key; it must agree with the
+    argsort path (float64), including ties, negative scores and signed zeros."""
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, 5)) < 0.4
+    grid = np.linspace(-3, 3, levels) if levels > 1 else np.zeros(1)
+    s32 = rng.choice(np.r_[grid, -0.0, 0.0], size=(n, 5)).astype(np.float32)
+    fast = optimize_thresholds(y, s32, min_positives=0)
+    slow = optimize_thresholds(y, s32.astype(np.float64), min_positives=0)
+    np.testing.assert_array_equal(fast.values, slow.values)
+    np.testing.assert_array_equal(fast.validation_scores, slow.validation_scores)

@@ -32,60 +32,76 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 BoolArray = NDArray[np.bool_]
 
-_LABEL_BLOCK = 4
+_BLOCK_CELLS = 1 << 15
+"""Labels are swept in blocks of about this many scores, so that the block's count
+arrays stay cache-resident: many labels per block for small tuning sets, one for
+large ones."""
 MAX_WORKERS: int | None = None
 """Upper bound on sorting threads (``None``: one per CPU)."""
 
 
 @dataclass(frozen=True)
 class Curve:
-    """Counts of every cut of one sorted label (arrays of length ``n + 1``)."""
+    """Counts of every cut of sorted labels: arrays of length ``n + 1`` on the last axis.
+
+    ``positives`` and ``negatives`` are the totals, one per label (floats for a
+    single label).
+    """
 
     tp: FloatArray
     fp: FloatArray
-    positives: float
-    negatives: float
+    positives: Any
+    negatives: Any
 
     @property
     def fn(self) -> FloatArray:
-        return self.positives - self.tp
+        return np.expand_dims(self.positives, -1) - self.tp
 
     @property
     def tn(self) -> FloatArray:
-        return self.negatives - self.fp
+        return np.expand_dims(self.negatives, -1) - self.fp
 
 
 def curve(sorted_truth: BoolArray, sorted_weight: FloatArray | None) -> Curve:
-    """Predicted-positive counts ``tp[i]``, ``fp[i]`` of every cut ``i``."""
-    n = sorted_truth.shape[0]
-    tp = np.zeros(n + 1)
+    """Predicted-positive counts ``tp[..., i]``, ``fp[..., i]`` of every cut ``i``.
+
+    Works on one label (1-D) or on rows of labels (2-D, one label per row).
+    """
+    n = sorted_truth.shape[-1]
+    shape = (*sorted_truth.shape[:-1], n + 1)
+    tp = np.zeros(shape)
     if sorted_weight is None:
-        # Integer counts are exact: tp[i] = positives at or after position i.
-        np.cumsum(sorted_truth[::-1], out=tp[-2::-1])
+        # Integer counts are exact: tp[..., i] = positives at or after position i.
+        np.cumsum(sorted_truth[..., ::-1], axis=-1, out=tp[..., -2::-1])
         fp = np.arange(n, -1, -1, dtype=np.float64) - tp
-        positives = float(tp[0])
-        return Curve(tp, fp, positives, float(n) - positives)
-    fp = np.zeros(n + 1)
+        positives = tp[..., 0]
+        return Curve(tp, fp, _scalar(positives), _scalar(n - positives))
+    fp = np.zeros(shape)
     pos_w = np.where(sorted_truth, sorted_weight, 0.0)
-    np.cumsum(pos_w[::-1], out=tp[-2::-1])
-    np.cumsum((sorted_weight - pos_w)[::-1], out=fp[-2::-1])
-    return Curve(tp, fp, float(tp[0]), float(fp[0]))
+    np.cumsum(pos_w[..., ::-1], axis=-1, out=tp[..., -2::-1])
+    np.cumsum((sorted_weight - pos_w)[..., ::-1], axis=-1, out=fp[..., -2::-1])
+    return Curve(tp, fp, _scalar(tp[..., 0]), _scalar(fp[..., 0]))
+
+
+def _scalar(value: Any) -> Any:
+    """A float for one label, the array for several."""
+    return float(value) if np.ndim(value) == 0 else value
 
 
 def candidate_mask(sorted_scores: NDArray[Any], clip: tuple[float, float] | None) -> BoolArray:
-    """Cuts a threshold can produce: tie-group boundaries, within ``clip`` when given."""
-    n = sorted_scores.shape[0]
-    valid = np.ones(n + 1, dtype=bool)
-    np.not_equal(sorted_scores[1:], sorted_scores[:-1], out=valid[1:n])
+    """Cuts a threshold can produce: tie-group boundaries, within ``clip`` when given.
+
+    Works along the last axis (one label, or rows of labels).
+    """
+    n = sorted_scores.shape[-1]
+    valid = np.ones((*sorted_scores.shape[:-1], n + 1), dtype=bool)
+    np.not_equal(sorted_scores[..., 1:], sorted_scores[..., :-1], out=valid[..., 1:n])
     if clip is not None:
         low, high = clip
         # Cut i is produced by every t in (s[i-1], s[i]]; keep it if that meets [low, high].
-        below = np.empty(n + 1)
-        below[0] = -np.inf
-        below[1:] = sorted_scores
-        above = np.empty(n + 1)
-        above[:n] = sorted_scores
-        above[n] = np.inf
+        edge = np.full((*sorted_scores.shape[:-1], 1), np.inf)
+        below = np.concatenate([-edge, sorted_scores], axis=-1)
+        above = np.concatenate([sorted_scores, edge], axis=-1)
         valid &= (below < high) & (above >= low)
     return valid
 
@@ -117,6 +133,23 @@ def cut_threshold(sorted_scores: NDArray[Any], cut: int, clip: tuple[float, floa
     return value
 
 
+def _sort_with_truth(
+    scores: NDArray[np.float32], truth: BoolArray
+) -> tuple[NDArray[np.float32], BoolArray]:
+    """Sort float32 scores row by row, carrying each sample's truth along, without argsort.
+
+    A float32 widened to float64 leaves the 29 lowest mantissa bits zero, so the truth
+    bit can ride in the lowest one: the keys sort like the scores (a set bit only
+    orders equal scores among themselves, and finite scores never become nan), and
+    sorting plain floats is faster than an argsort followed by two gathers.
+    """
+    keys = scores.astype(np.float64).view(np.uint64) | truth.astype(np.uint64)
+    keys.view(np.float64).sort(axis=1)
+    sorted_truth = (keys & np.uint64(1)).astype(bool)
+    sorted_scores = (keys & ~np.uint64(1)).view(np.float64).astype(np.float32)
+    return sorted_scores, sorted_truth
+
+
 @dataclass
 class LabelSweep:
     """Result of the independent per-label sweep."""
@@ -128,13 +161,14 @@ class LabelSweep:
     sorted_scores: FloatArray | None
 
 
-def run_blocks(n_labels: int, work: Callable[[int, int], None]) -> None:
+def run_blocks(n_labels: int, work: Callable[[int, int], None], n_samples: int = 1) -> None:
     """Run ``work(start, stop)`` over blocks of labels on a thread pool (sorts drop the GIL)."""
-    starts = list(range(0, n_labels, _LABEL_BLOCK))
+    block = max(1, min(16, _BLOCK_CELLS // max(n_samples, 1)))
+    starts = list(range(0, n_labels, block))
     workers = min(MAX_WORKERS or os.cpu_count() or 1, len(starts))
 
     def call(start: int) -> None:
-        work(start, min(start + _LABEL_BLOCK, n_labels))
+        work(start, min(start + block, n_labels))
 
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -162,24 +196,30 @@ def sweep_labels(
     sorted_all = np.empty((n_labels, n_samples)) if keep_orders else None
 
     def work(start: int, stop: int) -> None:
+        # Vectorised counts for a block of labels (one label per row).
         block_scores = np.ascontiguousarray(scores[:, start:stop].T)
         block_truth = np.ascontiguousarray(truth[:, start:stop].T)
+        order: IntArray | None = None
+        if weights is None and orders is None and block_scores.dtype == np.float32:
+            sorted_scores, sorted_truth = _sort_with_truth(block_scores, block_truth)
+        else:
+            order = np.stack([np.argsort(row) for row in block_scores])
+            sorted_scores = np.take_along_axis(block_scores, order, axis=1)
+            sorted_truth = np.take_along_axis(block_truth, order, axis=1)
+        counts = curve(sorted_truth, None if weights is None else weights[order])
+        metric = objective(counts.tp, counts.fp, counts.fn, counts.tn)
+        valid = candidate_mask(sorted_scores, clip)
         for offset in range(stop - start):
             label = start + offset
-            column = block_scores[offset]
-            order = np.argsort(column)
-            sorted_scores = column[order]
-            counts = curve(block_truth[offset][order], None if weights is None else weights[order])
-            metric = objective(counts.tp, counts.fp, counts.fn, counts.tn)
-            cut = best_cut(metric, candidate_mask(sorted_scores, clip))
+            cut = best_cut(metric[offset], valid[offset])
             cuts[label] = cut
-            values[label] = metric[cut]
-            thresholds[label] = cut_threshold(sorted_scores, cut, clip)
-            if orders is not None and sorted_all is not None:
-                orders[label] = order
-                sorted_all[label] = sorted_scores
+            values[label] = metric[offset, cut]
+            thresholds[label] = cut_threshold(sorted_scores[offset], cut, clip)
+            if orders is not None and sorted_all is not None and order is not None:
+                orders[label] = order[offset]
+                sorted_all[label] = sorted_scores[offset]
 
-    run_blocks(n_labels, work)
+    run_blocks(n_labels, work, n_samples)
     return LabelSweep(thresholds, values, cuts, orders, sorted_all)
 
 
