@@ -124,10 +124,12 @@ def paper_grid(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return best_t, best_f1
 
 
-def grid_vs_exact(n: int) -> None:
+def grid_vs_exact(n: int, dtype: type) -> None:
     y, s = make_data(n, seed=1)
+    s = s.astype(dtype)
     print(
-        f"\n1. Paper grid (100 thresholds x scikit-learn f1_score) vs exact, {n:,} x {y.shape[1]}"
+        f"\n1. Paper grid (100 thresholds x scikit-learn f1_score) vs exact, {n:,} x {y.shape[1]}, "
+        f"{np.dtype(dtype).name} scores"
     )
     start = time.perf_counter()
     _, grid_f1 = paper_grid(y, s)
@@ -148,9 +150,13 @@ def grid_vs_exact(n: int) -> None:
     )
 
 
-def exact_vs_argsort(n: int) -> None:
+def exact_vs_argsort(n: int, dtype: type) -> None:
     y, s = make_data(n, seed=2)
-    print(f"\n2. Exact search vs plain per-label np.argsort, {n:,} x {y.shape[1]}")
+    s = s.astype(dtype)
+    print(
+        f"\n2. Exact search vs plain per-label np.argsort, {n:,} x {y.shape[1]}, "
+        f"{np.dtype(dtype).name} scores"
+    )
 
     def argsort_only() -> None:
         for j in range(s.shape[1]):
@@ -223,14 +229,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     args = parser.parse_args()
-    if args.quick:
-        grid_vs_exact(1_000)
-        exact_vs_argsort(20_000)
-        generalisation(1_000, 5_000)
-    else:
-        grid_vs_exact(5_000)
-        exact_vs_argsort(200_000)
-        generalisation(5_000, 50_000)
+    small, large, (n_val, n_test) = (
+        (1_000, 20_000, (1_000, 5_000)) if args.quick else (5_000, 200_000, (5_000, 50_000))
+    )
+    # Model outputs are float32 (Keras predictions); float64 scores take the argsort path.
+    for dtype in (np.float32, np.float64):
+        grid_vs_exact(small, dtype)
+    for dtype in (np.float32, np.float64):
+        exact_vs_argsort(large, dtype)
+    generalisation(n_val, n_test)
 
 
 if __name__ == "__main__":
