@@ -46,7 +46,7 @@ from ._validation import (
 FloatArray = NDArray[np.float64]
 RankingAverage = Literal["micro", "macro", "weighted", "samples"]
 
-_LABEL_BLOCK = 8
+_LABEL_BLOCK = 4
 _RANK_BLOCK_CELLS = 1 << 22
 
 
