@@ -217,7 +217,16 @@ def oracle_set_metric(
       per-label / per-sample values with nan skipped.
     * A single label: scikit-learn treats (n, 1) as binary and rejects
       ``samples``; the per-sample values then come from Python sets.
+    * ``samples`` with weights: a sample of weight zero takes no part (as if its
+      row were removed), where scikit-learn would fall back to an unweighted
+      mean when every weighted sample is undefined; so such rows are dropped
+      before asking scikit-learn, and nothing left means nan.
     """
+    if average == "samples" and sample_weight is not None:
+        kept = np.asarray(sample_weight) > 0
+        if not kept.any():
+            return math.nan
+        y_true, y_pred, sample_weight = y_true[kept], y_pred[kept], sample_weight[kept]
     sk = SET_METRICS[name]
     fill = fill_value(zero_division)
     nan_zd = isinstance(zero_division, float) and math.isnan(zero_division)

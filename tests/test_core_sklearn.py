@@ -254,3 +254,18 @@ def test_warning_points_at_the_caller() -> None:
     with pytest.warns(ml.UndefinedMetricWarning) as record:
         ml.recall_score([[0, 0]], [[0, 1]], average="macro")
     assert record[0].filename == __file__
+
+
+def test_weightless_samples_take_no_part_in_samples_averages() -> None:
+    """Every weighted sample is undefined and the defined ones weigh nothing: the samples
+    average is undefined (scikit-learn would average the weightless samples instead)."""
+    y_true = np.array([[0, 0], [0, 0], [0, 0], [0, 1], [0, 0]])
+    y_pred = np.array([[0, 0], [0, 0], [0, 0], [0, 0], [1, 0]])
+    weights = np.array([1.2, 1.3, 1.9, 0.0, 0.0])
+    assert math.isnan(
+        ml.hamming_score(y_true, y_pred, zero_division=math.nan, sample_weight=weights)
+    )
+    kept = weights > 0
+    assert ml.f1_score(
+        y_true, y_pred, average="samples", zero_division=1, sample_weight=weights
+    ) == ml.f1_score(y_true[kept], y_pred[kept], average="samples", zero_division=1)
