@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,62 @@ def test_data_commands_synth_convert_verify_stats(
     shard.write_bytes(bytes(data))
     assert main(["verify", str(out), "-q"]) == 1
     assert shard.name in capsys.readouterr().err
+
+
+@pytest.mark.tf
+def test_predict_attributes_of_image_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keras = pytest.importorskip("keras")
+    from PIL import Image
+
+    from multilabel_attr.datasets.celeba import ATTRIBUTES, make_synthetic
+    from multilabel_attr.models import build_paper_cnn
+
+    files = make_synthetic(tmp_path / "synth", 12, seed=3)
+    assert files.images is not None
+    images = sorted(files.images.iterdir())[:3]
+    model = build_paper_cnn(input_shape=(48, 48, 3), seed=0)
+    model_path = tmp_path / "model.keras"
+    model.save(model_path)
+    out = tmp_path / "pred.json"
+    code = main(["predict", str(model_path), *map(str, images), "--threshold", "0.5",
+                 "--format", "json", "-o", str(out), "-q"])  # fmt: skip
+    assert code == 0
+    results = json.loads(out.read_text())
+    assert [r["image"] for r in results] == [str(p) for p in images]
+    pixels = np.stack(
+        [
+            np.asarray(
+                Image.open(p).convert("RGB").resize((48, 48), Image.Resampling.BILINEAR),
+                np.float32,
+            )
+            for p in images
+        ]
+    )
+    expected = keras.models.load_model(model_path).predict(pixels, verbose=0)
+    for row, result in zip(expected, results, strict=True):
+        assert list(result["scores"]) == list(ATTRIBUTES)
+        np.testing.assert_allclose(list(result["scores"].values()), row, atol=1e-5)
+        assert result["attributes"] == [a for a, s in zip(ATTRIBUTES, row) if s >= 0.5]
+    assert main(["predict", str(tmp_path / "missing.keras"), str(images[0])]) == 1
+    assert "model file not found" in capsys.readouterr().err
+
+
+@pytest.mark.tf
+@pytest.mark.slow
+def test_train_writes_a_model_that_predict_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tensorflow")
+    root, records = tmp_path / "synth", tmp_path / "records"
+    assert main(["synth", str(root), "-n", "60", "-q"]) == 0
+    assert main(["convert", str(root), str(records), "-q"]) == 0
+    run = tmp_path / "run"
+    args = ["--epochs", "1", "--image-size", "48", "--batch-size", "16", "--output", str(run)]
+    assert main(["train", str(records), "--model", "cnn", "-q", *args]) == 0
+    assert (run / "final.keras").is_file()
+    assert "trained model" in capsys.readouterr().out
+    image = sorted((root / "Img" / "img_align_celeba").iterdir())[0]
+    assert main(["predict", str(run / "final.keras"), str(image), "-q"]) == 0
+    assert image.name in capsys.readouterr().out
