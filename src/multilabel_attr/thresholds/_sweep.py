@@ -71,8 +71,9 @@ def curve(sorted_truth: BoolArray, sorted_weight: FloatArray | None) -> Curve:
     shape = (*sorted_truth.shape[:-1], n + 1)
     tp = np.zeros(shape)
     if sorted_weight is None:
-        # Integer counts are exact: tp[..., i] = positives at or after position i.
-        np.cumsum(sorted_truth[..., ::-1], axis=-1, out=tp[..., -2::-1])
+        # Integer counts are exact: tp[..., i] = positives at or after position i.  An
+        # integer cumulative sum converted once is faster than accumulating into floats.
+        tp[..., :-1] = np.cumsum(sorted_truth[..., ::-1], axis=-1, dtype=np.int64)[..., ::-1]
         fp = np.arange(n, -1, -1, dtype=np.float64) - tp
         positives = tp[..., 0]
         return Curve(tp, fp, _scalar(positives), _scalar(n - positives))
