@@ -101,14 +101,22 @@ class _RecordWriter:
 
     def __init__(self, path: Path) -> None:
         self._handle = open(path, "wb")  # noqa: SIM115 (closed in close())
+        # The manifest's checksum, computed as the bytes go out instead of re-reading them.
+        self.sha256 = hashlib.sha256()
+        self.size = 0
 
     def write(self, record: bytes) -> None:
         length = struct.pack("<Q", len(record))
-        handle = self._handle
-        handle.write(length)
-        handle.write(struct.pack("<I", _masked_crc32c(length)))
-        handle.write(record)
-        handle.write(struct.pack("<I", _masked_crc32c(record)))
+        frame = (
+            length,
+            struct.pack("<I", _masked_crc32c(length)),
+            record,
+            struct.pack("<I", _masked_crc32c(record)),
+        )
+        for part in frame:
+            self._handle.write(part)
+            self.sha256.update(part)
+        self.size += 16 + len(record)
 
     def close(self) -> None:
         self._handle.close()
@@ -267,18 +275,18 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
                 image = _read_jpeg(task.sources[i])
             ident = task.identities[i] if task.identities is not None else None
             writer.write(_example_bytes(image, name, task.numbers[i], labels[i], ident))
-    entry = _entry(task, tmp)
+    entry = _entry(task, size=writer.size, sha256=writer.sha256.hexdigest())
     os.replace(tmp, final)
     write_bytes_atomic(out / f".{task.name}.done.json", json.dumps(entry).encode("utf-8"))
     return entry
 
 
-def _entry(task: _ShardTask, path: Path) -> dict[str, Any]:
+def _entry(task: _ShardTask, *, size: int, sha256: str) -> dict[str, Any]:
     return {
         "file": task.name,
         "records": len(task.filenames),
-        "bytes": path.stat().st_size,
-        "sha256": _sha256(path),
+        "bytes": size,
+        "sha256": sha256,
         "first": task.filenames[0],
         "last": task.filenames[-1],
         "fingerprint": task.fingerprint,
