@@ -281,3 +281,21 @@ def test_float32_fast_sort_matches_float64_path(seed: int, n: int, levels: int) 
     slow = optimize_thresholds(y, s32.astype(np.float64), min_positives=0)
     np.testing.assert_array_equal(fast.values, slow.values)
     np.testing.assert_array_equal(fast.validation_scores, slow.validation_scores)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_search_runs_in_a_forked_child_after_the_parent_used_threads() -> None:
+    import multiprocessing
+
+    rng = np.random.default_rng(0)
+    # Enough samples for several label blocks, so the sweep uses its thread pool.
+    y = rng.random((4000, 12)) < 0.3
+    s = rng.random((4000, 12)).astype(np.float32)
+    parent = optimize_thresholds(y, s, min_positives=0).values
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_optimize_values, (y, s)).get(timeout=60)
+    np.testing.assert_array_equal(parent, child)
+
+
+def _optimize_values(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    return optimize_thresholds(y, s, min_positives=0).values

@@ -17,6 +17,7 @@ highest score (below every score: half the range below the lowest).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -162,6 +163,13 @@ class LabelSweep:
     sorted_scores: FloatArray | None
 
 
+@functools.cache
+def _pool(workers: int, pid: int) -> ThreadPoolExecutor:
+    """One long-lived pool per size and process: starting threads on every call costs
+    more than a small search, and a forked child must not reuse its parent's threads."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="multilabel_attr-sweep")
+
+
 def run_blocks(n_labels: int, work: Callable[[int, int], None], n_samples: int = 1) -> None:
     """Run ``work(start, stop)`` over blocks of labels on a thread pool (sorts drop the GIL)."""
     block = max(1, min(16, _BLOCK_CELLS // max(n_samples, 1)))
@@ -172,8 +180,7 @@ def run_blocks(n_labels: int, work: Callable[[int, int], None], n_samples: int =
         work(start, min(start + block, n_labels))
 
     if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(call, starts))
+        list(_pool(workers, os.getpid()).map(call, starts))
     else:
         for start in starts:
             call(start)
