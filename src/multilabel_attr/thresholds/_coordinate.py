@@ -18,6 +18,7 @@ step, or after ``max_iter`` passes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._objectives import Objective
-from ._sweep import candidate_mask, curve
+from ._sweep import best_cut, candidate_mask, curve
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -95,33 +96,53 @@ def _micro_ascent(
         totals = np.array([[tp], [fp], [total_pos - tp], [total_neg - fp]])
         return float(objective(*totals)[0])
 
+    def propose(label: int) -> tuple[FloatArray, Callable[[int], None]]:
+        counts = state.label_curve(label)
+        tp = state.tp.sum() - state.tp[label] + counts.tp
+        fp = state.fp.sum() - state.fp[label] + counts.fp
+
+        def accept(best: int) -> None:
+            state.tp[label] = counts.tp[best]
+            state.fp[label] = counts.fp[best]
+
+        return objective(tp, fp, total_pos - tp, total_neg - fp), accept
+
     start = current_value()
+    cuts, changed, iterations, converged = _ascend(
+        propose, sorted_scores, cuts, frozen, clip, max_iter
+    )
+    return AscentResult(cuts, changed, current_value(), start, iterations, converged)
+
+
+def _ascend(
+    propose: Callable[[int], tuple[FloatArray, Callable[[int], None]]],
+    sorted_scores: FloatArray,
+    cuts: IntArray,
+    frozen: BoolArray,
+    clip: tuple[float, float] | None,
+    max_iter: int,
+) -> tuple[IntArray, BoolArray, int, bool]:
+    """Passes over the free labels: each moves to its best cut given the others, until a
+    whole pass gains nothing.  ``propose(label)`` returns the objective at every cut of
+    that label and a function that records the move to a chosen cut."""
     cuts = cuts.copy()
     changed = np.zeros(cuts.shape[0], dtype=bool)
     iterations = 0
-    converged = False
     while iterations < max_iter:
         iterations += 1
         improved = False
         for label in np.flatnonzero(~frozen).tolist():
-            counts = state.label_curve(label)
-            tp = state.tp.sum() - state.tp[label] + counts.tp
-            fp = state.fp.sum() - state.fp[label] + counts.fp
-            metric = objective(tp, fp, total_pos - tp, total_neg - fp)
-            valid = candidate_mask(sorted_scores[label], clip)
-            masked = np.where(valid, metric, -np.inf)
-            best = int(masked.shape[0] - 1 - np.argmax(masked[::-1]))
+            metric, accept = propose(label)
+            best = best_cut(metric, candidate_mask(sorted_scores[label], clip))
             here = float(metric[cuts[label]])
-            if masked[best] - here > _gain_threshold(here):
+            if metric[best] - here > _gain_threshold(here):
                 cuts[label] = best
                 changed[label] = True
-                state.tp[label] = counts.tp[best]
-                state.fp[label] = counts.fp[best]
+                accept(best)
                 improved = True
         if not improved:
-            converged = True
-            break
-    return AscentResult(cuts, changed, current_value(), start, iterations, converged)
+            return cuts, changed, iterations, True
+    return cuts, changed, iterations, False
 
 
 def _samples_ascent(
@@ -153,44 +174,36 @@ def _samples_ascent(
     def mean(values: FloatArray) -> float:
         return float(np.dot(w, values) / total_weight)
 
+    def propose(label: int) -> tuple[FloatArray, Callable[[int], None]]:
+        y = truth_t[label]
+        p = pred_t[label]
+        tp_base = tp - (p & y)
+        fp_base = fp - (p & ~y)
+        g0 = sample_values(tp_base, fp_base)
+        g1 = sample_values(tp_base + y, fp_base + ~y)
+        order = orders[label]
+        # Moving the cut down by one sample switches that sample's label on.
+        gain = (w * (g1 - g0))[order]
+        metric = np.empty(n_samples + 1)
+        metric[n_samples] = 0.0
+        np.cumsum(gain[::-1], out=metric[-2::-1])
+        metric += np.dot(w, g0)
+        metric /= total_weight
+
+        def accept(best: int) -> None:
+            nonlocal tp, fp
+            new_p = np.zeros(n_samples, dtype=bool)
+            new_p[order[best:]] = True
+            pred_t[label] = new_p
+            tp = tp_base + (new_p & y)
+            fp = fp_base + (new_p & ~y)
+
+        return metric, accept
+
     start = mean(sample_values(tp, fp))
-    cuts = cuts.copy()
-    changed = np.zeros(n_labels, dtype=bool)
-    iterations = 0
-    converged = False
-    while iterations < max_iter:
-        iterations += 1
-        improved = False
-        for label in np.flatnonzero(~frozen).tolist():
-            y = truth_t[label]
-            p = pred_t[label]
-            tp_base = tp - (p & y)
-            fp_base = fp - (p & ~y)
-            g0 = sample_values(tp_base, fp_base)
-            g1 = sample_values(tp_base + y, fp_base + ~y)
-            order = orders[label]
-            gain = (w * (g1 - g0))[order]
-            metric = np.empty(n_samples + 1)
-            metric[n_samples] = 0.0
-            np.cumsum(gain[::-1], out=metric[-2::-1])
-            metric += np.dot(w, g0)
-            metric /= total_weight
-            valid = candidate_mask(sorted_scores[label], clip)
-            masked = np.where(valid, metric, -np.inf)
-            best = int(masked.shape[0] - 1 - np.argmax(masked[::-1]))
-            here = float(metric[cuts[label]])
-            if masked[best] - here > _gain_threshold(here):
-                cuts[label] = best
-                changed[label] = True
-                new_p = np.zeros(n_samples, dtype=bool)
-                new_p[order[best:]] = True
-                pred_t[label] = new_p
-                tp = tp_base + (new_p & y)
-                fp = fp_base + (new_p & ~y)
-                improved = True
-        if not improved:
-            converged = True
-            break
+    cuts, changed, iterations, converged = _ascend(
+        propose, sorted_scores, cuts, frozen, clip, max_iter
+    )
     return AscentResult(cuts, changed, mean(sample_values(tp, fp)), start, iterations, converged)
 
 
