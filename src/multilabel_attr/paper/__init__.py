@@ -5,17 +5,9 @@ computing it (so its arithmetic can be checked), the corrected table and the
 end-to-end reproduction pipeline.
 """
 
-from ._pipeline import (
-    PROTOCOLS,
-    DataSource,
-    ModelRun,
-    Protocol,
-    ReproductionResult,
-    default_cache_dir,
-    prepare_data,
-    reproduce,
-    scaled_protocol,
-)
+from ._compute import ModelRun
+from ._pipeline import DataSource, ReproductionResult, prepare_data, reproduce
+from ._protocols import PROTOCOLS, Protocol, default_cache_dir, scaled_protocol
 from ._tables import (
     PAPER_GRID_SIZE,
     PUBLISHED_TABLE,
