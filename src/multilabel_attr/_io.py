@@ -32,7 +32,7 @@ def _umask() -> int:
 def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target`` that replaces it on success.
 
-    The temporary file lives in the same folder so that :func:`os.replace` is an atomic rename;
+    The temporary file lives in the same folder so that `os.replace` is an atomic rename;
     a crash mid-write leaves the previous ``target`` intact. ``suffix`` keeps writers that insist
     on a file extension (Keras wants ``.keras``) happy.
     """

@@ -1,6 +1,6 @@
 """Reproducing the paper "Unveiling Facial Attributes with Convolutional Neural Networks".
 
-:mod:`multilabel_attr.paper` holds the published table, the paper's own way of
+`multilabel_attr.paper` holds the published table, the paper's own way of
 computing it (so its arithmetic can be checked), the corrected table and the
 end-to-end reproduction pipeline.
 """

@@ -211,7 +211,7 @@ def reproduce(
     protocol : {"paper", "quick", "smoke"} or Protocol, optional
         Default: ``"paper"`` on real data, ``"quick"`` on synthetic data.
     cache_dir : path, optional
-        Default :func:`default_cache_dir`.
+        Default [`default_cache_dir`][multilabel_attr.paper.default_cache_dir].
     transfer_weights : {"auto", "imagenet", None} or path, default="auto"
         ``"auto"`` uses ImageNet weights only when Keras's cache has them.
     seed : int, default=0

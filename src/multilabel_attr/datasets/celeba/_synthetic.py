@@ -84,7 +84,7 @@ def make_synthetic(
 
     The annotation files are byte-compatible with the real ones (CRLF, count line, trailing
     space, field widths); partitions are contiguous in file order in CelebA's proportions
-    (see :func:`split_sizes`); identities (about 20 images each) never cross splits.
+    (see `split_sizes`); identities (about 20 images each) never cross splits.
 
     Parameters
     ----------
@@ -101,9 +101,10 @@ def make_synthetic(
         ``"flat"``.
     labels
         ``None`` draws labels from the built-in model of CelebA's label statistics
-        (:func:`sample_labels`). A path to an attribute file reuses its rows: all of them in
-        order when ``num_images`` equals its row count, otherwise a seeded random subset kept in
-        file order, so that the joint statistics are the real ones.
+        ([`sample_labels`][multilabel_attr.datasets.celeba.sample_labels]). A path to an attribute
+        file reuses its rows: all of them in order when ``num_images`` equals its row count,
+        otherwise a seeded random subset kept in file order, so that the joint statistics are the
+        real ones.
     workers
         Worker processes for drawing (default: the CPU count, at most 8); ``0`` or ``1`` draws in
         this process.
@@ -115,7 +116,7 @@ def make_synthetic(
     Returns
     -------
     CelebAFiles
-        The files written, as :func:`find_files` sees them.
+        The files written, as [`find_files`][multilabel_attr.datasets.celeba.find_files] sees them.
 
     Raises
     ------
