@@ -13,8 +13,8 @@ the positive and of the negative samples:
 
 A label with a single class in ``y_true`` has no AUROC, and one without positives has no average
 precision: they are ``nan`` per label, left out of ``macro``/``weighted`` averages and reported with
-an [`UndefinedMetricWarning`][multilabel_attr.core.UndefinedMetricWarning] (scikit-learn raises or
-returns 0 instead).
+an [`UndefinedMetricWarning`][multilabel_attr.core.UndefinedMetricWarning] (scikit-learn 1.9 warns
+and returns nan for such an AUROC, and warns and returns 0 for such an average precision).
 """
 
 from __future__ import annotations
@@ -27,12 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import (
-    UndefinedMetricWarning,
-    external_stacklevel,
-    nan_average,
-    samples_average,
-)
+from ._averaging import UndefinedMetricWarning, nan_average, rescale, samples_mean
 from ._counting import worker_count
 from ._validation import (
     binary_mask,
@@ -41,6 +36,7 @@ from ._validation import (
     check_finite_scores,
     check_same_shape,
     check_sample_weight,
+    external_stacklevel,
 )
 
 FloatArray = NDArray[np.float64]
@@ -60,7 +56,10 @@ def _validate(
     check_finite_scores(scores, "y_score")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    weights = check_sample_weight(sample_weight, truth.shape[0])
+    weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=True)
+    if weights is not None:
+        # Products of summed weights would overflow for huge weights; a power of two cancels.
+        (weights,) = rescale(weights)
     return mask, scores, weights
 
 
@@ -296,7 +295,7 @@ def _ranking_binary(
                 UndefinedMetricWarning,
                 stacklevel=external_stacklevel(),
             )
-        return samples_average(values, row_weights, (row_weights > 0).astype(np.float64))
+        return float(samples_mean(values, row_weights, (row_weights > 0).astype(np.float64)))
     values = per_label_auroc_ap(truth, scores, weights)[which]
     warn_undefined_labels(metric, np.isnan(values), reason)
     return _average_labels(values, average, truth, weights)

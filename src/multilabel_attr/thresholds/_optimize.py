@@ -20,6 +20,7 @@ from ..core._validation import (
     check_label_names,
     check_same_shape,
     check_sample_weight,
+    external_stacklevel,
 )
 from ._coordinate import coordinate_ascent
 from ._objectives import Objective, resolve_metric
@@ -223,6 +224,11 @@ def resolve_settings(
 
 def run_settings(data: Prepared, settings: Settings) -> Thresholds:
     """Run a validated search on validated data."""
+    clip = settings.clip
+    if clip is None and not settings.from_logits and _probabilities(data.scores):
+        # Metrics take thresholds on the probability scale only: "everything positive" is
+        # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
+        clip = (0.0, 1.0)
     return _optimize(
         data,
         settings.objective,
@@ -231,10 +237,14 @@ def run_settings(data: Prepared, settings: Settings) -> Thresholds:
         settings.from_logits,
         settings.min_positives,
         settings.fallback,
-        settings.clip,
+        clip,
         settings.init,
         settings.max_iter,
     )
+
+
+def _probabilities(scores: NDArray[Any]) -> bool:
+    return bool(scores.min() >= 0 and scores.max() <= 1)
 
 
 def optimize_thresholds(
@@ -320,7 +330,9 @@ def optimize_thresholds(
         ``"shared"``: the exact best single threshold for the micro-averaged
         metric over all labels.  A number: that threshold (on the score scale).
     clip : (float, float), optional
-        Only thresholds in ``[low, high]`` (on the score scale) are considered.
+        Only thresholds in ``[low, high]`` (on the score scale) are considered.  By default,
+        scores in [0, 1] without ``from_logits`` are probabilities and the thresholds stay in
+        [0, 1], the range every metric accepts; other scores are not clipped.
     zero_division : {0, 1}, default=0
         Value of a metric with a zero denominator during the search (for
         example F1 of a label or sample without true and predicted positives).
@@ -424,7 +436,7 @@ def _optimize(
             f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
             f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
             ThresholdWarning,
-            stacklevel=4,
+            stacklevel=external_stacklevel(),
         )
     iterations = None
     if strategy == "coordinate":
@@ -455,7 +467,7 @@ def _optimize(
                 f"coordinate ascent stopped after max_iter={max_iter} passes without "
                 "converging; increase max_iter",
                 ThresholdWarning,
-                stacklevel=4,
+                stacklevel=external_stacklevel(),
             )
         values = start.copy()
         for label in np.flatnonzero(result.changed).tolist():
