@@ -163,12 +163,19 @@ def binary_predictions(
     return binary_mask(batch.truth, "y_true"), batch_predictions(batch), batch.weights
 
 
+def sample_triples(
+    truth: NDArray[np.bool_], pred: NDArray[np.bool_]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Each sample's own ``(tp, fp, fn)`` counts over its labels (unweighted)."""
+    n_hit = np.count_nonzero(truth & pred, axis=1).astype(np.int64)
+    n_pred = np.count_nonzero(pred, axis=1).astype(np.int64)
+    n_true = np.count_nonzero(truth, axis=1).astype(np.int64)
+    return n_hit, n_pred - n_hit, n_true - n_hit
+
+
 def sample_keys(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> IntArray:
     """Each sample's ``(tp, fp, fn)`` triple as a key (see `encode_triples`)."""
-    n_hit = np.count_nonzero(truth & pred, axis=1)
-    n_pred = np.count_nonzero(pred, axis=1)
-    n_true = np.count_nonzero(truth, axis=1)
-    return encode_triples(n_hit, n_pred - n_hit, n_true - n_hit, truth.shape[1])
+    return encode_triples(*sample_triples(truth, pred), truth.shape[1])
 
 
 def worker_count(n_tasks: int) -> int:

@@ -8,6 +8,7 @@ from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import Self
 
 from . import _formulas as F
 from ._averaging import (
@@ -119,7 +120,7 @@ class MultilabelCounts:
         threshold: Any = None,
         from_logits: bool = False,
         sample_weight: Any = None,
-    ) -> MultilabelCounts:
+    ) -> Self:
         """Add one batch; returns ``self`` so calls can be chained.
 
         ``y_pred`` is 0/1 predictions when ``threshold`` is None, otherwise scores, positive where
@@ -159,7 +160,7 @@ class MultilabelCounts:
         from_logits: bool = False,
         sample_weight: Any = None,
         label_names: Sequence[str] | None = None,
-    ) -> MultilabelCounts:
+    ) -> Self:
         """Count one batch into a new state (the one-shot path of every metric)."""
         batch = prepare_batch(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
@@ -228,7 +229,7 @@ class MultilabelCounts:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MultilabelCounts:
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Rebuild a state saved by [`to_dict`][multilabel_attr.core.MultilabelCounts.to_dict].
 
         Every field is checked (types, shapes, finite non-negative counts, keys that

@@ -13,16 +13,12 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-Average = Literal["micro", "macro", "weighted", "samples"]
-ZeroDivision = Literal["warn"] | float
-
 AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", "samples", None)
-LABEL_AVERAGES: tuple[str | None, ...] = ("macro", "weighted", None)
 
 SIGNED_LABELS_HINT = (
     "CelebA's annotation files use -1/1; convert them with multilabel_attr.signed_to_binary(labels)"

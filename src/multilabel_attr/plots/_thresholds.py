@@ -8,17 +8,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import Formula
-from ..core._formulas import COHEN_KAPPA, MATTHEWS, YOUDEN, formula_by_name
+from ..core._internal import (
+    COHEN_KAPPA,
+    MATTHEWS,
+    YOUDEN,
+    Formula,
+    candidate_mask,
+    curve,
+    divide,
+    formula_by_name,
+)
 from ..core._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
+    check_int,
     check_same_shape,
     check_sample_weight,
     check_threshold,
 )
-from ..thresholds._sweep import candidate_mask, curve
 from ._common import FloatArray, check_names, color, grid_shape, new_figure
 
 if TYPE_CHECKING:
@@ -71,22 +79,18 @@ def threshold_curve(
 ) -> ThresholdCurve:
     """The exact curve for one label, from the threshold search's sweep.
 
-    The sweep gives the counts of every cut of the ascending sort (one sort and
-    cumulative sums); the cuts at the starts of runs of equal scores are the
-    distinct thresholds.
+    The core counts every cut of the ascending sort (one sort and cumulative
+    sums); the cuts at the starts of runs of equal scores are the distinct
+    thresholds.
     """
     truth = np.asarray(truth, dtype=bool)
     scores = np.asarray(scores)
     order = np.argsort(scores, kind="stable")
     sorted_scores = scores[order]
     counts = curve(truth[order], None if weights is None else weights[order])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        numerator, denominator = formula.parts(counts.tp, counts.fp, counts.fn, counts.tn, np)
-        numerator = np.broadcast_to(np.asarray(numerator, np.float64), counts.tp.shape)
-        denominator = np.broadcast_to(np.asarray(denominator, np.float64), counts.tp.shape)
-        values = np.where(
-            denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan
-        )
+    # The core's zero-division rule with nan: undefined cuts show as gaps.
+    parts = formula.parts(counts.tp, counts.fp, counts.fn, counts.tn, np)
+    values = np.broadcast_to(divide(*parts, np.nan)[0], counts.tp.shape)
     n = sorted_scores.shape[0]
     starts = np.flatnonzero(candidate_mask(sorted_scores, None)[:n])
     return ThresholdCurve(
@@ -204,8 +208,7 @@ def plot_threshold_curves(
     formula, metric_label = resolve_metric(metric)
     names = check_names(label_names, n_labels)
     chosen = None if thresholds is None else check_threshold(thresholds, n_labels)
-    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
-        raise ValueError(f"max_columns must be a positive integer; got {max_columns!r}")
+    check_int(max_columns, "max_columns", minimum=1)
     selected = _select_labels(labels, names)
 
     low = min(0.0, float(scores.min()))

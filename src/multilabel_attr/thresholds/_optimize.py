@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._internal import count_batch, decode_triples, nan_mean, present_counts, samples_mean
 from ..core._validation import (
     binary_mask,
     check_2d,
@@ -84,23 +85,6 @@ def check_clip(clip: Any) -> tuple[float, float] | None:
     return low, high
 
 
-def label_counts(
-    truth: BoolArray, pred: BoolArray, weights: FloatArray | None
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per-label weighted ``tp, fp, fn, tn`` of 0/1 predictions."""
-    hit = truth & pred
-    if weights is None:
-        tp = np.count_nonzero(hit, axis=0).astype(np.float64)
-        pos = np.count_nonzero(truth, axis=0).astype(np.float64)
-        pp = np.count_nonzero(pred, axis=0).astype(np.float64)
-        total = float(truth.shape[0])
-    else:
-        tp, pos, pp = weights @ hit, weights @ truth, weights @ pred
-        total = float(weights.sum())
-    fp, fn = pp - tp, pos - tp
-    return tp, fp, fn, total - tp - fp - fn
-
-
 def evaluate(
     objective: Objective,
     average: str | None,
@@ -108,27 +92,25 @@ def evaluate(
     pred: BoolArray,
     weights: FloatArray | None,
 ) -> tuple[float, FloatArray]:
-    """The averaged objective and the per-label metric values of 0/1 predictions."""
-    tp, fp, fn, tn = label_counts(truth, pred, weights)
-    per_label = objective(tp, fp, fn, tn)
+    """The averaged objective and the per-label metric values of 0/1 predictions.
+
+    The predictions are counted by the core, and the values averaged by its functions:
+    ``micro`` on the summed counts, ``macro`` and ``weighted`` (by support) over labels,
+    ``samples`` over the histogram of per-sample counts.
+    """
+    counts = count_batch(truth, pred, threshold=None, from_logits=False, sample_weight=weights)
+    per_label = objective(counts.tp, counts.fp, counts.fn, counts.tn)
     if average == "micro":
-        value = objective(*(np.array([c.sum()]) for c in (tp, fp, fn, tn)))[0]
+        totals = (np.array([c.sum()]) for c in (counts.tp, counts.fp, counts.fn, counts.tn))
+        value = objective(*totals)[0]
     elif average == "samples":
-        s_tp = np.count_nonzero(truth & pred, axis=1).astype(np.float64)
-        s_fp = np.count_nonzero(pred, axis=1) - s_tp
-        s_fn = np.count_nonzero(truth, axis=1) - s_tp
-        s_tn = truth.shape[1] - s_tp - s_fp - s_fn
-        values = objective(s_tp, s_fp, s_fn, s_tn)
-        value = float(np.average(values, weights=weights))
-    elif average == "weighted":
-        support = tp + fn
-        value = (
-            float(np.dot(per_label, support) / support.sum())
-            if support.sum() > 0
-            else float(per_label.mean())
-        )
+        n_labels = truth.shape[1]
+        tp, fp, fn = (c.astype(np.float64) for c in decode_triples(counts.keys, n_labels))
+        values = objective(tp, fp, fn, n_labels - tp - fp - fn)
+        present = present_counts(counts.key_weight, counts.key_count)
+        value = samples_mean(values, counts.key_weight, present)
     else:
-        value = float(per_label.mean())
+        value = nan_mean(per_label, counts.tp + counts.fn if average == "weighted" else None)
     return float(value), per_label
 
 
