@@ -13,7 +13,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +340,37 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )  # fmt: skip
 
+    _add_data_commands(command)
+    p = command("evaluate", "Evaluate labels and scores (.npy/.csv) into a report.")
+    p.add_argument("--labels", required=True, help="y_true, shape (n_samples, n_labels)")
+    p.add_argument("--scores", required=True, help="y_score, same shape")
+    _add_threshold_options(p)
+    p.add_argument("--from-logits", action="store_true")
+    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    p.add_argument("-o", "--output", help="write here instead of standard output")
+    p.set_defaults(run=_cmd_evaluate)
+
+    p = command("tune", "Tune per-label thresholds on validation labels and scores.")
+    p.add_argument("--labels", required=True)
+    p.add_argument("--scores", required=True)
+    p.add_argument("--metric", default="f1", help="f1, jaccard, mcc, balanced_accuracy, ...")
+    p.add_argument("--strategy", default="per_label", help="per_label, shared or coordinate")
+    p.add_argument("--min-positives", type=int, default=10)
+    p.add_argument("--from-logits", action="store_true")
+    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
+    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
+    p.set_defaults(run=_cmd_tune)
+
+    _add_model_commands(command)
+    return parser
+
+
+Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _add_data_commands(command: Command) -> None:
+    """synth, convert, verify and stats."""
     p = command("synth", "Write a synthetic CelebA-format folder (images + annotation files).")
     p.add_argument("root", help="folder to create")
     p.add_argument("-n", "--num-images", type=int, default=2000)
@@ -366,27 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figure", help="also save the prevalence chart to this PNG")
     p.set_defaults(run=_cmd_stats)
 
-    p = command("evaluate", "Evaluate labels and scores (.npy/.csv) into a report.")
-    p.add_argument("--labels", required=True, help="y_true, shape (n_samples, n_labels)")
-    p.add_argument("--scores", required=True, help="y_score, same shape")
-    _add_threshold_options(p)
-    p.add_argument("--from-logits", action="store_true")
-    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
-    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("-o", "--output", help="write here instead of standard output")
-    p.set_defaults(run=_cmd_evaluate)
 
-    p = command("tune", "Tune per-label thresholds on validation labels and scores.")
-    p.add_argument("--labels", required=True)
-    p.add_argument("--scores", required=True)
-    p.add_argument("--metric", default="f1", help="f1, jaccard, mcc, balanced_accuracy, ...")
-    p.add_argument("--strategy", default="per_label", help="per_label, shared or coordinate")
-    p.add_argument("--min-positives", type=int, default=10)
-    p.add_argument("--from-logits", action="store_true")
-    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
-    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
-    p.set_defaults(run=_cmd_tune)
-
+def _add_model_commands(command: Command) -> None:
+    """train, predict and reproduce (the tf extra)."""
     p = command("train", "Train the paper's CNN or the Xception transfer model on TFRecords.")
     p.add_argument("data", help="TFRecord folder written by 'convert'")
     p.add_argument("--model", choices=["cnn", "transfer"], default="cnn")
@@ -420,7 +433,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transfer-weights", default="auto", help="auto, imagenet, none or a file")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_reproduce)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

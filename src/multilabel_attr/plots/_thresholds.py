@@ -225,44 +225,10 @@ def plot_threshold_curves(
             continue
         label = selected[index]
         curve = threshold_curve(truth[:, label], scores[:, label], formula, weights)
-        x = np.r_[low, curve.cuts, high]
-        y = np.r_[curve.values, curve.above, curve.above]
-        (line,) = ax.plot(x, y, drawstyle="steps-post", color=color(0), linewidth=1.2)
-        handles.setdefault(f"{metric_label} at threshold", line)
-        heading = names[label]
-        if np.any(np.isfinite(y)):
-            best = int(np.nanargmax(y[:-1]))
-            # The best value holds on (x[best], x[best + 1]]; mark the middle of that run.
-            best_x = x[best] if best == 0 else (x[best] + x[best + 1]) / 2
-            dot = ax.scatter(
-                [best_x],
-                [y[best]],
-                s=18,
-                color=color(3),
-                zorder=4,
-                edgecolors="white",
-                linewidths=0.4,
-            )
-            handles.setdefault("best", dot)
-            heading += f"\nbest {y[best]:.3f}"
-        if chosen is not None:
-            t = float(chosen[label])
-            value = curve.at(t)
-            vline = ax.axvline(t, color=color(1), linestyle="--", linewidth=1.1, zorder=3)
-            handles.setdefault("chosen threshold", vline)
-            if np.isfinite(value):
-                diamond = ax.scatter(
-                    [t],
-                    [value],
-                    s=22,
-                    marker="D",
-                    color=color(1),
-                    zorder=5,
-                    edgecolors="black",
-                    linewidths=0.4,
-                )
-                handles.setdefault(f"{metric_label} at chosen threshold", diamond)
-            heading = f"{names[label]}\n{metric_label} {value:.3f} at {t:.2f}"
+        threshold = None if chosen is None else float(chosen[label])
+        heading = _draw_curve(
+            ax, curve, (low, high), threshold, names[label], metric_label, handles
+        )
         ax.set_title(heading, fontsize=7.5, pad=3)
         ax.grid(color="#E5E5E5", linewidth=0.6)
         ax.tick_params(labelsize=7)
@@ -285,3 +251,42 @@ def plot_threshold_curves(
         frameon=False,
     )
     return fig
+
+
+def _draw_curve(
+    ax: Any,
+    curve: ThresholdCurve,
+    limits: tuple[float, float],
+    threshold: float | None,
+    name: str,
+    metric_label: str,
+    handles: dict[str, Any],
+) -> str:
+    """One label's step curve, its best point and the chosen threshold; returns the heading."""
+    x = np.r_[limits[0], curve.cuts, limits[1]]
+    y = np.r_[curve.values, curve.above, curve.above]
+    (line,) = ax.plot(x, y, drawstyle="steps-post", color=color(0), linewidth=1.2)
+    handles.setdefault(f"{metric_label} at threshold", line)
+    heading = name
+    if np.any(np.isfinite(y)):
+        best = int(np.nanargmax(y[:-1]))
+        # The best value holds on (x[best], x[best + 1]]; mark the middle of that run.
+        best_x = x[best] if best == 0 else (x[best] + x[best + 1]) / 2
+        dot = ax.scatter(
+            [best_x], [y[best]], s=18, color=color(3), zorder=4, edgecolors="white",
+            linewidths=0.4,
+        )  # fmt: skip
+        handles.setdefault("best", dot)
+        heading += f"\nbest {y[best]:.3f}"
+    if threshold is not None:
+        value = curve.at(threshold)
+        vline = ax.axvline(threshold, color=color(1), linestyle="--", linewidth=1.1, zorder=3)
+        handles.setdefault("chosen threshold", vline)
+        if np.isfinite(value):
+            diamond = ax.scatter(
+                [threshold], [value], s=22, marker="D", color=color(1), zorder=5,
+                edgecolors="black", linewidths=0.4,
+            )  # fmt: skip
+            handles.setdefault(f"{metric_label} at chosen threshold", diamond)
+        heading = f"{name}\n{metric_label} {value:.3f} at {threshold:.2f}"
+    return heading

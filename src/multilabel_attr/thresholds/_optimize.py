@@ -402,24 +402,7 @@ def _optimize(
     values = sweep.thresholds.copy()
     fixed = _rare_labels(truth, weights, min_positives)
     if fixed.any():
-        if fallback == "shared":
-            fallback_value, _ = sweep_pooled(truth, scores, weights, objective, clip)
-            rule = f"the shared threshold {fallback_value:.6g}"
-        else:
-            fallback_value = float(fallback)
-            if clip is not None:
-                fallback_value = min(max(fallback_value, clip[0]), clip[1])
-            rule = f"the fallback threshold {fallback_value:.6g}"
-        values[fixed] = fallback_value
-        positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
-        warnings.warn(
-            f"{int(fixed.sum())} of {n_labels} labels have fewer than "
-            f"min_positives={min_positives} positive samples and are not tuned: "
-            f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
-            f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
-            ThresholdWarning,
-            stacklevel=external_stacklevel(),
-        )
+        values[fixed] = _fallback(data, fixed, objective, fallback, clip, min_positives)
     iterations = None
     if strategy == "coordinate":
         assert sweep.orders is not None
@@ -464,6 +447,36 @@ def _optimize(
         fallback_labels=np.flatnonzero(fixed).tolist(),
         **common,
     )
+
+
+def _fallback(
+    data: Prepared,
+    fixed: BoolArray,
+    objective: Objective,
+    fallback: Any,
+    clip: tuple[float, float] | None,
+    min_positives: int,
+) -> float:
+    """The threshold of the labels too rare to tune, announced with a warning."""
+    truth = data.truth
+    if fallback == "shared":
+        value, _ = sweep_pooled(truth, data.scores, data.weights, objective, clip)
+        rule = f"the shared threshold {value:.6g}"
+    else:
+        value = float(fallback)
+        if clip is not None:
+            value = min(max(value, clip[0]), clip[1])
+        rule = f"the fallback threshold {value:.6g}"
+    positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
+    warnings.warn(
+        f"{int(fixed.sum())} of {truth.shape[1]} labels have fewer than "
+        f"min_positives={min_positives} positive samples and are not tuned: "
+        f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
+        f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
+        ThresholdWarning,
+        stacklevel=external_stacklevel(),
+    )
+    return value
 
 
 def _rare_labels(truth: BoolArray, weights: FloatArray | None, min_positives: int) -> BoolArray:
