@@ -302,7 +302,8 @@ def test_synthetic_layouts_are_found(tmp_path: Path, layout: celeba._synthetic.L
 
     with Image.open(files.images / "000001.jpg") as im:
         assert im.format == "JPEG"
-        assert im.size == (178, 218)
+        assert im.size == (178, 218)  # Pillow gives (width, height)
+        assert im.size[::-1] == celeba.IMAGE_SIZE == (218, 178)
         assert im.mode == "RGB"
 
 

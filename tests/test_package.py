@@ -49,3 +49,22 @@ def test_public_api_is_exported() -> None:
 def test_typed_package() -> None:
     assert (Path(multilabel_attr.__file__).parent / "py.typed").exists()
     assert multilabel_attr.__version__.count(".") == 2
+
+
+def test_subpackages_load_on_first_attribute_access() -> None:
+    code = (
+        "import sys, multilabel_attr\n"
+        "assert 'multilabel_attr.thresholds' not in sys.modules\n"
+        "t = multilabel_attr.thresholds.optimize_thresholds([[1], [0]], [[0.9], [0.2]], "
+        "min_positives=0)\n"
+        "assert 'multilabel_attr.thresholds' in sys.modules\n"
+        "assert multilabel_attr.paper.TABLE_ROWS[0] == 'Recall'\n"
+        "assert 'thresholds' in dir(multilabel_attr)\n"
+        "try:\n"
+        "    multilabel_attr.no_such_thing\n"
+        "except AttributeError as exc:\n"
+        "    assert 'no_such_thing' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('expected AttributeError')\n"
+    )
+    assert _fresh_import(code)["heavy"] == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import hashlib
 import io
 import json
 import math
@@ -95,3 +96,8 @@ def save_atomic(target: Path, save: Callable[[Path], None], *, suffix: str) -> N
     """Run ``save(tmp_path)`` and atomically move the result to ``target``."""
     with atomic_path(target, suffix=suffix) as tmp:
         save(tmp)
+
+
+def text_digest(text: str, length: int = 16) -> str:
+    """A stable hex digest of ``text`` (the same in every process, unlike ``hash``)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import write_text_atomic
+from .._io import text_digest, write_text_atomic
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
 from ._report import report_markdown, report_summary, write_figures, write_report
@@ -54,7 +54,8 @@ def prepare_data(
     if celeba_dir is not None:
         files = celeba.find_files(celeba_dir)
         root = Path(files.root)
-        key = f"real-{abs(hash(str(root.resolve()))) % 10**8:08d}"
+        # A digest, not hash(): string hashes change between processes, and the cache must not.
+        key = f"real-{text_digest(str(root.resolve()), 8)}"
         description = f"real CelebA images from {root}"
         synthetic = False
     else:

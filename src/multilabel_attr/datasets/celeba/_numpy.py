@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._annotations import SPLITS
+from ._faces import IMAGE_SIZE
 from ._layout import CelebAFiles, find_files, read_annotations
 
 __all__ = ["load_numpy"]
@@ -76,5 +77,5 @@ def load_numpy(
             if image_size is not None:
                 rgb = rgb.resize((image_size[1], image_size[0]), Image.Resampling.BILINEAR)
             out.append(np.asarray(rgb, dtype=np.uint8))
-    shape = (0, *(image_size or (218, 178)), 3)
+    shape = (0, *(image_size or IMAGE_SIZE), 3)
     return names, labels, np.stack(out) if out else np.empty(shape, np.uint8)
