@@ -68,3 +68,15 @@ def test_subpackages_load_on_first_attribute_access() -> None:
         "    raise SystemExit('expected AttributeError')\n"
     )
     assert _fresh_import(code)["heavy"] == []
+
+
+def test_numpy_only_test_helpers_import_without_scikit_learn() -> None:
+    tests = str(Path(__file__).resolve().parent)
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None  # any import of scikit-learn now fails\n"
+        f"sys.path.insert(0, {tests!r})\n"
+        "import _core_helpers\n"
+        "assert _core_helpers.REGISTRY\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": SRC})
