@@ -47,7 +47,7 @@ def _read_matrix(path: str, what: str) -> tuple[NDArray[Any], list[str] | None]:
     if not file.exists():
         raise CommandError(f"{what} file not found: {path}")
     if file.suffix == ".npy":
-        return np.load(file, allow_pickle=False), None
+        return _read_npy(file, what), None
     if file.suffix in (".csv", ".txt"):
         with file.open(encoding="utf-8") as handle:
             first = handle.readline().strip()
@@ -60,6 +60,23 @@ def _read_matrix(path: str, what: str) -> tuple[NDArray[Any], list[str] | None]:
         data = np.loadtxt(file, delimiter=",", skiprows=1 if header else 0, ndmin=2)
         return data, header
     raise CommandError(f"{what} must be a .npy or .csv file; got {path}")
+
+
+def _read_npy(file: Path, what: str) -> NDArray[Any]:
+    with file.open("rb") as handle:
+        magic = handle.read(6)
+    if magic != b"\x93NUMPY":
+        raise CommandError(
+            f"{what} file {file} is not a NumPy .npy file (it lacks the .npy header); write "
+            "arrays with numpy.save, or pass a .csv file"
+        )
+    try:
+        return np.load(file, allow_pickle=False)
+    except ValueError as exc:  # an object array: refused without pickle, and not numbers anyway
+        raise CommandError(
+            f"{what} file {file} holds Python objects, not a numeric array; save a numeric "
+            "array with numpy.save"
+        ) from exc
 
 
 def _write_or_print(text: str, output: str | None) -> None:
