@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import multilabel_attr
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -80,3 +82,14 @@ def test_numpy_only_test_helpers_import_without_scikit_learn() -> None:
         "assert _core_helpers.REGISTRY\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": SRC})
+
+
+@pytest.mark.tf
+def test_loading_the_keras_adapters_prints_nothing() -> None:
+    pytest.importorskip("tensorflow")
+    result = subprocess.run(
+        [sys.executable, "-c", "import multilabel_attr.keras, multilabel_attr.models"],
+        capture_output=True, text=True, check=True, env={"PYTHONPATH": SRC},
+    )  # fmt: skip
+    # TensorFlow's C++ start-up lines (CUDA probes, CPU features) stay out of the user's way.
+    assert result.stderr == "" and result.stdout == ""

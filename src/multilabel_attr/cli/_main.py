@@ -8,10 +8,8 @@ subcommands that need them, so ``--help`` is instant.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import __version__
+from .._tensorflow import import_tensorflow_quietly
 
 PROG = "multilabel-attr"
 
@@ -316,26 +315,6 @@ def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
 _TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up log lines (written straight to file
-    descriptor 2 before any logging configuration applies) sent to /dev/null."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr descriptor: nothing to silence
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            sys.stderr.flush()
-            os.dup2(devnull.fileno(), 2)
-            # A missing tf extra is reported by the command itself.
-            with contextlib.suppress(ImportError):
-                import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``multilabel-attr`` (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -457,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
-        _import_tensorflow_quietly()
+        import_tensorflow_quietly()
     try:
         args.run(args)
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._io import text_digest, write_text_atomic
+from .._tensorflow import import_tensorflow_quietly
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
 from ._report import report_markdown, report_summary, write_figures, write_report
@@ -226,6 +227,7 @@ def reproduce(
     ReproductionResult
     """
     started = time.perf_counter()
+    import_tensorflow_quietly()
     if protocol is None:
         protocol = "paper" if celeba_dir is not None else "quick"
     if isinstance(protocol, str):
