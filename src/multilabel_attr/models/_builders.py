@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._io import file_digest
+from ..core._validation import check_int
 from ._layers import InferenceModeBase
 
 if TYPE_CHECKING:
@@ -67,9 +68,10 @@ def _check_input_shape(input_shape: Any, *, min_size: int, who: str) -> tuple[in
 
 
 def _check_num_labels(num_labels: Any, who: str) -> int:
-    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 1:
-        raise ValueError(f"{who}: num_labels must be a positive int; received {num_labels!r}")
-    return num_labels
+    try:
+        return check_int(num_labels, "num_labels", minimum=1)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{who}: {exc}") from None
 
 
 def build_paper_cnn(
@@ -205,13 +207,10 @@ def imagenet_weights_path() -> Path:
             "(2) pass weights='/path/to/" + XCEPTION_NOTOP_FILENAME + "'; or "
             "(3) pass weights=None to start from random weights (no transfer learning)."
         )
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(cache, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != _XCEPTION_NOTOP_MD5:
+    digest = file_digest(cache, "md5")
+    if digest != _XCEPTION_NOTOP_MD5:
         raise ValueError(
-            f"the cached Xception weights at {str(cache)!r} have MD5 {digest.hexdigest()}, "
+            f"the cached Xception weights at {str(cache)!r} have MD5 {digest}, "
             f"expected {_XCEPTION_NOTOP_MD5} (partial or corrupt download); replace the file "
             f"with a fresh copy of {_XCEPTION_NOTOP_URL}"
         )

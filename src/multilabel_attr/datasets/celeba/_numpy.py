@@ -7,6 +7,7 @@ import os
 import numpy as np
 import numpy.typing as npt
 
+from ...core._validation import check_int
 from ._annotations import SPLITS
 from ._faces import IMAGE_SIZE
 from ._layout import CelebAFiles, find_files, read_annotations
@@ -57,8 +58,8 @@ def load_numpy(
     """
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit: expected a non-negative int or None, got {limit!r}")
+    if limit is not None:
+        check_int(limit, "limit", minimum=0)
     files = root if isinstance(root, CelebAFiles) else find_files(root)
     ann = read_annotations(files)
     rows = ann.split(split)[:limit]

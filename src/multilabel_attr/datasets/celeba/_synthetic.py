@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..._io import write_bytes_atomic
+from ...core._validation import check_int
 from ._annotations import (
     read_attributes,
     write_attributes,
@@ -129,8 +130,7 @@ def make_synthetic(
     >>> files.layout, len(list(files.images.glob("*.jpg")))
     ('flat', 5)
     """
-    if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 3:
-        raise ValueError(f"num_images: expected an integer >= 3, got {num_images!r}")
+    check_int(num_images, "num_images", minimum=3)
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {sorted(LAYOUTS)}, got {layout!r}")
     if not 1 <= quality <= 95:
