@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import keras
 
-from .._io import write_json_atomic
+from .._io import file_digest, write_json_atomic
 from ._checkpoints import (
     _BEST,
     _FINAL,
     _FORMAT,
     _PROGRESS,
     _save_model,
-    _sha256,
     _weights_from_file,
     _write_history,
 )
@@ -97,7 +96,7 @@ class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
         if (
             best_path.is_file()
             and previous.get("best_checkpoint_epoch") == self.best_epoch
-            and sha == _sha256(best_path)
+            and sha == file_digest(best_path)
         ):
             self.best_checkpoint_epoch = self.best_epoch
             self.best_checkpoint_sha = sha
@@ -151,7 +150,7 @@ class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
                     self.best_weights = self.model.get_weights()
                 best_path = self.directory / _BEST
                 _save_model(self.model, best_path)
-                self.best_checkpoint_sha = _sha256(best_path)
+                self.best_checkpoint_sha = file_digest(best_path)
                 self.best_checkpoint_epoch = epoch
             elif self.patience is not None and self.wait >= self.patience and epoch > 0:
                 self.stopped_epoch = epoch

@@ -46,7 +46,7 @@ def default_metrics(num_labels: int) -> list[keras.metrics.Metric]:
     """Fresh metric objects logged during training when the caller passes none.
 
     The paper's two training metrics and its table's averages, as exact streaming
-    metrics from :mod:`multilabel_attr.keras` at threshold 0.5: label accuracy
+    metrics from `multilabel_attr.keras` at threshold 0.5: label accuracy
     (the paper's "CustomAccuracy", 1 - Hamming loss), Hamming score (its
     "MultiLabelAccuracy"), and sample-averaged precision, recall and F1.
 
@@ -119,7 +119,7 @@ class TrainingResult:
 
 @dataclass(frozen=True)
 class TransferTrainingResult:
-    """Results of both phases of :func:`train_transfer`.
+    """Results of both phases of [`train_transfer`][multilabel_attr.models.train_transfer].
 
     Attributes
     ----------
@@ -361,7 +361,8 @@ def train_cnn(
     Parameters
     ----------
     model
-        The model to train, e.g. from :func:`build_paper_cnn`; trained in place.
+        The model to train, e.g. from [`build_paper_cnn`][multilabel_attr.models.build_paper_cnn];
+        trained in place.
     train_ds, val_ds
         Training and validation data accepted by ``keras.Model.fit`` (typically batched
         ``tf.data.Dataset`` of ``(images, labels)``).
@@ -370,7 +371,8 @@ def train_cnn(
     output_dir
         Folder for checkpoints, history and the resume state (created if needed).
     metrics
-        Keras metrics to log; ``None`` uses :func:`default_metrics`. Objects are copied for each
+        Keras metrics to log; ``None`` uses
+        [`default_metrics`][multilabel_attr.models.default_metrics]. Objects are copied for each
         compile, so the caller's instances are never updated.
     learning_rate
         Adam learning rate.
@@ -454,16 +456,16 @@ def train_transfer(
     recompiled with Adam(``fine_tune_learning_rate``), up to ``epochs_fine_tune`` epochs with
     ``EarlyStopping(patience=patience, restore_best_weights=True)``.
 
-    Each phase folder holds the same files as :func:`train_cnn`'s ``output_dir`` (``best.keras``
-    for phase 1 is the epoch with the best ``monitor``, kept for inspection; phase 1 keeps its
-    last weights, as in the paper). Both phases resume after an interruption; a completed phase
-    is reloaded rather than retrained.
+    Each phase folder holds the same files as [`train_cnn`][multilabel_attr.models.train_cnn]'s
+    ``output_dir`` (``best.keras`` for phase 1 is the epoch with the best ``monitor``, kept for
+    inspection; phase 1 keeps its last weights, as in the paper). Both phases resume after an
+    interruption; a completed phase is reloaded rather than retrained.
 
     Parameters
     ----------
     model
-        A model from :func:`build_xception_transfer` (or any model with one nested base model),
-        trained in place.
+        A model from [`build_xception_transfer`][multilabel_attr.models.build_xception_transfer] (or
+        any model with one nested base model), trained in place.
     train_ds, val_ds
         Training and validation data accepted by ``keras.Model.fit``.
     output_dir
@@ -471,7 +473,8 @@ def train_transfer(
     epochs_frozen, epochs_fine_tune
         Epochs of phase 1 and maximum epochs of phase 2.
     metrics
-        Keras metrics to log; ``None`` uses :func:`default_metrics`.
+        Keras metrics to log; ``None`` uses
+        [`default_metrics`][multilabel_attr.models.default_metrics].
     learning_rate, fine_tune_learning_rate
         Adam learning rates of the two phases.
     patience
@@ -491,7 +494,7 @@ def train_transfer(
     Returns
     -------
     TransferTrainingResult
-        One :class:`TrainingResult` per phase.
+        One [`TrainingResult`][multilabel_attr.models.TrainingResult] per phase.
 
     Raises
     ------

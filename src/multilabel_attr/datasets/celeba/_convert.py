@@ -16,11 +16,11 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..._io import write_bytes_atomic
+from ..._io import atomic_path, file_digest, write_bytes_atomic
 from ._annotations import ATTRIBUTES, SPLITS
 from ._framing import _example_bytes, _RecordWriter
 from ._layout import CelebAFiles, find_files, read_annotations
-from ._manifest import MANIFEST, SCHEMA_VERSION, _md5, _sha256, read_manifest, shard_name
+from ._manifest import MANIFEST, SCHEMA_VERSION, read_manifest, shard_name
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -53,9 +53,9 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
     """Write one shard under a temporary name, then rename it; returns its manifest entry."""
     out = Path(task.out_dir)
     final = out / task.name
-    tmp = out / f".{task.name}.tmp"
     labels = [row.tobytes() for row in task.labels.astype(np.uint8)]
-    with _RecordWriter(tmp) as writer:
+    # The writer closes before atomic_path renames the shard into place.
+    with atomic_path(final) as tmp, _RecordWriter(tmp) as writer:
         for i, name in enumerate(task.filenames):
             if task.payloads is not None:
                 image = task.payloads[i]
@@ -65,7 +65,6 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
             ident = task.identities[i] if task.identities is not None else None
             writer.write(_example_bytes(image, name, task.numbers[i], labels[i], ident))
     entry = _entry(task, size=writer.size, sha256=writer.sha256.hexdigest())
-    os.replace(tmp, final)
     write_bytes_atomic(out / f".{task.name}.done.json", json.dumps(entry).encode("utf-8"))
     return entry
 
@@ -123,7 +122,7 @@ def _reusable(
         if (
             entry.get("fingerprint") == task.fingerprint
             and entry.get("bytes") == final.stat().st_size
-            and entry.get("sha256") == _sha256(final)
+            and entry.get("sha256") == file_digest(final)
         ):
             return dict(entry)
     return None
@@ -187,7 +186,7 @@ def _finish(out: Path, manifest: dict[str, Any], tasks: list[_ShardTask]) -> dic
     write_bytes_atomic(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     for task in tasks:
         (out / f".{task.name}.done.json").unlink(missing_ok=True)
-    for stale in out.glob(".*.tfrecord.tmp"):
+    for stale in out.glob(".*.tfrecord.*tmp"):
         stale.unlink(missing_ok=True)
     return manifest
 
@@ -267,16 +266,17 @@ def convert(
 
     Each ``tf.train.Example`` holds the original JPEG bytes (``image``, no re-encoding),
     ``filename``, ``image_number`` (the number in the file name), ``labels`` (40 int64 0/1 in
-    :data:`ATTRIBUTES` order) and ``identity`` when the folder has an identity file. Shards are
-    contiguous runs of the split in file order, named by :func:`shard_name`, each written under
-    a temporary name and renamed when complete; ``manifest.json`` is written last. Rerunning
-    after an interruption keeps the shards that are complete and intact and produces identical
-    output.
+    [`ATTRIBUTES`][multilabel_attr.datasets.celeba.ATTRIBUTES] order) and ``identity`` when the
+    folder has an identity file. Shards are contiguous runs of the split in file order, named by
+    [`shard_name`][multilabel_attr.datasets.celeba.shard_name], each written under a temporary name
+    and renamed when complete; ``manifest.json`` is written last. Rerunning after an interruption
+    keeps the shards that are complete and intact and produces identical output.
 
     Parameters
     ----------
     root
-        A CelebA folder in any layout :func:`find_files` knows, or its :class:`CelebAFiles`.
+        A CelebA folder in any layout [`find_files`][multilabel_attr.datasets.celeba.find_files]
+        knows, or its [`CelebAFiles`][multilabel_attr.datasets.celeba.CelebAFiles].
     out_dir
         Output folder (created).
     shards
@@ -359,7 +359,7 @@ def convert(
         raise ValueError(f"workers: expected >= 0, got {workers}")
     entries = _run_tasks(tasks, out, workers, "convert", _previous_entries(out), progress)
     annotations = {
-        p.name: _md5(p)
+        p.name: file_digest(p, "md5")
         for p in (files.attributes, files.partition, files.identities)
         if p is not None
     }

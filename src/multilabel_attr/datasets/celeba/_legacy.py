@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..._io import atomic_path, file_digest
 from ._annotations import ATTRIBUTES, read_attributes
 from ._convert import (
     _FEATURES,
@@ -21,7 +22,7 @@ from ._convert import (
     _split_summary,
 )
 from ._layout import CelebAFiles, find_files
-from ._manifest import SCHEMA_VERSION, _md5
+from ._manifest import SCHEMA_VERSION
 from ._readers import Normalize, _check_read_args, _decoder, _finish_pipeline
 
 
@@ -58,11 +59,9 @@ def write_legacy(
     names, labels = read_attributes(files.attributes)
     if limit is not None:
         names, labels = names[:limit], labels[:limit]
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
     written = 0
-    with tf.io.TFRecordWriter(str(tmp)) as writer:
+    # The writer closes before atomic_path renames the file into place.
+    with atomic_path(Path(path)) as tmp, tf.io.TFRecordWriter(str(tmp)) as writer:
         for name, row in tqdm(
             zip(names, labels.astype(np.float32).tolist(), strict=False),
             total=len(names),
@@ -90,7 +89,6 @@ def write_legacy(
             )
             writer.write(ex.SerializeToString(deterministic=True))
             written += 1
-    os.replace(tmp, target)
     return written
 
 
@@ -109,8 +107,9 @@ def load_legacy(
 ) -> Any:
     """Records ``start`` to ``stop`` (0-based, ``stop`` exclusive) of a file in the paper's format.
 
-    The range is selected with ``skip``/``take`` inside tf.data (no per-record filter
-    function); the output is the same as :func:`load`'s: ``float32`` images and labels.
+    The range is selected with ``skip``/``take`` inside tf.data (no per-record filter function); the
+    output is the same as [`load`][multilabel_attr.datasets.celeba.load]'s: ``float32`` images and
+    labels.
 
     Raises
     ------
@@ -163,7 +162,7 @@ def convert_legacy(
         ``[train_end, validation_end)`` validation, the rest test. Default: CelebA's split
         (162,770 and 182,637) for a 202,599-record file, otherwise CelebA's proportions.
     shards
-        As in :func:`convert`.
+        As in [`convert`][multilabel_attr.datasets.celeba.convert].
     progress
         Show a tqdm progress bar.
 
@@ -217,7 +216,12 @@ def convert_legacy(
         "format": "celeba-tfrecord",
         "attributes": list(ATTRIBUTES),
         "features": _FEATURES,
-        "source": {"kind": "legacy", "file": src.name, "md5": _md5(src), "boundaries": [b0, b1]},
+        "source": {
+            "kind": "legacy",
+            "file": src.name,
+            "md5": file_digest(src, "md5"),
+            "boundaries": [b0, b1],
+        },
         "splits": _split_summary(split_rows, labels, tasks, entries),
         "skipped": [],
     }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ..._io import file_digest
 from ._framing import _scan_framing
 
 SCHEMA_VERSION = 1
@@ -25,20 +25,6 @@ def shard_name(split: str, index: int, count: int) -> str:
     return f"celeba-{split}-{index:05d}-of-{count:05d}.tfrecord"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _md5(path: Path) -> str:
-    h = hashlib.md5()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_manifest(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -134,7 +120,7 @@ def verify(out_dir: str | os.PathLike[str], *, progress: bool = False) -> dict[s
             problems.append(f"{name}: {records} records, manifest says {entry['records']}")
         if size != entry["bytes"]:
             problems.append(f"{name}: {size} bytes, manifest says {entry['bytes']}")
-        elif framing_ok and _sha256(path) != entry["sha256"]:
+        elif framing_ok and file_digest(path) != entry["sha256"]:
             problems.append(f"{name}: sha256 differs from the manifest")
         checked["shards"] += 1
         checked["records"] += records

@@ -100,7 +100,7 @@ def load(
     Parameters
     ----------
     out_dir
-        Folder written by :func:`convert`.
+        Folder written by [`convert`][multilabel_attr.datasets.celeba.convert].
     split
         ``"train"``, ``"validation"`` or ``"test"``.
     image_size
