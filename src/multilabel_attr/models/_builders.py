@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._io import file_digest
 from ._layers import InferenceModeBase
 
 if TYPE_CHECKING:
@@ -205,13 +205,10 @@ def imagenet_weights_path() -> Path:
             "(2) pass weights='/path/to/" + XCEPTION_NOTOP_FILENAME + "'; or "
             "(3) pass weights=None to start from random weights (no transfer learning)."
         )
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(cache, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != _XCEPTION_NOTOP_MD5:
+    md5 = file_digest(cache, "md5")
+    if md5 != _XCEPTION_NOTOP_MD5:
         raise ValueError(
-            f"the cached Xception weights at {str(cache)!r} have MD5 {digest.hexdigest()}, "
+            f"the cached Xception weights at {str(cache)!r} have MD5 {md5}, "
             f"expected {_XCEPTION_NOTOP_MD5} (partial or corrupt download); replace the file "
             f"with a fresh copy of {_XCEPTION_NOTOP_URL}"
         )
