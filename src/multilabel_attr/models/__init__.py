@@ -18,8 +18,7 @@ Contents
   base's batch normalisation in inference mode under Keras 3.
 - [`train_cnn`][multilabel_attr.models.train_cnn],
   [`train_transfer`][multilabel_attr.models.train_transfer]: the paper's training protocols, with
-  checkpoints,
-  history files and resumption after interruption.
+  checkpoints, history files and resumption after interruption.
 - [`default_metrics`][multilabel_attr.models.default_metrics]: metrics logged during training when
   none are given.
 - [`predict_scores`][multilabel_attr.models.predict_scores]: labels and scores of a dataset in one

@@ -207,10 +207,10 @@ def imagenet_weights_path() -> Path:
             "(2) pass weights='/path/to/" + XCEPTION_NOTOP_FILENAME + "'; or "
             "(3) pass weights=None to start from random weights (no transfer learning)."
         )
-    digest = file_digest(cache, "md5")
-    if digest != _XCEPTION_NOTOP_MD5:
+    md5 = file_digest(cache, "md5")
+    if md5 != _XCEPTION_NOTOP_MD5:
         raise ValueError(
-            f"the cached Xception weights at {str(cache)!r} have MD5 {digest}, "
+            f"the cached Xception weights at {str(cache)!r} have MD5 {md5}, "
             f"expected {_XCEPTION_NOTOP_MD5} (partial or corrupt download); replace the file "
             f"with a fresh copy of {_XCEPTION_NOTOP_URL}"
         )
