@@ -207,14 +207,14 @@ def key_values(
 
 
 def samples_average(
-    formula: Formula, keys: Any, key_weight: Any, key_count: Any, n_labels: int, fill: float
+    formula: Formula, keys: Any, key_weight: Any, present: Any, n_labels: int, fill: float
 ) -> tuple[Any, NDArray[np.bool_]]:
     """The ``samples`` average of ``formula`` over a histogram of per-sample triples.
 
-    ``key_weight`` and ``key_count`` may carry leading axes (one row per bootstrap
+    ``present`` counts the samples of each key that carry weight (`present_counts`).
+    ``key_weight`` and ``present`` may carry leading axes (one row per bootstrap
     resample) over the keys on the last axis.  Returns the average and the mask of
     keys whose value is undefined.
     """
     values, undefined = key_values(formula, keys, n_labels, fill)
-    mean = samples_mean(values, key_weight, present_counts(key_weight, key_count), np)
-    return mean, undefined
+    return samples_mean(values, key_weight, present, np), undefined

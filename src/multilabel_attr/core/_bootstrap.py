@@ -89,12 +89,14 @@ class Rows:
         fn = weight @ self.truth - tp
         tn = weight.sum(axis=1)[:, None] - tp - fp - fn
         key_weight = np.add.reduceat(weight[:, self.key_order], self.key_starts, axis=1)
-        key_count = np.add.reduceat(multiplicity[:, self.key_order], self.key_starts, axis=1)
+        # Sample counts matter only to average a resample whose weights sum to zero (then
+        # undefined anyway), so presence stands in for them and saves a second pass.
+        present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
         n_labels = self.truth.shape[1]
         summary: dict[str, FloatArray] = {}
         for key, (formula, average) in SUMMARY_FORMULAS.items():
             if average == "samples":
-                value, _ = samples_average(formula, self.keys, key_weight, key_count, n_labels, 0)
+                value, _ = samples_average(formula, self.keys, key_weight, present, n_labels, 0)
             else:
                 value, _ = average_counts(formula, tp, fp, fn, tn, average, 0.0)
             summary[key] = np.asarray(value, np.float64)

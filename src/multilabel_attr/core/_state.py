@@ -14,6 +14,7 @@ from . import _formulas as F
 from ._averaging import (
     average_counts,
     describe_labels,
+    present_counts,
     samples_average,
     warn_undefined,
 )
@@ -303,8 +304,9 @@ class MultilabelCounts:
         return float(value)
 
     def _samples_score(self, formula: F.Formula, zero_division: Any, fill: float) -> float:
+        present = present_counts(self.sample_weight, self.sample_count)
         value, undefined = samples_average(
-            formula, self.sample_keys, self.sample_weight, self.sample_count, self.n_labels, fill
+            formula, self.sample_keys, self.sample_weight, present, self.n_labels, fill
         )
         # A zero-weight sample takes no part in a samples average, so it is not reported.
         undefined = undefined & (self.sample_weight > 0)
