@@ -3,39 +3,34 @@
 Packages outside ``core`` that count, validate or build reports import these
 names from here (or from ``_validation``) rather than from the private modules,
 so the core can move code between its modules without breaking them.  A test
-holds every package to it.
+holds every package to it; the validation helpers are re-exported for packages
+that need both.
 """
 
 from . import _formulas as formulas
 from ._averaging import (
     average_counts,
-    describe_labels,
     divide,
-    key_values,
     mean_from_sums,
     mean_sums,
     nan_average,
     nan_mean,
     present_counts,
-    rescale,
     sample_values,
-    samples_average,
     samples_mean,
 )
 from ._bootstrap import check_resampling
 from ._counting import (
     BatchCounts,
-    batch_predictions,
     binary_predictions,
     count_batch,
     decode_triples,
     encode_triples,
     merge_histograms,
-    sample_keys,
     sample_triples,
     score_cut,
 )
-from ._cuts import Curve, candidate_mask, curve
+from ._cuts import candidate_mask, curve
 from ._formulas import (
     COHEN_KAPPA,
     MATTHEWS,
@@ -46,7 +41,7 @@ from ._formulas import (
     formula_by_name,
 )
 from ._report import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
-from ._report import SUMMARY_FORMULAS, Report, summarize_counts
+from ._report import Report, summarize_counts
 from ._serialization import SCHEMA_VERSION
 from ._state import MultilabelCounts, prepare_batch
 from ._validation import (
@@ -63,15 +58,12 @@ __all__ = [
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
     "SCHEMA_VERSION",
-    "SUMMARY_FORMULAS",
     "YOUDEN",
     "BatchCounts",
-    "Curve",
     "Formula",
     "MultilabelCounts",
     "Report",
     "average_counts",
-    "batch_predictions",
     "binary_predictions",
     "candidate_mask",
     "check_int",
@@ -83,13 +75,11 @@ __all__ = [
     "count_batch",
     "curve",
     "decode_triples",
-    "describe_labels",
     "divide",
     "encode_triples",
     "fbeta_formula",
     "formula_by_name",
     "formulas",
-    "key_values",
     "mean_from_sums",
     "mean_sums",
     "merge_histograms",
@@ -97,11 +87,8 @@ __all__ = [
     "nan_mean",
     "prepare_batch",
     "present_counts",
-    "rescale",
-    "sample_keys",
     "sample_triples",
     "sample_values",
-    "samples_average",
     "samples_mean",
     "score_cut",
     "summarize_counts",
