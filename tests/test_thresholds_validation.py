@@ -79,7 +79,7 @@ def test_weighted_positives_with_zero_weight_do_not_count() -> None:
         ({"clip": 0.5}, ValueError, "clip"),
         ({"fallback": "zero"}, ValueError, "fallback"),
         ({"zero_division": 0.5}, ValueError, "zero_division"),
-        ({"sample_weight": np.zeros(4)}, ValueError, "positive sum"),
+        ({"sample_weight": np.zeros(4)}, ValueError, "sample_weight is zero for all 4 samples"),
         ({"sample_weight": -np.ones(4)}, ValueError, "non-negative"),
         ({"sample_weight": np.ones(3)}, ValueError, "one weight per sample"),
         ({"label_names": ["a"]}, ValueError, "one name per label"),

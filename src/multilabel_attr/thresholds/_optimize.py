@@ -66,9 +66,7 @@ def prepare(y_true: Any, y_score: Any, sample_weight: Any, label_names: Any) -> 
     check_finite_scores(scores, "y_score")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    weights = check_sample_weight(sample_weight, truth.shape[0])
-    if weights is not None and not weights.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum; got all-zero weights")
+    weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=True)
     names = check_label_names(label_names, truth.shape[1])
     return Prepared(mask, scores, weights, names)
 
