@@ -15,8 +15,10 @@ EXAMPLES = ROOT / "examples"
 
 
 def _run(script: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    # A user's environment: no TensorFlow log setting, so the package's defaults show.
+    inherited = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env = {
-        **os.environ,
+        **inherited,
         "PYTHONPATH": str(ROOT / "src"),
         "MULTILABEL_ATTR_CACHE": str(tmp_path / "cache"),
         "MPLBACKEND": "Agg",
@@ -47,6 +49,9 @@ def test_reproduce_paper_table_smoke(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     result = _run("reproduce_paper_table.py", "--smoke", "--output", "out", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+    # No TensorFlow chatter: start-up lines, the CUDA probe, retracing notices.
+    for noise in ("I0000", "E0000", "cuInit", "absl::InitializeLog", "retracing"):
+        assert noise not in result.stderr, noise
     out = tmp_path / "out"
     report = (out / "report.md").read_text()
     for heading in (

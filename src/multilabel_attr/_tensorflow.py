@@ -9,6 +9,7 @@ of the package that needs TensorFlow imports it through here first.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 
@@ -16,11 +17,14 @@ import sys
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow once with its C++ start-up lines sent to /dev/null.
 
-    ``TF_CPP_MIN_LOG_LEVEL`` keeps its value when the user has set one.  A missing
+    Unless the user has set ``TF_CPP_MIN_LOG_LEVEL`` (then their choice stands), only
+    errors that stop TensorFlow are logged: not the CUDA probe of a machine without a
+    GPU, nor the Python logger's retracing notices during training.  A missing
     TensorFlow is left for the caller to report.
     """
     if "tensorflow" in sys.modules:
         return
+    configured = "TF_CPP_MIN_LOG_LEVEL" in os.environ
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         saved = os.dup(2)
@@ -35,3 +39,5 @@ def import_tensorflow_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    if not configured:
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
