@@ -225,3 +225,14 @@ def test_npy_files_that_are_not_numeric_arrays_are_named(
     code = main(["evaluate", "--labels", str(y_path), "--scores", str(bad)])
     err = capsys.readouterr().err
     assert code == 1 and match in err and "pickled" not in err
+
+
+@pytest.mark.parametrize("logits", [False, True])
+def test_a_threshold_outside_the_probability_scale_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], logits: bool
+) -> None:
+    y_path, s_path, _, _ = _data(tmp_path)
+    args = ["evaluate", "--labels", str(y_path), "--scores", str(s_path), "--threshold", "1.5"]
+    code = main([*args, "--from-logits"] if logits else args)
+    err = capsys.readouterr().err
+    assert code == 1 and "threshold must lie in [0, 1]" in err and err.count("\n") == 1
