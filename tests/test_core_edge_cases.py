@@ -79,9 +79,15 @@ def test_huge_uniform_weights_give_the_unweighted_metrics() -> None:
             auroc = ml.roc_auc_score(Y, S, average=None, sample_weight=weights)
             ap = ml.average_precision_score(Y, S, average="macro", sample_weight=weights)
             f1 = ml.f1_score(Y, pred, average="samples", sample_weight=weights, zero_division=0)
+            report = ml.evaluate(Y, S, sample_weight=weights, zero_division=0)
         np.testing.assert_allclose(mcc, ml.matthews_corrcoef(Y, pred, average=None), rtol=1e-12)
         assert kappa == pytest.approx(ml.cohen_kappa_score(Y, pred, average="micro"), rel=1e-12)
         np.testing.assert_allclose(auroc, ml.roc_auc_score(Y, S, average=None), rtol=1e-12)
+        np.testing.assert_allclose(report.per_label["auroc"], auroc, rtol=1e-12)
+        np.testing.assert_allclose(
+            report.per_label["mcc"], ml.matthews_corrcoef(Y, S, threshold=0.5, average=None),
+            rtol=1e-12,
+        )
         assert ap == pytest.approx(ml.average_precision_score(Y, S), rel=1e-12)
         assert f1 == pytest.approx(
             ml.f1_score(Y, pred, average="samples", zero_division=0), rel=1e-12

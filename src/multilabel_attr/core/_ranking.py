@@ -57,9 +57,6 @@ def _validate(
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
     weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=True)
-    if weights is not None:
-        # Products of summed weights would overflow for huge weights; a power of two cancels.
-        (weights,) = rescale(weights)
     return mask, scores, weights
 
 
@@ -133,6 +130,9 @@ def per_label_auroc_ap(
     n_labels = truth.shape[1]
     auc = np.empty(n_labels)
     ap = np.empty(n_labels)
+    if weights is not None:
+        # Products of summed weights would overflow for huge weights; a power of two cancels.
+        (weights,) = rescale(weights)
 
     def work(start: int) -> None:
         stop = min(start + _LABEL_BLOCK, n_labels)
