@@ -205,6 +205,7 @@ def roc_auc_score(
     *,
     average: RankingAverage | None = "macro",
     sample_weight: Any = None,
+    max_fpr: float | None = None,
 ) -> float | FloatArray:
     """Area under the ROC curve, computed exactly (Mann-Whitney, ties count 1/2).
 
@@ -220,6 +221,9 @@ def roc_auc_score(
         ranks the labels within each sample; ``weighted`` weights labels by
         support.
     sample_weight : array-like of shape (n_samples,), optional
+    max_fpr : float in (0, 1], optional
+        Standardised partial AUC up to this false positive rate, with McClish's
+        correction (scikit-learn's ``max_fpr``); ``1`` is the full AUC.
 
     Returns
     -------
@@ -237,7 +241,40 @@ def roc_auc_score(
     """
     check_average(average, ("micro", "macro", "weighted", "samples", None))
     truth, scores, weights = _validate(y_true, y_score, sample_weight)
+    if max_fpr is not None:
+        from ._ranking_extras import check_max_fpr, partial_roc_auc
+
+        limit = check_max_fpr(max_fpr)
+        if limit < 1:
+            values, unit = partial_roc_auc(truth, scores, weights, average, limit)
+            return _finish_partial(values, unit, average, truth, weights)
     return _ranking_binary(truth, scores, weights, average, which=0)
+
+
+def _finish_partial(
+    values: FloatArray,
+    unit: str,
+    average: str | None,
+    truth: NDArray[np.bool_],
+    weights: FloatArray | None,
+) -> float | FloatArray:
+    """Average partial AUCs like the full ones, warning about undefined entries."""
+    reason = "only one class in y_true"
+    if unit == "micro":
+        warn_undefined_labels("Partial ROC AUC (micro)", np.isnan(values), reason)
+        return float(values[0])
+    if unit == "samples":
+        row_weights = np.ones(truth.shape[0]) if weights is None else weights
+        if np.any(np.isnan(values) & (row_weights > 0)):
+            warnings.warn(
+                "Partial ROC AUC is undefined for some samples (only one class in the row); "
+                "left out of the samples average.",
+                UndefinedMetricWarning,
+                stacklevel=external_stacklevel(),
+            )
+        return samples_average(values, row_weights, (row_weights > 0).astype(np.float64))
+    warn_undefined_labels("Partial ROC AUC", np.isnan(values), reason)
+    return _average_labels(values, average, truth, weights)
 
 
 def average_precision_score(
