@@ -120,8 +120,8 @@ def _dcg_rows(relevance: FloatArray, scores: FloatArray, k: int | None, log_base
         # Reversed ascending argsort: the order scikit-learn uses for tied scores.
         ranking = np.argsort(scores, axis=1)[:, ::-1]
         gains = np.take_along_axis(relevance, ranking, axis=1)
-        result: FloatArray = gains @ discount
-        return result
+        ranked_gain: FloatArray = gains @ discount
+        return ranked_gain
     order = np.argsort(-scores, axis=1, kind="stable")
     ranked = np.take_along_axis(scores, order, axis=1)
     gains = np.take_along_axis(relevance, order, axis=1)
@@ -137,7 +137,8 @@ def _dcg_rows(relevance: FloatArray, scores: FloatArray, k: int | None, log_base
     cumulative = np.r_[0.0, np.cumsum(discount)]
     contribution = gain_sum / size * (cumulative[last + 1] - cumulative[first])
     row_of_group = np.repeat(np.arange(n_samples), starts.sum(axis=1))
-    return np.bincount(row_of_group, contribution, n_samples)
+    result = np.bincount(row_of_group, contribution, n_samples).astype(np.float64)
+    return result
 
 
 def _check_k(k: Any) -> int | None:

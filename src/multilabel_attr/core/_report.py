@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from .._io import write_text_atomic
 from . import _formulas as F
 from ._ranking import per_label_auroc_ap, warn_undefined_labels
+from ._sparse import is_set_input, set_ranking_columns
 from ._state import MultilabelCounts
 from ._validation import check_sample_weight, to_numpy
 
@@ -319,6 +320,10 @@ def evaluate(
     zero_division : {"warn", 0, 1, nan}, default="warn"
     ranking : bool, default=True
         Compute the AUROC and average-precision columns (``nan`` when False).
+        With a sparse ``y_score`` of 0/1 predictions, or a
+        [`TopK`][multilabel_attr.TopK] without scores, they are those of the
+        0/1 predictions, exact from the counts; with any other sparse or top-k
+        input (where the full scores are unknown) they are ``nan``.
 
     Returns
     -------
@@ -359,7 +364,11 @@ def evaluate(
     }
     for column, formula in _PER_LABEL_FORMULAS.items():
         per_label[column] = counts.score(formula, None, zero_division).tolist()
-    if ranking:
+    if ranking and (is_set_input(y_true) or is_set_input(y_score)):
+        auroc, ap = set_ranking_columns(counts, y_score)
+        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+        per_label["auroc"], per_label["average_precision"] = auroc.tolist(), ap.tolist()
+    elif ranking:
         truth = to_numpy(y_true, "y_true")
         scores = to_numpy(y_score, "y_score")
         weights = check_sample_weight(sample_weight, counts.n_samples)

@@ -189,14 +189,14 @@ def classification_report(
     f1 = F.fbeta_formula(1.0)
     support = counts.support
     integral = bool(np.all(support == np.round(support)))
-    rows: list[tuple[str, float, float, float, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     per_label = [counts.score(formula, None, zero_division) for formula in (F.PRECISION, F.RECALL)]
     per_label.append(counts.score(f1, None, zero_division))
     for index, name in enumerate(names):
         value = int(support[index]) if integral else float(support[index])
-        rows.append((name, *(float(v[index]) for v in per_label), value))  # type: ignore[arg-type]
+        rows.append((name, *(float(v[index]) for v in per_label), value))
     total = int(support.sum()) if integral else float(support.sum())
-    averages = []
+    averages: list[tuple[Any, ...]] = []
     for average in ("micro", "macro", "weighted", "samples"):
         values = [
             counts.score(formula, average, zero_division) for formula in (F.PRECISION, F.RECALL)
@@ -205,7 +205,8 @@ def classification_report(
         averages.append((f"{average} avg", *values, total))
     if output_dict:
         return {
-            row[0]: dict(zip(_HEADERS, (float(v) for v in row[1:]))) for row in [*rows, *averages]
+            str(row[0]): dict(zip(_HEADERS, (float(v) for v in row[1:])))
+            for row in [*rows, *averages]
         }
     width = max(max(len(name) for name in names), len("weighted avg"), digits)
     head = "{:>{width}s} " + " {:>9}" * len(_HEADERS)

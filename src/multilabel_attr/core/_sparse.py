@@ -440,8 +440,8 @@ def count_sets(truth: RowSets, pred: RowSets, weights: FloatArray | None) -> Bat
         pred_sum = np.bincount(pred.indices, minlength=n_labels).astype(np.float64)
         total = float(n_samples)
     else:
-        true_sum = np.bincount(truth.indices, np.repeat(weights, n_true), n_labels)
-        pred_sum = np.bincount(pred.indices, np.repeat(weights, n_pred), n_labels)
+        true_sum = np.bincount(truth.indices, np.repeat(weights, n_true), n_labels).astype(float)
+        pred_sum = np.bincount(pred.indices, np.repeat(weights, n_pred), n_labels).astype(float)
         total = math.fsum(weights.tolist())
     fp = pred_sum - tp
     fn = true_sum - tp
@@ -449,6 +449,18 @@ def count_sets(truth: RowSets, pred: RowSets, weights: FloatArray | None) -> Bat
     keys = encode_triples(n_hit, n_pred - n_hit, n_true - n_hit, n_labels)
     key_set, key_weight, key_count = _histogram(keys, weights, n_labels)
     return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)
+
+
+def set_ranking_columns(counts: Any, y_score: Any) -> tuple[FloatArray, FloatArray]:
+    """``evaluate``'s AUROC and AP columns for sparse or top-k input, without densifying.
+
+    Known only when the predictions are the scores (0/1): nan otherwise.
+    """
+    binary = is_sparse(y_score) or (isinstance(y_score, TopK) and y_score.scores is None)
+    if not binary:
+        unknown = np.full(counts.n_labels, np.nan)
+        return unknown, unknown.copy()
+    return binary_ranking_from_counts(counts.tp, counts.fp, counts.fn, counts.tn)
 
 
 def binary_ranking_from_counts(

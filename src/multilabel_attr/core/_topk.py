@@ -72,7 +72,7 @@ def propensity_scores(y: Any, *, a: float = 0.55, b: float = 1.5) -> FloatArray:
 
 def _jain(sets: RowSets, a: Any, b: Any) -> FloatArray:
     for name, value in (("a", a), ("b", b)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
             raise ValueError(f"{name} must be a non-negative number; got {value!r}")
     counts = np.bincount(sets.indices, minlength=sets.n_labels).astype(np.float64)
     c = (math.log(sets.n_rows) - 1) * (b + 1) ** a
@@ -147,7 +147,7 @@ def _batch_sums(
     found = np.cumsum(hits, axis=1, dtype=np.float64)
     gain = np.cumsum(hits * discount, axis=1)
     safe_true = np.maximum(n_true, 1).astype(np.float64)
-    sums: dict[str, list[float]] = {name: [] for name in _SUMS}
+    sums: dict[str, list[Any]] = {name: [] for name in _SUMS}
     if inverse is not None:
         scored = np.where(hits, inverse[indices], 0.0)
         ps_found = np.cumsum(scored, axis=1)
