@@ -183,7 +183,7 @@ def test_bad_sparse_input_names_the_argument(case: str, side: str) -> None:
 
 def test_other_sparse_formats_and_thresholds_are_refused() -> None:
     y = sp.coo_matrix(np.eye(3, dtype=int))
-    with pytest.raises(TypeError, match="y_true must be a CSR or CSC.*'coo'"):
+    with pytest.raises(TypeError, match=r"y_true must be a CSR or CSC.*'coo'"):
         ml.f1_score(y, np.eye(3, dtype=int))
     with pytest.raises(ValueError, match="sparse y_score holds 0/1 predictions"):
         ml.f1_score(np.eye(3, dtype=int), sp.csr_matrix(np.eye(3)), threshold=0.0)
@@ -227,7 +227,9 @@ def test_binary_auroc_ap_from_counts_match_the_exact_ranking_metrics() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ml.UndefinedMetricWarning)
         expected_auc = ml.roc_auc_score(y_true, y_pred, average=None, sample_weight=weights)
-        expected_ap = ml.average_precision_score(y_true, y_pred, average=None, sample_weight=weights)
+        expected_ap = ml.average_precision_score(
+            y_true, y_pred, average=None, sample_weight=weights
+        )
         report = ml.evaluate(
             sp.csr_matrix(y_true), sp.csr_matrix(y_pred), threshold=None, sample_weight=weights
         )

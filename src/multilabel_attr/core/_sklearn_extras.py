@@ -188,7 +188,8 @@ def classification_report(
             )
     f1 = F.fbeta_formula(1.0)
     support = counts.support
-    integral = bool(np.all(support == np.round(support)))
+    # scikit-learn prints integer supports, or weighted (float) ones with sample_weight.
+    integral = sample_weight is None
     rows: list[tuple[Any, ...]] = []
     per_label = [counts.score(formula, None, zero_division) for formula in (F.PRECISION, F.RECALL)]
     per_label.append(counts.score(f1, None, zero_division))
