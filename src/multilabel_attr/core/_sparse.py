@@ -37,7 +37,7 @@ from ._validation import (
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-_CHUNK_ROWS = 1 << 16
+_CHUNK_ROWS = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,19 @@ class RowSets:
         return RowSets(self.indptr, cells % self.n_labels, self.n_labels, True)
 
 
+def _repeats_in_row(array: NDArray[Any]) -> NDArray[np.bool_]:
+    """Rows holding some value twice; column pairs for narrow arrays (faster than a sort)."""
+    width = array.shape[1]
+    if width > 16:
+        ordered = np.sort(array, axis=1)
+        return np.asarray(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1))
+    repeated = np.zeros(array.shape[0], np.bool_)
+    for left in range(width):
+        for right in range(left + 1, width):
+            repeated |= array[:, left] == array[:, right]
+    return repeated
+
+
 class TopK:
     """Top-k predictions: for each sample, ``k`` label indices, best first.
 
@@ -128,8 +141,7 @@ class TopK:
             raise TypeError(f"TopK indices must be integers; got dtype {array.dtype}")
         if array.min() < 0:
             raise ValueError(f"TopK indices must be non-negative; found {int(array.min())}")
-        ordered = np.sort(array, axis=1)
-        repeated = np.flatnonzero(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1))
+        repeated = np.flatnonzero(_repeats_in_row(array))
         if repeated.size:
             raise ValueError(
                 f"TopK indices repeat a label within a row (rows {repeated[:5].tolist()}); "

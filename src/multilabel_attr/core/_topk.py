@@ -34,7 +34,7 @@ from ._validation import check_int, check_sample_weight, check_zero_division
 FloatArray = NDArray[np.float64]
 
 SCHEMA_VERSION = 1
-_CHUNK_ROWS = 1 << 16
+_CHUNK_ROWS = 1 << 14
 _SUMS = (
     "weight", "defined_weight", "precision", "recall", "ndcg",
     "psp", "psp_best", "psndcg", "psndcg_best",
@@ -130,51 +130,54 @@ def _ranked_true(truth: RowSets, inverse: FloatArray, depth: int) -> FloatArray:
 def _batch_sums(
     truth: RowSets, top: TopK, ks: tuple[int, ...], weights: FloatArray, inverse: FloatArray | None
 ) -> dict[str, FloatArray]:
-    """The weighted sums of one batch, one entry per ``k`` (see the module docstring)."""
+    """The weighted sums of one batch, one entry per ``k`` (see the module docstring).
+
+    Hits are laid out rank-major, ``(depth, n)``, so that the running sums over
+    ranks are whole-vector additions.
+    """
     n, depth = truth.n_rows, max(ks)
     indices = top.indices[:, :depth]
-    hits = np.empty((n, depth), np.bool_)
+    hits = np.empty((depth, n), np.bool_)
     for start in range(0, n, _CHUNK_ROWS):
         stop = min(start + _CHUNK_ROWS, n)
         rows = np.repeat(np.arange(stop - start, dtype=np.int64), depth)
-        hits[start:stop] = member(truth, start, stop, rows, indices[start:stop].ravel()).reshape(
-            -1, depth
-        )
+        found_cells = member(truth, start, stop, rows, indices[start:stop].ravel())
+        hits[:, start:stop] = found_cells.reshape(-1, depth).T
     n_true = truth.row_sizes()
     defined = n_true > 0
     discount = 1.0 / np.log2(np.arange(depth) + 2.0)
-    ideal = np.r_[0.0, np.cumsum(discount)]
-    found = np.cumsum(hits, axis=1, dtype=np.float64)
-    gain = np.cumsum(hits * discount, axis=1)
-    safe_true = np.maximum(n_true, 1).astype(np.float64)
-    sums: dict[str, list[Any]] = {name: [] for name in _SUMS}
-    if inverse is not None:
-        scored = np.where(hits, inverse[indices], 0.0)
-        ps_found = np.cumsum(scored, axis=1)
-        ps_gain = np.cumsum(scored * discount, axis=1)
-        best = _ranked_true(truth, inverse, depth)
-        best_found = np.cumsum(best, axis=1)
-        best_gain = np.cumsum(best * discount, axis=1)
-    for k in ks:
-        column = k - 1
-        idcg = ideal[np.minimum(k, n_true)]
-        safe_idcg = np.where(defined, idcg, 1.0)
-        sums["weight"].append(weights.sum())
-        sums["defined_weight"].append(weights[defined].sum())
-        sums["precision"].append(weights @ found[:, column] / k)
-        sums["recall"].append(weights @ np.where(defined, found[:, column] / safe_true, 0.0))
-        sums["ndcg"].append(weights @ np.where(defined, gain[:, column] / safe_idcg, 0.0))
-        if inverse is None:
-            for name in _SUMS[5:]:
-                sums[name].append(0.0)
+    ideal = np.r_[1.0, np.cumsum(discount)]  # ideal[0] only serves undefined rows
+    by_true = np.where(defined, weights / np.maximum(n_true, 1), 0.0)
+    running = {name: np.zeros(n) for name in ("found", "gain", "ps", "ps_gain", "best", "best_gain")}
+    best = None if inverse is None else _ranked_true(truth, inverse, depth)
+    at_k: dict[int, dict[str, float]] = {}
+    total, defined_total = weights.sum(), weights[defined].sum()
+    for rank in range(depth):
+        hit = hits[rank]
+        running["found"] += hit
+        running["gain"] += hit * discount[rank]
+        if inverse is not None and best is not None:
+            scored = np.where(hit, inverse[indices[:, rank]], 0.0)
+            running["ps"] += scored
+            running["ps_gain"] += scored * discount[rank]
+            running["best"] += best[:, rank]
+            running["best_gain"] += best[:, rank] * discount[rank]
+        k = rank + 1
+        if k not in ks:
             continue
-        sums["psp"].append(weights @ ps_found[:, column] / k)
-        sums["psp_best"].append(weights @ best_found[:, column] / k)
-        sums["psndcg"].append(weights @ np.where(defined, ps_gain[:, column] / safe_idcg, 0.0))
-        sums["psndcg_best"].append(
-            weights @ np.where(defined, best_gain[:, column] / safe_idcg, 0.0)
-        )
-    return {name: np.asarray(values, np.float64) for name, values in sums.items()}
+        by_ideal = np.where(defined, weights / ideal[np.minimum(k, n_true)], 0.0)
+        at_k[k] = {
+            "weight": total,
+            "defined_weight": defined_total,
+            "precision": weights @ running["found"] / k,
+            "recall": by_true @ running["found"],
+            "ndcg": by_ideal @ running["gain"],
+            "psp": weights @ running["ps"] / k,
+            "psp_best": weights @ running["best"] / k,
+            "psndcg": by_ideal @ running["ps_gain"],
+            "psndcg_best": by_ideal @ running["best_gain"],
+        }
+    return {name: np.array([at_k[k][name] for k in ks], np.float64) for name in _SUMS}
 
 
 class TopKCounts:
