@@ -17,13 +17,21 @@ module and read through its ``indptr`` / ``indices`` / ``data`` arrays.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._counting import BatchCounts, _histogram, encode_triples
+from ._counting import (
+    _DENSE_KEY_LIMIT,
+    BatchCounts,
+    _histogram,
+    decode_triples,
+    encode_triples,
+    worker_count,
+)
 from ._validation import (
     binary_mask,
     check_2d,
@@ -395,16 +403,23 @@ def validate_sets(
 def member(
     truth: RowSets, start: int, stop: int, rows: IntArray, columns: NDArray[Any]
 ) -> NDArray[np.bool_]:
-    """Whether each cell ``(start + rows[j], columns[j])`` is true; ``truth`` sorted by row."""
+    """Whether each cell ``(start + rows[j], columns[j])`` is true; ``truth`` sorted by row.
+
+    Cells are numbered ``row * n_labels + column`` within the chunk, in int32
+    when they fit (half the memory traffic of the binary search).
+    """
     t0, t1 = truth.indptr[start], truth.indptr[stop]
     if t1 == t0:
         return np.zeros(rows.shape[0], np.bool_)
     n_labels = truth.n_labels
+    cell_type = np.int32 if (stop - start) * n_labels < 2**31 else np.int64
     true_cells = np.repeat(
-        np.arange(stop - start, dtype=np.int64) * n_labels, np.diff(truth.indptr[start : stop + 1])
+        np.arange(stop - start, dtype=cell_type) * cell_type(n_labels),
+        np.diff(truth.indptr[start : stop + 1]),
     )
-    true_cells += truth.indices[t0:t1]
-    cells = rows * n_labels + columns
+    true_cells += truth.indices[t0:t1].astype(cell_type, copy=False)
+    cells = rows.astype(cell_type, copy=False) * cell_type(n_labels)
+    cells += columns.astype(cell_type, copy=False)
     found = np.searchsorted(true_cells, cells)
     np.minimum(found, true_cells.shape[0] - 1, out=found)
     return np.asarray(true_cells[found] == cells)
@@ -426,19 +441,56 @@ def row_hits(
 ) -> tuple[IntArray, FloatArray]:
     """Hits (true predicted labels) per row, and their weighted count per label.
 
-    Row chunks keep the temporaries (cell ids, search positions) small.
+    Row chunks keep the temporaries (cell ids, search positions) small and
+    cache-resident; they are spread over a few threads (the binary searches
+    release the GIL).
     """
     truth = truth.sorted()
     n_samples, n_labels = truth.shape
     n_hit = np.zeros(n_samples, np.int64)
-    tp = np.zeros(n_labels)
-    for start in range(0, n_samples, _CHUNK_ROWS):
-        stop = min(start + _CHUNK_ROWS, n_samples)
-        rows, columns = _hits(truth, pred, start, stop)
-        n_hit[start:stop] = np.bincount(rows, minlength=stop - start)
-        hit_weights = None if weights is None else weights[start:stop][rows]
-        tp += np.bincount(columns, hit_weights, minlength=n_labels)
+    starts = range(0, n_samples, _CHUNK_ROWS)
+    workers = worker_count(len(starts))
+
+    def work(task: range) -> FloatArray:
+        tp = np.zeros(n_labels)
+        for start in task:
+            stop = min(start + _CHUNK_ROWS, n_samples)
+            rows, columns = _hits(truth, pred, start, stop)
+            n_hit[start:stop] = np.bincount(rows, minlength=stop - start)
+            hit_weights = None if weights is None else weights[start:stop][rows]
+            tp += np.bincount(columns, hit_weights, minlength=n_labels)
+        return tp
+
+    tasks = [starts[index::workers] for index in range(workers)]
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(work, tasks))
+    else:
+        results = [work(tasks[0])]
+    tp: FloatArray = np.sum(results, axis=0)
     return n_hit, tp
+
+
+def _triple_histogram(
+    tp: IntArray, fp: IntArray, fn: IntArray, weights: FloatArray | None, n_labels: int
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """The sorted histogram of per-sample triples, keyed as ``encode_triples`` does.
+
+    With many labels the keys are sparse in a huge range, but each part is
+    small (rows hold few labels): the triples are counted with a ``bincount``
+    over the range they actually span, then re-keyed.  Keys in both bases
+    order triples lexicographically, so the result stays sorted.
+    """
+    span = int(max(tp.max(initial=0), fp.max(initial=0), fn.max(initial=0))) + 1
+    if span > n_labels or span**3 > _DENSE_KEY_LIMIT:
+        return _histogram(encode_triples(tp, fp, fn, n_labels), weights, n_labels)
+    local = encode_triples(tp, fp, fn, span - 1)
+    count = np.bincount(local, minlength=span**3)
+    present = np.flatnonzero(count)
+    weight = count[present] if weights is None else np.bincount(local, weights, span**3)[present]
+    hit, false_pos, false_neg = decode_triples(present.astype(np.int64), span - 1)
+    keys = encode_triples(hit, false_pos, false_neg, n_labels)
+    return keys, weight.astype(np.float64), count[present].astype(np.int64)
 
 
 def count_sets(truth: RowSets, pred: RowSets, weights: FloatArray | None) -> BatchCounts:
@@ -458,8 +510,9 @@ def count_sets(truth: RowSets, pred: RowSets, weights: FloatArray | None) -> Bat
     fp = pred_sum - tp
     fn = true_sum - tp
     tn = total - tp - fp - fn
-    keys = encode_triples(n_hit, n_pred - n_hit, n_true - n_hit, n_labels)
-    key_set, key_weight, key_count = _histogram(keys, weights, n_labels)
+    key_set, key_weight, key_count = _triple_histogram(
+        n_hit, n_pred - n_hit, n_true - n_hit, weights, n_labels
+    )
     return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)
 
 

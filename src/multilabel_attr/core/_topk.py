@@ -148,7 +148,9 @@ def _batch_sums(
     discount = 1.0 / np.log2(np.arange(depth) + 2.0)
     ideal = np.r_[1.0, np.cumsum(discount)]  # ideal[0] only serves undefined rows
     by_true = np.where(defined, weights / np.maximum(n_true, 1), 0.0)
-    running = {name: np.zeros(n) for name in ("found", "gain", "ps", "ps_gain", "best", "best_gain")}
+    running = {
+        name: np.zeros(n) for name in ("found", "gain", "ps", "ps_gain", "best", "best_gain")
+    }
     best = None if inverse is None else _ranked_true(truth, inverse, depth)
     at_k: dict[int, dict[str, float]] = {}
     total, defined_total = weights.sum(), weights[defined].sum()
