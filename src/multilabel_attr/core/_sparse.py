@@ -94,19 +94,6 @@ class RowSets:
         return RowSets(self.indptr, cells % self.n_labels, self.n_labels, True)
 
 
-def _repeats_in_row(array: NDArray[Any]) -> NDArray[np.bool_]:
-    """Rows holding some value twice; column pairs for narrow arrays (faster than a sort)."""
-    width = array.shape[1]
-    if width > 16:
-        ordered = np.sort(array, axis=1)
-        return np.asarray(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1))
-    repeated = np.zeros(array.shape[0], np.bool_)
-    for left in range(width):
-        for right in range(left + 1, width):
-            repeated |= array[:, left] == array[:, right]
-    return repeated
-
-
 class TopK:
     """Top-k predictions: for each sample, ``k`` label indices, best first.
 
@@ -141,7 +128,7 @@ class TopK:
     0.5
     """
 
-    __slots__ = ("indices", "scores")
+    __slots__ = ("indices", "ordered", "scores")
 
     def __init__(self, indices: Any, scores: Any = None) -> None:
         array = check_2d(indices, "TopK indices")
@@ -149,7 +136,9 @@ class TopK:
             raise TypeError(f"TopK indices must be integers; got dtype {array.dtype}")
         if array.min() < 0:
             raise ValueError(f"TopK indices must be non-negative; found {int(array.min())}")
-        repeated = np.flatnonzero(_repeats_in_row(array))
+        # Rows sorted once: the duplicate check, and the counting pass's sorted queries.
+        self.ordered: IntArray = np.sort(array, axis=1).astype(np.int64, copy=False)
+        repeated = np.flatnonzero(np.any(self.ordered[:, 1:] == self.ordered[:, :-1], axis=1))
         if repeated.size:
             raise ValueError(
                 f"TopK indices repeat a label within a row (rows {repeated[:5].tolist()}); "
@@ -205,7 +194,7 @@ class TopK:
         n, k = self.indices.shape
         if threshold is None or self.scores is None:
             indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
-            return RowSets(indptr, self.indices.reshape(-1), n_labels, k == 1)
+            return RowSets(indptr, self.ordered.reshape(-1), n_labels, True)
         keep = self.scores >= threshold[self.indices]
         indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1), dtype=np.int64)])
         return RowSets(indptr, self.indices[keep], n_labels, False)
@@ -400,29 +389,38 @@ def validate_sets(
     return truth, pred, weights
 
 
-def member(
-    truth: RowSets, start: int, stop: int, rows: IntArray, columns: NDArray[Any]
-) -> NDArray[np.bool_]:
-    """Whether each cell ``(start + rows[j], columns[j])`` is true; ``truth`` sorted by row.
-
-    Cells are numbered ``row * n_labels + column`` within the chunk, in int32
-    when they fit (half the memory traffic of the binary search).
-    """
-    t0, t1 = truth.indptr[start], truth.indptr[stop]
-    if t1 == t0:
-        return np.zeros(rows.shape[0], np.bool_)
+def chunk_cells(truth: RowSets, start: int, stop: int) -> tuple[NDArray[Any], Any]:
+    """The sorted true cells ``row * n_labels + column`` of rows ``start:stop`` (rows
+    counted from ``start``), in int32 when they fit: half the memory traffic of
+    the binary searches.  Returns the cells and their integer type."""
     n_labels = truth.n_labels
     cell_type = np.int32 if (stop - start) * n_labels < 2**31 else np.int64
+    t0, t1 = truth.indptr[start], truth.indptr[stop]
     true_cells = np.repeat(
         np.arange(stop - start, dtype=cell_type) * cell_type(n_labels),
         np.diff(truth.indptr[start : stop + 1]),
     )
     true_cells += truth.indices[t0:t1].astype(cell_type, copy=False)
-    cells = rows.astype(cell_type, copy=False) * cell_type(n_labels)
-    cells += columns.astype(cell_type, copy=False)
+    return true_cells, cell_type
+
+
+def lookup(true_cells: NDArray[Any], cells: NDArray[Any]) -> NDArray[np.bool_]:
+    """Whether each cell is among the sorted ``true_cells`` (fastest for sorted ``cells``)."""
+    if true_cells.shape[0] == 0:
+        return np.zeros(cells.shape[0], np.bool_)
     found = np.searchsorted(true_cells, cells)
     np.minimum(found, true_cells.shape[0] - 1, out=found)
     return np.asarray(true_cells[found] == cells)
+
+
+def member(
+    truth: RowSets, start: int, stop: int, rows: IntArray, columns: NDArray[Any]
+) -> NDArray[np.bool_]:
+    """Whether each cell ``(start + rows[j], columns[j])`` is true; ``truth`` sorted by row."""
+    true_cells, cell_type = chunk_cells(truth, start, stop)
+    cells = rows.astype(cell_type, copy=False) * cell_type(truth.n_labels)
+    cells += columns.astype(cell_type, copy=False)
+    return lookup(true_cells, cells)
 
 
 def _hits(truth: RowSets, pred: RowSets, start: int, stop: int) -> tuple[IntArray, IntArray]:

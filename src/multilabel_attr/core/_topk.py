@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._averaging import UndefinedMetricWarning, external_stacklevel
-from ._sparse import RowSets, TopK, member, truth_sets
+from ._sparse import RowSets, TopK, chunk_cells, lookup, truth_sets
 from ._validation import check_int, check_sample_weight, check_zero_division
 
 FloatArray = NDArray[np.float64]
@@ -140,9 +140,13 @@ def _batch_sums(
     hits = np.empty((depth, n), np.bool_)
     for start in range(0, n, _CHUNK_ROWS):
         stop = min(start + _CHUNK_ROWS, n)
-        rows = np.repeat(np.arange(stop - start, dtype=np.int64), depth)
-        found_cells = member(truth, start, stop, rows, indices[start:stop].ravel())
-        hits[:, start:stop] = found_cells.reshape(-1, depth).T
+        true_cells, cell_type = chunk_cells(truth, start, stop)
+        row_cells = np.arange(stop - start, dtype=cell_type) * cell_type(truth.n_labels)
+        by_rank = indices[start:stop].T.astype(cell_type)
+        for rank in range(depth):
+            # One label per row: these cells increase with the row, so the search runs in order.
+            by_rank[rank] += row_cells
+            hits[rank, start:stop] = lookup(true_cells, by_rank[rank])
     n_true = truth.row_sizes()
     defined = n_true > 0
     discount = 1.0 / np.log2(np.arange(depth) + 2.0)
