@@ -322,24 +322,6 @@ def check_labels(labels: Any, n_labels: int) -> NDArray[np.intp]:
     return values.astype(np.intp)
 
 
-def prepare_sets(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: Any,
-    from_logits: bool,
-    sample_weight: Any,
-    labels: Any = None,
-) -> BatchCounts:
-    """Validate a batch with a sparse or top-k side and count it (``prepare_batch``'s twin)."""
-    return count_sets(
-        *validate_sets(
-            y_true, y_pred, threshold=threshold, from_logits=from_logits,
-            sample_weight=sample_weight, labels=labels,
-        )
-    )  # fmt: skip
-
-
 def validate_sets(
     y_true: Any,
     y_pred: Any,

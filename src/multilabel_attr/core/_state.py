@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from . import _formulas as F
 from ._averaging import average_counts, compute, sample_values, samples_average, warn_undefined
 from ._counting import BatchCounts, count_batch, decode_triples, merge_histograms
-from ._sparse import check_labels, is_set_input, prepare_sets
+from ._sparse import check_labels, count_sets, is_set_input, validate_sets
 from ._validation import (
     AVERAGES,
     check_2d,
@@ -49,10 +49,11 @@ def prepare_batch(
     by ``_sparse`` without densifying; ``labels`` selects and orders columns.
     """
     if is_set_input(y_true) or is_set_input(y_pred):
-        return prepare_sets(
+        sets = validate_sets(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight, labels=labels,
         )  # fmt: skip
+        return count_sets(*sets)
     truth = check_2d(y_true, "y_true")
     pred = check_2d(y_pred, "y_pred" if threshold is None else "y_score")
     check_same_shape(truth, pred, "y_pred" if threshold is None else "y_score")

@@ -156,7 +156,7 @@ def _batch_sums(
         name: np.zeros(n) for name in ("found", "gain", "ps", "ps_gain", "best", "best_gain")
     }
     best = None if inverse is None else _ranked_true(truth, inverse, depth)
-    at_k: dict[int, dict[str, float]] = {}
+    at_k: dict[int, dict[str, Any]] = {}
     total, defined_total = weights.sum(), weights[defined].sum()
     for rank in range(depth):
         hit = hits[rank]
@@ -429,14 +429,8 @@ def recall_at_k(
 
     Parameters
     ----------
-    y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
-        0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
-    k : int or list of int, default=5
-        The cut-off; a list returns one value per entry.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the per-sample values in the average.
+    y_true, y_pred, k, sample_weight
+        As for [`precision_at_k`][multilabel_attr.precision_at_k].
     zero_division : {"warn", 0, 1, nan}, default="warn"
         Value for a sample without true labels; ``nan`` leaves it out.
 
@@ -460,16 +454,8 @@ def ndcg_at_k(
 
     Parameters
     ----------
-    y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
-        0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
-    k : int or list of int, default=5
-        The cut-off; a list returns one value per entry.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the per-sample values in the average.
-    zero_division : {"warn", 0, 1, nan}, default="warn"
-        Value for a sample without true labels; ``nan`` leaves it out.
+    y_true, y_pred, k, sample_weight, zero_division
+        As for [`recall_at_k`][multilabel_attr.recall_at_k].
 
     Returns
     -------
@@ -547,23 +533,8 @@ def psndcg_at_k(
 
     Parameters
     ----------
-    y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
-        0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
-    k : int or list of int, default=5
-        The cut-off; a list returns one value per entry.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the per-sample values in the average.
-    propensities : array-like of shape (n_labels,), optional
-        Label propensities in (0, 1]; by default
-        [`propensity_scores`][multilabel_attr.propensity_scores] of ``y_true``
-        with ``a`` and ``b`` (pass those of the training labels when known).
-    a, b : float, default 0.55 and 1.5
-        Jain et al.'s parameters, used when ``propensities`` is None.
-    normalize : bool, default=True
-        Divide by the best achievable value (the usual report); ``False`` gives
-        the plain mean.
+    y_true, y_pred, k, propensities, a, b, normalize, sample_weight
+        As for [`psprecision_at_k`][multilabel_attr.psprecision_at_k].
 
     Returns
     -------
