@@ -94,6 +94,19 @@ class RowSets:
         return RowSets(self.indptr, cells % self.n_labels, self.n_labels, True)
 
 
+def _repeats_in_row(array: NDArray[Any]) -> NDArray[np.bool_]:
+    """Rows holding some value twice: column pairs for narrow arrays (no sorted copy)."""
+    width = array.shape[1]
+    if width > 16:
+        ordered = np.sort(array, axis=1)
+        return np.asarray(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1))
+    repeated = np.zeros(array.shape[0], np.bool_)
+    for left in range(width):
+        for right in range(left + 1, width):
+            repeated |= array[:, left] == array[:, right]
+    return repeated
+
+
 class TopK:
     """Top-k predictions: for each sample, ``k`` label indices, best first.
 
@@ -128,7 +141,7 @@ class TopK:
     0.5
     """
 
-    __slots__ = ("indices", "ordered", "scores")
+    __slots__ = ("indices", "scores")
 
     def __init__(self, indices: Any, scores: Any = None) -> None:
         array = check_2d(indices, "TopK indices")
@@ -136,9 +149,7 @@ class TopK:
             raise TypeError(f"TopK indices must be integers; got dtype {array.dtype}")
         if array.min() < 0:
             raise ValueError(f"TopK indices must be non-negative; found {int(array.min())}")
-        # Rows sorted once: the duplicate check, and the counting pass's sorted queries.
-        self.ordered: IntArray = np.sort(array, axis=1).astype(np.int64, copy=False)
-        repeated = np.flatnonzero(np.any(self.ordered[:, 1:] == self.ordered[:, :-1], axis=1))
+        repeated = np.flatnonzero(_repeats_in_row(array))
         if repeated.size:
             raise ValueError(
                 f"TopK indices repeat a label within a row (rows {repeated[:5].tolist()}); "
@@ -194,7 +205,8 @@ class TopK:
         n, k = self.indices.shape
         if threshold is None or self.scores is None:
             indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
-            return RowSets(indptr, self.ordered.reshape(-1), n_labels, True)
+            # Sorted rows make the counting pass's binary searches run in order.
+            return RowSets(indptr, np.sort(self.indices, axis=1).reshape(-1), n_labels, True)
         keep = self.scores >= threshold[self.indices]
         indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1), dtype=np.int64)])
         return RowSets(indptr, self.indices[keep], n_labels, False)
