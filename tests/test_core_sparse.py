@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import multilabel_attr as ml
 from _core_helpers import multilabel_data
+from multilabel_attr.core import _sparse
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -46,10 +47,12 @@ def with_empty_label(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray
     true_form=st.sampled_from([*SPARSE_FORMS, "dense"]),
     pred_form=st.sampled_from([*SPARSE_FORMS, "dense"]),
     empty_label=st.booleans(),
+    use_scipy=st.booleans(),
 )
 def test_sparse_counts_equal_dense(
-    data: Any, true_form: str, pred_form: str, empty_label: bool
+    data: Any, true_form: str, pred_form: str, empty_label: bool, use_scipy: bool
 ) -> None:
+    """Both intersection engines: scipy's merge and the binary searches."""
     y_true, y_pred, weights = data
     if empty_label:
         y_true, y_pred = with_empty_label(y_true, y_pred)
@@ -58,7 +61,19 @@ def test_sparse_counts_equal_dense(
     pred = y_pred if pred_form == "dense" else SPARSE_FORMS[pred_form](y_pred)
     if true_form == pred_form == "dense":
         truth = sp.csr_matrix(y_true)
-    assert_same_counts(ml.MultilabelCounts.from_batch(truth, pred, sample_weight=weights), dense)
+    _sparse.USE_SCIPY = use_scipy
+    try:
+        counts = ml.MultilabelCounts.from_batch(truth, pred, sample_weight=weights)
+        top = ml.TopK(np.argsort(-y_pred, axis=1, kind="stable")[:, :1])
+        top_counts = ml.MultilabelCounts.from_batch(truth, top, sample_weight=weights)
+    finally:
+        _sparse.USE_SCIPY = True
+    assert_same_counts(counts, dense)
+    top_dense = np.zeros_like(y_pred)
+    np.put_along_axis(top_dense, top.indices, 1, axis=1)
+    assert_same_counts(
+        top_counts, ml.MultilabelCounts.from_batch(y_true, top_dense, sample_weight=weights)
+    )
 
 
 @SETTINGS

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 import multilabel_attr as ml
+from multilabel_attr.core import _sparse
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LOG2_3 = math.log2(3)
@@ -109,6 +110,17 @@ def test_ndcg_at_k_equals_sklearn_ndcg_score_on_distinct_scores(data: Any, k: in
 @given(data=ranked_data(), ks=st.lists(st.integers(1, 4), min_size=1, max_size=3))
 def test_reference_loop_and_streaming_agree(data: Any, ks: list[int]) -> None:
     y_true, scores, weights = data
+    searched = ml.TopKCounts(y_true.shape[1], k=[min(k, y_true.shape[1]) for k in ks])
+    _sparse.USE_SCIPY = False
+    try:
+        searched.update(y_true, np.argsort(-scores, axis=1))
+    finally:
+        _sparse.USE_SCIPY = True
+    with_scipy = ml.TopKCounts(searched.n_labels, k=list(searched.ks))
+    with_scipy.update(sp.csr_matrix(y_true), np.argsort(-scores, axis=1))
+    np.testing.assert_allclose(
+        searched.ndcg_at_k(zero_division=0), with_scipy.ndcg_at_k(zero_division=0), rtol=1e-12
+    )
     n, n_labels = y_true.shape
     ks = [min(k, n_labels) for k in ks]
     depth = max(ks)

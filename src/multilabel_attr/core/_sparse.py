@@ -17,6 +17,7 @@ module and read through its ``indptr`` / ``indices`` / ``data`` arrays.
 from __future__ import annotations
 
 import math
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -428,6 +429,30 @@ def _hits(truth: RowSets, pred: RowSets, start: int, stop: int) -> tuple[IntArra
     return rows[hit], columns[hit]
 
 
+USE_SCIPY = True
+"""Let an already imported scipy.sparse intersect row sets (tests switch it off)."""
+
+
+def scipy_product(truth: RowSets, pred: RowSets, pred_data: NDArray[Any] | None = None) -> Any:
+    """The elementwise product of two row sets as a scipy CSR matrix, or None.
+
+    scipy merges the sorted rows in compiled code, several times faster than
+    the binary searches below, so it is used when the process has already
+    imported scipy.sparse (as it has whenever the input is a sparse matrix);
+    it is never imported here.  ``pred_data`` replaces the predicted ones
+    (a rank, say) and comes out on the hits.
+    """
+    module = sys.modules.get("scipy.sparse") if USE_SCIPY else None
+    if module is None:
+        return None
+    values = np.ones(pred.indices.shape[0], np.int8) if pred_data is None else pred_data
+    left = module.csr_matrix(
+        (np.ones(truth.indices.shape[0], np.int8), truth.indices, truth.indptr), shape=truth.shape
+    )
+    right = module.csr_matrix((values, pred.indices, pred.indptr), shape=pred.shape)
+    return left.multiply(right).tocsr()
+
+
 def row_hits(
     truth: RowSets, pred: RowSets, weights: FloatArray | None
 ) -> tuple[IntArray, FloatArray]:
@@ -439,6 +464,12 @@ def row_hits(
     """
     truth = truth.sorted()
     n_samples, n_labels = truth.shape
+    product = scipy_product(truth, pred)
+    if product is not None:
+        n_hit = np.diff(product.indptr).astype(np.int64)
+        hit_weights = None if weights is None else np.repeat(weights, n_hit)
+        found = np.bincount(product.indices, hit_weights, minlength=n_labels).astype(np.float64)
+        return n_hit, found
     n_hit = np.zeros(n_samples, np.int64)
     starts = range(0, n_samples, _CHUNK_ROWS)
     workers = worker_count(len(starts))

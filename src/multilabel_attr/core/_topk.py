@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._averaging import UndefinedMetricWarning, external_stacklevel
-from ._sparse import RowSets, TopK, chunk_cells, lookup, truth_sets
+from ._sparse import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
 from ._validation import check_int, check_sample_weight, check_zero_division
 
 FloatArray = NDArray[np.float64]
@@ -127,16 +127,30 @@ def _ranked_true(truth: RowSets, inverse: FloatArray, depth: int) -> FloatArray:
     return best
 
 
-def _batch_sums(
-    truth: RowSets, top: TopK, ks: tuple[int, ...], weights: FloatArray, inverse: FloatArray | None
-) -> dict[str, FloatArray]:
-    """The weighted sums of one batch, one entry per ``k`` (see the module docstring).
+def _scipy_hits(truth: RowSets, indices: NDArray[Any]) -> NDArray[np.bool_] | None:
+    """Rank-major hits from scipy's merge when scipy.sparse is loaded (see ``scipy_product``).
 
-    Hits are laid out rank-major, ``(depth, n)``, so that the running sums over
-    ranks are whole-vector additions.
+    The predicted cells carry their rank, which the product keeps on the hits.
     """
-    n, depth = truth.n_rows, max(ks)
-    indices = top.indices[:, :depth]
+    n, depth = indices.shape
+    rank_type = np.int8 if depth < 128 else np.int32
+    ranks = np.tile(np.arange(1, depth + 1, dtype=rank_type), n)
+    pred = RowSets(
+        np.arange(0, n * depth + 1, depth, dtype=np.int64), indices.reshape(-1), truth.n_labels,
+        False,
+    )  # fmt: skip
+    product = scipy_product(truth, pred, ranks)
+    if product is None:
+        return None
+    hits = np.zeros((depth, n), np.bool_)
+    rows = np.repeat(np.arange(n), np.diff(product.indptr))
+    hits[product.data.astype(np.intp) - 1, rows] = True
+    return hits
+
+
+def _searched_hits(truth: RowSets, indices: NDArray[Any]) -> NDArray[np.bool_]:
+    """Rank-major hits by binary search of each rank's cells among the true cells."""
+    n, depth = indices.shape
     hits = np.empty((depth, n), np.bool_)
     for start in range(0, n, _CHUNK_ROWS):
         stop = min(start + _CHUNK_ROWS, n)
@@ -147,6 +161,22 @@ def _batch_sums(
             # One label per row: these cells increase with the row, so the search runs in order.
             by_rank[rank] += row_cells
             hits[rank, start:stop] = lookup(true_cells, by_rank[rank])
+    return hits
+
+
+def _batch_sums(
+    truth: RowSets, top: TopK, ks: tuple[int, ...], weights: FloatArray, inverse: FloatArray | None
+) -> dict[str, FloatArray]:
+    """The weighted sums of one batch, one entry per ``k`` (see the module docstring).
+
+    Hits are laid out rank-major, ``(depth, n)``, so that the running sums over
+    ranks are whole-vector additions.
+    """
+    n, depth = truth.n_rows, max(ks)
+    indices = top.indices[:, :depth]
+    hits = _scipy_hits(truth, indices)
+    if hits is None:
+        hits = _searched_hits(truth, indices)
     n_true = truth.row_sizes()
     defined = n_true > 0
     discount = 1.0 / np.log2(np.arange(depth) + 2.0)
