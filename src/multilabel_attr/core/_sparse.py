@@ -4,14 +4,16 @@ A sparse indicator matrix or a ``(n_samples, k)`` array of predicted label
 indices is read into [`RowSets`][multilabel_attr.core._sparse.RowSets]: for
 each row, the columns that are 1 (a CSR structure without scipy).  Counting
 two row sets costs ``O(nnz + n_labels)`` time and memory: per-label counts are
-``bincount``s of the column indices, per-row hits come from a binary search
-of each predicted cell among the sorted true cells, and true negatives are
-implied (``n_samples - tp - fp - fn``).  The result is the same
+``bincount``s of the column indices, per-row hits come from intersecting the
+rows (scipy's compiled merge when scipy.sparse is already loaded, else a
+binary search of each predicted cell among the sorted true cells), and true
+negatives are implied (``n_samples - tp - fp - fn``).  The result is the same
 [`BatchCounts`][multilabel_attr.core._counting.BatchCounts] the dense pass
 produces, so formulas, averaging and the streaming state are shared.
 
 scipy is never imported here: a sparse matrix is recognised by its class's
-module and read through its ``indptr`` / ``indices`` / ``data`` arrays.
+module and read through its ``indptr`` / ``indices`` / ``data`` arrays, and
+scipy's merge is used only when the process has loaded scipy.sparse itself.
 """
 
 from __future__ import annotations
