@@ -277,13 +277,13 @@ def sparse_sets(value: Any, name: str) -> RowSets:
             f"{name} stores {zeros} explicit zero(s); expected only ones to be stored. "
             "Call .eliminate_zeros() first"
         )
-    indptr = np.asarray(value.indptr, np.int64)
+    indptr = np.asarray(value.indptr)
     indices = np.asarray(value.indices)
     minor = shape[1] if layout == "csr" else shape[0]
     _check_compressed(indptr, indices, minor, name)
     if layout == "csc":
         csr = value.tocsr()
-        indptr, indices = np.asarray(csr.indptr, np.int64), np.asarray(csr.indices)
+        indptr, indices = np.asarray(csr.indptr), np.asarray(csr.indices)
     return RowSets(indptr, indices, int(shape[1]), True)
 
 
