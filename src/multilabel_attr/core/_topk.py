@@ -182,9 +182,8 @@ def _batch_sums(
     discount = 1.0 / np.log2(np.arange(depth) + 2.0)
     ideal = np.r_[1.0, np.cumsum(discount)]  # ideal[0] only serves undefined rows
     by_true = np.where(defined, weights / np.maximum(n_true, 1), 0.0)
-    running = {
-        name: np.zeros(n) for name in ("found", "gain", "ps", "ps_gain", "best", "best_gain")
-    }
+    scored_names = () if inverse is None else ("ps", "ps_gain", "best", "best_gain")
+    running = {name: np.zeros(n) for name in ("found", "gain", *scored_names)}
     best = None if inverse is None else _ranked_true(truth, inverse, depth)
     at_k: dict[int, dict[str, Any]] = {}
     total, defined_total = weights.sum(), weights[defined].sum()
@@ -208,11 +207,12 @@ def _batch_sums(
             "precision": weights @ running["found"] / k,
             "recall": by_true @ running["found"],
             "ndcg": by_ideal @ running["gain"],
-            "psp": weights @ running["ps"] / k,
-            "psp_best": weights @ running["best"] / k,
-            "psndcg": by_ideal @ running["ps_gain"],
-            "psndcg_best": by_ideal @ running["best_gain"],
         }
+        for name, vector, scale in (
+            ("psp", "ps", weights / k), ("psp_best", "best", weights / k),
+            ("psndcg", "ps_gain", by_ideal), ("psndcg_best", "best_gain", by_ideal),
+        ):  # fmt: skip
+            at_k[k][name] = scale @ running[vector] if vector in running else 0.0
     return {name: np.array([at_k[k][name] for k in ks], np.float64) for name in _SUMS}
 
 
