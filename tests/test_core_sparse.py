@@ -251,3 +251,29 @@ def test_binary_auroc_ap_from_counts_match_the_exact_ranking_metrics() -> None:
     np.testing.assert_allclose(report.per_label["auroc"], expected_auc, equal_nan=True)
     np.testing.assert_allclose(report.per_label["average_precision"], expected_ap, equal_nan=True)
     assert math.isnan(report.per_label["auroc"][4])
+
+
+def test_evaluate_accepts_topk_and_sparse_truth_with_dense_scores() -> None:
+    rng = np.random.default_rng(8)
+    y_true = (rng.random((50, 6)) < 0.3).astype(int)
+    scores = rng.random((50, 6))
+    top = ml.TopK.from_scores(scores, 2)
+    indicator = np.zeros_like(y_true)
+    np.put_along_axis(indicator, top.indices, 1, axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unknown ranking column is not an undefined metric
+        report = ml.evaluate(sp.csr_matrix(y_true), scores, zero_division=0)
+        from_top = ml.evaluate(y_true, top, threshold=0.0, zero_division=0)
+    dense = ml.evaluate(y_true, scores, zero_division=0)
+    assert report.summary == pytest.approx(dense.summary)
+    assert all(math.isnan(v) for v in report.per_label["auroc"])
+    expected = ml.evaluate(y_true, indicator, threshold=None, zero_division=0, ranking=False)
+    assert from_top.summary == pytest.approx(expected.summary)
+
+
+def test_ranking_metrics_refuse_sparse_input_naming_it() -> None:
+    y = sp.csr_matrix(np.eye(3, dtype=int))
+    with pytest.raises(TypeError, match="y_true must be a dense array here; got csr_matrix"):
+        ml.roc_auc_score(y, np.eye(3))
+    with pytest.raises(TypeError, match="y_score must be a dense array here; got TopK"):
+        ml.average_precision_score(np.eye(3, dtype=int), ml.TopK([[0], [1], [2]]))

@@ -34,6 +34,7 @@ from ._averaging import (
     samples_average,
 )
 from ._counting import worker_count
+from ._sparse import is_set_input
 from ._validation import (
     binary_mask,
     check_2d,
@@ -53,6 +54,13 @@ _RANK_BLOCK_CELLS = 1 << 22
 def _validate(
     y_true: Any, y_score: Any, sample_weight: Any
 ) -> tuple[NDArray[np.bool_], NDArray[Any], FloatArray | None]:
+    for name, value in (("y_true", y_true), ("y_score", y_score)):
+        if is_set_input(value):
+            raise TypeError(
+                f"{name} must be a dense array here; got {type(value).__name__}. Sparse and "
+                "top-k inputs are accepted by the count-based metrics, evaluate and the "
+                "metrics at k"
+            )
     truth = check_2d(y_true, "y_true")
     scores = check_2d(y_score, "y_score")
     check_same_shape(truth, scores, "y_score")

@@ -366,7 +366,8 @@ def evaluate(
         per_label[column] = counts.score(formula, None, zero_division).tolist()
     if ranking and (is_set_input(y_true) or is_set_input(y_score)):
         auroc, ap = set_ranking_columns(counts, y_score)
-        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+        if not np.all(np.isnan(auroc) & np.isnan(ap)):
+            warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
         per_label["auroc"], per_label["average_precision"] = auroc.tolist(), ap.tolist()
     elif ranking:
         truth = to_numpy(y_true, "y_true")
