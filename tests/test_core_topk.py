@@ -170,6 +170,8 @@ def test_bad_inputs_name_the_argument() -> None:
         ml.psprecision_at_k(Y_TRUE, TOP, k=1, propensities=[0.5])
     with pytest.raises(ValueError, match=r"propensities must lie in \(0, 1\]"):
         ml.psprecision_at_k(Y_TRUE, TOP, k=1, propensities=[0.5, 0, 1, 1])
+    with pytest.raises(ValueError, match="need at least 3 samples"):
+        ml.psprecision_at_k(Y_TRUE, TOP, k=1)
     with pytest.raises(ValueError, match="a must be a non-negative number"):
         ml.psprecision_at_k(Y_TRUE, TOP, k=1, a=-1.0)
     with pytest.raises(ValueError, match="needs label propensities"):

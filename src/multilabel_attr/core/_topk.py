@@ -74,6 +74,11 @@ def _jain(sets: RowSets, a: Any, b: Any) -> FloatArray:
     for name, value in (("a", a), ("b", b)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
             raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+    if sets.n_rows < 3:
+        raise ValueError(
+            f"propensities from label frequencies need at least 3 samples (ln N > 1); got "
+            f"{sets.n_rows}. Pass propensities= explicitly"
+        )
     counts = np.bincount(sets.indices, minlength=sets.n_labels).astype(np.float64)
     c = (math.log(sets.n_rows) - 1) * (b + 1) ** a
     propensities: FloatArray = 1.0 / (1.0 + c * (counts + b) ** -a)
