@@ -94,7 +94,7 @@ def precision_score(
 ) -> float | FloatArray:
     """Precision ``tp / (tp + fp)``: the fraction of predicted positives that are true.
 
-    Parameters are described in :mod:`multilabel_attr` (shared parameters).
+    Parameters are described in `multilabel_attr` (shared parameters).
 
     Returns
     -------
@@ -317,7 +317,7 @@ def _label_metric_doc(name: str, formula: str, example: str) -> str:
     here it is computed for each label's binary problem and averaged with
     ``average`` in {{"micro", "macro", "weighted", None}} (``weighted`` uses the
     label supports ``tp + fn``; ``micro`` applies the formula to the counts
-    summed over labels).  See :mod:`multilabel_attr` for shared parameters.
+    summed over labels).  See `multilabel_attr` for shared parameters.
 
     Examples
     --------
@@ -501,7 +501,7 @@ def multilabel_confusion_matrix(
 ) -> FloatArray:
     """Per-label 2x2 confusion matrices ``[[tn, fp], [fn, tp]]``, shape (n_labels, 2, 2).
 
-    The layout of :func:`sklearn.metrics.multilabel_confusion_matrix`; float
+    The layout of `sklearn.metrics.multilabel_confusion_matrix`; float
     because counts are weighted.  With ``samplewise=True`` one matrix per
     sample over its labels, shape (n_samples, 2, 2), each count multiplied by
     the sample's weight (scikit-learn's ``samplewise``).

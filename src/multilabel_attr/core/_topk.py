@@ -313,7 +313,8 @@ class TopKCounts:
         return self.merge(other)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot; :meth:`from_dict` restores it exactly."""
+        """A JSON-serialisable snapshot, restored exactly by
+        [`from_dict`][multilabel_attr.TopKCounts.from_dict]."""
         return {
             "schema_version": SCHEMA_VERSION,
             "n_labels": self.n_labels,
@@ -326,7 +327,7 @@ class TopKCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TopKCounts:
-        """Rebuild a state saved by :meth:`to_dict`."""
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.TopKCounts.to_dict]."""
         if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(
                 "data must be a dict from TopKCounts.to_dict() with schema_version "
