@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 import multilabel_attr as ml  # noqa: E402
+from _keras_helpers import tensorflow_backend_only  # noqa: E402
 from multilabel_attr import keras as mk  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -184,6 +184,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@tensorflow_backend_only
 def test_mirrored_strategy_on_two_cpus_equals_single_device() -> None:
     # Logical devices can only be configured before TensorFlow initialises: use a fresh process.
     env = {**os.environ, "PYTHONPATH": str(SRC), "TF_CPP_MIN_LOG_LEVEL": "3"}
