@@ -168,6 +168,8 @@ MIRRORED_SCRIPT = textwrap.dedent(
             mk.F1Score(4, average="macro", from_logits=True, threshold=[0.5, 0.3, 0.7, 0.5]),
             mk.HammingLoss(4, from_logits=True),
             mk.SubsetAccuracy(4, from_logits=True),
+            mk.AUROC(4, from_logits=True, n_bins=64),
+            mk.AveragePrecision(4, average="micro", from_logits=True, n_bins=64),
         ]
         model.compile(loss=keras.losses.BinaryCrossentropy(from_logits=True), metrics=metrics)
         return model
