@@ -451,7 +451,7 @@ def _bin_block(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[
     checked against the edges and moved until it holds, so rounding never misplaces a
     score.  Float32 scores are checked against the float32 ceilings of the edges,
     which for them means exactly the same as the float64 edges."""
-    edges = sketch_edges(n_bins, from_logits)
+    edges: NDArray[Any] = sketch_edges(n_bins, from_logits)
     if scores.dtype == np.float32:
         edges = float32_ceiling(edges)
     inner = n_bins - 1
