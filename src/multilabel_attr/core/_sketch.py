@@ -55,19 +55,15 @@ from numpy.typing import NDArray
 from ._counting import _float32_ceiling as float32_ceiling
 from ._counting import worker_count
 from ._ranking import _ranking_binary, warn_undefined_labels
+from ._ranking import _validate as validate_ranking_inputs
 from ._sketch_cuts import candidate_bins
 from ._sketch_io import sketch_from_dict, sketch_to_dict
 from ._sketch_math import ap_from_bins, auroc_from_bins
 from ._validation import (
-    binary_mask,
-    check_2d,
     check_average,
-    check_finite_scores,
     check_int,
     check_label_names,
     check_probabilities,
-    check_same_shape,
-    check_sample_weight,
 )
 
 FloatArray = NDArray[np.float64]
@@ -212,19 +208,12 @@ class ScoreSketch:
         ``y_score`` holds probabilities in ``[0, 1]`` (logits of any finite value
         with ``from_logits=True``).  The sketch is unchanged if the batch is invalid.
         """
-        truth = check_2d(y_true, "y_true")
-        scores = check_2d(y_score, "y_score")
-        check_same_shape(truth, scores, "y_score")
-        mask = binary_mask(truth, "y_true")
-        check_finite_scores(scores, "y_score")
-        if not np.issubdtype(scores.dtype, np.floating):
-            scores = scores.astype(np.float64)
+        mask, scores, weights = validate_ranking_inputs(y_true, y_score, sample_weight)
         if not self.from_logits:
             check_probabilities(scores, "y_score")
-        weights = check_sample_weight(sample_weight, truth.shape[0])
-        if truth.shape[1] != self.n_labels:
+        if mask.shape[1] != self.n_labels:
             raise ValueError(
-                f"y_true has {truth.shape[1]} labels; this sketch holds {self.n_labels}"
+                f"y_true has {mask.shape[1]} labels; this sketch holds {self.n_labels}"
             )
         self._add(mask, scores, weights)
         if self.exact:
