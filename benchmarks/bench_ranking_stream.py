@@ -122,8 +122,8 @@ def per_batch_cost(y: np.ndarray, s: np.ndarray) -> None:
     print(f"multilabel_attr.keras.AUROC (400 bins):   {t_ours * 1e6:8.0f} us")
     print(f"keras.metrics.AUC(200, multi_label):      {t_peer * 1e6:8.0f} us")
     print(
-        f"ratio to keras.metrics.AUC: sketch {t_sketch / t_peer:.2f}x, "
-        f"keras AUROC {t_ours / t_peer:.2f}x (target <= 1.5x)"
+        f"ratio to keras.metrics.AUC: sketch {t_sketch / t_peer:.3f}x, "
+        f"keras AUROC {t_ours / t_peer:.3f}x (target <= 1.5x)"
     )
 
 
