@@ -283,12 +283,16 @@ class ScoreSketch:
             setattr(self, name, getattr(fresh, name))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot (versioned); [`from_dict`][multilabel_attr.ScoreSketch.from_dict] restores it exactly."""
+        """A JSON-serialisable snapshot (versioned);
+        [`from_dict`][multilabel_attr.ScoreSketch.from_dict] restores it exactly.
+        """
         return sketch_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> ScoreSketch:
-        """Rebuild a sketch from [`to_dict`][multilabel_attr.ScoreSketch.to_dict] output, validating every field."""
+        """Rebuild a sketch from [`to_dict`][multilabel_attr.ScoreSketch.to_dict] output,
+        validating every field.
+        """
         return sketch_from_dict(cls, data)
 
     def __eq__(self, other: object) -> bool:
