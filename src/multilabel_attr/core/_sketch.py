@@ -45,7 +45,6 @@ Capabilities
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._counting import _float32_ceiling as float32_ceiling
-from ._counting import worker_count
-from ._ranking import _ranking_binary, warn_undefined_labels
+from ._ranking import _ranking_binary, map_blocks, warn_undefined_labels
 from ._ranking import _validate as validate_ranking_inputs
 from ._sketch_cuts import candidate_bins
 from ._sketch_io import sketch_from_dict, sketch_to_dict
@@ -424,18 +422,11 @@ def bin_index(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[n
     """
     out = np.empty(scores.shape, np.intp)
     rows = max(1, _BIN_BLOCK_CELLS // max(1, scores.shape[1]))
-    starts = range(0, scores.shape[0], rows)
 
     def work(start: int) -> None:
         out[start : start + rows] = _bin_block(scores[start : start + rows], n_bins, from_logits)
 
-    workers = worker_count(len(starts))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, starts))
-    else:
-        for start in starts:
-            work(start)
+    map_blocks(work, range(0, scores.shape[0], rows))
     return out
 
 
