@@ -96,6 +96,24 @@ def test_bound_holds_on_realistic_scores(n_bins, scale):
         _assert_within_bound(parts[0] + parts[1], y, s, weights)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_bins=st.integers(2, 300),
+    scale=st.sampled_from([0.01, 0.3, 1.0, 5.0, 40.0]),
+    decimals=st.sampled_from([None, 1, 2, 3]),
+    weighted=st.booleans(),
+)
+def test_bound_holds_for_any_distribution(seed, n_bins, scale, decimals, weighted):
+    y, s, w = _data(seed, n=150, n_labels=3, scale=scale)
+    if decimals is not None:  # rounding makes ties, inside bins and across them
+        s = np.round(s, decimals)
+    weights = w if weighted else None
+    _assert_within_bound(
+        ScoreSketch(3, n_bins=n_bins).update(y, s, sample_weight=weights), y, s, weights
+    )
+
+
 ADVERSARIAL = {
     "all ties": lambda rng, y: np.full(y.shape, 0.5),
     "two tied values": lambda rng, y: np.where(rng.random(y.shape) < 0.5, 0.3, 0.7),
