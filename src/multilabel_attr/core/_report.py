@@ -102,7 +102,9 @@ class Report:
     summary : dict of str to float
         Overall metrics keyed as in :data:`SUMMARY_METRICS`.
     per_label : dict of str to list of float
-        One list per column of :data:`PER_LABEL_COLUMNS`, one value per label.
+        One list per column of :data:`PER_LABEL_COLUMNS`, one value per label;
+        a report streamed by [`StreamingEvaluation`][multilabel_attr.StreamingEvaluation]
+        adds the `RANKING_BOUND_COLUMNS` (`auroc_bound`, `average_precision_bound`).
     label_names : tuple of str
     n_samples : int
     total_weight : float
