@@ -291,3 +291,30 @@ def test_candidate_bins_contain_every_cut_that_beats_the_edges(metric):
             if value > best_edge[label] + 1e-12:
                 assert candidates[label, index[s[:, label] == t, label][0]]
     assert f1_score(y, s, threshold=0.5, average=None).shape == (4,)
+
+
+def test_counts_at_any_threshold_outside_the_bin_ranges():
+    y, s, w = _data(10)
+    sketch = ScoreSketch(4, n_bins=32).update(y, s, sample_weight=w)
+    exact = ScoreSketch(4, n_bins=32, exact=True).update(y, s, sample_weight=w)
+    lo, hi = sketch.bin_range()
+    rng = np.random.default_rng(0)
+
+    def expected(t):
+        predicted = s >= t
+        return w @ (predicted & y), w @ (predicted & ~y), w @ (~predicted & y)
+
+    labels = np.arange(4)
+    for _ in range(20):
+        bins = rng.integers(0, 32, 4)
+        filled = ~np.isnan(lo[labels, bins])
+        # At a bin's smallest score, or just above its largest, the whole bin is on one side.
+        at_lo = np.where(filled, lo[labels, bins], 0.5)
+        above_hi = np.where(filled, np.nextafter(hi[labels, bins], 2.0), 0.5)
+        for t in (at_lo, above_hi):
+            np.testing.assert_allclose(sketch.counts_at(t)[:3], expected(t))
+        anywhere = rng.random(4)
+        np.testing.assert_allclose(exact.counts_at(anywhere)[:3], expected(anywhere))
+    assert lo[0, 16] < hi[0, 16]
+    with pytest.raises(ValueError, match="label"):
+        sketch.counts_at([(lo[0, 16] + hi[0, 16]) / 2, 0.5, 0.5, 0.5])

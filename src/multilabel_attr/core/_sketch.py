@@ -37,6 +37,8 @@ Capabilities
 * Threshold questions: [`edges`][multilabel_attr.ScoreSketch.edges],
   [`counts_at_edges`][multilabel_attr.ScoreSketch.counts_at_edges] (weighted
   ``tp, fp, fn, tn`` of the cut ``score >= edge`` at every edge),
+  [`counts_at`][multilabel_attr.ScoreSketch.counts_at] (the counts of any cut the
+  sketch can decide),
   [`bin_range`][multilabel_attr.ScoreSketch.bin_range] (per-bin smallest and
   largest score) and [`candidate_bins`][multilabel_attr.ScoreSketch.candidate_bins]
   (the bins in which a cut could beat the best edge cut of a count metric).
@@ -54,7 +56,7 @@ from numpy.typing import NDArray
 from ._counting import _float32_ceiling as float32_ceiling
 from ._ranking import _ranking_binary, map_blocks, warn_undefined_labels
 from ._ranking import _validate as validate_ranking_inputs
-from ._sketch_cuts import candidate_bins
+from ._sketch_cuts import candidate_bins, counts_at
 from ._sketch_io import sketch_from_dict, sketch_to_dict
 from ._sketch_math import ap_from_bins, auroc_from_bins
 from ._validation import (
@@ -382,6 +384,17 @@ class ScoreSketch:
         """Smallest and largest score seen per label and bin (``nan`` for an empty bin)."""
         empty = self.lo > self.hi
         return np.where(empty, np.nan, self.lo), np.where(empty, np.nan, self.hi)
+
+    def counts_at(self, threshold: Any) -> tuple[FloatArray, ...]:
+        """Weighted ``(tp, fp, fn, tn)`` per label of the cut ``score >= threshold``.
+
+        ``threshold`` is one value or one per label, on the sketch's score scale.
+        Exact in exact mode; otherwise exact whenever no label's threshold falls
+        strictly inside the range of scores seen in its bin (``lo < t <= hi``,
+        see [`bin_range`][multilabel_attr.ScoreSketch.bin_range]), and a
+        `ValueError` naming the labels otherwise.
+        """
+        return counts_at(self, threshold)
 
     def candidate_bins(
         self, metric: Any, *, monotone: bool | None = None, zero_division: float = 0.0
