@@ -49,10 +49,19 @@ from ._ranking import (
     roc_auc_score,
 )
 from ._ranking_extras import dcg_score, ndcg_score
-from ._report import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate, summarize_counts
+from ._report import (
+    PER_LABEL_COLUMNS,
+    RANKING_BOUND_COLUMNS,
+    SUMMARY_METRICS,
+    Report,
+    evaluate,
+    summarize_counts,
+)
+from ._sketch import EdgeCounts, RankingEstimate, ScoreSketch
 from ._sklearn_extras import classification_report, zero_one_loss
 from ._sparse import TopK
 from ._state import MultilabelCounts
+from ._streaming import StreamingEvaluation
 from ._topk import (
     TopKCounts,
     ndcg_at_k,
@@ -72,14 +81,19 @@ __all__ = [
     "NPV",
     "PER_LABEL_COLUMNS",
     "PRECISION",
+    "RANKING_BOUND_COLUMNS",
     "RECALL",
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "EdgeCounts",
     "Formula",
     "MultilabelCounts",
     "PairedComparison",
+    "RankingEstimate",
     "Report",
+    "ScoreSketch",
+    "StreamingEvaluation",
     "TopK",
     "TopKCounts",
     "UndefinedMetricWarning",

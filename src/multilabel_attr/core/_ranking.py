@@ -20,7 +20,7 @@ returns 0 instead).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -154,7 +154,12 @@ def per_label_auroc_ap(
                 result = _binary_weighted(block_truth[offset], block_scores[offset], weights)
             auc[start + offset], ap[start + offset] = result
 
-    starts = range(0, n_labels, _LABEL_BLOCK)
+    map_blocks(work, range(0, n_labels, _LABEL_BLOCK))
+    return auc, ap
+
+
+def map_blocks(work: Callable[[int], None], starts: Sequence[int]) -> None:
+    """Run ``work(start)`` for every block start, on a thread pool when there are several."""
     workers = worker_count(len(starts))
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -162,7 +167,6 @@ def per_label_auroc_ap(
     else:
         for start in starts:
             work(start)
-    return auc, ap
 
 
 def warn_undefined_labels(
