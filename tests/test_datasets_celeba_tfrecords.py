@@ -251,7 +251,7 @@ def test_verify_names_a_flipped_byte(converted: Path, tmp_path: Path) -> None:
     with pytest.raises(celeba.ShardVerificationError) as info:
         celeba.verify(out)
     assert info.value.problems == [
-        f"{path.name}: record 5: data checksum mismatch (corrupt record)"
+        f"{path.name}: record 5 at byte {offset}: data checksum mismatch (corrupt record)"
     ]
 
 
