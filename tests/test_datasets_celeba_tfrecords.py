@@ -296,7 +296,7 @@ def test_missing_and_non_jpeg_images(tmp_path: Path) -> None:
     assert manifest["splits"]["train"]["count"] == celeba.split_sizes(8)[0] - 1
     celeba.verify(tmp_path / "out")
     (files.images / "000003.jpg").write_bytes(b"\x89PNG\r\n\x1a\n....")
-    with pytest.raises(ValueError, match=r"000003\.jpg is not a JPEG file"):
+    with pytest.raises(ValueError, match=r"000003\.jpg: not a JPEG file"):
         celeba.convert(files.root, tmp_path / "out2", workers=0, progress=False)
     with pytest.raises(ValueError, match="on_missing: expected"):
         celeba.convert(files.root, tmp_path / "out3", on_missing="ignore")  # type: ignore[arg-type]
