@@ -300,7 +300,7 @@ def test_convert_removes_leftovers_and_orphan_shards(
         ".celeba-train-00000-of-00003.tfrecord.k2j3h4.tmp",
         ".celeba-train-00000-of-00003.tfrecord.tmp",
         ".celeba-test-00001-of-00003.tfrecord.done.json",
-        ".celeba-test-00001-of-00003.tfrecord.done.json.x8d7e6.tmp",
+        "..celeba-test-00001-of-00003.tfrecord.done.json.x8d7e6.tmp",
         ".manifest.json.a1b2c3.tmp",
     ):
         (out / name).write_bytes(b"partial")

@@ -212,7 +212,7 @@ def _watch_parent(parent: int) -> None:
 
 def _remove_temporaries(out: Path) -> None:
     # Left by writes that a kill interrupted (named by _io.atomic_path, or by older versions).
-    for pattern in (".celeba-*.tmp", f".{MANIFEST}.*.tmp"):
+    for pattern in (".celeba-*.tmp", "..celeba-*.tmp", f".{MANIFEST}.*.tmp"):
         for stale in out.glob(pattern):
             stale.unlink(missing_ok=True)
 
