@@ -12,22 +12,16 @@ from typing import Any
 
 import pytest
 
+import _celeba_fixtures
 from multilabel_attr.datasets import celeba
 from multilabel_attr.datasets.celeba import _convert, _framing
 
 fcntl = pytest.importorskip("fcntl")
 
 
-@pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> celeba.CelebAFiles:
-    return celeba.make_synthetic(tmp_path_factory.mktemp("src"), 30, seed=11, workers=0)
-
-
-@pytest.fixture(scope="module")
-def converted(source: celeba.CelebAFiles, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    celeba.convert(source.root, out, shards=2, workers=0, progress=False)
-    return out
+# Module-scoped fixtures: a small synthetic CelebA and its conversion.
+source = _celeba_fixtures.source
+converted = _celeba_fixtures.converted
 
 
 def _copy(converted: Path, tmp_path: Path) -> Path:

@@ -140,7 +140,13 @@ class ShardVerificationError(ValueError):
 
     def __init__(self, out_dir: str | os.PathLike[str], problems: list[str]) -> None:
         self.problems = problems
-        super().__init__(f"{out_dir}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        # The first line names a problem: command-line tools often show only that line.
+        if len(problems) == 1:
+            message = f"{out_dir}: {problems[0]}"
+        else:
+            message = f"{out_dir}: {len(problems)} problems, the first: {problems[0]}\n  "
+            message += "\n  ".join(problems)
+        super().__init__(message)
 
 
 def verify(out_dir: str | os.PathLike[str], *, progress: bool = False) -> dict[str, int]:
