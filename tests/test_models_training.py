@@ -236,6 +236,30 @@ def test_train_cnn_restarts_a_phase_whose_checkpoint_is_damaged(
     assert not (tmp_path / "backup").exists()
 
 
+@pytest.mark.parametrize("damage", ["progress", "final"])
+def test_train_cnn_retrains_a_phase_whose_saved_state_is_unreadable(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray], damage: str
+) -> None:
+    images, labels = data
+    settings = {"epochs": 1, "output_dir": tmp_path, "verbose": 0}
+    model = build_paper_cnn(SHAPE, LABELS, seed=0)
+    train_cnn(model, batches(images, labels), batches(images, labels), **settings)
+    if damage == "progress":
+        (tmp_path / "progress.json").write_text('{"format": 2, "records": [')
+        expected = r"cannot read .*progress\.json"
+    else:
+        (tmp_path / "final.keras").write_bytes(b"PK\x03\x04 truncated")
+        expected = r"final model .*final\.keras.* is missing or damaged"
+    with pytest.warns(RuntimeWarning, match=expected):
+        result = train_cnn(
+            build_paper_cnn(SHAPE, LABELS, seed=0), batches(images, labels),
+            batches(images, labels), **settings,
+        )  # fmt: skip
+    assert result.resumed_from_epoch == 0
+    assert result.epochs == [0]
+    keras.saving.load_model(result.final_model, compile=False)
+
+
 class CrashAfterWrites:
     """Stands for a kill just after the ``n``-th file written into ``folder`` is in place."""
 

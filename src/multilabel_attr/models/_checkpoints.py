@@ -6,8 +6,8 @@ when read back:
 
 - ``backup/epoch-NNNNN.weights.h5``: model and optimizer state after the epoch
   (``keras.Model.save_weights``), from which training resumes;
-- ``backup/best-NNNNN.npz``: the weights that early stopping would restore (the best epoch's),
-  from which ``best.keras`` can be written again.
+- the state file of the epoch whose weights early stopping would restore (the best epoch's),
+  kept until a better one comes, from which ``best.keras`` can be written again.
 
 ``best.keras``, ``final.keras`` and the history files are exports, each written atomically after
 the commit that they reflect; a rerun rewrites any export that a kill left behind. A kill at any
@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
-import numpy as np
 
-from .._io import atomic_path, file_digest, save_atomic, write_csv_atomic, write_json_atomic
+from .._io import file_digest, save_atomic, write_csv_atomic, write_json_atomic
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -102,21 +101,6 @@ def _load_state(model: keras.Model, path: Path) -> None:
     try:
         model.load_weights(path)
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"cannot load {str(path)!r} ({exc})") from exc
-
-
-def _save_arrays(weights: Sequence[npt.NDArray[Any]], backup: Path, epoch: int) -> dict[str, Any]:
-    target = backup / f"best-{epoch:05d}.npz"
-    with atomic_path(target, suffix=".npz") as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, *weights)
-    return _reference(target, epoch=epoch)
-
-
-def _load_arrays(path: Path) -> list[npt.NDArray[Any]]:
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return [data[f"arr_{i}"] for i in range(len(data.files))]
-    except (OSError, ValueError, KeyError) as exc:
         raise CheckpointError(f"cannot load {str(path)!r} ({exc})") from exc
 
 

@@ -20,11 +20,9 @@ from ._checkpoints import (
     _PROGRESS,
     CheckpointError,
     _checked,
-    _load_arrays,
     _load_state,
     _prune,
     _remove_temporaries,
-    _save_arrays,
     _save_model,
     _save_state,
     _write_history,
@@ -96,8 +94,7 @@ class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
             )
         state_path = _checked(self.backup, state_ref)
         best_ref = previous.get("best_weights")
-        if best_ref is not None:
-            self.best_weights = _load_arrays(_checked(self.backup, best_ref))
+        best_path = None if best_ref is None else _checked(self.backup, best_ref)
         last = records[-1]
         self.records, self.best, self.best_epoch = records, last["best"], last["best_epoch"]
         self.wait, self.stopped_epoch = int(last["wait"]), previous.get("stopped_epoch")
@@ -105,11 +102,13 @@ class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
         self.best_export = previous.get("best_export")
         _prune(self.backup, [state_ref["file"], *([best_ref["file"]] if best_ref else [])])
         _remove_temporaries(self.directory)
-        if self.best_epoch is not None and not self._best_exported():
-            # Killed between a commit and the export of best.keras: export it again.
-            assert self.best_weights is not None
-            model.set_weights(self.best_weights)
-            self._export_best(self.best_epoch)
+        if best_path is not None:
+            _load_state(model, best_path)
+            self.best_weights = model.get_weights()
+            if self.best_epoch is not None and not self._best_exported():
+                # Killed between a commit and the export of best.keras: export it again, from
+                # the same state as an uninterrupted run would have.
+                self._export_best(self.best_epoch)
         _load_state(model, state_path)
         _write_history(self.directory, self._progress(completed=False))
         self.resumed_from_epoch = start
@@ -183,11 +182,11 @@ class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
 
     # -- writing ---------------------------------------------------------------------------
     def _commit(self, epoch: int, *, weights_changed: bool, improved: bool) -> None:
-        """Write the epoch's state files, then the progress file that makes them current."""
-        if weights_changed:
-            assert self.best_weights is not None
-            self.best_ref = _save_arrays(self.best_weights, self.backup, epoch)
+        """Write the epoch's state file, then the progress file that makes it current."""
         self.state_ref = _save_state(self.model, self.backup, epoch)
+        if weights_changed:
+            # The weights to restore at the end are this epoch's: keep its state file.
+            self.best_ref = self.state_ref
         self._write(completed=False)
         if improved:
             self._export_best(epoch)
