@@ -385,8 +385,8 @@ def convert(
         (with ``on_missing="error"``), naming it.
     ValueError
         If an image is not a complete JPEG file (naming it) or an argument is invalid.
-    FolderBusyError
-        (a ``RuntimeError``) If another process is converting into ``out_dir``.
+    RuntimeError
+        If another process is converting into ``out_dir`` (it holds the folder's lock).
     """
     if on_missing not in ("error", "skip"):
         raise ValueError(f"on_missing: expected 'error' or 'skip', got {on_missing!r}")
