@@ -30,6 +30,7 @@ from ._counting import (
     sample_triples,
     score_cut,
 )
+from ._counting import _float32_ceiling as float32_ceiling
 from ._cuts import candidate_mask, curve
 from ._formulas import (
     COHEN_KAPPA,
@@ -43,6 +44,8 @@ from ._formulas import (
 from ._report import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from ._report import Report, summarize_counts
 from ._serialization import SCHEMA_VERSION
+from ._sketch import DEFAULT_BINS, bin_index, sketch_edges
+from ._sketch_math import ap_from_bins, auroc_from_bins
 from ._state import MultilabelCounts, prepare_batch
 from ._validation import (
     check_int,
@@ -54,6 +57,7 @@ from ._validation import (
 
 __all__ = [
     "COHEN_KAPPA",
+    "DEFAULT_BINS",
     "MATTHEWS",
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
@@ -63,7 +67,10 @@ __all__ = [
     "Formula",
     "MultilabelCounts",
     "Report",
+    "ap_from_bins",
+    "auroc_from_bins",
     "average_counts",
+    "bin_index",
     "binary_predictions",
     "candidate_mask",
     "check_int",
@@ -78,6 +85,7 @@ __all__ = [
     "divide",
     "encode_triples",
     "fbeta_formula",
+    "float32_ceiling",
     "formula_by_name",
     "formulas",
     "mean_from_sums",
@@ -91,5 +99,6 @@ __all__ = [
     "sample_values",
     "samples_mean",
     "score_cut",
+    "sketch_edges",
     "summarize_counts",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._metrics import FloatArray, _counts
+from ._sklearn_extras import samplewise_confusion, subset_accuracy_from_counts
 
 
 def _label_metric_doc(name: str, formula: str, example: str) -> str:
@@ -42,8 +43,9 @@ def _label_metric(method: str, name: str, formula: str, example: str) -> Any:
         from_logits: bool = False,
         zero_division: Any = "warn",
         sample_weight: Any = None,
+        labels: Any = None,
     ) -> float | FloatArray:
-        counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+        counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
         return getattr(counts, method)(average, zero_division)
 
     metric.__name__ = metric.__qualname__ = method
@@ -106,6 +108,7 @@ def hamming_loss(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float:
     """Fraction of label cells predicted wrongly, ``(fp + fn) / (n_samples n_labels)``.
 
@@ -115,7 +118,7 @@ def hamming_loss(
     >>> hamming_loss([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
     0.3333333333333333
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).hamming_loss()
+    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).hamming_loss()
 
 
 def label_accuracy(
@@ -125,6 +128,7 @@ def label_accuracy(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float:
     """Fraction of label cells predicted correctly, ``1 - hamming_loss``.
 
@@ -136,7 +140,7 @@ def label_accuracy(
     >>> label_accuracy([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
     0.6666666666666666
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).label_accuracy()
+    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).label_accuracy()
 
 
 def hamming_score(
@@ -147,6 +151,7 @@ def hamming_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float:
     """Mean over samples of ``|true AND pred| / |true OR pred|`` (per-sample Jaccard).
 
@@ -160,7 +165,7 @@ def hamming_score(
     >>> hamming_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
     0.5833333333333333
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.hamming_score(zero_division)
 
 
@@ -171,6 +176,8 @@ def subset_accuracy(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
+    normalize: bool = True,
 ) -> float:
     """Fraction of samples whose whole label set is predicted exactly (exact match).
 
@@ -179,8 +186,12 @@ def subset_accuracy(
     >>> from multilabel_attr import subset_accuracy
     >>> subset_accuracy([[1, 0, 1], [0, 1, 1]], [[1, 0, 1], [0, 1, 0]])
     0.5
+
+    ``normalize=False`` returns the (weighted) number of exact matches instead,
+    as scikit-learn's ``accuracy_score(normalize=False)``.
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).subset_accuracy()
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
+    return subset_accuracy_from_counts(counts, normalize)
 
 
 def multilabel_confusion_matrix(
@@ -190,11 +201,15 @@ def multilabel_confusion_matrix(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
+    samplewise: bool = False,
 ) -> FloatArray:
     """Per-label 2x2 confusion matrices ``[[tn, fp], [fn, tp]]``, shape (n_labels, 2, 2).
 
     The layout of `sklearn.metrics.multilabel_confusion_matrix`; float
-    because counts are weighted.
+    because counts are weighted.  With ``samplewise=True`` one matrix per
+    sample over its labels, shape (n_samples, 2, 2), each count multiplied by
+    the sample's weight (scikit-learn's ``samplewise``).
 
     Examples
     --------
@@ -202,7 +217,12 @@ def multilabel_confusion_matrix(
     >>> multilabel_confusion_matrix([[1, 0], [1, 1]], [[1, 1], [0, 1]])[0].tolist()
     [[0.0, 0.0], [1.0, 1.0]]
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).confusion_matrix()
+    if samplewise:
+        return samplewise_confusion(
+            y_true, y_pred, threshold=threshold, from_logits=from_logits,
+            sample_weight=sample_weight, labels=labels,
+        )  # fmt: skip
+    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).confusion_matrix()
 
 
 def signed_to_binary(labels: Any) -> NDArray[np.uint8]:

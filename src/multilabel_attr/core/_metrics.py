@@ -19,6 +19,14 @@ zero_division : {"warn", 0, 1, nan}
     out of averages.
 sample_weight : array-like of shape (n_samples,), optional
     Non-negative weight per sample.
+labels : array-like of int, optional
+    Column indices of the labels to evaluate, in the order wanted (scikit-learn's
+    ``labels``): the other columns are left out of every count, including the
+    per-sample counts of ``samples`` averages.
+
+``y_true`` and ``y_pred`` may also be scipy.sparse CSR/CSC matrices (counted
+without densifying), and ``y_pred`` a [`TopK`][multilabel_attr.TopK] of
+predicted label indices.
 """
 
 from __future__ import annotations
@@ -35,11 +43,17 @@ AverageName = Literal["micro", "macro", "weighted", "samples"]
 
 
 def _counts(
-    y_true: Any, y_pred: Any, threshold: Any, from_logits: bool, sample_weight: Any
+    y_true: Any,
+    y_pred: Any,
+    threshold: Any,
+    from_logits: bool,
+    sample_weight: Any,
+    labels: Any = None,
 ) -> MultilabelCounts:
     return MultilabelCounts.from_batch(
-        y_true, y_pred, threshold=threshold, from_logits=from_logits, sample_weight=sample_weight
-    )
+        y_true, y_pred, threshold=threshold, from_logits=from_logits,
+        sample_weight=sample_weight, labels=labels,
+    )  # fmt: skip
 
 
 @overload
@@ -52,6 +66,7 @@ def precision_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def precision_score(
@@ -63,6 +78,7 @@ def precision_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def precision_score(
     y_true: Any,
@@ -73,14 +89,16 @@ def precision_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """Precision ``tp / (tp + fp)``: the fraction of predicted positives that are true.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_labels)
-        Ground truth in {0, 1} (bool, int or float).
-    y_pred : array-like of shape (n_samples, n_labels)
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
         Hard 0/1 predictions, or scores when ``threshold`` is given.
     average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
         ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
@@ -96,6 +114,9 @@ def precision_score(
         ``nan`` is left out of averages.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
 
     Returns
     -------
@@ -121,7 +142,7 @@ def precision_score(
     >>> precision_score(y_true, y_pred, average=None).tolist()
     [1.0, 0.5, 1.0]
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.precision_score(average, zero_division)
 
 
@@ -135,6 +156,7 @@ def recall_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def recall_score(
@@ -146,6 +168,7 @@ def recall_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def recall_score(
     y_true: Any,
@@ -156,14 +179,16 @@ def recall_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """Recall ``tp / (tp + fn)``: the fraction of true positives that are predicted.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_labels)
-        Ground truth in {0, 1} (bool, int or float).
-    y_pred : array-like of shape (n_samples, n_labels)
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
         Hard 0/1 predictions, or scores when ``threshold`` is given.
     average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
         ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
@@ -179,6 +204,9 @@ def recall_score(
         ``nan`` is left out of averages.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
 
     Returns
     -------
@@ -200,7 +228,7 @@ def recall_score(
     >>> recall_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]], average="samples")
     0.75
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.recall_score(average, zero_division)
 
 
@@ -215,6 +243,7 @@ def fbeta_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def fbeta_score(
@@ -227,6 +256,7 @@ def fbeta_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def fbeta_score(
     y_true: Any,
@@ -238,6 +268,7 @@ def fbeta_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """F-beta ``(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)``.
 
@@ -246,9 +277,10 @@ def fbeta_score(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_labels)
-        Ground truth in {0, 1} (bool, int or float).
-    y_pred : array-like of shape (n_samples, n_labels)
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
         Hard 0/1 predictions, or scores when ``threshold`` is given.
     beta : float
         Weight of recall against precision, non-negative (``inf`` allowed).
@@ -266,6 +298,9 @@ def fbeta_score(
         ``nan`` is left out of averages.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
 
     Returns
     -------
@@ -287,7 +322,7 @@ def fbeta_score(
     >>> round(fbeta_score([[1, 0], [1, 1]], [[1, 1], [0, 1]], beta=2, average="micro"), 4)
     0.6667
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.fbeta_score(beta, average, zero_division)
 
 
@@ -301,6 +336,7 @@ def f1_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def f1_score(
@@ -312,6 +348,7 @@ def f1_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def f1_score(
     y_true: Any,
@@ -322,14 +359,16 @@ def f1_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """F1 ``2 tp / (2 tp + fn + fp)``, the harmonic mean of precision and recall.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_labels)
-        Ground truth in {0, 1} (bool, int or float).
-    y_pred : array-like of shape (n_samples, n_labels)
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
         Hard 0/1 predictions, or scores when ``threshold`` is given.
     average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
         ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
@@ -345,6 +384,9 @@ def f1_score(
         ``nan`` is left out of averages.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
 
     Returns
     -------
@@ -368,7 +410,7 @@ def f1_score(
     >>> round(f1_score(y_true, y_score, threshold=0.5, average="samples"), 4)
     0.7333
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.f1_score(average, zero_division)
 
 
@@ -382,6 +424,7 @@ def jaccard_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def jaccard_score(
@@ -393,6 +436,7 @@ def jaccard_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def jaccard_score(
     y_true: Any,
@@ -403,14 +447,16 @@ def jaccard_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """Jaccard index (intersection over union) ``tp / (tp + fp + fn)``.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples, n_labels)
-        Ground truth in {0, 1} (bool, int or float).
-    y_pred : array-like of shape (n_samples, n_labels)
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
         Hard 0/1 predictions, or scores when ``threshold`` is given.
     average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
         ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
@@ -426,6 +472,9 @@ def jaccard_score(
         ``nan`` is left out of averages.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
 
     Returns
     -------
@@ -447,5 +496,5 @@ def jaccard_score(
     >>> jaccard_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]], average="micro")
     0.6
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.jaccard_score(average, zero_division)
