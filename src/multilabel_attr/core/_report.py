@@ -370,6 +370,7 @@ def evaluate(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, label_names=label_names,
     )  # fmt: skip
+    counts._require_samples()  # all-zero weights: one clear error before any ranking warning
     names = _name_labels(counts)
     ranking_columns = None
     if ranking and (is_set_input(y_true) or is_set_input(y_score)):
