@@ -12,7 +12,8 @@ from numpy.typing import NDArray
 from . import _formulas as F
 from ._averaging import average_counts, compute, sample_values, samples_average, warn_undefined
 from ._counting import BatchCounts, count_batch, decode_triples, merge_histograms
-from ._sparse import check_labels, count_sets, is_set_input, validate_sets
+from ._set_counting import count_sets
+from ._sparse import check_labels, is_set_input, validate_sets
 from ._validation import (
     AVERAGES,
     check_2d,
