@@ -33,7 +33,7 @@ from ._counting import (
     encode_triples,
     worker_count,
 )
-from ._sparse import BLOCK_CELLS, MAX_GATHER_WIDTH, RowSets, member, row_blocks, scipy_product
+from ._sparse import MAX_GATHER_WIDTH, RowSets, member, row_blocks, scipy_product
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -95,7 +95,7 @@ def gather_counts(
     side's cells; ``fixed`` has ``width`` cells in every row."""
     n_rows, n_labels = probe.shape
     n_hit = np.empty(n_rows, np.int64)
-    blocks = row_blocks(probe.indptr, max_rows=BLOCK_CELLS // width)
+    blocks = row_blocks(probe.indptr, width)
 
     def work(share: list[tuple[int, int]]) -> tuple[NDArray[Any], NDArray[Any]]:
         # One code per probe cell: label * 2 + hit, so one bincount gives hits and misses.

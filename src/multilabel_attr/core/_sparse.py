@@ -221,14 +221,15 @@ def is_set_input(value: Any) -> bool:
     return isinstance(value, TopK) or is_sparse(value)
 
 
-def row_blocks(indptr: NDArray[Any], max_rows: int = 0) -> list[tuple[int, int]]:
+def row_blocks(indptr: NDArray[Any], width: int = 0) -> list[tuple[int, int]]:
     """Consecutive row ranges ``(start, stop)`` of about ``BLOCK_CELLS`` stored cells each
-    (a longer row makes a block of its own), and of at most ``max_rows`` rows if given."""
+    (a longer row makes a block of its own), counting ``width`` more cells per row (those
+    of a fixed-width partner)."""
     n_rows = indptr.shape[0] - 1
     marks = np.arange(int(indptr[0]) + BLOCK_CELLS, int(indptr[-1]), BLOCK_CELLS)
     cuts = [np.array([0, n_rows]), np.searchsorted(indptr, marks)]
-    if max_rows:
-        cuts.append(np.arange(0, n_rows, max_rows))
+    if width:
+        cuts.append(np.arange(0, n_rows, max(1, BLOCK_CELLS // width)))
     bounds = np.unique(np.concatenate(cuts)).tolist()
     return list(itertools.pairwise(bounds))
 
