@@ -175,6 +175,20 @@ def test_fixed_width_rows_are_counted_like_dense_in_any_blocks(
     np.testing.assert_array_equal(samplewise, dense_samplewise)
 
 
+def test_rows_with_hundreds_of_labels_are_counted_like_dense() -> None:
+    """Row sizes too wide for the small-key histogram of per-sample triples."""
+    rng = np.random.default_rng(11)
+    y_true = (rng.random((6, 400)) < 0.6).astype(np.int64)
+    y_true[0] = 1
+    weights = rng.random(6)
+    for y_pred in (fixed_width_indicator(6, 400, 3, 2), (rng.random((6, 400)) < 0.5) * 1):
+        dense = ml.MultilabelCounts.from_batch(y_true, y_pred, sample_weight=weights)
+        counts = ml.MultilabelCounts.from_batch(
+            sp.csr_matrix(y_true), sp.csr_matrix(y_pred), sample_weight=weights
+        )
+        assert_same_counts(counts, dense)
+
+
 @given(
     sizes=st.lists(st.integers(0, 7), min_size=1, max_size=30),
     block_cells=st.integers(1, 10),
@@ -194,7 +208,7 @@ def test_row_blocks_cover_every_row_once(sizes: list[int], block_cells: int, wid
 @given(
     data=multilabel_data(max_samples=15, max_labels=6, weights="none"),
     seed=st.integers(),
-    case=st.sampled_from(["unsorted", "duplicate"]),
+    case=st.sampled_from(["unsorted", "duplicate", "out of range"]),
     block_cells=st.sampled_from([1, 2, 5, _sparse.BLOCK_CELLS]),
 )
 def test_disorder_in_any_row_is_found_in_any_blocks(
@@ -212,10 +226,16 @@ def test_disorder_in_any_row_is_found_in_any_blocks(
     indices = matrix.indices.copy()
     if case == "unsorted":
         indices[first], indices[first + 1] = indices[first + 1], indices[first]
-    else:
+    elif case == "duplicate":
         indices[first + 1] = indices[first]
     bad = sp.csr_matrix((matrix.data, indices, matrix.indptr), shape=matrix.shape)
-    message = "unsorted indices" if case == "unsorted" else "duplicate entries"
+    if case == "out of range":
+        bad.indices[first + 1] = matrix.shape[1]  # after construction: scipy checks bounds
+    message = {
+        "unsorted": "unsorted indices",
+        "duplicate": "duplicate entries",
+        "out of range": f"index {matrix.shape[1]} outside",
+    }[case]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
         with pytest.raises(ValueError, match=f"y_true has {message}"):

@@ -29,7 +29,6 @@ from ._counting import (
     _DENSE_KEY_LIMIT,
     BatchCounts,
     _histogram,
-    decode_triples,
     encode_triples,
     worker_count,
 )
@@ -73,10 +72,12 @@ def _gather_hits(
     row_starts = np.bincount(probe.indptr[start + 1 : stop] - first, minlength=last - first + 1)
     rows = np.cumsum(row_starts[: last - first])
     base = int(fixed.indptr[0])
-    neighbours = fixed.indices[base + start * width : base + stop * width].reshape(-1, width)
-    hit = columns == neighbours[:, 0].take(rows)
+    # Column by column, each contiguous: the gathers read one small array each.
+    cells = fixed.indices[base + start * width : base + stop * width]
+    neighbours = cells.reshape(-1, width).T.copy()
+    hit = columns == neighbours[0].take(rows)
     for column in range(1, width):
-        hit |= columns == neighbours[:, column].take(rows)
+        hit |= columns == neighbours[column].take(rows)
     return hit, rows
 
 
@@ -186,37 +187,44 @@ def row_hits(
 
 
 def _triple_histogram(
-    tp: IntArray, fp: IntArray, fn: IntArray, weights: FloatArray | None, n_labels: int
+    n_hit: IntArray, n_pred: IntArray, n_true: IntArray, weights: FloatArray | None, n_labels: int
 ) -> tuple[IntArray, FloatArray, IntArray]:
-    """The sorted histogram of per-sample triples, keyed as ``encode_triples`` does.
+    """The sorted histogram of per-sample triples ``(tp, fp, fn)``, keyed as
+    ``encode_triples`` does, from the hits and sizes of each row.
 
-    With many labels the keys are sparse in a huge range, but each part is
-    small (rows hold few labels): the triples are counted with a ``bincount``
-    over the range they actually span, then re-keyed.  Keys in both bases
-    order triples lexicographically, so the result stays sorted.
+    With many labels the keys are sparse in a huge range, but rows hold few
+    labels: the rows are counted with a ``bincount`` of small keys
+    ``(hits, predicted, true)`` over the range the row sizes span, then re-keyed
+    as ``(hits, predicted - hits, true - hits)``.  Both keys order the rows the
+    same way, so the result stays sorted.
     """
-    span = int(max(tp.max(initial=0), fp.max(initial=0), fn.max(initial=0))) + 1
-    if span > n_labels or span**3 > _DENSE_KEY_LIMIT:
-        return _histogram(encode_triples(tp, fp, fn, n_labels), weights, n_labels)
-    local = encode_triples(tp, fp, fn, span - 1)
+    span = int(max(n_pred.max(initial=0), n_true.max(initial=0))) + 1
+    if span**3 > _DENSE_KEY_LIMIT:
+        keys = encode_triples(n_hit, n_pred - n_hit, n_true - n_hit, n_labels)
+        return _histogram(keys, weights, n_labels)
+    local = n_hit * span
+    local += n_pred
+    local *= span
+    local += n_true
     count = np.bincount(local, minlength=span**3)
     present = np.flatnonzero(count)
     weight = count[present] if weights is None else np.bincount(local, weights, span**3)[present]
-    hit, false_pos, false_neg = decode_triples(present.astype(np.int64), span - 1)
-    keys = encode_triples(hit, false_pos, false_neg, n_labels)
+    hit, predicted, true = present // (span * span), (present // span) % span, present % span
+    keys = encode_triples(hit, predicted - hit, true - hit, n_labels)
     return keys, weight.astype(np.float64), count[present].astype(np.int64)
 
 
 def _label_counts(
-    truth: RowSets, pred: RowSets, weights: FloatArray | None
+    truth: RowSets, pred: RowSets, weights: FloatArray | None, n_true: IntArray, n_pred: IntArray
 ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-    """Hits per row, and per label the (weighted) ``tp, fp, fn``."""
+    """Hits per row, and per label the (weighted) ``tp, fp, fn``; ``n_true`` and ``n_pred``
+    are the row sizes."""
     n_labels = truth.n_labels
-    width = fixed_width(pred.row_sizes())
+    width = fixed_width(n_pred)
     if width:
         n_hit, tp, fn, pred_sum = gather_counts(truth, pred, width, weights)
         return n_hit, tp, pred_sum - tp, fn
-    width = fixed_width(truth.row_sizes())
+    width = fixed_width(n_true)
     if width:
         n_hit, tp, fp, true_sum = gather_counts(pred, truth, width, weights)
         return n_hit, tp, fp, true_sum - tp
@@ -225,8 +233,8 @@ def _label_counts(
         true_sum = np.bincount(truth.indices, minlength=n_labels).astype(np.float64)
         pred_sum = np.bincount(pred.indices, minlength=n_labels).astype(np.float64)
     else:
-        true_weight = np.repeat(weights, truth.row_sizes())
-        pred_weight = np.repeat(weights, pred.row_sizes())
+        true_weight = np.repeat(weights, n_true)
+        pred_weight = np.repeat(weights, n_pred)
         true_sum = np.bincount(truth.indices, true_weight, n_labels).astype(np.float64)
         pred_sum = np.bincount(pred.indices, pred_weight, n_labels).astype(np.float64)
     return n_hit, tp, pred_sum - tp, true_sum - tp
@@ -235,10 +243,9 @@ def _label_counts(
 def count_sets(truth: RowSets, pred: RowSets, weights: FloatArray | None) -> BatchCounts:
     """Per-label confusion counts and the per-sample triple histogram of two row sets."""
     n_samples, n_labels = truth.shape
-    n_hit, tp, fp, fn = _label_counts(truth, pred, weights)
+    n_true, n_pred = truth.row_sizes(), pred.row_sizes()
+    n_hit, tp, fp, fn = _label_counts(truth, pred, weights, n_true, n_pred)
     total = float(n_samples) if weights is None else math.fsum(weights.tolist())
     tn = total - tp - fp - fn
-    key_set, key_weight, key_count = _triple_histogram(
-        n_hit, pred.row_sizes() - n_hit, truth.row_sizes() - n_hit, weights, n_labels
-    )
+    key_set, key_weight, key_count = _triple_histogram(n_hit, n_pred, n_true, weights, n_labels)
     return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)

@@ -234,30 +234,32 @@ def row_blocks(indptr: NDArray[Any], width: int = 0) -> list[tuple[int, int]]:
     return list(itertools.pairwise(bounds))
 
 
-def _increasing_in_rows(indptr: NDArray[Any], indices: NDArray[Any]) -> bool:
-    """Whether the indices strictly increase within every row, checked block by block."""
+def _in_order(indptr: NDArray[Any], indices: NDArray[Any], minor: int) -> bool:
+    """Whether the indices lie in ``0..minor-1`` and strictly increase within every row,
+    checked block by block while each block is in cache."""
     for start, stop in row_blocks(indptr):
         first, last = int(indptr[start]), int(indptr[stop])
-        if last - first < 2:
+        if last == first:
             continue
-        step = np.diff(indices[first:last])
+        block = indices[first:last]
+        if block.min() < 0 or block.max() >= minor:
+            return False
+        step = np.diff(block)
         # A step across a row boundary is allowed to decrease.
         ends = indptr[start + 1 : stop] - (first + 1)
         step[ends[(ends >= 0) & (ends < step.shape[0])]] = 1
-        if step.min() <= 0:
+        if step.shape[0] and step.min() <= 0:
             return False
     return True
 
 
 def _check_compressed(indptr: NDArray[Any], indices: NDArray[Any], minor: int, name: str) -> None:
     """Indices strictly increasing within each compressed row (or column) and in range."""
-    if indices.size == 0:
+    if indices.size == 0 or _in_order(indptr, indices, minor):
         return
     low, high = int(indices.min()), int(indices.max())
     if low < 0 or high >= minor:
         raise ValueError(f"{name} has index {low if low < 0 else high} outside 0..{minor - 1}")
-    if _increasing_in_rows(indptr, indices):
-        return
     step = np.diff(indices)
     boundaries = indptr[1:-1]
     boundaries = boundaries[(boundaries > 0) & (boundaries < indices.size)] - 1
