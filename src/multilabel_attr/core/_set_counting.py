@@ -98,8 +98,11 @@ def gather_counts(
     n_hit = np.empty(n_rows, np.int64)
     blocks = row_blocks(probe.indptr, width)
 
+    # One code per probe cell, label * 2 + hit: one count gives the hits and the misses.
+    code_type = np.int64 if n_labels >= 2**30 else probe.indices.dtype
+    base = int(fixed.indptr[0])
+
     def work(share: list[tuple[int, int]]) -> tuple[NDArray[Any], NDArray[Any]]:
-        # One code per probe cell: label * 2 + hit, so one bincount gives hits and misses.
         sum_type = np.int64 if weights is None else np.float64
         probe_sums: NDArray[Any] = np.zeros(2 * n_labels, sum_type)
         fixed_sums: NDArray[Any] = np.zeros(n_labels, sum_type)
@@ -107,18 +110,17 @@ def gather_counts(
             hit, rows = _gather_hits(probe, fixed, width, start, stop)
             n_hit[start:stop] = _row_totals(hit, probe.indptr[start : stop + 1])
             first, last = int(probe.indptr[start]), int(probe.indptr[stop])
-            codes = probe.indices[first:last].astype(np.int64)
-            codes <<= 1
+            codes = np.left_shift(probe.indices[first:last], 1, dtype=code_type)
             codes |= hit
-            base = int(fixed.indptr[0])
             labels = fixed.indices[base + start * width : base + stop * width]
+            # Adding in place: a bincount per block would clear and add n_labels counts.
             if weights is None:
-                probe_sums += np.bincount(codes, minlength=2 * n_labels)
-                fixed_sums += np.bincount(labels, minlength=n_labels)
+                np.add.at(probe_sums, codes, 1)
+                np.add.at(fixed_sums, labels, 1)
             else:
                 row_weight = weights[start:stop]
-                probe_sums += np.bincount(codes, row_weight.take(rows), 2 * n_labels)
-                fixed_sums += np.bincount(labels, np.repeat(row_weight, width), n_labels)
+                np.add.at(probe_sums, codes, row_weight.take(rows))
+                np.add.at(fixed_sums, labels, np.repeat(row_weight, width))
         return probe_sums, fixed_sums
 
     results = _in_threads(work, blocks)
