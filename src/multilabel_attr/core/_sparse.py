@@ -227,7 +227,8 @@ def row_blocks(indptr: NDArray[Any], width: int = 0) -> list[tuple[int, int]]:
     of a fixed-width partner)."""
     n_rows = indptr.shape[0] - 1
     # In the pointers' own type: searching mixed types would copy the pointers.
-    marks = np.arange(int(indptr[0]) + BLOCK_CELLS, int(indptr[-1]), BLOCK_CELLS, indptr.dtype)
+    first, last = int(indptr[0]), int(indptr[-1])
+    marks = np.arange(first + BLOCK_CELLS, last, BLOCK_CELLS).astype(indptr.dtype)
     cuts = [np.array([0, n_rows]), np.searchsorted(indptr, marks)]
     if width:
         cuts.append(np.arange(0, n_rows, max(1, BLOCK_CELLS // width)))
