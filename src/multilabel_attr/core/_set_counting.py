@@ -83,9 +83,10 @@ def _gather_hits(
 
 def _row_totals(hit: NDArray[np.bool_], indptr: NDArray[Any]) -> IntArray:
     """Hits per row, from the running count of hits read at the row boundaries."""
-    running = np.empty(hit.shape[0] + 1, np.int64)
+    running = np.empty(hit.shape[0] + 1, np.int32)
     running[0] = 0
-    np.cumsum(hit, out=running[1:])
+    # Summing bytes into int32 skips the per-element bool conversion of a plain cumsum.
+    np.add.accumulate(hit.view(np.int8), out=running[1:], dtype=np.int32)
     return np.diff(running[indptr - indptr[0]])
 
 

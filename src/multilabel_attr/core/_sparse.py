@@ -246,11 +246,13 @@ def _in_order(indptr: NDArray[Any], indices: NDArray[Any], minor: int) -> bool:
         block = indices[first:last]
         if block.min() < 0 or block.max() >= minor:
             return False
-        step = np.diff(block)
-        # A step across a row boundary is allowed to decrease.
-        ends = indptr[start + 1 : stop] - (first + 1)
-        step[ends[(ends >= 0) & (ends < step.shape[0])]] = 1
-        if step.shape[0] and step.min() <= 0:
+        # step[i + 1] = block[i + 1] - block[i]; a step across a row boundary is allowed to
+        # decrease, and empty rows at either end write to the spare first and last slots.
+        step = np.empty(last - first + 1, np.int32 if block.dtype.itemsize <= 4 else np.int64)
+        np.subtract(block[1:], block[:-1], out=step[1:-1])
+        step[indptr[start + 1 : stop] - first] = 1
+        step[0] = step[-1] = 1
+        if step.min() <= 0:
             return False
     return True
 
