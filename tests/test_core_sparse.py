@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 from typing import Any
 
@@ -326,6 +327,27 @@ def test_bad_topk_input_names_the_argument() -> None:
         ml.f1_score(np.eye(3, dtype=int), ml.TopK([[0], [1], [3]]))
     with pytest.raises(ValueError, match="y_true has 3 samples and the TopK y_pred 2"):
         ml.f1_score(np.eye(3, dtype=int), ml.TopK([[0], [1]]))
+
+
+@given(
+    n=st.integers(1, 12),
+    k=st.integers(2, 5),
+    seed=st.integers(),
+    block_cells=st.sampled_from([1, 3, 8, _sparse.BLOCK_CELLS]),
+)
+def test_topk_repeats_are_found_in_every_row_in_any_blocks(
+    n: int, k: int, seed: int, block_cells: int
+) -> None:
+    rng = np.random.default_rng(seed % 2**32)
+    indices = np.argsort(rng.random((n, 8)), axis=1)[:, :k]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        ml.TopK(indices)
+        rows = np.sort(rng.choice(n, size=min(n, 2), replace=False))
+        left, right = rng.choice(k, size=2, replace=False)
+        indices[rows, right] = indices[rows, left]
+        with pytest.raises(ValueError, match=re.escape(f"(rows {rows.tolist()})")):
+            ml.TopK(indices)
 
 
 def test_labels_errors_name_the_argument() -> None:

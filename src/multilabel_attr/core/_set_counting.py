@@ -67,14 +67,16 @@ def _gather_hits(
     """Whether each cell of ``probe``'s rows ``start:stop`` is among the ``width`` cells of
     the same row of ``fixed``, and each cell's row (counted from ``start``)."""
     first, last = int(probe.indptr[start]), int(probe.indptr[stop])
-    columns = probe.indices[first:last]
+    # Both sides in one integer type: comparing mixed types converts every element.
+    label_type = np.int32 if probe.n_labels <= 2**31 else np.int64
+    columns = probe.indices[first:last].astype(label_type, copy=False)
     # Rows as a running count of row starts: cheaper than np.repeat of the row numbers.
     row_starts = np.bincount(probe.indptr[start + 1 : stop] - first, minlength=last - first + 1)
     rows = np.cumsum(row_starts[: last - first])
     base = int(fixed.indptr[0])
     # Column by column, each contiguous: the gathers read one small array each.
     cells = fixed.indices[base + start * width : base + stop * width]
-    neighbours = cells.reshape(-1, width).T.copy()
+    neighbours = cells.reshape(-1, width).T.astype(label_type)
     hit = columns == neighbours[0].take(rows)
     for column in range(1, width):
         hit |= columns == neighbours[column].take(rows)

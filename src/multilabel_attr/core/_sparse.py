@@ -98,9 +98,14 @@ def _repeats_in_row(array: NDArray[Any]) -> NDArray[np.bool_]:
         ordered = np.sort(array, axis=1)
         return np.asarray(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1))
     repeated = np.zeros(array.shape[0], np.bool_)
-    for left in range(width):
-        for right in range(left + 1, width):
-            repeated |= array[:, left] == array[:, right]
+    step = max(1, BLOCK_CELLS // width)
+    for start in range(0, array.shape[0], step):
+        # Columns of a block of rows, contiguous and cache-sized: fast elementwise compares.
+        columns = array[start : start + step].T.copy()
+        found = repeated[start : start + step]
+        for left in range(width):
+            for right in range(left + 1, width):
+                found |= columns[left] == columns[right]
     return repeated
 
 
