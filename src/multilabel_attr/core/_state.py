@@ -20,7 +20,8 @@ from ._averaging import (
 )
 from ._counting import BatchCounts, count_batch, merge_histograms
 from ._serialization import SCHEMA_VERSION, state_arrays
-from ._sparse import check_labels, count_sets, is_set_input, validate_sets
+from ._set_counting import count_sets
+from ._sparse import check_labels, is_set_input, validate_sets
 from ._validation import (
     AVERAGES,
     check_average,
