@@ -285,6 +285,57 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
+def default_label_names(n_labels: int) -> tuple[str, ...]:
+    """``label_0`` ... : the names of unnamed labels in a report."""
+    return tuple(f"label_{i}" for i in range(n_labels))
+
+
+def report_from_counts(
+    counts: MultilabelCounts,
+    *,
+    threshold: Any,
+    zero_division: Any = "warn",
+    auroc: Any = None,
+    average_precision: Any = None,
+) -> Report:
+    """The :class:`Report` of a count state (the one path from counts to a report).
+
+    ``threshold`` is the one the counts were made with (``None`` for 0/1
+    predictions); ``auroc`` and ``average_precision`` are the per-label ranking
+    columns when computed (``nan`` otherwise).
+    """
+    n_labels = counts.n_labels
+    names = counts.label_names or default_label_names(n_labels)
+    counts.label_names = names
+    summary = summarize_counts(counts, zero_division)
+    total_weight = counts.total_weight
+    per_label: dict[str, list[float]] = {
+        "support": counts.support.tolist(),
+        "prevalence": (
+            counts.support / total_weight if total_weight > 0 else np.full(n_labels, np.nan)
+        ).tolist(),
+        "threshold": (
+            np.broadcast_to(np.asarray(threshold, np.float64), (n_labels,)).tolist()
+            if threshold is not None
+            else [math.nan] * n_labels
+        ),
+    }
+    for column, formula in _PER_LABEL_FORMULAS.items():
+        per_label[column] = counts.score(formula, None, zero_division).tolist()
+    missing = [math.nan] * n_labels
+    per_label["auroc"] = missing if auroc is None else np.asarray(auroc, np.float64).tolist()
+    per_label["average_precision"] = (
+        missing if average_precision is None else np.asarray(average_precision, np.float64).tolist()
+    )
+    return Report(
+        summary=summary,
+        per_label={column: per_label[column] for column in PER_LABEL_COLUMNS},
+        label_names=names,
+        n_samples=counts.n_samples,
+        total_weight=total_weight,
+    )
+
+
 def evaluate(
     y_true: Any,
     y_score: Any,
@@ -341,25 +392,9 @@ def evaluate(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, label_names=label_names,
     )  # fmt: skip
-    n_labels = counts.n_labels
-    names = counts.label_names or tuple(f"label_{i}" for i in range(n_labels))
-    counts.label_names = names
-    summary = summarize_counts(counts, zero_division)
-    total_weight = counts.total_weight
-    per_label: dict[str, list[float]] = {
-        "support": counts.support.tolist(),
-        "prevalence": (
-            counts.support / total_weight if total_weight > 0 else np.full(n_labels, np.nan)
-        ).tolist(),
-        "threshold": (
-            np.broadcast_to(np.asarray(threshold, np.float64), (n_labels,)).tolist()
-            if threshold is not None
-            else [math.nan] * n_labels
-        ),
-    }
-    for column, formula in _PER_LABEL_FORMULAS.items():
-        per_label[column] = counts.score(formula, None, zero_division).tolist()
+    auroc = ap = None
     if ranking:
+        names = counts.label_names or default_label_names(counts.n_labels)
         truth = to_numpy(y_true, "y_true")
         scores = to_numpy(y_score, "y_score")
         weights = check_sample_weight(sample_weight, counts.n_samples)
@@ -370,13 +405,7 @@ def evaluate(
         )
         warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
         warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
-        per_label["auroc"], per_label["average_precision"] = auroc.tolist(), ap.tolist()
-    else:
-        per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
-    return Report(
-        summary=summary,
-        per_label={column: per_label[column] for column in PER_LABEL_COLUMNS},
-        label_names=names,
-        n_samples=counts.n_samples,
-        total_weight=total_weight,
-    )
+    return report_from_counts(
+        counts, threshold=threshold, zero_division=zero_division, auroc=auroc,
+        average_precision=ap,
+    )  # fmt: skip
