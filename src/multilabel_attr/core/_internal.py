@@ -6,11 +6,14 @@ code between its modules without breaking them.
 """
 
 from ._averaging import divide, nan_average
+from ._bootstrap import _check_resampling as check_resampling
+from ._bootstrap import _predictions as binary_predictions
 from ._counting import BatchCounts, decode_triples, encode_triples, merge_histograms
 from ._report import (
     _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS,
 )
 from ._report import (
+    Report,
     default_label_names,
     report_from_counts,
     summarize_counts,
@@ -26,10 +29,13 @@ from ._validation import (
 
 __all__ = [
     "PER_LABEL_FORMULAS",
+    "Report",
     "BatchCounts",
     "MultilabelCounts",
+    "binary_predictions",
     "check_int",
     "check_label_names",
+    "check_resampling",
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",

@@ -1,0 +1,131 @@
+"""What every engine shares: validate the arguments, run a task on every partition,
+merge the states and build the result, the same way for Parquet, Dask and Spark.
+
+An engine only knows how to run a task on each of its partitions and hand back
+the merged state (:class:`Engine`); everything else is written here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..core._internal import (
+    MultilabelCounts,
+    Report,
+    check_label_names,
+    check_resampling,
+    check_threshold,
+    report_from_counts,
+)
+from ._bootstrap import replicate_intervals
+from ._columns import ColumnError, ColumnSpec
+from ._partition import CountTask, Partial, PartitionTask
+
+
+class Engine(Protocol):
+    """Runs a task on every partition of one data source and merges the results."""
+
+    def describe(self) -> str:
+        """How error messages name the source as a whole."""
+        ...
+
+    def columns(self) -> Sequence[str]:
+        """The columns the source offers (checked before any task runs)."""
+        ...
+
+    def run(self, task: PartitionTask, *, row_offsets: bool) -> Partial:
+        """Run ``task`` on every partition and merge the states.
+
+        With ``row_offsets`` each partition's task gets the global index of its
+        first row (the position of the row in the source's order).
+        """
+        ...
+
+
+def check_threshold_argument(threshold: Any, n_labels: int | None) -> Any:
+    """Thresholds validated before the data is read (their length checked when known)."""
+    if threshold is None:
+        return None
+    values = check_threshold(threshold, 1) if np.ndim(threshold) == 0 else None
+    if values is not None:
+        return float(values[0])
+    length = n_labels if n_labels is not None else int(np.shape(np.asarray(threshold))[0])
+    return check_threshold(threshold, length)
+
+
+def _count_task(
+    engine: Engine, spec: ColumnSpec, threshold: Any, from_logits: bool, **extra: Any
+) -> CountTask:
+    spec.check_present(list(engine.columns()), engine.describe())
+    checked = check_threshold_argument(threshold, spec.n_labels)
+    n_labels = spec.n_labels
+    if n_labels is None and checked is not None and np.ndim(checked) == 1:
+        n_labels = int(np.shape(checked)[0])
+    return CountTask(spec, n_labels, checked, bool(from_logits), **extra)
+
+
+def _finish(engine: Engine, merged: Partial, label_names: Any, spec: ColumnSpec) -> Partial:
+    if merged.counts is None:
+        raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
+    names = check_label_names(
+        label_names if label_names is not None else spec.label_names, merged.counts.n_labels
+    )
+    merged.counts.label_names = names
+    return merged
+
+
+def counts(
+    engine: Engine,
+    spec: ColumnSpec,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+) -> MultilabelCounts:
+    task = _count_task(engine, spec, threshold, from_logits)
+    merged = _finish(engine, engine.run(task, row_offsets=False), label_names, spec)
+    assert merged.counts is not None
+    return merged.counts
+
+
+def evaluate(
+    engine: Engine,
+    spec: ColumnSpec,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    zero_division: Any,
+) -> Report:
+    task = _count_task(engine, spec, threshold, from_logits)
+    merged = _finish(engine, engine.run(task, row_offsets=False), label_names, spec)
+    assert merged.counts is not None
+    return report_from_counts(merged.counts, threshold=task.threshold, zero_division=zero_division)
+
+
+def bootstrap_report(
+    engine: Engine,
+    spec: ColumnSpec,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    n_resamples: Any,
+    confidence_level: Any,
+    seed: Any,
+) -> Report:
+    n_resamples, level = check_resampling(n_resamples, confidence_level)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    task = _count_task(
+        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed)
+    )
+    merged = engine.run(task, row_offsets=spec.row_id is None)
+    merged = _finish(engine, merged, label_names, spec)
+    assert merged.counts is not None and merged.replicates is not None
+    report = report_from_counts(merged.counts, threshold=task.threshold, zero_division=0)
+    intervals = replicate_intervals(merged.replicates, report.label_names, level)
+    return report.with_intervals(intervals, level)
