@@ -120,8 +120,10 @@ def replicate_block(
     n_hit = hit.sum(axis=1)
     keys = encode_triples(n_hit, pred.sum(axis=1) - n_hit, truth.sum(axis=1) - n_hit, n_labels)
     unique, inverse = np.unique(keys, return_inverse=True)
-    shape = (n_resamples, n_labels)
-    tp, pos, pp, total = np.zeros(shape), np.zeros(shape), np.zeros(shape), np.zeros(n_resamples)
+    # Each cell kind summed on its own: differences of sums would leave rounding residue
+    # (a count of -1e-17 where no row counts) that depends on the partitioning.
+    cells = (hit, pred & ~truth, truth & ~pred, ~(truth | pred))
+    sums = np.zeros((4, n_resamples, n_labels))
     key_weight = np.zeros((n_resamples, unique.size))
     key_count = np.zeros((n_resamples, unique.size), np.int64)
     step = max(1, _CELLS_PER_CHUNK // n_resamples)
@@ -131,18 +133,15 @@ def replicate_block(
         w = draws.astype(np.float64)
         if weight is not None:
             w *= weight[rows]
-        tp += w @ hit[rows]
-        pos += w @ truth[rows]
-        pp += w @ pred[rows]
-        total += w.sum(axis=1)
+        for total, cell in zip(sums, cells):
+            total += w @ cell[rows]
         order = np.argsort(inverse[rows], kind="stable")
         present, starts = np.unique(inverse[rows][order], return_index=True)
         key_weight[:, present] += np.add.reduceat(w[:, order], starts, axis=1)
         key_count[:, present] += np.add.reduceat(
             (draws[:, order] > 0).astype(np.int64), starts, axis=1
         )
-    fp, fn = pp - tp, pos - tp
-    return Replicates(tp, fp, fn, total[:, None] - tp - fp - fn, unique, key_weight, key_count)
+    return Replicates(*sums, unique, key_weight, key_count)
 
 
 def replicate_intervals(
