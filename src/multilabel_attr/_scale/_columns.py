@@ -161,9 +161,15 @@ def _matrix(batch: Any, group: str | tuple[str, ...], width: int | None, where: 
     kind = column.type
     if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)
             or pa.types.is_fixed_size_list(kind)):  # fmt: skip
+        hint = (
+            " (Dask turns object columns into strings: store arrays as "
+            "pandas.ArrowDtype(pyarrow.list_(pyarrow.float64())))"
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            else ""
+        )
         raise ColumnError(
             f"column {group!r} must be an array column (a list of numbers per row) or be "
-            f"given as a list of scalar columns; got type {kind} in {where}"
+            f"given as a list of scalar columns; got type {kind} in {where}{hint}"
         )
     if column.null_count:
         raise ColumnError(f"column {group!r} has {column.null_count} missing row(s) in {where}")
