@@ -49,6 +49,7 @@ from ._ranking import (
     roc_auc_score,
 )
 from ._report import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate, summarize_counts
+from ._sketch import EdgeCounts, RankingEstimate, ScoreSketch
 from ._state import MultilabelCounts
 
 __all__ = [
@@ -64,10 +65,13 @@ __all__ = [
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "EdgeCounts",
     "Formula",
     "MultilabelCounts",
     "PairedComparison",
+    "RankingEstimate",
     "Report",
+    "ScoreSketch",
     "UndefinedMetricWarning",
     "average_precision_score",
     "balanced_accuracy_score",
