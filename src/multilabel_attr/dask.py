@@ -22,7 +22,7 @@ import numpy as np
 
 from ._scale import _driver
 from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
-from ._scale._partition import Partial, PartitionTask, merge_payloads
+from ._scale._partition import Merge, PartitionTask, merge_payloads
 from .core import MultilabelCounts, Report
 
 __all__ = ["DaskArraySource", "DaskFrameSource", "bootstrap_report", "counts", "evaluate"]
@@ -30,19 +30,18 @@ __all__ = ["DaskArraySource", "DaskFrameSource", "bootstrap_report", "counts", "
 _FAN_IN = 8
 
 
-def _tree_reduce(payloads: list[Any]) -> Partial:
+def _tree_reduce(payloads: list[Any], merge: Merge) -> bytes:
     """Merge delayed partition states in a tree on the workers; fetch only the root."""
     from dask import delayed
 
-    if not payloads:
-        return Partial()
     while len(payloads) > 1:
         payloads = [
-            delayed(merge_payloads)(*payloads[start : start + _FAN_IN])
+            delayed(merge)(*payloads[start : start + _FAN_IN])
             for start in range(0, len(payloads), _FAN_IN)
         ]
     (root,) = payloads
-    return Partial.from_bytes(root.compute())
+    result: bytes = root.compute()
+    return result
 
 
 def _frame_partition(frame: Any, task: PartitionTask, where: str, first_row: int) -> bytes:
@@ -70,7 +69,9 @@ class DaskFrameSource:
     def columns(self) -> Sequence[str]:
         return [str(c) for c in self.frame.columns]
 
-    def run(self, task: PartitionTask, *, row_offsets: bool) -> Partial:
+    def run(
+        self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
+    ) -> bytes:
         from dask import delayed
 
         wanted = getattr(getattr(task, "spec", None), "columns", None)
@@ -84,7 +85,8 @@ class DaskFrameSource:
             [
                 delayed(_frame_partition)(part, task, f"partition {index}", starts[index])
                 for index, part in enumerate(parts)
-            ]
+            ],
+            merge,
         )
 
 
@@ -116,7 +118,9 @@ class DaskArraySource:
     def columns(self) -> Sequence[str]:
         return ["y_true", "y_score", "sample_weight"]
 
-    def run(self, task: PartitionTask, *, row_offsets: bool) -> Partial:
+    def run(
+        self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
+    ) -> bytes:
         from dask import delayed
 
         truth = self.truth.to_delayed()[:, 0]
@@ -127,7 +131,8 @@ class DaskArraySource:
             [
                 delayed(_array_block)(t, s, w, task, f"row block {i}", starts[i])
                 for i, (t, s, w) in enumerate(zip(truth, scores, weights))
-            ]
+            ],
+            merge,
         )
 
 

@@ -19,12 +19,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._scale import _driver
+from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec
-from ._scale._partition import Partial, PartitionTask
+from ._scale._partition import Merge, PartitionTask, merge_payloads
+from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .core._internal import check_int
+from .thresholds import Thresholds
+from .thresholds._optimize import resolve_settings
 
-__all__ = ["ParquetSource", "bootstrap_report", "counts", "evaluate"]
+__all__ = ["ParquetSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
 
 
 class ParquetSource:
@@ -71,11 +75,13 @@ class ParquetSource:
                 yield file, group, f"{file}, row group {group}", first_row
                 first_row += metadata.row_group(group).num_rows
 
-    def run(self, task: PartitionTask, *, row_offsets: bool) -> Partial:
+    def run(
+        self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
+    ) -> bytes:
         import pyarrow.parquet as pq
 
         wanted = getattr(getattr(task, "spec", None), "columns", None)
-        merged = Partial()
+        merged: bytes | None = None
         current: Any = None
         handle: Any = None
         for file, group, where, first_row in self.row_groups():
@@ -91,7 +97,9 @@ class ParquetSource:
                 batch_size=self.batch_rows, row_groups=[group], columns=wanted,
                 use_threads=True,
             )  # fmt: skip
-            merged = merged.merge(Partial.from_bytes(task(batches, where, first_row)))
+            payload = task(batches, where, first_row)
+            merged = payload if merged is None else merge(merged, payload)
+        assert merged is not None
         return merged
 
 
@@ -201,4 +209,43 @@ def bootstrap_report(
         ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight, row_id),
         threshold=threshold, from_logits=from_logits, label_names=label_names,
         n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+    )  # fmt: skip
+
+
+def optimize_thresholds(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    metric: Any = "f1",
+    strategy: str = "per_label",
+    average: str | None = None,
+    beta: float | None = None,
+    from_logits: bool = False,
+    min_positives: int = 10,
+    fallback: Any = "shared",
+    zero_division: float = 0.0,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+    batch_rows: int = 1 << 18,
+) -> Thresholds:
+    """[`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] over Parquet rows.
+
+    The same thresholds as the in-memory search on the same rows, in three
+    passes and bounded memory: a [`ScoreSketch`][multilabel_attr.ScoreSketch]
+    of ``n_bins`` bins per label, then only the scores inside the bins that can
+    hold the optimum, then the counts at the chosen thresholds.  Strategies
+    ``"per_label"`` and ``"shared"``; scores are probabilities in ``[0, 1]``,
+    or logits with ``from_logits=True``.  Other arguments as in
+    [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
+    and [`counts`][multilabel_attr.parquet.counts].
+    """
+    settings = resolve_settings(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+    )  # fmt: skip
+    return _tuning.optimize_thresholds(
+        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight), settings,
+        label_names, check_int(n_bins, "n_bins", minimum=2),
     )  # fmt: skip

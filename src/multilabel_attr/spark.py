@@ -20,7 +20,7 @@ from typing import Any
 
 from ._scale import _driver
 from ._scale._columns import ColumnError, ColumnSpec
-from ._scale._partition import Partial, PartitionTask, merge_all
+from ._scale._partition import Merge, PartitionTask, merge_payloads
 from .core import MultilabelCounts, Report
 
 __all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate"]
@@ -53,7 +53,9 @@ class SparkSource:
             running += int(row["count"])
         return offsets
 
-    def run(self, task: PartitionTask, *, row_offsets: bool) -> Partial:
+    def run(
+        self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
+    ) -> bytes:
         wanted = getattr(getattr(task, "spec", None), "columns", None)
         frame = self.frame.select(*wanted) if wanted else self.frame
         offsets = self._row_offsets(frame) if row_offsets else {}
@@ -75,7 +77,7 @@ class SparkSource:
             if found:
                 raise ColumnError(found[-1].strip()) from exc
             raise
-        return merge_all(bytes(row["state"]) for row in rows)
+        return merge(*(bytes(row["state"]) for row in rows))
 
 
 def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSpec:

@@ -22,7 +22,7 @@ from ..core._internal import (
 )
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
-from ._partition import CountTask, Partial, PartitionTask
+from ._partition import CountTask, Merge, Partial, PartitionTask, merge_payloads
 
 
 class Engine(Protocol):
@@ -36,8 +36,10 @@ class Engine(Protocol):
         """The columns the source offers (checked before any task runs)."""
         ...
 
-    def run(self, task: PartitionTask, *, row_offsets: bool) -> Partial:
-        """Run ``task`` on every partition and merge the states.
+    def run(
+        self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
+    ) -> bytes:
+        """Run ``task`` on every partition and ``merge`` the serialised states.
 
         With ``row_offsets`` each partition's task gets the global index of its
         first row (the position of the row in the source's order).
@@ -86,7 +88,7 @@ def counts(
     label_names: Sequence[str] | None,
 ) -> MultilabelCounts:
     task = _count_task(engine, spec, threshold, from_logits)
-    merged = _finish(engine, engine.run(task, row_offsets=False), label_names, spec)
+    merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     return merged.counts
 
@@ -101,7 +103,7 @@ def evaluate(
     zero_division: Any,
 ) -> Report:
     task = _count_task(engine, spec, threshold, from_logits)
-    merged = _finish(engine, engine.run(task, row_offsets=False), label_names, spec)
+    merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     return report_from_counts(merged.counts, threshold=task.threshold, zero_division=zero_division)
 
@@ -123,7 +125,7 @@ def bootstrap_report(
     task = _count_task(
         engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed)
     )
-    merged = engine.run(task, row_offsets=spec.row_id is None)
+    merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
     report = report_from_counts(merged.counts, threshold=task.threshold, zero_division=0)

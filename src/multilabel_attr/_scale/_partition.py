@@ -203,3 +203,4 @@ def rebatch(items: Iterable[Any], rows: int = BATCH_ROWS) -> Iterator[Any]:
 
 
 PartitionTask = Callable[[Iterable[Any], str, int], bytes]
+Merge = Callable[..., bytes]

@@ -18,6 +18,8 @@ from ._report import (
     report_from_counts,
     summarize_counts,
 )
+from ._sketch import ScoreSketch, bin_index
+from ._sketch_cuts import is_monotone
 from ._state import MultilabelCounts, prepare_batch
 from ._validation import (
     check_int,
@@ -30,8 +32,10 @@ from ._validation import (
 __all__ = [
     "PER_LABEL_FORMULAS",
     "Report",
+    "ScoreSketch",
     "BatchCounts",
     "MultilabelCounts",
+    "bin_index",
     "binary_predictions",
     "check_int",
     "check_label_names",
@@ -43,6 +47,7 @@ __all__ = [
     "default_label_names",
     "divide",
     "encode_triples",
+    "is_monotone",
     "merge_histograms",
     "nan_average",
     "prepare_batch",

@@ -109,16 +109,29 @@ def evaluate(
 ) -> tuple[float, FloatArray]:
     """The averaged objective and the per-label metric values of 0/1 predictions."""
     tp, fp, fn, tn = label_counts(truth, pred, weights)
-    per_label = objective(tp, fp, fn, tn)
-    if average == "micro":
-        value = objective(*(np.array([c.sum()]) for c in (tp, fp, fn, tn)))[0]
-    elif average == "samples":
+    if average == "samples":
+        per_label = objective(tp, fp, fn, tn)
         s_tp = np.count_nonzero(truth & pred, axis=1).astype(np.float64)
         s_fp = np.count_nonzero(pred, axis=1) - s_tp
         s_fn = np.count_nonzero(truth, axis=1) - s_tp
         s_tn = truth.shape[1] - s_tp - s_fp - s_fn
         values = objective(s_tp, s_fp, s_fn, s_tn)
-        value = float(np.average(values, weights=weights))
+        return float(np.average(values, weights=weights)), per_label
+    return objective_from_counts(objective, average, tp, fp, fn, tn)
+
+
+def objective_from_counts(
+    objective: Objective,
+    average: str | None,
+    tp: FloatArray,
+    fp: FloatArray,
+    fn: FloatArray,
+    tn: FloatArray,
+) -> tuple[float, FloatArray]:
+    """The label-averaged (micro, macro or weighted) objective and its per-label values."""
+    per_label = objective(tp, fp, fn, tn)
+    if average == "micro":
+        value = objective(*(np.array([c.sum()]) for c in (tp, fp, fn, tn)))[0]
     elif average == "weighted":
         support = tp + fn
         value = (
@@ -417,14 +430,7 @@ def _optimize(
             rule = f"the fallback threshold {fallback_value:.6g}"
         values[fixed] = fallback_value
         positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
-        warnings.warn(
-            f"{int(fixed.sum())} of {n_labels} labels have fewer than "
-            f"min_positives={min_positives} positive samples and are not tuned: "
-            f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
-            f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
-            ThresholdWarning,
-            stacklevel=4,
-        )
+        warn_fallback(fixed, positives, min_positives, rule, data.label_names, stacklevel=5)
     iterations = None
     if strategy == "coordinate":
         assert sweep.orders is not None
@@ -468,6 +474,26 @@ def _optimize(
         iterations=iterations,
         fallback_labels=np.flatnonzero(fixed).tolist(),
         **common,
+    )
+
+
+def warn_fallback(
+    fixed: BoolArray,
+    positives: Sequence[int],
+    min_positives: int,
+    rule: str,
+    names: tuple[str, ...] | None,
+    *,
+    stacklevel: int,
+) -> None:
+    """Say which labels were not tuned (``positives``: their positive counts) and why."""
+    warnings.warn(
+        f"{int(fixed.sum())} of {fixed.shape[0]} labels have fewer than "
+        f"min_positives={min_positives} positive samples and are not tuned: "
+        f"{_describe(np.flatnonzero(fixed).tolist(), names)} "
+        f"(positives: {', '.join(map(str, list(positives)[:10]))}); they use {rule}.",
+        ThresholdWarning,
+        stacklevel=stacklevel,
     )
 
 
