@@ -67,7 +67,7 @@ def test_frame_equals_in_memory(client: Any, frame: Any, data: Data, columns: st
     )
     report = mdask.evaluate(
         frame, labels, scores, weight="w", threshold=data.thresholds,
-        label_names=data.label_columns, zero_division=0,
+        label_names=data.label_columns, zero_division=0, ranking=False,
     )  # fmt: skip
     assert_reports_equal(report, _expected(data, data.thresholds, True))
 
@@ -79,7 +79,7 @@ def test_arrays_equal_in_memory(client: Any, data: Data, weighted: bool) -> None
     weight = da.from_array(data.weight, chunks=400) if weighted else None
     report = mdask.evaluate(
         truth, scores=scores, weight=weight, threshold=data.thresholds,
-        label_names=data.label_columns, zero_division=0,
+        label_names=data.label_columns, zero_division=0, ranking=False,
     )  # fmt: skip
     assert_reports_equal(report, _expected(data, data.thresholds, weighted))
     state = mdask.counts(truth, scores=scores, weight=weight)
@@ -103,7 +103,7 @@ def test_errors_name_column_and_partition(client: Any, frame: Any, data: Data) -
     with pytest.raises(ValueError, match=r"column 'y_score' \(position 2\).*row block 1"):
         mdask.evaluate(da.from_array(data.truth, chunks=500), scores=da.from_array(scores, 500))
     bad = frame.assign(y3=frame["y3"] * 2)
-    with pytest.raises(ValueError, match=r"column 'y3' \(labels\) in partition 1"):
+    with pytest.raises(ValueError, match=r"column 'y3' \(labels\) in partition [14]"):
         mdask.evaluate(bad, data.label_columns, data.score_columns)
     with pytest.raises(ValueError, match=r"'nope' not found in the DataFrame"):
         mdask.evaluate(frame, "labels", "nope")
@@ -111,3 +111,26 @@ def test_errors_name_column_and_partition(client: Any, frame: Any, data: Data) -
         mdask.evaluate(frame.partitions[0], "labels", "scores")
     with pytest.raises(ValueError, match="labels' shape"):
         mdask.evaluate(da.from_array(data.truth), scores=da.from_array(data.scores[:10]))
+
+
+@pytest.mark.parametrize("strategy", ["per_label", "shared"])
+def test_thresholds_equal_the_single_machine_search(
+    client: Any, frame: Any, data: Data, strategy: str
+) -> None:
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    expected = optimize_thresholds(
+        data.truth, data.scores, strategy=strategy, metric="jaccard", min_positives=5,
+        label_names=data.label_columns,
+    )  # fmt: skip
+    got = mdask.optimize_thresholds(
+        frame, data.label_columns, data.score_columns, strategy=strategy, metric="jaccard",
+        min_positives=5, n_bins=32,
+    )  # fmt: skip
+    assert got == expected
+    arrays = mdask.optimize_thresholds(
+        da.from_array(data.truth, chunks=400), scores=da.from_array(data.scores, chunks=300),
+        strategy=strategy, metric="jaccard", min_positives=5, n_bins=32,
+        label_names=data.label_columns,
+    )  # fmt: skip
+    assert arrays == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 import multilabel_attr as ml  # noqa: E402
 from multilabel_attr import parquet as mparquet  # noqa: E402
 from multilabel_attr._scale._bootstrap import poisson_multiplicities  # noqa: E402
+from multilabel_attr.thresholds import optimize_thresholds  # noqa: E402
 
 from _scale_data import (  # noqa: E402
     Data,
@@ -55,7 +57,7 @@ def test_evaluate_equals_in_memory(data: Data, folder: Path, columns: str, weigh
     names = data.label_columns
     report = mparquet.evaluate(
         folder, labels, scores, weight="w" if weighted else None, threshold=data.thresholds,
-        label_names=names, zero_division=0, batch_rows=128,
+        label_names=names, zero_division=0, batch_rows=128, ranking=False,
     )  # fmt: skip
     expected = ml.evaluate(
         data.truth, data.scores, threshold=data.thresholds, label_names=names,
@@ -84,7 +86,9 @@ def test_predictions_without_threshold(data: Data, tmp_path: Path) -> None:
     pred = (data.scores >= 0.5).astype(np.int8)
     table = pa.table({"y": list(data.truth.astype(np.int8)), "p": list(pred)})
     pq.write_table(table, tmp_path / "p.parquet", row_group_size=300)
-    report = mparquet.evaluate(tmp_path / "p.parquet", "y", "p", threshold=None, zero_division=0)
+    report = mparquet.evaluate(
+        tmp_path / "p.parquet", "y", "p", threshold=None, zero_division=0, ranking=False
+    )
     expected = ml.evaluate(data.truth, pred, threshold=None, zero_division=0, ranking=False)
     assert_reports_equal(report, expected)
 
@@ -188,3 +192,73 @@ def test_empty_input(tmp_path: Path) -> None:
     pq.write_table(schema.empty_table(), tmp_path / "empty.parquet")
     with pytest.raises(ValueError, match="has no rows"):
         mparquet.evaluate(tmp_path / "empty.parquet", "y", "s")
+
+
+# -- ranking columns and thresholds ---------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::multilabel_attr.UndefinedMetricWarning")
+def test_sketch_ranking_columns_hold_their_bounds(data: Data, folder: Path) -> None:
+    report = mparquet.evaluate(folder, "labels", "scores", weight="w", zero_division=0)
+    exact = ml.evaluate(data.truth, data.scores, sample_weight=data.weight, zero_division=0)
+    for column in ("auroc", "average_precision"):
+        got, want = np.array(report.per_label[column]), np.array(exact.per_label[column])
+        bound = np.array(report.per_label[f"{column}_bound"])
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        defined = ~np.isnan(want)
+        assert np.all(np.abs(got - want)[defined] <= bound[defined] + 1e-12)
+    assert report.summary == pytest.approx(exact.summary, abs=1e-12)
+
+
+def _tuning_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sigmoid scores of a realistic model, with ties, a rare label and dyadic weights
+    (their sums are exact in any order, so weighted counts match to the last bit)."""
+    rng = np.random.default_rng(seed)
+    truth = rng.random((3000, 5)) < np.array([0.002, 0.05, 0.2, 0.4, 0.6])
+    scores = 1 / (1 + np.exp(-(rng.normal(size=truth.shape) + 2 * truth)))
+    scores[:500] = np.round(scores[:500], 2)
+    weight = rng.integers(0, 8, truth.shape[0]) / 4
+    return truth, scores, weight
+
+
+@pytest.mark.parametrize("metric", ["f1", "jaccard", "matthews", "balanced_accuracy", "youden"])
+@pytest.mark.parametrize("strategy", ["per_label", "shared"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_thresholds_equal_the_single_machine_search(
+    tmp_path: Path, metric: str, strategy: str, weighted: bool
+) -> None:
+    truth, scores, weight = _tuning_data(1)
+    table = pa.table({"y": list(truth.astype(np.int8)), "s": list(scores), "w": weight})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=700)
+    options = {"metric": metric, "strategy": strategy, "min_positives": 10}
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = mparquet.optimize_thresholds(
+            tmp_path / "t.parquet", "y", "s", weight="w" if weighted else None, n_bins=64,
+            **options,  # type: ignore[arg-type]
+        )
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        expected = optimize_thresholds(
+            truth, scores, sample_weight=weight if weighted else None, **options  # type: ignore[arg-type]
+        )
+    assert got == expected
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+
+
+def test_thresholds_options_that_need_all_the_data_are_refused(folder: Path) -> None:
+    with pytest.raises(ValueError, match="'per_label' or 'shared' at scale"):
+        mparquet.optimize_thresholds(folder, "labels", "scores", strategy="coordinate")
+    with pytest.raises(ValueError, match="metric"):
+        mparquet.optimize_thresholds(folder, "labels", "scores", metric="nope")
+
+
+def test_thresholds_on_scores_outside_0_1_need_from_logits(tmp_path: Path) -> None:
+    truth, scores, _ = _tuning_data(2)
+    logits = np.log(scores) - np.log1p(-scores)
+    pq.write_table(pa.table({"y": list(truth), "s": list(logits)}), tmp_path / "l.parquet")
+    with pytest.raises(ValueError, match=r"column 's' \(position 0\).*from_logits=True"):
+        mparquet.optimize_thresholds(tmp_path / "l.parquet", "y", "s")
+    got = mparquet.optimize_thresholds(tmp_path / "l.parquet", "y", "s", from_logits=True,
+                                       min_positives=0)  # fmt: skip
+    assert got == optimize_thresholds(truth, logits, from_logits=True, min_positives=0)

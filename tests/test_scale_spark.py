@@ -67,7 +67,7 @@ def test_evaluate_equals_in_memory(frame: Any, data: Data, columns: str) -> None
     )
     report = mspark.evaluate(
         frame, labels, scores, weight="w", threshold=data.thresholds,
-        label_names=data.label_columns, zero_division=0,
+        label_names=data.label_columns, zero_division=0, ranking=False,
     )  # fmt: skip
     expected = ml.evaluate(
         data.truth, data.scores, threshold=data.thresholds, label_names=data.label_columns,
@@ -126,3 +126,26 @@ def test_shape_weight_and_missing_column_errors(spark: Any) -> None:
         mspark.evaluate(frame.limit(0), "y", "s")
     with pytest.raises(TypeError, match="pyspark.sql.DataFrame"):
         mspark.evaluate([[1]], "y", "s")
+
+
+@pytest.mark.parametrize("strategy", ["per_label", "shared"])
+def test_thresholds_equal_the_single_machine_search(frame: Any, data: Data, strategy: str) -> None:
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    got = mspark.optimize_thresholds(
+        frame, data.label_columns, data.score_columns, strategy=strategy, metric="f1",
+        min_positives=5, n_bins=32,
+    )  # fmt: skip
+    expected = optimize_thresholds(
+        data.truth, data.scores, strategy=strategy, metric="f1", min_positives=5,
+        label_names=data.label_columns,
+    )  # fmt: skip
+    assert got == expected
+
+
+def test_sketch_ranking_columns(frame: Any, data: Data) -> None:
+    report = mspark.evaluate(frame, "labels", "scores", zero_division=0, ranking=64)
+    exact = ml.evaluate(data.truth, data.scores, zero_division=0)
+    got, want = np.array(report.per_label["auroc"]), np.array(exact.per_label["auroc"])
+    defined = ~np.isnan(want)
+    assert np.all(np.abs(got - want)[defined] <= np.array(report.per_label["auroc_bound"])[defined])

@@ -20,12 +20,21 @@ from typing import Any
 
 import numpy as np
 
-from ._scale import _driver
+from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
 from ._scale._partition import Merge, PartitionTask, merge_payloads
+from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .thresholds import Thresholds
 
-__all__ = ["DaskArraySource", "DaskFrameSource", "bootstrap_report", "counts", "evaluate"]
+__all__ = [
+    "DaskArraySource",
+    "DaskFrameSource",
+    "bootstrap_report",
+    "counts",
+    "evaluate",
+    "optimize_thresholds",
+]
 
 _FAN_IN = 8
 
@@ -203,17 +212,20 @@ def evaluate(
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
     zero_division: Any = "warn",
+    ranking: Any = "sketch",
 ) -> Report:
     """[`evaluate`][multilabel_attr.evaluate] over Dask data, in one pass.
 
     The count-based numbers equal the in-memory
-    [`evaluate`][multilabel_attr.evaluate]; the ranking columns are ``nan``.
+    [`evaluate`][multilabel_attr.evaluate]; the ranking columns come from a
+    [`ScoreSketch`][multilabel_attr.ScoreSketch] with their bounds (see
+    [`evaluate`][multilabel_attr.spark.evaluate]).
     Arguments as in [`counts`][multilabel_attr.dask.counts].
     """
     source, spec = _source(data, labels, scores, weight)
     return _driver.evaluate(
         source, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
-        zero_division=zero_division,
+        zero_division=zero_division, ranking=ranking,
     )  # fmt: skip
 
 
@@ -240,4 +252,36 @@ def bootstrap_report(
     return _driver.bootstrap_report(
         source, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
         n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+    )  # fmt: skip
+
+
+def optimize_thresholds(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    weight: Any = None,
+    metric: Any = "f1",
+    strategy: str = "per_label",
+    average: str | None = None,
+    beta: float | None = None,
+    from_logits: bool = False,
+    min_positives: int = 10,
+    fallback: Any = "shared",
+    zero_division: float = 0.0,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+) -> Thresholds:
+    """[`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] over Dask data.
+
+    The same [`Thresholds`][multilabel_attr.thresholds.Thresholds] as the
+    in-memory search, in three passes (see
+    [`optimize_thresholds`][multilabel_attr.parquet.optimize_thresholds]).
+    """
+    source, spec = _source(data, labels, scores, weight)
+    return _tuning.tune(
+        source, spec,
+        label_names=label_names, n_bins=n_bins, metric=metric, strategy=strategy,
+        average=average, beta=beta, from_logits=from_logits, min_positives=min_positives,
+        fallback=fallback, zero_division=zero_division,
     )  # fmt: skip

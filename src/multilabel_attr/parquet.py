@@ -24,9 +24,7 @@ from ._scale._columns import ColumnError, ColumnSpec
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
-from .core._internal import check_int
 from .thresholds import Thresholds
-from .thresholds._optimize import resolve_settings
 
 __all__ = ["ParquetSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
 
@@ -152,13 +150,17 @@ def evaluate(
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
     zero_division: Any = "warn",
+    ranking: Any = "sketch",
     batch_rows: int = 1 << 18,
 ) -> Report:
     """[`evaluate`][multilabel_attr.evaluate] over Parquet rows, in bounded memory.
 
     The count-based summary and per-label columns equal the in-memory
     [`evaluate`][multilabel_attr.evaluate] on the same rows; the ranking
-    columns are ``nan``.  Arguments as in [`counts`][multilabel_attr.parquet.counts].
+    columns come from a [`ScoreSketch`][multilabel_attr.ScoreSketch] (``ranking="sketch"``,
+    or a number of bins), with their guaranteed error bounds in the extra
+    per-label columns ``auroc_bound`` and ``average_precision_bound``;
+    ``ranking=False`` leaves them ``nan``.  Arguments as in [`counts`][multilabel_attr.parquet.counts].
 
     Examples
     --------
@@ -178,7 +180,7 @@ def evaluate(
     return _driver.evaluate(
         ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight),
         threshold=threshold, from_logits=from_logits, label_names=label_names,
-        zero_division=zero_division,
+        zero_division=zero_division, ranking=ranking,
     )  # fmt: skip
 
 
@@ -241,11 +243,9 @@ def optimize_thresholds(
     [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
     and [`counts`][multilabel_attr.parquet.counts].
     """
-    settings = resolve_settings(
-        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
-        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
-    )  # fmt: skip
-    return _tuning.optimize_thresholds(
-        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight), settings,
-        label_names, check_int(n_bins, "n_bins", minimum=2),
+    return _tuning.tune(
+        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight),
+        label_names=label_names, n_bins=n_bins, metric=metric, strategy=strategy,
+        average=average, beta=beta, from_logits=from_logits, min_positives=min_positives,
+        fallback=fallback, zero_division=zero_division,
     )  # fmt: skip

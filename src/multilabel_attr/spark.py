@@ -18,12 +18,14 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._scale import _driver
+from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec
 from ._scale._partition import Merge, PartitionTask, merge_payloads
+from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .thresholds import Thresholds
 
-__all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate"]
+__all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
 
 _REMOTE_ERROR = re.compile(r"ColumnError: (.*)")
 
@@ -133,17 +135,22 @@ def evaluate(
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
     zero_division: Any = "warn",
+    ranking: Any = "sketch",
 ) -> Report:
     """[`evaluate`][multilabel_attr.evaluate] over a Spark DataFrame, in one pass.
 
     Every count-based number (all summary metrics, including the ``samples``
     averages, and the per-label columns) equals the in-memory
     [`evaluate`][multilabel_attr.evaluate] on the same rows; the ranking
-    columns are ``nan``.  Arguments as in [`counts`][multilabel_attr.spark.counts].
+    columns come from a [`ScoreSketch`][multilabel_attr.ScoreSketch] (``ranking="sketch"``,
+    or a number of bins), with their guaranteed error bounds in the extra
+    per-label columns ``auroc_bound`` and ``average_precision_bound``;
+    ``ranking=False`` leaves them ``nan``.  Arguments as in [`counts`][multilabel_attr.spark.counts].
     """
     return _driver.evaluate(
         SparkSource(frame), _spec(labels, scores, weight), threshold=threshold,
         from_logits=from_logits, label_names=label_names, zero_division=zero_division,
+        ranking=ranking,
     )  # fmt: skip
 
 
@@ -175,4 +182,37 @@ def bootstrap_report(
         SparkSource(frame), _spec(labels, scores, weight, row_id), threshold=threshold,
         from_logits=from_logits, label_names=label_names, n_resamples=n_resamples,
         confidence_level=confidence_level, seed=seed,
+    )  # fmt: skip
+
+
+def optimize_thresholds(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    metric: Any = "f1",
+    strategy: str = "per_label",
+    average: str | None = None,
+    beta: float | None = None,
+    from_logits: bool = False,
+    min_positives: int = 10,
+    fallback: Any = "shared",
+    zero_division: float = 0.0,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+) -> Thresholds:
+    """[`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] over a DataFrame.
+
+    Returns the same [`Thresholds`][multilabel_attr.thresholds.Thresholds] as
+    the in-memory search on the same rows, in three passes (see
+    [`optimize_thresholds`][multilabel_attr.parquet.optimize_thresholds]):
+    only the scores inside the few sketch bins that can hold each optimum
+    reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
+    """
+    return _tuning.tune(
+        SparkSource(frame), _spec(labels, scores, weight),
+        label_names=label_names, n_bins=n_bins, metric=metric, strategy=strategy,
+        average=average, beta=beta, from_logits=from_logits, min_positives=min_positives,
+        fallback=fallback, zero_division=zero_division,
     )  # fmt: skip

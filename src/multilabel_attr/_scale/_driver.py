@@ -7,17 +7,20 @@ the merged state (:class:`Engine`); everything else is written here once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..core._internal import (
+    DEFAULT_BINS,
     MultilabelCounts,
     Report,
     check_label_names,
     check_resampling,
     check_threshold,
+    default_label_names,
     report_from_counts,
 )
 from ._bootstrap import replicate_intervals
@@ -101,11 +104,44 @@ def evaluate(
     from_logits: bool,
     label_names: Sequence[str] | None,
     zero_division: Any,
+    ranking: Any,
 ) -> Report:
-    task = _count_task(engine, spec, threshold, from_logits)
+    n_bins = check_ranking(ranking)
+    task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
-    return report_from_counts(merged.counts, threshold=task.threshold, zero_division=zero_division)
+    return _report(merged, task.threshold, zero_division)
+
+
+def check_ranking(ranking: Any) -> int:
+    """Sketch bins for ``ranking``: ``"sketch"`` (default size), an int, or False/None."""
+    if ranking is None or ranking is False:
+        return 0
+    if ranking is True or ranking == "sketch":
+        return DEFAULT_BINS
+    if isinstance(ranking, int) and not isinstance(ranking, bool) and ranking >= 2:
+        return ranking
+    raise ValueError(
+        f"ranking must be 'sketch', a number of sketch bins (>= 2), or False; got {ranking!r}"
+    )
+
+
+def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
+    """The report of merged counts; ranking columns, with their bounds, from the sketch."""
+    assert merged.counts is not None
+    if merged.sketch is None:
+        return report_from_counts(merged.counts, threshold=threshold, zero_division=zero_division)
+    sketch = merged.sketch
+    sketch.label_names = merged.counts.label_names or default_label_names(sketch.n_labels)
+    auroc, ap = sketch.roc_auc(average=None), sketch.average_precision(average=None)
+    report = report_from_counts(
+        merged.counts, threshold=threshold, zero_division=zero_division, auroc=auroc.value,
+        average_precision=ap.value,
+    )  # fmt: skip
+    per_label = dict(report.per_label)
+    per_label["auroc_bound"] = np.asarray(auroc.bound, np.float64).tolist()
+    per_label["average_precision_bound"] = np.asarray(ap.bound, np.float64).tolist()
+    return dataclasses.replace(report, per_label=per_label)
 
 
 def bootstrap_report(
@@ -118,16 +154,19 @@ def bootstrap_report(
     n_resamples: Any,
     confidence_level: Any,
     seed: Any,
+    ranking: Any = False,
 ) -> Report:
+    n_bins = check_ranking(ranking)
     n_resamples, level = check_resampling(n_resamples, confidence_level)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")
     task = _count_task(
-        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed)
-    )
+        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed),
+        n_bins=n_bins,
+    )  # fmt: skip
     merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
-    report = report_from_counts(merged.counts, threshold=task.threshold, zero_division=0)
+    report = _report(merged, task.threshold, 0)
     intervals = replicate_intervals(merged.replicates, report.label_names, level)
     return report.with_intervals(intervals, level)

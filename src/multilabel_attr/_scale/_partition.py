@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import MultilabelCounts
+from ..core._internal import MultilabelCounts, ScoreSketch
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
 
@@ -25,6 +25,7 @@ FloatArray = NDArray[np.float64]
 BATCH_ROWS = 1 << 18
 """Rows counted at once: large enough that per-count overhead vanishes."""
 
+_SKETCH_FIELDS = ("pos", "neg", "lo", "hi")
 _COUNT_FIELDS = ("tp", "fp", "fn", "tn", "sample_keys", "sample_weight", "sample_count")
 
 
@@ -35,6 +36,7 @@ class Partial:
     counts: MultilabelCounts | None = None
     replicates: Replicates | None = None
     where: str = ""
+    sketch: ScoreSketch | None = None
 
     def merge(self, other: Partial) -> Partial:
         if other.counts is None:
@@ -46,10 +48,12 @@ class Partial:
                 f"rows hold {self.counts.n_labels} labels in {self.where} but "
                 f"{other.counts.n_labels} in {other.where}"
             )
-        replicates = None
+        replicates = sketch = None
         if self.replicates is not None and other.replicates is not None:
             replicates = self.replicates.merge(other.replicates)
-        return Partial(self.counts.merge(other.counts), replicates, self.where)
+        if self.sketch is not None and other.sketch is not None:
+            sketch = self.sketch.merge(other.sketch)
+        return Partial(self.counts.merge(other.counts), replicates, self.where, sketch)
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, Any] = {"where": np.array(self.where)}
@@ -58,9 +62,10 @@ class Partial:
             for name in _COUNT_FIELDS:
                 arrays[name] = getattr(self.counts, name)
         if self.replicates is not None:
-            arrays.update(
-                {f"r_{k}": v for k, v in self.replicates.arrays().items()}
-            )
+            arrays.update({f"r_{k}": v for k, v in self.replicates.arrays().items()})
+        if self.sketch is not None:
+            arrays.update({f"k_{k}": getattr(self.sketch, k) for k in _SKETCH_FIELDS})
+            arrays["k_from_logits"] = np.array(self.sketch.from_logits)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         return buffer.getvalue()
@@ -81,7 +86,16 @@ class Partial:
             replicates = Replicates.from_arrays(
                 {k[2:]: v for k, v in arrays.items() if k.startswith("r_")}
             )
-        return cls(counts, replicates, where)
+        sketch = None
+        if "k_pos" in arrays:
+            pos = arrays["k_pos"]
+            sketch = ScoreSketch(
+                pos.shape[0], n_bins=pos.shape[1], from_logits=bool(arrays["k_from_logits"])
+            )
+            for name in _SKETCH_FIELDS:
+                setattr(sketch, name, arrays[f"k_{name}"])
+            sketch.n_samples = counts.n_samples
+        return cls(counts, replicates, where, sketch)
 
 
 def merge_payloads(*payloads: bytes) -> bytes:
@@ -144,6 +158,8 @@ class CountTask:
     from_logits: bool
     n_resamples: int = 0
     seed: int = 0
+    n_bins: int = 0
+    """Bins of the score sketch kept for the ranking columns (0: none)."""
 
     def count(self, block: Block, first_row: int) -> Partial:
         if block.n_rows == 0:
@@ -164,7 +180,12 @@ class CountTask:
             replicates = replicate_block(
                 block, row_id, self.threshold, self.from_logits, self.n_resamples, self.seed
             )
-        return Partial(counts, replicates, block.where)
+        sketch = None
+        if self.n_bins:
+            sketch = ScoreSketch(
+                counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits
+            ).update(block.truth, block.scores, sample_weight=block.weight)
+        return Partial(counts, replicates, block.where, sketch)
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         merged = Partial(where=where)

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from ..core._internal import (
     ScoreSketch,
     bin_index,
+    check_int,
     check_label_names,
     check_sample_weight,
     is_monotone,
@@ -41,6 +42,7 @@ from ..thresholds._optimize import (
     label_counts,
     objective_from_counts,
     prepare,
+    resolve_settings,
     warn_fallback,
 )
 from ..thresholds._result import Thresholds
@@ -382,3 +384,13 @@ def optimize_thresholds(
         metric=objective.name, strategy=settings.strategy, average=settings.average,
         from_logits=settings.from_logits, n_samples=int(state["n_samples"]), **extra,
     )  # fmt: skip
+
+
+def tune(
+    engine: Any, spec: ColumnSpec, *, label_names: Any, n_bins: Any, **options: Any
+) -> Thresholds:
+    """Validate the search options like the single-machine search, then run it at scale."""
+    settings = resolve_settings(**options)
+    return optimize_thresholds(
+        engine, spec, settings, label_names, check_int(n_bins, "n_bins", minimum=2)
+    )

@@ -18,7 +18,7 @@ from ._report import (
     report_from_counts,
     summarize_counts,
 )
-from ._sketch import ScoreSketch, bin_index
+from ._sketch import DEFAULT_BINS, ScoreSketch, bin_index
 from ._sketch_cuts import is_monotone
 from ._state import MultilabelCounts, prepare_batch
 from ._validation import (
@@ -30,6 +30,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "DEFAULT_BINS",
     "PER_LABEL_FORMULAS",
     "Report",
     "ScoreSketch",
