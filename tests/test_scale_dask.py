@@ -12,14 +12,14 @@ pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
-import dask.array as da  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import dask.dataframe as dd  # noqa: E402
-from _scale_data import Data, assert_intervals_equal, assert_reports_equal, make_data  # noqa: E402
+import dask.array as da
+import dask.dataframe as dd
+import pandas as pd
+import pyarrow as pa
 
-import multilabel_attr as ml  # noqa: E402
-from multilabel_attr import dask as mdask  # noqa: E402
+import multilabel_attr as ml
+from _scale_data import Data, assert_intervals_equal, assert_reports_equal, make_data
+from multilabel_attr import dask as mdask
 
 BOUNDS = [(0, 0), (0, 700), (700, 703), (703, 703), (703, 1500)]
 

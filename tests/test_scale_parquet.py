@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from pathlib import Path
@@ -13,23 +14,22 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 import multilabel_attr as ml  # noqa: E402
-from multilabel_attr import parquet as mparquet  # noqa: E402
-from multilabel_attr._scale._bootstrap import poisson_multiplicities  # noqa: E402
-from multilabel_attr.thresholds import optimize_thresholds  # noqa: E402
-
 from _scale_data import (  # noqa: E402
     Data,
     assert_intervals_equal,
     assert_reports_equal,
     make_data,
 )
+from multilabel_attr import parquet as mparquet  # noqa: E402
+from multilabel_attr._scale._bootstrap import poisson_multiplicities  # noqa: E402
+from multilabel_attr.thresholds import optimize_thresholds  # noqa: E402
 
 
 def write_parts(data: Data, folder: Path, bounds: list[int], group_rows: int = 97) -> Path:
     """Files of uneven sizes, one of them empty, each with several row groups."""
     frame = data.frame()
     folder.mkdir(parents=True, exist_ok=True)
-    for index, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+    for index, (start, stop) in enumerate(itertools.pairwise(bounds)):
         table = pa.Table.from_pandas(frame.iloc[start:stop], preserve_index=False)
         pq.write_table(table, folder / f"part-{index:03d}.parquet", row_group_size=group_rows)
     return folder

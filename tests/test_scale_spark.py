@@ -16,11 +16,10 @@ pytest.importorskip("pyarrow")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs a Java runtime", allow_module_level=True)
 
-from _scale_data import Data, assert_intervals_equal, assert_reports_equal, make_data  # noqa: E402
-
-import multilabel_attr as ml  # noqa: E402
-from multilabel_attr import parquet as mparquet  # noqa: E402
-from multilabel_attr import spark as mspark  # noqa: E402
+import multilabel_attr as ml
+from _scale_data import Data, assert_intervals_equal, assert_reports_equal, make_data
+from multilabel_attr import parquet as mparquet
+from multilabel_attr import spark as mspark
 
 pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 
@@ -124,7 +123,7 @@ def test_shape_weight_and_missing_column_errors(spark: Any) -> None:
         mspark.evaluate(frame, "y", "scores")
     with pytest.raises(ValueError, match="has no rows"):
         mspark.evaluate(frame.limit(0), "y", "s")
-    with pytest.raises(TypeError, match="pyspark.sql.DataFrame"):
+    with pytest.raises(TypeError, match=r"pyspark\.sql\.DataFrame"):
         mspark.evaluate([[1]], "y", "s")
 
 

@@ -41,7 +41,7 @@ _FAN_IN = 8
 
 def _tree_reduce(payloads: list[Any], merge: Merge) -> bytes:
     """Merge delayed partition states in a tree on the workers; fetch only the root."""
-    from dask import delayed
+    from dask.delayed import delayed
 
     while len(payloads) > 1:
         payloads = [
@@ -81,7 +81,7 @@ class DaskFrameSource:
     def run(
         self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
     ) -> bytes:
-        from dask import delayed
+        from dask.delayed import delayed
 
         wanted = getattr(getattr(task, "spec", None), "columns", None)
         frame = self.frame[wanted] if wanted else self.frame
@@ -130,7 +130,7 @@ class DaskArraySource:
     def run(
         self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
     ) -> bytes:
-        from dask import delayed
+        from dask.delayed import delayed
 
         truth = self.truth.to_delayed()[:, 0]
         scores = self.scores.to_delayed()[:, 0]

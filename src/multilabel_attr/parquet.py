@@ -160,7 +160,8 @@ def evaluate(
     columns come from a [`ScoreSketch`][multilabel_attr.ScoreSketch] (``ranking="sketch"``,
     or a number of bins), with their guaranteed error bounds in the extra
     per-label columns ``auroc_bound`` and ``average_precision_bound``;
-    ``ranking=False`` leaves them ``nan``.  Arguments as in [`counts`][multilabel_attr.parquet.counts].
+    ``ranking=False`` leaves them ``nan``.  Arguments as in
+    [`counts`][multilabel_attr.parquet.counts].
 
     Examples
     --------
@@ -169,7 +170,8 @@ def evaluate(
     >>> y = rng.random((1000, 3)) < 0.3
     >>> s = np.clip(0.5 * y + 0.6 * rng.random((1000, 3)), 0, 1)
     >>> path = os.path.join(tempfile.mkdtemp(), "scores.parquet")
-    >>> table = pa.table({f"y{j}": y[:, j] for j in range(3)} | {f"s{j}": s[:, j] for j in range(3)})
+    >>> columns = {f"y{j}": y[:, j] for j in range(3)} | {f"s{j}": s[:, j] for j in range(3)}
+    >>> table = pa.table(columns)
     >>> pq.write_table(table, path, row_group_size=300)
     >>> report = evaluate(path, ["y0", "y1", "y2"], ["s0", "s1", "s2"], zero_division=0)
     >>> from multilabel_attr import evaluate as evaluate_in_memory

@@ -145,7 +145,8 @@ def evaluate(
     columns come from a [`ScoreSketch`][multilabel_attr.ScoreSketch] (``ranking="sketch"``,
     or a number of bins), with their guaranteed error bounds in the extra
     per-label columns ``auroc_bound`` and ``average_precision_bound``;
-    ``ranking=False`` leaves them ``nan``.  Arguments as in [`counts`][multilabel_attr.spark.counts].
+    ``ranking=False`` leaves them ``nan``.  Arguments as in
+    [`counts`][multilabel_attr.spark.counts].
     """
     return _driver.evaluate(
         SparkSource(frame), _spec(labels, scores, weight), threshold=threshold,

@@ -141,7 +141,8 @@ def replicate_block(
         key_count[:, present] += np.add.reduceat(
             (draws[:, order] > 0).astype(np.int64), starts, axis=1
         )
-    return Replicates(*sums, unique, key_weight, key_count)
+    tp, fp, fn, tn = sums
+    return Replicates(tp, fp, fn, tn, unique, key_weight, key_count)
 
 
 def replicate_intervals(

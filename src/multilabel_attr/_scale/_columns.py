@@ -52,12 +52,15 @@ class ColumnSpec:
             _optional_name(weight, "weight"),
             _optional_name(row_id, "row_id"),
         )
-        if isinstance(spec.labels, tuple) and isinstance(spec.scores, tuple):
-            if len(spec.labels) != len(spec.scores):
-                raise ColumnError(
-                    f"labels and scores must name one column per label each; got "
-                    f"{len(spec.labels)} label columns and {len(spec.scores)} score columns"
-                )
+        if (
+            isinstance(spec.labels, tuple)
+            and isinstance(spec.scores, tuple)
+            and len(spec.labels) != len(spec.scores)
+        ):
+            raise ColumnError(
+                f"labels and scores must name one column per label each; got "
+                f"{len(spec.labels)} label columns and {len(spec.scores)} score columns"
+            )
         return spec
 
     @property

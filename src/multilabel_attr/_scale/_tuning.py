@@ -118,7 +118,9 @@ class SketchPass(_Pass):
                 hint = "" if self.from_logits else " (pass from_logits=True for logits or margins)"
                 raise ColumnError(message + hint) from exc
             positives += np.count_nonzero(block.truth, axis=0)
-            kept = block.truth if block.weight is None else block.truth & (block.weight > 0)[:, None]
+            kept = block.truth
+            if block.weight is not None:
+                kept = kept & (block.weight > 0)[:, None]
             weighted_positives += np.count_nonzero(kept, axis=0)
         if sketch is None:
             return _pack(where=np.array(where))
@@ -168,7 +170,7 @@ class FetchPass(_Pass):
             for name, mask in (("label", self.per_label), ("pooled", self.pooled)):
                 if mask is None:
                     continue
-                table = mask if name == "label" else np.broadcast_to(mask, (bins.shape[1], mask.shape[1]))
+                table = np.broadcast_to(mask, (bins.shape[1], mask.shape[1]))
                 rows, labels = np.nonzero(table[np.arange(bins.shape[1])[None, :], bins])
                 parts.setdefault(f"{name}_label", []).append(labels)
                 parts.setdefault(f"{name}_bin", []).append(bins[rows, labels])
@@ -329,9 +331,10 @@ def optimize_thresholds(
     if settings.clip is not None:
         raise ValueError("clip is not supported at scale; pass clip=None")
     spec.check_present(list(engine.columns()), engine.describe())
-    base = {"spec": spec, "n_labels": spec.n_labels}
-    scale = {"n_bins": n_bins, "from_logits": settings.from_logits}
-    state = _unpack(engine.run(SketchPass(**base, **scale), merge=merge_sketch_payloads))
+    width, logits = spec.n_labels, settings.from_logits
+    state = _unpack(
+        engine.run(SketchPass(spec, width, n_bins, logits), merge=merge_sketch_payloads)
+    )
     if "pos" not in state:
         raise ColumnError(f"{engine.describe()} has no rows; nothing to tune")
     n_labels = int(state["pos"].shape[0])
@@ -354,8 +357,8 @@ def optimize_thresholds(
         per_label_bins = labels.candidates(objective)
         per_label_bins[fixed] = False
     fetch = FetchPass(
-        **base, **scale, per_label=per_label_bins,
-        pooled=pooled.candidates(objective) if use_pooled else None,
+        spec, width, n_bins, logits, per_label_bins,
+        pooled.candidates(objective) if use_pooled else None,
     )  # fmt: skip
     fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
     shared = float(search(pooled, objective, fetched, "pooled")[0][0]) if use_pooled else None
@@ -374,11 +377,13 @@ def optimize_thresholds(
             values[fixed] = fallback
             warn_fallback(fixed, state["positives"][fixed].tolist(), settings.min_positives,
                           rule, names, stacklevel=4)  # fmt: skip
-    counted = _unpack(engine.run(CountPass(**base, values=values), merge=merge_count_payloads))
+    counted = _unpack(engine.run(CountPass(spec, width, values), merge=merge_count_payloads))
     objective_value, per_label = objective_from_counts(
         objective, settings.average, *counted["counts"]
     )
-    extra = {} if settings.strategy == "shared" else {"fallback_labels": np.flatnonzero(fixed).tolist()}
+    extra = {"fallback_labels": np.flatnonzero(fixed).tolist()}
+    if settings.strategy == "shared":
+        extra = {}
     return Thresholds(
         values, validation_scores=per_label, objective=objective_value, label_names=names,
         metric=objective.name, strategy=settings.strategy, average=settings.average,

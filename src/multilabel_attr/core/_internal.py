@@ -32,10 +32,10 @@ from ._validation import (
 __all__ = [
     "DEFAULT_BINS",
     "PER_LABEL_FORMULAS",
-    "Report",
-    "ScoreSketch",
     "BatchCounts",
     "MultilabelCounts",
+    "Report",
+    "ScoreSketch",
     "bin_index",
     "binary_predictions",
     "check_int",
