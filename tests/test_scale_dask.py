@@ -134,3 +134,27 @@ def test_thresholds_equal_the_single_machine_search(
         label_names=data.label_columns,
     )  # fmt: skip
     assert arrays == expected
+
+
+def test_exact_ranking_by_a_shuffle(client: Any, frame: Any, data: Data,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from multilabel_attr._scale import _exact
+
+    monkeypatch.setattr(_exact, "CELLS_PER_BUCKET", 2000)  # several buckets
+    with pytest.warns(ml.UndefinedMetricWarning):
+        report = mdask.evaluate(frame, "labels", "scores", weight="w", ranking="exact",
+                                zero_division=0)  # fmt: skip
+    with pytest.warns(ml.UndefinedMetricWarning):
+        expected = ml.evaluate(data.truth, data.scores, sample_weight=data.weight,
+                               zero_division=0)  # fmt: skip
+    for column in ("auroc", "average_precision"):
+        assert report.per_label[column] == pytest.approx(
+            expected.per_label[column], abs=1e-12, nan_ok=True
+        )
+    arrays = mdask.evaluate(
+        da.from_array(data.truth, chunks=600), scores=da.from_array(data.scores, chunks=600),
+        ranking="exact", zero_division=0,
+    )  # fmt: skip
+    unweighted = ml.evaluate(data.truth, data.scores, zero_division=0)
+    assert arrays.per_label["auroc"] == pytest.approx(unweighted.per_label["auroc"], abs=1e-12,
+                                                      nan_ok=True)  # fmt: skip

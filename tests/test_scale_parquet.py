@@ -262,3 +262,19 @@ def test_thresholds_on_scores_outside_0_1_need_from_logits(tmp_path: Path) -> No
     got = mparquet.optimize_thresholds(tmp_path / "l.parquet", "y", "s", from_logits=True,
                                        min_positives=0)  # fmt: skip
     assert got == optimize_thresholds(truth, logits, from_logits=True, min_positives=0)
+
+
+@pytest.mark.filterwarnings("ignore::multilabel_attr.UndefinedMetricWarning")
+@pytest.mark.parametrize("weighted", [False, True])
+def test_exact_ranking_by_spilled_buckets(data: Data, folder: Path, weighted: bool,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from multilabel_attr._scale import _exact
+
+    monkeypatch.setattr(_exact, "CELLS_PER_BUCKET", 1000)  # about ten spill files
+    report = mparquet.evaluate(folder, data.label_columns, data.score_columns, ranking="exact",
+                               weight="w" if weighted else None, zero_division=0)  # fmt: skip
+    expected = ml.evaluate(data.truth, data.scores, zero_division=0, label_names=data.label_columns,
+                           sample_weight=data.weight if weighted else None)  # fmt: skip
+    assert_reports_equal(report, expected)
+    with pytest.raises(ValueError, match="ranking must be"):
+        mparquet.evaluate(folder, "labels", "scores", ranking="approximate")

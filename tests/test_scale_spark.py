@@ -148,3 +148,17 @@ def test_sketch_ranking_columns(frame: Any, data: Data) -> None:
     got, want = np.array(report.per_label["auroc"]), np.array(exact.per_label["auroc"])
     defined = ~np.isnan(want)
     assert np.all(np.abs(got - want)[defined] <= np.array(report.per_label["auroc_bound"])[defined])
+
+
+def test_exact_ranking_by_a_distributed_sort(frame: Any, data: Data,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from multilabel_attr._scale import _exact
+
+    monkeypatch.setattr(_exact, "CELLS_PER_BUCKET", 3000)  # several buckets and partitions
+    report = mspark.evaluate(frame, "labels", "scores", weight="w", ranking="exact",
+                             zero_division=0)  # fmt: skip
+    expected = ml.evaluate(data.truth, data.scores, sample_weight=data.weight, zero_division=0)
+    for column in ("auroc", "average_precision"):
+        assert report.per_label[column] == pytest.approx(
+            expected.per_label[column], abs=1e-12, nan_ok=True
+        )

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
+from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
@@ -66,6 +67,52 @@ def _array_block(
     return task([block_from_arrays(truth, scores, weight, None, where)], where, first_row)
 
 
+def _explode_frame(frame: Any, explode: ExplodePass, where: str) -> Any:
+    import pyarrow as pa
+
+    batches = [pa.RecordBatch.from_pandas(frame, preserve_index=False)] if len(frame) else []
+    return _cells_frame(explode.tables(batches, where))
+
+
+def _explode_block(truth: Any, scores: Any, weight: Any, explode: ExplodePass, where: str) -> Any:
+    return _cells_frame(explode.tables([block_from_arrays(truth, scores, weight, None, where)],
+                                       where))  # fmt: skip
+
+
+def _cells_frame(tables: Any) -> Any:
+    import pandas as pd
+
+    frames = [table.to_pandas() for table in tables]
+    return pd.concat(frames, ignore_index=True) if frames else _cells_meta()
+
+
+def _cells_meta() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({
+        "bucket": np.zeros(0, np.int32), "g": np.zeros(0, np.int64), "s": np.zeros(0),
+        "t": np.zeros(0, bool), "w": np.zeros(0),
+    })  # fmt: skip
+
+
+def _reduce_frame(frame: Any, reduce: ReducePass) -> bytes:
+    import pyarrow as pa
+
+    return reduce([pa.Table.from_pandas(frame, preserve_index=False)])
+
+
+def _shuffle(parts: list[Any], explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
+    """Cells from every partition shuffled by bucket, then each new partition reduced."""
+    import dask.dataframe as dd
+    from dask.base import compute
+    from dask.delayed import delayed
+
+    cells = dd.from_delayed(parts, meta=_cells_meta(), verify_meta=False)
+    shuffled = cells.shuffle("bucket", npartitions=explode.n_buckets)
+    payloads = [delayed(_reduce_frame)(part, reduce) for part in shuffled.to_delayed()]
+    return list(compute(*payloads))  # type: ignore[no-untyped-call]
+
+
 class DaskFrameSource:
     """A Dask DataFrame: one task per partition."""
 
@@ -97,6 +144,15 @@ class DaskFrameSource:
             ],
             merge,
         )
+
+    def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
+        from dask.delayed import delayed
+
+        parts = self.frame[explode.spec.columns].to_delayed()
+        return _shuffle(
+            [delayed(_explode_frame)(p, explode, f"partition {i}") for i, p in enumerate(parts)],
+            explode, reduce,
+        )  # fmt: skip
 
 
 class DaskArraySource:
@@ -143,6 +199,20 @@ class DaskArraySource:
             ],
             merge,
         )
+
+    def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
+        from dask.delayed import delayed
+
+        truth = self.truth.to_delayed()[:, 0]
+        scores = self.scores.to_delayed()[:, 0]
+        weights = [None] * len(truth) if self.weight is None else self.weight.to_delayed()
+        return _shuffle(
+            [
+                delayed(_explode_block)(t, s, w, explode, f"row block {i}")
+                for i, (t, s, w) in enumerate(zip(truth, scores, weights))
+            ],
+            explode, reduce,
+        )  # fmt: skip
 
 
 def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, ColumnSpec]:

@@ -15,12 +15,14 @@ or as a list of scalar columns, one per label.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec
+from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
@@ -99,6 +101,48 @@ class ParquetSource:
             merged = payload if merged is None else merge(merged, payload)
         assert merged is not None
         return merged
+
+
+    def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
+        """Cells spilled to one Arrow file per bucket, then each bucket reduced on its own:
+        an external sort in bounded memory."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with tempfile.TemporaryDirectory(prefix="multilabel_attr-") as folder:
+            writers: dict[int, Any] = {}
+            try:
+                for file, group, where, _ in self.row_groups():
+                    batches = pq.ParquetFile(file).iter_batches(
+                        batch_size=self.batch_rows, row_groups=[group],
+                        columns=explode.spec.columns,
+                    )  # fmt: skip
+                    for table in explode.tables(batches, where):
+                        _spill(table, writers, folder)
+            finally:
+                for writer in writers.values():
+                    writer.close()
+            return [
+                reduce([pa.ipc.open_file(Path(folder) / f"{bucket}.arrow").read_all()])
+                for bucket in sorted(writers)
+            ]
+
+
+def _spill(table: Any, writers: dict[int, Any], folder: str) -> None:
+    """Append each bucket's rows of ``table`` to that bucket's file."""
+    import numpy as np
+    import pyarrow as pa
+
+    bucket = table.column("bucket").to_numpy()
+    order = np.argsort(bucket, kind="stable")
+    ordered = table.take(pa.array(order))
+    values, starts = np.unique(bucket[order], return_index=True)
+    stops = [*starts[1:].tolist(), len(order)]
+    for value, start, stop in zip(values.tolist(), starts.tolist(), stops):
+        if value not in writers:
+            path = Path(folder) / f"{value}.arrow"
+            writers[value] = pa.ipc.new_file(str(path), ordered.schema)
+        writers[value].write_table(ordered.slice(start, stop - start))
 
 
 def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSpec:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec
+from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
@@ -71,15 +72,44 @@ class SparkSource:
             payload = task(batches, f"partition {partition}", offsets.get(partition, 0))
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
+        rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
+        return merge(*(bytes(row["state"]) for row in rows))
+
+
+    def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
+        """Cells exploded in every partition, repartitioned by bucket, each partition's
+        buckets sorted and reduced in Python: a distributed sort."""
+        frame = self.frame.select(*explode.spec.columns)
+
+        def emit(batches: Iterator[Any]) -> Iterator[Any]:
+            from pyspark import TaskContext
+
+            context = TaskContext.get()
+            where = f"partition {context.partitionId() if context is not None else 0}"
+            for table in explode.tables(batches, where):
+                yield from table.to_batches()
+
+        def reduced(batches: Iterator[Any]) -> Iterator[Any]:
+            import pyarrow as pa
+
+            payload = reduce(pa.Table.from_batches([b]) for b in batches)
+            yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
+
+        cells = frame.mapInArrow(emit, CELL_SCHEMA).repartition(explode.n_buckets, "bucket")
+        rows = self._collect(cells.mapInArrow(reduced, "state binary"))
+        return [bytes(row["state"]) for row in rows]
+
+    @staticmethod
+    def _collect(frame: Any) -> list[Any]:
         try:
-            rows = frame.mapInArrow(per_partition, "state binary").collect()
+            rows: list[Any] = frame.collect()
         except Exception as exc:
             # A bad value found by a task comes back wrapped in the JVM's error; say it plainly.
             found = _REMOTE_ERROR.findall(str(exc))
             if found:
                 raise ColumnError(found[-1].strip()) from exc
             raise
-        return merge(*(bytes(row["state"]) for row in rows))
+        return rows
 
 
 def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSpec:

@@ -22,7 +22,9 @@ from ..core._internal import (
     check_threshold,
     default_label_names,
     report_from_counts,
+    warn_undefined_labels,
 )
+from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
 from ._partition import CountTask, Merge, Partial, PartitionTask, merge_payloads
@@ -47,6 +49,11 @@ class Engine(Protocol):
         With ``row_offsets`` each partition's task gets the global index of its
         first row (the position of the row in the source's order).
         """
+        ...
+
+    def shuffle(self, explode: _exact.ExplodePass, reduce: _exact.ReducePass) -> list[bytes]:
+        """Explode every partition into cells, bring each bucket's cells together, and
+        ``reduce`` every bucket."""
         ...
 
 
@@ -106,23 +113,40 @@ def evaluate(
     zero_division: Any,
     ranking: Any,
 ) -> Report:
-    n_bins = check_ranking(ranking)
+    n_bins, exact = check_ranking(ranking)
     task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
-    return _report(merged, task.threshold, zero_division)
+    if not exact:
+        return _report(merged, task.threshold, zero_division)
+    sketch = merged.sketch
+    assert sketch is not None
+    explode = _exact.explode_task(spec, sketch, task.n_labels)
+    payloads = engine.shuffle(explode, _exact.ReducePass(_exact.Offsets.from_sketch(sketch)))
+    auroc, ap = _exact.finish(payloads, sketch)
+    names = merged.counts.label_names or default_label_names(sketch.n_labels)
+    warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+    warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
+    return report_from_counts(
+        merged.counts, threshold=task.threshold, zero_division=zero_division, auroc=auroc,
+        average_precision=ap,
+    )  # fmt: skip
 
 
-def check_ranking(ranking: Any) -> int:
-    """Sketch bins for ``ranking``: ``"sketch"`` (default size), an int, or False/None."""
+def check_ranking(ranking: Any) -> tuple[int, bool]:
+    """Sketch bins for ``ranking`` (``"sketch"``, ``"exact"``, a number of bins, or False),
+    and whether the exact values are wanted."""
     if ranking is None or ranking is False:
-        return 0
+        return 0, False
     if ranking is True or ranking == "sketch":
-        return DEFAULT_BINS
+        return DEFAULT_BINS, False
+    if ranking == "exact":
+        return DEFAULT_BINS, True
     if isinstance(ranking, int) and not isinstance(ranking, bool) and ranking >= 2:
-        return ranking
+        return ranking, False
     raise ValueError(
-        f"ranking must be 'sketch', a number of sketch bins (>= 2), or False; got {ranking!r}"
+        "ranking must be 'sketch', 'exact', a number of sketch bins (>= 2), or False; "
+        f"got {ranking!r}"
     )
 
 
@@ -156,7 +180,7 @@ def bootstrap_report(
     seed: Any,
     ranking: Any = False,
 ) -> Report:
-    n_bins = check_ranking(ranking)
+    n_bins = check_ranking(ranking)[0]
     n_resamples, level = check_resampling(n_resamples, confidence_level)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")

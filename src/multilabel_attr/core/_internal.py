@@ -9,6 +9,7 @@ from ._averaging import divide, nan_average
 from ._bootstrap import _check_resampling as check_resampling
 from ._bootstrap import _predictions as binary_predictions
 from ._counting import BatchCounts, decode_triples, encode_triples, merge_histograms
+from ._ranking import warn_undefined_labels
 from ._report import (
     _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS,
 )
@@ -54,4 +55,5 @@ __all__ = [
     "prepare_batch",
     "report_from_counts",
     "summarize_counts",
+    "warn_undefined_labels",
 ]
