@@ -177,6 +177,10 @@ def test_serialisation_round_trip_and_merge_after_load():
     assert again.roc_auc(None).value.tolist() == exact.roc_auc(None).value.tolist()
     empty = ScoreSketch.from_dict(json.loads(json.dumps(ScoreSketch(2, exact=True).to_dict())))
     assert empty.n_samples == 0
+    tampered = exact.to_dict()
+    tampered["exact_data"]["y_true"][0][0] = 1 - tampered["exact_data"]["y_true"][0][0]
+    with pytest.raises(ValueError, match="exact_data"):
+        ScoreSketch.from_dict(tampered)
 
 
 def _tampered(change):

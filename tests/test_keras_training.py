@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 import multilabel_attr as ml  # noqa: E402
+from _keras_helpers import tensorflow_backend_only  # noqa: E402
 from multilabel_attr import keras as mk  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
@@ -168,6 +168,8 @@ MIRRORED_SCRIPT = textwrap.dedent(
             mk.F1Score(4, average="macro", from_logits=True, threshold=[0.5, 0.3, 0.7, 0.5]),
             mk.HammingLoss(4, from_logits=True),
             mk.SubsetAccuracy(4, from_logits=True),
+            mk.AUROC(4, from_logits=True, n_bins=64),
+            mk.AveragePrecision(4, average="micro", from_logits=True, n_bins=64),
         ]
         model.compile(loss=keras.losses.BinaryCrossentropy(from_logits=True), metrics=metrics)
         return model
@@ -184,6 +186,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@tensorflow_backend_only
 def test_mirrored_strategy_on_two_cpus_equals_single_device() -> None:
     # Logical devices can only be configured before TensorFlow initialises: use a fresh process.
     env = {**os.environ, "PYTHONPATH": str(SRC), "TF_CPP_MIN_LOG_LEVEL": "3"}

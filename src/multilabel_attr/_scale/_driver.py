@@ -7,7 +7,6 @@ the merged state (:class:`Engine`); everything else is written here once.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -20,7 +19,7 @@ from ..core._internal import (
     check_label_names,
     check_resampling,
     check_threshold,
-    default_label_names,
+    name_labels,
     report_from_counts,
     warn_undefined_labels,
 )
@@ -124,13 +123,11 @@ def evaluate(
     explode = _exact.explode_task(spec, sketch, task.n_labels)
     payloads = engine.shuffle(explode, _exact.ReducePass(_exact.Offsets.from_sketch(sketch)))
     auroc, ap = _exact.finish(payloads, sketch)
-    names = merged.counts.label_names or default_label_names(sketch.n_labels)
+    names = name_labels(merged.counts)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
     warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
-    return report_from_counts(
-        merged.counts, threshold=task.threshold, zero_division=zero_division, auroc=auroc,
-        average_precision=ap,
-    )  # fmt: skip
+    columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
+    return report_from_counts(merged.counts, task.threshold, zero_division, columns)
 
 
 def check_ranking(ranking: Any) -> tuple[int, bool]:
@@ -154,18 +151,18 @@ def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     """The report of merged counts; ranking columns, with their bounds, from the sketch."""
     assert merged.counts is not None
     if merged.sketch is None:
-        return report_from_counts(merged.counts, threshold=threshold, zero_division=zero_division)
+        return report_from_counts(merged.counts, threshold, zero_division, None)
     sketch = merged.sketch
-    sketch.label_names = merged.counts.label_names or default_label_names(sketch.n_labels)
+    sketch.label_names = name_labels(merged.counts)
     auroc, ap = sketch.roc_auc(average=None), sketch.average_precision(average=None)
-    report = report_from_counts(
-        merged.counts, threshold=threshold, zero_division=zero_division, auroc=auroc.value,
-        average_precision=ap.value,
+    columns = {
+        "auroc": auroc.value, "average_precision": ap.value, "auroc_bound": auroc.bound,
+        "average_precision_bound": ap.bound,
+    }  # fmt: skip
+    return report_from_counts(
+        merged.counts, threshold, zero_division,
+        {name: np.asarray(values, np.float64).tolist() for name, values in columns.items()},
     )  # fmt: skip
-    per_label = dict(report.per_label)
-    per_label["auroc_bound"] = np.asarray(auroc.bound, np.float64).tolist()
-    per_label["average_precision_bound"] = np.asarray(ap.bound, np.float64).tolist()
-    return dataclasses.replace(report, per_label=per_label)
 
 
 def bootstrap_report(

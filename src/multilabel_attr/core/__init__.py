@@ -48,9 +48,17 @@ from ._ranking import (
     label_ranking_loss,
     roc_auc_score,
 )
-from ._report import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate, summarize_counts
+from ._report import (
+    PER_LABEL_COLUMNS,
+    RANKING_BOUND_COLUMNS,
+    SUMMARY_METRICS,
+    Report,
+    evaluate,
+    summarize_counts,
+)
 from ._sketch import EdgeCounts, RankingEstimate, ScoreSketch
 from ._state import MultilabelCounts
+from ._streaming import StreamingEvaluation
 
 __all__ = [
     "ACCURACY",
@@ -61,6 +69,7 @@ __all__ = [
     "NPV",
     "PER_LABEL_COLUMNS",
     "PRECISION",
+    "RANKING_BOUND_COLUMNS",
     "RECALL",
     "SPECIFICITY",
     "SUMMARY_METRICS",
@@ -72,6 +81,7 @@ __all__ = [
     "RankingEstimate",
     "Report",
     "ScoreSketch",
+    "StreamingEvaluation",
     "UndefinedMetricWarning",
     "average_precision_score",
     "balanced_accuracy_score",

@@ -60,6 +60,10 @@ PER_LABEL_COLUMNS: tuple[str, ...] = (
     "average_precision",
 )
 
+RANKING_BOUND_COLUMNS: tuple[str, ...] = ("auroc_bound", "average_precision_bound")
+"""Per-label columns a streamed report adds: the guaranteed bound of each ranking estimate
+(see [`ScoreSketch`][multilabel_attr.ScoreSketch]); shown as ``value ±bound``."""
+
 _PER_LABEL_FORMULAS: dict[str, F.Formula] = {
     "precision": F.PRECISION,
     "recall": F.RECALL,
@@ -216,7 +220,11 @@ class Report:
             cells = [name]
             for column in PER_LABEL_COLUMNS:
                 value = self.per_label[column][index]
-                cells.append(_format_cell(column, value))
+                cell = _format_cell(column, value)
+                bound = self.per_label.get(f"{column}_bound")
+                if bound is not None and not math.isnan(value) and bound[index] > 0:
+                    cell += f" ±{bound[index]:.1g}"
+                cells.append(cell)
             rows.append(cells)
         return header, rows
 
@@ -285,57 +293,6 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
-def default_label_names(n_labels: int) -> tuple[str, ...]:
-    """``label_0`` ... : the names of unnamed labels in a report."""
-    return tuple(f"label_{i}" for i in range(n_labels))
-
-
-def report_from_counts(
-    counts: MultilabelCounts,
-    *,
-    threshold: Any,
-    zero_division: Any = "warn",
-    auroc: Any = None,
-    average_precision: Any = None,
-) -> Report:
-    """The :class:`Report` of a count state (the one path from counts to a report).
-
-    ``threshold`` is the one the counts were made with (``None`` for 0/1
-    predictions); ``auroc`` and ``average_precision`` are the per-label ranking
-    columns when computed (``nan`` otherwise).
-    """
-    n_labels = counts.n_labels
-    names = counts.label_names or default_label_names(n_labels)
-    counts.label_names = names
-    summary = summarize_counts(counts, zero_division)
-    total_weight = counts.total_weight
-    per_label: dict[str, list[float]] = {
-        "support": counts.support.tolist(),
-        "prevalence": (
-            counts.support / total_weight if total_weight > 0 else np.full(n_labels, np.nan)
-        ).tolist(),
-        "threshold": (
-            np.broadcast_to(np.asarray(threshold, np.float64), (n_labels,)).tolist()
-            if threshold is not None
-            else [math.nan] * n_labels
-        ),
-    }
-    for column, formula in _PER_LABEL_FORMULAS.items():
-        per_label[column] = counts.score(formula, None, zero_division).tolist()
-    missing = [math.nan] * n_labels
-    per_label["auroc"] = missing if auroc is None else np.asarray(auroc, np.float64).tolist()
-    per_label["average_precision"] = (
-        missing if average_precision is None else np.asarray(average_precision, np.float64).tolist()
-    )
-    return Report(
-        summary=summary,
-        per_label={column: per_label[column] for column in PER_LABEL_COLUMNS},
-        label_names=names,
-        n_samples=counts.n_samples,
-        total_weight=total_weight,
-    )
-
-
 def evaluate(
     y_true: Any,
     y_score: Any,
@@ -392,9 +349,9 @@ def evaluate(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, label_names=label_names,
     )  # fmt: skip
-    auroc = ap = None
+    names = _name_labels(counts)
+    ranking_columns = None
     if ranking:
-        names = counts.label_names or default_label_names(counts.n_labels)
         truth = to_numpy(y_true, "y_true")
         scores = to_numpy(y_score, "y_score")
         weights = check_sample_weight(sample_weight, counts.n_samples)
@@ -405,7 +362,52 @@ def evaluate(
         )
         warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
         warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
-    return report_from_counts(
-        counts, threshold=threshold, zero_division=zero_division, auroc=auroc,
-        average_precision=ap,
-    )  # fmt: skip
+        ranking_columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
+    return report_from_counts(counts, threshold, zero_division, ranking_columns)
+
+
+def _name_labels(counts: MultilabelCounts) -> tuple[str, ...]:
+    """Give the counts default label names (``label_0`` ...) when they have none."""
+    counts.label_names = counts.label_names or tuple(f"label_{i}" for i in range(counts.n_labels))
+    return counts.label_names
+
+
+def report_from_counts(
+    counts: MultilabelCounts,
+    threshold: Any,
+    zero_division: Any,
+    ranking_columns: Mapping[str, list[float]] | None,
+) -> Report:
+    """The [`Report`][multilabel_attr.Report] of a count state and its ranking columns.
+
+    ``ranking_columns`` maps ``"auroc"`` and ``"average_precision"`` (and,
+    for estimates, their ``"*_bound"`` columns) to one value per label;
+    ``None`` leaves the ranking columns ``nan``.
+    """
+    n_labels = counts.n_labels
+    names = _name_labels(counts)
+    summary = summarize_counts(counts, zero_division)
+    total_weight = counts.total_weight
+    per_label: dict[str, list[float]] = {
+        "support": counts.support.tolist(),
+        "prevalence": (
+            counts.support / total_weight if total_weight > 0 else np.full(n_labels, np.nan)
+        ).tolist(),
+        "threshold": (
+            np.broadcast_to(np.asarray(threshold, np.float64), (n_labels,)).tolist()
+            if threshold is not None
+            else [math.nan] * n_labels
+        ),
+    }
+    for column, formula in _PER_LABEL_FORMULAS.items():
+        per_label[column] = counts.score(formula, None, zero_division).tolist()
+    per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
+    per_label.update(ranking_columns or {})
+    columns = [*PER_LABEL_COLUMNS, *(c for c in RANKING_BOUND_COLUMNS if c in per_label)]
+    return Report(
+        summary=summary,
+        per_label={column: per_label[column] for column in columns},
+        label_names=names,
+        n_samples=counts.n_samples,
+        total_weight=total_weight,
+    )

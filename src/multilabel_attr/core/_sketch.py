@@ -45,26 +45,25 @@ Capabilities
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._counting import _float32_ceiling as float32_ceiling
+from ._counting import worker_count
 from ._ranking import _ranking_binary, warn_undefined_labels
+from ._ranking import _validate as validate_ranking_inputs
 from ._sketch_cuts import candidate_bins
 from ._sketch_io import sketch_from_dict, sketch_to_dict
 from ._sketch_math import ap_from_bins, auroc_from_bins
 from ._validation import (
-    binary_mask,
-    check_2d,
     check_average,
-    check_finite_scores,
     check_int,
     check_label_names,
     check_probabilities,
-    check_same_shape,
-    check_sample_weight,
 )
 
 FloatArray = NDArray[np.float64]
@@ -76,6 +75,8 @@ LOGIT_RANGE = 10.0
 """Half-width of the logit interval covered by the inner bins (layout version 1)."""
 
 DEFAULT_BINS = 1024
+
+_BIN_BLOCK_CELLS = 1 << 20
 
 _AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
 
@@ -207,19 +208,12 @@ class ScoreSketch:
         ``y_score`` holds probabilities in ``[0, 1]`` (logits of any finite value
         with ``from_logits=True``).  The sketch is unchanged if the batch is invalid.
         """
-        truth = check_2d(y_true, "y_true")
-        scores = check_2d(y_score, "y_score")
-        check_same_shape(truth, scores, "y_score")
-        mask = binary_mask(truth, "y_true")
-        check_finite_scores(scores, "y_score")
-        if not np.issubdtype(scores.dtype, np.floating):
-            scores = scores.astype(np.float64)
+        mask, scores, weights = validate_ranking_inputs(y_true, y_score, sample_weight)
         if not self.from_logits:
             check_probabilities(scores, "y_score")
-        weights = check_sample_weight(sample_weight, truth.shape[0])
-        if truth.shape[1] != self.n_labels:
+        if mask.shape[1] != self.n_labels:
             raise ValueError(
-                f"y_true has {truth.shape[1]} labels; this sketch holds {self.n_labels}"
+                f"y_true has {mask.shape[1]} labels; this sketch holds {self.n_labels}"
             )
         self._add(mask, scores, weights)
         if self.exact:
@@ -241,8 +235,10 @@ class ScoreSketch:
         self.pos = self.pos + both[..., 1]
         lo = self.lo.ravel().copy()
         hi = self.hi.ravel().copy()
-        np.minimum.at(lo, flat.ravel(), scores.ravel())
-        np.maximum.at(hi, flat.ravel(), scores.ravel())
+        # ufunc.at is fast only without casting: give it float64 values.
+        values = scores.astype(np.float64, copy=False).ravel()
+        np.minimum.at(lo, flat.ravel(), values)
+        np.maximum.at(hi, flat.ravel(), values)
         self.lo, self.hi = lo.reshape(self.lo.shape), hi.reshape(self.hi.shape)
         self.n_samples += mask.shape[0]
 
@@ -419,10 +415,34 @@ def _mean(values: FloatArray, weights: FloatArray | None) -> float:
 def bin_index(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[np.intp]:
     """Bin of every score: ``k`` with ``edges[k] <= s < edges[k + 1]``, exactly.
 
-    A float32 logit gives a first guess; every guess is then checked against the
-    float64 edges and moved until it holds, so rounding never misplaces a score.
+    Large inputs are split into row blocks binned on a thread pool (numpy
+    releases the GIL).
     """
-    edges = sketch_edges(n_bins, from_logits)
+    out = np.empty(scores.shape, np.intp)
+    rows = max(1, _BIN_BLOCK_CELLS // max(1, scores.shape[1]))
+    starts = range(0, scores.shape[0], rows)
+
+    def work(start: int) -> None:
+        out[start : start + rows] = _bin_block(scores[start : start + rows], n_bins, from_logits)
+
+    workers = worker_count(len(starts))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(work, starts))
+    else:
+        for start in starts:
+            work(start)
+    return out
+
+
+def _bin_block(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[np.intp]:
+    """Bins of one block: a float32 logit gives a first guess; every guess is then
+    checked against the edges and moved until it holds, so rounding never misplaces a
+    score.  Float32 scores are checked against the float32 ceilings of the edges,
+    which for them means exactly the same as the float64 edges."""
+    edges: NDArray[Any] = sketch_edges(n_bins, from_logits)
+    if scores.dtype == np.float32:
+        edges = float32_ceiling(edges)
     inner = n_bins - 1
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if from_logits:

@@ -170,4 +170,8 @@ def _load_exact(sketch: ScoreSketch, exact_data: Any) -> None:
     weights = None if raw_weights is None else np.asarray(raw_weights, dtype=np.float64)
     if weights is not None and (weights.shape != (sketch.n_samples,) or np.any(weights < 0)):
         raise ValueError("sketch field 'exact_data.sample_weight' must hold n_samples weights >= 0")
+    rebuilt = sketch.empty_like()
+    rebuilt._add(truth == 1, scores, weights)
+    if not (np.allclose(rebuilt.pos, sketch.pos) and np.allclose(rebuilt.neg, sketch.neg)):
+        raise ValueError("sketch field 'exact_data' does not match the counts in 'pos'/'neg'")
     sketch._exact_chunks = [(truth == 1, scores, weights)]

@@ -2,9 +2,10 @@
 
 Pure functions of the per-bin arrays of a [`ScoreSketch`][multilabel_attr.ScoreSketch]:
 ``pos`` and ``neg`` (weighted class counts) and ``tied`` (the bin holds a single
-distinct score), each of shape ``(..., n_bins)`` with bins in increasing score
-order.  They use only ``+ - * /``, ``cumsum``, ``sum``, ``where``, ``clip``,
-``maximum``, ``minimum``, ``log1p`` and slicing, so the same code runs on numpy
+distinct score; ``None`` when unknown, as in the Keras metrics), each of shape
+``(..., n_bins)`` with bins in increasing score order.  They use only
+``+ - * /``, ``cumsum``, ``sum``, ``where``, ``clip``, ``maximum``, ``log1p``,
+``concatenate`` and slicing, so the same code runs on numpy
 arrays (the core) and on backend tensors through ``keras.ops`` (the Keras
 metrics), like the count formulas of ``_formulas``.
 
@@ -27,6 +28,18 @@ _WEIGHTS = _GL_WEIGHTS / 2.0
 
 def _safe(den: Any, xp: Any) -> Any:
     return xp.where(den > 0, den, 1.0)
+
+
+def _constant(values: Any, like: Any, xp: Any) -> Any:
+    """``values`` as an array of ``like``'s dtype in namespace ``xp``."""
+    if xp is np:
+        return values
+    return xp.convert_to_tensor(values, dtype=xp.dtype(like))
+
+
+def _if_tied(tied: Any, exact: Any, otherwise: Any, xp: Any) -> Any:
+    """``exact`` in tied bins; ``tied=None`` means nothing is known about ties."""
+    return otherwise if tied is None else xp.where(tied, exact, otherwise)
 
 
 def _reverse_cumsum_above(counts: Any, xp: Any) -> Any:
@@ -68,12 +81,12 @@ def auroc_from_bins(pos: Any, neg: Any, tied: Any, xp: Any = np) -> tuple[Any, A
     """
     a = density_slopes(pos, xp)
     b = density_slopes(neg, xp)
-    concordance = xp.where(tied, 0.5, xp.clip(0.5 + (a - b) / 12.0, 0.0, 1.0))
+    concordance = _if_tied(tied, 0.5, xp.clip(0.5 + (a - b) / 12.0, 0.0, 1.0), xp)
     below = xp.cumsum(neg, axis=-1) - neg
     total_pos = xp.sum(pos, axis=-1)
     total_neg = xp.sum(neg, axis=-1)
     pairs = total_pos * total_neg
-    inside = xp.where(tied, 0.0, pos * neg)
+    inside = _if_tied(tied, 0.0, pos * neg, xp)
     estimate = xp.sum(pos * (below + concordance * neg), axis=-1)
     slack = xp.maximum(
         xp.sum(inside * concordance, axis=-1), xp.sum(inside * (1.0 - concordance), axis=-1)
@@ -94,8 +107,8 @@ def _ap_bin_estimate(pos: Any, neg: Any, above_pos: Any, above_neg: Any, xp: Any
     """
     a = density_slopes(pos, xp)[..., None]
     b = density_slopes(neg, xp)[..., None]
-    x = xp.convert_to_tensor(_NODES) if hasattr(xp, "convert_to_tensor") else _NODES
-    weights = xp.convert_to_tensor(_WEIGHTS) if hasattr(xp, "convert_to_tensor") else _WEIGHTS
+    x = _constant(_NODES, pos, xp)
+    weights = _constant(_WEIGHTS, pos, xp)
     g_a = (1.0 - x) + a * x * (1.0 - x) / 2.0
     g_b = (1.0 - x) + b * x * (1.0 - x) / 2.0
     p = pos[..., None]
@@ -127,9 +140,9 @@ def ap_from_bins(pos: Any, neg: Any, tied: Any, xp: Any = np) -> tuple[Any, Any]
     lower = xp.where(start > 0, pos - neg_max * xp.log1p(pos / _safe(start, xp)), pos)
     upper = xp.where(pos > 0, pos * all_in / _safe(all_in + above_neg, xp), 0.0)
     estimate = xp.clip(_ap_bin_estimate(pos, neg, above_pos, above_neg, xp), lower, upper)
-    estimate = xp.where(tied, tied_value, estimate)
-    lower = xp.where(tied, tied_value, lower)
-    upper = xp.where(tied, tied_value, upper)
+    estimate = _if_tied(tied, tied_value, estimate, xp)
+    lower = _if_tied(tied, tied_value, lower, xp)
+    upper = _if_tied(tied, tied_value, upper, xp)
     total_pos = xp.sum(pos, axis=-1)
     value = xp.sum(estimate, axis=-1)
     slack = xp.maximum(xp.sum(upper, axis=-1) - value, value - xp.sum(lower, axis=-1))
