@@ -283,7 +283,7 @@ def _schema() -> Any:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 folder, mode = sys.argv[1], sys.argv[2]
 labels = [f"y{j}" for j in range(40)]
@@ -300,7 +300,9 @@ else:
     from multilabel_attr import parquet
     summary = parquet.evaluate(folder, labels, scores, zero_division=0, ranking=False).summary
 seconds = time.perf_counter() - start
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM: this process's own peak (ru_maxrss would carry over the parent's peak across exec).
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+rss = int(status.split()[0]) * 1024
 print(json.dumps({"seconds": seconds, "rss": rss, "summary": summary}))
 """
 
@@ -364,25 +366,26 @@ def main() -> None:
     parser.add_argument("--dask-rows", type=int, default=10_000_000)
     parser.add_argument("--dask-chunk", type=int, default=500_000)
     parser.add_argument("--parquet-rows", type=int, default=10_000_000)
+    parser.add_argument("--threshold-rows", type=int, default=10_000_000)
     args = parser.parse_args()
     if args.quick:
         args.spark_rows, args.dask_rows, args.dask_chunk, args.parquet_rows = (
             50_000, 400_000, 100_000, 400_000)  # fmt: skip
+        args.threshold_rows = 200_000
     sections = args.sections.split(",")
     warnings.simplefilter("ignore")
     if "spark" in sections:
         bench_spark(args.spark_rows)
     if "dask" in sections:
         bench_dask(args.dask_rows, args.dask_chunk)
-    if "parquet" in sections or "thresholds" in sections:
+    for section, rows in (("parquet", args.parquet_rows), ("thresholds", args.threshold_rows)):
+        if section not in sections:
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "scores"
-            t_write = timed(lambda: write_parquet(folder, args.parquet_rows))[0]
-            print(f"\n(wrote the Parquet files in {t_write:.1f} s)")
-            if "parquet" in sections:
-                bench_parquet(folder, args.parquet_rows)
-            if "thresholds" in sections:
-                bench_thresholds(folder)
+            t_write = timed(lambda: write_parquet(folder, rows))[0]  # noqa: B023
+            print(f"\n(wrote {rows:,} rows of Parquet in {t_write:.1f} s)")
+            (bench_parquet(folder, rows) if section == "parquet" else bench_thresholds(folder))
 
 
 if __name__ == "__main__":
