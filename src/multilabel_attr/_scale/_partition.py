@@ -214,6 +214,9 @@ def rebatch(items: Iterable[Any], rows: int = BATCH_ROWS) -> Iterator[Any]:
             continue
         if item.num_rows == 0:
             continue
+        if not pending and item.num_rows >= rows // 4:
+            yield item  # large enough already: no concatenating copy
+            continue
         pending.append(item)
         size += item.num_rows
         if size >= rows:
