@@ -278,3 +278,9 @@ def test_exact_ranking_by_spilled_buckets(data: Data, folder: Path, weighted: bo
     assert_reports_equal(report, expected)
     with pytest.raises(ValueError, match="ranking must be"):
         mparquet.evaluate(folder, "labels", "scores", ranking="approximate")
+
+
+def test_row_id_column_must_hold_integers(tmp_path: Path) -> None:
+    path = _write(tmp_path, y=[[1, 0], [0, 1]], s=[[0.1, 0.2], [0.2, 0.3]], row=[0.5, 1.5])
+    with pytest.raises(ValueError, match=r"column 'row' must hold integers; got float64 in"):
+        mparquet.bootstrap_report(path, "y", "s", row_id="row", n_resamples=10)

@@ -210,7 +210,9 @@ def block_from_arrow(batch: Any, spec: ColumnSpec, n_labels: int | None, where: 
     if spec.row_id is not None:
         ids = _scalar_values(batch.column(spec.row_id), spec.row_id, where)
         if not np.issubdtype(ids.dtype, np.integer):
-            raise ColumnError(f"column {spec.row_id!r} must hold integers; got {ids.dtype}")
+            raise ColumnError(
+                f"column {spec.row_id!r} must hold integers; got {ids.dtype} in {where}"
+            )
         row_id = ids.astype(np.int64, copy=False)
     return Block(truth, scores, weight, row_id, where)
 
