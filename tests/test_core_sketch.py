@@ -96,6 +96,24 @@ def test_bound_holds_on_realistic_scores(n_bins, scale):
         _assert_within_bound(parts[0] + parts[1], y, s, weights)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_bins=st.integers(2, 300),
+    scale=st.sampled_from([0.01, 0.3, 1.0, 5.0, 40.0]),
+    decimals=st.sampled_from([None, 1, 2, 3]),
+    weighted=st.booleans(),
+)
+def test_bound_holds_for_any_distribution(seed, n_bins, scale, decimals, weighted):
+    y, s, w = _data(seed, n=150, n_labels=3, scale=scale)
+    if decimals is not None:  # rounding makes ties, inside bins and across them
+        s = np.round(s, decimals)
+    weights = w if weighted else None
+    _assert_within_bound(
+        ScoreSketch(3, n_bins=n_bins).update(y, s, sample_weight=weights), y, s, weights
+    )
+
+
 ADVERSARIAL = {
     "all ties": lambda rng, y: np.full(y.shape, 0.5),
     "two tied values": lambda rng, y: np.where(rng.random(y.shape) < 0.5, 0.3, 0.7),
@@ -273,3 +291,30 @@ def test_candidate_bins_contain_every_cut_that_beats_the_edges(metric):
             if value > best_edge[label] + 1e-12:
                 assert candidates[label, index[s[:, label] == t, label][0]]
     assert f1_score(y, s, threshold=0.5, average=None).shape == (4,)
+
+
+def test_counts_at_any_threshold_outside_the_bin_ranges():
+    y, s, w = _data(10)
+    sketch = ScoreSketch(4, n_bins=32).update(y, s, sample_weight=w)
+    exact = ScoreSketch(4, n_bins=32, exact=True).update(y, s, sample_weight=w)
+    lo, hi = sketch.bin_range()
+    rng = np.random.default_rng(0)
+
+    def expected(t):
+        predicted = s >= t
+        return w @ (predicted & y), w @ (predicted & ~y), w @ (~predicted & y)
+
+    labels = np.arange(4)
+    for _ in range(20):
+        bins = rng.integers(0, 32, 4)
+        filled = ~np.isnan(lo[labels, bins])
+        # At a bin's smallest score, or just above its largest, the whole bin is on one side.
+        at_lo = np.where(filled, lo[labels, bins], 0.5)
+        above_hi = np.where(filled, np.nextafter(hi[labels, bins], 2.0), 0.5)
+        for t in (at_lo, above_hi):
+            np.testing.assert_allclose(sketch.counts_at(t)[:3], expected(t))
+        anywhere = rng.random(4)
+        np.testing.assert_allclose(exact.counts_at(anywhere)[:3], expected(anywhere))
+    assert lo[0, 16] < hi[0, 16]
+    with pytest.raises(ValueError, match="label"):
+        sketch.counts_at([(lo[0, 16] + hi[0, 16]) / 2, 0.5, 0.5, 0.5])

@@ -11,6 +11,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import multilabel_attr as ml  # noqa: E402
+from _keras_helpers import BACKEND  # noqa: E402
 from multilabel_attr import keras as mk  # noqa: E402
 
 pytestmark = pytest.mark.tf
@@ -153,3 +154,35 @@ def test_fit_logs_per_epoch_values_equal_to_the_core_and_survive_save_load(tmp_p
     after = loaded.evaluate(x_val, y_val, return_dict=True, verbose=0)
     for name in ("auroc_macro", "average_precision_micro"):
         assert after[name] == pytest.approx(before[name], abs=1e-6)
+
+
+def _compiled_updates(metric, batches):
+    """Run update_state compiled by the backend: tf.function with XLA, or jax.jit."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        step = tf.function(metric.update_state, jit_compile=True)
+        for t, s in batches:
+            step(t, s)
+        return
+    if BACKEND != "jax":
+        pytest.skip(f"no compiled update check for the {BACKEND} backend")
+    import jax
+
+    jitted = jax.jit(metric.stateless_update_state)
+    state = [v.value for v in metric.variables]
+    for t, s in batches:
+        state = jitted(state, t, s)
+    for variable, value in zip(metric.variables, state, strict=True):
+        variable.assign(value)
+
+
+@pytest.mark.parametrize("cls", [mk.AUROC, mk.AveragePrecision])
+def test_compiled_update_equals_the_core(cls):
+    rng = np.random.default_rng(0)
+    y, s = scored_batch(rng, 300)
+    metric = cls(4, average=None, n_bins=N_BINS)
+    _compiled_updates(metric, [(y[:100], s[:100]), (y[100:200], s[100:200]), (y[200:], s[200:])])
+    sketch = sketch_of(y, s)
+    expected = sketch.roc_auc(None) if cls is mk.AUROC else sketch.average_precision(None)
+    np.testing.assert_allclose(np.asarray(metric.result()), expected.value, atol=2e-6)

@@ -98,7 +98,10 @@ class WeightSchedule(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self.predictions.append(
-            {key: np.asarray(self.model(x, training=False)) for key, x in self.inputs.items()}
+            {
+                key: keras.ops.convert_to_numpy(self.model(x, training=False))
+                for key, x in self.inputs.items()
+            }
         )
 
 

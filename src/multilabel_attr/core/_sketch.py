@@ -37,6 +37,8 @@ Capabilities
 * Threshold questions: [`edges`][multilabel_attr.ScoreSketch.edges],
   [`counts_at_edges`][multilabel_attr.ScoreSketch.counts_at_edges] (weighted
   ``tp, fp, fn, tn`` of the cut ``score >= edge`` at every edge),
+  [`counts_at`][multilabel_attr.ScoreSketch.counts_at] (the counts of any cut the
+  sketch can decide),
   [`bin_range`][multilabel_attr.ScoreSketch.bin_range] (per-bin smallest and
   largest score) and [`candidate_bins`][multilabel_attr.ScoreSketch.candidate_bins]
   (the bins in which a cut could beat the best edge cut of a count metric).
@@ -45,7 +47,6 @@ Capabilities
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,10 +54,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._counting import _float32_ceiling as float32_ceiling
-from ._counting import worker_count
-from ._ranking import _ranking_binary, warn_undefined_labels
+from ._ranking import _ranking_binary, map_blocks, warn_undefined_labels
 from ._ranking import _validate as validate_ranking_inputs
-from ._sketch_cuts import candidate_bins
+from ._sketch_cuts import candidate_bins, counts_at
 from ._sketch_io import sketch_from_dict, sketch_to_dict
 from ._sketch_math import ap_from_bins, auroc_from_bins
 from ._validation import (
@@ -283,12 +283,16 @@ class ScoreSketch:
             setattr(self, name, getattr(fresh, name))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot (versioned); :meth:`from_dict` restores it exactly."""
+        """A JSON-serialisable snapshot (versioned);
+        [`from_dict`][multilabel_attr.ScoreSketch.from_dict] restores it exactly.
+        """
         return sketch_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> ScoreSketch:
-        """Rebuild a sketch from :meth:`to_dict` output, validating every field."""
+        """Rebuild a sketch from [`to_dict`][multilabel_attr.ScoreSketch.to_dict] output,
+        validating every field.
+        """
         return sketch_from_dict(cls, data)
 
     def __eq__(self, other: object) -> bool:
@@ -381,6 +385,17 @@ class ScoreSketch:
         empty = self.lo > self.hi
         return np.where(empty, np.nan, self.lo), np.where(empty, np.nan, self.hi)
 
+    def counts_at(self, threshold: Any) -> tuple[FloatArray, ...]:
+        """Weighted ``(tp, fp, fn, tn)`` per label of the cut ``score >= threshold``.
+
+        ``threshold`` is one value or one per label, on the sketch's score scale.
+        Exact in exact mode; otherwise exact whenever no label's threshold falls
+        strictly inside the range of scores seen in its bin (``lo < t <= hi``,
+        see [`bin_range`][multilabel_attr.ScoreSketch.bin_range]), and a
+        `ValueError` naming the labels otherwise.
+        """
+        return counts_at(self, threshold)
+
     def candidate_bins(
         self, metric: Any, *, monotone: bool | None = None, zero_division: float = 0.0
     ) -> tuple[NDArray[np.bool_], FloatArray]:
@@ -420,18 +435,11 @@ def bin_index(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[n
     """
     out = np.empty(scores.shape, np.intp)
     rows = max(1, _BIN_BLOCK_CELLS // max(1, scores.shape[1]))
-    starts = range(0, scores.shape[0], rows)
 
     def work(start: int) -> None:
         out[start : start + rows] = _bin_block(scores[start : start + rows], n_bins, from_logits)
 
-    workers = worker_count(len(starts))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, starts))
-    else:
-        for start in starts:
-            work(start)
+    map_blocks(work, range(0, scores.shape[0], rows))
     return out
 
 

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from ._averaging import average_counts
 from ._formulas import Formula, formula_by_name
+from ._validation import check_threshold
 
 if TYPE_CHECKING:
     from ._sketch import ScoreSketch
@@ -102,3 +103,38 @@ def candidate_bins(
         return splittable, best_edge
     upper = _values(formula, counts.tp[:, :-1], counts.fp[:, 1:], pos, neg, zero_division)
     return splittable & (upper > best_edge[:, None]), best_edge
+
+
+def counts_at(sketch: ScoreSketch, threshold: Any) -> tuple[FloatArray, ...]:
+    """Weighted ``(tp, fp, fn, tn)`` per label of the cut ``score >= threshold``.
+
+    Exact in exact mode.  Otherwise exact whenever each label's threshold does
+    not fall strictly inside the range of scores seen in its bin (``lo < t <=
+    hi``): then the whole bin lies on one side of the cut.  A threshold inside
+    a bin's range raises, naming the labels, since only the scores could tell.
+    """
+    from ._sketch import bin_index
+
+    thresholds = check_threshold(threshold, sketch.n_labels)
+    if sketch.exact and sketch.n_samples:
+        truth, scores, weights = sketch._exact_arrays()
+        predicted = scores >= thresholds
+        w = np.ones(truth.shape[0]) if weights is None else weights
+        tp, fp = w @ (predicted & truth), w @ (predicted & ~truth)
+        return tp, fp, w @ truth - tp, w @ ~truth - fp
+    index = bin_index(thresholds[None, :], sketch.n_bins, sketch.from_logits)[0]
+    labels = np.arange(sketch.n_labels)
+    lo, hi = sketch.lo[labels, index], sketch.hi[labels, index]
+    inside = (lo < thresholds) & (thresholds <= hi)
+    if np.any(inside):
+        shown = ", ".join(str(i) for i in np.flatnonzero(inside)[:10].tolist())
+        raise ValueError(
+            f"threshold falls strictly inside the range of scores of its bin for label(s) "
+            f"{shown}: the sketch cannot split that bin; use exact=True, or a threshold at or "
+            "below the bin's smallest score or above its largest (see bin_range())"
+        )
+    # The whole bin is at or above the cut when t <= lo (or the bin is empty), else below.
+    boundary = np.where(thresholds <= lo, index, index + 1)
+    counts = sketch.counts_at_edges()
+    pick = (labels, boundary)
+    return counts.tp[pick], counts.fp[pick], counts.fn[pick], counts.tn[pick]

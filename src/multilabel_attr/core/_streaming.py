@@ -124,7 +124,9 @@ class StreamingEvaluation:
         self.sketch.reset()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot; :meth:`from_dict` restores it."""
+        """A JSON-serialisable snapshot;
+        [`from_dict`][multilabel_attr.StreamingEvaluation.from_dict] restores it.
+        """
         return {
             "schema_version": STREAMING_SCHEMA_VERSION,
             "threshold": self.threshold,
@@ -134,7 +136,9 @@ class StreamingEvaluation:
 
     @classmethod
     def from_dict(cls, data: Any) -> StreamingEvaluation:
-        """Rebuild a state saved by :meth:`to_dict` (each part validated by its own loader)."""
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.StreamingEvaluation.to_dict]
+        (each part validated by its own loader).
+        """
         if not isinstance(data, dict) or data.get("schema_version") != STREAMING_SCHEMA_VERSION:
             got = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
             raise ValueError(
