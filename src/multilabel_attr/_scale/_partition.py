@@ -3,7 +3,7 @@
 A partition's state is a pure function of its rows (and, for the bootstrap, of
 their row ids and the seed), so an engine that re-runs a failed task gets the
 same state again and nothing is counted twice.  States travel between
-processes as a few numpy arrays packed with :func:`numpy.savez` (no pickle).
+processes as a few numpy arrays packed with ``numpy.savez`` (no pickle).
 """
 
 from __future__ import annotations
