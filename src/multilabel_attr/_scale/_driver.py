@@ -2,7 +2,7 @@
 merge the states and build the result, the same way for Parquet, Dask and Spark.
 
 An engine only knows how to run a task on each of its partitions and hand back
-the merged state (:class:`Engine`); everything else is written here once.
+the merged state (``Engine``); everything else is written here once.
 """
 
 from __future__ import annotations
