@@ -284,3 +284,18 @@ def test_row_id_column_must_hold_integers(tmp_path: Path) -> None:
     path = _write(tmp_path, y=[[1, 0], [0, 1]], s=[[0.1, 0.2], [0.2, 0.3]], row=[0.5, 1.5])
     with pytest.raises(ValueError, match=r"column 'row' must hold integers; got float64 in"):
         mparquet.bootstrap_report(path, "y", "s", row_id="row", n_resamples=10)
+
+
+def test_a_partition_state_is_a_pure_function_of_its_rows(data: Data) -> None:
+    """A retried task recomputes the same state; nothing it ran before is counted again."""
+    from multilabel_attr._scale._columns import ColumnSpec
+    from multilabel_attr._scale._partition import CountTask, Partial
+
+    table = pa.Table.from_pandas(data.frame(), preserve_index=False)
+    task = CountTask(ColumnSpec.build("labels", "scores", "w"), None, 0.5, False,
+                     n_resamples=5, seed=1, n_bins=16)  # fmt: skip
+    first = task(table.slice(100, 400).to_batches(max_chunksize=64), "partition 3", 100)
+    again = task(table.slice(100, 400).to_batches(max_chunksize=128), "partition 3", 100)
+    assert first == again
+    state = Partial.from_bytes(first)
+    assert state.counts is not None and state.counts.n_samples == 400
