@@ -61,3 +61,19 @@ def test_parquet_errors_are_one_line(table: tuple[Path, np.ndarray, np.ndarray],
     code = main(["evaluate", "--parquet", str(path), "--labels", "y", "--scores", "nope"])
     assert code == 1
     assert "column(s) 'nope' not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evaluate_parquet_on_spark(table: tuple[Path, np.ndarray, np.ndarray],
+                                   tmp_path: Path) -> None:  # fmt: skip
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime")
+    path, truth, scores = table
+    out = tmp_path / "t.json"
+    code = main(["tune", "--parquet", str(path), "--labels", "y", "--scores", "s",
+                 "--engine", "spark", "--strategy", "shared", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    assert Thresholds.from_json(out) == optimize_thresholds(truth, scores, strategy="shared")
