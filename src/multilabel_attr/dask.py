@@ -349,9 +349,4 @@ def optimize_thresholds(
     [`optimize_thresholds`][multilabel_attr.parquet.optimize_thresholds]).
     """
     source, spec = _source(data, labels, scores, weight)
-    return _tuning.tune(
-        source, spec,
-        label_names=label_names, n_bins=n_bins, metric=metric, strategy=strategy,
-        average=average, beta=beta, from_logits=from_logits, min_positives=min_positives,
-        fallback=fallback, zero_division=zero_division,
-    )  # fmt: skip
+    return _tuning.tune(source, spec, locals())

@@ -289,9 +289,5 @@ def optimize_thresholds(
     [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
     and [`counts`][multilabel_attr.parquet.counts].
     """
-    return _tuning.tune(
-        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight),
-        label_names=label_names, n_bins=n_bins, metric=metric, strategy=strategy,
-        average=average, beta=beta, from_logits=from_logits, min_positives=min_positives,
-        fallback=fallback, zero_division=zero_division,
-    )  # fmt: skip
+    source = ParquetSource(path, batch_rows=batch_rows)
+    return _tuning.tune(source, _spec(labels, scores, weight), locals())

@@ -241,9 +241,4 @@ def optimize_thresholds(
     only the scores inside the few sketch bins that can hold each optimum
     reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
     """
-    return _tuning.tune(
-        SparkSource(frame), _spec(labels, scores, weight),
-        label_names=label_names, n_bins=n_bins, metric=metric, strategy=strategy,
-        average=average, beta=beta, from_logits=from_logits, min_positives=min_positives,
-        fallback=fallback, zero_division=zero_division,
-    )  # fmt: skip
+    return _tuning.tune(SparkSource(frame), _spec(labels, scores, weight), locals())

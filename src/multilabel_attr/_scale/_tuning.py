@@ -21,7 +21,7 @@ The pooled (``shared``) search is the same on the sketch summed over labels.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -391,11 +391,19 @@ def optimize_thresholds(
     )  # fmt: skip
 
 
-def tune(
-    engine: Any, spec: ColumnSpec, *, label_names: Any, n_bins: Any, **options: Any
-) -> Thresholds:
-    """Validate the search options like the single-machine search, then run it at scale."""
-    settings = resolve_settings(**options)
-    return optimize_thresholds(
-        engine, spec, settings, label_names, check_int(n_bins, "n_bins", minimum=2)
-    )
+TUNING_OPTIONS = (
+    "metric", "strategy", "average", "beta", "from_logits", "min_positives", "fallback",
+    "zero_division",
+)  # fmt: skip
+"""The options of the single-machine search that every engine's wrapper passes on."""
+
+
+def tune(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) -> Thresholds:
+    """Validate the search options like the single-machine search, then run it at scale.
+
+    ``arguments`` are the public wrapper's own (its ``locals()``): the
+    ``TUNING_OPTIONS``, ``label_names`` and ``n_bins``.
+    """
+    settings = resolve_settings(**{name: arguments[name] for name in TUNING_OPTIONS})
+    n_bins = check_int(arguments["n_bins"], "n_bins", minimum=2)
+    return optimize_thresholds(engine, spec, settings, arguments["label_names"], n_bins)
