@@ -188,7 +188,14 @@ def bench_spark(rows: int) -> None:
         return ml_spark.evaluate(frame, labels, scores, zero_division=0, ranking=False)
 
     ours()  # the first call starts the Python workers
-    t_ours, report = timed(ours)
+    # Ours and the floor alternate three times (best of each): the load of a shared machine
+    # drifts, and the ratio between the two is what the engine controls.
+    runs = []
+    for _ in range(3):
+        runs.append((timed(ours), timed(lambda: bare_arrow_pass(frame, labels + scores))))
+    t_ours, report = min((run[0] for run in runs), key=lambda pair: pair[0])
+    t_bare, counted = min((run[1] for run in runs), key=lambda pair: pair[0])
+    assert counted == rows
     t_mllib, mllib = timed(lambda: mllib_as_documented(frame))
     check_equal(report.summary, mllib, "MultilabelMetrics")
     t_index, prepared = timed(lambda: index_columns(frame))
@@ -197,12 +204,10 @@ def bench_spark(rows: int) -> None:
     t_one = timed(lambda: evaluator_calls_one(prepared))[0]
     t_sql, sql = timed(lambda: sql_aggregation(frame))
     check_equal(report.summary, {k: sql[k] for k in KEYS}, "SQL aggregation")
-    t_bare, counted = timed(lambda: bare_arrow_pass(frame, labels + scores))
-    assert counted == rows
     print(f"\n== Spark local[2], {rows:,} x {N_LABELS} cached (built in {build:.1f} s); "
           f"results equal")  # fmt: skip
     print(f"session start-up {start_up:.1f} s; a trivial job {job * 1000:.0f} ms")
-    print(f"ours: evaluate (every count-based number)      {t_ours:7.2f} s")
+    print(f"ours: evaluate (every count-based number)      {t_ours:7.2f} s (best of 3)")
     for name, seconds in (
         ("MultilabelMetrics as documented (df.rdd.map)", t_mllib),
         ("seven evaluator calls (index columns ready)", t_eval),
@@ -210,7 +215,7 @@ def bench_spark(rows: int) -> None:
         ("SQL aggregation (counts + histogram)", t_sql),
     ):
         print(f"{name:47s} {seconds:7.2f} s   ours is {seconds / t_ours:5.1f}x faster")
-    print(f"{'bare Arrow pass (computes nothing)':47s} {t_bare:7.2f} s   ours takes "
+    print(f"{'bare Arrow pass (computes nothing, best of 3)':47s} {t_bare:7.2f} s   ours takes "
           f"{t_ours / t_bare:4.2f}x the floor; building the index columns took {t_index:.1f} s")
     spark.stop()
 
