@@ -31,6 +31,7 @@ def _run(script: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess
 
 def test_every_example_is_covered() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
+        "at_scale.py",
         "quickstart.py",
         "reproduce_paper_table.py",
     ]
@@ -41,6 +42,15 @@ def test_quickstart(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Hamming loss" in result.stdout
     assert "streamed" in result.stdout
+
+
+def test_at_scale(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("dask.dataframe")
+    result = _run("at_scale.py", "--rows", "20000", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "tuned thresholds equal the in-memory search" in result.stdout
+    assert "Dask: same report and thresholds" in result.stdout
 
 
 @pytest.mark.tf

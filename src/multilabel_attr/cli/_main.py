@@ -30,6 +30,8 @@ EXAMPLES = {
     "stats": "multilabel-attr stats data/celeba-synth --figure prevalence.png",
     "evaluate": "multilabel-attr evaluate --labels y.npy --scores s.npy --format markdown",
     "tune": "multilabel-attr tune --labels y_val.npy --scores s_val.npy -o thresholds.json",
+    "evaluate-parquet": "multilabel-attr evaluate --parquet scores/ --labels labels "
+    "--scores scores --engine spark",
     "train": "multilabel-attr train data/tfrecords --model cnn --output runs/cnn --epochs 5",
     "predict": "multilabel-attr predict runs/cnn/final.keras photos/ --thresholds t.json",
     "reproduce": "multilabel-attr reproduce --output outputs/reproduction",
@@ -160,6 +162,16 @@ def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from ..core import evaluate
 
+    if args.parquet:
+        from .._scale import _cli
+
+        names = args.label_names.split(",") if args.label_names else None
+        report = _cli.run(
+            args, "evaluate", threshold=_threshold_argument(args, names), label_names=names,
+            from_logits=args.from_logits, zero_division=0,
+        )  # fmt: skip
+        _write_or_print(_render(report, args.format), args.output)
+        return
     y_true, names = _read_matrix(args.labels, "labels")
     y_score, score_names = _read_matrix(args.scores, "scores")
     names = args.label_names.split(",") if args.label_names else names or score_names
@@ -167,24 +179,32 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         y_true, y_score, threshold=_threshold_argument(args, names), label_names=names,
         from_logits=args.from_logits, zero_division=0,
     )  # fmt: skip
-    text = {
-        "text": report.to_text,
-        "markdown": report.to_markdown,
-        "json": report.to_json,
-    }[args.format]()
-    _write_or_print(text, args.output)
+    _write_or_print(_render(report, args.format), args.output)
+
+
+def _render(report: Any, kind: str) -> str:
+    text: str = {"text": report.to_text, "markdown": report.to_markdown,
+                 "json": report.to_json}[kind]()  # fmt: skip
+    return text
 
 
 def _cmd_tune(args: argparse.Namespace) -> None:
     from ..thresholds import optimize_thresholds
 
-    y_true, names = _read_matrix(args.labels, "labels")
-    y_score, score_names = _read_matrix(args.scores, "scores")
-    names = args.label_names.split(",") if args.label_names else names or score_names
-    thresholds = optimize_thresholds(
-        y_true, y_score, metric=args.metric, strategy=args.strategy,
-        min_positives=args.min_positives, label_names=names, from_logits=args.from_logits,
-    )  # fmt: skip
+    options = {
+        "metric": args.metric, "strategy": args.strategy, "min_positives": args.min_positives,
+        "from_logits": args.from_logits,
+    }  # fmt: skip
+    if args.parquet:
+        from .._scale import _cli
+
+        names = args.label_names.split(",") if args.label_names else None
+        thresholds = _cli.run(args, "optimize_thresholds", label_names=names, **options)
+    else:
+        y_true, names = _read_matrix(args.labels, "labels")
+        y_score, score_names = _read_matrix(args.scores, "scores")
+        names = args.label_names.split(",") if args.label_names else names or score_names
+        thresholds = optimize_thresholds(y_true, y_score, label_names=names, **options)
     thresholds.to_json(args.output)
     print(repr(thresholds))
     print(f"wrote {args.output}", file=sys.stderr)
@@ -312,6 +332,12 @@ def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--thresholds", help="per-label thresholds JSON written by 'tune'")
 
 
+def _parquet_options(parser: argparse.ArgumentParser) -> None:
+    from .._scale import _cli
+
+    _cli.add_options(parser)
+
+
 _TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
 
 
@@ -345,6 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     p.add_argument("-o", "--output", help="write here instead of standard output")
+    _parquet_options(p)
     p.set_defaults(run=_cmd_evaluate)
 
     p = command("tune", "Tune per-label thresholds on validation labels and scores.")
@@ -356,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-logits", action="store_true")
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
     p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
+    _parquet_options(p)
     p.set_defaults(run=_cmd_tune)
 
     _add_model_commands(command)

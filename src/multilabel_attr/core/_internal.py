@@ -41,10 +41,13 @@ from ._formulas import (
     fbeta_formula,
     formula_by_name,
 )
+from ._ranking import warn_undefined_labels
 from ._report import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
-from ._report import Report, summarize_counts
+from ._report import Report, report_from_counts, summarize_counts
+from ._report import _name_labels as name_labels
 from ._serialization import SCHEMA_VERSION
-from ._sketch import DEFAULT_BINS, bin_index, sketch_edges
+from ._sketch import DEFAULT_BINS, ScoreSketch, bin_index, sketch_edges
+from ._sketch_cuts import is_monotone
 from ._sketch_math import ap_from_bins, auroc_from_bins
 from ._state import MultilabelCounts, prepare_batch
 from ._validation import (
@@ -67,6 +70,7 @@ __all__ = [
     "Formula",
     "MultilabelCounts",
     "Report",
+    "ScoreSketch",
     "ap_from_bins",
     "auroc_from_bins",
     "average_counts",
@@ -88,17 +92,21 @@ __all__ = [
     "float32_ceiling",
     "formula_by_name",
     "formulas",
+    "is_monotone",
     "mean_from_sums",
     "mean_sums",
     "merge_histograms",
+    "name_labels",
     "nan_average",
     "nan_mean",
     "prepare_batch",
     "present_counts",
+    "report_from_counts",
     "sample_triples",
     "sample_values",
     "samples_mean",
     "score_cut",
     "sketch_edges",
     "summarize_counts",
+    "warn_undefined_labels",
 ]

@@ -97,18 +97,30 @@ def evaluate(
     ``samples`` over the histogram of per-sample counts.
     """
     counts = count_batch(truth, pred, threshold=None, from_logits=False, sample_weight=weights)
+    if average != "samples":
+        return objective_from_counts(objective, average, counts.tp, counts.fp, counts.fn, counts.tn)
     per_label = objective(counts.tp, counts.fp, counts.fn, counts.tn)
+    n_labels = truth.shape[1]
+    tp, fp, fn = (c.astype(np.float64) for c in decode_triples(counts.keys, n_labels))
+    values = objective(tp, fp, fn, n_labels - tp - fp - fn)
+    present = present_counts(counts.key_weight, counts.key_count)
+    return float(samples_mean(values, counts.key_weight, present)), per_label
+
+
+def objective_from_counts(
+    objective: Objective,
+    average: str | None,
+    tp: FloatArray,
+    fp: FloatArray,
+    fn: FloatArray,
+    tn: FloatArray,
+) -> tuple[float, FloatArray]:
+    """The label-averaged (micro, macro or weighted) objective and its per-label values."""
+    per_label = objective(tp, fp, fn, tn)
     if average == "micro":
-        totals = (np.array([c.sum()]) for c in (counts.tp, counts.fp, counts.fn, counts.tn))
-        value = objective(*totals)[0]
-    elif average == "samples":
-        n_labels = truth.shape[1]
-        tp, fp, fn = (c.astype(np.float64) for c in decode_triples(counts.keys, n_labels))
-        values = objective(tp, fp, fn, n_labels - tp - fp - fn)
-        present = present_counts(counts.key_weight, counts.key_count)
-        value = samples_mean(values, counts.key_weight, present)
+        value = objective(*(np.array([c.sum()]) for c in (tp, fp, fn, tn)))[0]
     else:
-        value = nan_mean(per_label, counts.tp + counts.fn if average == "weighted" else None)
+        value = nan_mean(per_label, tp + fn if average == "weighted" else None)
     return float(value), per_label
 
 
@@ -466,15 +478,26 @@ def _fallback(
             value = min(max(value, clip[0]), clip[1])
         rule = f"the fallback threshold {value:.6g}"
     positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
+    warn_fallback(fixed, positives, min_positives, rule, data.label_names)
+    return value
+
+
+def warn_fallback(
+    fixed: BoolArray,
+    positives: Sequence[int],
+    min_positives: int,
+    rule: str,
+    names: tuple[str, ...] | None,
+) -> None:
+    """Say which labels were not tuned (``positives``: their positive counts) and why."""
     warnings.warn(
-        f"{int(fixed.sum())} of {truth.shape[1]} labels have fewer than "
+        f"{int(fixed.sum())} of {fixed.shape[0]} labels have fewer than "
         f"min_positives={min_positives} positive samples and are not tuned: "
-        f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
-        f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
+        f"{_describe(np.flatnonzero(fixed).tolist(), names)} "
+        f"(positives: {', '.join(map(str, list(positives)[:10]))}); they use {rule}.",
         ThresholdWarning,
         stacklevel=external_stacklevel(),
     )
-    return value
 
 
 def _rare_labels(truth: BoolArray, weights: FloatArray | None, min_positives: int) -> BoolArray:
