@@ -236,3 +236,18 @@ def test_a_threshold_outside_the_probability_scale_is_an_error(
     code = main([*args, "--from-logits"] if logits else args)
     err = capsys.readouterr().err
     assert code == 1 and "threshold must lie in [0, 1]" in err and err.count("\n") == 1
+
+
+def test_warnings_are_one_line_naming_the_command(tmp_path: Path) -> None:
+    y_path, s_path, y, _ = _data(tmp_path)
+    y[:, 1] = 0  # a label without positives: its ranking columns are undefined
+    np.save(y_path, y)
+    result = subprocess.run(
+        [sys.executable, "-m", "multilabel_attr", "evaluate", "--labels", str(y_path),
+         "--scores", str(s_path)],
+        capture_output=True, text=True, env={"PYTHONPATH": SRC}, check=True,
+    )  # fmt: skip
+    lines = result.stderr.splitlines()
+    assert lines, "the undefined AUROC of label 1 is announced"
+    assert all(line.startswith("multilabel-attr evaluate: UndefinedMetricWarning: ") for line in lines)
+    assert "label_1" in result.stderr

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -463,6 +464,19 @@ def _add_model_commands(command: Command) -> None:
     p.set_defaults(run=_cmd_reproduce)
 
 
+def _warning_printer(command: str) -> Callable[..., None]:
+    """Warnings as one line naming the command, like errors, without a source line.
+
+    Python's default format shows the file and line that triggered the warning,
+    which for a console script is the entry point's ``sys.exit(run())``.
+    """
+
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        print(f"{PROG} {command}: {category.__name__}: {message}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``multilabel-attr``; returns the exit code."""
     parser = build_parser()
@@ -470,7 +484,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
         import_tensorflow_quietly()
     try:
-        args.run(args)
+        with warnings.catch_warnings():
+            if not args.verbose:
+                warnings.showwarning = _warning_printer(args.command)
+            args.run(args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
