@@ -249,5 +249,6 @@ def test_warnings_are_one_line_naming_the_command(tmp_path: Path) -> None:
     )  # fmt: skip
     lines = result.stderr.splitlines()
     assert lines, "the undefined AUROC of label 1 is announced"
-    assert all(line.startswith("multilabel-attr evaluate: UndefinedMetricWarning: ") for line in lines)
+    prefix = "multilabel-attr evaluate: UndefinedMetricWarning: "
+    assert all(line.startswith(prefix) for line in lines)
     assert "label_1" in result.stderr
