@@ -17,6 +17,8 @@ Contents
   history files and resumption after interruption.
 - :func:`default_metrics`: metrics logged during training when none are given.
 - :func:`predict_scores`: labels and scores of a dataset in one pass.
+- :func:`precision_policy`, :func:`model_precision`, :func:`resolve_strategy`,
+  :func:`global_batch_size`: mixed precision and several devices (see the models guide).
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "`pip install 'multilabel-attr[tf]'`"
     ) from exc
 
+from ._accelerate import (
+    PRECISIONS,
+    global_batch_size,
+    model_precision,
+    precision_policy,
+    resolve_strategy,
+)
 from ._builders import (
     XCEPTION_BASE_NAME,
     XCEPTION_NOTOP_FILENAME,
@@ -50,6 +59,7 @@ from ._training import (
 )
 
 __all__ = [
+    "PRECISIONS",
     "XCEPTION_BASE_NAME",
     "XCEPTION_NOTOP_FILENAME",
     "InferenceModeBase",
@@ -59,8 +69,12 @@ __all__ = [
     "build_xception_transfer",
     "count_trainable_params",
     "default_metrics",
+    "global_batch_size",
     "imagenet_weights_path",
+    "model_precision",
+    "precision_policy",
     "predict_scores",
+    "resolve_strategy",
     "set_base_trainable",
     "train_cnn",
     "train_transfer",
