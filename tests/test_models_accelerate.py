@@ -23,7 +23,6 @@ from multilabel_attr.models import (  # noqa: E402
     model_precision,
     precision_policy,
     resolve_strategy,
-    set_base_trainable,
     transfer_base,
 )
 from multilabel_attr.models._accelerate import (  # noqa: E402
@@ -76,9 +75,16 @@ def test_defaults_on_a_cpu_are_one_replica_without_xla() -> None:
 
 def test_precision_policy_restores_the_global_policy_even_on_error() -> None:
     assert keras.mixed_precision.global_policy().name == "float32"
-    with pytest.raises(RuntimeError), precision_policy("mixed_bfloat16"):
-        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
-        raise RuntimeError("boom")
+    seen = []
+
+    def fail_inside() -> None:
+        with precision_policy("mixed_bfloat16"):
+            seen.append(keras.mixed_precision.global_policy().name)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_inside()
+    assert seen == ["mixed_bfloat16"]
     assert keras.mixed_precision.global_policy().name == "float32"
     with precision_policy(None):
         assert keras.mixed_precision.global_policy().name == "float32"

@@ -43,7 +43,7 @@ def check_precision(value: Any, who: str) -> Precision | None:
     if value is None:
         return None
     if isinstance(value, str) and value in PRECISIONS:
-        result: Precision = value  # type: ignore[assignment]
+        result: Precision = value
         return result
     raise ValueError(f"{who}: precision must be None or one of {PRECISIONS}; received {value!r}")
 
