@@ -253,7 +253,8 @@ def step_rates(sizes: Sizes, strategy: Any, budget: Budget) -> dict[str, dict[st
             rate, first = step_rate(kind, sizes, strategy, precision, jit, batch)
             out.setdefault(kind, {})[name] = {"images_per_s": rate, "first_epoch_s": first}
             print(
-                f"  {kind:9s} {name:18s} {rate:10.0f} img/s (batch {n}; compile+first {first:.1f} s)"
+                f"  {kind:9s} {name:18s} {rate:10.0f} img/s "
+                f"(batch {n}; compile and first epoch {first:.1f} s)"
             )
     return out
 
