@@ -78,3 +78,76 @@ def stored_image_shape(tf: Any, first_record_file: str, image_feature: str) -> t
         height, width, _ = (int(v) for v in tf.io.extract_jpeg_shape(blob).numpy())
         return height, width, 3
     raise ValueError(f"{first_record_file} holds no records")
+
+
+def decode_stages(
+    tf: Any,
+    image_feature: str,
+    label_feature: str,
+    label_dtype: Any,
+    n_labels: int,
+    image_size: tuple[int, int] | None,
+    normalize: str | None,
+) -> tuple[Any, Any]:
+    """The reader's two map functions: record to ``uint8`` image, then resize and scale.
+
+    Split in two so that a cache can sit between them and hold the compact decoded pixels;
+    applied back to back they are the whole decoding of one record.
+    """
+    spec = {
+        image_feature: tf.io.FixedLenFeature([], tf.string),
+        label_feature: tf.io.FixedLenFeature([n_labels], label_dtype),
+    }
+
+    def decode(record: Any) -> tuple[Any, Any]:
+        ex = tf.io.parse_single_example(record, spec)
+        image = tf.io.decode_jpeg(ex[image_feature], channels=3)
+        return image, tf.cast(ex[label_feature], tf.float32)
+
+    def finish(image: Any, labels: Any) -> tuple[Any, Any]:
+        if image_size is not None:
+            image = tf.image.resize(image, image_size, method="bilinear")
+        else:
+            image = tf.cast(image, tf.float32)
+        if normalize == "unit":
+            image = image / 255.0
+        elif normalize == "xception":
+            image = image / 127.5 - 1.0
+        return image, labels
+
+    return decode, finish
+
+
+def assemble(
+    tf: Any,
+    records: Any,
+    decode: Any,
+    finish: Any,
+    *,
+    cache: bool,
+    n_images: int,
+    batch_size: int | None,
+    shuffle: bool,
+    seed: int | None,
+    shuffle_buffer: int,
+    drop_remainder: bool,
+) -> Any:
+    """Records to prefetched batches, decoding in parallel, with or without the memory cache.
+
+    Uncached, the serialized records are shuffled (``shuffle_buffer``) and decoded every
+    epoch. Cached, the first pass decodes into memory and every epoch shuffles the whole
+    cached subset (the buffer holds references to the cached tensors, not copies), then resizes.
+    """
+    parallel = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
+    if cache:
+        ds = records.map(decode, **parallel).cache()
+        if shuffle:
+            ds = ds.shuffle(max(n_images, 1), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(finish, **parallel)
+    else:
+        if shuffle:
+            records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        ds = records.map(lambda record: finish(*decode(record)), **parallel)
+    if batch_size is not None:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    return ds.prefetch(tf.data.AUTOTUNE)
