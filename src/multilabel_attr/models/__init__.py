@@ -17,8 +17,6 @@ Contents
   history files and resumption after interruption.
 - :func:`default_metrics`: metrics logged during training when none are given.
 - :func:`predict_scores`: labels and scores of a dataset in one pass.
-- :func:`precision_policy`, :func:`model_precision`, :func:`resolve_strategy`,
-  :func:`global_batch_size`: mixed precision and several devices (see the models guide).
 """
 
 from __future__ import annotations
