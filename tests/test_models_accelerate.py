@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
+from _two_cpus import run_on_two_cpus  # noqa: E402
 from multilabel_attr.models import (  # noqa: E402
     build_paper_cnn,
     build_xception_transfer,
@@ -32,8 +29,6 @@ from multilabel_attr.models._accelerate import (  # noqa: E402
 )
 
 pytestmark = pytest.mark.tf
-
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def compute_dtypes(model: keras.Model) -> dict[str, str]:
@@ -140,12 +135,6 @@ def test_training_in_a_mixed_precision_block_updates_the_models_weights() -> Non
 ACCEL_SCRIPT = textwrap.dedent(
     """
     import json
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-    )
     from multilabel_attr.models import build_paper_cnn, global_batch_size
     from multilabel_attr.models._accelerate import Acceleration
 
@@ -169,14 +158,7 @@ ACCEL_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_mirrored_strategy_checks_scope_and_scales_the_batch() -> None:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(
-        [sys.executable, "-c", ACCEL_SCRIPT], capture_output=True, text=True, env=env,
-        timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = next(row for row in done.stdout.splitlines() if row.startswith("RESULT"))
-    result = json.loads(line[len("RESULT") :])
+    result = run_on_two_cpus(ACCEL_SCRIPT)
     assert "build the model inside `with strategy.scope():`" in result["error"]
     assert result["config"] == {
         "precision": "mixed_float16",
