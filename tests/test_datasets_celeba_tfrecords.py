@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from multilabel_attr.datasets import celeba
-from multilabel_attr.datasets.celeba import _tfrecords
+from multilabel_attr.datasets.celeba import _convert, _framing
 
 pytestmark = pytest.mark.tf
 tf = pytest.importorskip("tensorflow")
@@ -189,7 +189,7 @@ def test_distribution_input_sharding(converted: Path) -> None:
 def test_interrupted_conversion_resumes_to_identical_output(
     source: celeba.CelebAFiles, converted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write = _tfrecords._write_shard
+    real_write = _convert._write_shard
     calls: list[str] = []
 
     def failing(task: Any) -> dict[str, Any]:
@@ -198,7 +198,7 @@ def test_interrupted_conversion_resumes_to_identical_output(
         calls.append(task.name)
         return real_write(task)
 
-    monkeypatch.setattr(_tfrecords, "_write_shard", failing)
+    monkeypatch.setattr(_convert, "_write_shard", failing)
     with pytest.raises(KeyboardInterrupt):
         celeba.convert(source.root, tmp_path, shards=2, workers=0, progress=False)
     assert not (tmp_path / celeba.MANIFEST).exists()
@@ -208,7 +208,7 @@ def test_interrupted_conversion_resumes_to_identical_output(
 
     rerun: list[str] = []
     monkeypatch.setattr(
-        _tfrecords, "_write_shard", lambda task: (rerun.append(task.name), real_write(task))[1]
+        _convert, "_write_shard", lambda task: (rerun.append(task.name), real_write(task))[1]
     )
     manifest = celeba.convert(source.root, tmp_path, shards=2, workers=0, progress=False)
     assert len(rerun) == 3
@@ -237,7 +237,7 @@ def _copy(converted: Path, tmp_path: Path) -> Path:
 
 def _shard(out: Path, split: str = "train") -> tuple[Path, list[tuple[int, int]]]:
     path = out / celeba.read_manifest(out)["splits"][split]["shards"][1]["file"]
-    frames = [f for f in _tfrecords._scan_framing(path) if not isinstance(f, str)]
+    frames = [f for f in _framing._scan_framing(path) if not isinstance(f, str)]
     return path, frames  # type: ignore[return-value]
 
 
@@ -379,7 +379,7 @@ def test_parallel_workers_give_identical_output(
 @pytest.mark.parametrize("number", [1, 127, 128, 202599])
 def test_hand_encoded_example_parses_with_tensorflow(identity: int | None, number: int) -> None:
     tf = pytest.importorskip("tensorflow")
-    from multilabel_attr.datasets.celeba._tfrecords import _example_bytes
+    from multilabel_attr.datasets.celeba._framing import _example_bytes
 
     rng = np.random.default_rng(number)
     image = rng.integers(0, 256, 3000).astype(np.uint8).tobytes()
@@ -399,7 +399,7 @@ def test_hand_encoded_example_parses_with_tensorflow(identity: int | None, numbe
 def test_crc32c_fallback_matches_the_c_implementation(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("google_crc32c")
     data = [b"", b"a", b"123456789", bytes(range(256)) * 3]
-    fast = [_tfrecords._crc32c(d) for d in data]
+    fast = [_framing._crc32c(d) for d in data]
     assert fast[2] == 0xE3069283  # the CRC-32C check value of "123456789"
     monkeypatch.setitem(__import__("sys").modules, "google_crc32c", None)
-    assert [_tfrecords._crc32c(d) for d in data] == fast
+    assert [_framing._crc32c(d) for d in data] == fast

@@ -1,9 +1,9 @@
 """multilabel_attr: exact, fast, streaming multi-label classification metrics.
 
 The top level re-exports the numpy-only core.  Subpackages that need optional
-dependencies load on first use: :mod:`multilabel_attr.thresholds`,
-:mod:`multilabel_attr.keras` (``tf`` extra), :mod:`multilabel_attr.datasets`,
-:mod:`multilabel_attr.models` (``tf`` extra) and :mod:`multilabel_attr.plots`
+dependencies load on first use: `multilabel_attr.thresholds`,
+`multilabel_attr.keras` (``tf`` extra), `multilabel_attr.datasets`,
+`multilabel_attr.models` (``tf`` extra) and `multilabel_attr.plots`
 (``plot`` extra).
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import hashlib
 import io
 import json
 import math
@@ -32,7 +33,7 @@ def _umask() -> int:
 def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``target`` that replaces it on success.
 
-    The temporary file lives in the same folder so that :func:`os.replace` is an atomic rename;
+    The temporary file lives in the same folder so that `os.replace` is an atomic rename;
     a crash mid-write leaves the previous ``target`` intact. ``suffix`` keeps writers that insist
     on a file extension (Keras wants ``.keras``) happy.
     """
@@ -50,6 +51,15 @@ def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
+    """Hex digest of a file's bytes, read in blocks (``algorithm`` as named by `hashlib`)."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:

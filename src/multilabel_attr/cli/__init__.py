@@ -8,5 +8,5 @@ __all__ = ["build_parser", "main", "run"]
 
 
 def run() -> None:
-    """Console-script entry point: exits with :func:`main`'s code."""
+    """Console-script entry point: exits with `main`'s code."""
     sys.exit(main())

@@ -67,7 +67,7 @@ def mean_sums(values: Any, weights: Any, counts: Any, xp: Any = np) -> tuple[Any
     Taken over the last axis, over the entries whose value is not nan and whose
     count is positive.
     Sums are additive, so they can also be accumulated batch by batch and
-    finished with :func:`mean_from_sums`.
+    finished with `mean_from_sums`.
     """
     keep = xp.logical_and(xp.logical_not(xp.isnan(values)), counts > 0)
     kept = xp.where(keep, values, 0.0)
@@ -83,7 +83,7 @@ def mean_sums(values: Any, weights: Any, counts: Any, xp: Any = np) -> tuple[Any
 
 
 def mean_from_sums(sums: tuple[Any, Any, Any, Any], xp: Any = np) -> Any:
-    """Weighted mean from :func:`mean_sums`; unweighted (by count) when the weights sum to zero.
+    """Weighted mean from `mean_sums`; unweighted (by count) when the weights sum to zero.
 
     ``nan`` when no entry was kept.
     """
@@ -105,7 +105,7 @@ def nan_mean(values: Any, weights: Any | None, xp: Any = np) -> Any:
 
 
 def nan_average(values: FloatArray, weights: FloatArray | None) -> Any:
-    """:func:`nan_mean` on numpy arrays over the last axis: a float for 1-D input, else
+    """`nan_mean` on numpy arrays over the last axis: a float for 1-D input, else
     an array over the leading axes (the bootstrap averages all resamples at once)."""
     if weights is not None:
         weights = np.broadcast_to(weights, np.shape(values))
@@ -114,7 +114,7 @@ def nan_average(values: FloatArray, weights: FloatArray | None) -> Any:
 
 
 def samples_average(values: FloatArray, weights: FloatArray, sample_count: FloatArray) -> float:
-    """Mean over samples of per-triple values, ignoring nan (see :func:`nan_mean`)."""
+    """Mean over samples of per-triple values, ignoring nan (see `nan_mean`)."""
     return float(samples_mean(values, weights, sample_count, np))
 
 

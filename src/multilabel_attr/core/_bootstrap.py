@@ -167,25 +167,25 @@ def bootstrap_report(
     sample_weight: Any = None,
     ranking: bool = True,
 ) -> Report:
-    """:func:`evaluate` with percentile bootstrap confidence intervals.
+    """[`evaluate`][multilabel_attr.core.evaluate] with percentile bootstrap confidence intervals.
 
     Samples are resampled with replacement ``n_resamples`` times; each
     count-based summary metric gets a percentile interval in
-    :attr:`Report.intervals`, and each count-based per-label column one in
+    `Report.intervals`, and each count-based per-label column one in
     ``Report.intervals["<column>:<label>"]``.  Undefined values count as 0 in
     resamples (the ``zero_division=0`` rule).
 
     Parameters
     ----------
     y_true, y_score, threshold, label_names, from_logits, sample_weight
-        As in :func:`evaluate`.
+        As in [`evaluate`][multilabel_attr.core.evaluate].
     n_resamples : int, default=1000
     confidence_level : float, default=0.95
     seed : int or numpy Generator, optional
         Makes the resamples reproducible.
     ranking : bool, default=True
-        Passed to :func:`evaluate` for the point estimates of AUROC and AP
-        (their intervals are not resampled).
+        Passed to [`evaluate`][multilabel_attr.core.evaluate] for the point estimates of AUROC and
+        AP (their intervals are not resampled).
 
     Returns
     -------
@@ -278,9 +278,9 @@ def paired_bootstrap(
         Scores (or 0/1 predictions with the matching threshold None).
     threshold_a, threshold_b : float, per-label array-like or Thresholds
     metrics : sequence of str, optional
-        Keys of :data:`SUMMARY_METRICS`; all of them by default.
+        Keys of `SUMMARY_METRICS`; all of them by default.
     n_resamples, confidence_level, seed, from_logits, sample_weight
-        As in :func:`bootstrap_report`.
+        As in [`bootstrap_report`][multilabel_attr.core.bootstrap_report].
 
     Returns
     -------

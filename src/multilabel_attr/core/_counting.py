@@ -59,7 +59,7 @@ def encode_triples(tp: Any, fp: Any, fn: Any, n_labels: int) -> IntArray:
 
 
 def decode_triples(keys: IntArray, n_labels: int) -> tuple[IntArray, IntArray, IntArray]:
-    """Unpack keys made by :func:`encode_triples` into ``(tp, fp, fn)``."""
+    """Unpack keys made by `encode_triples` into ``(tp, fp, fn)``."""
     base = n_labels + 1
     fn = keys % base
     fp = (keys // base) % base

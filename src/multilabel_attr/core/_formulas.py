@@ -3,7 +3,7 @@
 Each formula maps the four confusion counts ``(tp, fp, fn, tn)`` to a
 ``(numerator, denominator)`` pair; the metric is ``numerator / denominator`` and
 is *undefined* where the denominator is zero.  Keeping the division out of the
-formula lets a single zero-division rule (:mod:`._averaging`) serve every
+formula lets a single zero-division rule (`_averaging`) serve every
 metric, and keeps the formulas evaluable by any array namespace: only ``+``,
 ``-``, ``*`` and, where needed, ``xp.sqrt`` are used, so the same definitions
 run on numpy arrays (the core and the streaming state) and on backend tensors
@@ -192,11 +192,12 @@ NAMED_FORMULAS: dict[str, Formula] = {
     "informedness": YOUDEN,
 }
 """Count-based metrics by name (aliases included); ``"f<beta>"`` names such as
-``"f2"`` or ``"f0.5"`` are resolved by :func:`formula_by_name`."""
+``"f2"`` or ``"f0.5"`` are resolved by [`formula_by_name`][multilabel_attr.core.formula_by_name]."""
 
 
 def formula_by_name(name: str) -> Formula:
-    """The :class:`Formula` called ``name``: a key of :data:`NAMED_FORMULAS` or ``"f<beta>"``.
+    """The [`Formula`][multilabel_attr.core.Formula] called ``name``: a key of `NAMED_FORMULAS` or
+    ``"f<beta>"``.
 
     Raises
     ------

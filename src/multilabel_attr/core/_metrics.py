@@ -76,7 +76,7 @@ def precision_score(
 ) -> float | FloatArray:
     """Precision ``tp / (tp + fp)``: the fraction of predicted positives that are true.
 
-    Parameters are described in :mod:`multilabel_attr` (shared parameters).
+    Parameters are described in `multilabel_attr` (shared parameters).
 
     Returns
     -------
@@ -287,7 +287,7 @@ def _label_metric_doc(name: str, formula: str, example: str) -> str:
     here it is computed for each label's binary problem and averaged with
     ``average`` in {{"micro", "macro", "weighted", None}} (``weighted`` uses the
     label supports ``tp + fn``; ``micro`` applies the formula to the counts
-    summed over labels).  See :mod:`multilabel_attr` for shared parameters.
+    summed over labels).  See `multilabel_attr` for shared parameters.
 
     Examples
     --------
@@ -459,7 +459,7 @@ def multilabel_confusion_matrix(
 ) -> FloatArray:
     """Per-label 2x2 confusion matrices ``[[tn, fp], [fn, tp]]``, shape (n_labels, 2, 2).
 
-    The layout of :func:`sklearn.metrics.multilabel_confusion_matrix`; float
+    The layout of `sklearn.metrics.multilabel_confusion_matrix`; float
     because counts are weighted.
 
     Examples

@@ -11,10 +11,10 @@ the positive and of the negative samples:
   ``score >= t``.  This equals scikit-learn's step-wise sum
   ``sum_k (R_k - R_{k-1}) P_k`` over distinct thresholds.
 
-A label with a single class in ``y_true`` has no AUROC, and one without
-positives has no average precision: they are ``nan`` per label, left out of
-``macro``/``weighted`` averages and reported with an
-:class:`UndefinedMetricWarning` (scikit-learn raises or returns 0 instead).
+A label with a single class in ``y_true`` has no AUROC, and one without positives has no average
+precision: they are ``nan`` per label, left out of ``macro``/``weighted`` averages and reported with
+an [`UndefinedMetricWarning`][multilabel_attr.core.UndefinedMetricWarning] (scikit-learn raises or
+returns 0 instead).
 """
 
 from __future__ import annotations
@@ -223,9 +223,10 @@ def roc_auc_score(
 
     Returns
     -------
-    float, or ndarray of shape (n_labels,) when ``average=None``.  A label (or,
-    for ``samples``, a sample) with a single class is ``nan`` and is left out
-    of averages, with an :class:`UndefinedMetricWarning`.
+    float or ndarray of shape (n_labels,)
+        The array when ``average=None``.  A label (or, for ``samples``, a sample) with a single
+        class is ``nan`` and is left out of averages, with an
+        [`UndefinedMetricWarning`][multilabel_attr.core.UndefinedMetricWarning].
 
     Examples
     --------
@@ -249,10 +250,10 @@ def average_precision_score(
 ) -> float | FloatArray:
     """Average precision: the area under the precision-recall step curve, exactly.
 
-    ``AP = sum_k (R_k - R_{k-1}) P_k`` over the distinct score thresholds, the
-    definition of :func:`sklearn.metrics.average_precision_score` (no
-    interpolation).  Parameters and averaging as in :func:`roc_auc_score`; a
-    label without positives is ``nan`` and is left out of averages.
+    ``AP = sum_k (R_k - R_{k-1}) P_k`` over the distinct score thresholds, the definition of
+    `sklearn.metrics.average_precision_score` (no interpolation). Parameters and averaging as in
+    [`roc_auc_score`][multilabel_attr.core.roc_auc_score]; a label without positives is ``nan`` and
+    is left out of averages.
 
     Examples
     --------

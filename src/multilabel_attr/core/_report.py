@@ -41,7 +41,7 @@ SUMMARY_METRICS: tuple[tuple[str, str], ...] = (
     ("recall_weighted", "Recall (weighted)"),
     ("f1_weighted", "F1 (weighted)"),
 )
-"""Keys and display names of :attr:`Report.summary`, in display order.
+"""Keys and display names of `Report.summary`, in display order.
 
 The first five are the paper's table: sample-averaged precision, recall and
 F1, Hamming score and Hamming loss."""
@@ -71,7 +71,7 @@ _PER_LABEL_FORMULAS: dict[str, F.Formula] = {
 
 
 def summarize_counts(counts: MultilabelCounts, zero_division: Any = "warn") -> dict[str, float]:
-    """The :data:`SUMMARY_METRICS` of a count state, keyed as in :attr:`Report.summary`."""
+    """The `SUMMARY_METRICS` of a count state, keyed as in `Report.summary`."""
     f1 = F.fbeta_formula(1.0)
     summary = {
         "precision_samples": counts.score(F.PRECISION, "samples", zero_division),
@@ -91,21 +91,21 @@ def summarize_counts(counts: MultilabelCounts, zero_division: Any = "warn") -> d
 
 @dataclass(frozen=True)
 class Report:
-    """The result of :func:`evaluate`.
+    """The result of [`evaluate`][multilabel_attr.core.evaluate].
 
     Attributes
     ----------
     summary : dict of str to float
-        Overall metrics keyed as in :data:`SUMMARY_METRICS`.
+        Overall metrics keyed as in `SUMMARY_METRICS`.
     per_label : dict of str to list of float
-        One list per column of :data:`PER_LABEL_COLUMNS`, one value per label.
+        One list per column of `PER_LABEL_COLUMNS`, one value per label.
     label_names : tuple of str
     n_samples : int
     total_weight : float
         Sum of sample weights (``n_samples`` when unweighted).
     intervals : dict of str to (float, float)
         Bootstrap confidence intervals for summary metrics, when computed
-        (see :func:`multilabel_attr.bootstrap_report`), keyed like ``summary``.
+        (see [`bootstrap_report`][multilabel_attr.bootstrap_report]), keyed like ``summary``.
     confidence_level : float or None
     """
 
@@ -147,7 +147,10 @@ class Report:
     # -- serialisation -----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict (nan becomes None); :meth:`from_dict` inverts it."""
+        """A JSON-compatible dict (nan becomes None).
+
+        [`from_dict`][multilabel_attr.core.Report.from_dict] inverts it.
+        """
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
             "n_samples": self.n_samples,
@@ -166,7 +169,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
-        """Rebuild a report from :meth:`to_dict` output."""
+        """Rebuild a report from [`to_dict`][multilabel_attr.core.Report.to_dict] output."""
         if data.get("schema_version") != REPORT_SCHEMA_VERSION:
             raise ValueError(
                 f"data must come from Report.to_dict() with schema_version "
@@ -196,7 +199,7 @@ class Report:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Report:
-        """Read a report written by :meth:`to_json`."""
+        """Read a report written by [`to_json`][multilabel_attr.core.Report.to_json]."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # -- rendering ---------------------------------------------------------------------------
@@ -299,9 +302,9 @@ def evaluate(
     """Evaluate multi-label scores: the paper's table, the usual averages and a per-label table.
 
     The labels and thresholded scores are counted once into a
-    :class:`MultilabelCounts`; every count-based number comes from those
-    counts.  The ranking columns (AUROC, average precision) need the scores
-    themselves and are computed exactly per label.
+    [`MultilabelCounts`][multilabel_attr.core.MultilabelCounts]; every count-based number comes from
+    those counts. The ranking columns (AUROC, average precision) need the scores themselves and are
+    computed exactly per label.
 
     Parameters
     ----------

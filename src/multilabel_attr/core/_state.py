@@ -131,9 +131,9 @@ class MultilabelCounts:
     ) -> MultilabelCounts:
         """Add one batch; returns ``self`` so calls can be chained.
 
-        ``y_pred`` is 0/1 predictions when ``threshold`` is None, otherwise
-        scores, positive where ``score >= threshold`` (see :func:`f1_score`).
-        The state is unchanged if the batch is invalid.
+        ``y_pred`` is 0/1 predictions when ``threshold`` is None, otherwise scores, positive where
+        ``score >= threshold`` (see [`f1_score`][multilabel_attr.core.f1_score]). The state is
+        unchanged if the batch is invalid.
         """
         batch = prepare_batch(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
@@ -218,7 +218,10 @@ class MultilabelCounts:
         self.__init__(self.n_labels, label_names=self.label_names)  # type: ignore[misc]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot; :meth:`from_dict` restores it exactly."""
+        """A JSON-serialisable snapshot.
+
+        [`from_dict`][multilabel_attr.core.MultilabelCounts.from_dict] restores it exactly.
+        """
         return {
             "schema_version": SCHEMA_VERSION,
             "n_labels": self.n_labels,
@@ -235,7 +238,7 @@ class MultilabelCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MultilabelCounts:
-        """Rebuild a state saved by :meth:`to_dict`."""
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.MultilabelCounts.to_dict]."""
         if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
             got = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
             raise ValueError(
@@ -289,7 +292,7 @@ class MultilabelCounts:
     def score(
         self, formula: F.Formula, average: str | None, zero_division: Any = "warn"
     ) -> float | FloatArray:
-        """Evaluate any :class:`~multilabel_attr.core.Formula` on these counts."""
+        """Evaluate any [`Formula`][multilabel_attr.core.Formula] on these counts."""
         allowed = AVERAGES if formula.samplewise else _LABEL_ONLY_AVERAGES
         check_average(average, allowed)
         fill = check_zero_division(zero_division)
@@ -297,51 +300,57 @@ class MultilabelCounts:
         return compute(formula, self, average, zero_division, fill)
 
     def precision_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Precision; see :func:`multilabel_attr.precision_score`."""
+        """Precision; see [`precision_score`][multilabel_attr.precision_score]."""
         return self.score(F.PRECISION, average, zero_division)
 
     def recall_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Recall; see :func:`multilabel_attr.recall_score`."""
+        """Recall; see [`recall_score`][multilabel_attr.recall_score]."""
         return self.score(F.RECALL, average, zero_division)
 
     def fbeta_score(
         self, beta: float, average: str | None = "macro", zero_division: Any = "warn"
     ) -> Any:
-        """F-beta; see :func:`multilabel_attr.fbeta_score`."""
+        """F-beta; see [`fbeta_score`][multilabel_attr.fbeta_score]."""
         return self.score(F.fbeta_formula(check_beta(beta)), average, zero_division)
 
     def f1_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """F1; see :func:`multilabel_attr.f1_score`."""
+        """F1; see [`f1_score`][multilabel_attr.f1_score]."""
         return self.score(F.fbeta_formula(1.0), average, zero_division)
 
     def jaccard_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Jaccard index; see :func:`multilabel_attr.jaccard_score`."""
+        """Jaccard index; see [`jaccard_score`][multilabel_attr.jaccard_score]."""
         return self.score(F.JACCARD, average, zero_division)
 
     def specificity_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Specificity; see :func:`multilabel_attr.specificity_score`."""
+        """Specificity; see [`specificity_score`][multilabel_attr.specificity_score]."""
         return self.score(F.SPECIFICITY, average, zero_division)
 
     def npv_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Negative predictive value; see :func:`multilabel_attr.npv_score`."""
+        """Negative predictive value; see [`npv_score`][multilabel_attr.npv_score]."""
         return self.score(F.NPV, average, zero_division)
 
     def balanced_accuracy_score(
         self, average: str | None = "macro", zero_division: Any = "warn"
     ) -> Any:
-        """Balanced accuracy; see :func:`multilabel_attr.balanced_accuracy_score`."""
+        """Balanced accuracy.
+
+        See [`balanced_accuracy_score`][multilabel_attr.balanced_accuracy_score].
+        """
         return self.score(F.BALANCED_ACCURACY, average, zero_division)
 
     def matthews_corrcoef(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Matthews correlation; see :func:`multilabel_attr.matthews_corrcoef`."""
+        """Matthews correlation; see [`matthews_corrcoef`][multilabel_attr.matthews_corrcoef]."""
         return self.score(F.MATTHEWS, average, zero_division)
 
     def cohen_kappa_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
-        """Cohen's kappa; see :func:`multilabel_attr.cohen_kappa_score`."""
+        """Cohen's kappa; see [`cohen_kappa_score`][multilabel_attr.cohen_kappa_score]."""
         return self.score(F.COHEN_KAPPA, average, zero_division)
 
     def hamming_loss(self) -> float:
-        """Weighted fraction of wrong label cells; see :func:`multilabel_attr.hamming_loss`."""
+        """Weighted fraction of wrong label cells.
+
+        See [`hamming_loss`][multilabel_attr.hamming_loss].
+        """
         self._require_samples()
         return self._micro_ratio(F.ERROR_RATE)
 
@@ -359,11 +368,14 @@ class MultilabelCounts:
         return float(value)
 
     def hamming_score(self, zero_division: Any = "warn") -> float:
-        """Mean per-sample Jaccard index; see :func:`multilabel_attr.hamming_score`."""
+        """Mean per-sample Jaccard index; see [`hamming_score`][multilabel_attr.hamming_score]."""
         return self.score(F.JACCARD, "samples", zero_division)
 
     def subset_accuracy(self) -> float:
-        """Weighted fraction of samples predicted exactly; see :func:`subset_accuracy`."""
+        """Weighted fraction of samples predicted exactly.
+
+        See [`subset_accuracy`][multilabel_attr.subset_accuracy].
+        """
         self._require_samples()
         tp, fp, fn = decode_triples(self.sample_keys, self.n_labels)
         exact, _ = sample_values(F.EXACT_MATCH, tp, fp, fn, self.n_labels, math.nan)

@@ -124,7 +124,7 @@ def check_threshold(threshold: Any, n_labels: int) -> NDArray[np.float64]:
     """Return thresholds as a float64 vector of length ``n_labels`` (probability scale).
 
     Accepts a scalar, one value per label, or any object exposing ``__array__``
-    (such as :class:`multilabel_attr.thresholds.Thresholds`).
+    (such as [`Thresholds`][multilabel_attr.thresholds.Thresholds]).
     """
     try:
         values = np.asarray(threshold, dtype=np.float64)

@@ -1,6 +1,6 @@
 """Datasets for multi-label attribute classification.
 
-:mod:`multilabel_attr.datasets.celeba` reads CelebA (real or synthetic) and converts it to sharded
+`multilabel_attr.datasets.celeba` reads CelebA (real or synthetic) and converts it to sharded
 TFRecords; importing it does not import TensorFlow.
 """
 

@@ -1,6 +1,6 @@
 """Keras 3 metrics for multi-label classification (needs the ``tf`` extra).
 
-Every count-based metric of :mod:`multilabel_attr` as a streaming
+Every count-based metric of `multilabel_attr` as a streaming
 ``keras.metrics.Metric``: exact over any batch split, reset between epochs
 and between training and validation by Keras, usable inside ``tf.function``
 and XLA (``update_state`` uses only ``keras.ops``), saved with the model and
@@ -8,9 +8,9 @@ loaded back without ``custom_objects``.  The values come from the core's
 formulas and averaging rules, so a Keras metric and the matching numpy
 function agree to float precision.
 
-:func:`to_counts` and :func:`from_counts` move a metric's state to and from
-:class:`multilabel_attr.MultilabelCounts`, to merge results of several
-workers or runs.
+[`to_counts`][multilabel_attr.keras.to_counts] and
+[`from_counts`][multilabel_attr.keras.from_counts] move a metric's state to and from
+[`MultilabelCounts`][multilabel_attr.MultilabelCounts], to merge results of several workers or runs.
 """
 
 try:

@@ -1,6 +1,6 @@
 """The streaming Keras metric shared by every multi-label adapter.
 
-State mirrors :class:`multilabel_attr.MultilabelCounts`: weighted per-label
+State mirrors [`MultilabelCounts`][multilabel_attr.MultilabelCounts]: weighted per-label
 confusion counts and, when needed, a dense histogram of per-sample
 ``(tp_i, fp_i, fn_i)`` triples (same key encoding as the core).  The metric
 value is computed by the core's own formulas and averaging functions,
@@ -56,12 +56,11 @@ def _concrete_values(tensor: Any) -> NDArray[Any] | None:
 class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
     """Base class of the multi-label metrics: exact streaming counts, core formulas.
 
-    ``y_true`` holds 0/1 labels and ``y_pred`` scores, both of shape
-    ``(batch, num_labels)``; a label is predicted positive when
-    ``y_pred >= threshold`` (or ``sigmoid(y_pred) >= threshold`` with
-    ``from_logits=True``).  Batches accumulate exactly: after any split of the
-    data, :meth:`result` equals the one-shot value of the matching
-    :mod:`multilabel_attr` function.
+    ``y_true`` holds 0/1 labels and ``y_pred`` scores, both of shape ``(batch, num_labels)``; a
+    label is predicted positive when ``y_pred >= threshold`` (or ``sigmoid(y_pred) >= threshold``
+    with ``from_logits=True``). Batches accumulate exactly: after any split of the data,
+    [`result`][multilabel_attr.keras.MultilabelMetric.result] equals the one-shot value of the
+    matching `multilabel_attr` function.
 
     Parameters
     ----------
@@ -92,7 +91,7 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
         Keep the per-sample histogram.  ``None`` (default) keeps it when the
         metric needs per-sample statistics and ``num_labels <=
         MAX_HISTOGRAM_LABELS``; otherwise sample averages use running sums.
-        ``True`` keeps it for any metric, so that :func:`to_counts` can
+        ``True`` keeps it for any metric, so that [`to_counts`][multilabel_attr.keras.to_counts] can
         export the full core state; ``False`` never keeps it.
 
     Raises
@@ -354,7 +353,10 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
 
     @property
     def keeps_sample_histogram(self) -> bool:
-        """Whether the per-sample histogram is kept (needed by :func:`to_counts`)."""
+        """Whether the per-sample histogram is kept.
+
+        [`to_counts`][multilabel_attr.keras.to_counts] needs it.
+        """
         return self._keeps_histogram
 
     def get_config(self) -> dict[str, Any]:

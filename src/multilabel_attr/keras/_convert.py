@@ -1,4 +1,5 @@
-"""Moving state between Keras metrics and the core's :class:`MultilabelCounts`."""
+"""Moving state between Keras metrics and the core's
+[`MultilabelCounts`][multilabel_attr.MultilabelCounts]."""
 
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def _check_metric(metric: Any) -> MultilabelMetric:
 def to_counts(metric: MultilabelMetric) -> MultilabelCounts:
     """The metric's state as core counts, for merging across workers or runs.
 
-    Every metric of :mod:`multilabel_attr.keras` keeps the same statistics
-    as :class:`~multilabel_attr.MultilabelCounts`, so the result gives every
+    Every metric of `multilabel_attr.keras` keeps the same statistics
+    as [`MultilabelCounts`][multilabel_attr.MultilabelCounts], so the result gives every
     core metric for the data seen so far, and ``to_counts(a) + to_counts(b)``
     merges two states exactly.
 
@@ -36,7 +37,7 @@ def to_counts(metric: MultilabelMetric) -> MultilabelCounts:
     ----------
     metric : MultilabelMetric
         A metric that keeps the per-sample histogram: any sample-averaged
-        metric with at most :data:`MAX_HISTOGRAM_LABELS` labels, or any metric
+        metric with at most `MAX_HISTOGRAM_LABELS` labels, or any metric
         built with ``sample_histogram=True``.
 
     Returns

@@ -1,6 +1,6 @@
 """The multi-label Keras metrics: one small class per core formula.
 
-Parameters are described once, in :class:`MultilabelMetric`.
+Parameters are described once, in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric].
 """
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ class _FixedMetric(MultilabelMetric):
 
 @_register
 class Precision(_AveragedMetric):
-    """Precision ``tp / (tp + fp)``; see :func:`multilabel_attr.precision_score`.
+    """Precision ``tp / (tp + fp)``; see [`precision_score`][multilabel_attr.precision_score].
 
     ``average`` in {"micro", "macro", "weighted", "samples", None}; other
-    parameters as in :class:`MultilabelMetric`.
+    parameters as in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric].
 
     Examples
     --------
@@ -82,10 +82,10 @@ class Precision(_AveragedMetric):
 
 @_register
 class Recall(_AveragedMetric):
-    """Recall ``tp / (tp + fn)``; see :func:`multilabel_attr.recall_score`.
+    """Recall ``tp / (tp + fn)``; see [`recall_score`][multilabel_attr.recall_score].
 
     ``average`` in {"micro", "macro", "weighted", "samples", None}; other
-    parameters as in :class:`MultilabelMetric`.
+    parameters as in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric].
 
     Examples
     --------
@@ -102,12 +102,11 @@ class Recall(_AveragedMetric):
 
 @_register
 class F1Score(_AveragedMetric):
-    """F1 ``2 tp / (2 tp + fp + fn)``; see :func:`multilabel_attr.f1_score`.
+    """F1 ``2 tp / (2 tp + fp + fn)``; see [`f1_score`][multilabel_attr.f1_score].
 
-    ``average`` in {"micro", "macro", "weighted", "samples", None}; other
-    parameters as in :class:`MultilabelMetric`.  Unlike ``keras.metrics.F1Score``
-    it takes one threshold per label, has a ``"samples"`` average and has no
-    epsilon in its ratios.
+    ``average`` in {"micro", "macro", "weighted", "samples", None}; other parameters as in
+    [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric]. Unlike ``keras.metrics.F1Score``
+    it takes one threshold per label, has a ``"samples"`` average and has no epsilon in its ratios.
 
     Examples
     --------
@@ -124,7 +123,8 @@ class F1Score(_AveragedMetric):
 
 @_register
 class FBetaScore(MultilabelMetric):
-    """F-beta ``(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)``; see :func:`fbeta_score`.
+    """F-beta ``(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)``; see
+    [`fbeta_score`][multilabel_attr.fbeta_score].
 
     Parameters
     ----------
@@ -134,7 +134,8 @@ class FBetaScore(MultilabelMetric):
         Weight of recall relative to precision (``0`` is precision, ``inf``
         recall).
     average, threshold, from_logits, zero_division, name, dtype, sample_histogram
-        As in :class:`MultilabelMetric` (``average`` default ``"macro"``).
+        As in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric] (``average`` default
+        ``"macro"``).
 
     Examples
     --------
@@ -184,10 +185,10 @@ class FBetaScore(MultilabelMetric):
 
 @_register
 class JaccardScore(_AveragedMetric):
-    """Jaccard index ``tp / (tp + fp + fn)``; see :func:`multilabel_attr.jaccard_score`.
+    """Jaccard index ``tp / (tp + fp + fn)``; see [`jaccard_score`][multilabel_attr.jaccard_score].
 
     ``average`` in {"micro", "macro", "weighted", "samples", None}; other
-    parameters as in :class:`MultilabelMetric`.
+    parameters as in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric].
 
     Examples
     --------
@@ -204,11 +205,11 @@ class JaccardScore(_AveragedMetric):
 
 @_register
 class Specificity(_AveragedMetric):
-    """Specificity ``tn / (tn + fp)``; see :func:`multilabel_attr.specificity_score`.
+    """Specificity ``tn / (tn + fp)``; see [`specificity_score`][multilabel_attr.specificity_score].
 
     ``average`` in {"micro", "macro", "weighted", None} (``"weighted"`` uses
     the positive support, as in the core); other parameters as in
-    :class:`MultilabelMetric`.
+    [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric].
 
     Examples
     --------
@@ -225,11 +226,12 @@ class Specificity(_AveragedMetric):
 
 @_register
 class BalancedAccuracy(_AveragedMetric):
-    """Balanced accuracy per label; see :func:`multilabel_attr.balanced_accuracy_score`.
+    """Balanced accuracy per label; see
+    [`balanced_accuracy_score`][multilabel_attr.balanced_accuracy_score].
 
     ``(recall + specificity) / 2`` per label (only the defined one when a
     label has a single class).  ``average`` in {"micro", "macro", "weighted",
-    None}; other parameters as in :class:`MultilabelMetric`.
+    None}; other parameters as in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric].
 
     Examples
     --------
@@ -246,10 +248,11 @@ class BalancedAccuracy(_AveragedMetric):
 
 @_register
 class HammingLoss(_FixedMetric):
-    """Fraction of label cells predicted wrongly; see :func:`multilabel_attr.hamming_loss`.
+    """Fraction of label cells predicted wrongly; see
+    [`hamming_loss`][multilabel_attr.hamming_loss].
 
-    Parameters as in :class:`MultilabelMetric` (no ``average``).  Undefined
-    only on zero total weight, where it takes ``zero_division``.
+    Parameters as in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric] (no ``average``).
+    Undefined only on zero total weight, where it takes ``zero_division``.
 
     Examples
     --------
@@ -268,8 +271,9 @@ class HammingLoss(_FixedMetric):
 class LabelAccuracy(_FixedMetric):
     """Fraction of label cells predicted correctly (``1 - HammingLoss``).
 
-    See :func:`multilabel_attr.label_accuracy`; parameters as in
-    :class:`MultilabelMetric` (no ``average``).  ``CustomAccuracy`` is an alias.
+    See [`label_accuracy`][multilabel_attr.label_accuracy]; parameters as in
+    [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric] (no ``average``).
+    ``CustomAccuracy`` is an alias.
 
     Examples
     --------
@@ -286,9 +290,9 @@ class LabelAccuracy(_FixedMetric):
 
 @_register
 class HammingScore(_FixedMetric):
-    """Mean per-sample Jaccard index; see :func:`multilabel_attr.hamming_score`.
+    """Mean per-sample Jaccard index; see [`hamming_score`][multilabel_attr.hamming_score].
 
-    Parameters as in :class:`MultilabelMetric` (no ``average``).
+    Parameters as in [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric] (no ``average``).
     ``MultiLabelAccuracy`` is an alias.
 
     Examples
@@ -308,8 +312,8 @@ class HammingScore(_FixedMetric):
 class SubsetAccuracy(_FixedMetric):
     """Fraction of samples whose whole label set is predicted exactly.
 
-    See :func:`multilabel_attr.subset_accuracy`; parameters as in
-    :class:`MultilabelMetric` (no ``average``).
+    See [`subset_accuracy`][multilabel_attr.subset_accuracy]; parameters as in
+    [`MultilabelMetric`][multilabel_attr.keras.MultilabelMetric] (no ``average``).
 
     Examples
     --------

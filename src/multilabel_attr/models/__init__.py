@@ -9,14 +9,20 @@ wrong one, and the data module never has to know which model will consume its im
 
 Contents
 --------
-- :func:`build_paper_cnn`, :func:`build_xception_transfer`: the two architectures.
-- :func:`set_base_trainable`, :func:`transfer_base`: freeze or unfreeze the transfer model's
-  base for fine-tuning; :class:`InferenceModeBase` keeps that base's batch normalisation in
-  inference mode under Keras 3.
-- :func:`train_cnn`, :func:`train_transfer`: the paper's training protocols, with checkpoints,
-  history files and resumption after interruption.
-- :func:`default_metrics`: metrics logged during training when none are given.
-- :func:`predict_scores`: labels and scores of a dataset in one pass.
+- [`build_paper_cnn`][multilabel_attr.models.build_paper_cnn],
+  [`build_xception_transfer`][multilabel_attr.models.build_xception_transfer]: the two
+  architectures.
+- [`set_base_trainable`][multilabel_attr.models.set_base_trainable],
+  [`transfer_base`][multilabel_attr.models.transfer_base]: freeze or unfreeze the transfer model's
+  base for fine-tuning; [`InferenceModeBase`][multilabel_attr.models.InferenceModeBase] keeps that
+  base's batch normalisation in inference mode under Keras 3.
+- [`train_cnn`][multilabel_attr.models.train_cnn],
+  [`train_transfer`][multilabel_attr.models.train_transfer]: the paper's training protocols, with
+  checkpoints, history files and resumption after interruption.
+- [`default_metrics`][multilabel_attr.models.default_metrics]: metrics logged during training when
+  none are given.
+- [`predict_scores`][multilabel_attr.models.predict_scores]: labels and scores of a dataset in one
+  pass.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._io import file_digest
 from ._layers import InferenceModeBase
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ __all__ = [
     "transfer_base",
 ]
 
-#: Name given to the nested Xception model inside :func:`build_xception_transfer`.
+# Name given to the nested Xception model inside `build_xception_transfer`.
 XCEPTION_BASE_NAME = "xception"
 
 _WRAPPER_NAME = "base_inference_mode"
@@ -210,13 +210,10 @@ def imagenet_weights_path() -> Path:
             "(2) pass weights='/path/to/" + XCEPTION_NOTOP_FILENAME + "'; or "
             "(3) pass weights=None to start from random weights (no transfer learning)."
         )
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(cache, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != _XCEPTION_NOTOP_MD5:
+    md5 = file_digest(cache, "md5")
+    if md5 != _XCEPTION_NOTOP_MD5:
         raise ValueError(
-            f"the cached Xception weights at {str(cache)!r} have MD5 {digest.hexdigest()}, "
+            f"the cached Xception weights at {str(cache)!r} have MD5 {md5}, "
             f"expected {_XCEPTION_NOTOP_MD5} (partial or corrupt download); replace the file "
             f"with a fresh copy of {_XCEPTION_NOTOP_URL}"
         )
@@ -253,15 +250,17 @@ def build_xception_transfer(
 ) -> keras.Model:
     """Build the paper's transfer-learning model on an Xception base.
 
-    ``Rescaling(1/127.5, offset=-1)`` maps raw pixels to [-1, 1] (Xception's own
-    preprocessing), the Xception base without its top is called with ``training=False`` so its
-    batch normalisation stays in inference mode even once unfrozen, then global average pooling,
-    dropout and a sigmoid layer with one unit per label. The base sits inside an
-    :class:`InferenceModeBase` layer, because Keras 3 would otherwise let ``fit``'s
-    ``training=True`` override the ``training=False`` the paper wrote (a Keras 2 idiom); use
-    :func:`transfer_base` to reach it. At the defaults the model has 20,943,440
-    parameters, of which 81,960 (the head) are trainable: the base is returned frozen, ready for
-    the first training phase. :func:`set_base_trainable` unfreezes it (20,888,912 trainable).
+    ``Rescaling(1/127.5, offset=-1)`` maps raw pixels to [-1, 1] (Xception's own preprocessing), the
+    Xception base without its top is called with ``training=False`` so its batch normalisation stays
+    in inference mode even once unfrozen, then global average pooling, dropout and a sigmoid layer
+    with one unit per label. The base sits inside an
+    [`InferenceModeBase`][multilabel_attr.models.InferenceModeBase] layer, because Keras 3 would
+    otherwise let ``fit``'s ``training=True`` override the ``training=False`` the paper wrote (a
+    Keras 2 idiom); use [`transfer_base`][multilabel_attr.models.transfer_base] to reach it. At the
+    defaults the model has 20,943,440 parameters, of which 81,960 (the head) are trainable: the base
+    is returned frozen, ready for the first training phase.
+    [`set_base_trainable`][multilabel_attr.models.set_base_trainable] unfreezes it (20,888,912
+    trainable).
 
     Parameters
     ----------
@@ -271,8 +270,9 @@ def build_xception_transfer(
         Number of sigmoid outputs.
     weights
         ``"imagenet"`` loads the ImageNet weights from the Keras cache (see
-        :func:`imagenet_weights_path`; nothing is downloaded), ``None`` starts from random
-        weights, a path loads that Xception (no top) weights file into the base.
+        [`imagenet_weights_path`][multilabel_attr.models.imagenet_weights_path]; nothing is
+        downloaded), ``None`` starts from random weights, a path loads that Xception (no top)
+        weights file into the base.
     dropout
         Dropout rate before the output layer, in [0, 1).
     name
@@ -282,7 +282,7 @@ def build_xception_transfer(
     -------
     keras.Model
         An uncompiled functional model; its Xception base, named ``"xception"``, is returned by
-        :func:`transfer_base`.
+        [`transfer_base`][multilabel_attr.models.transfer_base].
 
     Raises
     ------
@@ -330,8 +330,9 @@ def transfer_base(model: keras.Model) -> keras.Model:
     Parameters
     ----------
     model
-        A model from :func:`build_xception_transfer`, or any model with exactly one nested model
-        (directly or inside :class:`InferenceModeBase`).
+        A model from [`build_xception_transfer`][multilabel_attr.models.build_xception_transfer], or
+        any model with exactly one nested model (directly or inside
+        [`InferenceModeBase`][multilabel_attr.models.InferenceModeBase]).
 
     Returns
     -------
@@ -390,7 +391,8 @@ def set_base_trainable(
     Parameters
     ----------
     model
-        A model built by :func:`build_xception_transfer` (or any model with one nested base).
+        A model built by [`build_xception_transfer`][multilabel_attr.models.build_xception_transfer]
+        (or any model with one nested base).
     trainable
         ``False`` freezes the whole base; ``True`` unfreezes it.
     from_layer

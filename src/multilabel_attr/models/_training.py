@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import shutil
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import keras
 import tensorflow as tf
 
-from .._io import save_atomic, write_csv_atomic, write_json_atomic
 from ..core._validation import check_int
 from ._builders import set_base_trainable
-
-if TYPE_CHECKING:
-    import numpy.typing as npt
+from ._checkpoints import (
+    _BACKUP,
+    _BEST,
+    _FINAL,
+    _HISTORY_CSV,
+    _HISTORY_JSON,
+    _PROGRESS,
+    _history_from_records,
+    _read_progress,
+    _weights_from_file,
+)
+from ._recorder import _ProtocolRecorder
 
 __all__ = [
     "TrainingResult",
@@ -36,20 +41,12 @@ _log = logging.getLogger("multilabel_attr.models")
 MetricLike = Any  # keras.metrics.Metric or a metric name understood by Keras
 Verbose = Literal["auto", 0, 1, 2]
 
-_PROGRESS = "progress.json"
-_HISTORY_JSON = "history.json"
-_HISTORY_CSV = "history.csv"
-_BEST = "best.keras"
-_FINAL = "final.keras"
-_BACKUP = "backup"
-_FORMAT = 1
-
 
 def default_metrics(num_labels: int) -> list[keras.metrics.Metric]:
     """Fresh metric objects logged during training when the caller passes none.
 
     The paper's two training metrics and its table's averages, as exact streaming
-    metrics from :mod:`multilabel_attr.keras` at threshold 0.5: label accuracy
+    metrics from `multilabel_attr.keras` at threshold 0.5: label accuracy
     (the paper's "CustomAccuracy", 1 - Hamming loss), Hamming score (its
     "MultiLabelAccuracy"), and sample-averaged precision, recall and F1.
 
@@ -122,7 +119,7 @@ class TrainingResult:
 
 @dataclass(frozen=True)
 class TransferTrainingResult:
-    """Results of both phases of :func:`train_transfer`.
+    """Results of both phases of [`train_transfer`][multilabel_attr.models.train_transfer].
 
     Attributes
     ----------
@@ -199,247 +196,6 @@ def _fresh_metrics(metrics: Sequence[MetricLike], who: str) -> list[MetricLike]:
                 f"{metric!r} of type {type(metric).__name__}"
             )
     return fresh
-
-
-# --------------------------------------------------------------------------- on-disk state
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _save_model(model: keras.Model, target: Path) -> None:
-    save_atomic(target, lambda tmp: model.save(tmp, overwrite=True), suffix=".keras")
-
-
-def _weights_from_file(path: Path) -> list[npt.NDArray[Any]]:
-    # Loading into a separate model leaves the live model's optimizer and metric state alone,
-    # which model.load_weights on a .keras archive would not guarantee.
-    loaded = keras.saving.load_model(path, compile=False)
-    weights: list[npt.NDArray[Any]] = loaded.get_weights()
-    return weights
-
-
-def _read_progress(directory: Path, who: str) -> dict[str, Any] | None:
-    path = directory / _PROGRESS
-    if not path.is_file():
-        return None
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(
-            f"{who}: cannot read the training progress file {str(path)!r} ({exc}); pass "
-            "resume=False to start this phase afresh"
-        ) from exc
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(
-            f"{who}: {str(path)!r} is not a progress file written by this library version; pass "
-            "resume=False to start this phase afresh"
-        )
-    return payload
-
-
-def _nan(value: Any) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def _history_from_records(records: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
-    seen: list[str] = []
-    for record in records:
-        for key in record["logs"]:
-            if key not in seen:
-                seen.append(key)
-    # Loss first, then metrics, training before validation, as Keras prints them.
-    keys = sorted(seen, key=lambda k: (k.startswith("val_"), k.removeprefix("val_") != "loss"))
-    return {key: [_nan(record["logs"].get(key)) for record in records] for key in keys}
-
-
-class _ProtocolRecorder(keras.callbacks.Callback):  # type: ignore[misc]
-    """Early stopping, best checkpoint and history, with state that survives interruption.
-
-    Keras's EarlyStopping forgets its patience counter and best weights when ``fit`` is
-    restarted, so a resumed run would not follow the protocol. This callback takes the same
-    decisions as ``EarlyStopping(monitor, min_delta, patience, restore_best_weights)`` but
-    records them after every epoch, before BackupAndRestore writes its own backup, so the two
-    agree on which epochs are done.
-    """
-
-    def __init__(
-        self,
-        directory: Path,
-        *,
-        config: dict[str, Any],
-        previous: dict[str, Any] | None,
-        monitor: str,
-        mode: Literal["min", "max"],
-        min_delta: float,
-        patience: int | None,
-        restore_best_weights: bool,
-    ) -> None:
-        super().__init__()
-        self.directory = directory
-        self.config = config
-        self.previous = previous
-        self.monitor = monitor
-        self.mode = mode
-        self.min_delta = min_delta
-        self.patience = patience
-        self.restore_best_weights = restore_best_weights
-        self.records: list[dict[str, Any]] = []
-        self.best: float | None = None
-        self.best_epoch: int | None = None
-        self.wait = 0
-        self.best_weights: list[npt.NDArray[Any]] | None = None
-        self.best_checkpoint_sha: str | None = None
-        self.best_checkpoint_epoch: int | None = None
-        self.stopped_epoch: int | None = None
-        self.resumed_from_epoch: int | None = None
-        self._restored = False
-
-    # -- restoring -----------------------------------------------------------------------------
-    def _restore(self, first_epoch: int | None) -> None:
-        self._restored = True
-        self.resumed_from_epoch = first_epoch
-        previous = self.previous
-        if not previous:
-            return
-        records = list(previous.get("records", []))
-        if first_epoch is not None:
-            # The backup may be one epoch behind the records if the run died between the two
-            # writes; that epoch is rerun, so its record is dropped.
-            records = [r for r in records if r["epoch"] < first_epoch]
-        self.records = records
-        if not records:
-            return
-        last = records[-1]
-        self.best = last["best"]
-        self.best_epoch = last["best_epoch"]
-        self.wait = int(last["wait"])
-        _log.info("Resuming %s at epoch %d", self.directory, records[-1]["epoch"] + 2)
-        if self.best_epoch is None:
-            return
-        best_path = self.directory / _BEST
-        sha = previous.get("best_checkpoint_sha")
-        if (
-            best_path.is_file()
-            and previous.get("best_checkpoint_epoch") == self.best_epoch
-            and sha == _sha256(best_path)
-        ):
-            self.best_checkpoint_epoch = self.best_epoch
-            self.best_checkpoint_sha = sha
-            if self.restore_best_weights:
-                self.best_weights = _weights_from_file(best_path)
-        else:
-            # Only possible if the run died between writing best.keras and the progress file.
-            warnings.warn(
-                f"{str(best_path)!r} does not hold the best epoch ({self.best_epoch + 1}) "
-                "recorded before the interruption; the best model is tracked afresh from the "
-                "next epoch",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            self.best = None
-            self.best_epoch = None
-
-    # -- keras hooks -----------------------------------------------------------------------
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if not self._restored:
-            self._restore(epoch)
-
-    def _is_improvement(self, current: float) -> bool:
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return current < self.best - self.min_delta
-        return current > self.best + self.min_delta
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        values = {key: float(value) for key, value in (logs or {}).items()}
-        current = values.get(self.monitor)
-        if current is None:
-            warnings.warn(
-                f"the monitored quantity {self.monitor!r} is not in the epoch logs "
-                f"(available: {sorted(values)}); no early stopping or best checkpoint this epoch",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        else:
-            if self.restore_best_weights and self.best_weights is None:
-                # Same fallback as keras.callbacks.EarlyStopping: never restore "nothing".
-                self.best_weights = self.model.get_weights()
-            self.wait += 1
-            # Unlike Keras, a NaN loss is never an improvement, not even on the first epoch.
-            if math.isfinite(current) and self._is_improvement(current):
-                self.best = current
-                self.best_epoch = epoch
-                self.wait = 0
-                if self.restore_best_weights:
-                    self.best_weights = self.model.get_weights()
-                best_path = self.directory / _BEST
-                _save_model(self.model, best_path)
-                self.best_checkpoint_sha = _sha256(best_path)
-                self.best_checkpoint_epoch = epoch
-            elif self.patience is not None and self.wait >= self.patience and epoch > 0:
-                self.stopped_epoch = epoch
-                self.model.stop_training = True
-        self.records.append(
-            {
-                "epoch": epoch,
-                "logs": values,
-                "best": self.best,
-                "best_epoch": self.best_epoch,
-                "wait": self.wait,
-            }
-        )
-        self._write(completed=False)
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if not self._restored:
-            self._restore(None)
-        if self.restore_best_weights and self.best_weights is not None:
-            _log.info("Restoring weights from the best epoch %s", (self.best_epoch or 0) + 1)
-            self.model.set_weights(self.best_weights)
-        _save_model(self.model, self.directory / _FINAL)
-        self._write(completed=True)
-
-    # -- writing ---------------------------------------------------------------------------
-    def _write(self, *, completed: bool) -> None:
-        progress = {
-            "format": _FORMAT,
-            "config": self.config,
-            "completed": completed,
-            "records": self.records,
-            "best_checkpoint_epoch": self.best_checkpoint_epoch,
-            "best_checkpoint_sha": self.best_checkpoint_sha,
-            "stopped_epoch": self.stopped_epoch,
-        }
-        write_json_atomic(self.directory / _PROGRESS, progress)
-        _write_history(self.directory, progress)
-
-
-def _write_history(directory: Path, progress: dict[str, Any]) -> None:
-    records = progress["records"]
-    history = _history_from_records(records)
-    epochs = [int(r["epoch"]) for r in records]
-    best_epoch = records[-1]["best_epoch"] if records else None
-    write_json_atomic(
-        directory / _HISTORY_JSON,
-        {
-            "monitor": progress["config"]["monitor"],
-            "completed": progress["completed"],
-            "best_epoch": best_epoch,
-            "stopped_epoch": progress["stopped_epoch"],
-            "epoch": epochs,
-            "history": history,
-        },
-    )
-    keys = list(history)
-    rows = [[epoch, *(repr(history[key][i]) for key in keys)] for i, epoch in enumerate(epochs)]
-    write_csv_atomic(directory / _HISTORY_CSV, ["epoch", *keys], rows)
 
 
 def _result(directory: Path, progress: dict[str, Any], resumed_from: int | None) -> TrainingResult:
@@ -605,7 +361,8 @@ def train_cnn(
     Parameters
     ----------
     model
-        The model to train, e.g. from :func:`build_paper_cnn`; trained in place.
+        The model to train, e.g. from [`build_paper_cnn`][multilabel_attr.models.build_paper_cnn];
+        trained in place.
     train_ds, val_ds
         Training and validation data accepted by ``keras.Model.fit`` (typically batched
         ``tf.data.Dataset`` of ``(images, labels)``).
@@ -614,7 +371,8 @@ def train_cnn(
     output_dir
         Folder for checkpoints, history and the resume state (created if needed).
     metrics
-        Keras metrics to log; ``None`` uses :func:`default_metrics`. Objects are copied for each
+        Keras metrics to log; ``None`` uses
+        [`default_metrics`][multilabel_attr.models.default_metrics]. Objects are copied for each
         compile, so the caller's instances are never updated.
     learning_rate
         Adam learning rate.
@@ -698,16 +456,16 @@ def train_transfer(
     recompiled with Adam(``fine_tune_learning_rate``), up to ``epochs_fine_tune`` epochs with
     ``EarlyStopping(patience=patience, restore_best_weights=True)``.
 
-    Each phase folder holds the same files as :func:`train_cnn`'s ``output_dir`` (``best.keras``
-    for phase 1 is the epoch with the best ``monitor``, kept for inspection; phase 1 keeps its
-    last weights, as in the paper). Both phases resume after an interruption; a completed phase
-    is reloaded rather than retrained.
+    Each phase folder holds the same files as [`train_cnn`][multilabel_attr.models.train_cnn]'s
+    ``output_dir`` (``best.keras`` for phase 1 is the epoch with the best ``monitor``, kept for
+    inspection; phase 1 keeps its last weights, as in the paper). Both phases resume after an
+    interruption; a completed phase is reloaded rather than retrained.
 
     Parameters
     ----------
     model
-        A model from :func:`build_xception_transfer` (or any model with one nested base model),
-        trained in place.
+        A model from [`build_xception_transfer`][multilabel_attr.models.build_xception_transfer] (or
+        any model with one nested base model), trained in place.
     train_ds, val_ds
         Training and validation data accepted by ``keras.Model.fit``.
     output_dir
@@ -715,7 +473,8 @@ def train_transfer(
     epochs_frozen, epochs_fine_tune
         Epochs of phase 1 and maximum epochs of phase 2.
     metrics
-        Keras metrics to log; ``None`` uses :func:`default_metrics`.
+        Keras metrics to log; ``None`` uses
+        [`default_metrics`][multilabel_attr.models.default_metrics].
     learning_rate, fine_tune_learning_rate
         Adam learning rates of the two phases.
     patience
@@ -735,7 +494,7 @@ def train_transfer(
     Returns
     -------
     TransferTrainingResult
-        One :class:`TrainingResult` per phase.
+        One [`TrainingResult`][multilabel_attr.models.TrainingResult] per phase.
 
     Raises
     ------

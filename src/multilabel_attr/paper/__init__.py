@@ -1,21 +1,13 @@
 """Reproducing the paper "Unveiling Facial Attributes with Convolutional Neural Networks".
 
-:mod:`multilabel_attr.paper` holds the published table, the paper's own way of
+`multilabel_attr.paper` holds the published table, the paper's own way of
 computing it (so its arithmetic can be checked), the corrected table and the
 end-to-end reproduction pipeline.
 """
 
-from ._pipeline import (
-    PROTOCOLS,
-    DataSource,
-    ModelRun,
-    Protocol,
-    ReproductionResult,
-    default_cache_dir,
-    prepare_data,
-    reproduce,
-    scaled_protocol,
-)
+from ._compute import ModelRun
+from ._pipeline import DataSource, ReproductionResult, prepare_data, reproduce
+from ._protocols import PROTOCOLS, Protocol, default_cache_dir, scaled_protocol
 from ._tables import (
     PAPER_GRID_SIZE,
     PUBLISHED_TABLE,

@@ -1,9 +1,9 @@
 """The paper's results table: as published, as the paper computed it, and corrected.
 
-Numpy only.  The paper's notebooks computed their table with scikit-learn's
-sample-averaged metrics; three things make the published table misleading, and
-:func:`papers_way_table` reproduces each of them on purpose so the arithmetic can
-be checked:
+Numpy only. The paper's notebooks computed their table with scikit-learn's sample-averaged metrics;
+three things make the published table misleading, and
+[`papers_way_table`][multilabel_attr.paper.papers_way_table] reproduces each of them on purpose so
+the arithmetic can be checked:
 
 1. the "Recall" row holds sample-averaged *precision* and the "Precision" row
    holds sample-averaged *recall* (the rows are swapped);
@@ -63,7 +63,7 @@ def paper_grid_thresholds(
     ``n_thresholds`` evenly spaced values in [0, 1] (``np.linspace(0, 1, 100)``)
     are scored with the binary F1 of each label (0 when undefined, as
     scikit-learn's default) and the first best is kept.  This is the method the
-    exact optimizer in :mod:`multilabel_attr.thresholds` replaces; it is kept to
+    exact optimizer in `multilabel_attr.thresholds` replaces; it is kept to
     reproduce the paper.
 
     Returns
@@ -129,7 +129,7 @@ def papers_way_table(
     Returns
     -------
     dict
-        Keyed by :data:`TABLE_ROWS`.
+        Keyed by `TABLE_ROWS`.
 
     Examples
     --------

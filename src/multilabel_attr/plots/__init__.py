@@ -1,10 +1,9 @@
 """Figures for multi-label results (needs the ``plot`` extra: matplotlib).
 
-Every function returns a stand-alone :class:`matplotlib.figure.Figure` built
-without pyplot, so nothing here touches global state or selects a backend:
-the figures render headless and from worker threads.  Write them with
-:func:`save_figure`, or display one in a notebook by leaving it as the last
-expression of a cell.
+Every function returns a stand-alone `matplotlib.figure.Figure` built without pyplot, so nothing
+here touches global state or selects a backend: the figures render headless and from worker threads.
+Write them with [`save_figure`][multilabel_attr.plots.save_figure], or display one in a notebook by
+leaving it as the last expression of a cell.
 """
 
 from ._comparison import plot_metric_comparison

@@ -79,10 +79,10 @@ def plot_confusion_grid(
     Parameters
     ----------
     confusion : array-like of shape (n_labels, 2, 2)
-        Per-label counts laid out ``[[tn, fp], [fn, tp]]`` (rows: true class
-        0/1, columns: predicted class 0/1), as returned by
-        :func:`multilabel_attr.multilabel_confusion_matrix` and scikit-learn's
-        ``multilabel_confusion_matrix``.  Weighted (non-integer) counts are fine.
+        Per-label counts laid out ``[[tn, fp], [fn, tp]]`` (rows: true class 0/1, columns: predicted
+        class 0/1), as returned by
+        [`multilabel_confusion_matrix`][multilabel_attr.multilabel_confusion_matrix] and
+        scikit-learn's ``multilabel_confusion_matrix``. Weighted (non-integer) counts are fine.
     label_names : sequence of str, optional
         One name per label, used as panel titles.
     normalize : {"true", "pred", "all"} or None, default "true"

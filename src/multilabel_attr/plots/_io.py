@@ -19,7 +19,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 150) 
     """Write ``fig`` to ``path`` atomically, creating missing parent folders.
 
     The image is written to a temporary file in the destination folder and
-    moved into place with :func:`os.replace`, so a reader never sees a partial
+    moved into place with `os.replace`, so a reader never sees a partial
     file and an interrupted write leaves any previous file intact.
 
     Parameters

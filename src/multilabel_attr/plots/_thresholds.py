@@ -35,7 +35,7 @@ _DISPLAY = {
 
 
 def resolve_metric(metric: Any) -> tuple[Formula, str]:
-    """A :class:`Formula` and its display name, from a name or a formula."""
+    """A [`Formula`][multilabel_attr.Formula] and its display name, from a name or a formula."""
     if isinstance(metric, Formula):
         return metric, metric.name
     if not isinstance(metric, str):
@@ -153,14 +153,14 @@ def plot_threshold_curves(
         Scores, on the same scale as the thresholds (probabilities usually).
     thresholds : array-like of shape (n_labels,) or scalar, optional
         The chosen threshold of each label (anything with ``__array__``, such as
-        :class:`multilabel_attr.thresholds.Thresholds`, works).
+        [`Thresholds`][multilabel_attr.thresholds.Thresholds], works).
     labels : sequence of int or str, optional
         Which labels to draw (indices or names); all by default.
     metric : str or Formula, default "f1"
         One of ``"f1"``, ``"f2"``, ``"f0.5"``, ``"precision"``, ``"recall"``,
         ``"jaccard"``, ``"specificity"``, ``"npv"``, ``"accuracy"``,
         ``"balanced_accuracy"``, ``"matthews"``, ``"cohen_kappa"``, or any
-        :class:`multilabel_attr.Formula` (e.g. ``fbeta_formula(3)``).
+        [`Formula`][multilabel_attr.Formula] (e.g. ``fbeta_formula(3)``).
     label_names : sequence of str, optional
         One name per label (all labels, not only those drawn).
     sample_weight : array-like of shape (n_samples,), optional

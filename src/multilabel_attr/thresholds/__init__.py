@@ -1,11 +1,12 @@
 """Exact decision thresholds for multi-label classifiers.
 
-:func:`optimize_thresholds` finds, for any count-based metric, the thresholds
-that maximise it on tuning data exactly (one sort per label, every distinct
-cut evaluated), per label, shared, or jointly by coordinate ascent for micro-
-and sample-averaged objectives.  :func:`cross_validate_thresholds` measures
-how well tuned thresholds carry over to unseen data.  The result is a
-:class:`Thresholds` value that every core metric accepts as ``threshold``.
+[`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] finds, for any count-based
+metric, the thresholds that maximise it on tuning data exactly (one sort per label, every distinct
+cut evaluated), per label, shared, or jointly by coordinate ascent for micro- and sample-averaged
+objectives. [`cross_validate_thresholds`][multilabel_attr.thresholds.cross_validate_thresholds]
+measures how well tuned thresholds carry over to unseen data. The result is a
+[`Thresholds`][multilabel_attr.thresholds.Thresholds] value that every core metric accepts as
+``threshold``.
 
 The scikit-learn meta-estimator ``MultiLabelThresholdClassifier`` (``sklearn``
 extra) is importable from here; scikit-learn is imported only on first use.

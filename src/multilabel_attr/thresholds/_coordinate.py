@@ -3,7 +3,7 @@
 Each step re-optimises one label's cut exactly while the others stay fixed:
 
 * micro average: the objective is a function of the counts summed over labels,
-  so the label's own cut curve (:func:`._sweep.curve`) is shifted by the other
+  so the label's own cut curve (`_sweep.curve`) is shifted by the other
   labels' totals and evaluated on every cut at once;
 * samples average: only the samples' own counts change.  For every sample the
   value with this label predicted negative (``g0``) and positive (``g1``) is

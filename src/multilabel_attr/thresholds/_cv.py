@@ -98,14 +98,13 @@ def cross_validate_thresholds(
 ) -> ThresholdsCV:
     """Tune thresholds and estimate, out of fold, how well they carry over to new data.
 
-    The tuning data is split into ``n_splits`` folds.  For each fold,
-    thresholds are tuned on the other folds and applied to it, so every
-    sample gets a prediction from thresholds that never saw its label.  The
-    objective of these out-of-fold predictions is an honest estimate for new
-    data; the in-sample objective of thresholds tuned on all the data is
-    optimistic, and their difference (:attr:`ThresholdsCV.optimism`) shows how
-    much a search overfits (it grows for rare labels and joint strategies).
-    The spread of each label's threshold across folds shows how stable it is.
+    The tuning data is split into ``n_splits`` folds. For each fold, thresholds are tuned on the
+    other folds and applied to it, so every sample gets a prediction from thresholds that never saw
+    its label. The objective of these out-of-fold predictions is an honest estimate for new data;
+    the in-sample objective of thresholds tuned on all the data is optimistic, and their difference
+    ([`ThresholdsCV.optimism`][multilabel_attr.thresholds.ThresholdsCV.optimism]) shows how much a
+    search overfits (it grows for rare labels and joint strategies). The spread of each label's
+    threshold across folds shows how stable it is.
 
     Parameters
     ----------
@@ -119,8 +118,8 @@ def cross_validate_thresholds(
     sample_weight : array-like of shape (n_samples,), optional
     label_names : sequence of str, optional
     **options
-        Any option of :func:`optimize_thresholds` (``metric``, ``strategy``,
-        ``average``, ``min_positives``, ...).
+        Any option of [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
+        (``metric``, ``strategy``, ``average``, ``min_positives``, ...).
 
     Returns
     -------
@@ -131,7 +130,8 @@ def cross_validate_thresholds(
     Raises
     ------
     ValueError, TypeError
-        As :func:`optimize_thresholds`, or for a bad ``n_splits``.
+        As [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds], or for a bad
+        ``n_splits``.
 
     Examples
     --------

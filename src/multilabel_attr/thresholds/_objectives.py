@@ -1,6 +1,6 @@
 """Objectives: what a threshold search maximises, evaluated on arrays of counts.
 
-An objective wraps either a core :class:`~multilabel_attr.core.Formula` (its
+An objective wraps either a core [`Formula`][multilabel_attr.core.Formula] (its
 ``(numerator, denominator)`` parts evaluated on whole arrays of cumulative
 counts, undefined values taking ``zero_division``) or a user function of the
 four count arrays ``(tp, fp, fn, tn)`` returning one value per element.

@@ -166,7 +166,9 @@ def resolve_settings(
     init: Any = "per_label",
     max_iter: Any = 100,
 ) -> Settings:
-    """Validate the options of :func:`optimize_thresholds` (before touching the data)."""
+    """Validate the options of
+    [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] (before touching the
+    data)."""
     if not isinstance(strategy, str) or strategy not in STRATEGY_AVERAGES:
         raise ValueError(
             f"strategy must be one of {', '.join(repr(s) for s in STRATEGY_AVERAGES)}; "
@@ -279,12 +281,11 @@ def optimize_thresholds(
 
     Ties
     ----
-    Among cuts with the same best value the one with the highest threshold
-    (fewest predicted positives) wins; coordinate ascent keeps the current
-    cut unless another is strictly better.  A returned threshold lies midway
-    between the two distinct scores it separates, so ``score >= t`` (the rule
-    of :meth:`Thresholds.apply` and of the core metrics) and ``score > t``
-    agree on the tuning data.
+    Among cuts with the same best value the one with the highest threshold (fewest predicted
+    positives) wins; coordinate ascent keeps the current cut unless another is strictly better. A
+    returned threshold lies midway between the two distinct scores it separates, so ``score >= t``
+    (the rule of [`Thresholds.apply`][multilabel_attr.thresholds.Thresholds.apply] and of the core
+    metrics) and ``score > t`` agree on the tuning data.
 
     Parameters
     ----------
@@ -297,7 +298,7 @@ def optimize_thresholds(
         ``"f1"``, ``"fbeta"`` (with ``beta``), ``"jaccard"``, ``"matthews"``
         (``"mcc"``), ``"cohen_kappa"``, ``"balanced_accuracy"``,
         ``"youden"`` (Youden's J), ``"accuracy"``, ``"precision"``,
-        ``"recall"``; any :class:`multilabel_attr.Formula`; or a function
+        ``"recall"``; any [`Formula`][multilabel_attr.Formula]; or a function
         ``f(tp, fp, fn, tn)`` of float arrays returning one value per element
         (larger is better).
     strategy : {"per_label", "shared", "coordinate"}, default="per_label"
@@ -308,13 +309,13 @@ def optimize_thresholds(
         For ``metric="fbeta"``.
     sample_weight : array-like of shape (n_samples,), optional
     from_logits : bool, default=False
-        Records that the scores are logits: :attr:`Thresholds.values` are then
+        Records that the scores are logits: `Thresholds.values` are then
         logits and ``np.asarray(thresholds)`` gives their sigmoid, for the core
         metrics.  The search itself is the same for every scale.
     min_positives : int, default=10
-        Labels with fewer positive tuning samples (of non-zero weight) are not
-        tuned: they get the fallback threshold, with a :class:`ThresholdWarning`
-        naming them.  Coordinate ascent keeps them fixed.  ``0`` tunes all.
+        Labels with fewer positive tuning samples (of non-zero weight) are not tuned: they get the
+        fallback threshold, with a [`ThresholdWarning`][multilabel_attr.thresholds.ThresholdWarning]
+        naming them. Coordinate ascent keeps them fixed. ``0`` tunes all.
     fallback : "shared" or float, default="shared"
         ``"shared"``: the exact best single threshold for the micro-averaged
         metric over all labels.  A number: that threshold (on the score scale).

@@ -1,4 +1,5 @@
-"""The :class:`Thresholds` value: tuned thresholds with their provenance."""
+"""The [`Thresholds`][multilabel_attr.thresholds.Thresholds] value: tuned thresholds with their
+provenance."""
 
 from __future__ import annotations
 
@@ -49,13 +50,13 @@ class Thresholds:
     strictly between two distinct tuning scores, so ``>`` gives the same
     predictions on the tuning data.
 
-    ``values`` are on the scale of the scores they were tuned on: logits when
-    ``from_logits`` is true, otherwise the scores as given (probabilities or any
-    other score).  :meth:`apply` takes scores on that same scale.  Converting
-    to an array (``np.asarray(t)``) gives *probability-scale* thresholds
-    (``sigmoid(values)`` when tuned on logits), the convention of every metric
-    in :mod:`multilabel_attr.core`: ``f1_score(y, probabilities, threshold=t)``
-    and ``f1_score(y, logits, threshold=t, from_logits=True)`` both apply it.
+    ``values`` are on the scale of the scores they were tuned on: logits when ``from_logits`` is
+    true, otherwise the scores as given (probabilities or any other score).
+    [`apply`][multilabel_attr.thresholds.Thresholds.apply] takes scores on that same scale.
+    Converting to an array (``np.asarray(t)``) gives *probability-scale* thresholds
+    (``sigmoid(values)`` when tuned on logits), the convention of every metric in
+    `multilabel_attr.core`: ``f1_score(y, probabilities, threshold=t)`` and ``f1_score(y, logits,
+    threshold=t, from_logits=True)`` both apply it.
 
     Parameters
     ----------
@@ -196,7 +197,8 @@ class Thresholds:
     # -- persistence ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (the schema of :meth:`to_json`)."""
+        """A JSON-ready dictionary (the schema of
+        [`to_json`][multilabel_attr.thresholds.Thresholds.to_json])."""
         scores = self.validation_scores
         return {
             "schema": SCHEMA_NAME,
@@ -218,7 +220,8 @@ class Thresholds:
     def from_dict(
         cls, data: dict[str, Any], *, label_names: Sequence[str] | None = None
     ) -> Thresholds:
-        """Rebuild from :meth:`to_dict`; ``label_names`` must match the stored names if given."""
+        """Rebuild from [`to_dict`][multilabel_attr.thresholds.Thresholds.to_dict]; ``label_names``
+        must match the stored names if given."""
         if not isinstance(data, dict) or data.get("schema") != SCHEMA_NAME:
             raise ValueError(f"not a thresholds document (expected schema {SCHEMA_NAME!r})")
         version = data.get("version")
@@ -269,14 +272,14 @@ class Thresholds:
     def from_json(
         cls, path: str | os.PathLike[str], *, label_names: Sequence[str] | None = None
     ) -> Thresholds:
-        """Read a file written by :meth:`to_json`.
+        """Read a file written by [`to_json`][multilabel_attr.thresholds.Thresholds.to_json].
 
         Parameters
         ----------
         path : str or PathLike
         label_names : sequence of str, optional
             The labels the caller will apply the thresholds to; a
-            :class:`ValueError` is raised unless they equal the stored names
+            `ValueError` is raised unless they equal the stored names
             (same names, same order).
         """
         with open(path, encoding="utf-8") as handle:

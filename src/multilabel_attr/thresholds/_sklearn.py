@@ -68,13 +68,12 @@ def label_scores(estimator: Any, X: Any, response_method: str, n_labels: int) ->
 class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Wrap a multi-label classifier and predict with cross-validated per-label thresholds.
 
-    ``fit(X, Y)`` fits a clone of ``estimator`` on each training split of
-    ``cv``, collects out-of-fold scores for every sample, tunes thresholds on
-    them with :func:`optimize_thresholds` (so the thresholds are tuned on
-    predictions for data the model did not fit), then refits ``estimator`` on
-    all the data.  ``predict`` applies the tuned thresholds itself
-    (``score >= threshold``), never the wrapped estimator's own rule (such as
-    the 0.5 of ``OneVsRestClassifier.predict``).
+    ``fit(X, Y)`` fits a clone of ``estimator`` on each training split of ``cv``, collects
+    out-of-fold scores for every sample, tunes thresholds on them with
+    [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] (so the thresholds are
+    tuned on predictions for data the model did not fit), then refits ``estimator`` on all the data.
+    ``predict`` applies the tuned thresholds itself (``score >= threshold``), never the wrapped
+    estimator's own rule (such as the 0.5 of ``OneVsRestClassifier.predict``).
 
     Parameters
     ----------
@@ -82,7 +81,7 @@ class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
         A multi-label classifier with ``predict_proba`` (or
         ``decision_function``, see ``response_method``).
     metric, strategy, average, beta, min_positives, fallback, clip, zero_division
-        Options of :func:`optimize_thresholds`.
+        Options of [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds].
     cv : int, cross-validation generator or iterable, default=5
         Splits for the out-of-fold scores (as in scikit-learn; an int means
         that many unshuffled ``KFold`` folds).

@@ -1,9 +1,10 @@
 """CelebA: annotation files, synthetic CelebA, sharded TFRecords and tf.data readers.
 
 Parsers, the synthetic generator and the numpy reader need only numpy and Pillow (the ``data``
-extra), and so does :func:`convert`, which writes TFRecord files itself (``google-crc32c``
-makes its checksums fast); :func:`verify`, :func:`load` and the legacy format need TensorFlow,
-imported when they are called.
+extra), and so does [`convert`][multilabel_attr.datasets.celeba.convert], which writes TFRecord
+files itself (``google-crc32c`` makes its checksums fast);
+[`verify`][multilabel_attr.datasets.celeba.verify], [`load`][multilabel_attr.datasets.celeba.load]
+and the legacy format need TensorFlow, imported when they are called.
 """
 
 from ._annotations import (
@@ -23,23 +24,21 @@ from ._annotations import (
     write_identities,
     write_partition,
 )
+from ._convert import convert
 from ._layout import LAYOUTS, CelebAFiles, find_files, read_annotations
-from ._numpy import load_numpy
-from ._stats import LabelStatistics, format_statistics, label_statistics
-from ._synthetic import IMAGE_SIZE, make_synthetic, render_face, sample_labels, split_sizes
-from ._tfrecords import (
+from ._legacy import convert_legacy, load_legacy, write_legacy
+from ._manifest import (
     MANIFEST,
     SCHEMA_VERSION,
     ShardVerificationError,
-    convert,
-    convert_legacy,
-    load,
-    load_legacy,
     read_manifest,
     shard_name,
     verify,
-    write_legacy,
 )
+from ._numpy import load_numpy
+from ._readers import load
+from ._stats import LabelStatistics, format_statistics, label_statistics
+from ._synthetic import IMAGE_SIZE, make_synthetic, render_face, sample_labels, split_sizes
 
 __all__ = [
     "ATTRIBUTES",

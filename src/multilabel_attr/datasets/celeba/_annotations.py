@@ -220,8 +220,9 @@ def read_attributes(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArra
     filenames : list of str
         Image file names in file order.
     labels : numpy.ndarray
-        ``uint8`` array of shape ``(n, 40)`` holding 0/1, columns in :data:`ATTRIBUTES` order
-        (a file whose header permutes the names is reordered).
+        ``uint8`` array of shape ``(n, 40)`` holding 0/1, columns in
+        [`ATTRIBUTES`][multilabel_attr.datasets.celeba.ATTRIBUTES] order (a file whose header
+        permutes the names is reordered).
 
     Raises
     ------
@@ -304,7 +305,7 @@ def read_partition(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArray
     -------
     filenames : list of str
     partition : numpy.ndarray
-        ``uint8`` codes, 0 train, 1 validation, 2 test (see :data:`SPLITS`).
+        ``uint8`` codes, 0 train, 1 validation, 2 test (see `SPLITS`).
 
     Raises
     ------
@@ -490,7 +491,8 @@ class Annotations:
     filenames : list of str
         Image file names in file order.
     labels : numpy.ndarray
-        ``uint8`` (n, 40) 0/1 labels in :data:`ATTRIBUTES` order.
+        ``uint8`` (n, 40) 0/1 labels in [`ATTRIBUTES`][multilabel_attr.datasets.celeba.ATTRIBUTES]
+        order.
     partition : numpy.ndarray
         ``uint8`` split codes (0 train, 1 validation, 2 test).
     identities : numpy.ndarray or None

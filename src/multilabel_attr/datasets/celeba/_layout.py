@@ -44,7 +44,9 @@ LAYOUTS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class CelebAFiles:
-    """Paths of one CelebA folder, as found by :func:`find_files`.
+    """The paths of one CelebA folder.
+
+    Returned by [`find_files`][multilabel_attr.datasets.celeba.find_files].
 
     ``identities`` and ``images`` are ``None`` when absent (the Kaggle release has no identity
     file; an annotation-only folder has no images).
@@ -128,7 +130,8 @@ def read_annotations(root: str | os.PathLike[str] | CelebAFiles) -> Annotations:
     Raises
     ------
     FileNotFoundError
-        If the files cannot be found (see :func:`find_files`).
+        If the files cannot be found (see
+        [`find_files`][multilabel_attr.datasets.celeba.find_files]).
     AnnotationError
         If a file is malformed or the partition/identity file does not cover the attribute file.
     """

@@ -26,7 +26,8 @@ def load_numpy(
     Parameters
     ----------
     root
-        A CelebA folder in any layout (or its :class:`CelebAFiles`).
+        A CelebA folder in any layout (or its
+        [`CelebAFiles`][multilabel_attr.datasets.celeba.CelebAFiles]).
     split
         ``"train"``, ``"validation"`` or ``"test"``.
     image_size

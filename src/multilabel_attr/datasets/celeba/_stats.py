@@ -82,7 +82,7 @@ def label_statistics(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir() and (path / "manifest.json").is_file():
-            from ._tfrecords import read_manifest
+            from ._manifest import read_manifest
 
             manifest = read_manifest(path)
             splits = manifest["splits"]
