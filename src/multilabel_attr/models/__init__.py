@@ -23,6 +23,11 @@ Contents
   none are given.
 - [`predict_scores`][multilabel_attr.models.predict_scores]: labels and scores of a dataset in one
   pass.
+- [`precision_policy`][multilabel_attr.models.precision_policy],
+  [`model_precision`][multilabel_attr.models.model_precision],
+  [`resolve_strategy`][multilabel_attr.models.resolve_strategy],
+  [`global_batch_size`][multilabel_attr.models.global_batch_size]: mixed precision, XLA and
+  several GPUs for the training functions.
 """
 
 from __future__ import annotations

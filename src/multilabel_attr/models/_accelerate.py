@@ -242,7 +242,16 @@ class Acceleration:
         cls, model: keras.Model, precision: Any, jit_compile: Any, strategy: Any, who: str
     ) -> Acceleration:
         """Validate the three options for ``model``; raise naming the faulty one."""
-        resolved = resolve_strategy(strategy, who=who)
+        if strategy is None:
+            # Keras records the strategy in scope when the model was built.
+            resolved = model.distribute_strategy
+        elif isinstance(strategy, tf.distribute.Strategy):
+            resolved = strategy
+        else:
+            raise ValueError(
+                f"{who}: strategy must be None (the strategy the model was built under) or a "
+                f"tf.distribute.Strategy object; received {strategy!r}"
+            )
         # Under the default strategy this holds for any variable made outside a scope.
         if not _variables_in_scope(model, resolved):
             raise ValueError(

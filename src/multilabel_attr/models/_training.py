@@ -14,6 +14,7 @@ import keras
 import tensorflow as tf
 
 from ..core._validation import check_int
+from ._accelerate import Acceleration, JitCompile, Precision
 from ._builders import set_base_trainable
 from ._checkpoints import (
     _BACKUP,
@@ -232,6 +233,7 @@ def _run_phase(
     resume: bool,
     verbose: Verbose,
     callbacks: Sequence[keras.callbacks.Callback],
+    jit_compile: JitCompile = False,
 ) -> TrainingResult:
     if val_ds is None and monitor.startswith("val_"):
         raise ValueError(
@@ -264,6 +266,7 @@ def _run_phase(
         optimizer=make_optimizer(),
         loss=keras.losses.BinaryCrossentropy(),
         metrics=_fresh_metrics(metrics, who),
+        jit_compile=jit_compile,
     )
 
     if previous is not None and previous.get("completed") and (directory / _FINAL).is_file():
@@ -342,6 +345,9 @@ def train_cnn(
     resume: bool = True,
     verbose: Verbose = "auto",
     callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    precision: Precision | None = None,
+    jit_compile: JitCompile = False,
+    strategy: Any = None,
 ) -> TrainingResult:
     """Train a model with the paper's CNN protocol.
 
@@ -386,6 +392,14 @@ def train_cnn(
         epoch).
     callbacks
         Extra Keras callbacks.
+    precision, jit_compile, strategy
+        How fast a step runs, not what it computes (see the models guide): the Keras dtype
+        policy used while training (``None``: the model's own; ``"mixed_float16"`` or
+        ``"mixed_bfloat16"`` switch the model in place for the duration, output layer kept
+        float32, and restore it and the global policy afterwards), XLA compilation of the step,
+        and the ``tf.distribute`` strategy (``None``: the one the model was built under; or a
+        strategy object, in whose ``scope()`` the model must have been built). The defaults
+        suit a CPU.
 
     Returns
     -------
@@ -397,8 +411,8 @@ def train_cnn(
     TypeError
         If ``model``, ``output_dir``, ``metrics`` or ``callbacks`` have the wrong type.
     ValueError
-        If a numeric setting is out of range, or ``output_dir`` holds a run with different
-        early-stopping settings.
+        If a numeric setting or an acceleration option is out of range, the model was not built
+        under ``strategy``, or ``output_dir`` holds a run with different early-stopping settings.
     """
     who = "train_cnn"
     model, directory, metrics, verbose, extra = _common_checks(
@@ -408,25 +422,28 @@ def train_cnn(
     _positive_int(patience, "patience", who, minimum=0)
     lr = _positive_float(learning_rate, "learning_rate", who)
     delta = _positive_float(min_delta, "min_delta", who, allow_zero=True)
+    accel = Acceleration.from_args(model, precision, jit_compile, strategy, who)
 
-    return _run_phase(
-        model,
-        train_ds,
-        val_ds,
-        who=who,
-        directory=directory,
-        epochs=epochs,
-        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
-        metrics=metrics,
-        monitor=monitor,
-        mode=_resolve_mode(mode, monitor, who),
-        min_delta=delta,
-        patience=patience,
-        restore_best_weights=True,
-        resume=bool(resume),
-        verbose=verbose,
-        callbacks=extra,
-    )
+    with accel.applied(model):
+        return _run_phase(
+            model,
+            train_ds,
+            val_ds,
+            who=who,
+            directory=directory,
+            epochs=epochs,
+            make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
+            metrics=metrics,
+            monitor=monitor,
+            mode=_resolve_mode(mode, monitor, who),
+            min_delta=delta,
+            patience=patience,
+            restore_best_weights=True,
+            resume=bool(resume),
+            verbose=verbose,
+            callbacks=extra,
+            jit_compile=accel.jit_compile,
+        )
 
 
 def train_transfer(
@@ -447,6 +464,9 @@ def train_transfer(
     resume: bool = True,
     verbose: Verbose = "auto",
     callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    precision: Precision | None = None,
+    jit_compile: JitCompile = False,
+    strategy: Any = None,
 ) -> TransferTrainingResult:
     """Train a transfer model with the paper's two-phase protocol.
 
@@ -490,6 +510,14 @@ def train_transfer(
         Keras progress display: ``'auto'``, 0, 1 or 2.
     callbacks
         Extra Keras callbacks, used in both phases.
+    precision, jit_compile, strategy
+        How fast a step runs, not what it computes (see the models guide): the Keras dtype
+        policy used while training (``None``: the model's own; ``"mixed_float16"`` or
+        ``"mixed_bfloat16"`` switch the model in place for the duration, output layer kept
+        float32, and restore it and the global policy afterwards), XLA compilation of the step,
+        and the ``tf.distribute`` strategy (``None``: the one the model was built under; or a
+        strategy object, in whose ``scope()`` the model must have been built). The defaults
+        suit a CPU.
 
     Returns
     -------
@@ -501,8 +529,9 @@ def train_transfer(
     TypeError
         If an argument has the wrong type.
     ValueError
-        If a numeric setting is out of range, the base cannot be found, or a phase folder holds
-        a run with different settings.
+        If a numeric setting or an acceleration option is out of range, the base cannot be
+        found, the model was not built under ``strategy``, or a phase folder holds a run with
+        different settings.
     """
     who = "train_transfer"
     model, directory, metrics, verbose, extra = _common_checks(
@@ -514,43 +543,48 @@ def train_transfer(
     lr = _positive_float(learning_rate, "learning_rate", who)
     fine_lr = _positive_float(fine_tune_learning_rate, "fine_tune_learning_rate", who)
     resolved_mode = _resolve_mode(mode, monitor, who)
+    accel = Acceleration.from_args(model, precision, jit_compile, strategy, who)
 
     set_base_trainable(model, False)
-    frozen = _run_phase(
-        model,
-        train_ds,
-        val_ds,
-        who=who,
-        directory=directory / "frozen",
-        epochs=epochs_frozen,
-        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
-        metrics=metrics,
-        monitor=monitor,
-        mode=resolved_mode,
-        min_delta=0.0,
-        patience=None,
-        restore_best_weights=False,
-        resume=bool(resume),
-        verbose=verbose,
-        callbacks=extra,
-    )
+    with accel.applied(model):
+        frozen = _run_phase(
+            model,
+            train_ds,
+            val_ds,
+            who=who,
+            directory=directory / "frozen",
+            epochs=epochs_frozen,
+            make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
+            metrics=metrics,
+            monitor=monitor,
+            mode=resolved_mode,
+            min_delta=0.0,
+            patience=None,
+            restore_best_weights=False,
+            resume=bool(resume),
+            verbose=verbose,
+            callbacks=extra,
+            jit_compile=accel.jit_compile,
+        )
     set_base_trainable(model, True, from_layer=fine_tune_from)
-    fine_tuned = _run_phase(
-        model,
-        train_ds,
-        val_ds,
-        who=who,
-        directory=directory / "fine_tune",
-        epochs=epochs_fine_tune,
-        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=fine_lr),
-        metrics=metrics,
-        monitor=monitor,
-        mode=resolved_mode,
-        min_delta=0.0,
-        patience=patience,
-        restore_best_weights=True,
-        resume=bool(resume),
-        verbose=verbose,
-        callbacks=extra,
-    )
+    with accel.applied(model):
+        fine_tuned = _run_phase(
+            model,
+            train_ds,
+            val_ds,
+            who=who,
+            directory=directory / "fine_tune",
+            epochs=epochs_fine_tune,
+            make_optimizer=lambda: keras.optimizers.Adam(learning_rate=fine_lr),
+            metrics=metrics,
+            monitor=monitor,
+            mode=resolved_mode,
+            min_delta=0.0,
+            patience=patience,
+            restore_best_weights=True,
+            resume=bool(resume),
+            verbose=verbose,
+            callbacks=extra,
+            jit_compile=accel.jit_compile,
+        )
     return TransferTrainingResult(frozen=frozen, fine_tuned=fine_tuned)
