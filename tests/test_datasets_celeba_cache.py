@@ -85,3 +85,40 @@ def test_cached_shuffle_permutes_the_whole_subset_every_epoch(converted: Path) -
         assert sorted(order) == list(range(len(plain_images)))
     assert orders[0] != orders[1]
     assert orders[0] != sorted(orders[0])
+
+
+def test_auto_resolves_from_the_stored_image_size(converted: Path) -> None:
+    first = str(sorted(converted.glob("*-train-*.tfrecord"))[0])
+    assert _cache.resolve_cache(tf, "auto", first, "image", 40)
+    assert not _cache.resolve_cache(tf, "auto", first, "image", 10**9)  # 116 TB
+    assert _cache.resolve_cache(tf, True, "never-opened", "image", 10**9)
+
+
+@pytest.mark.parametrize("cache", [True, "auto"])
+def test_load_with_cache_equals_load_without(converted: Path, cache: Any) -> None:
+    kwargs = {"image_size": (30, 26), "batch_size": 8, "limit": 25}
+    plain = arrays(celeba.load(converted, "train", **kwargs))
+    cached = celeba.load(converted, "train", cache=cache, **kwargs)
+    for _ in range(2):
+        images, labels = arrays(cached)
+        np.testing.assert_array_equal(images, plain[0])
+        np.testing.assert_array_equal(labels, plain[1])
+    shuffled = arrays(celeba.load(converted, "train", cache=cache, shuffle=True, seed=1, **kwargs))
+    order = np.lexsort(shuffled[0].reshape(len(shuffled[0]), -1).T)
+    expected = np.lexsort(plain[0].reshape(len(plain[0]), -1).T)
+    np.testing.assert_array_equal(shuffled[0][order], plain[0][expected])
+
+
+def test_load_legacy_with_cache_equals_load_legacy(tmp_path: Path) -> None:
+    source = celeba.make_synthetic(tmp_path / "src", 12, seed=2, workers=0)
+    path = tmp_path / "legacy.tfrecord"
+    celeba.write_legacy(path, source, reencode=False)
+    plain = arrays(celeba.load_legacy(path, 2, 10, image_size=(20, 20), batch_size=4))
+    cached = arrays(celeba.load_legacy(path, 2, 10, image_size=(20, 20), batch_size=4, cache=True))
+    np.testing.assert_array_equal(cached[0], plain[0])
+    np.testing.assert_array_equal(cached[1], plain[1])
+
+
+def test_load_rejects_a_bad_cache_value(converted: Path) -> None:
+    with pytest.raises(ValueError, match="cache: expected True, False or 'auto', got 'yes'"):
+        celeba.load(converted, "train", cache="yes")  # type: ignore[arg-type]

@@ -70,6 +70,16 @@ def should_cache(cache: CacheChoice, estimate: int, available: int | None = None
     return free is not None and estimate <= AUTO_CACHE_FRACTION * free
 
 
+def resolve_cache(
+    tf: Any, cache: CacheChoice, first_file: str, image_feature: str, n_images: int
+) -> bool:
+    """Whether a reader of ``n_images`` images from ``first_file``'s data set caches them."""
+    if cache != "auto":
+        return bool(cache)
+    height, width, channels = stored_image_shape(tf, first_file, image_feature)
+    return should_cache("auto", decoded_bytes(n_images, height, width, channels))
+
+
 def stored_image_shape(tf: Any, first_record_file: str, image_feature: str) -> tuple[int, int, int]:
     """Height, width and channels (3) of the first image of a TFRecord file, from its header."""
     spec = {image_feature: tf.io.FixedLenFeature([], tf.string)}
