@@ -118,6 +118,18 @@ def test_model_precision_switches_in_place_and_restores() -> None:
     assert {w.dtype for w in model.weights} == {"float32"}
 
 
+def test_model_precision_retraces_steps_traced_before() -> None:
+    model = build_paper_cnn((34, 34, 3), 3, seed=0)
+    x = np.random.default_rng(1).integers(0, 256, (8, 34, 34, 3)).astype("float32")
+    reference = model.predict(x, verbose=0)
+    with model_precision(model, "mixed_float16"):
+        mixed = model.predict(x, verbose=0)
+    after = model.predict(x, verbose=0)
+    assert mixed.dtype == np.float32
+    assert 0 < np.max(np.abs(mixed - reference)) < 0.05  # float16 compute, not the old trace
+    np.testing.assert_array_equal(after, reference)
+
+
 def test_training_in_a_mixed_precision_block_updates_the_models_weights() -> None:
     model = build_paper_cnn((34, 34, 3), 3, seed=0)
     set_before = [w.copy() for w in model.get_weights()]

@@ -180,6 +180,14 @@ def _all_layers(layer: Any) -> Iterator[Any]:
         yield from _all_layers(layer.inner)
 
 
+def _forget_traced_steps(model: keras.Model) -> None:
+    # Keras keeps the train, test and predict steps it traced; traced under another policy
+    # they would go on computing in it.
+    for name in ("train_function", "test_function", "predict_function"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
+
+
 @contextlib.contextmanager
 def model_precision(model: keras.Model, precision: Precision | None) -> Iterator[keras.Model]:
     """Run ``model`` in ``precision`` for the block, in place, then restore its policies.
@@ -187,7 +195,9 @@ def model_precision(model: keras.Model, precision: Precision | None) -> Iterator
     Every layer (nested models included) computes in ``precision`` except the layers that
     produce the model's outputs, which stay float32 so that losses and metrics see float32
     probabilities. Weights are float32 under all three policies, so nothing is converted and
-    training inside the block updates the model's own variables. ``None`` changes nothing.
+    training inside the block updates the model's own variables. Steps Keras traced before
+    (``predict``, ``evaluate``) are retraced inside the block and again after it. ``None``
+    changes nothing.
     """
     chosen = check_precision(precision, "model_precision")
     if chosen is None:
@@ -204,10 +214,12 @@ def model_precision(model: keras.Model, precision: Precision | None) -> Iterator
         # Keras wraps the optimizer in a LossScaleOptimizer when the model itself is
         # mixed_float16, which keeps small float16 gradients from flushing to zero.
         model.dtype_policy = chosen
+        _forget_traced_steps(model)
         yield model
     finally:
         for layer, policy in saved:
             layer.dtype_policy = policy
+        _forget_traced_steps(model)
 
 
 def _variables_in_scope(model: keras.Model, strategy: tf.distribute.Strategy) -> bool:
