@@ -511,13 +511,7 @@ def train_transfer(
     callbacks
         Extra Keras callbacks, used in both phases.
     precision, jit_compile, strategy
-        How fast a step runs, not what it computes (see the models guide): the Keras dtype
-        policy used while training (``None``: the model's own; ``"mixed_float16"`` or
-        ``"mixed_bfloat16"`` switch the model in place for the duration, output layer kept
-        float32, and restore it and the global policy afterwards), XLA compilation of the step,
-        and the ``tf.distribute`` strategy (``None``: the one the model was built under; or a
-        strategy object, in whose ``scope()`` the model must have been built). The defaults
-        suit a CPU.
+        As in [`train_cnn`][multilabel_attr.models.train_cnn], for both phases.
 
     Returns
     -------
@@ -545,46 +539,32 @@ def train_transfer(
     resolved_mode = _resolve_mode(mode, monitor, who)
     accel = Acceleration.from_args(model, precision, jit_compile, strategy, who)
 
+    def phase(name: str, epochs: int, rate: float, stop_after: int | None) -> TrainingResult:
+        # Phase 1 runs all its epochs and keeps its last weights; phase 2 stops early and
+        # restores its best ones.
+        with accel.applied(model):
+            return _run_phase(
+                model,
+                train_ds,
+                val_ds,
+                who=who,
+                directory=directory / name,
+                epochs=epochs,
+                make_optimizer=lambda: keras.optimizers.Adam(learning_rate=rate),
+                metrics=metrics,
+                monitor=monitor,
+                mode=resolved_mode,
+                min_delta=0.0,
+                patience=stop_after,
+                restore_best_weights=stop_after is not None,
+                resume=bool(resume),
+                verbose=verbose,
+                callbacks=extra,
+                jit_compile=accel.jit_compile,
+            )
+
     set_base_trainable(model, False)
-    with accel.applied(model):
-        frozen = _run_phase(
-            model,
-            train_ds,
-            val_ds,
-            who=who,
-            directory=directory / "frozen",
-            epochs=epochs_frozen,
-            make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
-            metrics=metrics,
-            monitor=monitor,
-            mode=resolved_mode,
-            min_delta=0.0,
-            patience=None,
-            restore_best_weights=False,
-            resume=bool(resume),
-            verbose=verbose,
-            callbacks=extra,
-            jit_compile=accel.jit_compile,
-        )
+    frozen = phase("frozen", epochs_frozen, lr, None)
     set_base_trainable(model, True, from_layer=fine_tune_from)
-    with accel.applied(model):
-        fine_tuned = _run_phase(
-            model,
-            train_ds,
-            val_ds,
-            who=who,
-            directory=directory / "fine_tune",
-            epochs=epochs_fine_tune,
-            make_optimizer=lambda: keras.optimizers.Adam(learning_rate=fine_lr),
-            metrics=metrics,
-            monitor=monitor,
-            mode=resolved_mode,
-            min_delta=0.0,
-            patience=patience,
-            restore_best_weights=True,
-            resume=bool(resume),
-            verbose=verbose,
-            callbacks=extra,
-            jit_compile=accel.jit_compile,
-        )
+    fine_tuned = phase("fine_tune", epochs_fine_tune, fine_lr, patience)
     return TransferTrainingResult(frozen=frozen, fine_tuned=fine_tuned)
