@@ -6,15 +6,15 @@ one run on the same synthetic CelebA TFRecords:
 1. **input pipeline alone**: images/s of ``celeba.load`` (parallel JPEG decode and resize,
    shuffled, batched, prefetched) without and with the in-memory cache of decoded images; the
    two pipelines are first checked to give identical batches;
-2. **model step alone**: images/s of the training step (Adam, binary cross-entropy, the
-   protocol's metrics) on a batch already on the device, for the paper CNN and the Xception
-   transfer model in both phases, at the paper's batch sizes, in float32 and mixed precision,
-   without and with XLA; mixed-precision scores are first checked against float32 scores of
-   the same weights;
-3. **which bounds the run**: cached pipeline images/s over CNN step images/s at batch 128;
+2. **CNN step alone**: images/s of the paper CNN's training step (Adam, binary cross-entropy,
+   the protocol's metrics) at batch 128 on a batch already in memory, in float32 and mixed
+   precision, without and with XLA; mixed-precision scores are first checked against float32
+   scores of the same weights;
+3. **which bounds the run**: pipeline images/s over the fastest CNN step's (goal >= 1.5);
 4. **paper protocol epochs**: ``train_cnn`` and ``train_transfer`` at the paper's subset sizes
-   (synthetic images cycling through a cached pool), float32 without XLA against mixed
-   precision with XLA; the full protocol's wall time follows from the paper's epoch counts.
+   (synthetic images cycling through a cached pool), mixed precision with XLA against float32
+   without; the full protocol's wall time follows from the paper's epoch counts;
+5. **transfer steps alone**: as 2 for the Xception model, frozen and fine-tuning, batch 256.
 
 Sized to finish within 10 minutes on one H200 (``--budget-s`` skips what would not fit);
 ``--quick`` uses small sizes that run on a CPU in a few minutes.
@@ -230,18 +230,16 @@ def check_mixed_scores(sizes: Sizes, images: Any) -> float:
     return gap
 
 
-def step_rates(sizes: Sizes, strategy: Any, budget: Budget) -> dict[str, dict[str, Any]]:
+def step_rates(
+    sizes: Sizes, strategy: Any, budget: Budget, kinds: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
     import tensorflow as tf
 
     replicas = strategy.num_replicas_in_sync
     rng = np.random.default_rng(0)
     out: dict[str, dict[str, Any]] = {}
-    for kind, per_replica in (
-        ("cnn", sizes.cnn_batch),
-        ("frozen", sizes.transfer_batch),
-        ("fine_tune", sizes.transfer_batch),
-    ):
-        n = per_replica * replicas
+    for kind in kinds:
+        n = (sizes.cnn_batch if kind == "cnn" else sizes.transfer_batch) * replicas
         images = rng.integers(0, 256, (n, sizes.image_size, sizes.image_size, 3)).astype("float32")
         labels = (rng.random((n, LABELS)) < 0.3).astype("float32")
         batch = (tf.constant(images), tf.constant(labels))
@@ -316,6 +314,21 @@ def protocol_wall(sizes: Sizes, t: dict[str, float]) -> float:
 # -- main --------------------------------------------------------------------------------------
 
 
+def report_bound(
+    pipe: dict[str, float], steps: dict[str, dict[str, Any]], batch: int
+) -> dict[str, float]:
+    """Pipeline images/s over the fastest CNN step's, and which one bounds the run."""
+    fastest = max(steps.get("cnn", {}).values(), key=lambda r: r["images_per_s"], default=None)
+    if fastest is None:
+        return {}
+    cached = pipe["cached"] / fastest["images_per_s"]
+    uncached = pipe["uncached"] / fastest["images_per_s"]
+    bound = "the model step (the device never waits)" if cached >= 1 else "the input pipeline"
+    print(f"\n3. cached pipeline / fastest CNN step at batch {batch}: {cached:.2f}x "
+          f"(goal >= 1.5); uncached: {uncached:.2f}x; the run is bound by {bound}")  # fmt: skip
+    return {"cached": cached, "uncached": uncached}
+
+
 def describe_device(strategy: Any) -> str:
     import tensorflow as tf
 
@@ -331,12 +344,15 @@ def describe_device(strategy: Any) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (CPU, CI)")
-    parser.add_argument("--budget-s", type=float, default=540.0, help="skip what would not fit")
+    parser.add_argument(
+        "--budget-s", type=float, default=None,
+        help="skip what would not fit (default: 540 s at full size, no limit with --quick)",
+    )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=None, help="kept if given")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
-    budget = Budget(args.budget_s)
+    budget = Budget(args.budget_s or (float("inf") if args.quick else 540.0))
 
     from multilabel_attr.models import resolve_strategy
 
@@ -355,43 +371,33 @@ def main() -> None:
         for name, rate in pipe.items():
             print(f"  {name:14s} {rate:10.0f} img/s")
 
-        print("\n2. model step alone (batch in memory)")
-        steps = step_rates(sizes, strategy, budget)
-        results["steps"] = steps
-        for kind in ("frozen", "fine_tune"):
-            row = steps.get(kind, {})
+        print("\n2. CNN training step alone (batch in memory)")
+        results["steps"] = step_rates(sizes, strategy, budget, ("cnn",))
+        results["pipeline_over_step"] = report_bound(pipe, results["steps"], cnn_batch)
+
+        print("\n4. paper protocol epochs (train + validation, synthetic images)")
+        results["protocol_epochs"] = epochs = {}
+        for name in ("mixed_float16+xla", "float32"):
+            if budget.allows(f"protocol epochs {name}", 90):
+                precision, jit = CONFIGS[name]
+                t = protocol_epochs(records, sizes, strategy, precision, jit, workdir)
+                epochs[name] = {**t, "protocol_wall_s": protocol_wall(sizes, t)}
+                print(f"  {name:18s} CNN {t['cnn']:.2f} s/epoch, transfer frozen "
+                      f"{t['frozen']:.2f} s/epoch, fine-tune {t['fine_tune']:.2f} s/epoch; "
+                      f"full protocol <= {epochs[name]['protocol_wall_s'] / 60:.1f} min "
+                      "(every epoch run, no early stop)")  # fmt: skip
+        if len(epochs) == 2:
+            for phase in ("cnn", "frozen", "fine_tune"):
+                ratio = epochs["float32"][phase] / epochs["mixed_float16+xla"][phase]
+                print(f"  {phase}: float32 / mixed_float16+xla per epoch = {ratio:.2f}x")
+
+        print("\n5. transfer training steps alone (batch in memory)")
+        transfer = step_rates(sizes, strategy, budget, ("frozen", "fine_tune"))
+        results["steps"].update(transfer)
+        for kind, row in transfer.items():
             if "float32" in row and "mixed_float16+xla" in row:
                 ratio = row["mixed_float16+xla"]["images_per_s"] / row["float32"]["images_per_s"]
                 print(f"  {kind}: mixed_float16+xla / float32 = {ratio:.2f}x")
-
-        cnn_row = steps.get("cnn", {})
-        fastest = max(cnn_row.values(), key=lambda r: r["images_per_s"], default=None)
-        if fastest is not None:
-            ratio = pipe["cached"] / fastest["images_per_s"]
-            bound = "the model step (the device never waits)" if ratio >= 1 else "the pipeline"
-            print(f"\n3. cached pipeline / fastest CNN step at batch {cnn_batch}: {ratio:.2f}x "
-                  f"(goal >= 1.5); the run is bound by {bound}")  # fmt: skip
-            uncached = pipe["uncached"] / fastest["images_per_s"]
-            print(f"   uncached pipeline / fastest CNN step: {uncached:.2f}x")
-            results["pipeline_over_step"] = {"cached": ratio, "uncached": uncached}
-
-        print("\n4. paper protocol epochs (train + validation, synthetic images)")
-        epochs: dict[str, Any] = {}
-        for name in ("float32", "mixed_float16+xla"):
-            if not budget.allows(f"protocol epochs {name}", 90 if not args.quick else 0):
-                continue
-            precision, jit = CONFIGS[name]
-            t = protocol_epochs(records, sizes, strategy, precision, jit, workdir)
-            epochs[name] = {**t, "protocol_wall_s": protocol_wall(sizes, t)}
-            print(f"  {name:18s} CNN {t['cnn']:.2f} s/epoch, transfer frozen {t['frozen']:.2f} "
-                  f"s/epoch, fine-tune {t['fine_tune']:.2f} s/epoch; full protocol "
-                  f"<= {epochs[name]['protocol_wall_s'] / 60:.1f} min")  # fmt: skip
-        if len(epochs) == 2:
-            base, fast = epochs["float32"], epochs["mixed_float16+xla"]
-            for phase in ("frozen", "fine_tune"):
-                print(f"  transfer {phase}: float32 / mixed_float16+xla per epoch = "
-                      f"{base[phase] / fast[phase]:.2f}x (goal >= 2)")  # fmt: skip
-        results["protocol_epochs"] = epochs
         results["elapsed_s"] = time.perf_counter() - budget.start
         print(f"\nelapsed {results['elapsed_s']:.0f} s")
         if args.json:
