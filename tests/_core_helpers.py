@@ -432,6 +432,7 @@ REGISTRY: tuple[MetricSpec, ...] = (
     MetricSpec("label_accuracy", ml.label_accuracy, "scalar"),
     MetricSpec("hamming_score", ml.hamming_score, "scalar", (), {"zero_division": math.nan}),
     MetricSpec("subset_accuracy", ml.subset_accuracy, "scalar"),
+    MetricSpec("zero_one_loss", ml.zero_one_loss, "scalar"),
     MetricSpec("multilabel_confusion_matrix", ml.multilabel_confusion_matrix, "confusion"),
     MetricSpec("roc_auc_score", ml.roc_auc_score, "ranking", ALL_AVERAGES),
     MetricSpec("average_precision_score", ml.average_precision_score, "ranking", ALL_AVERAGES),
@@ -439,6 +440,8 @@ REGISTRY: tuple[MetricSpec, ...] = (
     MetricSpec("label_ranking_loss", ml.label_ranking_loss, "ranking_scalar"),
     MetricSpec("label_ranking_average_precision_score",
                ml.label_ranking_average_precision_score, "ranking_scalar"),
+    MetricSpec("dcg_score", ml.dcg_score, "ranking_scalar"),
+    MetricSpec("ndcg_score", ml.ndcg_score, "ranking_scalar"),
 )  # fmt: skip
 
 SUPPRESSED = (ml.UndefinedMetricWarning, SkUndefinedMetricWarning)

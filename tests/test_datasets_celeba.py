@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -253,6 +254,56 @@ def test_malformed_csv_and_partition_files(tmp_path: Path) -> None:
         celeba.read_identities(ident)
     with pytest.raises(FileNotFoundError, match="annotation file not found"):
         celeba.read_partition(tmp_path / "nope.txt")
+
+
+_HEADER = (" ".join(ATTRIBUTES) + "\n").encode()
+_ROW = b" ".join([b"1"] * 40)
+
+
+@pytest.mark.parametrize(
+    ("reader", "data", "message"),
+    [
+        (celeba.read_attributes, b"", r"\.txt: the file is empty"),
+        (celeba.read_partition, b" \r\n", r"\.txt: the file is empty"),
+        (celeba.read_attributes, b"0\n" + _HEADER, r"\.txt: the file lists no images"),
+        (celeba.read_identities, b"\xff\xfe 3\n", r"line 1: b'\\xff\\xfe' is not valid UTF-8"),
+        (
+            celeba.read_attributes,
+            b"1\n" + _HEADER + b"\xe9t\xe9.jpg " + _ROW + b"\n",
+            r"line 3: b'\\xe9t\\xe9\.jpg' is not valid UTF-8",
+        ),
+        (celeba.read_attributes, b"9" * 5000 + b"\n" + _HEADER, r"line 1: expected the image"),
+        (
+            celeba.read_partition,
+            b"000001.jpg 0\n000002.jpg " + b"9" * 30 + b"\n",
+            r"line 2: expected an integer below 10\*\*18, got '9999",
+        ),
+        (
+            celeba.read_identities,
+            b"000001.jpg 4\n000002.jpg 0\n",
+            r"line 2: identity 0 is not valid",
+        ),
+        (
+            celeba.read_identities,
+            b"000001.jpg 4\n../../../etc/passwd 5\n",
+            r"line 2: image id '\.\./\.\./\.\./etc/passwd' is not a plain file name",
+        ),
+        (
+            celeba.read_attributes,
+            b"1\n" + _HEADER + b"/etc/passwd " + _ROW + b"\n",
+            r"line 3: image id '/etc/passwd' is not a plain file name",
+        ),
+        (celeba.read_partition, b"..\\x.jpg 0\n", r"line 1: image id .* is not a plain file name"),
+    ],
+)
+def test_readers_name_file_and_line_for_hostile_files(
+    tmp_path: Path, reader: Any, data: bytes, message: str
+) -> None:
+    path = tmp_path / "annotations.txt"
+    path.write_bytes(data)
+    with pytest.raises(AnnotationError, match=message) as info:
+        reader(path)
+    assert str(info.value).startswith(str(path))
 
 
 def test_partition_must_cover_attribute_file(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from multilabel_attr.datasets import celeba
-from multilabel_attr.datasets.celeba import _cache
+from multilabel_attr.datasets.celeba import _cache, _readers
 
 tf = pytest.importorskip("tensorflow")
 
@@ -51,7 +51,7 @@ def test_stored_image_shape_reads_the_jpeg_header(converted: Path) -> None:
 def pipeline(converted: Path, *, cache: bool, shuffle: bool, batch: int | None = 8) -> Any:
     files = sorted(str(p) for p in converted.glob("*-train-*.tfrecord"))
     n = int(celeba.read_manifest(converted)["splits"]["train"]["count"])
-    decode, finish = _cache.decode_stages(tf, "image", "labels", tf.int64, 40, (24, 20), "unit")
+    decode, finish = _readers._decoder(tf, "image", "labels", tf.int64, (24, 20), "unit")
     return _cache.assemble(
         tf, tf.data.TFRecordDataset(files), decode, finish, cache=cache, n_images=n,
         batch_size=batch, shuffle=shuffle, seed=3, shuffle_buffer=16, drop_remainder=False,

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import _celeba_fixtures
 from multilabel_attr.datasets import celeba
 from multilabel_attr.datasets.celeba import _convert, _framing
 
@@ -17,16 +18,9 @@ pytestmark = pytest.mark.tf
 tf = pytest.importorskip("tensorflow")
 
 
-@pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> celeba.CelebAFiles:
-    return celeba.make_synthetic(tmp_path_factory.mktemp("src"), 30, seed=11, workers=0)
-
-
-@pytest.fixture(scope="module")
-def converted(source: celeba.CelebAFiles, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    celeba.convert(source.root, out, shards=2, workers=0, progress=False)
-    return out
+# Module-scoped fixtures: a small synthetic CelebA and its conversion.
+source = _celeba_fixtures.source
+converted = _celeba_fixtures.converted
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -251,7 +245,7 @@ def test_verify_names_a_flipped_byte(converted: Path, tmp_path: Path) -> None:
     with pytest.raises(celeba.ShardVerificationError) as info:
         celeba.verify(out)
     assert info.value.problems == [
-        f"{path.name}: record 5: data checksum mismatch (corrupt record)"
+        f"{path.name}: record 5 at byte {offset}: data checksum mismatch (corrupt record)"
     ]
 
 
@@ -296,7 +290,7 @@ def test_missing_and_non_jpeg_images(tmp_path: Path) -> None:
     assert manifest["splits"]["train"]["count"] == celeba.split_sizes(8)[0] - 1
     celeba.verify(tmp_path / "out")
     (files.images / "000003.jpg").write_bytes(b"\x89PNG\r\n\x1a\n....")
-    with pytest.raises(ValueError, match=r"000003\.jpg is not a JPEG file"):
+    with pytest.raises(ValueError, match=r"000003\.jpg: not a JPEG file"):
         celeba.convert(files.root, tmp_path / "out2", workers=0, progress=False)
     with pytest.raises(ValueError, match="on_missing: expected"):
         celeba.convert(files.root, tmp_path / "out3", on_missing="ignore")  # type: ignore[arg-type]

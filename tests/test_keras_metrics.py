@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import multilabel_attr as ml  # noqa: E402
+from _keras_helpers import tensorflow_backend_only  # noqa: E402
 from multilabel_attr import keras as mk  # noqa: E402
 
 pytestmark = pytest.mark.tf
@@ -238,6 +238,7 @@ def test_threshold_is_inclusive_and_matches_core_at_float32_edges() -> None:
     assert_close(logits.result(), 0.5, "threshold 0 and 1 on logits")
 
 
+@tensorflow_backend_only
 def test_update_state_in_tf_function_and_xla() -> None:
     tf = pytest.importorskip("tensorflow")
     rng = np.random.default_rng(5)

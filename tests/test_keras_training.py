@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 import multilabel_attr as ml  # noqa: E402
+from _keras_helpers import tensorflow_backend_only  # noqa: E402
 from _two_cpus import run_on_two_cpus  # noqa: E402
 from multilabel_attr import keras as mk  # noqa: E402
 
@@ -95,7 +95,10 @@ class WeightSchedule(keras.callbacks.Callback):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self.predictions.append(
-            {key: np.asarray(self.model(x, training=False)) for key, x in self.inputs.items()}
+            {
+                key: keras.ops.convert_to_numpy(self.model(x, training=False))
+                for key, x in self.inputs.items()
+            }
         )
 
 
@@ -159,6 +162,8 @@ MIRRORED_SCRIPT = textwrap.dedent(
             mk.F1Score(4, average="macro", from_logits=True, threshold=[0.5, 0.3, 0.7, 0.5]),
             mk.HammingLoss(4, from_logits=True),
             mk.SubsetAccuracy(4, from_logits=True),
+            mk.AUROC(4, from_logits=True, n_bins=64),
+            mk.AveragePrecision(4, average="micro", from_logits=True, n_bins=64),
         ]
         model.compile(loss=keras.losses.BinaryCrossentropy(from_logits=True), metrics=metrics)
         return model
@@ -175,6 +180,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 )
 
 
+@tensorflow_backend_only
 def test_mirrored_strategy_on_two_cpus_equals_single_device() -> None:
     result = run_on_two_cpus(MIRRORED_SCRIPT)
     assert result["replicas"] == 2

@@ -208,6 +208,116 @@ def test_train_cnn_resumes_with_early_stopping_state(
     assert fresh.epochs == [0]
 
 
+def test_train_cnn_restarts_a_phase_whose_checkpoint_is_damaged(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A kill while the first checkpoint was written left a stub of it (the reported case):
+    # the rerun must say so and start the phase afresh, not fail on every rerun.
+    images, labels = data
+    settings = {"epochs": 3, "output_dir": tmp_path, "verbose": 0}
+    with pytest.raises(KeyboardInterrupt):
+        train_cnn(
+            build_paper_cnn(SHAPE, LABELS, seed=0), batches(images, labels),
+            batches(images, labels), callbacks=[Interrupt(at_epoch=1)], **settings,
+        )  # fmt: skip
+    damaged = sorted(p for p in (tmp_path / "backup").iterdir() if p.name.endswith(".h5"))
+    assert damaged
+    for path in damaged:
+        with open(path, "r+b") as handle:
+            handle.truncate(96)
+    with pytest.warns(RuntimeWarning, match=r"restarts from its first epoch") as caught:
+        result = train_cnn(
+            build_paper_cnn(SHAPE, LABELS, seed=0), batches(images, labels),
+            batches(images, labels), **settings,
+        )  # fmt: skip
+    assert damaged[0].name in str(caught[0].message)
+    assert result.resumed_from_epoch == 0
+    assert result.epochs == [0, 1, 2]
+    assert not (tmp_path / "backup").exists()
+
+
+@pytest.mark.parametrize("damage", ["progress", "final"])
+def test_train_cnn_retrains_a_phase_whose_saved_state_is_unreadable(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray], damage: str
+) -> None:
+    images, labels = data
+    settings = {"epochs": 1, "output_dir": tmp_path, "verbose": 0}
+    model = build_paper_cnn(SHAPE, LABELS, seed=0)
+    train_cnn(model, batches(images, labels), batches(images, labels), **settings)
+    if damage == "progress":
+        (tmp_path / "progress.json").write_text('{"format": 2, "records": [')
+        expected = r"cannot read .*progress\.json"
+    else:
+        (tmp_path / "final.keras").write_bytes(b"PK\x03\x04 truncated")
+        expected = r"final model .*final\.keras.* is missing or damaged"
+    with pytest.warns(RuntimeWarning, match=expected):
+        result = train_cnn(
+            build_paper_cnn(SHAPE, LABELS, seed=0), batches(images, labels),
+            batches(images, labels), **settings,
+        )  # fmt: skip
+    assert result.resumed_from_epoch == 0
+    assert result.epochs == [0]
+    keras.saving.load_model(result.final_model, compile=False)
+
+
+class CrashAfterWrites:
+    """Stands for a kill just after the ``n``-th file written into ``folder`` is in place."""
+
+    def __init__(self, folder: Path, n: int) -> None:
+        self.folder, self.n, self.count = str(folder), n, 0
+        self.real = os.replace
+
+    def __call__(self, src: Any, dst: Any) -> None:
+        self.real(src, dst)
+        if str(dst).startswith(self.folder):
+            self.count += 1
+            if self.count == self.n:
+                raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_train_cnn_resumes_exactly_after_a_crash_between_any_two_writes(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    images, labels = data
+    settings = {"epochs": 3, "patience": 1, "min_delta": 0.0, "verbose": 0}
+
+    def run(folder: Path) -> tuple[Any, Any]:
+        model = build_paper_cnn(SHAPE, LABELS, seed=0)
+        result = train_cnn(
+            model, batches(images, labels), batches(images, labels), output_dir=folder,
+            **settings,
+        )  # fmt: skip
+        return model, result
+
+    reference_model, reference = run(tmp_path / "reference")
+    crashes = 0
+    for n in range(1, 40, 3):
+        folder = tmp_path / f"crash-{n}"
+        crash = CrashAfterWrites(folder, n)
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "replace", crash)
+            try:
+                run(folder)
+            except KeyboardInterrupt:
+                crashes += 1
+            else:
+                break  # n is past the last write of the run
+        model, result = run(folder)
+        assert result.epochs == reference.epochs
+        assert result.best_epoch == reference.best_epoch
+        assert result.stopped_epoch == reference.stopped_epoch
+        for key, values in reference.history.items():
+            np.testing.assert_allclose(result.history[key], values, rtol=1e-6, err_msg=key)
+        for a, b in zip(model.get_weights(), reference_model.get_weights(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        for name in ("best.keras", "final.keras", "history.json", "history.csv"):
+            assert (folder / name).is_file(), name
+        assert not (folder / "backup").exists()
+        assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    assert crashes >= 5
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [

@@ -10,7 +10,7 @@ from pathlib import Path
 import multilabel_attr
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-HEAVY = ("tensorflow", "keras", "sklearn", "matplotlib", "PIL", "torch", "jax")
+HEAVY = ("tensorflow", "keras", "sklearn", "matplotlib", "PIL", "torch", "jax", "scipy")
 
 
 def _fresh_import(code: str) -> dict[str, list[str]]:

@@ -62,6 +62,53 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
+class FolderBusyError(RuntimeError):
+    """Another process holds the lock of a folder that this process wants to write."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, *, name: str = ".lock", who: str = "") -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` while the block runs; refuse a second holder.
+
+    The lock is an ``flock`` on the file ``folder/name``, which the operating system releases
+    when its holder exits in any way, so a killed writer never leaves the folder locked. The
+    file is removed on release. Without ``fcntl`` (not POSIX) nothing is locked.
+
+    Raises
+    ------
+    FolderBusyError
+        At once, if another process (or another open of the lock in this one) holds it.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise FolderBusyError(
+                f"{who}{': ' if who else ''}{folder} is being written by another process (it "
+                f"holds {path}); wait for it to finish, or stop it, then run again"
+            ) from None
+        # The previous holder removes the file when it lets go: if that happened between the
+        # open and the lock, this lock is on a removed file and does not count.
+        with contextlib.suppress(FileNotFoundError):
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``target`` atomically."""
     with atomic_path(Path(target)) as tmp, open(tmp, "wb") as handle:

@@ -90,7 +90,7 @@ def _cmd_convert(args: argparse.Namespace) -> None:
 
     manifest = celeba.convert(
         args.root, args.out_dir, shards=args.shards, workers=args.workers,
-        on_missing=args.on_missing, progress=not args.quiet,
+        on_missing=args.on_missing, check_images=args.check_images, progress=not args.quiet,
     )  # fmt: skip
     counts = manifest.get("splits", manifest.get("counts", {}))
     print(f"converted to {args.out_dir}: {json.dumps(counts)}")
@@ -392,6 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shards", type=int, help="shards per split (default: by size)")
     p.add_argument("--workers", type=int)
     p.add_argument("--on-missing", choices=["error", "skip"], default="error")
+    p.add_argument(
+        "--check-images", choices=["header", "decode"], default="header",
+        help="check each JPEG's markers and header (default) or decode it fully (slow)",
+    )  # fmt: skip
     p.set_defaults(run=_cmd_convert)
 
     p = command("verify", "Check a TFRecord folder against its manifest (sizes, sums, records).")

@@ -48,8 +48,29 @@ from ._ranking import (
     label_ranking_loss,
     roc_auc_score,
 )
-from ._report import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate, summarize_counts
+from ._ranking_extras import dcg_score, ndcg_score
+from ._report import (
+    PER_LABEL_COLUMNS,
+    RANKING_BOUND_COLUMNS,
+    SUMMARY_METRICS,
+    Report,
+    evaluate,
+    summarize_counts,
+)
+from ._sketch import EdgeCounts, RankingEstimate, ScoreSketch
+from ._sklearn_extras import classification_report, zero_one_loss
+from ._sparse import TopK
 from ._state import MultilabelCounts
+from ._streaming import StreamingEvaluation
+from ._topk import (
+    TopKCounts,
+    ndcg_at_k,
+    precision_at_k,
+    propensity_scores,
+    psndcg_at_k,
+    psprecision_at_k,
+    recall_at_k,
+)
 
 __all__ = [
     "ACCURACY",
@@ -60,20 +81,29 @@ __all__ = [
     "NPV",
     "PER_LABEL_COLUMNS",
     "PRECISION",
+    "RANKING_BOUND_COLUMNS",
     "RECALL",
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "EdgeCounts",
     "Formula",
     "MultilabelCounts",
     "PairedComparison",
+    "RankingEstimate",
     "Report",
+    "ScoreSketch",
+    "StreamingEvaluation",
+    "TopK",
+    "TopKCounts",
     "UndefinedMetricWarning",
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_report",
+    "classification_report",
     "cohen_kappa_score",
     "coverage_error",
+    "dcg_score",
     "evaluate",
     "f1_score",
     "fbeta_formula",
@@ -87,13 +117,21 @@ __all__ = [
     "label_ranking_loss",
     "matthews_corrcoef",
     "multilabel_confusion_matrix",
+    "ndcg_at_k",
+    "ndcg_score",
     "npv_score",
     "paired_bootstrap",
+    "precision_at_k",
     "precision_score",
+    "propensity_scores",
+    "psndcg_at_k",
+    "psprecision_at_k",
+    "recall_at_k",
     "recall_score",
     "roc_auc_score",
     "signed_to_binary",
     "specificity_score",
     "subset_accuracy",
     "summarize_counts",
+    "zero_one_loss",
 ]

@@ -19,6 +19,14 @@ zero_division : {"warn", 0, 1, nan}
     out of averages.
 sample_weight : array-like of shape (n_samples,), optional
     Non-negative weight per sample.
+labels : array-like of int, optional
+    Column indices of the labels to evaluate, in the order wanted (scikit-learn's
+    ``labels``): the other columns are left out of every count, including the
+    per-sample counts of ``samples`` averages.
+
+``y_true`` and ``y_pred`` may also be scipy.sparse CSR/CSC matrices (counted
+without densifying), and ``y_pred`` a [`TopK`][multilabel_attr.TopK] of
+predicted label indices.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from ._sklearn_extras import samplewise_confusion, subset_accuracy_from_counts
 from ._state import MultilabelCounts
 
 FloatArray = NDArray[np.float64]
@@ -35,11 +44,17 @@ AverageName = Literal["micro", "macro", "weighted", "samples"]
 
 
 def _counts(
-    y_true: Any, y_pred: Any, threshold: Any, from_logits: bool, sample_weight: Any
+    y_true: Any,
+    y_pred: Any,
+    threshold: Any,
+    from_logits: bool,
+    sample_weight: Any,
+    labels: Any = None,
 ) -> MultilabelCounts:
     return MultilabelCounts.from_batch(
-        y_true, y_pred, threshold=threshold, from_logits=from_logits, sample_weight=sample_weight
-    )
+        y_true, y_pred, threshold=threshold, from_logits=from_logits,
+        sample_weight=sample_weight, labels=labels,
+    )  # fmt: skip
 
 
 @overload
@@ -52,6 +67,7 @@ def precision_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def precision_score(
@@ -63,6 +79,7 @@ def precision_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def precision_score(
     y_true: Any,
@@ -73,6 +90,7 @@ def precision_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """Precision ``tp / (tp + fp)``: the fraction of predicted positives that are true.
 
@@ -92,7 +110,7 @@ def precision_score(
     >>> precision_score(y_true, y_pred, average=None).tolist()
     [1.0, 0.5, 1.0]
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.precision_score(average, zero_division)
 
 
@@ -106,6 +124,7 @@ def recall_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def recall_score(
@@ -117,6 +136,7 @@ def recall_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def recall_score(
     y_true: Any,
@@ -127,6 +147,7 @@ def recall_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """Recall ``tp / (tp + fn)``: the fraction of true positives that are predicted.
 
@@ -136,7 +157,7 @@ def recall_score(
     >>> recall_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]], average="samples")
     0.75
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.recall_score(average, zero_division)
 
 
@@ -151,6 +172,7 @@ def fbeta_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def fbeta_score(
@@ -163,6 +185,7 @@ def fbeta_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def fbeta_score(
     y_true: Any,
@@ -174,6 +197,7 @@ def fbeta_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """F-beta ``(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)``.
 
@@ -186,7 +210,7 @@ def fbeta_score(
     >>> round(fbeta_score([[1, 0], [1, 1]], [[1, 1], [0, 1]], beta=2, average="micro"), 4)
     0.6667
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.fbeta_score(beta, average, zero_division)
 
 
@@ -200,6 +224,7 @@ def f1_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def f1_score(
@@ -211,6 +236,7 @@ def f1_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def f1_score(
     y_true: Any,
@@ -221,6 +247,7 @@ def f1_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """F1 ``2 tp / (2 tp + fn + fp)``, the harmonic mean of precision and recall.
 
@@ -232,7 +259,7 @@ def f1_score(
     >>> round(f1_score(y_true, y_score, threshold=0.5, average="samples"), 4)
     0.7333
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.f1_score(average, zero_division)
 
 
@@ -246,6 +273,7 @@ def jaccard_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> FloatArray: ...
 @overload
 def jaccard_score(
@@ -257,6 +285,7 @@ def jaccard_score(
     from_logits: bool = ...,
     zero_division: Any = ...,
     sample_weight: Any = ...,
+    labels: Any = ...,
 ) -> float: ...
 def jaccard_score(
     y_true: Any,
@@ -267,6 +296,7 @@ def jaccard_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float | FloatArray:
     """Jaccard index (intersection over union) ``tp / (tp + fp + fn)``.
 
@@ -276,7 +306,7 @@ def jaccard_score(
     >>> jaccard_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]], average="micro")
     0.6
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.jaccard_score(average, zero_division)
 
 
@@ -308,8 +338,9 @@ def _label_metric(method: str, name: str, formula: str, example: str) -> Any:
         from_logits: bool = False,
         zero_division: Any = "warn",
         sample_weight: Any = None,
+        labels: Any = None,
     ) -> float | FloatArray:
-        counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+        counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
         return getattr(counts, method)(average, zero_division)
 
     metric.__name__ = metric.__qualname__ = method
@@ -372,6 +403,7 @@ def hamming_loss(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float:
     """Fraction of label cells predicted wrongly, ``(fp + fn) / (n_samples n_labels)``.
 
@@ -381,7 +413,7 @@ def hamming_loss(
     >>> hamming_loss([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
     0.3333333333333333
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).hamming_loss()
+    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).hamming_loss()
 
 
 def label_accuracy(
@@ -391,6 +423,7 @@ def label_accuracy(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float:
     """Fraction of label cells predicted correctly, ``1 - hamming_loss``.
 
@@ -402,7 +435,7 @@ def label_accuracy(
     >>> label_accuracy([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
     0.6666666666666666
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).label_accuracy()
+    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).label_accuracy()
 
 
 def hamming_score(
@@ -413,6 +446,7 @@ def hamming_score(
     from_logits: bool = False,
     zero_division: Any = "warn",
     sample_weight: Any = None,
+    labels: Any = None,
 ) -> float:
     """Mean over samples of ``|true AND pred| / |true OR pred|`` (per-sample Jaccard).
 
@@ -426,7 +460,7 @@ def hamming_score(
     >>> hamming_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
     0.5833333333333333
     """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight)
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.hamming_score(zero_division)
 
 
@@ -437,6 +471,8 @@ def subset_accuracy(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
+    normalize: bool = True,
 ) -> float:
     """Fraction of samples whose whole label set is predicted exactly (exact match).
 
@@ -445,8 +481,12 @@ def subset_accuracy(
     >>> from multilabel_attr import subset_accuracy
     >>> subset_accuracy([[1, 0, 1], [0, 1, 1]], [[1, 0, 1], [0, 1, 0]])
     0.5
+
+    ``normalize=False`` returns the (weighted) number of exact matches instead,
+    as scikit-learn's ``accuracy_score(normalize=False)``.
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).subset_accuracy()
+    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
+    return subset_accuracy_from_counts(counts, normalize)
 
 
 def multilabel_confusion_matrix(
@@ -456,11 +496,15 @@ def multilabel_confusion_matrix(
     threshold: Any = None,
     from_logits: bool = False,
     sample_weight: Any = None,
+    labels: Any = None,
+    samplewise: bool = False,
 ) -> FloatArray:
     """Per-label 2x2 confusion matrices ``[[tn, fp], [fn, tp]]``, shape (n_labels, 2, 2).
 
     The layout of `sklearn.metrics.multilabel_confusion_matrix`; float
-    because counts are weighted.
+    because counts are weighted.  With ``samplewise=True`` one matrix per
+    sample over its labels, shape (n_samples, 2, 2), each count multiplied by
+    the sample's weight (scikit-learn's ``samplewise``).
 
     Examples
     --------
@@ -468,7 +512,12 @@ def multilabel_confusion_matrix(
     >>> multilabel_confusion_matrix([[1, 0], [1, 1]], [[1, 1], [0, 1]])[0].tolist()
     [[0.0, 0.0], [1.0, 1.0]]
     """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight).confusion_matrix()
+    if samplewise:
+        return samplewise_confusion(
+            y_true, y_pred, threshold=threshold, from_logits=from_logits,
+            sample_weight=sample_weight, labels=labels,
+        )  # fmt: skip
+    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).confusion_matrix()
 
 
 def signed_to_binary(labels: Any) -> NDArray[np.uint8]:

@@ -20,7 +20,7 @@ returns 0 instead).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -34,6 +34,7 @@ from ._averaging import (
     samples_average,
 )
 from ._counting import worker_count
+from ._sparse import is_set_input
 from ._validation import (
     binary_mask,
     check_2d,
@@ -53,6 +54,13 @@ _RANK_BLOCK_CELLS = 1 << 22
 def _validate(
     y_true: Any, y_score: Any, sample_weight: Any
 ) -> tuple[NDArray[np.bool_], NDArray[Any], FloatArray | None]:
+    for name, value in (("y_true", y_true), ("y_score", y_score)):
+        if is_set_input(value):
+            raise TypeError(
+                f"{name} must be a dense array here; got {type(value).__name__}. Sparse and "
+                "top-k inputs are accepted by the count-based metrics, evaluate and the "
+                "metrics at k"
+            )
     truth = check_2d(y_true, "y_true")
     scores = check_2d(y_score, "y_score")
     check_same_shape(truth, scores, "y_score")
@@ -146,7 +154,12 @@ def per_label_auroc_ap(
                 result = _binary_weighted(block_truth[offset], block_scores[offset], weights)
             auc[start + offset], ap[start + offset] = result
 
-    starts = range(0, n_labels, _LABEL_BLOCK)
+    map_blocks(work, range(0, n_labels, _LABEL_BLOCK))
+    return auc, ap
+
+
+def map_blocks(work: Callable[[int], None], starts: Sequence[int]) -> None:
+    """Run ``work(start)`` for every block start, on a thread pool when there are several."""
     workers = worker_count(len(starts))
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -154,7 +167,6 @@ def per_label_auroc_ap(
     else:
         for start in starts:
             work(start)
-    return auc, ap
 
 
 def warn_undefined_labels(
@@ -205,6 +217,7 @@ def roc_auc_score(
     *,
     average: RankingAverage | None = "macro",
     sample_weight: Any = None,
+    max_fpr: float | None = None,
 ) -> float | FloatArray:
     """Area under the ROC curve, computed exactly (Mann-Whitney, ties count 1/2).
 
@@ -220,6 +233,9 @@ def roc_auc_score(
         ranks the labels within each sample; ``weighted`` weights labels by
         support.
     sample_weight : array-like of shape (n_samples,), optional
+    max_fpr : float in (0, 1], optional
+        Standardised partial AUC up to this false positive rate, with McClish's
+        correction (scikit-learn's ``max_fpr``); ``1`` is the full AUC.
 
     Returns
     -------
@@ -238,7 +254,40 @@ def roc_auc_score(
     """
     check_average(average, ("micro", "macro", "weighted", "samples", None))
     truth, scores, weights = _validate(y_true, y_score, sample_weight)
+    if max_fpr is not None:
+        from ._ranking_extras import check_max_fpr, partial_roc_auc
+
+        limit = check_max_fpr(max_fpr)
+        if limit < 1:
+            values, unit = partial_roc_auc(truth, scores, weights, average, limit)
+            return _finish_partial(values, unit, average, truth, weights)
     return _ranking_binary(truth, scores, weights, average, which=0)
+
+
+def _finish_partial(
+    values: FloatArray,
+    unit: str,
+    average: str | None,
+    truth: NDArray[np.bool_],
+    weights: FloatArray | None,
+) -> float | FloatArray:
+    """Average partial AUCs like the full ones, warning about undefined entries."""
+    reason = "only one class in y_true"
+    if unit == "micro":
+        warn_undefined_labels("Partial ROC AUC (micro)", np.isnan(values), reason)
+        return float(values[0])
+    if unit == "samples":
+        row_weights = np.ones(truth.shape[0]) if weights is None else weights
+        if np.any(np.isnan(values) & (row_weights > 0)):
+            warnings.warn(
+                "Partial ROC AUC is undefined for some samples (only one class in the row); "
+                "left out of the samples average.",
+                UndefinedMetricWarning,
+                stacklevel=external_stacklevel(),
+            )
+        return samples_average(values, row_weights, (row_weights > 0).astype(np.float64))
+    warn_undefined_labels("Partial ROC AUC", np.isnan(values), reason)
+    return _average_labels(values, average, truth, weights)
 
 
 def average_precision_score(

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from .._io import write_text_atomic
 from . import _formulas as F
 from ._ranking import per_label_auroc_ap, warn_undefined_labels
+from ._sparse import is_set_input, set_ranking_columns
 from ._state import MultilabelCounts
 from ._validation import check_sample_weight, to_numpy
 
@@ -60,6 +61,10 @@ PER_LABEL_COLUMNS: tuple[str, ...] = (
     "average_precision",
 )
 
+RANKING_BOUND_COLUMNS: tuple[str, ...] = ("auroc_bound", "average_precision_bound")
+"""Per-label columns a streamed report adds: the guaranteed bound of each ranking estimate
+(see [`ScoreSketch`][multilabel_attr.ScoreSketch]); shown as ``value ±bound``."""
+
 _PER_LABEL_FORMULAS: dict[str, F.Formula] = {
     "precision": F.PRECISION,
     "recall": F.RECALL,
@@ -98,7 +103,9 @@ class Report:
     summary : dict of str to float
         Overall metrics keyed as in `SUMMARY_METRICS`.
     per_label : dict of str to list of float
-        One list per column of `PER_LABEL_COLUMNS`, one value per label.
+        One list per column of `PER_LABEL_COLUMNS`, one value per label;
+        a report streamed by [`StreamingEvaluation`][multilabel_attr.StreamingEvaluation]
+        adds the `RANKING_BOUND_COLUMNS` (`auroc_bound`, `average_precision_bound`).
     label_names : tuple of str
     n_samples : int
     total_weight : float
@@ -219,7 +226,11 @@ class Report:
             cells = [name]
             for column in PER_LABEL_COLUMNS:
                 value = self.per_label[column][index]
-                cells.append(_format_cell(column, value))
+                cell = _format_cell(column, value)
+                bound = self.per_label.get(f"{column}_bound")
+                if bound is not None and not math.isnan(value) and bound[index] > 0:
+                    cell += f" ±{bound[index]:.1g}"
+                cells.append(cell)
             rows.append(cells)
         return header, rows
 
@@ -322,6 +333,10 @@ def evaluate(
     zero_division : {"warn", 0, 1, nan}, default="warn"
     ranking : bool, default=True
         Compute the AUROC and average-precision columns (``nan`` when False).
+        With a sparse ``y_score`` of 0/1 predictions, or a
+        [`TopK`][multilabel_attr.TopK] without scores, they are those of the
+        0/1 predictions, exact from the counts; with any other sparse or top-k
+        input (where the full scores are unknown) they are ``nan``.
 
     Returns
     -------
@@ -344,9 +359,48 @@ def evaluate(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, label_names=label_names,
     )  # fmt: skip
+    names = _name_labels(counts)
+    ranking_columns = None
+    if ranking and (is_set_input(y_true) or is_set_input(y_score)):
+        auroc, ap = set_ranking_columns(counts, y_score)
+        if not np.all(np.isnan(auroc) & np.isnan(ap)):
+            warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+        ranking_columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
+    elif ranking:
+        truth = to_numpy(y_true, "y_true")
+        scores = to_numpy(y_score, "y_score")
+        weights = check_sample_weight(sample_weight, counts.n_samples)
+        auroc, ap = per_label_auroc_ap(
+            truth if truth.dtype == np.bool_ else truth == 1,
+            scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
+            weights,
+        )
+        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
+        warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
+        ranking_columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
+    return report_from_counts(counts, threshold, zero_division, ranking_columns)
+
+
+def _name_labels(counts: MultilabelCounts) -> tuple[str, ...]:
+    """Give the counts default label names (``label_0`` ...) when they have none."""
+    counts.label_names = counts.label_names or tuple(f"label_{i}" for i in range(counts.n_labels))
+    return counts.label_names
+
+
+def report_from_counts(
+    counts: MultilabelCounts,
+    threshold: Any,
+    zero_division: Any,
+    ranking_columns: Mapping[str, list[float]] | None,
+) -> Report:
+    """The [`Report`][multilabel_attr.Report] of a count state and its ranking columns.
+
+    ``ranking_columns`` maps ``"auroc"`` and ``"average_precision"`` (and,
+    for estimates, their ``"*_bound"`` columns) to one value per label;
+    ``None`` leaves the ranking columns ``nan``.
+    """
     n_labels = counts.n_labels
-    names = counts.label_names or tuple(f"label_{i}" for i in range(n_labels))
-    counts.label_names = names
+    names = _name_labels(counts)
     summary = summarize_counts(counts, zero_division)
     total_weight = counts.total_weight
     per_label: dict[str, list[float]] = {
@@ -362,23 +416,12 @@ def evaluate(
     }
     for column, formula in _PER_LABEL_FORMULAS.items():
         per_label[column] = counts.score(formula, None, zero_division).tolist()
-    if ranking:
-        truth = to_numpy(y_true, "y_true")
-        scores = to_numpy(y_score, "y_score")
-        weights = check_sample_weight(sample_weight, counts.n_samples)
-        auroc, ap = per_label_auroc_ap(
-            truth if truth.dtype == np.bool_ else truth == 1,
-            scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
-            weights,
-        )
-        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
-        warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
-        per_label["auroc"], per_label["average_precision"] = auroc.tolist(), ap.tolist()
-    else:
-        per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
+    per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
+    per_label.update(ranking_columns or {})
+    columns = [*PER_LABEL_COLUMNS, *(c for c in RANKING_BOUND_COLUMNS if c in per_label)]
     return Report(
         summary=summary,
-        per_label={column: per_label[column] for column in PER_LABEL_COLUMNS},
+        per_label={column: per_label[column] for column in columns},
         label_names=names,
         n_samples=counts.n_samples,
         total_weight=total_weight,

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from . import _formulas as F
 from ._averaging import average_counts, compute, sample_values, samples_average, warn_undefined
 from ._counting import BatchCounts, count_batch, decode_triples, merge_histograms
+from ._sparse import check_labels, count_sets, is_set_input, validate_sets
 from ._validation import (
     AVERAGES,
     check_2d,
@@ -40,8 +41,19 @@ def prepare_batch(
     threshold: Any,
     from_logits: bool,
     sample_weight: Any,
+    labels: Any = None,
 ) -> BatchCounts:
-    """Validate one batch at the public boundary and count it."""
+    """Validate one batch at the public boundary and count it.
+
+    Sparse matrices and [`TopK`][multilabel_attr.TopK] predictions are counted
+    by ``_sparse`` without densifying; ``labels`` selects and orders columns.
+    """
+    if is_set_input(y_true) or is_set_input(y_pred):
+        sets = validate_sets(
+            y_true, y_pred, threshold=threshold, from_logits=from_logits,
+            sample_weight=sample_weight, labels=labels,
+        )  # fmt: skip
+        return count_sets(*sets)
     truth = check_2d(y_true, "y_true")
     pred = check_2d(y_pred, "y_pred" if threshold is None else "y_score")
     check_same_shape(truth, pred, "y_pred" if threshold is None else "y_score")
@@ -56,6 +68,10 @@ def prepare_batch(
     elif from_logits:
         raise ValueError("from_logits=True needs scores and a threshold; got threshold=None")
     weights = check_sample_weight(sample_weight, truth.shape[0])
+    if labels is not None:
+        columns = check_labels(labels, truth.shape[1])
+        truth, pred = truth[:, columns], pred[:, columns]
+        thresholds = None if thresholds is None else thresholds[columns]
     return count_batch(
         truth, pred, threshold=thresholds, from_logits=from_logits, sample_weight=weights
     )
@@ -128,16 +144,19 @@ class MultilabelCounts:
         threshold: Any = None,
         from_logits: bool = False,
         sample_weight: Any = None,
+        labels: Any = None,
     ) -> MultilabelCounts:
         """Add one batch; returns ``self`` so calls can be chained.
 
         ``y_pred`` is 0/1 predictions when ``threshold`` is None, otherwise scores, positive where
-        ``score >= threshold`` (see [`f1_score`][multilabel_attr.core.f1_score]). The state is
-        unchanged if the batch is invalid.
+        ``score >= threshold`` (see [`f1_score`][multilabel_attr.core.f1_score]).  ``y_true``
+        and ``y_pred`` may be scipy.sparse CSR/CSC matrices, and ``y_pred`` a
+        [`TopK`][multilabel_attr.TopK]; ``labels`` selects columns.  The state is unchanged if
+        the batch is invalid.
         """
         batch = prepare_batch(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
-            sample_weight=sample_weight,
+            sample_weight=sample_weight, labels=labels,
         )  # fmt: skip
         if batch.tp.shape[0] != self.n_labels:
             raise ValueError(
@@ -168,11 +187,12 @@ class MultilabelCounts:
         from_logits: bool = False,
         sample_weight: Any = None,
         label_names: Sequence[str] | None = None,
+        labels: Any = None,
     ) -> MultilabelCounts:
         """Count one batch into a new state (the one-shot path of every metric)."""
         batch = prepare_batch(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
-            sample_weight=sample_weight,
+            sample_weight=sample_weight, labels=labels,
         )  # fmt: skip
         state = cls(batch.tp.shape[0], label_names=label_names)
         state.tp, state.fp, state.fn, state.tn = batch.tp, batch.fp, batch.fn, batch.tn

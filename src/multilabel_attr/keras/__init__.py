@@ -8,6 +8,11 @@ loaded back without ``custom_objects``.  The values come from the core's
 formulas and averaging rules, so a Keras metric and the matching numpy
 function agree to float precision.
 
+[`AUROC`][multilabel_attr.keras.AUROC] and
+[`AveragePrecision`][multilabel_attr.keras.AveragePrecision] stream the ranking
+metrics through the score bins of [`ScoreSketch`][multilabel_attr.ScoreSketch],
+with a guaranteed error bound.
+
 [`to_counts`][multilabel_attr.keras.to_counts] and
 [`from_counts`][multilabel_attr.keras.from_counts] move a metric's state to and from
 [`MultilabelCounts`][multilabel_attr.MultilabelCounts], to merge results of several workers or runs.
@@ -38,9 +43,12 @@ from ._metrics import (
     Specificity,
     SubsetAccuracy,
 )
+from ._ranking import AUROC, AveragePrecision
 
 __all__ = [
+    "AUROC",
     "MAX_HISTOGRAM_LABELS",
+    "AveragePrecision",
     "BalancedAccuracy",
     "CustomAccuracy",
     "F1Score",

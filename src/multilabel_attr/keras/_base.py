@@ -53,6 +53,30 @@ def _concrete_values(tensor: Any) -> NDArray[Any] | None:
         return None
 
 
+def check_batch(y_true: Any, y_pred: Any, num_labels: int, metric_name: str) -> None:
+    """Check the shapes of a batch (and its labels, in eager execution) for a metric."""
+    for arg, tensor in (("y_true", y_true), ("y_pred", y_pred)):
+        shape = tuple(tensor.shape)
+        if len(shape) != 2:
+            raise ValueError(
+                f"{arg} must have shape (batch, num_labels={num_labels}); got shape {shape}"
+            )
+        if shape[1] is not None and shape[1] != num_labels:
+            raise ValueError(
+                f"{arg} has {shape[1]} labels (shape {shape}); {metric_name} was built with "
+                f"num_labels={num_labels}"
+            )
+    true_rows, pred_rows = y_true.shape[0], y_pred.shape[0]
+    if true_rows is not None and pred_rows is not None and true_rows != pred_rows:
+        raise ValueError(
+            f"y_true and y_pred must have the same number of rows; got {tuple(y_true.shape)} "
+            f"and {tuple(y_pred.shape)}"
+        )
+    values = _concrete_values(y_true)
+    if values is not None:
+        binary_mask(values, "y_true")
+
+
 class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
     """Base class of the multi-label metrics: exact streaming counts, core formulas.
 
@@ -214,27 +238,7 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
         return values
 
     def _check_inputs(self, y_true: Any, y_pred: Any) -> None:
-        for arg, tensor in (("y_true", y_true), ("y_pred", y_pred)):
-            shape = tuple(tensor.shape)
-            if len(shape) != 2:
-                raise ValueError(
-                    f"{arg} must have shape (batch, num_labels={self._num_labels}); "
-                    f"got shape {shape}"
-                )
-            if shape[1] is not None and shape[1] != self._num_labels:
-                raise ValueError(
-                    f"{arg} has {shape[1]} labels (shape {shape}); {self.name} was built with "
-                    f"num_labels={self._num_labels}"
-                )
-        true_rows, pred_rows = y_true.shape[0], y_pred.shape[0]
-        if true_rows is not None and pred_rows is not None and true_rows != pred_rows:
-            raise ValueError(
-                f"y_true and y_pred must have the same number of rows; got {tuple(y_true.shape)} "
-                f"and {tuple(y_pred.shape)}"
-            )
-        values = _concrete_values(y_true)
-        if values is not None:
-            binary_mask(values, "y_true")
+        check_batch(y_true, y_pred, self._num_labels, self.name)
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -290,7 +294,8 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
             )  # fmt: skip
             self.sample_sums.assign_add(ops.stack(mean_sums(values, weights, ones, ops)))
 
-    def _weights(self, sample_weight: Any, dtype: str) -> Any:
+    @staticmethod
+    def _weights(sample_weight: Any, dtype: str) -> Any:
         weights = ops.convert_to_tensor(sample_weight, dtype=dtype)
         shape = tuple(weights.shape)
         if len(shape) == 2 and shape[1] == 1:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +16,16 @@ from ..core._validation import check_int
 from ._accelerate import Acceleration, JitCompile, Precision
 from ._builders import set_base_trainable
 from ._checkpoints import (
-    _BACKUP,
     _BEST,
     _FINAL,
     _HISTORY_CSV,
     _HISTORY_JSON,
-    _PROGRESS,
+    CheckpointError,
+    _clear,
     _history_from_records,
+    _previous_run,
     _read_progress,
+    _restart,
     _weights_from_file,
 )
 from ._recorder import _ProtocolRecorder
@@ -215,6 +216,21 @@ def _result(directory: Path, progress: dict[str, Any], resumed_from: int | None)
     )
 
 
+def _compile(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    metrics: Sequence[MetricLike],
+    who: str,
+    jit_compile: JitCompile,
+) -> None:
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.BinaryCrossentropy(),
+        metrics=_fresh_metrics(metrics, who),
+        jit_compile=jit_compile,
+    )
+
+
 def _run_phase(
     model: keras.Model,
     train_ds: Any,
@@ -248,57 +264,54 @@ def _run_phase(
         "patience": patience,
         "restore_best_weights": restore_best_weights,
     }
-    backup_dir = directory / _BACKUP
     if not resume:
-        if backup_dir.exists():
-            shutil.rmtree(backup_dir)
-        for name in (_PROGRESS, _BEST, _FINAL, _HISTORY_JSON, _HISTORY_CSV):
-            (directory / name).unlink(missing_ok=True)
-    previous = _read_progress(directory, who)
-    if previous is not None and previous.get("config") != config:
-        raise ValueError(
-            f"{who}: {str(directory)!r} holds a run with a different protocol "
-            f"({previous.get('config')!r}, now {config!r}); use another output_dir or "
-            "resume=False to discard it"
-        )
-
-    model.compile(
-        optimizer=make_optimizer(),
-        loss=keras.losses.BinaryCrossentropy(),
-        metrics=_fresh_metrics(metrics, who),
-        jit_compile=jit_compile,
-    )
-
-    if previous is not None and previous.get("completed") and (directory / _FINAL).is_file():
+        _clear(directory)
+    previous = _previous_run(directory, who, config)
+    initial = model.get_weights()
+    _compile(model, make_optimizer(), metrics, who, jit_compile)
+    if previous is not None and previous.get("completed"):
         _log.info("%s already completed; loading %s", directory, directory / _FINAL)
         model.set_weights(_weights_from_file(directory / _FINAL))
         return _result(directory, previous, None)
 
-    recorder = _ProtocolRecorder(
-        directory,
-        config=config,
-        previous=previous,
-        monitor=monitor,
-        mode=mode,
-        min_delta=min_delta,
-        patience=patience,
-        restore_best_weights=restore_best_weights,
-    )
-    backup = keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)
-    # Order matters: the recorder writes its epoch record before BackupAndRestore marks the
-    # epoch as done, so after a crash the records are never behind the backup; the caller's
-    # callbacks run first so that whatever they change at an epoch's end is backed up with it.
-    model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=epochs,
-        callbacks=[*callbacks, recorder, backup],
-        verbose=verbose,
-        # A tf.data pipeline does its own shuffling; Keras only warns that it ignores the flag.
-        shuffle=not isinstance(train_ds, tf.data.Dataset),
-    )
-    progress = _read_progress(directory, who)
-    if progress is None:  # fit ran no epoch and the recorder had nothing to restore
+    def new_recorder() -> _ProtocolRecorder:
+        return _ProtocolRecorder(
+            directory,
+            config=config,
+            monitor=monitor,
+            mode=mode,
+            min_delta=min_delta,
+            patience=patience,
+            restore_best_weights=restore_best_weights,
+        )
+
+    recorder, start = new_recorder(), 0
+    if previous is not None:
+        try:
+            start = recorder.restore(model, previous)
+        except CheckpointError as exc:
+            _restart(who, directory, f"the checkpoint cannot be used ({exc})")
+            # The failed restore may have loaded part of the state: back to the start.
+            model.set_weights(initial)
+            _compile(model, make_optimizer(), metrics, who, jit_compile)
+            recorder = new_recorder()
+    if start < epochs and recorder.stopped_epoch is None:
+        # The caller's callbacks run before the recorder, so that whatever they change at an
+        # epoch's end is in the state that the recorder commits.
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            initial_epoch=start,
+            callbacks=[*callbacks, recorder],
+            verbose=verbose,
+            # A tf.data pipeline does its own shuffling; Keras only warns that it ignores it.
+            shuffle=not isinstance(train_ds, tf.data.Dataset),
+        )
+    recorder.set_model(model)
+    recorder.finish()
+    progress, _ = _read_progress(directory)
+    if progress is None:  # pragma: no cover - finish() has just written it
         raise RuntimeError(f"{who}: training wrote no progress to {str(directory)!r}")
     return _result(directory, progress, recorder.resumed_from_epoch)
 
@@ -358,11 +371,14 @@ def train_cnn(
     Everything is written to ``output_dir``: ``best.keras`` (the best epoch so far, updated as
     training goes), ``final.keras`` (the trained model, best weights restored),
     ``history.json`` and ``history.csv`` (per-epoch logs, rewritten after every epoch), and
-    ``progress.json`` plus a ``backup/`` folder (``keras.callbacks.BackupAndRestore``) that make
-    an interrupted run resumable: call again with the same arguments and training continues at
-    the first unfinished epoch with the optimizer, early-stopping counter and best weights as
-    they were. All files are written atomically. A completed run is not retrained; its final
-    model is loaded into ``model`` instead (pass ``resume=False`` to retrain from scratch).
+    ``progress.json`` plus a ``backup/`` folder (model and optimizer state of the last completed
+    epoch, with the best weights) that make an interrupted run resumable: call again with the
+    same arguments and training continues at the first unfinished epoch with the optimizer,
+    early-stopping counter and best weights as they were. All files are written atomically and
+    checkpoints are checked (size and sha256) before use, so a run killed at any moment resumes;
+    a checkpoint damaged by other means restarts the phase with a `RuntimeWarning`. A completed
+    run is not retrained; its final model is loaded into ``model`` instead (pass
+    ``resume=False`` to retrain from scratch).
 
     Parameters
     ----------

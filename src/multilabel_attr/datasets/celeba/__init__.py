@@ -1,10 +1,11 @@
 """CelebA: annotation files, synthetic CelebA, sharded TFRecords and tf.data readers.
 
 Parsers, the synthetic generator and the numpy reader need only numpy and Pillow (the ``data``
-extra), and so does [`convert`][multilabel_attr.datasets.celeba.convert], which writes TFRecord
-files itself (``google-crc32c`` makes its checksums fast);
-[`verify`][multilabel_attr.datasets.celeba.verify], [`load`][multilabel_attr.datasets.celeba.load]
-and the legacy format need TensorFlow, imported when they are called.
+extra), and so do [`convert`][multilabel_attr.datasets.celeba.convert] and
+[`verify`][multilabel_attr.datasets.celeba.verify], which write and check TFRecord files
+themselves (``google-crc32c`` makes their checksums fast);
+[`load`][multilabel_attr.datasets.celeba.load] and the legacy format need TensorFlow, imported
+when they are called.
 """
 
 from ._annotations import (

@@ -86,6 +86,8 @@ def _tokenize(path: Path) -> _Table:
         data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"CelebA annotation file not found: {path}") from None
+    if not data.strip():
+        raise AnnotationError(path, None, "the file is empty")
     buf = np.frombuffer(data, dtype=np.uint8)
     sep = _SEPARATORS[buf]
     # A token starts where a non-separator follows a separator (or the file start).
@@ -132,14 +134,39 @@ def _rows(
 
 
 def _strings(
-    table: _Table, starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+    table: _Table,
+    path: Path,
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    lines: npt.NDArray[np.int64],
 ) -> list[str]:
     data = table.data
-    return [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=False)]
+    try:
+        return [
+            data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
+    except UnicodeDecodeError:
+        for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            try:
+                data[s:e].decode("utf-8")
+            except UnicodeDecodeError:
+                raise AnnotationError(
+                    path, int(lines[i]), f"{data[s:e]!r} is not valid UTF-8 text"
+                ) from None
+        raise  # pragma: no cover - the loop finds the field that failed
 
 
 def _check_filenames(path: Path, names: list[str], lines: npt.NDArray[np.int64]) -> None:
-    """Ids must be strictly increasing (the CelebA files are sorted and have no duplicates)."""
+    """Ids must be plain file names, strictly increasing (as in the CelebA files)."""
+    if not names:
+        raise AnnotationError(path, None, "the file lists no images")
+    # A name is joined to the image folder: it must not lead anywhere else.
+    unsafe = [i for i, n in enumerate(names) if "/" in n or "\\" in n or n in (".", "..")]
+    if unsafe:
+        i = unsafe[0]
+        raise AnnotationError(
+            path, int(lines[i]), f"image id {names[i]!r} is not a plain file name"
+        )
     if len(names) < 2:
         return
     arr = np.array(names)
@@ -252,11 +279,12 @@ def read_attributes(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArra
     else:
         header_line, first_line = 2, 3
         count_idx = np.flatnonzero(table.token_line == 1)
-        if count_idx.size != 1 or not table.token(int(count_idx[0])).isdigit():
+        count = table.token(int(count_idx[0])) if count_idx.size == 1 else ""
+        if not (count.isascii() and count.isdigit() and len(count) <= 18):
             raise AnnotationError(p, 1, f"expected the image count, got {table.line_text(1)!r}")
     names = _header_names(table, p, header_line, expect_id=csv)
     starts, ends, lines = _rows(table, p, first_line, 41)
-    filenames = _strings(table, starts[:, 0], ends[:, 0])
+    filenames = _strings(table, p, starts[:, 0], ends[:, 0], lines)
     if not csv:
         declared = int(table.token(int(np.flatnonzero(table.token_line == 1)[0])))
         if declared != len(filenames):
@@ -286,14 +314,19 @@ def _read_pairs(
             )
         first_line = 2
     starts, ends, lines = _rows(table, p, first_line, 2)
-    filenames = _strings(table, starts[:, 0], ends[:, 0])
+    filenames = _strings(table, p, starts[:, 0], ends[:, 0], lines)
     _check_filenames(p, filenames, lines)
-    raw = _strings(table, starts[:, 1], ends[:, 1])
-    bad = [i for i, v in enumerate(raw) if not (v.isascii() and v.isdigit())]
+    raw = _strings(table, p, starts[:, 1], ends[:, 1], lines)
+    # At most 18 digits: every such number fits the int64 array they are read into.
+    bad = [i for i, v in enumerate(raw) if not (v.isascii() and v.isdigit() and len(v) <= 18)]
     if bad:
-        raise AnnotationError(
-            p, int(lines[bad[0]]), f"expected a non-negative integer, got {raw[bad[0]]!r}"
+        value = raw[bad[0]]
+        expected = (
+            "an integer below 10**18"
+            if value.isascii() and value.isdigit()
+            else ("a non-negative integer")
         )
+        raise AnnotationError(p, int(lines[bad[0]]), f"expected {expected}, got {value!r}")
     values = np.array(raw, dtype=np.int64) if raw else np.empty(0, np.int64)
     return p, filenames, values, lines
 
@@ -350,7 +383,12 @@ def read_identities(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArra
     >>> read_identities(f)[1].tolist()
     [2880]
     """
-    _, filenames, values, _ = _read_pairs(path, None)
+    p, filenames, values, lines = _read_pairs(path, None)
+    bad = np.flatnonzero(values < 1)
+    if bad.size:
+        raise AnnotationError(
+            p, int(lines[bad[0]]), "identity 0 is not valid (CelebA identities start at 1)"
+        )
     return filenames, values
 
 

@@ -90,44 +90,6 @@ def stored_image_shape(tf: Any, first_record_file: str, image_feature: str) -> t
     raise ValueError(f"{first_record_file} holds no records")
 
 
-def decode_stages(
-    tf: Any,
-    image_feature: str,
-    label_feature: str,
-    label_dtype: Any,
-    n_labels: int,
-    image_size: tuple[int, int] | None,
-    normalize: str | None,
-) -> tuple[Any, Any]:
-    """The reader's two map functions: record to ``uint8`` image, then resize and scale.
-
-    Split in two so that a cache can sit between them and hold the compact decoded pixels;
-    applied back to back they are the whole decoding of one record.
-    """
-    spec = {
-        image_feature: tf.io.FixedLenFeature([], tf.string),
-        label_feature: tf.io.FixedLenFeature([n_labels], label_dtype),
-    }
-
-    def decode(record: Any) -> tuple[Any, Any]:
-        ex = tf.io.parse_single_example(record, spec)
-        image = tf.io.decode_jpeg(ex[image_feature], channels=3)
-        return image, tf.cast(ex[label_feature], tf.float32)
-
-    def finish(image: Any, labels: Any) -> tuple[Any, Any]:
-        if image_size is not None:
-            image = tf.image.resize(image, image_size, method="bilinear")
-        else:
-            image = tf.cast(image, tf.float32)
-        if normalize == "unit":
-            image = image / 255.0
-        elif normalize == "xception":
-            image = image / 127.5 - 1.0
-        return image, labels
-
-    return decode, finish
-
-
 def assemble(
     tf: Any,
     records: Any,

@@ -7,6 +7,8 @@ import hashlib
 import json
 import math
 import os
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -16,13 +18,16 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..._io import atomic_path, file_digest, write_bytes_atomic
+from ..._io import atomic_path, file_digest, folder_lock, write_bytes_atomic
 from ._annotations import ATTRIBUTES, SPLITS
 from ._framing import _example_bytes, _RecordWriter
+from ._jpeg import decode_problem, jpeg_problem
 from ._layout import CelebAFiles, find_files, read_annotations
-from ._manifest import MANIFEST, SCHEMA_VERSION, read_manifest, shard_name
+from ._manifest import MANIFEST, SCHEMA_VERSION, SHARD_GLOB, shard_name
 
-_JPEG_MAGIC = b"\xff\xd8\xff"
+_PREVIOUS = ".manifest.previous.json"
+_LOCK = ".convert.lock"
+ImageCheck = Literal["header", "decode"]
 
 
 @dataclass
@@ -36,16 +41,23 @@ class _ShardTask:
     identities: list[int] | None
     sources: list[str] | None = None  # image paths, or ...
     payloads: list[bytes] | None = field(default=None, repr=False)  # ... image bytes
+    decode: bool = False  # check each image by decoding it fully, not only its header
 
 
-def _read_jpeg(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"image not found: {path}") from None
-    if not data.startswith(_JPEG_MAGIC):
-        raise ValueError(f"{path} is not a JPEG file (starts with {data[:4]!r})")
+def _image(task: _ShardTask, i: int) -> bytes:
+    """Image ``i`` of a shard, checked to be a complete JPEG file; errors name it."""
+    if task.payloads is not None:
+        data, where = task.payloads[i], f"record for {task.filenames[i]}"
+    else:
+        assert task.sources is not None
+        where = task.sources[i]
+        try:
+            data = Path(where).read_bytes()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"image not found: {where}") from None
+    problem = decode_problem(data) if task.decode else jpeg_problem(data)
+    if problem is not None:
+        raise ValueError(f"{where}: {problem}")
     return data
 
 
@@ -57,11 +69,7 @@ def _write_shard(task: _ShardTask) -> dict[str, Any]:
     # The writer closes before atomic_path renames the shard into place.
     with atomic_path(final) as tmp, _RecordWriter(tmp) as writer:
         for i, name in enumerate(task.filenames):
-            if task.payloads is not None:
-                image = task.payloads[i]
-            else:
-                assert task.sources is not None
-                image = _read_jpeg(task.sources[i])
+            image = _image(task, i)
             ident = task.identities[i] if task.identities is not None else None
             writer.write(_example_bytes(image, name, task.numbers[i], labels[i], ident))
     entry = _entry(task, size=writer.size, sha256=writer.sha256.hexdigest())
@@ -175,28 +183,86 @@ def _run_tasks(
 
             # TensorFlow is not fork-safe once imported, so workers are spawned.
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=ctx) as pool:
+            with ProcessPoolExecutor(
+                min(workers, len(todo)),
+                mp_context=ctx,
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            ) as pool:
                 for task, entry in zip(todo, pool.map(_write_shard, todo), strict=False):
                     entries[task.name] = entry
                     bar.update(len(task.filenames))
     return entries
 
 
+def _watch_parent(parent: int) -> None:
+    """Start-up of a writer process: exit as soon as the converting process is gone.
+
+    A killed parent cannot stop its workers, and a worker blocked on the task queue would wait
+    forever; this thread notices the change of parent within a fraction of a second.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _remove_temporaries(out: Path) -> None:
+    # Left by writes that a kill interrupted (named by _io.atomic_path, or by older versions).
+    for pattern in (".celeba-*.tmp", "..celeba-*.tmp", f".{MANIFEST}.*.tmp"):
+        for stale in out.glob(pattern):
+            stale.unlink(missing_ok=True)
+
+
+def _prepare(out: Path) -> dict[str, Mapping[str, Any]]:
+    """Withdraw the manifest before any shard changes; returns the entries it vouched for.
+
+    Without this, a conversion killed after rewriting some shards would leave the old manifest
+    vouching for new shards. The withdrawn manifest is kept under another name until the new
+    one is written, so that a conversion killed again can still reuse the shards it names.
+    """
+    _remove_temporaries(out)
+    if (out / MANIFEST).is_file():
+        os.replace(out / MANIFEST, out / _PREVIOUS)
+    try:
+        manifest = json.loads((out / _PREVIOUS).read_text(encoding="utf-8"))
+        return {s["file"]: s for split in manifest["splits"].values() for s in split["shards"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def _finish(out: Path, manifest: dict[str, Any], tasks: list[_ShardTask]) -> dict[str, Any]:
     write_bytes_atomic(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
-    for task in tasks:
-        (out / f".{task.name}.done.json").unlink(missing_ok=True)
-    for stale in out.glob(".*.tfrecord.*tmp"):
-        stale.unlink(missing_ok=True)
+    current = {task.name for task in tasks}
+    for shard in out.glob(SHARD_GLOB):
+        if shard.name not in current:  # from an earlier conversion with other shard counts
+            shard.unlink(missing_ok=True)
+    for done in out.glob(".celeba-*.done.json"):
+        done.unlink(missing_ok=True)
+    (out / _PREVIOUS).unlink(missing_ok=True)
+    _remove_temporaries(out)
     return manifest
 
 
-def _previous_entries(out: Path) -> dict[str, Mapping[str, Any]]:
-    try:
-        manifest = read_manifest(out)
-    except (FileNotFoundError, ValueError):
-        return {}
-    return {s["file"]: s for split in manifest["splits"].values() for s in split["shards"]}
+def _write_all(
+    out: Path,
+    tasks: list[_ShardTask],
+    manifest: dict[str, Any],
+    *,
+    split_rows: Mapping[str, npt.NDArray[np.int64]],
+    labels: npt.NDArray[np.uint8],
+    workers: int,
+    progress: bool,
+) -> dict[str, Any]:
+    """Write the shards and the manifest, holding the folder's lock throughout."""
+    with folder_lock(out, name=_LOCK, who="convert"):
+        previous = _prepare(out)
+        entries = _run_tasks(tasks, out, workers, "convert", previous, progress)
+        manifest["splits"] = _split_summary(split_rows, labels, tasks, entries)
+        return _finish(out, manifest, tasks)
 
 
 def _plan(
@@ -210,6 +276,7 @@ def _plan(
     sources: Sequence[str] | None,
     stats: Sequence[tuple[int, int]] | None,
     payloads: Sequence[bytes] | None,
+    decode: bool = False,
 ) -> list[_ShardTask]:
     tasks = []
     for split, rows in split_rows.items():
@@ -232,6 +299,7 @@ def _plan(
                     ids,
                     sources=None if sources is None else [sources[j] for j in idx],
                     payloads=None if payloads is None else [payloads[j] for j in idx],
+                    decode=decode,
                 )
             )
     return tasks
@@ -260,6 +328,7 @@ def convert(
     shards: int | Mapping[str, int] | None = None,
     workers: int | None = None,
     on_missing: Literal["error", "skip"] = "error",
+    check_images: ImageCheck = "header",
     progress: bool = True,
 ) -> dict[str, Any]:
     """Convert a CelebA folder (real or synthetic) to per-split sharded TFRecords.
@@ -271,6 +340,13 @@ def convert(
     [`shard_name`][multilabel_attr.datasets.celeba.shard_name], each written under a temporary name
     and renamed when complete; ``manifest.json`` is written last. Rerunning after an interruption
     keeps the shards that are complete and intact and produces identical output.
+
+    While it runs, the folder is locked (a second conversion into it is refused at once; the
+    lock dies with its process) and holds no manifest, so that
+    [`load`][multilabel_attr.datasets.celeba.load] never reads shards that a manifest does not
+    vouch for. Temporary files of an interrupted conversion, and shards of an earlier
+    conversion that the new manifest does not name, are removed. Writer processes exit when
+    the converting process is killed.
 
     Parameters
     ----------
@@ -288,6 +364,11 @@ def convert(
     on_missing
         ``"error"`` raises for a missing image; ``"skip"`` leaves it out and lists it under
         ``"skipped"`` in the manifest.
+    check_images
+        How each image is checked to be a complete JPEG file before it is written:
+        ``"header"`` (default) checks the start and end markers and the frame header with the
+        image size, reading no pixels; ``"decode"`` also decodes it fully with Pillow (slow).
+        A damaged image is an error naming the file, whatever ``on_missing`` says.
     progress
         Show a tqdm progress bar.
 
@@ -303,10 +384,14 @@ def convert(
         If the annotation files or the image folder cannot be found, or an image is missing
         (with ``on_missing="error"``), naming it.
     ValueError
-        If an image is not a JPEG file (naming it) or an argument is invalid.
+        If an image is not a complete JPEG file (naming it) or an argument is invalid.
+    RuntimeError
+        If another process is converting into ``out_dir`` (it holds the folder's lock).
     """
     if on_missing not in ("error", "skip"):
         raise ValueError(f"on_missing: expected 'error' or 'skip', got {on_missing!r}")
+    if check_images not in ("header", "decode"):
+        raise ValueError(f"check_images: expected 'header' or 'decode', got {check_images!r}")
     files = root if isinstance(root, CelebAFiles) else find_files(root)
     if files.images is None:
         raise FileNotFoundError(
@@ -315,16 +400,7 @@ def convert(
         )
     ann = read_annotations(files)
     sources = [str(files.images / name) for name in ann.filenames]
-    stats: list[tuple[int, int]] = []
-    missing: list[int] = []
-    for i, src in enumerate(sources):
-        try:
-            st = os.stat(src)
-        except FileNotFoundError:
-            missing.append(i)
-            stats.append((-1, -1))
-        else:
-            stats.append((st.st_size, st.st_mtime_ns))
+    stats, missing = _image_stats(sources)
     if missing and on_missing == "error":
         shown = ", ".join(sources[i] for i in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -337,7 +413,6 @@ def convert(
     split_rows = {s: np.flatnonzero((ann.partition == k) & present) for k, s in enumerate(SPLITS)}
     counts = _shard_counts(shards, {s: len(r) for s, r in split_rows.items()})
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     numbers = [_image_number(name, i) for i, name in enumerate(ann.filenames)]
     tasks = _plan(
         out,
@@ -350,6 +425,7 @@ def convert(
         sources,
         stats,
         None,
+        decode=check_images == "decode",
     )
     if workers is None:
         # A worker process starts in a fraction of a second (no TensorFlow), but one process
@@ -357,7 +433,6 @@ def convert(
         workers = 1 if len(sources) < 10_000 else min(os.cpu_count() or 1, 8)
     if workers < 0:
         raise ValueError(f"workers: expected >= 0, got {workers}")
-    entries = _run_tasks(tasks, out, workers, "convert", _previous_entries(out), progress)
     annotations = {
         p.name: file_digest(p, "md5")
         for p in (files.attributes, files.partition, files.identities)
@@ -369,10 +444,33 @@ def convert(
         "attributes": list(ATTRIBUTES),
         "features": _FEATURES | ({} if ann.identities is None else {"identity": "int64"}),
         "source": {"kind": "folder", "layout": files.layout, "annotations_md5": annotations},
-        "splits": _split_summary(split_rows, ann.labels, tasks, entries),
+        "splits": None,  # filled in once the shards are written
         "skipped": [ann.filenames[i] for i in missing],
     }
-    return _finish(out, manifest, tasks)
+    return _write_all(
+        out,
+        tasks,
+        manifest,
+        split_rows=split_rows,
+        labels=ann.labels,
+        workers=workers,
+        progress=progress,
+    )
+
+
+def _image_stats(sources: Sequence[str]) -> tuple[list[tuple[int, int]], list[int]]:
+    """Size and modification time of each image (part of the shard plan), and the missing."""
+    stats: list[tuple[int, int]] = []
+    missing: list[int] = []
+    for i, src in enumerate(sources):
+        try:
+            st = os.stat(src)
+        except FileNotFoundError:
+            missing.append(i)
+            stats.append((-1, -1))
+        else:
+            stats.append((st.st_size, st.st_mtime_ns))
+    return stats, missing
 
 
 _FEATURES = {

@@ -7,10 +7,10 @@ without the ``tf`` extra; reading checks the framing here too.
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # TFRecord framing ----------------------------------------------------------------------------
 # Each record is: uint64 length | uint32 masked crc32c(length) | data | uint32 masked crc32c(data).
@@ -85,12 +85,15 @@ class _RecordWriter:
         self.close()
 
 
-def _scan_framing(path: Path) -> Iterator[tuple[int, int] | str]:
-    """Yield (offset, length) per record, or one message string describing bad framing."""
+def _records(path: Path, *, digest: Any = None) -> Iterator[tuple[int, bytes] | str]:
+    """Yield ``(offset, data)`` per record, or one message describing the first fault.
+
+    Every byte read goes to ``digest`` (a hashlib object), so one sequential pass gives the
+    file's checksum, the framing, each record's data checksum and the data.
+    """
     size = path.stat().st_size
     with path.open("rb") as fh:
-        offset = 0
-        index = 0
+        offset = index = 0
         while offset < size:
             head = fh.read(12)
             if len(head) < 12:
@@ -106,10 +109,22 @@ def _scan_framing(path: Path) -> Iterator[tuple[int, int] | str]:
                     f"{size - offset} left)"
                 )
                 return
-            yield offset, length
-            fh.seek(length + 4, os.SEEK_CUR)
+            data, tail = fh.read(length), fh.read(4)
+            if digest is not None:
+                for part in (head, data, tail):
+                    digest.update(part)
+            if _masked_crc32c(data) != struct.unpack("<I", tail)[0]:
+                yield f"record {index} at byte {offset}: data checksum mismatch (corrupt record)"
+                return
+            yield offset, data
             offset += 16 + length
             index += 1
+
+
+def _scan_framing(path: Path) -> Iterator[tuple[int, int] | str]:
+    """Yield (offset, length) per record, or one message string describing bad framing."""
+    for item in _records(path):
+        yield item if isinstance(item, str) else (item[0], len(item[1]))
 
 
 # tf.train.Example encoding ------------------------------------------------------------------
@@ -175,3 +190,58 @@ def _example_bytes(
     entries.append(_map_entry(_NUMBER, _int64_feature(_varint(number))))
     entries.append(_map_entry(_LABELS, _int64_feature(labels)))
     return _field(1, b"".join(entries))  # Example.features -> Features.feature (map entries)
+
+
+# tf.train.Example decoding, of the bytes features only ----------------------------------------
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("bad varint")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """The length-delimited fields of a protocol-buffer message; others are skipped."""
+    pos = 0
+    while pos < len(data):
+        key, pos = _read_varint(data, pos)
+        wire = key & 7
+        if wire == 2:
+            size, pos = _read_varint(data, pos)
+            if pos + size > len(data):
+                raise ValueError("field runs past the end of the message")
+            yield key >> 3, data[pos : pos + size]
+            pos += size
+        elif wire == 0:
+            _, pos = _read_varint(data, pos)
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+
+
+def _bytes_features(record: bytes) -> dict[str, bytes]:
+    """The first value of each bytes feature of a serialised ``tf.train.Example``.
+
+    Raises ``ValueError`` if ``record`` is not a well-formed message.
+    """
+    out: dict[str, bytes] = {}
+    for _, features in (f for f in _fields(record) if f[0] == 1):  # Example.features
+        for _, entry in (f for f in _fields(features) if f[0] == 1):  # Features.feature
+            parts = dict(_fields(entry))  # map entry: key (1) and Feature (2)
+            if 1 not in parts or 2 not in parts:
+                continue
+            for tag, values in _fields(parts[2]):
+                if tag == 1:  # Feature.bytes_list
+                    first = next((v for t, v in _fields(values) if t == 1), None)
+                    if first is not None:
+                        out[parts[1].decode("utf-8")] = first
+    return out

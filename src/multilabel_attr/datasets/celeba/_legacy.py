@@ -15,12 +15,9 @@ from ._annotations import ATTRIBUTES, read_attributes
 from ._cache import CacheChoice, check_cache, resolve_cache
 from ._convert import (
     _FEATURES,
-    _finish,
     _plan,
-    _previous_entries,
-    _run_tasks,
     _shard_counts,
-    _split_summary,
+    _write_all,
 )
 from ._layout import CelebAFiles, find_files
 from ._manifest import SCHEMA_VERSION
@@ -211,11 +208,9 @@ def convert_legacy(
     names = [f"{i + 1:06d}.jpg" for i in range(total)]
     numbers = list(range(1, total + 1))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     counts = _shard_counts(shards, {s: len(r) for s, r in split_rows.items()})
     stats = [(len(p), 0) for p in payloads]
     tasks = _plan(out, split_rows, counts, names, numbers, labels, None, None, stats, payloads)
-    entries = _run_tasks(tasks, out, 1, "convert", _previous_entries(out), progress)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "format": "celeba-tfrecord",
@@ -227,7 +222,9 @@ def convert_legacy(
             "md5": file_digest(src, "md5"),
             "boundaries": [b0, b1],
         },
-        "splits": _split_summary(split_rows, labels, tasks, entries),
+        "splits": None,  # filled in once the shards are written
         "skipped": [],
     }
-    return _finish(out, manifest, tasks)
+    return _write_all(
+        out, tasks, manifest, split_rows=split_rows, labels=labels, workers=1, progress=progress
+    )

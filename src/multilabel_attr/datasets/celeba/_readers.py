@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._annotations import ATTRIBUTES, SPLITS
-from ._cache import CacheChoice, assemble, check_cache, decode_stages, resolve_cache
-from ._manifest import read_manifest
+from ._cache import CacheChoice, assemble, check_cache, resolve_cache
+from ._manifest import ShardVerificationError, _shard_files_problems, read_manifest
 
 Normalize = Literal["unit", "xception"] | None
 
@@ -35,12 +35,51 @@ def _decoder(
     label_dtype: Any,
     image_size: tuple[int, int] | None,
     normalize: Normalize,
+    name_feature: str | None = None,
 ) -> tuple[Any, Any]:
-    """Record to ``uint8`` image, then resize and scale: the two stages around the cache."""
-    n_labels = len(ATTRIBUTES)
-    return decode_stages(
-        tf, image_feature, label_feature, label_dtype, n_labels, image_size, normalize
-    )
+    """The two map stages: record to ``uint8`` image and labels, then resize and scale.
+
+    Split so that the readers' cache can sit between them and hold the compact decoded pixels;
+    applied back to back they decode one record.
+    """
+    spec = {
+        image_feature: tf.io.FixedLenFeature([], tf.string),
+        label_feature: tf.io.FixedLenFeature([len(ATTRIBUTES)], label_dtype),
+    }
+    if name_feature is not None:
+        spec[name_feature] = tf.io.FixedLenFeature([], tf.string)
+
+    def decode(record: Any) -> tuple[Any, Any]:
+        ex = tf.io.parse_single_example(record, spec)
+        data = ex[image_feature]
+        name = ex[name_feature] if name_feature is not None else "(the file has no names)"
+        # TensorFlow's decoder fails on a truncated image naming nothing; this names it.
+        check = tf.debugging.Assert(
+            _looks_complete(tf, data), ["incomplete JPEG image (truncated or damaged):", name]
+        )
+        with tf.control_dependencies([check]):
+            image = tf.io.decode_jpeg(data, channels=3)
+        return image, tf.cast(ex[label_feature], tf.float32)
+
+    def finish(image: Any, labels: Any) -> tuple[Any, Any]:
+        if image_size is not None:
+            image = tf.image.resize(image, image_size, method="bilinear")
+        else:
+            image = tf.cast(image, tf.float32)
+        if normalize == "unit":
+            image = image / 255.0
+        elif normalize == "xception":
+            image = image / 127.5 - 1.0
+        return image, labels
+
+    return decode, finish
+
+
+def _looks_complete(tf: Any, data: Any) -> Any:
+    """In-graph: starts with the start-of-image marker and ends with end-of-image (or padding)."""
+    tail = tf.strings.substr(data, tf.maximum(tf.strings.length(data) - 2, 0), 2)
+    ends = tf.logical_or(tf.equal(tail, b"\xff\xd9"), tf.strings.substr(tail, 1, 1) == b"\x00")
+    return tf.logical_and(tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff"), ends)
 
 
 def _finish_pipeline(
@@ -120,6 +159,12 @@ def load(
     ------
     ValueError
         For an unknown split, a bad argument, or a ``limit`` above the split's size.
+    ShardVerificationError
+        (a ``ValueError``) If the manifest is inconsistent (what
+        [`verify`][multilabel_attr.datasets.celeba.verify] would reject without reading the
+        shards), or a shard to be read is missing or has another size than the manifest says,
+        naming the shard. Records whose bytes were altered in place are found by ``verify``;
+        while reading, an incomplete image fails with an error that names it.
     FileNotFoundError
         If ``out_dir`` has no manifest.
     """
@@ -135,17 +180,21 @@ def load(
         raise ValueError(
             f"limit: expected 0..{info['count']} (size of split {split!r}), got {limit!r}"
         )
-    files: list[str] = []
+    entries: list[dict[str, Any]] = []
     takes: list[int] = []
     remaining = info["count"] if limit is None else limit
     for entry in info["shards"]:
         if remaining <= 0:
             break
-        files.append(str(Path(out_dir) / entry["file"]))
+        entries.append(entry)
         takes.append(min(entry["records"], remaining))
         remaining -= takes[-1]
-    if not files:
+    if not entries:
         raise ValueError(f"split {split!r} of {out_dir} has no images to read (limit={limit})")
+    problems = _shard_files_problems(Path(out_dir), entries)
+    if problems:
+        raise ShardVerificationError(out_dir, problems)
+    files = [str(Path(out_dir) / entry["file"]) for entry in entries]
     sources = tf.data.Dataset.from_tensor_slices((files, tf.constant(takes, tf.int64)))
     record_shard = False
     if input_context is not None:
@@ -169,7 +218,7 @@ def load(
         ds = sources.flat_map(lambda f, k: tf.data.TFRecordDataset(f, buffer_size=1 << 20).take(k))
     if record_shard:
         ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
-    stages = _decoder(tf, "image", "labels", tf.int64, image_size, normalize)
+    stages = _decoder(tf, "image", "labels", tf.int64, image_size, normalize, "filename")
     return _finish_pipeline(
         tf,
         ds,

@@ -1,0 +1,480 @@
+"""`ScoreSketch`: mergeable, fixed-memory state for ranking metrics (AUROC, AP).
+
+The ranking counterpart of [`MultilabelCounts`][multilabel_attr.MultilabelCounts].
+For every label it keeps, per score bin, the weighted positive and negative
+counts and the smallest and largest score seen in the bin.
+
+Bins
+----
+``n_bins`` bins over the logit of the score: ``n_bins - 1`` edges uniform in
+logit space over ``[-LOGIT_RANGE, LOGIT_RANGE]`` (``[-10, 10]``, probabilities
+from about ``4.5e-5`` to ``0.99995``), the two outer bins open-ended.  Logit
+spacing keeps the resolution fine near 0 and 1, where the scores of trained
+models pile up.  Bin ``k`` holds the scores ``s`` with
+``edge[k] <= s < edge[k + 1]`` (``edge[0] = -inf``, ``edge[n_bins] = +inf``),
+on the scale of the scores the sketch receives: probabilities by default,
+logits with ``from_logits=True``.  The edges are a pure function of
+``(n_bins, from_logits, EDGES_VERSION)``, so any two sketches with the same
+settings merge, on any machine.
+
+Capabilities
+------------
+* [`update`][multilabel_attr.ScoreSketch.update], [`merge`][multilabel_attr.ScoreSketch.merge]
+  and ``+``, [`reset`][multilabel_attr.ScoreSketch.reset],
+  [`to_dict`][multilabel_attr.ScoreSketch.to_dict] /
+  [`from_dict`][multilabel_attr.ScoreSketch.from_dict] (versioned, validated on load).
+* [`roc_auc`][multilabel_attr.ScoreSketch.roc_auc] and
+  [`average_precision`][multilabel_attr.ScoreSketch.average_precision] per label
+  (``average=None``) or averaged (``"macro"``, ``"weighted"``, ``"micro"``), each a
+  [`RankingEstimate`][multilabel_attr.RankingEstimate]: the value and a
+  guaranteed bound on its distance to the exact one-shot value.  Undefined labels
+  are ``nan`` and left out of averages with an
+  [`UndefinedMetricWarning`][multilabel_attr.UndefinedMetricWarning], as in
+  [`roc_auc_score`][multilabel_attr.roc_auc_score].
+* ``exact=True`` also keeps every score (memory grows with the data); the
+  ranking metrics are then the one-shot values (bound 0), over any batch split
+  and merge order.
+* Threshold questions: [`edges`][multilabel_attr.ScoreSketch.edges],
+  [`counts_at_edges`][multilabel_attr.ScoreSketch.counts_at_edges] (weighted
+  ``tp, fp, fn, tn`` of the cut ``score >= edge`` at every edge),
+  [`counts_at`][multilabel_attr.ScoreSketch.counts_at] (the counts of any cut the
+  sketch can decide),
+  [`bin_range`][multilabel_attr.ScoreSketch.bin_range] (per-bin smallest and
+  largest score) and [`candidate_bins`][multilabel_attr.ScoreSketch.candidate_bins]
+  (the bins in which a cut could beat the best edge cut of a count metric).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._counting import _float32_ceiling as float32_ceiling
+from ._ranking import _ranking_binary, map_blocks, warn_undefined_labels
+from ._ranking import _validate as validate_ranking_inputs
+from ._sketch_cuts import candidate_bins, counts_at
+from ._sketch_io import sketch_from_dict, sketch_to_dict
+from ._sketch_math import ap_from_bins, auroc_from_bins
+from ._validation import (
+    check_average,
+    check_int,
+    check_label_names,
+    check_probabilities,
+)
+
+FloatArray = NDArray[np.float64]
+
+EDGES_VERSION = 1
+"""Version of the bin layout; part of every saved sketch and checked on merge."""
+
+LOGIT_RANGE = 10.0
+"""Half-width of the logit interval covered by the inner bins (layout version 1)."""
+
+DEFAULT_BINS = 1024
+
+_BIN_BLOCK_CELLS = 1 << 20
+
+_AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
+
+
+def sketch_edges(n_bins: int, from_logits: bool) -> FloatArray:
+    """The ``n_bins + 1`` bin boundaries, ``-inf`` and ``+inf`` included (layout version 1)."""
+    inner = np.zeros(1) if n_bins == 2 else np.linspace(-LOGIT_RANGE, LOGIT_RANGE, n_bins - 1)
+    if not from_logits:
+        inner = 1.0 / (1.0 + np.exp(-inner))
+    return np.concatenate([[-np.inf], inner, [np.inf]])
+
+
+@dataclass(frozen=True)
+class RankingEstimate:
+    """A ranking metric from a sketch, with a guaranteed error bound.
+
+    Attributes
+    ----------
+    value : float or ndarray of shape (n_labels,)
+        The estimate (per label for ``average=None``); ``nan`` where undefined.
+    bound : float or ndarray of shape (n_labels,)
+        ``|value - exact| <= bound`` for the exact one-shot value; ``0`` in exact mode.
+    """
+
+    value: Any
+    bound: Any
+
+    @property
+    def interval(self) -> tuple[Any, Any]:
+        """``(value - bound, value + bound)`` clipped to ``[0, 1]``."""
+        return np.clip(self.value - self.bound, 0.0, 1.0), np.clip(self.value + self.bound, 0, 1)
+
+
+@dataclass(frozen=True)
+class EdgeCounts:
+    """Weighted confusion counts of the cuts ``score >= edges[k]``, per label.
+
+    Attributes
+    ----------
+    edges : ndarray of shape (n_bins + 1,)
+        The bin boundaries, ``-inf`` (everything positive) to ``+inf`` (nothing).
+    tp, fp, fn, tn : ndarray of shape (n_labels, n_bins + 1)
+    """
+
+    edges: FloatArray
+    tp: FloatArray
+    fp: FloatArray
+    fn: FloatArray
+    tn: FloatArray
+
+
+class ScoreSketch:
+    """Mergeable fixed-memory sketch of per-label scores for AUROC and average precision.
+
+    See the module documentation for the bin layout and the capabilities, and
+    the guide "Streaming ranking metrics" for the bounds.
+
+    Parameters
+    ----------
+    n_labels : int
+    n_bins : int, default=1024
+        Bins per label (at least 2); memory is ``4 * n_bins`` floats per label.
+    label_names : sequence of str, optional
+    from_logits : bool, default=False
+        The scores are logits (any real value) instead of probabilities in
+        ``[0, 1]``; edges, bin ranges and thresholds are then on the logit scale.
+    exact : bool, default=False
+        Also keep every score, so the ranking metrics are exact (bound 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr import ScoreSketch, roc_auc_score
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.random((1000, 2)) < 0.3
+    >>> s = 1 / (1 + np.exp(-(rng.normal(size=(1000, 2)) + 2 * y)))
+    >>> sketch = ScoreSketch(2).update(y[:500], s[:500]) + ScoreSketch(2).update(y[500:], s[500:])
+    >>> auc = sketch.roc_auc(average=None)
+    >>> bool(np.all(np.abs(auc.value - roc_auc_score(y, s, average=None)) <= auc.bound))
+    True
+    """
+
+    __slots__ = (
+        "_exact_chunks",
+        "exact",
+        "from_logits",
+        "hi",
+        "label_names",
+        "lo",
+        "n_bins",
+        "n_labels",
+        "n_samples",
+        "neg",
+        "pos",
+    )
+
+    def __init__(
+        self,
+        n_labels: int,
+        *,
+        n_bins: int = DEFAULT_BINS,
+        label_names: Sequence[str] | None = None,
+        from_logits: bool = False,
+        exact: bool = False,
+    ) -> None:
+        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
+        self.n_bins = check_int(n_bins, "n_bins", minimum=2)
+        self.label_names = check_label_names(label_names, self.n_labels)
+        self.from_logits = bool(from_logits)
+        self.exact = bool(exact)
+        shape = (self.n_labels, self.n_bins)
+        self.pos: FloatArray = np.zeros(shape)
+        self.neg: FloatArray = np.zeros(shape)
+        self.lo: FloatArray = np.full(shape, np.inf)
+        self.hi: FloatArray = np.full(shape, -np.inf)
+        self.n_samples = 0
+        self._exact_chunks: list[tuple[NDArray[np.bool_], NDArray[Any], FloatArray | None]] = []
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def edges(self) -> FloatArray:
+        """The ``n_bins + 1`` bin boundaries on the sketch's score scale (``±inf`` outside)."""
+        return sketch_edges(self.n_bins, self.from_logits)
+
+    def update(self, y_true: Any, y_score: Any, *, sample_weight: Any = None) -> ScoreSketch:
+        """Add one batch of shape (n_samples, n_labels); returns ``self``.
+
+        ``y_score`` holds probabilities in ``[0, 1]`` (logits of any finite value
+        with ``from_logits=True``).  The sketch is unchanged if the batch is invalid.
+        """
+        mask, scores, weights = validate_ranking_inputs(y_true, y_score, sample_weight)
+        if not self.from_logits:
+            check_probabilities(scores, "y_score")
+        if mask.shape[1] != self.n_labels:
+            raise ValueError(
+                f"y_true has {mask.shape[1]} labels; this sketch holds {self.n_labels}"
+            )
+        self._add(mask, scores, weights)
+        if self.exact:
+            self._exact_chunks.append((mask.copy(), scores.copy(), weights))
+        return self
+
+    def _add(
+        self, mask: NDArray[np.bool_], scores: NDArray[Any], weights: FloatArray | None
+    ) -> None:
+        index = bin_index(scores, self.n_bins, self.from_logits)
+        flat = index + (np.arange(self.n_labels) * self.n_bins)[None, :]
+        size = self.n_labels * self.n_bins
+        keyed = (flat * 2 + mask).ravel()
+        cell_weights = None if weights is None else np.repeat(weights, self.n_labels)
+        both = np.bincount(keyed, weights=cell_weights, minlength=2 * size).reshape(
+            self.n_labels, self.n_bins, 2
+        )
+        self.neg = self.neg + both[..., 0]
+        self.pos = self.pos + both[..., 1]
+        lo = self.lo.ravel().copy()
+        hi = self.hi.ravel().copy()
+        # ufunc.at is fast only without casting: give it float64 values.
+        values = scores.astype(np.float64, copy=False).ravel()
+        np.minimum.at(lo, flat.ravel(), values)
+        np.maximum.at(hi, flat.ravel(), values)
+        self.lo, self.hi = lo.reshape(self.lo.shape), hi.reshape(self.hi.shape)
+        self.n_samples += mask.shape[0]
+
+    def _check_compatible(self, other: Any) -> None:
+        if not isinstance(other, ScoreSketch):
+            raise TypeError(f"other must be a ScoreSketch; got {type(other).__name__}")
+        for name in ("n_labels", "n_bins", "from_logits", "exact"):
+            if getattr(self, name) != getattr(other, name):
+                raise ValueError(
+                    f"cannot merge sketches with different {name}: {getattr(self, name)!r} and "
+                    f"{getattr(other, name)!r}"
+                )
+        if self.label_names and other.label_names and self.label_names != other.label_names:
+            raise ValueError("cannot merge sketches with different label_names")
+
+    def merge(self, other: ScoreSketch) -> ScoreSketch:
+        """A new sketch holding the data of ``self`` and ``other`` (same settings required)."""
+        self._check_compatible(other)
+        merged = self.empty_like(label_names=self.label_names or other.label_names)
+        merged.pos = self.pos + other.pos
+        merged.neg = self.neg + other.neg
+        merged.lo = np.minimum(self.lo, other.lo)
+        merged.hi = np.maximum(self.hi, other.hi)
+        merged.n_samples = self.n_samples + other.n_samples
+        merged._exact_chunks = [*self._exact_chunks, *other._exact_chunks]
+        return merged
+
+    def __add__(self, other: ScoreSketch) -> ScoreSketch:
+        return self.merge(other)
+
+    def empty_like(self, *, label_names: Sequence[str] | None = None) -> ScoreSketch:
+        """An empty sketch with the same settings."""
+        return ScoreSketch(
+            self.n_labels, n_bins=self.n_bins, from_logits=self.from_logits, exact=self.exact,
+            label_names=label_names if label_names is not None else self.label_names,
+        )  # fmt: skip
+
+    def reset(self) -> None:
+        """Forget every sample."""
+        fresh = self.empty_like()
+        for name in ("pos", "neg", "lo", "hi", "n_samples", "_exact_chunks"):
+            setattr(self, name, getattr(fresh, name))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable snapshot (versioned);
+        [`from_dict`][multilabel_attr.ScoreSketch.from_dict] restores it exactly.
+        """
+        return sketch_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ScoreSketch:
+        """Rebuild a sketch from [`to_dict`][multilabel_attr.ScoreSketch.to_dict] output,
+        validating every field.
+        """
+        return sketch_from_dict(cls, data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScoreSketch):
+            return NotImplemented
+        same = all(
+            getattr(self, name) == getattr(other, name)
+            for name in ("n_labels", "n_bins", "from_logits", "exact", "n_samples")
+        )
+        return same and all(
+            np.array_equal(getattr(self, name), getattr(other, name))
+            for name in ("pos", "neg", "lo", "hi")
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"ScoreSketch(n_labels={self.n_labels}, n_bins={self.n_bins}, "
+            f"n_samples={self.n_samples}, from_logits={self.from_logits}, exact={self.exact})"
+        )
+
+    # -- ranking metrics ---------------------------------------------------------------------
+
+    @property
+    def tied(self) -> NDArray[np.bool_]:
+        """Bins holding a single distinct score (their pairs are exact ties)."""
+        return np.asarray(self.lo == self.hi)
+
+    def _require_samples(self) -> None:
+        if self.n_samples == 0:
+            raise ValueError("no samples have been added yet; call update() first")
+
+    def roc_auc(self, average: str | None = "macro") -> RankingEstimate:
+        """AUROC with its bound; see [`roc_auc_score`][multilabel_attr.roc_auc_score]."""
+        return self._ranking(average, which=0)
+
+    def average_precision(self, average: str | None = "macro") -> RankingEstimate:
+        """Average precision with its bound; see
+        [`average_precision_score`][multilabel_attr.average_precision_score]."""
+        return self._ranking(average, which=1)
+
+    def _ranking(self, average: str | None, which: int) -> RankingEstimate:
+        check_average(average, _AVERAGES)
+        self._require_samples()
+        if self.exact:
+            truth, scores, weights = self._exact_arrays()
+            value = _ranking_binary(truth, scores, weights, average, which)
+            return RankingEstimate(value, 0.0 if average is not None else np.zeros(self.n_labels))
+        estimator = (auroc_from_bins, ap_from_bins)[which]
+        metric = ("ROC AUC", "Average precision")[which]
+        reason = ("only one class in y_true", "no positive sample")[which]
+        if average == "micro":
+            pos = self.pos.sum(axis=0)
+            neg = self.neg.sum(axis=0)
+            tied = self.lo.min(axis=0) == self.hi.max(axis=0)
+            value, bound = estimator(pos, neg, tied)
+            warn_undefined_labels(metric + " (micro)", np.isnan(np.atleast_1d(value)), reason)
+            return RankingEstimate(float(value), float(bound))
+        values, bounds = estimator(self.pos, self.neg, self.tied)
+        warn_undefined_labels(metric, np.isnan(values), reason, self.label_names)
+        if average is None:
+            return RankingEstimate(values, bounds)
+        weights = self.pos.sum(axis=1) if average == "weighted" else None
+        return RankingEstimate(_mean(values, weights), _mean(bounds, weights))
+
+    def _exact_arrays(self) -> tuple[NDArray[np.bool_], NDArray[Any], FloatArray | None]:
+        truths, scores, weights = zip(*self._exact_chunks, strict=True)
+        if all(w is None for w in weights):
+            return np.concatenate(truths), np.concatenate(scores), None
+        filled = [
+            np.ones(t.shape[0]) if w is None else w for t, w in zip(truths, weights, strict=True)
+        ]
+        return np.concatenate(truths), np.concatenate(scores), np.concatenate(filled)
+
+    # -- threshold support -------------------------------------------------------------------
+
+    def counts_at_edges(self) -> EdgeCounts:
+        """Weighted ``tp, fp, fn, tn`` per label of every cut ``score >= edges[k]``."""
+        above_pos = _at_or_above(self.pos)
+        above_neg = _at_or_above(self.neg)
+        total_pos = above_pos[:, :1]
+        total_neg = above_neg[:, :1]
+        return EdgeCounts(
+            self.edges, above_pos, above_neg, total_pos - above_pos, total_neg - above_neg
+        )
+
+    def bin_range(self) -> tuple[FloatArray, FloatArray]:
+        """Smallest and largest score seen per label and bin (``nan`` for an empty bin)."""
+        empty = self.lo > self.hi
+        return np.where(empty, np.nan, self.lo), np.where(empty, np.nan, self.hi)
+
+    def counts_at(self, threshold: Any) -> tuple[FloatArray, ...]:
+        """Weighted ``(tp, fp, fn, tn)`` per label of the cut ``score >= threshold``.
+
+        ``threshold`` is one value or one per label, on the sketch's score scale.
+        Exact in exact mode; otherwise exact whenever no label's threshold falls
+        strictly inside the range of scores seen in its bin (``lo < t <= hi``,
+        see [`bin_range`][multilabel_attr.ScoreSketch.bin_range]), and a
+        `ValueError` naming the labels otherwise.
+        """
+        return counts_at(self, threshold)
+
+    def candidate_bins(
+        self, metric: Any, *, monotone: bool | None = None, zero_division: float = 0.0
+    ) -> tuple[NDArray[np.bool_], FloatArray]:
+        """Bins where a cut could beat the best edge cut of a per-label count metric.
+
+        Returns ``(candidates, best_edge)``: a bool array of shape
+        (n_labels, n_bins) and the best value per label over the edge cuts.
+        For a metric that never decreases with ``tp`` nor increases with
+        ``fp`` (``monotone``; known for the registry's F-beta, precision,
+        recall, Jaccard, specificity, NPV, accuracy, balanced accuracy and
+        Youden's J), a bin is a candidate when the metric at all of its
+        positives and none of its negatives exceeds ``best_edge``; for any
+        other metric every bin holding two distinct scores is.  ``metric`` is
+        a name known to [`formula_by_name`][multilabel_attr.formula_by_name] or
+        a [`Formula`][multilabel_attr.Formula].
+        """
+        return candidate_bins(self, metric, monotone=monotone, zero_division=zero_division)
+
+
+def _at_or_above(counts: FloatArray) -> FloatArray:
+    """Weight at or above each of the ``n_bins + 1`` boundaries (last axis)."""
+    above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    return np.concatenate([above, np.zeros((counts.shape[0], 1))], axis=1)
+
+
+def _mean(values: FloatArray, weights: FloatArray | None) -> float:
+    from ._averaging import nan_average
+
+    return float(nan_average(values, weights))
+
+
+def bin_index(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[np.intp]:
+    """Bin of every score: ``k`` with ``edges[k] <= s < edges[k + 1]``, exactly.
+
+    Large inputs are split into row blocks binned on a thread pool (numpy
+    releases the GIL).
+    """
+    out = np.empty(scores.shape, np.intp)
+    rows = max(1, _BIN_BLOCK_CELLS // max(1, scores.shape[1]))
+
+    def work(start: int) -> None:
+        out[start : start + rows] = _bin_block(scores[start : start + rows], n_bins, from_logits)
+
+    map_blocks(work, range(0, scores.shape[0], rows))
+    return out
+
+
+def _bin_block(scores: NDArray[Any], n_bins: int, from_logits: bool) -> NDArray[np.intp]:
+    """Bins of one block: a float32 logit gives a first guess; every guess is then
+    checked against the edges and moved until it holds, so rounding never misplaces a
+    score.  Float32 scores are checked against the float32 ceilings of the edges,
+    which for them means exactly the same as the float64 edges."""
+    edges: NDArray[Any] = sketch_edges(n_bins, from_logits)
+    if scores.dtype == np.float32:
+        edges = float32_ceiling(edges)
+    inner = n_bins - 1
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        if from_logits:
+            z = scores.astype(np.float32, copy=False)
+        else:
+            p = scores.astype(np.float32)
+            z = np.log(p) - np.log1p(-p)
+        if n_bins == 2:
+            guess = (z >= 0).astype(np.intp)
+        else:
+            step = np.float32((inner - 1) / (2 * LOGIT_RANGE))
+            position = np.clip((z + np.float32(LOGIT_RANGE)) * step, -1, inner - 1)
+            guess = np.floor(position).astype(np.intp) + 1
+    flat_guess = guess.ravel()
+    flat_scores = scores.ravel()
+    # Only the guesses that were wrong are checked again, so the fix-up costs one full pass.
+    where = np.flatnonzero(
+        (flat_scores < edges[flat_guess]) | (flat_scores >= edges[flat_guess + 1])
+    )
+    while where.size:
+        values = flat_scores[where]
+        moved = flat_guess[where]
+        moved = moved - (values < edges[moved]) + (values >= edges[moved + 1])
+        flat_guess[where] = moved
+        wrong = (values < edges[moved]) | (values >= edges[moved + 1])
+        where = where[wrong]
+    return flat_guess.reshape(scores.shape)
