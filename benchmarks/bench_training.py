@@ -384,8 +384,8 @@ def main() -> None:
                 epochs[name] = {**t, "protocol_wall_s": protocol_wall(sizes, t)}
                 print(f"  {name:18s} CNN {t['cnn']:.2f} s/epoch, transfer frozen "
                       f"{t['frozen']:.2f} s/epoch, fine-tune {t['fine_tune']:.2f} s/epoch; "
-                      f"full protocol <= {epochs[name]['protocol_wall_s'] / 60:.1f} min "
-                      "(every epoch run, no early stop)")  # fmt: skip
+                      "the paper's epochs at these sizes <= "
+                      f"{epochs[name]['protocol_wall_s'] / 60:.1f} min")  # fmt: skip
         if len(epochs) == 2:
             for phase in ("cnn", "frozen", "fine_tune"):
                 ratio = epochs["float32"][phase] / epochs["mixed_float16+xla"][phase]
