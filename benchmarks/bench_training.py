@@ -361,6 +361,11 @@ def main() -> None:
     print(f"sizes: {asdict(sizes)}")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-training-"))
     results: dict[str, Any] = {"device": describe_device(strategy), "sizes": asdict(sizes)}
+
+    def save() -> None:  # after every section, so that a run cut short keeps what it measured
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+
     try:
         records = make_data(workdir, sizes)
         cnn_batch = sizes.cnn_batch * strategy.num_replicas_in_sync
@@ -374,6 +379,7 @@ def main() -> None:
         print("\n2. CNN training step alone (batch in memory)")
         results["steps"] = step_rates(sizes, strategy, budget, ("cnn",))
         results["pipeline_over_step"] = report_bound(pipe, results["steps"], cnn_batch)
+        save()
 
         print("\n4. paper protocol epochs (train + validation, synthetic images)")
         results["protocol_epochs"] = epochs = {}
@@ -382,6 +388,7 @@ def main() -> None:
                 precision, jit = CONFIGS[name]
                 t = protocol_epochs(records, sizes, strategy, precision, jit, workdir)
                 epochs[name] = {**t, "protocol_wall_s": protocol_wall(sizes, t)}
+                save()
                 print(f"  {name:18s} CNN {t['cnn']:.2f} s/epoch, transfer frozen "
                       f"{t['frozen']:.2f} s/epoch, fine-tune {t['fine_tune']:.2f} s/epoch; "
                       "the paper's epochs at these sizes <= "
@@ -400,8 +407,7 @@ def main() -> None:
                 print(f"  {kind}: mixed_float16+xla / float32 = {ratio:.2f}x")
         results["elapsed_s"] = time.perf_counter() - budget.start
         print(f"\nelapsed {results['elapsed_s']:.0f} s")
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        save()
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
