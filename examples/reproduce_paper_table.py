@@ -17,10 +17,6 @@ Smoke test:   python examples/reproduce_paper_table.py --smoke --output /tmp/smo
 from __future__ import annotations
 
 import argparse
-import os
-
-# TensorFlow's informational start-up lines would bury the progress of the run.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from multilabel_attr.paper import PROTOCOLS, reproduce
 

@@ -212,3 +212,37 @@ def test_train_writes_a_model_that_predict_loads(
         main(["train", str(records), "-q", *args, "--precision", "float16"])
     assert info.value.code == 2
     assert "mixed_float16" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"hello\n", "is not a NumPy .npy file"),
+        (b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01K\x02e.", "is not a NumPy .npy"),
+        (None, "holds Python objects, not a numeric array"),
+    ],
+)
+def test_npy_files_that_are_not_numeric_arrays_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, match: str
+) -> None:
+    bad = tmp_path / "scores.npy"
+    if content is None:
+        np.save(bad, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    else:
+        bad.write_bytes(content)
+    y_path = tmp_path / "y.npy"
+    np.save(y_path, np.array([[1, 0], [0, 1]]))
+    code = main(["evaluate", "--labels", str(y_path), "--scores", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 1 and match in err and "pickled" not in err
+
+
+@pytest.mark.parametrize("logits", [False, True])
+def test_a_threshold_outside_the_probability_scale_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], logits: bool
+) -> None:
+    y_path, s_path, _, _ = _data(tmp_path)
+    args = ["evaluate", "--labels", str(y_path), "--scores", str(s_path), "--threshold", "1.5"]
+    code = main([*args, "--from-logits"] if logits else args)
+    err = capsys.readouterr().err
+    assert code == 1 and "threshold must lie in [0, 1]" in err and err.count("\n") == 1

@@ -133,8 +133,14 @@ def test_threshold_errors(fn: Any) -> None:
         fn(Y, S, threshold=math.nan)
     with pytest.raises(TypeError, match=r"threshold must be a number"):
         fn(Y, S, threshold="high")
-    with pytest.raises(ValueError, match=r"threshold must lie in \[0, 1\] with from_logits"):
-        fn(Y, S, threshold=1.5, from_logits=True)
+    # The threshold is on the probability scale with or without from_logits: outside [0, 1] it
+    # would make a label constant, and both scales refuse it with the same message.
+    for from_logits in (True, False):
+        for bad in (1.5, -0.25, [0.5, 1.01]):
+            with pytest.raises(ValueError, match=r"threshold must lie in \[0, 1\].*probability"):
+                fn(Y, S, threshold=bad, from_logits=from_logits)
+    with pytest.raises(TypeError, match=r"threshold must be a number.*bool"):
+        fn(Y, S, threshold=True)
     with pytest.raises(ValueError, match=r"from_logits=True needs scores and a threshold"):
         fn(Y, P, from_logits=True)
 
@@ -241,10 +247,54 @@ def test_state_constructor_and_from_dict_errors() -> None:
     with pytest.raises(ValueError, match=r"schema_version"):
         ml.MultilabelCounts.from_dict({"n_labels": 2})
     good = ml.MultilabelCounts.from_batch(Y, P).to_dict()
-    with pytest.raises(ValueError, match=r"data\['tp'\] must have 2 values"):
+    with pytest.raises(ValueError, match=r"data\['tp'\] must hold 2 values"):
         ml.MultilabelCounts.from_dict({**good, "tp": [1.0]})
-    with pytest.raises(ValueError, match=r"differ in length"):
+    with pytest.raises(ValueError, match=r"data\['sample_count'\] must hold \d+ values"):
         ml.MultilabelCounts.from_dict({**good, "sample_count": []})
+
+
+def _tampered(good: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    if value is _MISSING:
+        return {k: v for k, v in good.items() if k != field}
+    return {**good, field: value}
+
+
+_MISSING = object()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("tp", _MISSING, r"missing field\(s\) 'tp'"),
+        ("sample_keys", _MISSING, r"missing field\(s\) 'sample_keys'"),
+        ("tp", [-1.0, 0.0], r"data\['tp'\] must hold finite.*found -1\.0 at position 0"),
+        ("fn", [math.nan, 0.0], r"data\['fn'\] must hold finite non-negative.*nan"),
+        ("tn", [math.inf, 0.0], r"data\['tn'\] must hold finite non-negative.*inf"),
+        ("tp", ["a", "b"], r"data\['tp'\] must be a list of numbers"),
+        ("tp", 3.0, r"data\['tp'\] must be a list of numbers; got float"),
+        ("n_labels", 2.0, r"data\['n_labels'\] must be an integer; got float"),
+        ("n_labels", True, r"data\['n_labels'\] must be an integer; got bool"),
+        ("n_labels", 0, r"data\['n_labels'\] must be at least 1"),
+        ("n_samples", 7, r"data\['n_samples'\] is 7 but data\['sample_count'\] sums to 4"),
+        ("n_samples", -1, r"data\['n_samples'\] must be at least 0"),
+        ("sample_keys", [0.5, 9, 10, 12], r"data\['sample_keys'\] must hold whole numbers"),
+        ("sample_keys", [10, 9, 0, 12], r"data\['sample_keys'\] must be sorted and unique"),
+        ("sample_keys", [0, 9, 10, 10_000], r"data\['sample_keys'\] holds keys that are not"),
+        ("sample_count", [1, 0, 1, 1], r"data\['sample_count'\] must count at least one sample"),
+        ("sample_weight", [1.0, -1.0, 1.0, 1.0], r"data\['sample_weight'\] must hold finite"),
+        ("tp", [9.0, 0.0], r"data\['tp'\] exceeds the total sample weight"),
+        ("fp", [0.0, 1.0], r"data\['\w+'\] does not match the rest of the state"),
+        ("label_names", ["a"], r"data\['label_names'\]: label_names must have one name per"),
+    ],
+)
+def test_from_dict_names_the_tampered_field(field: str, value: Any, match: str) -> None:
+    good = ml.MultilabelCounts.from_batch(
+        [[1, 0], [0, 1], [1, 1], [0, 0]], [[1, 0], [1, 1], [1, 0], [0, 0]]
+    ).to_dict()
+    assert len(good["sample_keys"]) == 4 and good["n_samples"] == 4
+    assert ml.MultilabelCounts.from_dict(good).to_dict() == good
+    with pytest.raises(ValueError, match=match):
+        ml.MultilabelCounts.from_dict(_tampered(good, field, value))
 
 
 def test_signed_to_binary_rejects_other_values() -> None:

@@ -136,13 +136,18 @@ def test_bootstrap_intervals_contain_estimate_and_shrink_with_more_samples() -> 
 
 def test_bootstrap_resamples_match_direct_recomputation() -> None:
     """One resample's metrics equal the core's metrics on the resampled rows."""
-    from multilabel_attr.core._bootstrap import _multiplicities, _resampled_metrics
+    from multilabel_attr.core._bootstrap import Rows, _multiplicities
 
     y, score = _data(n=120, seed=4)
     pred = score >= 0.5
     weight = _multiplicities(np.random.default_rng(5), 1, y.shape[0])
     rows = np.repeat(np.arange(y.shape[0]), weight[0].astype(int))
-    summary, per_label = _resampled_metrics(y, pred, weight)
+    summary, per_label = Rows.of(y.astype(bool), pred).metrics(weight, None)
+    for key, _ in ml.SUMMARY_METRICS:
+        assert summary[key][0] == pytest.approx(
+            ml.evaluate(y[rows], pred[rows], threshold=None, zero_division=0, ranking=False)
+            .summary[key], abs=1e-12
+        ), key
     assert summary["f1_samples"][0] == pytest.approx(
         ml.f1_score(y[rows], pred[rows], average="samples", zero_division=0), abs=1e-12
     )

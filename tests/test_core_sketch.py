@@ -279,8 +279,8 @@ def test_candidate_bins_contain_every_cut_that_beats_the_edges(metric):
     sketch = ScoreSketch(4, n_bins=8).update(y, s)
     candidates, best_edge = sketch.candidate_bins(metric)
     index = bin_index(s, 8, False)
+    from multilabel_attr import multilabel_confusion_matrix
     from multilabel_attr.core._formulas import formula_by_name
-    from multilabel_attr.core._metrics import multilabel_confusion_matrix
 
     formula = formula_by_name(metric)
     for label in range(4):

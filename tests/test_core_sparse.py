@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 import warnings
 from typing import Any
 
@@ -135,6 +137,112 @@ def test_topk_predictions_equal_their_dense_indicator(data: Any, k: int, seed: i
     assert_same_counts(sparse_top, dense)
 
 
+def fixed_width_indicator(n: int, n_labels: int, k: int, seed: int) -> np.ndarray:
+    """A 0/1 matrix with exactly ``k`` ones in every row."""
+    rng = np.random.default_rng(seed % 2**32)
+    indices = np.argsort(rng.random((n, n_labels)), axis=1)[:, :k]
+    indicator = np.zeros((n, n_labels), np.int64)
+    np.put_along_axis(indicator, indices, 1, axis=1)
+    return indicator
+
+
+@SETTINGS
+@given(
+    data=multilabel_data(max_samples=15, max_labels=6),
+    k=st.integers(1, 4),
+    seed=st.integers(),
+    fixed_side=st.sampled_from(["y_pred", "y_true"]),
+    block_cells=st.sampled_from([1, 2, 5, _sparse.BLOCK_CELLS]),
+)
+def test_fixed_width_rows_are_counted_like_dense_in_any_blocks(
+    data: Any, k: int, seed: int, fixed_side: str, block_cells: int
+) -> None:
+    """Rows of one side all of size k: counted cell by cell, block by block."""
+    y_true, y_pred, weights = data
+    n, n_labels = y_true.shape
+    fixed = fixed_width_indicator(n, n_labels, min(k, n_labels), seed)
+    if fixed_side == "y_pred":
+        y_pred = fixed
+    else:
+        y_true = fixed
+    dense = ml.MultilabelCounts.from_batch(y_true, y_pred, sample_weight=weights)
+    dense_samplewise = ml.multilabel_confusion_matrix(y_true, y_pred, samplewise=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        truth, pred = sp.csr_matrix(y_true), sp.csr_matrix(y_pred)
+        counts = ml.MultilabelCounts.from_batch(truth, pred, sample_weight=weights)
+        samplewise = ml.multilabel_confusion_matrix(truth, pred, samplewise=True)
+    assert_same_counts(counts, dense)
+    np.testing.assert_array_equal(samplewise, dense_samplewise)
+
+
+def test_rows_with_hundreds_of_labels_are_counted_like_dense() -> None:
+    """Row sizes too wide for the small-key histogram of per-sample triples."""
+    rng = np.random.default_rng(11)
+    y_true = (rng.random((6, 400)) < 0.6).astype(np.int64)
+    y_true[0] = 1
+    weights = rng.random(6)
+    for y_pred in (fixed_width_indicator(6, 400, 3, 2), (rng.random((6, 400)) < 0.5) * 1):
+        dense = ml.MultilabelCounts.from_batch(y_true, y_pred, sample_weight=weights)
+        counts = ml.MultilabelCounts.from_batch(
+            sp.csr_matrix(y_true), sp.csr_matrix(y_pred), sample_weight=weights
+        )
+        assert_same_counts(counts, dense)
+
+
+@given(
+    sizes=st.lists(st.integers(0, 7), min_size=1, max_size=30),
+    block_cells=st.integers(1, 10),
+    width=st.integers(0, 3),
+)
+def test_row_blocks_cover_every_row_once(sizes: list[int], block_cells: int, width: int) -> None:
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        blocks = _sparse.row_blocks(indptr, width)
+    assert blocks[0][0] == 0 and blocks[-1][1] == len(sizes)
+    assert all(start < stop for start, stop in blocks)
+    assert all(left[1] == right[0] for left, right in itertools.pairwise(blocks))
+
+
+@SETTINGS
+@given(
+    data=multilabel_data(max_samples=15, max_labels=6, weights="none"),
+    seed=st.integers(),
+    case=st.sampled_from(["unsorted", "duplicate", "out of range"]),
+    block_cells=st.sampled_from([1, 2, 5, _sparse.BLOCK_CELLS]),
+)
+def test_disorder_in_any_row_is_found_in_any_blocks(
+    data: Any, seed: int, case: str, block_cells: int
+) -> None:
+    y_true, _, _ = data
+    matrix = sp.csr_matrix(y_true)
+    sizes = np.diff(matrix.indptr)
+    rng = np.random.default_rng(seed % 2**32)
+    candidates = np.flatnonzero(sizes >= 2)
+    if candidates.size == 0:
+        return
+    row = int(rng.choice(candidates))
+    first = int(matrix.indptr[row]) + int(rng.integers(0, sizes[row] - 1))
+    indices = matrix.indices.copy()
+    if case == "unsorted":
+        indices[first], indices[first + 1] = indices[first + 1], indices[first]
+    elif case == "duplicate":
+        indices[first + 1] = indices[first]
+    bad = sp.csr_matrix((matrix.data, indices, matrix.indptr), shape=matrix.shape)
+    if case == "out of range":
+        bad.indices[first + 1] = matrix.shape[1]  # after construction: scipy checks bounds
+    message = {
+        "unsorted": "unsorted indices",
+        "duplicate": "duplicate entries",
+        "out of range": f"index {matrix.shape[1]} outside",
+    }[case]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        with pytest.raises(ValueError, match=f"y_true has {message}"):
+            ml.MultilabelCounts.from_batch(bad, matrix)
+
+
 def test_topk_scores_order_rows_and_threshold_keeps_confident_labels() -> None:
     top = ml.TopK([[0, 2, 1]], scores=[[0.2, 0.9, 0.6]])
     assert top.indices.tolist() == [[2, 1, 0]]
@@ -219,6 +327,27 @@ def test_bad_topk_input_names_the_argument() -> None:
         ml.f1_score(np.eye(3, dtype=int), ml.TopK([[0], [1], [3]]))
     with pytest.raises(ValueError, match="y_true has 3 samples and the TopK y_pred 2"):
         ml.f1_score(np.eye(3, dtype=int), ml.TopK([[0], [1]]))
+
+
+@given(
+    n=st.integers(1, 12),
+    k=st.integers(2, 5),
+    seed=st.integers(),
+    block_cells=st.sampled_from([1, 3, 8, _sparse.BLOCK_CELLS]),
+)
+def test_topk_repeats_are_found_in_every_row_in_any_blocks(
+    n: int, k: int, seed: int, block_cells: int
+) -> None:
+    rng = np.random.default_rng(seed % 2**32)
+    indices = np.argsort(rng.random((n, 8)), axis=1)[:, :k]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        ml.TopK(indices)
+        rows = np.sort(rng.choice(n, size=min(n, 2), replace=False))
+        left, right = rng.choice(k, size=2, replace=False)
+        indices[rows, right] = indices[rows, left]
+        with pytest.raises(ValueError, match=re.escape(f"(rows {rows.tolist()})")):
+            ml.TopK(indices)
 
 
 def test_labels_errors_name_the_argument() -> None:

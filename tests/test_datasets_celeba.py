@@ -353,7 +353,8 @@ def test_synthetic_layouts_are_found(tmp_path: Path, layout: celeba._synthetic.L
 
     with Image.open(files.images / "000001.jpg") as im:
         assert im.format == "JPEG"
-        assert im.size == (178, 218)
+        assert im.size == (178, 218)  # Pillow gives (width, height)
+        assert im.size[::-1] == celeba.IMAGE_SIZE == (218, 178)
         assert im.mode == "RGB"
 
 
@@ -452,7 +453,7 @@ def test_synthetic_reuses_real_label_rows(
 
 
 def test_make_synthetic_argument_errors(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="num_images: expected an integer >= 3, got 2"):
+    with pytest.raises(ValueError, match="num_images must be at least 3; got 2"):
         celeba.make_synthetic(tmp_path, 2, seed=0)
     with pytest.raises(ValueError, match="layout: expected one of"):
         celeba.make_synthetic(tmp_path, 5, seed=0, layout="zip")  # type: ignore[arg-type]

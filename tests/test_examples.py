@@ -15,8 +15,10 @@ EXAMPLES = ROOT / "examples"
 
 
 def _run(script: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    # A user's environment: no TensorFlow log setting, so the package's defaults show.
+    inherited = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env = {
-        **os.environ,
+        **inherited,
         "PYTHONPATH": str(ROOT / "src"),
         "MULTILABEL_ATTR_CACHE": str(tmp_path / "cache"),
         "MPLBACKEND": "Agg",
@@ -29,6 +31,7 @@ def _run(script: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess
 
 def test_every_example_is_covered() -> None:
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
+        "at_scale.py",
         "quickstart.py",
         "reproduce_paper_table.py",
     ]
@@ -41,12 +44,24 @@ def test_quickstart(tmp_path: Path) -> None:
     assert "streamed" in result.stdout
 
 
+def test_at_scale(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("dask.dataframe")
+    result = _run("at_scale.py", "--rows", "20000", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "tuned thresholds equal the in-memory search" in result.stdout
+    assert "Dask: same report and thresholds" in result.stdout
+
+
 @pytest.mark.tf
 @pytest.mark.slow
 def test_reproduce_paper_table_smoke(tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     result = _run("reproduce_paper_table.py", "--smoke", "--output", "out", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+    # No TensorFlow chatter: start-up lines, the CUDA probe, retracing notices.
+    for noise in ("I0000", "E0000", "cuInit", "absl::InitializeLog", "retracing"):
+        assert noise not in result.stderr, noise
     out = tmp_path / "out"
     report = (out / "report.md").read_text()
     for heading in (

@@ -83,7 +83,7 @@ def test_paper_cnn_seed_is_reproducible() -> None:
         ({"input_shape": (34, 34)}, TypeError, "three ints"),
         ({"input_shape": (34.0, 34, 3)}, TypeError, "three ints"),
         ({"num_labels": 0}, ValueError, "num_labels"),
-        ({"num_labels": True}, ValueError, "num_labels"),
+        ({"num_labels": True}, TypeError, "num_labels"),
     ],
 )
 def test_paper_cnn_rejects_bad_arguments(

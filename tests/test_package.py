@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import multilabel_attr
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -49,3 +51,45 @@ def test_public_api_is_exported() -> None:
 def test_typed_package() -> None:
     assert (Path(multilabel_attr.__file__).parent / "py.typed").exists()
     assert multilabel_attr.__version__.count(".") == 2
+
+
+def test_subpackages_load_on_first_attribute_access() -> None:
+    code = (
+        "import sys, multilabel_attr\n"
+        "assert 'multilabel_attr.thresholds' not in sys.modules\n"
+        "t = multilabel_attr.thresholds.optimize_thresholds([[1], [0]], [[0.9], [0.2]], "
+        "min_positives=0)\n"
+        "assert 'multilabel_attr.thresholds' in sys.modules\n"
+        "assert multilabel_attr.paper.TABLE_ROWS[0] == 'Recall'\n"
+        "assert 'thresholds' in dir(multilabel_attr)\n"
+        "try:\n"
+        "    multilabel_attr.no_such_thing\n"
+        "except AttributeError as exc:\n"
+        "    assert 'no_such_thing' in str(exc)\n"
+        "else:\n"
+        "    raise SystemExit('expected AttributeError')\n"
+    )
+    assert _fresh_import(code)["heavy"] == []
+
+
+def test_numpy_only_test_helpers_import_without_scikit_learn() -> None:
+    tests = str(Path(__file__).resolve().parent)
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None  # any import of scikit-learn now fails\n"
+        f"sys.path.insert(0, {tests!r})\n"
+        "import _core_helpers\n"
+        "assert _core_helpers.REGISTRY\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": SRC})
+
+
+@pytest.mark.tf
+def test_loading_the_keras_adapters_prints_nothing() -> None:
+    pytest.importorskip("tensorflow")
+    result = subprocess.run(
+        [sys.executable, "-c", "import multilabel_attr.keras, multilabel_attr.models"],
+        capture_output=True, text=True, check=True, env={"PYTHONPATH": SRC},
+    )  # fmt: skip
+    # TensorFlow's C++ start-up lines (CUDA probes, CPU features) stay out of the user's way.
+    assert result.stderr == "" and result.stdout == ""

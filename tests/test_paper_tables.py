@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,22 @@ def test_grid_rejects_bad_arguments() -> None:
         paper_grid_thresholds(Y, S, n_thresholds=1)
     with pytest.raises(ValueError, match="same shape"):
         paper_grid_thresholds(Y, S[:, :2])
+
+
+def test_cache_keys_of_real_data_are_stable_across_processes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = (
+        "from multilabel_attr._io import text_digest; "
+        f"print(text_digest({str(tmp_path)!r}, 8))"
+    )
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+                 "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }  # fmt: skip
+    assert len(keys) == 1 and len(keys.pop()) == 8

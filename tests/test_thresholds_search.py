@@ -49,8 +49,13 @@ ORACLES: dict[str, Callable[..., float]] = {
 def brute_force(
     truth: np.ndarray, scores: np.ndarray, oracle: Callable[..., float], weights: Any = None
 ) -> float:
-    """Best oracle value over every threshold: each distinct score, and above all."""
-    candidates = [*np.unique(scores).tolist(), np.inf]
+    """Best oracle value over every threshold: each distinct score, and above all.
+
+    Scores in [0, 1] are probabilities, whose thresholds stay in [0, 1] (the range the
+    metrics accept): "nothing positive" is then possible only while no score is 1.
+    """
+    above_all = [] if scores.min() >= 0 and scores.max() >= 1 else [np.inf]
+    candidates = [*np.unique(scores).tolist(), *above_all]
     return max(oracle(truth, (scores >= c).astype(int), sample_weight=weights) for c in candidates)
 
 
@@ -102,9 +107,12 @@ def test_per_label_optimum_equals_brute_force(
         best = brute_force(truth[:, j], scores[:, j], oracle, weights)
         assert result.validation_scores is not None
         assert result.validation_scores[j] == pytest.approx(best, abs=1e-12)
-        # The threshold itself reaches the optimum, and > gives the same predictions as >=.
+        # The threshold itself reaches the optimum, and > gives the same predictions as >=
+        # (except at the threshold 0 of "everything positive" on probabilities).
         pred = scores[:, j] >= result.values[j]
-        assert np.array_equal(pred, scores[:, j] > result.values[j])
+        if result.values[j] != 0:
+            assert np.array_equal(pred, scores[:, j] > result.values[j])
+        assert 0 <= result.values[j] <= 1
         assert oracle(truth[:, j], pred.astype(int), sample_weight=weights) == pytest.approx(
             best, abs=1e-12
         )

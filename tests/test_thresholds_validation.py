@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import multilabel_attr as ml
 from multilabel_attr.thresholds import ThresholdWarning, optimize_thresholds
 
 
@@ -78,7 +79,7 @@ def test_weighted_positives_with_zero_weight_do_not_count() -> None:
         ({"clip": 0.5}, ValueError, "clip"),
         ({"fallback": "zero"}, ValueError, "fallback"),
         ({"zero_division": 0.5}, ValueError, "zero_division"),
-        ({"sample_weight": np.zeros(4)}, ValueError, "positive sum"),
+        ({"sample_weight": np.zeros(4)}, ValueError, "sample_weight is zero for all 4 samples"),
         ({"sample_weight": -np.ones(4)}, ValueError, "non-negative"),
         ({"sample_weight": np.ones(3)}, ValueError, "one weight per sample"),
         ({"label_names": ["a"]}, ValueError, "one name per label"),
@@ -99,3 +100,21 @@ def test_bad_metric_function_is_reported() -> None:
         optimize_thresholds(
             [[1], [0]], [[0.9], [0.1]], metric=lambda tp, fp, fn, tn: [1, 2], min_positives=0
         )
+
+
+def test_thresholds_tuned_on_probabilities_are_accepted_by_every_metric() -> None:
+    # A common label is best predicted positive everywhere, a rare one nowhere: the search
+    # expresses both within [0, 1], the probability scale the metrics accept.
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 3)) < [0.9, 0.5, 0.02]).astype(int)
+    s = rng.random((200, 3)) * 0.8 + 0.1
+    for metric in ("f1", "accuracy"):
+        t = optimize_thresholds(y, s, metric=metric, min_positives=1)
+        assert np.all((t.values >= 0) & (t.values <= 1))
+        counts = ml.MultilabelCounts.from_batch(y, s, threshold=t)
+        np.testing.assert_array_equal(t.apply(s), (s >= np.asarray(t)).astype(np.uint8))
+        assert counts.n_samples == 200
+    assert optimize_thresholds(y, s, min_positives=1).values[0] == 0.0
+    # Scores outside [0, 1] are not probabilities: no clipping.
+    margins = optimize_thresholds(y, 4 * s - 2, min_positives=1)
+    assert margins.values[0] < -2

@@ -1,11 +1,18 @@
 """multilabel_attr: exact, fast, streaming multi-label classification metrics.
 
-The top level re-exports the numpy-only core.  Subpackages that need optional
-dependencies load on first use: `multilabel_attr.thresholds`,
-`multilabel_attr.keras` (``tf`` extra), `multilabel_attr.datasets`,
-`multilabel_attr.models` (``tf`` extra) and `multilabel_attr.plots`
-(``plot`` extra).
+The top level re-exports the numpy-only core.  The other subpackages load on
+first use, as attributes (``multilabel_attr.thresholds.optimize_thresholds``
+works after a plain ``import multilabel_attr``) or by importing them:
+`multilabel_attr.thresholds`, `multilabel_attr.keras` (``tf`` extra),
+`multilabel_attr.datasets`, `multilabel_attr.models` (``tf`` extra),
+`multilabel_attr.plots` (``plot`` extra), `multilabel_attr.paper` and
+`multilabel_attr.cli`.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .core import *  # noqa: F403
 from .core import __all__ as _core_all
@@ -13,3 +20,18 @@ from .core import __all__ as _core_all
 __version__ = "0.1.0"
 
 __all__ = [*_core_all, "__version__"]
+
+_SUBPACKAGES = frozenset(
+    {"cli", "core", "datasets", "keras", "models", "paper", "plots", "thresholds"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    # Loading a subpackage binds it as an attribute, so this runs once per subpackage.
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBPACKAGES})

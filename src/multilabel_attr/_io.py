@@ -152,3 +152,8 @@ def save_atomic(target: Path, save: Callable[[Path], None], *, suffix: str) -> N
     """Run ``save(tmp_path)`` and atomically move the result to ``target``."""
     with atomic_path(target, suffix=suffix) as tmp:
         save(tmp)
+
+
+def text_digest(text: str, length: int = 16) -> str:
+    """A stable hex digest of ``text`` (the same in every process, unlike ``hash``)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]

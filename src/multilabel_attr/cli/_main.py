@@ -8,12 +8,10 @@ subcommands that need them, so ``--help`` is instant.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import __version__
+from .._tensorflow import import_tensorflow_quietly
 
 PROG = "multilabel-attr"
 
@@ -31,6 +30,8 @@ EXAMPLES = {
     "stats": "multilabel-attr stats data/celeba-synth --figure prevalence.png",
     "evaluate": "multilabel-attr evaluate --labels y.npy --scores s.npy --format markdown",
     "tune": "multilabel-attr tune --labels y_val.npy --scores s_val.npy -o thresholds.json",
+    "evaluate-parquet": "multilabel-attr evaluate --parquet scores/ --labels labels "
+    "--scores scores --engine spark",
     "train": "multilabel-attr train data/tfrecords --model cnn --output runs/cnn --epochs 5",
     "predict": "multilabel-attr predict runs/cnn/final.keras photos/ --thresholds t.json",
     "reproduce": "multilabel-attr reproduce --output outputs/reproduction",
@@ -47,7 +48,7 @@ def _read_matrix(path: str, what: str) -> tuple[NDArray[Any], list[str] | None]:
     if not file.exists():
         raise CommandError(f"{what} file not found: {path}")
     if file.suffix == ".npy":
-        return np.load(file, allow_pickle=False), None
+        return _read_npy(file, what), None
     if file.suffix in (".csv", ".txt"):
         with file.open(encoding="utf-8") as handle:
             first = handle.readline().strip()
@@ -60,6 +61,23 @@ def _read_matrix(path: str, what: str) -> tuple[NDArray[Any], list[str] | None]:
         data = np.loadtxt(file, delimiter=",", skiprows=1 if header else 0, ndmin=2)
         return data, header
     raise CommandError(f"{what} must be a .npy or .csv file; got {path}")
+
+
+def _read_npy(file: Path, what: str) -> NDArray[Any]:
+    with file.open("rb") as handle:
+        magic = handle.read(6)
+    if magic != b"\x93NUMPY":
+        raise CommandError(
+            f"{what} file {file} is not a NumPy .npy file (it lacks the .npy header); write "
+            "arrays with numpy.save, or pass a .csv file"
+        )
+    try:
+        return np.load(file, allow_pickle=False)
+    except ValueError as exc:  # an object array: refused without pickle, and not numbers anyway
+        raise CommandError(
+            f"{what} file {file} holds Python objects, not a numeric array; save a numeric "
+            "array with numpy.save"
+        ) from exc
 
 
 def _write_or_print(text: str, output: str | None) -> None:
@@ -144,6 +162,16 @@ def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from ..core import evaluate
 
+    if args.parquet:
+        from .._scale import _cli
+
+        names = args.label_names.split(",") if args.label_names else None
+        report = _cli.run(
+            args, "evaluate", threshold=_threshold_argument(args, names), label_names=names,
+            from_logits=args.from_logits, zero_division=0,
+        )  # fmt: skip
+        _write_or_print(_render(report, args.format), args.output)
+        return
     y_true, names = _read_matrix(args.labels, "labels")
     y_score, score_names = _read_matrix(args.scores, "scores")
     names = args.label_names.split(",") if args.label_names else names or score_names
@@ -151,24 +179,32 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         y_true, y_score, threshold=_threshold_argument(args, names), label_names=names,
         from_logits=args.from_logits, zero_division=0,
     )  # fmt: skip
-    text = {
-        "text": report.to_text,
-        "markdown": report.to_markdown,
-        "json": report.to_json,
-    }[args.format]()
-    _write_or_print(text, args.output)
+    _write_or_print(_render(report, args.format), args.output)
+
+
+def _render(report: Any, kind: str) -> str:
+    text: str = {"text": report.to_text, "markdown": report.to_markdown,
+                 "json": report.to_json}[kind]()  # fmt: skip
+    return text
 
 
 def _cmd_tune(args: argparse.Namespace) -> None:
     from ..thresholds import optimize_thresholds
 
-    y_true, names = _read_matrix(args.labels, "labels")
-    y_score, score_names = _read_matrix(args.scores, "scores")
-    names = args.label_names.split(",") if args.label_names else names or score_names
-    thresholds = optimize_thresholds(
-        y_true, y_score, metric=args.metric, strategy=args.strategy,
-        min_positives=args.min_positives, label_names=names, from_logits=args.from_logits,
-    )  # fmt: skip
+    options = {
+        "metric": args.metric, "strategy": args.strategy, "min_positives": args.min_positives,
+        "from_logits": args.from_logits,
+    }  # fmt: skip
+    if args.parquet:
+        from .._scale import _cli
+
+        names = args.label_names.split(",") if args.label_names else None
+        thresholds = _cli.run(args, "optimize_thresholds", label_names=names, **options)
+    else:
+        y_true, names = _read_matrix(args.labels, "labels")
+        y_score, score_names = _read_matrix(args.scores, "scores")
+        names = args.label_names.split(",") if args.label_names else names or score_names
+        thresholds = optimize_thresholds(y_true, y_score, label_names=names, **options)
     thresholds.to_json(args.output)
     print(repr(thresholds))
     print(f"wrote {args.output}", file=sys.stderr)
@@ -333,27 +369,13 @@ def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--thresholds", help="per-label thresholds JSON written by 'tune'")
 
 
+def _parquet_options(parser: argparse.ArgumentParser) -> None:
+    from .._scale import _cli
+
+    _cli.add_options(parser)
+
+
 _TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up log lines (written straight to file
-    descriptor 2 before any logging configuration applies) sent to /dev/null."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr descriptor: nothing to silence
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            sys.stderr.flush()
-            os.dup2(devnull.fileno(), 2)
-            # A missing tf extra is reported by the command itself.
-            with contextlib.suppress(ImportError):
-                import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -377,6 +399,39 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )  # fmt: skip
 
+    _add_data_commands(command)
+    p = command("evaluate", "Evaluate labels and scores (.npy/.csv) into a report.")
+    p.add_argument("--labels", required=True, help="y_true, shape (n_samples, n_labels)")
+    p.add_argument("--scores", required=True, help="y_score, same shape")
+    _add_threshold_options(p)
+    p.add_argument("--from-logits", action="store_true")
+    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    p.add_argument("-o", "--output", help="write here instead of standard output")
+    _parquet_options(p)
+    p.set_defaults(run=_cmd_evaluate)
+
+    p = command("tune", "Tune per-label thresholds on validation labels and scores.")
+    p.add_argument("--labels", required=True)
+    p.add_argument("--scores", required=True)
+    p.add_argument("--metric", default="f1", help="f1, jaccard, mcc, balanced_accuracy, ...")
+    p.add_argument("--strategy", default="per_label", help="per_label, shared or coordinate")
+    p.add_argument("--min-positives", type=int, default=10)
+    p.add_argument("--from-logits", action="store_true")
+    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
+    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
+    _parquet_options(p)
+    p.set_defaults(run=_cmd_tune)
+
+    _add_model_commands(command)
+    return parser
+
+
+Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _add_data_commands(command: Command) -> None:
+    """synth, convert, verify and stats."""
     p = command("synth", "Write a synthetic CelebA-format folder (images + annotation files).")
     p.add_argument("root", help="folder to create")
     p.add_argument("-n", "--num-images", type=int, default=2000)
@@ -407,27 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figure", help="also save the prevalence chart to this PNG")
     p.set_defaults(run=_cmd_stats)
 
-    p = command("evaluate", "Evaluate labels and scores (.npy/.csv) into a report.")
-    p.add_argument("--labels", required=True, help="y_true, shape (n_samples, n_labels)")
-    p.add_argument("--scores", required=True, help="y_score, same shape")
-    _add_threshold_options(p)
-    p.add_argument("--from-logits", action="store_true")
-    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
-    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("-o", "--output", help="write here instead of standard output")
-    p.set_defaults(run=_cmd_evaluate)
 
-    p = command("tune", "Tune per-label thresholds on validation labels and scores.")
-    p.add_argument("--labels", required=True)
-    p.add_argument("--scores", required=True)
-    p.add_argument("--metric", default="f1", help="f1, jaccard, mcc, balanced_accuracy, ...")
-    p.add_argument("--strategy", default="per_label", help="per_label, shared or coordinate")
-    p.add_argument("--min-positives", type=int, default=10)
-    p.add_argument("--from-logits", action="store_true")
-    p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
-    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
-    p.set_defaults(run=_cmd_tune)
-
+def _add_model_commands(command: Command) -> None:
+    """train, predict and reproduce (the tf extra)."""
     p = command("train", "Train the paper's CNN or the Xception transfer model on TFRecords.")
     p.add_argument("data", help="TFRecord folder written by 'convert'")
     p.add_argument("--model", choices=["cnn", "transfer"], default="cnn")
@@ -463,7 +500,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     _add_speed_options(p)
     p.set_defaults(run=_cmd_reproduce)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -471,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
-        _import_tensorflow_quietly()
+        import_tensorflow_quietly()
     try:
         args.run(args)
     except KeyboardInterrupt:

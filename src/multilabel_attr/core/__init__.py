@@ -3,7 +3,7 @@
 Stages: validation at the public boundary (``_validation``), one counting pass
 (``_counting``), formulas as pure functions of counts (``_formulas``) and one
 compute stage for averaging and zero division (``_averaging``).  The one-shot
-functions (``_metrics``) and the streaming state (``_state``) share all of them.
+functions (``_metrics``, ``_label_metrics``) and the streaming state (``_state``) share all of them.
 """
 
 from ._averaging import UndefinedMetricWarning
@@ -23,24 +23,20 @@ from ._formulas import (
     fbeta_formula,
     formula_by_name,
 )
-from ._metrics import (
+from ._label_metrics import (
     balanced_accuracy_score,
     cohen_kappa_score,
-    f1_score,
-    fbeta_score,
     hamming_loss,
     hamming_score,
-    jaccard_score,
     label_accuracy,
     matthews_corrcoef,
     multilabel_confusion_matrix,
     npv_score,
-    precision_score,
-    recall_score,
     signed_to_binary,
     specificity_score,
     subset_accuracy,
 )
+from ._metrics import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
 from ._ranking import (
     average_precision_score,
     coverage_error,

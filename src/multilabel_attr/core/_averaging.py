@@ -19,22 +19,21 @@ scikit-learn rules.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._counting import decode_triples
 from ._formulas import Formula
-
-if TYPE_CHECKING:
-    from ._state import MultilabelCounts
+from ._validation import external_stacklevel
 
 FloatArray = NDArray[np.float64]
+
+_LARGE = 2.0**64
+"""Counts or weights above this are scaled down before a formula sees them (see `rescale`)."""
 
 
 class UndefinedMetricWarning(UserWarning):
@@ -59,6 +58,21 @@ def divide(numerator: Any, denominator: Any, fill: float, xp: Any = np) -> tuple
     undefined = denominator == 0
     values = numerator / xp.where(undefined, 1.0, denominator)
     return xp.where(undefined, fill, values), undefined
+
+
+def rescale(*arrays: Any) -> tuple[Any, ...]:
+    """Numpy arrays divided by one power of two when their largest entry exceeds 2**64.
+
+    Every metric is a ratio of counts of the same degree (MCC's denominator is the
+    square root of a product of four), so a common factor cancels; a power of two
+    divides exactly, so the values are unchanged, but products of huge weighted counts
+    no longer overflow to inf (MCC 0.0 at weights of 1e80, nan beyond).
+    """
+    largest = max((float(np.max(np.abs(a), initial=0.0)) for a in arrays), default=0.0)
+    if not largest > _LARGE or not math.isfinite(largest):
+        return arrays
+    exponent = math.frexp(largest)[1]
+    return tuple(np.ldexp(np.asarray(a, np.float64), -exponent) for a in arrays)
 
 
 def mean_sums(values: Any, weights: Any, counts: Any, xp: Any = np) -> tuple[Any, Any, Any, Any]:
@@ -95,6 +109,8 @@ def mean_from_sums(sums: tuple[Any, Any, Any, Any], xp: Any = np) -> Any:
 
 def samples_mean(values: Any, weights: Any, counts: Any, xp: Any = np) -> Any:
     """Mean of per-entry values with weights and counts, ignoring nan (any namespace)."""
+    if xp is np:
+        (weights,) = rescale(weights)
     return mean_from_sums(mean_sums(values, weights, counts, xp), xp)
 
 
@@ -113,11 +129,6 @@ def nan_average(values: FloatArray, weights: FloatArray | None) -> Any:
     return float(result) if result.ndim == 0 else result
 
 
-def samples_average(values: FloatArray, weights: FloatArray, sample_count: FloatArray) -> float:
-    """Mean over samples of per-triple values, ignoring nan (see `nan_mean`)."""
-    return float(samples_mean(values, weights, sample_count, np))
-
-
 def average_counts(
     formula: Formula,
     tp: Any,
@@ -131,10 +142,14 @@ def average_counts(
     """A label-based average (``micro``, ``macro``, ``weighted`` or ``None``) of ``formula``.
 
     Returns the value (a vector for ``None``) and the mask of undefined entries
-    (one per label, or a scalar for ``micro``).  Any array namespace works.
+    (one per label, or a scalar for ``micro``).  Any array namespace works.  Labels
+    lie on the last axis; leading axes (bootstrap resamples) are kept apart.
     """
+    if xp is np:
+        tp, fp, fn, tn = rescale(tp, fp, fn, tn)
     if average == "micro":
-        num, den = formula.parts(xp.sum(tp), xp.sum(fp), xp.sum(fn), xp.sum(tn), xp)
+        totals = (xp.sum(c, axis=-1) for c in (tp, fp, fn, tn))
+        num, den = formula.parts(*totals, xp)
         return divide(num, den, fill, xp)
     num, den = formula.parts(tp, fp, fn, tn, xp)
     values, undefined = divide(num, den, fill, xp)
@@ -151,28 +166,10 @@ def sample_values(
     return divide(num, den, fill, xp)
 
 
-def _describe_labels(indices: NDArray[np.intp], label_names: Sequence[str] | None) -> str:
+def describe_labels(indices: NDArray[np.intp], label_names: Sequence[str] | None) -> str:
     names = [label_names[i] if label_names else str(i) for i in indices.tolist()]
     shown = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "")
     return f"label{'s' if len(names) > 1 else ''} {shown}"
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def external_stacklevel() -> int:
-    """The ``stacklevel`` that makes a warning point at the first caller outside the package.
-
-    Public functions reach the warning through different call depths (a
-    metric function, a state method, a report), so a fixed level would blame
-    library code for some of them.
-    """
-    frame = sys._getframe(1)
-    level = 1
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
 
 
 def warn_undefined(formula: Formula, subject: str, fill: float, zero_division: Any) -> None:
@@ -187,45 +184,37 @@ def warn_undefined(formula: Formula, subject: str, fill: float, zero_division: A
     )
 
 
-def per_sample(
-    formula: Formula, counts: MultilabelCounts, zero_division: Any, fill: float
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Values for each distinct per-sample triple, with their summed weights and counts.
+def present_counts(key_weight: Any, key_count: Any) -> FloatArray:
+    """Samples per distinct triple, counting only triples that carry weight.
 
-    The counts leave out samples of weight zero: they take no part in a samples
-    average, as if their rows were removed.
+    A sample of weight zero takes no part in a samples average (as if its row
+    were removed), so its triple counts as absent.
     """
-    tp, fp, fn = decode_triples(counts.sample_keys, counts.n_labels)
-    values, undefined = sample_values(formula, tp, fp, fn, counts.n_labels, fill)
-    # A zero-weight sample takes no part in a samples average, so it is not reported.
-    undefined &= counts.sample_weight > 0
-    if np.any(undefined):
-        n_bad = int(counts.sample_count[undefined].sum())
-        subject = f"{n_bad} of {counts.n_samples} sample{'s' if counts.n_samples > 1 else ''}"
-        warn_undefined(formula, subject, fill, zero_division)
-    return values, counts.sample_weight, counts._present_sample_count()
+    present: FloatArray = np.where(np.asarray(key_weight) > 0, key_count, 0).astype(np.float64)
+    return present
 
 
-def compute(
-    formula: Formula,
-    counts: MultilabelCounts,
-    average: str | None,
-    zero_division: Any,
-    fill: float,
-) -> float | FloatArray:
-    """Evaluate ``formula`` on ``counts`` with the given average (validated by the caller)."""
-    if average == "samples":
-        values, weights, sample_count = per_sample(formula, counts, zero_division, fill)
-        return samples_average(values, weights, sample_count)
-    value, undefined = average_counts(
-        formula, counts.tp, counts.fp, counts.fn, counts.tn, average, fill
+def key_values(
+    formula: Formula, keys: Any, n_labels: int, fill: float
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Values of ``formula`` for each per-sample triple key, and where they are undefined."""
+    tp, fp, fn = decode_triples(np.asarray(keys, np.int64), n_labels)
+    values, undefined = sample_values(formula, tp, fp, fn, n_labels, fill)
+    return (
+        np.broadcast_to(np.asarray(values, np.float64), tp.shape),
+        np.broadcast_to(np.asarray(undefined, bool), tp.shape),
     )
-    if np.any(undefined):
-        if average == "micro":
-            subject = "the micro average"
-        else:
-            subject = _describe_labels(np.flatnonzero(undefined), counts.label_names)
-        warn_undefined(formula, subject, fill, zero_division)
-    if average is None:
-        return np.asarray(value, np.float64)
-    return float(value)
+
+
+def samples_average(
+    formula: Formula, keys: Any, key_weight: Any, present: Any, n_labels: int, fill: float
+) -> tuple[Any, NDArray[np.bool_]]:
+    """The ``samples`` average of ``formula`` over a histogram of per-sample triples.
+
+    ``present`` counts the samples of each key that carry weight (`present_counts`).
+    ``key_weight`` and ``present`` may carry leading axes (one row per bootstrap
+    resample) over the keys on the last axis.  Returns the average and the mask of
+    keys whose value is undefined.
+    """
+    values, undefined = key_values(formula, keys, n_labels, fill)
+    return samples_mean(values, key_weight, present, np), undefined

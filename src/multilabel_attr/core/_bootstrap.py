@@ -1,11 +1,13 @@
 """Bootstrap confidence intervals and paired model comparison.
 
 Resampling samples with replacement only changes how often each sample is
-counted, so a resample is a vector of per-sample multiplicities and every
-count-based metric of all resamples follows from matrix products of those
-multiplicities with the per-sample indicator matrices: no metric is
-recomputed from raw data per resample.  The same formulas and averaging rules
-as the one-shot metrics are used (``_formulas`` and ``_averaging``).
+counted, so a resample is a vector of per-sample multiplicities.  The counts of
+every resample (per-label confusion counts, and the histogram of per-sample
+triples that the ``samples`` averages need) follow from matrix products of those
+multiplicities with the per-sample indicators: no metric is recomputed from raw
+data per resample.  Inputs are validated and thresholded by the core's counting
+(``binary_predictions``), and every metric is evaluated by the same formulas and
+averaging functions as the one-shot metrics, on all resamples at once.
 """
 
 from __future__ import annotations
@@ -18,52 +20,25 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _formulas as F
-from ._averaging import divide, nan_average
-from ._report import _PER_LABEL_FORMULAS, SUMMARY_METRICS, Report, evaluate
-from ._validation import (
-    binary_mask,
-    check_2d,
-    check_finite_scores,
-    check_int,
-    check_probabilities,
-    check_same_shape,
-    check_sample_weight,
-    check_threshold,
-)
+from ._averaging import average_counts, samples_average
+from ._counting import binary_predictions, sample_keys
+from ._report import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS, SUMMARY_METRICS, Report, evaluate
+from ._validation import check_int
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
-_MAX_CELLS_PER_CHUNK = 20_000_000
+# Resamples are drawn in chunks of about this many (resample, sample) cells.
+_MAX_CELLS_PER_CHUNK = 4_000_000
 
 
-def _check_resampling(n_resamples: Any, confidence_level: Any) -> tuple[int, float]:
+def check_resampling(n_resamples: Any, confidence_level: Any) -> tuple[int, float]:
+    """Validate the number of resamples and the confidence level of a bootstrap."""
     n_resamples = check_int(n_resamples, "n_resamples", minimum=2)
     level = float(confidence_level)
     if not 0 < level < 1:
         raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}")
     return int(n_resamples), level
-
-
-def _predictions(
-    y_true: Any, y_score: Any, threshold: Any, from_logits: bool, sample_weight: Any
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], FloatArray | None]:
-    """Validated truth, 0/1 predictions and weights as arrays."""
-    truth = binary_mask(check_2d(y_true, "y_true"), "y_true")
-    scores = check_2d(y_score, "y_score")
-    check_same_shape(truth, scores, "y_score")
-    if threshold is None:
-        pred = binary_mask(scores, "y_pred")
-    else:
-        check_finite_scores(scores, "y_score")
-        cut = check_threshold(threshold, truth.shape[1])
-        if from_logits:
-            with np.errstate(divide="ignore"):
-                cut = np.log(cut) - np.log1p(-cut)
-        else:
-            check_probabilities(scores, "y_score")
-        pred = scores >= cut
-    return truth, pred, check_sample_weight(sample_weight, truth.shape[0])
 
 
 def _multiplicities(rng: np.random.Generator, n_resamples: int, n_samples: int) -> FloatArray:
@@ -77,54 +52,59 @@ def _multiplicities(rng: np.random.Generator, n_resamples: int, n_samples: int) 
     )
 
 
-def _resampled_metrics(
-    truth: NDArray[np.bool_], pred: NDArray[np.bool_], weight: FloatArray
-) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
-    """Summary metrics, shape (B,), and per-label metrics, shape (B, L), for resample weights
-    ``weight`` of shape (B, n)."""
-    n_labels = truth.shape[1]
-    hit = truth & pred
-    tp = weight @ hit
-    true_sum = weight @ truth
-    pred_sum = weight @ pred
-    total = weight.sum(axis=1)
-    fp, fn = pred_sum - tp, true_sum - tp
-    tn = total[:, None] - tp - fp - fn
-    support = tp + fn
+@dataclass(frozen=True)
+class Rows:
+    """The rows a bootstrap resamples: 0/1 indicators and each sample's triple key."""
 
-    # Per-sample triples drive the samples averages, as in the streaming state.
-    tp_i = hit.sum(axis=1)
-    fp_i = pred.sum(axis=1) - tp_i
-    fn_i = truth.sum(axis=1) - tp_i
-    tn_i = n_labels - tp_i - fp_i - fn_i
+    truth: FloatArray
+    pred: FloatArray
+    hit: FloatArray
+    keys: IntArray
+    key_order: NDArray[np.intp]
+    key_starts: NDArray[np.intp]
 
-    def samples_mean(formula: F.Formula) -> FloatArray:
-        num, den = formula.parts(tp_i, fp_i, fn_i, tn_i, np)
-        values, _ = divide(num, den, 0.0)
-        return (weight @ values) / np.where(total > 0, total, 1.0)
+    @classmethod
+    def of(cls, truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> Rows:
+        keys, inverse = np.unique(sample_keys(truth, pred), return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
+        hit = truth & pred
+        return cls(
+            truth.astype(np.float64), pred.astype(np.float64), hit.astype(np.float64),
+            keys.astype(np.int64), order, starts,
+        )  # fmt: skip
 
-    f1 = F.fbeta_formula(1.0)
-    summary: dict[str, FloatArray] = {
-        "precision_samples": samples_mean(F.PRECISION),
-        "recall_samples": samples_mean(F.RECALL),
-        "f1_samples": samples_mean(f1),
-        "hamming_score": samples_mean(F.JACCARD),
-    }
-    errors = (fp + fn).sum(axis=1)
-    summary["hamming_loss"] = errors / (n_labels * total)
-    exact = ((fp_i == 0) & (fn_i == 0)).astype(np.float64)
-    summary["subset_accuracy"] = (weight @ exact) / total
-    summary["label_accuracy"] = 1.0 - summary["hamming_loss"]
-    for name, formula in (("precision", F.PRECISION), ("recall", F.RECALL), ("f1", f1)):
-        num, den = formula.parts(tp.sum(1), fp.sum(1), fn.sum(1), tn.sum(1), np)
-        summary[f"{name}_micro"] = divide(num, den, 0.0)[0]
-        values = divide(*formula.parts(tp, fp, fn, tn, np), 0.0)[0]
-        summary[f"{name}_macro"] = nan_average(values, None)
-        summary[f"{name}_weighted"] = nan_average(values, support)
-    per_label = {"support": support, "prevalence": support / total[:, None]}
-    for column, formula in _PER_LABEL_FORMULAS.items():
-        per_label[column] = divide(*formula.parts(tp, fp, fn, tn, np), 0.0)[0]
-    return summary, per_label
+    def metrics(
+        self, multiplicity: FloatArray, weights: FloatArray | None
+    ) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+        """Summary metrics, shape (B,), and per-label metrics, shape (B, L), of the resamples
+        whose multiplicities are the rows of ``multiplicity`` (B, n).
+
+        The resampled counts are those of a count state of the resampled rows, and they go
+        through the core's averaging: undefined values count as 0 (``zero_division=0``).
+        """
+        weight = multiplicity if weights is None else multiplicity * weights
+        tp = weight @ self.hit
+        fp = weight @ self.pred - tp
+        fn = weight @ self.truth - tp
+        tn = weight.sum(axis=1)[:, None] - tp - fp - fn
+        key_weight = np.add.reduceat(weight[:, self.key_order], self.key_starts, axis=1)
+        # Sample counts matter only to average a resample whose weights sum to zero (then
+        # undefined anyway), so presence stands in for them and saves a second pass.
+        present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
+        n_labels = self.truth.shape[1]
+        summary: dict[str, FloatArray] = {}
+        for key, (formula, average) in SUMMARY_FORMULAS.items():
+            if average == "samples":
+                value, _ = samples_average(formula, self.keys, key_weight, present, n_labels, 0)
+            else:
+                value, _ = average_counts(formula, tp, fp, fn, tn, average, 0.0)
+            summary[key] = np.asarray(value, np.float64)
+        support = tp + fn
+        per_label = {"support": support, "prevalence": support / (tp + fp + fn + tn)}
+        for column, formula in _PER_LABEL_FORMULAS.items():
+            per_label[column] = np.asarray(average_counts(formula, tp, fp, fn, tn, None, 0.0)[0])
+        return summary, per_label
 
 
 def _resample_all(
@@ -137,15 +117,13 @@ def _resample_all(
     """Metrics of every resample for each prediction set, on the same resamples."""
     rng = np.random.default_rng(seed)
     n_samples = truth.shape[0]
+    rows = [Rows.of(truth, pred) for pred in preds]
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
     parts: list[list[tuple[dict[str, FloatArray], dict[str, FloatArray]]]] = [[] for _ in preds]
     for start in range(0, n_resamples, chunk):
-        size = min(chunk, n_resamples - start)
-        weight = _multiplicities(rng, size, n_samples)
-        if weights is not None:
-            weight *= weights
-        for slot, pred in zip(parts, preds):
-            slot.append(_resampled_metrics(truth, pred, weight))
+        multiplicity = _multiplicities(rng, min(chunk, n_resamples - start), n_samples)
+        for slot, data in zip(parts, rows):
+            slot.append(data.metrics(multiplicity, weights))
     merged = []
     for slot in parts:
         summary = {k: np.concatenate([s[k] for s, _ in slot]) for k in slot[0][0]}
@@ -204,12 +182,14 @@ def bootstrap_report(
     >>> bool(low <= report.summary["f1_samples"] <= high)
     True
     """
-    n_resamples, level = _check_resampling(n_resamples, confidence_level)
+    n_resamples, level = check_resampling(n_resamples, confidence_level)
     report = evaluate(
         y_true, y_score, threshold=threshold, label_names=label_names, from_logits=from_logits,
         sample_weight=sample_weight, zero_division=0, ranking=ranking,
     )  # fmt: skip
-    truth, pred, weights = _predictions(y_true, y_score, threshold, from_logits, sample_weight)
+    truth, pred, weights = binary_predictions(
+        y_true, y_score, threshold, from_logits, sample_weight
+    )
     ((summary, per_label),) = _resample_all(truth, [pred], weights, n_resamples, seed)
     tail = (1 - level) / 2 * 100
     intervals: dict[str, tuple[float, float]] = {}
@@ -298,19 +278,19 @@ def paired_bootstrap(
     >>> result["f1_samples"].difference > 0, result["f1_samples"].p_value < 0.01
     (True, True)
     """
-    n_resamples, level = _check_resampling(n_resamples, confidence_level)
+    n_resamples, level = check_resampling(n_resamples, confidence_level)
     known = [key for key, _ in SUMMARY_METRICS]
     chosen = list(known if metrics is None else metrics)
     for name in chosen:
         if name not in known:
             raise ValueError(f"metrics must be keys of SUMMARY_METRICS {known}; got {name!r}")
-    truth, pred_a, weights = _predictions(
+    truth, pred_a, weights = binary_predictions(
         y_true, y_score_a, threshold_a, from_logits, sample_weight
     )
-    _, pred_b, _ = _predictions(y_true, y_score_b, threshold_b, from_logits, sample_weight)
-    ones = (np.ones(truth.shape[0]) if weights is None else weights)[None, :]
-    point_a = _resampled_metrics(truth, pred_a, ones)[0]
-    point_b = _resampled_metrics(truth, pred_b, ones)[0]
+    _, pred_b, _ = binary_predictions(y_true, y_score_b, threshold_b, from_logits, sample_weight)
+    once = np.ones((1, truth.shape[0]))
+    point_a = Rows.of(truth, pred_a).metrics(once, weights)[0]
+    point_b = Rows.of(truth, pred_b).metrics(once, weights)[0]
     (res_a, _), (res_b, _) = _resample_all(truth, [pred_a, pred_b], weights, n_resamples, seed)
     tail = (1 - level) / 2 * 100
     results = {}

@@ -25,7 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import binary_mask, check_finite_scores, check_probabilities
+from ._validation import (
+    Batch,
+    binary_mask,
+    check_batch,
+    check_finite_scores,
+    check_probabilities,
+    check_score_values,
+    threshold_cut,
+)
 
 _BLOCK_CELLS = 1 << 20
 _LANE_ROWS = 255
@@ -115,6 +123,59 @@ def _float32_ceiling(cut: FloatArray) -> NDArray[np.float32]:
     rounded = cut.astype(np.float32)
     below = rounded.astype(np.float64) < cut
     return np.where(below, np.nextafter(rounded, np.float32(np.inf)), rounded)
+
+
+def score_cut(thresholds: FloatArray, from_logits: bool, dtype: Any) -> NDArray[Any]:
+    """The cut that scores of ``dtype`` are compared with (``score >= cut``).
+
+    float32 scores are compared with the float32 ceiling of the cut (the same
+    predictions as comparing with the float64 cut, without upcasting); other
+    dtypes with the float64 cut.
+    """
+    cut = threshold_cut(thresholds, from_logits)
+    if np.dtype(dtype) == np.float32:
+        return _float32_ceiling(cut)
+    return cut.astype(np.float64, copy=False)
+
+
+def batch_predictions(batch: Batch) -> NDArray[np.bool_]:
+    """The 0/1 predictions of a validated batch as booleans (values checked here)."""
+    if batch.thresholds is None:
+        return binary_mask(batch.pred, "y_pred")
+    check_score_values(batch.pred, "y_score", from_logits=batch.from_logits)
+    cut = score_cut(batch.thresholds, batch.from_logits, batch.pred.dtype)
+    predicted: NDArray[np.bool_] = batch.pred >= cut
+    return predicted
+
+
+def binary_predictions(
+    y_true: Any, y_score: Any, threshold: Any, from_logits: bool, sample_weight: Any
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], FloatArray | None]:
+    """Validated truth, 0/1 predictions and weights of one batch, as whole arrays.
+
+    The same checks and the same ``score >= threshold`` rule as
+    [`count_batch`][multilabel_attr.core._counting.count_batch], for code that
+    needs the rows themselves (the bootstrap resamples them).
+    """
+    batch = check_batch(
+        y_true, y_score, threshold=threshold, from_logits=from_logits, sample_weight=sample_weight
+    )
+    return binary_mask(batch.truth, "y_true"), batch_predictions(batch), batch.weights
+
+
+def sample_triples(
+    truth: NDArray[np.bool_], pred: NDArray[np.bool_]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Each sample's own ``(tp, fp, fn)`` counts over its labels (unweighted)."""
+    n_hit = np.count_nonzero(truth & pred, axis=1).astype(np.int64)
+    n_pred = np.count_nonzero(pred, axis=1).astype(np.int64)
+    n_true = np.count_nonzero(truth, axis=1).astype(np.int64)
+    return n_hit, n_pred - n_hit, n_true - n_hit
+
+
+def sample_keys(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> IntArray:
+    """Each sample's ``(tp, fp, fn)`` triple as a key (see `encode_triples`)."""
+    return encode_triples(*sample_triples(truth, pred), truth.shape[1])
 
 
 def worker_count(n_tasks: int) -> int:
@@ -212,17 +273,7 @@ def count_batch(
     counts are sums of the weights).
     """
     n_samples, n_labels = y_true.shape
-    cut: NDArray[Any] | None = None
-    if threshold is not None:
-        if from_logits:
-            with np.errstate(divide="ignore"):
-                cut = np.log(threshold) - np.log1p(-threshold)
-        else:
-            cut = threshold
-        if y_pred.dtype == np.float32:
-            cut = _float32_ceiling(cut)
-        elif y_pred.dtype != np.float64:
-            cut = cut.astype(np.float64)
+    cut = None if threshold is None else score_cut(threshold, from_logits, y_pred.dtype)
 
     width = -(-n_labels // 8) * 8
     block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
@@ -232,6 +283,7 @@ def count_batch(
     keys = np.empty(n_samples, np.int64)
 
     def check_scores(scores: NDArray[Any]) -> None:
+        # One min/max per block; the full checks run (and raise) only when it fails.
         if not np.issubdtype(scores.dtype, np.floating) and from_logits:
             return
         low, high = scores.min(), scores.max()

@@ -1,20 +1,112 @@
-"""The core's internal API for the other subpackages (not public, no stability promise).
+"""The core's internal API for the library's own packages (not for users).
 
-Subpackages such as ``multilabel_attr.keras`` import core internals from here
-rather than from the private modules that define them.
+Packages outside ``core`` that count, validate or build reports import these
+names from here (or from ``_validation``) rather than from the private modules,
+so the core can move code between its modules without breaking them.  A test
+holds every package to it; the validation helpers are re-exported for packages
+that need both.
 """
 
-from ._averaging import nan_mean
+from . import _formulas as formulas
+from ._averaging import (
+    average_counts,
+    divide,
+    mean_from_sums,
+    mean_sums,
+    nan_average,
+    nan_mean,
+    present_counts,
+    sample_values,
+    samples_mean,
+)
+from ._bootstrap import check_resampling
+from ._counting import (
+    BatchCounts,
+    binary_predictions,
+    count_batch,
+    decode_triples,
+    encode_triples,
+    merge_histograms,
+    sample_triples,
+    score_cut,
+)
 from ._counting import _float32_ceiling as float32_ceiling
-from ._sketch import DEFAULT_BINS, bin_index, sketch_edges
+from ._cuts import candidate_mask, curve
+from ._formulas import (
+    COHEN_KAPPA,
+    MATTHEWS,
+    NAMED_FORMULAS,
+    YOUDEN,
+    Formula,
+    fbeta_formula,
+    formula_by_name,
+)
+from ._ranking import warn_undefined_labels
+from ._report import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
+from ._report import Report, report_from_counts, summarize_counts
+from ._report import _name_labels as name_labels
+from ._serialization import SCHEMA_VERSION
+from ._sketch import DEFAULT_BINS, ScoreSketch, bin_index, sketch_edges
+from ._sketch_cuts import is_monotone
 from ._sketch_math import ap_from_bins, auroc_from_bins
+from ._state import MultilabelCounts, prepare_batch
+from ._validation import (
+    check_int,
+    check_label_names,
+    check_sample_weight,
+    check_threshold,
+    check_zero_division,
+)
 
 __all__ = [
+    "COHEN_KAPPA",
     "DEFAULT_BINS",
+    "MATTHEWS",
+    "NAMED_FORMULAS",
+    "PER_LABEL_FORMULAS",
+    "SCHEMA_VERSION",
+    "YOUDEN",
+    "BatchCounts",
+    "Formula",
+    "MultilabelCounts",
+    "Report",
+    "ScoreSketch",
     "ap_from_bins",
     "auroc_from_bins",
+    "average_counts",
     "bin_index",
+    "binary_predictions",
+    "candidate_mask",
+    "check_int",
+    "check_label_names",
+    "check_resampling",
+    "check_sample_weight",
+    "check_threshold",
+    "check_zero_division",
+    "count_batch",
+    "curve",
+    "decode_triples",
+    "divide",
+    "encode_triples",
+    "fbeta_formula",
     "float32_ceiling",
+    "formula_by_name",
+    "formulas",
+    "is_monotone",
+    "mean_from_sums",
+    "mean_sums",
+    "merge_histograms",
+    "name_labels",
+    "nan_average",
     "nan_mean",
+    "prepare_batch",
+    "present_counts",
+    "report_from_counts",
+    "sample_triples",
+    "sample_values",
+    "samples_mean",
+    "score_cut",
     "sketch_edges",
+    "summarize_counts",
+    "warn_undefined_labels",
 ]

@@ -36,7 +36,6 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from ._sklearn_extras import samplewise_confusion, subset_accuracy_from_counts
 from ._state import MultilabelCounts
 
 FloatArray = NDArray[np.float64]
@@ -94,11 +93,44 @@ def precision_score(
 ) -> float | FloatArray:
     """Precision ``tp / (tp + fp)``: the fraction of predicted positives that are true.
 
-    Parameters are described in `multilabel_attr` (shared parameters).
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
+        Hard 0/1 predictions, or scores when ``threshold`` is given.
+    average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
+        ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
+        labels; ``weighted``: the mean weighted by support (``tp + fn``); ``samples``:
+        the mean over samples of each sample's own value; ``None``: one value per label.
+    threshold : float, array-like of shape (n_labels,) or Thresholds, optional
+        Turns scores into predictions, positive where ``score >= threshold``; on the
+        probability scale, in [0, 1].
+    from_logits : bool, default=False
+        ``y_pred`` holds logits; the threshold then applies to ``sigmoid(y_pred)``.
+    zero_division : {"warn", 0, 1, nan}, default="warn"
+        Value of an undefined result (zero denominator); ``"warn"`` uses 0 and warns,
+        ``nan`` is left out of averages.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
 
     Returns
     -------
-    float, or ndarray of shape (n_labels,) when ``average=None``.
+    float or ndarray of shape (n_labels,)
+        The array when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        For shapes that differ, labels or predictions other than 0/1, scores outside
+        [0, 1] without ``from_logits``, a threshold outside [0, 1], an unknown average
+        or ``zero_division``, or bad weights.
+    TypeError
+        For non-numeric (or complex) inputs.
 
     Examples
     --------
@@ -150,6 +182,45 @@ def recall_score(
     labels: Any = None,
 ) -> float | FloatArray:
     """Recall ``tp / (tp + fn)``: the fraction of true positives that are predicted.
+
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
+        Hard 0/1 predictions, or scores when ``threshold`` is given.
+    average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
+        ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
+        labels; ``weighted``: the mean weighted by support (``tp + fn``); ``samples``:
+        the mean over samples of each sample's own value; ``None``: one value per label.
+    threshold : float, array-like of shape (n_labels,) or Thresholds, optional
+        Turns scores into predictions, positive where ``score >= threshold``; on the
+        probability scale, in [0, 1].
+    from_logits : bool, default=False
+        ``y_pred`` holds logits; the threshold then applies to ``sigmoid(y_pred)``.
+    zero_division : {"warn", 0, 1, nan}, default="warn"
+        Value of an undefined result (zero denominator); ``"warn"`` uses 0 and warns,
+        ``nan`` is left out of averages.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
+
+    Returns
+    -------
+    float or ndarray of shape (n_labels,)
+        The array when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        For shapes that differ, labels or predictions other than 0/1, scores outside
+        [0, 1] without ``from_logits``, a threshold outside [0, 1], an unknown average
+        or ``zero_division``, or bad weights.
+    TypeError
+        For non-numeric (or complex) inputs.
 
     Examples
     --------
@@ -204,6 +275,47 @@ def fbeta_score(
     ``beta < 1`` favours precision, ``beta > 1`` recall; ``beta=0`` is
     precision and ``beta=inf`` recall.
 
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
+        Hard 0/1 predictions, or scores when ``threshold`` is given.
+    beta : float
+        Weight of recall against precision, non-negative (``inf`` allowed).
+    average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
+        ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
+        labels; ``weighted``: the mean weighted by support (``tp + fn``); ``samples``:
+        the mean over samples of each sample's own value; ``None``: one value per label.
+    threshold : float, array-like of shape (n_labels,) or Thresholds, optional
+        Turns scores into predictions, positive where ``score >= threshold``; on the
+        probability scale, in [0, 1].
+    from_logits : bool, default=False
+        ``y_pred`` holds logits; the threshold then applies to ``sigmoid(y_pred)``.
+    zero_division : {"warn", 0, 1, nan}, default="warn"
+        Value of an undefined result (zero denominator); ``"warn"`` uses 0 and warns,
+        ``nan`` is left out of averages.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
+
+    Returns
+    -------
+    float or ndarray of shape (n_labels,)
+        The array when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        For shapes that differ, labels or predictions other than 0/1, scores outside
+        [0, 1] without ``from_logits``, a threshold outside [0, 1], an unknown average
+        or ``zero_division``, or bad weights.
+    TypeError
+        For non-numeric (or complex) inputs.
+
     Examples
     --------
     >>> from multilabel_attr import fbeta_score
@@ -250,6 +362,45 @@ def f1_score(
     labels: Any = None,
 ) -> float | FloatArray:
     """F1 ``2 tp / (2 tp + fn + fp)``, the harmonic mean of precision and recall.
+
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
+        Hard 0/1 predictions, or scores when ``threshold`` is given.
+    average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
+        ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
+        labels; ``weighted``: the mean weighted by support (``tp + fn``); ``samples``:
+        the mean over samples of each sample's own value; ``None``: one value per label.
+    threshold : float, array-like of shape (n_labels,) or Thresholds, optional
+        Turns scores into predictions, positive where ``score >= threshold``; on the
+        probability scale, in [0, 1].
+    from_logits : bool, default=False
+        ``y_pred`` holds logits; the threshold then applies to ``sigmoid(y_pred)``.
+    zero_division : {"warn", 0, 1, nan}, default="warn"
+        Value of an undefined result (zero denominator); ``"warn"`` uses 0 and warns,
+        ``nan`` is left out of averages.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
+
+    Returns
+    -------
+    float or ndarray of shape (n_labels,)
+        The array when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        For shapes that differ, labels or predictions other than 0/1, scores outside
+        [0, 1] without ``from_logits``, a threshold outside [0, 1], an unknown average
+        or ``zero_division``, or bad weights.
+    TypeError
+        For non-numeric (or complex) inputs.
 
     Examples
     --------
@@ -300,6 +451,45 @@ def jaccard_score(
 ) -> float | FloatArray:
     """Jaccard index (intersection over union) ``tp / (tp + fp + fn)``.
 
+    Parameters
+    ----------
+    y_true : array-like or sparse matrix of shape (n_samples, n_labels)
+        Ground truth in {0, 1} (bool, int or float; scipy.sparse CSR/CSC is counted
+        without densifying).
+    y_pred : array-like, sparse matrix or TopK of shape (n_samples, n_labels)
+        Hard 0/1 predictions, or scores when ``threshold`` is given.
+    average : {"micro", "macro", "weighted", "samples"} or None, default="macro"
+        ``micro``: one ratio of the counts summed over labels; ``macro``: the mean over
+        labels; ``weighted``: the mean weighted by support (``tp + fn``); ``samples``:
+        the mean over samples of each sample's own value; ``None``: one value per label.
+    threshold : float, array-like of shape (n_labels,) or Thresholds, optional
+        Turns scores into predictions, positive where ``score >= threshold``; on the
+        probability scale, in [0, 1].
+    from_logits : bool, default=False
+        ``y_pred`` holds logits; the threshold then applies to ``sigmoid(y_pred)``.
+    zero_division : {"warn", 0, 1, nan}, default="warn"
+        Value of an undefined result (zero denominator); ``"warn"`` uses 0 and warns,
+        ``nan`` is left out of averages.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight per sample.
+    labels : array-like of int, optional
+        Column indices of the labels to evaluate, in the order wanted; the other
+        columns are left out of every count.
+
+    Returns
+    -------
+    float or ndarray of shape (n_labels,)
+        The array when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        For shapes that differ, labels or predictions other than 0/1, scores outside
+        [0, 1] without ``from_logits``, a threshold outside [0, 1], an unknown average
+        or ``zero_division``, or bad weights.
+    TypeError
+        For non-numeric (or complex) inputs.
+
     Examples
     --------
     >>> from multilabel_attr import jaccard_score
@@ -308,235 +498,3 @@ def jaccard_score(
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
     return counts.jaccard_score(average, zero_division)
-
-
-def _label_metric_doc(name: str, formula: str, example: str) -> str:
-    return f"""{name} per label: {formula}.
-
-    scikit-learn defines this metric for binary or multiclass targets only;
-    here it is computed for each label's binary problem and averaged with
-    ``average`` in {{"micro", "macro", "weighted", None}} (``weighted`` uses the
-    label supports ``tp + fn``; ``micro`` applies the formula to the counts
-    summed over labels).  See `multilabel_attr` for shared parameters.
-
-    Examples
-    --------
-{example}
-    """
-
-
-LabelAverageName = Literal["micro", "macro", "weighted"]
-
-
-def _label_metric(method: str, name: str, formula: str, example: str) -> Any:
-    def metric(
-        y_true: Any,
-        y_pred: Any,
-        *,
-        average: LabelAverageName | None = "macro",
-        threshold: Any = None,
-        from_logits: bool = False,
-        zero_division: Any = "warn",
-        sample_weight: Any = None,
-        labels: Any = None,
-    ) -> float | FloatArray:
-        counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-        return getattr(counts, method)(average, zero_division)
-
-    metric.__name__ = metric.__qualname__ = method
-    metric.__doc__ = _label_metric_doc(name, formula, example)
-    metric.__module__ = __name__
-    return metric
-
-
-specificity_score = _label_metric(
-    "specificity_score",
-    "Specificity (true negative rate)",
-    "``tn / (tn + fp)``",
-    "    >>> from multilabel_attr import specificity_score\n"
-    "    >>> specificity_score([[1, 0], [0, 0]], [[1, 1], [0, 0]], average=None).tolist()\n"
-    "    [1.0, 0.5]",
-)
-npv_score = _label_metric(
-    "npv_score",
-    "Negative predictive value",
-    "``tn / (tn + fn)``",
-    "    >>> from multilabel_attr import npv_score\n"
-    "    >>> npv_score([[1, 0], [1, 0]], [[0, 0], [1, 0]], average=None).tolist()\n"
-    "    [0.0, 1.0]",
-)
-balanced_accuracy_score = _label_metric(
-    "balanced_accuracy_score",
-    "Balanced accuracy",
-    "``(recall + specificity) / 2``, or the one class recall that is defined "
-    "when a label has a single class in ``y_true``",
-    "    >>> from multilabel_attr import balanced_accuracy_score\n"
-    "    >>> y_true, y_pred = [[1, 0], [0, 0], [0, 0]], [[1, 1], [1, 0], [0, 0]]\n"
-    "    >>> balanced_accuracy_score(y_true, y_pred, average=None).round(4).tolist()\n"
-    "    [0.75, 0.6667]",
-)
-matthews_corrcoef = _label_metric(
-    "matthews_corrcoef",
-    "Matthews correlation coefficient",
-    "``(tp tn - fp fn) / sqrt((tp+fp)(tp+fn)(tn+fp)(tn+fn))``, undefined (the "
-    "``zero_division`` value; scikit-learn uses 0) when truth or prediction is constant",
-    "    >>> from multilabel_attr import matthews_corrcoef\n"
-    "    >>> matthews_corrcoef([[1], [0], [1], [0]], [[1], [0], [0], [0]], average=None).round(4)"
-    ".tolist()\n"
-    "    [0.5774]",
-)
-cohen_kappa_score = _label_metric(
-    "cohen_kappa_score",
-    "Cohen's kappa",
-    "``2 (tp tn - fp fn) / ((tp+fp)(fp+tn) + (tp+fn)(fn+tn))``, the agreement "
-    "between truth and prediction beyond chance",
-    "    >>> from multilabel_attr import cohen_kappa_score\n"
-    "    >>> cohen_kappa_score([[1], [0], [1], [0]], [[1], [0], [0], [0]], average=None).tolist()\n"
-    "    [0.5]",
-)
-
-
-def hamming_loss(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: Any = None,
-    from_logits: bool = False,
-    sample_weight: Any = None,
-    labels: Any = None,
-) -> float:
-    """Fraction of label cells predicted wrongly, ``(fp + fn) / (n_samples n_labels)``.
-
-    Examples
-    --------
-    >>> from multilabel_attr import hamming_loss
-    >>> hamming_loss([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
-    0.3333333333333333
-    """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).hamming_loss()
-
-
-def label_accuracy(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: Any = None,
-    from_logits: bool = False,
-    sample_weight: Any = None,
-    labels: Any = None,
-) -> float:
-    """Fraction of label cells predicted correctly, ``1 - hamming_loss``.
-
-    The paper's "CustomAccuracy".
-
-    Examples
-    --------
-    >>> from multilabel_attr import label_accuracy
-    >>> label_accuracy([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
-    0.6666666666666666
-    """
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).label_accuracy()
-
-
-def hamming_score(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: Any = None,
-    from_logits: bool = False,
-    zero_division: Any = "warn",
-    sample_weight: Any = None,
-    labels: Any = None,
-) -> float:
-    """Mean over samples of ``|true AND pred| / |true OR pred|`` (per-sample Jaccard).
-
-    The paper's "MultiLabelAccuracy" / "Hamming score"; equal to
-    ``jaccard_score(..., average="samples")``.  A sample with no true and no
-    predicted label is undefined and takes the ``zero_division`` value.
-
-    Examples
-    --------
-    >>> from multilabel_attr import hamming_score
-    >>> hamming_score([[1, 0, 1], [0, 1, 1]], [[1, 1, 1], [0, 1, 0]])
-    0.5833333333333333
-    """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.hamming_score(zero_division)
-
-
-def subset_accuracy(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: Any = None,
-    from_logits: bool = False,
-    sample_weight: Any = None,
-    labels: Any = None,
-    normalize: bool = True,
-) -> float:
-    """Fraction of samples whose whole label set is predicted exactly (exact match).
-
-    Examples
-    --------
-    >>> from multilabel_attr import subset_accuracy
-    >>> subset_accuracy([[1, 0, 1], [0, 1, 1]], [[1, 0, 1], [0, 1, 0]])
-    0.5
-
-    ``normalize=False`` returns the (weighted) number of exact matches instead,
-    as scikit-learn's ``accuracy_score(normalize=False)``.
-    """
-    counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return subset_accuracy_from_counts(counts, normalize)
-
-
-def multilabel_confusion_matrix(
-    y_true: Any,
-    y_pred: Any,
-    *,
-    threshold: Any = None,
-    from_logits: bool = False,
-    sample_weight: Any = None,
-    labels: Any = None,
-    samplewise: bool = False,
-) -> FloatArray:
-    """Per-label 2x2 confusion matrices ``[[tn, fp], [fn, tp]]``, shape (n_labels, 2, 2).
-
-    The layout of `sklearn.metrics.multilabel_confusion_matrix`; float
-    because counts are weighted.  With ``samplewise=True`` one matrix per
-    sample over its labels, shape (n_samples, 2, 2), each count multiplied by
-    the sample's weight (scikit-learn's ``samplewise``).
-
-    Examples
-    --------
-    >>> from multilabel_attr import multilabel_confusion_matrix
-    >>> multilabel_confusion_matrix([[1, 0], [1, 1]], [[1, 1], [0, 1]])[0].tolist()
-    [[0.0, 0.0], [1.0, 1.0]]
-    """
-    if samplewise:
-        return samplewise_confusion(
-            y_true, y_pred, threshold=threshold, from_logits=from_logits,
-            sample_weight=sample_weight, labels=labels,
-        )  # fmt: skip
-    return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).confusion_matrix()
-
-
-def signed_to_binary(labels: Any) -> NDArray[np.uint8]:
-    """Convert -1/1 labels (CelebA's annotation convention) to 0/1.
-
-    Raises
-    ------
-    ValueError
-        If ``labels`` holds a value other than -1 and 1.
-
-    Examples
-    --------
-    >>> from multilabel_attr import signed_to_binary
-    >>> signed_to_binary([[-1, 1], [1, -1]]).tolist()
-    [[0, 1], [1, 0]]
-    """
-    array = np.asarray(labels)
-    positive: NDArray[np.bool_] = np.asarray(array == 1)
-    if not np.all(positive | (array == -1)):
-        bad = np.unique(array[~(positive | (array == -1))])[:5].tolist()
-        raise ValueError(f"labels must contain only -1 and 1; found {bad}")
-    return positive.astype(np.uint8)

@@ -13,8 +13,8 @@ the positive and of the negative samples:
 
 A label with a single class in ``y_true`` has no AUROC, and one without positives has no average
 precision: they are ``nan`` per label, left out of ``macro``/``weighted`` averages and reported with
-an [`UndefinedMetricWarning`][multilabel_attr.core.UndefinedMetricWarning] (scikit-learn raises or
-returns 0 instead).
+an [`UndefinedMetricWarning`][multilabel_attr.core.UndefinedMetricWarning] (scikit-learn 1.9 warns
+and returns nan for such an AUROC, and warns and returns 0 for such an average precision).
 """
 
 from __future__ import annotations
@@ -27,12 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import (
-    UndefinedMetricWarning,
-    external_stacklevel,
-    nan_average,
-    samples_average,
-)
+from ._averaging import UndefinedMetricWarning, nan_average, rescale, samples_mean
 from ._counting import worker_count
 from ._sparse import is_set_input
 from ._validation import (
@@ -42,6 +37,7 @@ from ._validation import (
     check_finite_scores,
     check_same_shape,
     check_sample_weight,
+    external_stacklevel,
 )
 
 FloatArray = NDArray[np.float64]
@@ -68,7 +64,7 @@ def _validate(
     check_finite_scores(scores, "y_score")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    weights = check_sample_weight(sample_weight, truth.shape[0])
+    weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=True)
     return mask, scores, weights
 
 
@@ -142,6 +138,9 @@ def per_label_auroc_ap(
     n_labels = truth.shape[1]
     auc = np.empty(n_labels)
     ap = np.empty(n_labels)
+    if weights is not None:
+        # Products of summed weights would overflow for huge weights; a power of two cancels.
+        (weights,) = rescale(weights)
 
     def work(start: int) -> None:
         stop = min(start + _LABEL_BLOCK, n_labels)
@@ -285,7 +284,7 @@ def _finish_partial(
                 UndefinedMetricWarning,
                 stacklevel=external_stacklevel(),
             )
-        return samples_average(values, row_weights, (row_weights > 0).astype(np.float64))
+        return float(samples_mean(values, row_weights, (row_weights > 0).astype(np.float64)))
     warn_undefined_labels("Partial ROC AUC", np.isnan(values), reason)
     return _average_labels(values, average, truth, weights)
 
@@ -345,7 +344,7 @@ def _ranking_binary(
                 UndefinedMetricWarning,
                 stacklevel=external_stacklevel(),
             )
-        return samples_average(values, row_weights, (row_weights > 0).astype(np.float64))
+        return float(samples_mean(values, row_weights, (row_weights > 0).astype(np.float64)))
     values = per_label_auroc_ap(truth, scores, weights)[which]
     warn_undefined_labels(metric, np.isnan(values), reason)
     return _average_labels(values, average, truth, weights)

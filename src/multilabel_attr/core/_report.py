@@ -75,23 +75,34 @@ _PER_LABEL_FORMULAS: dict[str, F.Formula] = {
 }
 
 
+SUMMARY_FORMULAS: dict[str, tuple[F.Formula, str]] = {
+    "precision_samples": (F.PRECISION, "samples"),
+    "recall_samples": (F.RECALL, "samples"),
+    "f1_samples": (F.fbeta_formula(1.0), "samples"),
+    "hamming_score": (F.JACCARD, "samples"),
+    "hamming_loss": (F.ERROR_RATE, "micro"),
+    "subset_accuracy": (F.EXACT_MATCH, "samples"),
+    "label_accuracy": (F.LABEL_ACCURACY, "micro"),
+    **{
+        f"{name}_{average}": (formula, average)
+        for average in ("micro", "macro", "weighted")
+        for name, formula in (
+            ("precision", F.PRECISION),
+            ("recall", F.RECALL),
+            ("f1", F.fbeta_formula(1.0)),
+        )
+    },
+}
+"""The formula and the average behind each key of `SUMMARY_METRICS`: one definition for the
+one-shot summary and for every bootstrap resample."""
+
+
 def summarize_counts(counts: MultilabelCounts, zero_division: Any = "warn") -> dict[str, float]:
     """The `SUMMARY_METRICS` of a count state, keyed as in `Report.summary`."""
-    f1 = F.fbeta_formula(1.0)
-    summary = {
-        "precision_samples": counts.score(F.PRECISION, "samples", zero_division),
-        "recall_samples": counts.score(F.RECALL, "samples", zero_division),
-        "f1_samples": counts.score(f1, "samples", zero_division),
-        "hamming_score": counts.score(F.JACCARD, "samples", zero_division),
-        "hamming_loss": counts.hamming_loss(),
-        "subset_accuracy": counts.subset_accuracy(),
-        "label_accuracy": counts.label_accuracy(),
+    return {
+        key: float(counts.score(*SUMMARY_FORMULAS[key], zero_division))
+        for key, _ in SUMMARY_METRICS
     }
-    for average in ("micro", "macro", "weighted"):
-        summary[f"precision_{average}"] = counts.score(F.PRECISION, average, zero_division)
-        summary[f"recall_{average}"] = counts.score(F.RECALL, average, zero_division)
-        summary[f"f1_{average}"] = counts.score(f1, average, zero_division)
-    return summary
 
 
 @dataclass(frozen=True)
@@ -359,6 +370,7 @@ def evaluate(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, label_names=label_names,
     )  # fmt: skip
+    counts._require_samples()  # all-zero weights: one clear error before any ranking warning
     names = _name_labels(counts)
     ranking_columns = None
     if ranking and (is_set_input(y_true) or is_set_input(y_score)):

@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 
 from . import _formulas as F
 from ._counting import decode_triples
-from ._sparse import row_hits, validate_sets
+from ._set_counting import row_hits
+from ._sparse import validate_sets
 from ._state import MultilabelCounts
 from ._validation import check_int
 

@@ -2,12 +2,11 @@
 
 A sparse indicator matrix or a ``(n_samples, k)`` array of predicted label
 indices is read into [`RowSets`][multilabel_attr.core._sparse.RowSets]: for
-each row, the columns that are 1 (a CSR structure without scipy).  Counting
-two row sets costs ``O(nnz + n_labels)`` time and memory: per-label counts are
-``bincount``s of the column indices, per-row hits come from intersecting the
-rows (scipy's compiled merge when scipy.sparse is already loaded, else a
-binary search of each predicted cell among the sorted true cells), and true
-negatives are implied (``n_samples - tp - fp - fn``).  The result is the same
+each row, the columns that are 1 (a CSR structure without scipy), validated
+block by block.  ``_set_counting`` counts two row sets in ``O(nnz + n_labels)``
+time and memory: per-label counts are ``bincount``s of the column indices,
+per-row hits come from intersecting the rows, and true negatives are implied
+(``n_samples - tp - fp - fn``).  The result is the same
 [`BatchCounts`][multilabel_attr.core._counting.BatchCounts] the dense pass
 produces, so formulas, averaging and the streaming state are shared.
 
@@ -18,37 +17,33 @@ scipy's merge is used only when the process has loaded scipy.sparse itself.
 
 from __future__ import annotations
 
-import math
+import itertools
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._counting import (
-    _DENSE_KEY_LIMIT,
-    BatchCounts,
-    _histogram,
-    decode_triples,
-    encode_triples,
-    worker_count,
-)
 from ._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
     check_probabilities,
+    check_probability_threshold,
     check_sample_weight,
-    check_threshold,
+    threshold_cut,
     to_numpy,
 )
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-_CHUNK_ROWS = 1 << 14
+BLOCK_CELLS = 1 << 17
+"""Stored cells per block of rows in the block-wise passes (temporaries stay in cache)."""
+
+MAX_GATHER_WIDTH = 16
+"""Widest fixed row size that the counting pass compares cell by cell (see ``_set_counting``)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ class RowSets:
         new = remap[self.indices]
         keep = new >= 0
         kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-        in_order = bool(np.all(columns[1:] > columns[:-1]))
+        in_order = self.sorted_rows and bool(np.all(columns[1:] > columns[:-1]))
         return RowSets(kept_before[self.indptr], new[keep], columns.shape[0], in_order)
 
     def sorted(self) -> RowSets:
@@ -104,9 +99,14 @@ def _repeats_in_row(array: NDArray[Any]) -> NDArray[np.bool_]:
         ordered = np.sort(array, axis=1)
         return np.asarray(np.any(ordered[:, 1:] == ordered[:, :-1], axis=1))
     repeated = np.zeros(array.shape[0], np.bool_)
-    for left in range(width):
-        for right in range(left + 1, width):
-            repeated |= array[:, left] == array[:, right]
+    step = max(1, BLOCK_CELLS // width)
+    for start in range(0, array.shape[0], step):
+        # Columns of a block of rows, contiguous and cache-sized: fast elementwise compares.
+        columns = array[start : start + step].T.copy()
+        found = repeated[start : start + step]
+        for left in range(width):
+            for right in range(left + 1, width):
+                found |= columns[left] == columns[right]
     return repeated
 
 
@@ -208,6 +208,9 @@ class TopK:
         n, k = self.indices.shape
         if threshold is None or self.scores is None:
             indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
+            if k <= MAX_GATHER_WIDTH:
+                # Counted cell by cell, in any order.
+                return RowSets(indptr, self.indices.reshape(-1), n_labels, False)
             # Sorted rows make the counting pass's binary searches run in order.
             return RowSets(indptr, np.sort(self.indices, axis=1).reshape(-1), n_labels, True)
         keep = self.scores >= threshold[self.indices]
@@ -224,15 +227,50 @@ def is_set_input(value: Any) -> bool:
     return isinstance(value, TopK) or is_sparse(value)
 
 
+def row_blocks(indptr: NDArray[Any], width: int = 0) -> list[tuple[int, int]]:
+    """Consecutive row ranges ``(start, stop)`` of about ``BLOCK_CELLS`` stored cells each
+    (a longer row makes a block of its own), counting ``width`` more cells per row (those
+    of a fixed-width partner)."""
+    n_rows = indptr.shape[0] - 1
+    # In the pointers' own type: searching mixed types would copy the pointers.
+    first, last = int(indptr[0]), int(indptr[-1])
+    marks = np.arange(first + BLOCK_CELLS, last, BLOCK_CELLS).astype(indptr.dtype)
+    cuts = [np.array([0, n_rows]), np.searchsorted(indptr, marks)]
+    if width:
+        cuts.append(np.arange(0, n_rows, max(1, BLOCK_CELLS // width)))
+    bounds = np.unique(np.concatenate(cuts)).tolist()
+    return list(itertools.pairwise(bounds))
+
+
+def _in_order(indptr: NDArray[Any], indices: NDArray[Any], minor: int) -> bool:
+    """Whether the indices lie in ``0..minor-1`` and strictly increase within every row,
+    checked block by block while each block is in cache."""
+    for start, stop in row_blocks(indptr):
+        first, last = int(indptr[start]), int(indptr[stop])
+        if last == first:
+            continue
+        block = indices[first:last]
+        if block.min() < 0 or block.max() >= minor:
+            return False
+        # step[i + 1] = block[i + 1] - block[i]; a step across a row boundary is allowed to
+        # decrease, and empty rows at either end write to the spare first and last slots.
+        step = np.empty(last - first + 1, np.int32 if block.dtype.itemsize <= 4 else np.int64)
+        np.subtract(block[1:], block[:-1], out=step[1:-1])
+        step[indptr[start + 1 : stop] - first] = 1
+        step[0] = step[-1] = 1
+        if step.min() <= 0:
+            return False
+    return True
+
+
 def _check_compressed(indptr: NDArray[Any], indices: NDArray[Any], minor: int, name: str) -> None:
     """Indices strictly increasing within each compressed row (or column) and in range."""
-    if indices.size == 0:
+    if indices.size == 0 or _in_order(indptr, indices, minor):
         return
     low, high = int(indices.min()), int(indices.max())
     if low < 0 or high >= minor:
         raise ValueError(f"{name} has index {low if low < 0 else high} outside 0..{minor - 1}")
     step = np.diff(indices)
-    # A step across a row boundary is allowed to decrease.
     boundaries = indptr[1:-1]
     boundaries = boundaries[(boundaries > 0) & (boundaries < indices.size)] - 1
     step[boundaries] = 1
@@ -241,10 +279,9 @@ def _check_compressed(indptr: NDArray[Any], indices: NDArray[Any], minor: int, n
             f"{name} has duplicate entries (the same cell stored twice); expected each cell at "
             "most once, e.g. after .sum_duplicates() on a 0/1 matrix"
         )
-    if np.any(step < 0):
-        raise ValueError(
-            f"{name} has unsorted indices within a row or column; call .sort_indices() first"
-        )
+    raise ValueError(
+        f"{name} has unsorted indices within a row or column; call .sort_indices() first"
+    )
 
 
 def sparse_sets(value: Any, name: str) -> RowSets:
@@ -259,9 +296,10 @@ def sparse_sets(value: Any, name: str) -> RowSets:
     if len(shape) != 2 or shape[0] == 0 or shape[1] == 0:
         raise ValueError(f"{name} must be 2-D and non-empty; got shape {shape}")
     data = np.asarray(value.data)
+    zeros = 0
     if data.dtype == np.bool_:
         zeros = int(data.size - np.count_nonzero(data))
-    else:
+    elif data.size and not (data.min() == 1 and data.max() == 1):
         is_one = data == 1
         if not np.all(is_one):
             zeros = int(np.count_nonzero(data == 0))
@@ -270,8 +308,6 @@ def sparse_sets(value: Any, name: str) -> RowSets:
                 raise ValueError(
                     f"{name} must store only 1 (0/1 labels); found stored values {bad}"
                 )
-        else:
-            zeros = 0
     if zeros:
         raise ValueError(
             f"{name} stores {zeros} explicit zero(s); expected only ones to be stored. "
@@ -350,7 +386,7 @@ def validate_sets(
     pred_name = "y_pred" if threshold is None else "y_score"
     truth = truth_sets(y_true)
     n_samples, n_labels = truth.shape
-    thresholds = None if threshold is None else check_threshold(threshold, n_labels)
+    thresholds = None if threshold is None else check_probability_threshold(threshold, n_labels)
     if isinstance(y_pred, TopK):
         if y_pred.n_samples != n_samples:
             raise ValueError(
@@ -359,10 +395,7 @@ def validate_sets(
         y_pred.check_labels(n_labels, pred_name)
         if from_logits and y_pred.scores is None:
             raise ValueError("from_logits=True needs TopK scores and a threshold")
-        cut = thresholds
-        if from_logits and thresholds is not None:
-            with np.errstate(divide="ignore"):
-                cut = np.log(thresholds) - np.log1p(-thresholds)
+        cut = None if thresholds is None else threshold_cut(thresholds, from_logits)
         pred = y_pred.row_sets(n_labels, cut if y_pred.scores is not None else None)
     elif is_sparse(y_pred):
         if from_logits or (thresholds is not None and np.any((thresholds <= 0) | (thresholds > 1))):
@@ -420,17 +453,6 @@ def member(
     return lookup(true_cells, cells)
 
 
-def _hits(truth: RowSets, pred: RowSets, start: int, stop: int) -> tuple[IntArray, IntArray]:
-    """Rows (relative to ``start``) and columns of the predicted cells that are true."""
-    p0, p1 = pred.indptr[start], pred.indptr[stop]
-    rows = np.repeat(
-        np.arange(stop - start, dtype=np.int64), np.diff(pred.indptr[start : stop + 1])
-    )
-    columns = pred.indices[p0:p1]
-    hit = member(truth, start, stop, rows, columns)
-    return rows[hit], columns[hit]
-
-
 USE_SCIPY = True
 """Let an already imported scipy.sparse intersect row sets (tests switch it off)."""
 
@@ -453,92 +475,6 @@ def scipy_product(truth: RowSets, pred: RowSets, pred_data: NDArray[Any] | None 
     )
     right = module.csr_matrix((values, pred.indices, pred.indptr), shape=pred.shape)
     return left.multiply(right).tocsr()
-
-
-def row_hits(
-    truth: RowSets, pred: RowSets, weights: FloatArray | None
-) -> tuple[IntArray, FloatArray]:
-    """Hits (true predicted labels) per row, and their weighted count per label.
-
-    Row chunks keep the temporaries (cell ids, search positions) small and
-    cache-resident; they are spread over a few threads (the binary searches
-    release the GIL).
-    """
-    truth = truth.sorted()
-    n_samples, n_labels = truth.shape
-    product = scipy_product(truth, pred)
-    if product is not None:
-        n_hit = np.diff(product.indptr).astype(np.int64)
-        hit_weights = None if weights is None else np.repeat(weights, n_hit)
-        found = np.bincount(product.indices, hit_weights, minlength=n_labels).astype(np.float64)
-        return n_hit, found
-    n_hit = np.zeros(n_samples, np.int64)
-    starts = range(0, n_samples, _CHUNK_ROWS)
-    workers = worker_count(len(starts))
-
-    def work(task: range) -> FloatArray:
-        tp = np.zeros(n_labels)
-        for start in task:
-            stop = min(start + _CHUNK_ROWS, n_samples)
-            rows, columns = _hits(truth, pred, start, stop)
-            n_hit[start:stop] = np.bincount(rows, minlength=stop - start)
-            hit_weights = None if weights is None else weights[start:stop][rows]
-            tp += np.bincount(columns, hit_weights, minlength=n_labels)
-        return tp
-
-    tasks = [starts[index::workers] for index in range(workers)]
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, tasks))
-    else:
-        results = [work(tasks[0])]
-    tp: FloatArray = np.sum(results, axis=0)
-    return n_hit, tp
-
-
-def _triple_histogram(
-    tp: IntArray, fp: IntArray, fn: IntArray, weights: FloatArray | None, n_labels: int
-) -> tuple[IntArray, FloatArray, IntArray]:
-    """The sorted histogram of per-sample triples, keyed as ``encode_triples`` does.
-
-    With many labels the keys are sparse in a huge range, but each part is
-    small (rows hold few labels): the triples are counted with a ``bincount``
-    over the range they actually span, then re-keyed.  Keys in both bases
-    order triples lexicographically, so the result stays sorted.
-    """
-    span = int(max(tp.max(initial=0), fp.max(initial=0), fn.max(initial=0))) + 1
-    if span > n_labels or span**3 > _DENSE_KEY_LIMIT:
-        return _histogram(encode_triples(tp, fp, fn, n_labels), weights, n_labels)
-    local = encode_triples(tp, fp, fn, span - 1)
-    count = np.bincount(local, minlength=span**3)
-    present = np.flatnonzero(count)
-    weight = count[present] if weights is None else np.bincount(local, weights, span**3)[present]
-    hit, false_pos, false_neg = decode_triples(present.astype(np.int64), span - 1)
-    keys = encode_triples(hit, false_pos, false_neg, n_labels)
-    return keys, weight.astype(np.float64), count[present].astype(np.int64)
-
-
-def count_sets(truth: RowSets, pred: RowSets, weights: FloatArray | None) -> BatchCounts:
-    """Per-label confusion counts and the per-sample triple histogram of two row sets."""
-    n_samples, n_labels = truth.shape
-    n_true = truth.row_sizes()
-    n_pred = pred.row_sizes()
-    n_hit, tp = row_hits(truth, pred, weights)
-    if weights is None:
-        true_sum = np.bincount(truth.indices, minlength=n_labels).astype(np.float64)
-        pred_sum = np.bincount(pred.indices, minlength=n_labels).astype(np.float64)
-        total = float(n_samples)
-    else:
-        true_sum = np.bincount(truth.indices, np.repeat(weights, n_true), n_labels).astype(float)
-        pred_sum = np.bincount(pred.indices, np.repeat(weights, n_pred), n_labels).astype(float)
-        total = math.fsum(weights.tolist())
-    fp = pred_sum - tp
-    fn = true_sum - tp
-    tn = total - tp - fp - fn
-    key_set, key_weight, key_count = _triple_histogram(
-        n_hit, n_pred - n_hit, n_true - n_hit, weights, n_labels
-    )
-    return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)
 
 
 def set_ranking_columns(counts: Any, y_score: Any) -> tuple[FloatArray, FloatArray]:

@@ -8,28 +8,32 @@ from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import Self
 
 from . import _formulas as F
-from ._averaging import average_counts, compute, sample_values, samples_average, warn_undefined
-from ._counting import BatchCounts, count_batch, decode_triples, merge_histograms
-from ._sparse import check_labels, count_sets, is_set_input, validate_sets
+from ._averaging import (
+    average_counts,
+    describe_labels,
+    present_counts,
+    samples_average,
+    warn_undefined,
+)
+from ._counting import BatchCounts, count_batch, merge_histograms
+from ._serialization import SCHEMA_VERSION, state_arrays
+from ._set_counting import count_sets
+from ._sparse import check_labels, is_set_input, validate_sets
 from ._validation import (
     AVERAGES,
-    check_2d,
     check_average,
+    check_batch,
     check_beta,
     check_int,
     check_label_names,
-    check_same_shape,
-    check_sample_weight,
-    check_threshold,
     check_zero_division,
 )
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-SCHEMA_VERSION = 1
 
 _LABEL_ONLY_AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
 
@@ -54,27 +58,18 @@ def prepare_batch(
             sample_weight=sample_weight, labels=labels,
         )  # fmt: skip
         return count_sets(*sets)
-    truth = check_2d(y_true, "y_true")
-    pred = check_2d(y_pred, "y_pred" if threshold is None else "y_score")
-    check_same_shape(truth, pred, "y_pred" if threshold is None else "y_score")
-    thresholds = None
-    if threshold is not None:
-        thresholds = check_threshold(threshold, truth.shape[1])
-        if from_logits and (np.any(thresholds < 0) or np.any(thresholds > 1)):
-            raise ValueError(
-                "threshold must lie in [0, 1] with from_logits=True (it is compared with "
-                f"sigmoid(y_score)); got {thresholds.tolist()}"
-            )
-    elif from_logits:
-        raise ValueError("from_logits=True needs scores and a threshold; got threshold=None")
-    weights = check_sample_weight(sample_weight, truth.shape[0])
+    batch = check_batch(
+        y_true, y_pred, threshold=threshold, from_logits=from_logits, sample_weight=sample_weight
+    )
+    truth, pred, thresholds = batch.truth, batch.pred, batch.thresholds
     if labels is not None:
         columns = check_labels(labels, truth.shape[1])
         truth, pred = truth[:, columns], pred[:, columns]
         thresholds = None if thresholds is None else thresholds[columns]
     return count_batch(
-        truth, pred, threshold=thresholds, from_logits=from_logits, sample_weight=weights
-    )
+        truth, pred, threshold=thresholds, from_logits=batch.from_logits,
+        sample_weight=batch.weights,
+    )  # fmt: skip
 
 
 class MultilabelCounts:
@@ -145,7 +140,7 @@ class MultilabelCounts:
         from_logits: bool = False,
         sample_weight: Any = None,
         labels: Any = None,
-    ) -> MultilabelCounts:
+    ) -> Self:
         """Add one batch; returns ``self`` so calls can be chained.
 
         ``y_pred`` is 0/1 predictions when ``threshold`` is None, otherwise scores, positive where
@@ -188,7 +183,7 @@ class MultilabelCounts:
         sample_weight: Any = None,
         label_names: Sequence[str] | None = None,
         labels: Any = None,
-    ) -> MultilabelCounts:
+    ) -> Self:
         """Count one batch into a new state (the one-shot path of every metric)."""
         batch = prepare_batch(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
@@ -257,26 +252,19 @@ class MultilabelCounts:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MultilabelCounts:
-        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.MultilabelCounts.to_dict]."""
-        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-            got = data.get("schema_version") if isinstance(data, dict) else type(data).__name__
-            raise ValueError(
-                f"data must be a dict from MultilabelCounts.to_dict() with schema_version "
-                f"{SCHEMA_VERSION}; got schema_version {got!r}"
-            )
-        state = cls(int(data["n_labels"]), label_names=data.get("label_names"))
-        for name in ("tp", "fp", "fn", "tn"):
-            values = np.asarray(data[name], np.float64)
-            if values.shape != (state.n_labels,):
-                raise ValueError(f"data[{name!r}] must have {state.n_labels} values")
-            setattr(state, name, values)
-        state.sample_keys = np.asarray(data["sample_keys"], np.int64)
-        state.sample_weight = np.asarray(data["sample_weight"], np.float64)
-        state.sample_count = np.asarray(data["sample_count"], np.int64)
-        if not (state.sample_keys.shape == state.sample_weight.shape == state.sample_count.shape):
-            raise ValueError("data's sample_keys, sample_weight and sample_count differ in length")
-        state.n_samples = int(data["n_samples"])
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.MultilabelCounts.to_dict].
+
+        Every field is checked (types, shapes, finite non-negative counts, keys that
+        decode to possible triples, totals that agree), and an error names the field.
+        """
+        arrays = state_arrays(data)
+        state = cls(arrays.n_labels, label_names=arrays.label_names)
+        state.tp, state.fp, state.fn, state.tn = arrays.tp, arrays.fp, arrays.fn, arrays.tn
+        state.sample_keys = arrays.sample_keys
+        state.sample_weight = arrays.sample_weight
+        state.sample_count = arrays.sample_count
+        state.n_samples = arrays.n_samples
         return state
 
     def __eq__(self, other: object) -> bool:
@@ -304,6 +292,11 @@ class MultilabelCounts:
     def _require_samples(self) -> None:
         if self.n_samples == 0:
             raise ValueError("no samples have been counted yet; call update() first")
+        if not np.any(self.sample_weight > 0):
+            raise ValueError(
+                f"all {self.n_samples} counted samples have sample_weight 0, so every metric "
+                "is undefined; give at least one sample a positive weight"
+            )
 
     @overload
     def score(self, formula: F.Formula, average: None, zero_division: Any = ...) -> FloatArray: ...
@@ -317,7 +310,33 @@ class MultilabelCounts:
         check_average(average, allowed)
         fill = check_zero_division(zero_division)
         self._require_samples()
-        return compute(formula, self, average, zero_division, fill)
+        if average == "samples":
+            return self._samples_score(formula, zero_division, fill)
+        value, undefined = average_counts(
+            formula, self.tp, self.fp, self.fn, self.tn, average, fill
+        )
+        if np.any(undefined):
+            if average == "micro":
+                subject = "the micro average"
+            else:
+                subject = describe_labels(np.flatnonzero(undefined), self.label_names)
+            warn_undefined(formula, subject, fill, zero_division)
+        if average is None:
+            return np.asarray(value, np.float64)
+        return float(value)
+
+    def _samples_score(self, formula: F.Formula, zero_division: Any, fill: float) -> float:
+        present = present_counts(self.sample_weight, self.sample_count)
+        value, undefined = samples_average(
+            formula, self.sample_keys, self.sample_weight, present, self.n_labels, fill
+        )
+        # A zero-weight sample takes no part in a samples average, so it is not reported.
+        undefined = undefined & (self.sample_weight > 0)
+        if np.any(undefined):
+            n_bad = int(self.sample_count[undefined].sum())
+            subject = f"{n_bad} of {self.n_samples} sample{'s' if self.n_samples > 1 else ''}"
+            warn_undefined(formula, subject, fill, zero_division)
+        return float(value)
 
     def precision_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Precision; see [`precision_score`][multilabel_attr.precision_score]."""
@@ -397,21 +416,11 @@ class MultilabelCounts:
         See [`subset_accuracy`][multilabel_attr.subset_accuracy].
         """
         self._require_samples()
-        tp, fp, fn = decode_triples(self.sample_keys, self.n_labels)
-        exact, _ = sample_values(F.EXACT_MATCH, tp, fp, fn, self.n_labels, math.nan)
-        return samples_average(exact, self.sample_weight, self._present_sample_count())
+        return self._samples_score(F.EXACT_MATCH, "warn", math.nan)
 
     def confusion_matrix(self) -> FloatArray:
         """Per-label ``[[tn, fp], [fn, tp]]`` as an array of shape (n_labels, 2, 2)."""
         return np.stack([self.tn, self.fp, self.fn, self.tp], axis=1).reshape(-1, 2, 2)
-
-    def _present_sample_count(self) -> FloatArray:
-        """Samples per distinct triple, counting only triples that carry weight.
-
-        A sample of weight zero takes no part in a samples average (as if its
-        row were removed), so its triple counts as absent.
-        """
-        return np.where(self.sample_weight > 0, self.sample_count, 0).astype(np.float64)
 
     @property
     def support(self) -> FloatArray:

@@ -15,7 +15,7 @@ import numpy as np
 from ._report import Report, report_from_counts
 from ._sketch import DEFAULT_BINS, ScoreSketch
 from ._state import MultilabelCounts
-from ._validation import check_threshold
+from ._validation import check_probability_threshold
 
 STREAMING_SCHEMA_VERSION = 1
 
@@ -74,7 +74,7 @@ class StreamingEvaluation:
             n_labels, n_bins=n_bins, label_names=label_names, from_logits=from_logits,
             exact=exact,
         )  # fmt: skip
-        thresholds = check_threshold(threshold, self.counts.n_labels)
+        thresholds = check_probability_threshold(threshold, self.counts.n_labels)
         self.threshold: float | list[float] = (
             float(thresholds[0]) if np.ndim(threshold) == 0 else thresholds.tolist()
         )
@@ -151,7 +151,7 @@ class StreamingEvaluation:
         if state.counts.n_labels != state.sketch.n_labels:
             raise ValueError("data's 'counts' and 'sketch' hold different numbers of labels")
         state.threshold = data["threshold"]
-        check_threshold(state.threshold, state.counts.n_labels)
+        check_probability_threshold(state.threshold, state.counts.n_labels)
         state.from_logits = state.sketch.from_logits
         return state
 

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import UndefinedMetricWarning, external_stacklevel
+from ._averaging import UndefinedMetricWarning
 from ._sparse import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
-from ._validation import check_int, check_sample_weight, check_zero_division
+from ._validation import check_int, check_sample_weight, check_zero_division, external_stacklevel
 
 FloatArray = NDArray[np.float64]
 

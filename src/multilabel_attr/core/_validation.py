@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-Average = Literal["micro", "macro", "weighted", "samples"]
-ZeroDivision = Literal["warn"] | float
-
 AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", "samples", None)
-LABEL_AVERAGES: tuple[str | None, ...] = ("macro", "weighted", None)
 
 SIGNED_LABELS_HINT = (
     "CelebA's annotation files use -1/1; convert them with multilabel_attr.signed_to_binary(labels)"
@@ -75,6 +74,11 @@ def check_2d(value: Any, name: str) -> NDArray[Any]:
         raise ValueError(
             f"{name} is empty: got shape {array.shape}; expected at least one sample and one label"
         )
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(
+            f"{name} must hold real numbers; got complex dtype {array.dtype} (the imaginary "
+            "part would be dropped silently). Pass the real part or the magnitude explicitly."
+        )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise TypeError(f"{name} must be numeric or boolean; got dtype {array.dtype}")
     return array
@@ -121,11 +125,17 @@ def check_probabilities(scores: NDArray[Any], name: str) -> None:
 
 
 def check_threshold(threshold: Any, n_labels: int) -> NDArray[np.float64]:
-    """Return thresholds as a float64 vector of length ``n_labels`` (probability scale).
+    """Return thresholds as a float64 vector of length ``n_labels`` (any score scale).
 
     Accepts a scalar, one value per label, or any object exposing ``__array__``
-    (such as [`Thresholds`][multilabel_attr.thresholds.Thresholds]).
+    (such as [`Thresholds`][multilabel_attr.thresholds.Thresholds]).  Strings and
+    booleans are refused: ``"0.5"`` or ``True`` would otherwise convert silently.
     """
+    if isinstance(threshold, (str, bytes, bool, np.bool_)):
+        raise TypeError(
+            f"threshold must be a number or one number per label; got {type(threshold).__name__} "
+            f"{threshold!r}"
+        )
     try:
         values = np.asarray(threshold, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -144,7 +154,94 @@ def check_threshold(threshold: Any, n_labels: int) -> NDArray[np.float64]:
     return values
 
 
-def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float64] | None:
+def check_probability_threshold(threshold: Any, n_labels: int) -> NDArray[np.float64]:
+    """[`check_threshold`][multilabel_attr.core._validation.check_threshold], also requiring [0, 1].
+
+    Every metric compares a probability (a score, or the sigmoid of a logit with
+    ``from_logits=True``) with its threshold, so a value outside [0, 1] would
+    make a label constant: above 1 nothing is predicted positive, below 0
+    everything is.  That is refused on both scales, with the same message.
+    """
+    values = check_threshold(threshold, n_labels)
+    outside = (values < 0) | (values > 1)
+    if np.any(outside):
+        shown = ", ".join(f"{v:g}" for v in values[outside][:5].tolist())
+        raise ValueError(
+            f"threshold must lie in [0, 1], the probability scale (scores, or the sigmoid of "
+            f"logits with from_logits=True, are compared with it); got {shown}. A threshold "
+            "above 1 would predict no positives and one below 0 would predict all."
+        )
+    return values
+
+
+def threshold_cut(thresholds: NDArray[np.float64], from_logits: bool) -> NDArray[np.float64]:
+    """The cut that scores are compared with: the thresholds, or their logit.
+
+    ``sigmoid(x) >= t`` holds exactly when ``x >= log(t) - log(1 - t)``, so logits are
+    compared in logit space without computing a sigmoid (0 and 1 map to -inf and inf).
+    """
+    if not from_logits:
+        return thresholds
+    with np.errstate(divide="ignore"):
+        cut: NDArray[np.float64] = np.log(thresholds) - np.log1p(-thresholds)
+    return cut
+
+
+def check_score_values(scores: NDArray[Any], name: str, *, from_logits: bool) -> None:
+    """Scores to threshold must be finite, and probabilities unless ``from_logits``."""
+    if not np.issubdtype(scores.dtype, np.floating) and from_logits:
+        return
+    check_finite_scores(scores, name)
+    if not from_logits:
+        check_probabilities(scores, name)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch checked at the public boundary (shapes, thresholds, weights).
+
+    ``pred`` holds 0/1 predictions when ``thresholds`` is None, scores otherwise;
+    the values of ``truth`` and ``pred`` are checked where they are counted.
+    """
+
+    truth: NDArray[Any]
+    pred: NDArray[Any]
+    thresholds: NDArray[np.float64] | None
+    from_logits: bool
+    weights: NDArray[np.float64] | None
+
+    @property
+    def pred_name(self) -> str:
+        return "y_pred" if self.thresholds is None else "y_score"
+
+
+def check_batch(
+    y_true: Any, y_pred: Any, *, threshold: Any, from_logits: Any, sample_weight: Any
+) -> Batch:
+    """Validate the arguments of one batch of labels and predictions (or scores)."""
+    pred_name = "y_pred" if threshold is None else "y_score"
+    truth = check_2d(y_true, "y_true")
+    pred = check_2d(y_pred, pred_name)
+    check_same_shape(truth, pred, pred_name)
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
+    thresholds = None
+    if threshold is not None:
+        thresholds = check_probability_threshold(threshold, truth.shape[1])
+    elif from_logits:
+        raise ValueError("from_logits=True needs scores and a threshold; got threshold=None")
+    weights = check_sample_weight(sample_weight, truth.shape[0])
+    return Batch(truth, pred, thresholds, bool(from_logits), weights)
+
+
+def check_sample_weight(
+    sample_weight: Any, n_samples: int, *, positive_sum: bool = False
+) -> NDArray[np.float64] | None:
+    """Weights as a float64 vector, one finite non-negative weight per sample.
+
+    With ``positive_sum``, all-zero weights are refused: every metric of the
+    data would be undefined.
+    """
     if sample_weight is None:
         return None
     weights = to_numpy(sample_weight, "sample_weight")
@@ -165,6 +262,11 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> NDArray[np.float6
         raise ValueError(
             f"sample_weight must be non-negative; found minimum {float(weights.min()):g}"
         )
+    if positive_sum and n_samples > 0 and not np.any(weights > 0):
+        raise ValueError(
+            f"sample_weight is zero for all {n_samples} samples; every metric would be "
+            "undefined. Give at least one sample a positive weight."
+        )
     return weights
 
 
@@ -175,16 +277,29 @@ def check_average(average: Any, allowed: Sequence[str | None] = AVERAGES) -> Non
         )
 
 
-def check_zero_division(zero_division: Any) -> float:
-    """Validate ``zero_division`` and return the value used for undefined results."""
+ZERO_DIVISIONS: tuple[str | float, ...] = ("warn", 0.0, 1.0, math.nan)
+"""The ``zero_division`` values of the metric functions; others allow a subset."""
+
+
+def check_zero_division(
+    zero_division: Any, allowed: Sequence[str | float] = ZERO_DIVISIONS, *, context: str = ""
+) -> float:
+    """Validate ``zero_division`` against ``allowed``; return the value of undefined results.
+
+    ``"warn"`` stands for 0 (with a warning where the result is computed).
+    ``context`` ends the message, saying why some values are not allowed.
+    """
+    numeric = [float(a) for a in allowed if not isinstance(a, str)]
     if isinstance(zero_division, str):
-        if zero_division == "warn":
+        if zero_division == "warn" and "warn" in allowed:
             return 0.0
     elif isinstance(zero_division, numbers.Real) and not isinstance(zero_division, bool):
         value = float(zero_division)
-        if value in (0.0, 1.0) or math.isnan(value):
+        if value in numeric or (math.isnan(value) and any(math.isnan(a) for a in numeric)):
             return value
-    raise ValueError(f"zero_division must be 'warn', 0, 1 or nan; got {zero_division!r}")
+    names = [repr(a) if isinstance(a, str) else f"{a:g}" for a in allowed]
+    shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    raise ValueError(f"zero_division must be {shown}{context}; got {zero_division!r}")
 
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:
@@ -219,3 +334,21 @@ def check_label_names(label_names: Any, n_labels: int) -> tuple[str, ...] | None
     if len(set(names)) != len(names):
         raise ValueError("label_names must be unique")
     return names
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def external_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside the package.
+
+    Public functions reach a warning through different call depths (a metric
+    function, a state method, a report, a threshold search), so a fixed level
+    would blame, and print, library code for some of them.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -19,6 +19,9 @@ with a guaranteed error bound.
 """
 
 try:
+    from .._tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras as _keras  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(

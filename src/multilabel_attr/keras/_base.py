@@ -10,7 +10,6 @@ evaluated with ``xp=keras.ops``, so there is exactly one definition of each.
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from typing import Any
 
@@ -19,10 +18,22 @@ import numpy as np
 from keras import ops
 from numpy.typing import NDArray
 
-from ..core._averaging import average_counts, mean_from_sums, mean_sums, sample_values, samples_mean
-from ..core._counting import _float32_ceiling, decode_triples
-from ..core._formulas import Formula
-from ..core._validation import binary_mask, check_int, check_threshold, check_zero_division
+from ..core._internal import (
+    Formula,
+    average_counts,
+    decode_triples,
+    mean_from_sums,
+    mean_sums,
+    sample_values,
+    samples_mean,
+    score_cut,
+)
+from ..core._validation import (
+    binary_mask,
+    check_int,
+    check_probability_threshold,
+    check_zero_division,
+)
 
 MAX_HISTOGRAM_LABELS = 63
 """Largest ``num_labels`` for which the per-sample histogram is kept.
@@ -165,14 +176,9 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
             float(thresholds[0]) if np.ndim(np.asarray(threshold, dtype=np.float64)) == 0
             else thresholds.tolist()
         )  # fmt: skip
-        cut = thresholds
-        if self._from_logits:
-            with np.errstate(divide="ignore"):
-                cut = np.log(thresholds) - np.log1p(-thresholds)
-        # Scores are compared in float32 unless they arrive as float64: the float32 ceiling of
-        # the cut makes ``score >= cut32`` mean exactly ``score >= cut`` (as in the core).
-        self._cut64 = cut.astype(np.float64)
-        self._cut32 = _float32_ceiling(cut)
+        # Scores are compared in float32 unless they arrive as float64, with the core's cuts.
+        self._cut64 = score_cut(thresholds, self._from_logits, np.float64)
+        self._cut32 = score_cut(thresholds, self._from_logits, np.float32)
 
         per_sample = average == "samples"
         fits = self._num_labels <= MAX_HISTOGRAM_LABELS
@@ -212,30 +218,19 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
 
     @staticmethod
     def _check_zero_division(zero_division: Any) -> float:
+        # A saved configuration writes nan as the string "nan".
         if isinstance(zero_division, str) and zero_division.lower() == "nan":
             return math.nan
-        if zero_division == "warn":
-            raise ValueError(
-                "zero_division must be 0, 1 or nan for Keras metrics (a compiled graph cannot "
-                "warn); got 'warn'"
-            )
-        if not isinstance(zero_division, numbers.Real) or isinstance(zero_division, bool):
-            raise ValueError(f"zero_division must be 0, 1 or nan; got {zero_division!r}")
-        return check_zero_division(zero_division)
+        return check_zero_division(
+            zero_division, (0.0, 1.0, math.nan),
+            context=" for Keras metrics (a compiled graph cannot warn)",
+        )  # fmt: skip
 
     @staticmethod
     def _check_threshold(threshold: Any, num_labels: int) -> NDArray[np.float64]:
-        if threshold is None or isinstance(threshold, (bool, str)):
-            raise TypeError(
-                "threshold must be a number in [0, 1], one per label, or an array-like; "
-                f"got {threshold!r}"
-            )
-        values = check_threshold(threshold, num_labels)
-        if np.any(values < 0) or np.any(values > 1):
-            raise ValueError(
-                f"threshold must lie in [0, 1] (the probability scale); got {values.tolist()}"
-            )
-        return values
+        if threshold is None:
+            raise TypeError("threshold must be a number in [0, 1], one per label; got None")
+        return check_probability_threshold(threshold, num_labels)
 
     def _check_inputs(self, y_true: Any, y_pred: Any) -> None:
         check_batch(y_true, y_pred, self._num_labels, self.name)

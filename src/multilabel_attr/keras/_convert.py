@@ -8,9 +8,13 @@ from typing import Any, TypeVar
 import numpy as np
 from keras import ops
 
-from ..core._averaging import mean_sums, sample_values
-from ..core._counting import decode_triples
-from ..core._state import SCHEMA_VERSION, MultilabelCounts
+from ..core._internal import (
+    SCHEMA_VERSION,
+    MultilabelCounts,
+    decode_triples,
+    mean_sums,
+    sample_values,
+)
 from ._base import MAX_HISTOGRAM_LABELS, MultilabelMetric
 
 MetricT = TypeVar("MetricT", bound=MultilabelMetric)

@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from ..core import _formulas as F
+from ..core._internal import formulas as F
 from ..core._validation import check_beta
 from ._base import _ALL_AVERAGES, _LABEL_AVERAGES, MultilabelMetric
 

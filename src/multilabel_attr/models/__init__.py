@@ -33,6 +33,9 @@ Contents
 from __future__ import annotations
 
 try:
+    from .._tensorflow import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     import keras as _keras  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._io import file_digest
+from ..core._validation import check_int
 from ._layers import InferenceModeBase
 
 if TYPE_CHECKING:
@@ -67,9 +68,10 @@ def _check_input_shape(input_shape: Any, *, min_size: int, who: str) -> tuple[in
 
 
 def _check_num_labels(num_labels: Any, who: str) -> int:
-    if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 1:
-        raise ValueError(f"{who}: num_labels must be a positive int; received {num_labels!r}")
-    return num_labels
+    try:
+        return check_int(num_labels, "num_labels", minimum=1)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{who}: {exc}") from None
 
 
 def build_paper_cnn(

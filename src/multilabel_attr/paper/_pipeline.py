@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import write_text_atomic
+from .._io import text_digest, write_text_atomic
+from .._tensorflow import import_tensorflow_quietly
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
 from ._report import report_markdown, report_summary, write_figures, write_report
@@ -54,7 +55,8 @@ def prepare_data(
     if celeba_dir is not None:
         files = celeba.find_files(celeba_dir)
         root = Path(files.root)
-        key = f"real-{abs(hash(str(root.resolve()))) % 10**8:08d}"
+        # A digest, not hash(): string hashes change between processes, and the cache must not.
+        key = f"real-{text_digest(str(root.resolve()), 8)}"
         description = f"real CelebA images from {root}"
         synthetic = False
     else:
@@ -206,9 +208,9 @@ def _run_model(
 
 
 def _check_speed(precision: Any, jit_compile: Any, strategy: Any, cache: Any) -> _Speed:
-    from ..datasets.celeba._cache import check_cache
+    from ..datasets.celeba._internal import check_cache
     from ..models import resolve_strategy
-    from ..models._accelerate import check_jit_compile, check_precision
+    from ..models._internal import check_jit_compile, check_precision
 
     who = "reproduce"
     return _Speed(
@@ -275,6 +277,7 @@ def reproduce(
     ReproductionResult
     """
     started = time.perf_counter()
+    import_tensorflow_quietly()
     speed = _check_speed(precision, jit_compile, strategy, cache_images)
     if protocol is None:
         protocol = "paper" if celeba_dir is not None else "quick"

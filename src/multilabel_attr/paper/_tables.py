@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import MultilabelCounts
+from ..core._internal import average_counts, count_batch, fbeta_formula
 from ..core._validation import binary_mask, check_2d, check_int, check_same_shape
 
 FloatArray = NDArray[np.float64]
@@ -82,15 +83,14 @@ def paper_grid_thresholds(
     check_int(n_thresholds, "n_thresholds", minimum=2)
     grid = np.linspace(0.0, 1.0, n_thresholds)
     n_labels = truth.shape[1]
-    best = np.empty(n_labels)
-    positives = truth.sum(axis=0)
-    for label in range(n_labels):
-        pred = scores[:, label][None, :] >= grid[:, None]
-        tp = (pred & truth[:, label][None, :]).sum(axis=1)
-        predicted = pred.sum(axis=1)
-        denominator = predicted + positives[label]
-        f1 = np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
-        best[label] = grid[int(np.argmax(f1))]
+    f1 = fbeta_formula(1.0)
+    values = np.empty((grid.size, n_labels))
+    for k, cut in enumerate(grid):
+        counts = count_batch(
+            truth, scores, threshold=np.full(n_labels, cut), from_logits=False, sample_weight=None
+        )
+        values[k] = average_counts(f1, counts.tp, counts.fp, counts.fn, counts.tn, None, 0.0)[0]
+    best: FloatArray = grid[np.argmax(values, axis=0)]
     return best
 
 

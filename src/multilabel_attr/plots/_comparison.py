@@ -89,20 +89,7 @@ def plot_metric_comparison(
     """
     series, n_labels = check_series_mapping(values, "values")
     names = check_names(label_names, n_labels)
-    if (lower is None) != (upper is None):
-        given = "lower" if lower is not None else "upper"
-        raise ValueError(f"lower and upper must be given together; got only {given}")
-    low = high = None
-    if lower is not None and upper is not None:
-        low = _check_bounds(lower, "lower", series, n_labels)
-        high = _check_bounds(upper, "upper", series, n_labels)
-        for key in series:
-            bad = np.flatnonzero(low[key] > high[key])
-            if bad.size:
-                raise ValueError(
-                    f"lower[{key!r}] exceeds upper[{key!r}] for label(s) "
-                    f"{', '.join(names[i] for i in bad[:5])}"
-                )
+    low, high = _check_intervals(lower, upper, series, names)
     if not isinstance(metric_name, str):
         raise TypeError(f"metric_name must be a string; got {type(metric_name).__name__}")
     if sort_by is not None and sort_by not in series:
@@ -127,42 +114,8 @@ def plot_metric_comparison(
     for i, (model, model_values) in enumerate(series.items()):
         # Models fill each label's band from top to bottom in legend order.
         offsets = rows + group / 2 - bar * (i + 0.5)
-        # The mean over labels where the metric is defined, as a macro average with NaNs skipped.
-        defined = model_values[~np.isnan(model_values)]
-        mean = f"{float(defined.mean()):.3f}" if defined.size else "n/a"
-        ax.barh(
-            offsets,
-            np.nan_to_num(model_values[order], nan=0.0),
-            height=bar * 0.92,
-            color=color(i),
-            label=f"{model} (mean {mean})",
-            zorder=2,
-        )
-        if low is not None and high is not None:
-            lo, hi = low[model][order], high[model][order]
-            ax.errorbar(
-                (lo + hi) / 2,
-                offsets,
-                xerr=(hi - lo) / 2,
-                fmt="none",
-                ecolor="#222222",
-                elinewidth=0.9,
-                capsize=2,
-                capthick=0.9,
-                zorder=3,
-            )
-        undefined = np.isnan(model_values[order])
-        for y in offsets[undefined]:
-            ax.text(
-                0.005,
-                y,
-                "undefined",
-                va="center",
-                ha="left",
-                fontsize=6.5,
-                color="#444444",
-                transform=ax.get_yaxis_transform(),
-            )
+        interval = None if low is None or high is None else (low[model], high[model])
+        _draw_model(ax, i, model, model_values, interval, offsets, order, bar)
 
     all_values = np.concatenate(
         [v for v in series.values()]
@@ -193,3 +146,63 @@ def plot_metric_comparison(
     )
     legend.set_zorder(5)
     return fig
+
+
+def _check_intervals(
+    lower: Mapping[str, Any] | None,
+    upper: Mapping[str, Any] | None,
+    series: dict[str, FloatArray],
+    names: Sequence[str],
+) -> tuple[dict[str, FloatArray] | None, dict[str, FloatArray] | None]:
+    """Interval bounds given together, with the keys of ``series`` and low <= high."""
+    if (lower is None) != (upper is None):
+        given = "lower" if lower is not None else "upper"
+        raise ValueError(f"lower and upper must be given together; got only {given}")
+    if lower is None or upper is None:
+        return None, None
+    n_labels = len(names)
+    low = _check_bounds(lower, "lower", series, n_labels)
+    high = _check_bounds(upper, "upper", series, n_labels)
+    for key in series:
+        bad = np.flatnonzero(low[key] > high[key])
+        if bad.size:
+            raise ValueError(
+                f"lower[{key!r}] exceeds upper[{key!r}] for label(s) "
+                f"{', '.join(names[i] for i in bad[:5])}"
+            )
+    return low, high
+
+
+def _draw_model(
+    ax: Any,
+    index: int,
+    model: str,
+    model_values: FloatArray,
+    interval: tuple[FloatArray, FloatArray] | None,
+    offsets: FloatArray,
+    order: Any,
+    bar: float,
+) -> None:
+    """One model's bars, whiskers and "undefined" marks."""
+    # The mean over labels where the metric is defined, as a macro average with NaNs skipped.
+    defined = model_values[~np.isnan(model_values)]
+    mean = f"{float(defined.mean()):.3f}" if defined.size else "n/a"
+    ax.barh(
+        offsets,
+        np.nan_to_num(model_values[order], nan=0.0),
+        height=bar * 0.92,
+        color=color(index),
+        label=f"{model} (mean {mean})",
+        zorder=2,
+    )
+    if interval is not None:
+        lo, hi = interval[0][order], interval[1][order]
+        ax.errorbar(
+            (lo + hi) / 2, offsets, xerr=(hi - lo) / 2, fmt="none", ecolor="#222222",
+            elinewidth=0.9, capsize=2, capthick=0.9, zorder=3,
+        )  # fmt: skip
+    for y in offsets[np.isnan(model_values[order])]:
+        ax.text(
+            0.005, y, "undefined", va="center", ha="left", fontsize=6.5, color="#444444",
+            transform=ax.get_yaxis_transform(),
+        )  # fmt: skip

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ..core._validation import to_numpy
+from ..core._internal import divide
+from ..core._validation import check_int, to_numpy
 from ._common import FloatArray, check_names, grid_shape, new_figure
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ def normalize_confusion(confusion: FloatArray, normalize: str | None) -> FloatAr
         totals = confusion.sum(axis=1, keepdims=True)
     else:
         totals = confusion.sum(axis=(1, 2), keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, confusion / np.where(totals > 0, totals, 1.0), np.nan)
+    rates: FloatArray = divide(confusion, np.broadcast_to(totals, confusion.shape), np.nan)[0]
+    return rates
 
 
 def _format_count(value: float) -> str:
@@ -120,8 +121,7 @@ def plot_confusion_grid(
         raise ValueError(
             f"normalize must be one of {', '.join(repr(n) for n in _NORMALIZE)}; got {normalize!r}"
         )
-    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
-        raise ValueError(f"max_columns must be a positive integer; got {max_columns!r}")
+    check_int(max_columns, "max_columns", minimum=1)
     n_labels = counts.shape[0]
     names = check_names(label_names, n_labels)
     values = normalize_confusion(counts, normalize)

@@ -8,17 +8,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import Formula
-from ..core._formulas import COHEN_KAPPA, MATTHEWS, YOUDEN, formula_by_name
+from ..core._internal import (
+    COHEN_KAPPA,
+    MATTHEWS,
+    YOUDEN,
+    Formula,
+    candidate_mask,
+    curve,
+    divide,
+    formula_by_name,
+)
 from ..core._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
+    check_int,
     check_same_shape,
     check_sample_weight,
     check_threshold,
 )
-from ..thresholds._sweep import candidate_mask, curve
 from ._common import FloatArray, check_names, color, grid_shape, new_figure
 
 if TYPE_CHECKING:
@@ -71,22 +79,18 @@ def threshold_curve(
 ) -> ThresholdCurve:
     """The exact curve for one label, from the threshold search's sweep.
 
-    The sweep gives the counts of every cut of the ascending sort (one sort and
-    cumulative sums); the cuts at the starts of runs of equal scores are the
-    distinct thresholds.
+    The core counts every cut of the ascending sort (one sort and cumulative
+    sums); the cuts at the starts of runs of equal scores are the distinct
+    thresholds.
     """
     truth = np.asarray(truth, dtype=bool)
     scores = np.asarray(scores)
     order = np.argsort(scores, kind="stable")
     sorted_scores = scores[order]
     counts = curve(truth[order], None if weights is None else weights[order])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        numerator, denominator = formula.parts(counts.tp, counts.fp, counts.fn, counts.tn, np)
-        numerator = np.broadcast_to(np.asarray(numerator, np.float64), counts.tp.shape)
-        denominator = np.broadcast_to(np.asarray(denominator, np.float64), counts.tp.shape)
-        values = np.where(
-            denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan
-        )
+    # The core's zero-division rule with nan: undefined cuts show as gaps.
+    parts = formula.parts(counts.tp, counts.fp, counts.fn, counts.tn, np)
+    values = np.broadcast_to(divide(*parts, np.nan)[0], counts.tp.shape)
     n = sorted_scores.shape[0]
     starts = np.flatnonzero(candidate_mask(sorted_scores, None)[:n])
     return ThresholdCurve(
@@ -204,8 +208,7 @@ def plot_threshold_curves(
     formula, metric_label = resolve_metric(metric)
     names = check_names(label_names, n_labels)
     chosen = None if thresholds is None else check_threshold(thresholds, n_labels)
-    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
-        raise ValueError(f"max_columns must be a positive integer; got {max_columns!r}")
+    check_int(max_columns, "max_columns", minimum=1)
     selected = _select_labels(labels, names)
 
     low = min(0.0, float(scores.min()))
@@ -222,44 +225,10 @@ def plot_threshold_curves(
             continue
         label = selected[index]
         curve = threshold_curve(truth[:, label], scores[:, label], formula, weights)
-        x = np.r_[low, curve.cuts, high]
-        y = np.r_[curve.values, curve.above, curve.above]
-        (line,) = ax.plot(x, y, drawstyle="steps-post", color=color(0), linewidth=1.2)
-        handles.setdefault(f"{metric_label} at threshold", line)
-        heading = names[label]
-        if np.any(np.isfinite(y)):
-            best = int(np.nanargmax(y[:-1]))
-            # The best value holds on (x[best], x[best + 1]]; mark the middle of that run.
-            best_x = x[best] if best == 0 else (x[best] + x[best + 1]) / 2
-            dot = ax.scatter(
-                [best_x],
-                [y[best]],
-                s=18,
-                color=color(3),
-                zorder=4,
-                edgecolors="white",
-                linewidths=0.4,
-            )
-            handles.setdefault("best", dot)
-            heading += f"\nbest {y[best]:.3f}"
-        if chosen is not None:
-            t = float(chosen[label])
-            value = curve.at(t)
-            vline = ax.axvline(t, color=color(1), linestyle="--", linewidth=1.1, zorder=3)
-            handles.setdefault("chosen threshold", vline)
-            if np.isfinite(value):
-                diamond = ax.scatter(
-                    [t],
-                    [value],
-                    s=22,
-                    marker="D",
-                    color=color(1),
-                    zorder=5,
-                    edgecolors="black",
-                    linewidths=0.4,
-                )
-                handles.setdefault(f"{metric_label} at chosen threshold", diamond)
-            heading = f"{names[label]}\n{metric_label} {value:.3f} at {t:.2f}"
+        threshold = None if chosen is None else float(chosen[label])
+        heading = _draw_curve(
+            ax, curve, (low, high), threshold, names[label], metric_label, handles
+        )
         ax.set_title(heading, fontsize=7.5, pad=3)
         ax.grid(color="#E5E5E5", linewidth=0.6)
         ax.tick_params(labelsize=7)
@@ -282,3 +251,42 @@ def plot_threshold_curves(
         frameon=False,
     )
     return fig
+
+
+def _draw_curve(
+    ax: Any,
+    curve: ThresholdCurve,
+    limits: tuple[float, float],
+    threshold: float | None,
+    name: str,
+    metric_label: str,
+    handles: dict[str, Any],
+) -> str:
+    """One label's step curve, its best point and the chosen threshold; returns the heading."""
+    x = np.r_[limits[0], curve.cuts, limits[1]]
+    y = np.r_[curve.values, curve.above, curve.above]
+    (line,) = ax.plot(x, y, drawstyle="steps-post", color=color(0), linewidth=1.2)
+    handles.setdefault(f"{metric_label} at threshold", line)
+    heading = name
+    if np.any(np.isfinite(y)):
+        best = int(np.nanargmax(y[:-1]))
+        # The best value holds on (x[best], x[best + 1]]; mark the middle of that run.
+        best_x = x[best] if best == 0 else (x[best] + x[best + 1]) / 2
+        dot = ax.scatter(
+            [best_x], [y[best]], s=18, color=color(3), zorder=4, edgecolors="white",
+            linewidths=0.4,
+        )  # fmt: skip
+        handles.setdefault("best", dot)
+        heading += f"\nbest {y[best]:.3f}"
+    if threshold is not None:
+        value = curve.at(threshold)
+        vline = ax.axvline(threshold, color=color(1), linestyle="--", linewidth=1.1, zorder=3)
+        handles.setdefault("chosen threshold", vline)
+        if np.isfinite(value):
+            diamond = ax.scatter(
+                [threshold], [value], s=22, marker="D", color=color(1), zorder=5,
+                edgecolors="black", linewidths=0.4,
+            )  # fmt: skip
+            handles.setdefault(f"{metric_label} at chosen threshold", diamond)
+        heading = f"{name}\n{metric_label} {value:.3f} at {threshold:.2f}"
+    return heading

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core._validation import check_int
 from ._common import FloatArray, color, grid_shape, marker, new_figure
 
 if TYPE_CHECKING:
@@ -161,8 +162,7 @@ def plot_training_curves(
     ['loss', 'auc']
     """
     series = load_history(history)
-    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
-        raise ValueError(f"max_columns must be a positive integer; got {max_columns!r}")
+    check_int(max_columns, "max_columns", minimum=1)
     epoch_values = series.pop(_EPOCH_KEY, None)
     if not series:
         raise ValueError("history holds only an 'epoch' column; expected metric series")

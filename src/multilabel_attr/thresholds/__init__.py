@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..core import YOUDEN
 from ._cv import ThresholdsCV, cross_validate_thresholds
-from ._objectives import METRIC_NAMES, YOUDEN
+from ._objectives import METRIC_NAMES
 from ._optimize import optimize_thresholds
 from ._result import Thresholds, ThresholdWarning
 

@@ -3,7 +3,7 @@
 Each step re-optimises one label's cut exactly while the others stay fixed:
 
 * micro average: the objective is a function of the counts summed over labels,
-  so the label's own cut curve (`_sweep.curve`) is shifted by the other
+  so the label's own cut curve (the core's ``curve``) is shifted by the other
   labels' totals and evaluated on every cut at once;
 * samples average: only the samples' own counts change.  For every sample the
   value with this label predicted negative (``g0``) and positive (``g1``) is
@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._internal import candidate_mask, curve, sample_triples, samples_mean
 from ._objectives import Objective
-from ._sweep import best_cut, candidate_mask, curve
+from ._sweep import best_cut
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -161,9 +162,10 @@ def _samples_ascent(
     pred_t = np.zeros((n_labels, n_samples), dtype=bool)
     for label in range(n_labels):
         pred_t[label, orders[label, cuts[label] :]] = True
-    n_true = truth_t.sum(axis=0).astype(np.float64)
-    tp = (truth_t & pred_t).sum(axis=0).astype(np.float64)
-    fp = (~truth_t & pred_t).sum(axis=0).astype(np.float64)
+    # The counting pass: each sample's own counts at the starting cuts, as the core counts.
+    tp_i, fp_i, fn_i = sample_triples(truth, pred_t.T)
+    n_true = (tp_i + fn_i).astype(np.float64)
+    tp, fp = tp_i.astype(np.float64), fp_i.astype(np.float64)
     w = np.ones(n_samples) if weights is None else weights
     total_weight = float(w.sum())
 
@@ -172,7 +174,7 @@ def _samples_ascent(
         return objective(tp_, fp_, fn_, n_labels - tp_ - fp_ - fn_)
 
     def mean(values: FloatArray) -> float:
-        return float(np.dot(w, values) / total_weight)
+        return float(samples_mean(values, w, np.ones(n_samples)))
 
     def propose(label: int) -> tuple[FloatArray, Callable[[int], None]]:
         y = truth_t[label]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._validation import check_int
+from ..core._validation import check_int, external_stacklevel
 from ._optimize import Prepared, evaluate, prepare, resolve_settings, run_settings
 from ._result import Thresholds, ThresholdWarning
 
@@ -194,13 +194,13 @@ def cross_validate_thresholds(
             f"labels {', '.join(names[:10])} had fewer than min_positives positives in some "
             "folds and used the fallback threshold there",
             ThresholdWarning,
-            stacklevel=2,
+            stacklevel=external_stacklevel(),
         )
     if stopped_early:
         warnings.warn(
             f"coordinate ascent reached max_iter in {stopped_early} of {len(folds)} folds",
             ThresholdWarning,
-            stacklevel=2,
+            stacklevel=external_stacklevel(),
         )
     oof_objective, oof_scores = evaluate(
         settings.objective, settings.average, data.truth, oof_pred, data.weights

@@ -8,7 +8,6 @@ four count arrays ``(tp, fp, fn, tn)`` returning one value per element.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,17 +16,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core import _formulas as F
-from ..core._averaging import divide
-from ..core._validation import check_beta
+from ..core._internal import NAMED_FORMULAS, Formula, divide, fbeta_formula
+from ..core._validation import check_beta, check_zero_division
 
 FloatArray = NDArray[np.float64]
 MetricFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], Any]
 
 
-YOUDEN = F.YOUDEN
-
-METRIC_NAMES: tuple[str, ...] = (*F.NAMED_FORMULAS, "fbeta")
+METRIC_NAMES: tuple[str, ...] = (*NAMED_FORMULAS, "fbeta")
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ class Objective:
     """
 
     name: str
-    formula: F.Formula | None
+    formula: Formula | None
     function: MetricFunction | None
     zero_division: float
 
@@ -87,15 +83,7 @@ class Objective:
 
 def resolve_metric(metric: Any, beta: Any, zero_division: Any) -> Objective:
     """Turn ``metric`` (a name, a Formula or a function of counts) into an Objective."""
-    if (
-        isinstance(zero_division, bool)
-        or not isinstance(zero_division, numbers.Real)
-        or float(zero_division) not in (0.0, 1.0)
-    ):
-        raise ValueError(
-            f"zero_division must be 0 or 1 for a threshold search; got {zero_division!r}"
-        )
-    fill = float(zero_division)
+    fill = check_zero_division(zero_division, (0.0, 1.0), context=" for a threshold search")
     if beta is not None and metric != "fbeta":
         raise ValueError(f"beta is only used with metric='fbeta'; got metric={metric!r}")
     if isinstance(metric, str):
@@ -103,16 +91,16 @@ def resolve_metric(metric: Any, beta: Any, zero_division: Any) -> Objective:
         if key == "fbeta":
             if beta is None:
                 raise ValueError("metric='fbeta' needs beta (for example beta=2.0)")
-            formula = F.fbeta_formula(check_beta(beta))
+            formula = fbeta_formula(check_beta(beta))
             return Objective(formula.name, formula, None, fill)
-        if key not in F.NAMED_FORMULAS:
+        if key not in NAMED_FORMULAS:
             raise ValueError(
                 f"metric must be one of {', '.join(repr(n) for n in METRIC_NAMES)}, a "
                 f"multilabel_attr.Formula or a function of (tp, fp, fn, tn); got {metric!r}"
             )
-        formula = F.NAMED_FORMULAS[key]
+        formula = NAMED_FORMULAS[key]
         return Objective(formula.name, formula, None, fill)
-    if isinstance(metric, F.Formula):
+    if isinstance(metric, Formula):
         return Objective(metric.name, metric, None, fill)
     if callable(metric):
         name = getattr(metric, "__name__", type(metric).__name__)

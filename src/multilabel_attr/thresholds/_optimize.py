@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._internal import count_batch, decode_triples, nan_mean, present_counts, samples_mean
 from ..core._validation import (
     binary_mask,
     check_2d,
@@ -20,6 +21,7 @@ from ..core._validation import (
     check_label_names,
     check_same_shape,
     check_sample_weight,
+    external_stacklevel,
 )
 from ._coordinate import coordinate_ascent
 from ._objectives import Objective, resolve_metric
@@ -64,9 +66,7 @@ def prepare(y_true: Any, y_score: Any, sample_weight: Any, label_names: Any) -> 
     check_finite_scores(scores, "y_score")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    weights = check_sample_weight(sample_weight, truth.shape[0])
-    if weights is not None and not weights.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum; got all-zero weights")
+    weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=True)
     names = check_label_names(label_names, truth.shape[1])
     return Prepared(mask, scores, weights, names)
 
@@ -83,23 +83,6 @@ def check_clip(clip: Any) -> tuple[float, float] | None:
     return low, high
 
 
-def label_counts(
-    truth: BoolArray, pred: BoolArray, weights: FloatArray | None
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per-label weighted ``tp, fp, fn, tn`` of 0/1 predictions."""
-    hit = truth & pred
-    if weights is None:
-        tp = np.count_nonzero(hit, axis=0).astype(np.float64)
-        pos = np.count_nonzero(truth, axis=0).astype(np.float64)
-        pp = np.count_nonzero(pred, axis=0).astype(np.float64)
-        total = float(truth.shape[0])
-    else:
-        tp, pos, pp = weights @ hit, weights @ truth, weights @ pred
-        total = float(weights.sum())
-    fp, fn = pp - tp, pos - tp
-    return tp, fp, fn, total - tp - fp - fn
-
-
 def evaluate(
     objective: Objective,
     average: str | None,
@@ -107,27 +90,37 @@ def evaluate(
     pred: BoolArray,
     weights: FloatArray | None,
 ) -> tuple[float, FloatArray]:
-    """The averaged objective and the per-label metric values of 0/1 predictions."""
-    tp, fp, fn, tn = label_counts(truth, pred, weights)
+    """The averaged objective and the per-label metric values of 0/1 predictions.
+
+    The predictions are counted by the core, and the values averaged by its functions:
+    ``micro`` on the summed counts, ``macro`` and ``weighted`` (by support) over labels,
+    ``samples`` over the histogram of per-sample counts.
+    """
+    counts = count_batch(truth, pred, threshold=None, from_logits=False, sample_weight=weights)
+    if average != "samples":
+        return objective_from_counts(objective, average, counts.tp, counts.fp, counts.fn, counts.tn)
+    per_label = objective(counts.tp, counts.fp, counts.fn, counts.tn)
+    n_labels = truth.shape[1]
+    tp, fp, fn = (c.astype(np.float64) for c in decode_triples(counts.keys, n_labels))
+    values = objective(tp, fp, fn, n_labels - tp - fp - fn)
+    present = present_counts(counts.key_weight, counts.key_count)
+    return float(samples_mean(values, counts.key_weight, present)), per_label
+
+
+def objective_from_counts(
+    objective: Objective,
+    average: str | None,
+    tp: FloatArray,
+    fp: FloatArray,
+    fn: FloatArray,
+    tn: FloatArray,
+) -> tuple[float, FloatArray]:
+    """The label-averaged (micro, macro or weighted) objective and its per-label values."""
     per_label = objective(tp, fp, fn, tn)
     if average == "micro":
         value = objective(*(np.array([c.sum()]) for c in (tp, fp, fn, tn)))[0]
-    elif average == "samples":
-        s_tp = np.count_nonzero(truth & pred, axis=1).astype(np.float64)
-        s_fp = np.count_nonzero(pred, axis=1) - s_tp
-        s_fn = np.count_nonzero(truth, axis=1) - s_tp
-        s_tn = truth.shape[1] - s_tp - s_fp - s_fn
-        values = objective(s_tp, s_fp, s_fn, s_tn)
-        value = float(np.average(values, weights=weights))
-    elif average == "weighted":
-        support = tp + fn
-        value = (
-            float(np.dot(per_label, support) / support.sum())
-            if support.sum() > 0
-            else float(per_label.mean())
-        )
     else:
-        value = float(per_label.mean())
+        value = nan_mean(per_label, tp + fn if average == "weighted" else None)
     return float(value), per_label
 
 
@@ -223,6 +216,11 @@ def resolve_settings(
 
 def run_settings(data: Prepared, settings: Settings) -> Thresholds:
     """Run a validated search on validated data."""
+    clip = settings.clip
+    if clip is None and not settings.from_logits and _probabilities(data.scores):
+        # Metrics take thresholds on the probability scale only: "everything positive" is
+        # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
+        clip = (0.0, 1.0)
     return _optimize(
         data,
         settings.objective,
@@ -231,10 +229,14 @@ def run_settings(data: Prepared, settings: Settings) -> Thresholds:
         settings.from_logits,
         settings.min_positives,
         settings.fallback,
-        settings.clip,
+        clip,
         settings.init,
         settings.max_iter,
     )
+
+
+def _probabilities(scores: NDArray[Any]) -> bool:
+    return bool(scores.min() >= 0 and scores.max() <= 1)
 
 
 def optimize_thresholds(
@@ -320,7 +322,9 @@ def optimize_thresholds(
         ``"shared"``: the exact best single threshold for the micro-averaged
         metric over all labels.  A number: that threshold (on the score scale).
     clip : (float, float), optional
-        Only thresholds in ``[low, high]`` (on the score scale) are considered.
+        Only thresholds in ``[low, high]`` (on the score scale) are considered.  By default,
+        scores in [0, 1] without ``from_logits`` are probabilities and the thresholds stay in
+        [0, 1], the range every metric accepts; other scores are not clipped.
     zero_division : {0, 1}, default=0
         Value of a metric with a zero denominator during the search (for
         example F1 of a label or sample without true and predicted positives).
@@ -408,24 +412,7 @@ def _optimize(
     values = sweep.thresholds.copy()
     fixed = _rare_labels(truth, weights, min_positives)
     if fixed.any():
-        if fallback == "shared":
-            fallback_value, _ = sweep_pooled(truth, scores, weights, objective, clip)
-            rule = f"the shared threshold {fallback_value:.6g}"
-        else:
-            fallback_value = float(fallback)
-            if clip is not None:
-                fallback_value = min(max(fallback_value, clip[0]), clip[1])
-            rule = f"the fallback threshold {fallback_value:.6g}"
-        values[fixed] = fallback_value
-        positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
-        warnings.warn(
-            f"{int(fixed.sum())} of {n_labels} labels have fewer than "
-            f"min_positives={min_positives} positive samples and are not tuned: "
-            f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)} "
-            f"(positives: {', '.join(map(str, positives[:10]))}); they use {rule}.",
-            ThresholdWarning,
-            stacklevel=4,
-        )
+        values[fixed] = _fallback(data, fixed, objective, fallback, clip, min_positives)
     iterations = None
     if strategy == "coordinate":
         assert sweep.orders is not None
@@ -455,7 +442,7 @@ def _optimize(
                 f"coordinate ascent stopped after max_iter={max_iter} passes without "
                 "converging; increase max_iter",
                 ThresholdWarning,
-                stacklevel=4,
+                stacklevel=external_stacklevel(),
             )
         values = start.copy()
         for label in np.flatnonzero(result.changed).tolist():
@@ -469,6 +456,47 @@ def _optimize(
         iterations=iterations,
         fallback_labels=np.flatnonzero(fixed).tolist(),
         **common,
+    )
+
+
+def _fallback(
+    data: Prepared,
+    fixed: BoolArray,
+    objective: Objective,
+    fallback: Any,
+    clip: tuple[float, float] | None,
+    min_positives: int,
+) -> float:
+    """The threshold of the labels too rare to tune, announced with a warning."""
+    truth = data.truth
+    if fallback == "shared":
+        value, _ = sweep_pooled(truth, data.scores, data.weights, objective, clip)
+        rule = f"the shared threshold {value:.6g}"
+    else:
+        value = float(fallback)
+        if clip is not None:
+            value = min(max(value, clip[0]), clip[1])
+        rule = f"the fallback threshold {value:.6g}"
+    positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
+    warn_fallback(fixed, positives, min_positives, rule, data.label_names)
+    return value
+
+
+def warn_fallback(
+    fixed: BoolArray,
+    positives: Sequence[int],
+    min_positives: int,
+    rule: str,
+    names: tuple[str, ...] | None,
+) -> None:
+    """Say which labels were not tuned (``positives``: their positive counts) and why."""
+    warnings.warn(
+        f"{int(fixed.sum())} of {fixed.shape[0]} labels have fewer than "
+        f"min_positives={min_positives} positive samples and are not tuned: "
+        f"{_describe(np.flatnonzero(fixed).tolist(), names)} "
+        f"(positives: {', '.join(map(str, list(positives)[:10]))}); they use {rule}.",
+        ThresholdWarning,
+        stacklevel=external_stacklevel(),
     )
 
 

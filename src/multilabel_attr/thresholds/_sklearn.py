@@ -185,9 +185,7 @@ class MultiLabelThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEst
         truth = check_2d(Y, "Y")
         binary_mask(truth, "Y")
         n_samples, n_labels = truth.shape
-        weights = check_sample_weight(sample_weight, n_samples)
-        if weights is not None and not weights.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum; got all-zero weights")
+        weights = check_sample_weight(sample_weight, n_samples, positive_sum=True)
         fit_kwargs: dict[str, Any] = {} if weights is None else {"sample_weight": weights}
 
         splitter = check_cv(self.cv, truth, classifier=False)

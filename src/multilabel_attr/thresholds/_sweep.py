@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._internal import candidate_mask, curve
 from ._objectives import Objective
 
 FloatArray = NDArray[np.float64]
@@ -39,73 +40,6 @@ arrays stay cache-resident: many labels per block for small tuning sets, one for
 large ones."""
 MAX_WORKERS: int | None = None
 """Upper bound on sorting threads (``None``: one per CPU)."""
-
-
-@dataclass(frozen=True)
-class Curve:
-    """Counts of every cut of sorted labels: arrays of length ``n + 1`` on the last axis.
-
-    ``positives`` and ``negatives`` are the totals, one per label (floats for a
-    single label).
-    """
-
-    tp: FloatArray
-    fp: FloatArray
-    positives: Any
-    negatives: Any
-
-    @property
-    def fn(self) -> FloatArray:
-        return np.expand_dims(self.positives, -1) - self.tp
-
-    @property
-    def tn(self) -> FloatArray:
-        return np.expand_dims(self.negatives, -1) - self.fp
-
-
-def curve(sorted_truth: BoolArray, sorted_weight: FloatArray | None) -> Curve:
-    """Predicted-positive counts ``tp[..., i]``, ``fp[..., i]`` of every cut ``i``.
-
-    Works on one label (1-D) or on rows of labels (2-D, one label per row).
-    """
-    n = sorted_truth.shape[-1]
-    shape = (*sorted_truth.shape[:-1], n + 1)
-    tp = np.zeros(shape)
-    if sorted_weight is None:
-        # Integer counts are exact: tp[..., i] = positives at or after position i.  An
-        # integer cumulative sum converted once is faster than accumulating into floats.
-        tp[..., :-1] = np.cumsum(sorted_truth[..., ::-1], axis=-1, dtype=np.int64)[..., ::-1]
-        fp = np.arange(n, -1, -1, dtype=np.float64) - tp
-        positives = tp[..., 0]
-        return Curve(tp, fp, _scalar(positives), _scalar(n - positives))
-    fp = np.zeros(shape)
-    pos_w = np.where(sorted_truth, sorted_weight, 0.0)
-    np.cumsum(pos_w[..., ::-1], axis=-1, out=tp[..., -2::-1])
-    np.cumsum((sorted_weight - pos_w)[..., ::-1], axis=-1, out=fp[..., -2::-1])
-    return Curve(tp, fp, _scalar(tp[..., 0]), _scalar(fp[..., 0]))
-
-
-def _scalar(value: Any) -> Any:
-    """A float for one label, the array for several."""
-    return float(value) if np.ndim(value) == 0 else value
-
-
-def candidate_mask(sorted_scores: NDArray[Any], clip: tuple[float, float] | None) -> BoolArray:
-    """Cuts a threshold can produce: tie-group boundaries, within ``clip`` when given.
-
-    Works along the last axis (one label, or rows of labels).
-    """
-    n = sorted_scores.shape[-1]
-    valid = np.ones((*sorted_scores.shape[:-1], n + 1), dtype=bool)
-    np.not_equal(sorted_scores[..., 1:], sorted_scores[..., :-1], out=valid[..., 1:n])
-    if clip is not None:
-        low, high = clip
-        # Cut i is produced by every t in (s[i-1], s[i]]; keep it if that meets [low, high].
-        edge = np.full((*sorted_scores.shape[:-1], 1), np.inf)
-        below = np.concatenate([-edge, sorted_scores], axis=-1)
-        above = np.concatenate([sorted_scores, edge], axis=-1)
-        valid &= (below < high) & (above >= low)
-    return valid
 
 
 def best_cut(values: FloatArray, valid: BoolArray) -> int:

@@ -19,8 +19,8 @@ import numpy.typing as npt
 from ._annotations import ATTRIBUTES
 from ._label_model import ATTRIBUTE_INDEX
 
-IMAGE_SIZE = (178, 218)
-"""(width, height) of aligned CelebA images."""
+IMAGE_SIZE = (218, 178)
+"""(height, width) of aligned CelebA images, the order of every image size in the package."""
 
 _HAIR_RGB = {
     "Black_Hair": (28, 22, 22),
@@ -339,7 +339,9 @@ def _finish(img: Any, rng: np.random.Generator, bg: RGB, blurry: bool) -> Any:
 def render_face(
     labels: npt.ArrayLike, rng: np.random.Generator, identity_rng: np.random.Generator | None = None
 ) -> Any:
-    """Draw one 178×218 face showing the cues of a 0/1 label row; returns a ``PIL.Image``.
+    """Draw one face showing the cues of a 0/1 label row; returns a ``PIL.Image``.
+
+    The image has `IMAGE_SIZE` (218 × 178 pixels, height × width).
 
     ``identity_rng`` fixes the traits an identity keeps across its images (skin tone, face
     shape, eye spacing); pose, background, lighting and noise come from ``rng``.
@@ -354,7 +356,7 @@ def render_face(
         return bool(y[ATTRIBUTE_INDEX[name]])
 
     ident = identity_rng if identity_rng is not None else rng
-    w, h = IMAGE_SIZE
+    h, w = IMAGE_SIZE
     skin_base = _PALE if has("Pale_Skin") else _SKIN[int(ident.integers(len(_SKIN)))]
     skin = _jitter(rng, skin_base, 6)
     face_w = 36 * float(ident.uniform(0.92, 1.08))

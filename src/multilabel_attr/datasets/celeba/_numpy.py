@@ -7,7 +7,9 @@ import os
 import numpy as np
 import numpy.typing as npt
 
+from ...core._validation import check_int
 from ._annotations import SPLITS
+from ._faces import IMAGE_SIZE
 from ._layout import CelebAFiles, find_files, read_annotations
 
 __all__ = ["load_numpy"]
@@ -56,8 +58,8 @@ def load_numpy(
     """
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit: expected a non-negative int or None, got {limit!r}")
+    if limit is not None:
+        check_int(limit, "limit", minimum=0)
     files = root if isinstance(root, CelebAFiles) else find_files(root)
     ann = read_annotations(files)
     rows = ann.split(split)[:limit]
@@ -76,5 +78,5 @@ def load_numpy(
             if image_size is not None:
                 rgb = rgb.resize((image_size[1], image_size[0]), Image.Resampling.BILINEAR)
             out.append(np.asarray(rgb, dtype=np.uint8))
-    shape = (0, *(image_size or (218, 178)), 3)
+    shape = (0, *(image_size or IMAGE_SIZE), 3)
     return names, labels, np.stack(out) if out else np.empty(shape, np.uint8)

@@ -17,6 +17,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from ..._io import write_bytes_atomic
+from ...core._validation import check_int
 from ._annotations import (
     read_attributes,
     write_attributes,
@@ -47,10 +49,7 @@ def _render_chunk(
         rng, id_rng = _image_rngs(seed, index, int(identities[k]))
         buf = io.BytesIO()
         render_face(labels[k], rng, id_rng).save(buf, format="JPEG", quality=quality)
-        target = out / names[k]
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, target)
+        write_bytes_atomic(out / names[k], buf.getvalue())
     return len(indices)
 
 
@@ -80,7 +79,7 @@ def make_synthetic(
     quality: int = 90,
     progress: bool = False,
 ) -> CelebAFiles:
-    """Write a complete synthetic CelebA folder: 178×218 JPEG faces and annotation files.
+    """Write a complete synthetic CelebA folder: 218×178 JPEG faces and annotation files.
 
     The annotation files are byte-compatible with the real ones (CRLF, count line, trailing
     space, field widths); partitions are contiguous in file order in CelebA's proportions
@@ -131,8 +130,7 @@ def make_synthetic(
     >>> files.layout, len(list(files.images.glob("*.jpg")))
     ('flat', 5)
     """
-    if not isinstance(num_images, int) or isinstance(num_images, bool) or num_images < 3:
-        raise ValueError(f"num_images: expected an integer >= 3, got {num_images!r}")
+    check_int(num_images, "num_images", minimum=3)
     if layout not in LAYOUTS:
         raise ValueError(f"layout: expected one of {sorted(LAYOUTS)}, got {layout!r}")
     if not 1 <= quality <= 95:

@@ -1,0 +1,1 @@
+"""Evaluation and tuning over partitioned data: the code every engine shares."""

@@ -1,0 +1,25 @@
+"""The threshold search's internal API for the library's own packages (not for users).
+
+The scale-out engines (``multilabel_attr._scale``) run the same search over
+partitions: they validate and resolve the settings as
+[`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] does, turn
+cuts into thresholds by its midpoint rule and warn about untuned labels in its
+words. They import those pieces from here, so the search can move code between
+its modules without breaking them; a test holds every package to it.
+"""
+
+from ._objectives import Objective
+from ._optimize import Settings, objective_from_counts, prepare, resolve_settings, warn_fallback
+from ._result import Thresholds
+from ._sweep import cut_threshold
+
+__all__ = [
+    "Objective",
+    "Settings",
+    "Thresholds",
+    "cut_threshold",
+    "objective_from_counts",
+    "prepare",
+    "resolve_settings",
+    "warn_fallback",
+]

@@ -1,0 +1,79 @@
+"""``multilabel-attr evaluate`` and ``tune`` on Parquet input, with each engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+import multilabel_attr as ml  # noqa: E402
+from multilabel_attr.cli import main  # noqa: E402
+from multilabel_attr.thresholds import Thresholds, optimize_thresholds  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    truth = rng.random((2000, 4)) < 0.3
+    scores = np.clip(0.5 * truth + 0.6 * rng.random((2000, 4)), 0, 1)
+    columns = {f"y{j}": truth[:, j] for j in range(4)} | {f"s{j}": scores[:, j] for j in range(4)}
+    path = tmp_path_factory.mktemp("cli") / "scores.parquet"
+    pq.write_table(
+        pa.table({"y": list(truth.astype(np.int8)), "s": list(scores), **columns}), path,
+        row_group_size=300,
+    )  # fmt: skip
+    return path, truth, scores
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_evaluate_parquet(table: tuple[Path, np.ndarray, np.ndarray], tmp_path: Path,
+                          engine: str) -> None:  # fmt: skip
+    path, truth, scores = table
+    out = tmp_path / "report.json"
+    code = main(["evaluate", "--parquet", str(path), "--labels", "y", "--scores", "s",
+                 "--engine", engine, "--format", "json", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    report = ml.Report.from_json(out)
+    expected = ml.evaluate(truth, scores, zero_division=0)
+    assert report.summary == pytest.approx(expected.summary, abs=1e-12)
+
+
+def test_tune_parquet_scalar_columns(table: tuple[Path, np.ndarray, np.ndarray],
+                                     tmp_path: Path) -> None:  # fmt: skip
+    path, truth, scores = table
+    out = tmp_path / "t.json"
+    code = main(["tune", "--parquet", str(path), "--labels", "y0,y1,y2,y3", "--scores",
+                 "s0,s1,s2,s3", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    expected = optimize_thresholds(truth, scores, label_names=["y0", "y1", "y2", "y3"])
+    assert Thresholds.from_json(out) == expected
+    assert json.loads(out.read_text())["strategy"] == "per_label"
+
+
+def test_parquet_errors_are_one_line(table: tuple[Path, np.ndarray, np.ndarray],
+                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    path, _, _ = table
+    code = main(["evaluate", "--parquet", str(path), "--labels", "y", "--scores", "nope"])
+    assert code == 1
+    assert "column(s) 'nope' not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evaluate_parquet_on_spark(table: tuple[Path, np.ndarray, np.ndarray],
+                                   tmp_path: Path) -> None:  # fmt: skip
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime")
+    path, truth, scores = table
+    out = tmp_path / "t.json"
+    code = main(["tune", "--parquet", str(path), "--labels", "y", "--scores", "s",
+                 "--engine", "spark", "--strategy", "shared", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    assert Thresholds.from_json(out) == optimize_thresholds(truth, scores, strategy="shared")
