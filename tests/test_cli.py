@@ -202,6 +202,16 @@ def test_train_writes_a_model_that_predict_loads(
     image = sorted((root / "Img" / "img_align_celeba").iterdir())[0]
     assert main(["predict", str(run / "final.keras"), str(image), "-q"]) == 0
     assert image.name in capsys.readouterr().out
+    fast = tmp_path / "fast"
+    speed = ["--precision", "mixed_float16", "--jit-compile", "--strategy", "auto",
+             "--cache-images", "on"]  # fmt: skip
+    args[-1] = str(fast)
+    assert main(["train", str(records), "--model", "cnn", "-q", *args, *speed]) == 0
+    assert (fast / "final.keras").is_file()
+    with pytest.raises(SystemExit) as info:
+        main(["train", str(records), "-q", *args, "--precision", "float16"])
+    assert info.value.code == 2
+    assert "mixed_float16" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -17,13 +14,13 @@ keras = pytest.importorskip("keras")
 
 import multilabel_attr as ml  # noqa: E402
 from _keras_helpers import tensorflow_backend_only  # noqa: E402
+from _two_cpus import run_on_two_cpus  # noqa: E402
 from multilabel_attr import keras as mk  # noqa: E402
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
 N_FEATURES, N_LABELS = 6, 4
 THRESHOLDS = [0.5, 0.3, 0.7, 0.5]
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def exact_data(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -147,12 +144,6 @@ def test_fit_logs_exact_per_epoch_train_and_validation_values(tmp_path: Path) ->
 MIRRORED_SCRIPT = textwrap.dedent(
     """
     import json
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
-    )
     import numpy as np
     import keras
     from multilabel_attr import keras as mk
@@ -191,15 +182,7 @@ MIRRORED_SCRIPT = textwrap.dedent(
 
 @tensorflow_backend_only
 def test_mirrored_strategy_on_two_cpus_equals_single_device() -> None:
-    # Logical devices can only be configured before TensorFlow initialises: use a fresh process.
-    env = {**os.environ, "PYTHONPATH": str(SRC), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(
-        [sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True, text=True, env=env,
-        timeout=240, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = next(row for row in done.stdout.splitlines() if row.startswith("RESULT"))
-    result = json.loads(line[len("RESULT") :])
+    result = run_on_two_cpus(MIRRORED_SCRIPT)
     assert result["replicas"] == 2
     assert result["distributed"].keys() == result["single"].keys()
     for name, value in result["single"].items():

@@ -216,31 +216,47 @@ def _cmd_tune(args: argparse.Namespace) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> None:
     from ..datasets import celeba
-    from ..models import build_paper_cnn, build_xception_transfer, train_cnn, train_transfer
+    from ..models import (
+        build_paper_cnn,
+        build_xception_transfer,
+        global_batch_size,
+        precision_policy,
+        resolve_strategy,
+        train_cnn,
+        train_transfer,
+    )
 
     size = (args.image_size, args.image_size)
+    strategy = resolve_strategy(args.strategy, who="--strategy")
+    # --batch-size is per device: with N replicas each step reads N batches' worth of images.
+    batch = global_batch_size(args.batch_size, strategy)
 
     def split(name: str, limit: int | None, shuffle: bool) -> Any:
         return celeba.load(
-            args.data, name, image_size=size, batch_size=args.batch_size, limit=limit,
-            shuffle=shuffle, seed=args.seed,
+            args.data, name, image_size=size, batch_size=batch, limit=limit,
+            shuffle=shuffle, seed=args.seed, cache=_CACHE_CHOICES[args.cache_images],
         )  # fmt: skip
 
     train = split("train", args.train_limit, True)
     val = split("validation", args.val_limit, False)
     verbose: Any = 0 if args.quiet else "auto"
+    accel = {"precision": args.precision, "jit_compile": args.jit_compile}
+    weights = None if args.weights == "none" else args.weights
+    with strategy.scope(), precision_policy(args.precision):
+        if args.model == "cnn":
+            model = build_paper_cnn(input_shape=(*size, 3))
+        else:
+            model = build_xception_transfer(input_shape=(*size, 3), weights=weights)
     if args.model == "cnn":
         result = train_cnn(
-            build_paper_cnn(input_shape=(*size, 3)), train, val, epochs=args.epochs,
-            output_dir=args.output, verbose=verbose,
+            model, train, val, epochs=args.epochs, output_dir=args.output, verbose=verbose,
+            **accel,
         )  # fmt: skip
         final = result.final_model
     else:
-        weights = None if args.weights == "none" else args.weights
         transfer = train_transfer(
-            build_xception_transfer(input_shape=(*size, 3), weights=weights), train, val,
-            output_dir=args.output, epochs_frozen=args.epochs,
-            epochs_fine_tune=args.fine_tune_epochs, verbose=verbose,
+            model, train, val, output_dir=args.output, epochs_frozen=args.epochs,
+            epochs_fine_tune=args.fine_tune_epochs, verbose=verbose, **accel,
         )  # fmt: skip
         final = transfer.final_model
     print(f"trained model: {final}")
@@ -320,11 +336,32 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
         args.output, celeba_dir=args.celeba_dir, labels_from=args.labels_from,
         protocol="smoke" if args.smoke else args.protocol, cache_dir=args.cache_dir,
         transfer_weights=args.transfer_weights, seed=args.seed,
-        verbose=0 if args.quiet else 1,
+        verbose=0 if args.quiet else 1, precision=args.precision, jit_compile=args.jit_compile,
+        strategy=args.strategy, cache_images=_CACHE_CHOICES[args.cache_images],
     )  # fmt: skip
 
 
 # -- parser ----------------------------------------------------------------------------------
+
+
+_CACHE_CHOICES: dict[str, Any] = {"auto": "auto", "on": True, "off": False}
+
+
+def _add_speed_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("speed (the protocol is unchanged)")
+    group.add_argument(
+        "--precision", choices=["float32", "mixed_float16", "mixed_bfloat16"],
+        help="Keras dtype policy (default float32); output layers stay float32",
+    )  # fmt: skip
+    group.add_argument("--jit-compile", action="store_true", help="compile steps with XLA")
+    group.add_argument(
+        "--strategy", choices=["default", "mirrored", "auto"], default="default",
+        help="one device, every GPU (batch size is per GPU), or mirrored/one GPU/CPU by count",
+    )  # fmt: skip
+    group.add_argument(
+        "--cache-images", choices=sorted(_CACHE_CHOICES), default="auto",
+        help="keep decoded images in memory between epochs (auto: when they fit)",
+    )  # fmt: skip
 
 
 def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
@@ -441,6 +478,7 @@ def _add_model_commands(command: Command) -> None:
     p.add_argument("--val-limit", type=int, help="first N validation images (paper: 10000)")
     p.add_argument("--weights", default="imagenet", help="transfer: imagenet, none or a file")
     p.add_argument("--seed", type=int, default=0)
+    _add_speed_options(p)
     p.set_defaults(run=_cmd_train)
 
     p = command("predict", "Predict attributes of image files with a saved model.")
@@ -461,6 +499,7 @@ def _add_model_commands(command: Command) -> None:
     p.add_argument("--cache-dir")
     p.add_argument("--transfer-weights", default="auto", help="auto, imagenet, none or a file")
     p.add_argument("--seed", type=int, default=0)
+    _add_speed_options(p)
     p.set_defaults(run=_cmd_reproduce)
 
 

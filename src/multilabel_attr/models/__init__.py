@@ -23,6 +23,11 @@ Contents
   none are given.
 - [`predict_scores`][multilabel_attr.models.predict_scores]: labels and scores of a dataset in one
   pass.
+- [`precision_policy`][multilabel_attr.models.precision_policy],
+  [`model_precision`][multilabel_attr.models.model_precision],
+  [`resolve_strategy`][multilabel_attr.models.resolve_strategy],
+  [`global_batch_size`][multilabel_attr.models.global_batch_size]: mixed precision, XLA and
+  several GPUs for the training functions.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "`pip install 'multilabel-attr[tf]'`"
     ) from exc
 
+from ._accelerate import (
+    PRECISIONS,
+    global_batch_size,
+    model_precision,
+    precision_policy,
+    resolve_strategy,
+)
 from ._builders import (
     XCEPTION_BASE_NAME,
     XCEPTION_NOTOP_FILENAME,
@@ -59,6 +71,7 @@ from ._training import (
 )
 
 __all__ = [
+    "PRECISIONS",
     "XCEPTION_BASE_NAME",
     "XCEPTION_NOTOP_FILENAME",
     "InferenceModeBase",
@@ -68,8 +81,12 @@ __all__ = [
     "build_xception_transfer",
     "count_trainable_params",
     "default_metrics",
+    "global_batch_size",
     "imagenet_weights_path",
+    "model_precision",
+    "precision_policy",
     "predict_scores",
+    "resolve_strategy",
     "set_base_trainable",
     "train_cnn",
     "train_transfer",

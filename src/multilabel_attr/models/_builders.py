@@ -159,8 +159,13 @@ def build_paper_cnn(
             512, activation="relu", kernel_initializer=init(layer_index), name=f"dense{position}"
         )(x)
         layer_index += 1
+    # float32 whatever the global policy: losses and metrics then see float32 probabilities.
     outputs = keras.layers.Dense(
-        num_labels, activation="sigmoid", kernel_initializer=init(layer_index), name="labels"
+        num_labels,
+        activation="sigmoid",
+        kernel_initializer=init(layer_index),
+        name="labels",
+        dtype="float32",
     )(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -315,7 +320,9 @@ def build_xception_transfer(
     x = InferenceModeBase(base, name=_WRAPPER_NAME)(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = keras.layers.Dropout(float(dropout), name="dropout")(x)
-    outputs = keras.layers.Dense(num_labels, activation="sigmoid", name="labels")(x)
+    outputs = keras.layers.Dense(
+        num_labels, activation="sigmoid", name="labels", dtype="float32"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from ..core._validation import check_int
+from ._accelerate import Acceleration, JitCompile, Precision
 from ._builders import set_base_trainable
 from ._checkpoints import (
     _BEST,
@@ -220,11 +221,13 @@ def _compile(
     optimizer: keras.optimizers.Optimizer,
     metrics: Sequence[MetricLike],
     who: str,
+    jit_compile: JitCompile,
 ) -> None:
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.BinaryCrossentropy(),
         metrics=_fresh_metrics(metrics, who),
+        jit_compile=jit_compile,
     )
 
 
@@ -246,6 +249,7 @@ def _run_phase(
     resume: bool,
     verbose: Verbose,
     callbacks: Sequence[keras.callbacks.Callback],
+    jit_compile: JitCompile = False,
 ) -> TrainingResult:
     if val_ds is None and monitor.startswith("val_"):
         raise ValueError(
@@ -264,7 +268,7 @@ def _run_phase(
         _clear(directory)
     previous = _previous_run(directory, who, config)
     initial = model.get_weights()
-    _compile(model, make_optimizer(), metrics, who)
+    _compile(model, make_optimizer(), metrics, who, jit_compile)
     if previous is not None and previous.get("completed"):
         _log.info("%s already completed; loading %s", directory, directory / _FINAL)
         model.set_weights(_weights_from_file(directory / _FINAL))
@@ -289,7 +293,7 @@ def _run_phase(
             _restart(who, directory, f"the checkpoint cannot be used ({exc})")
             # The failed restore may have loaded part of the state: back to the start.
             model.set_weights(initial)
-            _compile(model, make_optimizer(), metrics, who)
+            _compile(model, make_optimizer(), metrics, who, jit_compile)
             recorder = new_recorder()
     if start < epochs and recorder.stopped_epoch is None:
         # The caller's callbacks run before the recorder, so that whatever they change at an
@@ -354,6 +358,9 @@ def train_cnn(
     resume: bool = True,
     verbose: Verbose = "auto",
     callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    precision: Precision | None = None,
+    jit_compile: JitCompile = False,
+    strategy: Any = None,
 ) -> TrainingResult:
     """Train a model with the paper's CNN protocol.
 
@@ -401,6 +408,14 @@ def train_cnn(
         epoch).
     callbacks
         Extra Keras callbacks.
+    precision, jit_compile, strategy
+        How fast a step runs, not what it computes (see the models guide): the Keras dtype
+        policy used while training (``None``: the model's own; ``"mixed_float16"`` or
+        ``"mixed_bfloat16"`` switch the model in place for the duration, output layer kept
+        float32, and restore it and the global policy afterwards), XLA compilation of the step,
+        and the ``tf.distribute`` strategy (``None``: the one the model was built under; or a
+        strategy object, in whose ``scope()`` the model must have been built). The defaults
+        suit a CPU.
 
     Returns
     -------
@@ -412,8 +427,8 @@ def train_cnn(
     TypeError
         If ``model``, ``output_dir``, ``metrics`` or ``callbacks`` have the wrong type.
     ValueError
-        If a numeric setting is out of range, or ``output_dir`` holds a run with different
-        early-stopping settings.
+        If a numeric setting or an acceleration option is out of range, the model was not built
+        under ``strategy``, or ``output_dir`` holds a run with different early-stopping settings.
     """
     who = "train_cnn"
     model, directory, metrics, verbose, extra = _common_checks(
@@ -423,25 +438,28 @@ def train_cnn(
     _positive_int(patience, "patience", who, minimum=0)
     lr = _positive_float(learning_rate, "learning_rate", who)
     delta = _positive_float(min_delta, "min_delta", who, allow_zero=True)
+    accel = Acceleration.from_args(model, precision, jit_compile, strategy, who)
 
-    return _run_phase(
-        model,
-        train_ds,
-        val_ds,
-        who=who,
-        directory=directory,
-        epochs=epochs,
-        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
-        metrics=metrics,
-        monitor=monitor,
-        mode=_resolve_mode(mode, monitor, who),
-        min_delta=delta,
-        patience=patience,
-        restore_best_weights=True,
-        resume=bool(resume),
-        verbose=verbose,
-        callbacks=extra,
-    )
+    with accel.applied(model):
+        return _run_phase(
+            model,
+            train_ds,
+            val_ds,
+            who=who,
+            directory=directory,
+            epochs=epochs,
+            make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
+            metrics=metrics,
+            monitor=monitor,
+            mode=_resolve_mode(mode, monitor, who),
+            min_delta=delta,
+            patience=patience,
+            restore_best_weights=True,
+            resume=bool(resume),
+            verbose=verbose,
+            callbacks=extra,
+            jit_compile=accel.jit_compile,
+        )
 
 
 def train_transfer(
@@ -462,6 +480,9 @@ def train_transfer(
     resume: bool = True,
     verbose: Verbose = "auto",
     callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    precision: Precision | None = None,
+    jit_compile: JitCompile = False,
+    strategy: Any = None,
 ) -> TransferTrainingResult:
     """Train a transfer model with the paper's two-phase protocol.
 
@@ -505,6 +526,8 @@ def train_transfer(
         Keras progress display: ``'auto'``, 0, 1 or 2.
     callbacks
         Extra Keras callbacks, used in both phases.
+    precision, jit_compile, strategy
+        As in [`train_cnn`][multilabel_attr.models.train_cnn], for both phases.
 
     Returns
     -------
@@ -516,8 +539,9 @@ def train_transfer(
     TypeError
         If an argument has the wrong type.
     ValueError
-        If a numeric setting is out of range, the base cannot be found, or a phase folder holds
-        a run with different settings.
+        If a numeric setting or an acceleration option is out of range, the base cannot be
+        found, the model was not built under ``strategy``, or a phase folder holds a run with
+        different settings.
     """
     who = "train_transfer"
     model, directory, metrics, verbose, extra = _common_checks(
@@ -529,43 +553,34 @@ def train_transfer(
     lr = _positive_float(learning_rate, "learning_rate", who)
     fine_lr = _positive_float(fine_tune_learning_rate, "fine_tune_learning_rate", who)
     resolved_mode = _resolve_mode(mode, monitor, who)
+    accel = Acceleration.from_args(model, precision, jit_compile, strategy, who)
+
+    def phase(name: str, epochs: int, rate: float, stop_after: int | None) -> TrainingResult:
+        # Phase 1 runs all its epochs and keeps its last weights; phase 2 stops early and
+        # restores its best ones.
+        with accel.applied(model):
+            return _run_phase(
+                model,
+                train_ds,
+                val_ds,
+                who=who,
+                directory=directory / name,
+                epochs=epochs,
+                make_optimizer=lambda: keras.optimizers.Adam(learning_rate=rate),
+                metrics=metrics,
+                monitor=monitor,
+                mode=resolved_mode,
+                min_delta=0.0,
+                patience=stop_after,
+                restore_best_weights=stop_after is not None,
+                resume=bool(resume),
+                verbose=verbose,
+                callbacks=extra,
+                jit_compile=accel.jit_compile,
+            )
 
     set_base_trainable(model, False)
-    frozen = _run_phase(
-        model,
-        train_ds,
-        val_ds,
-        who=who,
-        directory=directory / "frozen",
-        epochs=epochs_frozen,
-        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=lr),
-        metrics=metrics,
-        monitor=monitor,
-        mode=resolved_mode,
-        min_delta=0.0,
-        patience=None,
-        restore_best_weights=False,
-        resume=bool(resume),
-        verbose=verbose,
-        callbacks=extra,
-    )
+    frozen = phase("frozen", epochs_frozen, lr, None)
     set_base_trainable(model, True, from_layer=fine_tune_from)
-    fine_tuned = _run_phase(
-        model,
-        train_ds,
-        val_ds,
-        who=who,
-        directory=directory / "fine_tune",
-        epochs=epochs_fine_tune,
-        make_optimizer=lambda: keras.optimizers.Adam(learning_rate=fine_lr),
-        metrics=metrics,
-        monitor=monitor,
-        mode=resolved_mode,
-        min_delta=0.0,
-        patience=patience,
-        restore_best_weights=True,
-        resume=bool(resume),
-        verbose=verbose,
-        callbacks=extra,
-    )
+    fine_tuned = phase("fine_tune", epochs_fine_tune, fine_lr, patience)
     return TransferTrainingResult(frozen=frozen, fine_tuned=fine_tuned)

@@ -118,6 +118,16 @@ def _resolve_transfer_weights(weights: str | None) -> tuple[str | None, str]:
     return str(weights), f"weights from {weights}"
 
 
+@dataclass(frozen=True)
+class _Speed:
+    """Options that change how fast the models train, not what the protocol computes."""
+
+    precision: Any = None
+    jit_compile: Any = False
+    strategy: Any = None  # a resolved tf.distribute.Strategy
+    cache: Any = "auto"
+
+
 def _run_model(
     name: str,
     data: DataSource,
@@ -127,11 +137,14 @@ def _run_model(
     transfer_weights: str | None,
     seed: int,
     verbose: int,
+    speed: _Speed,
 ) -> ModelRun:
     from ..datasets import celeba
     from ..models import (
         build_paper_cnn,
         build_xception_transfer,
+        global_batch_size,
+        precision_policy,
         predict_scores,
         train_cnn,
         train_transfer,
@@ -140,14 +153,18 @@ def _run_model(
 
     is_cnn = name == "CNN"
     n_train, n_val, n_test = protocol.cnn_subsets if is_cnn else protocol.transfer_subsets
-    batch = protocol.cnn_batch_size if is_cnn else protocol.transfer_batch_size
+    # The protocol's batch is per device: each replica sees the paper's batch size.
+    per_replica = protocol.cnn_batch_size if is_cnn else protocol.transfer_batch_size
+    batch = global_batch_size(per_replica, speed.strategy)
     size = protocol.image_size
 
-    def split(split_name: str, limit: int, shuffle: bool = False) -> Any:
+    def split(split_name: str, limit: int, shuffle: bool = False, cache: Any = False) -> Any:
         return celeba.load(
             data.tfrecords, split_name, image_size=size, batch_size=batch, limit=limit,
-            shuffle=shuffle, seed=seed,
+            shuffle=shuffle, seed=seed, cache=cache,
         )  # fmt: skip
+
+    accel = {"precision": speed.precision, "jit_compile": speed.jit_compile}
 
     import keras
 
@@ -155,26 +172,31 @@ def _run_model(
     shape = (*size, 3)
     model_dir = output_dir / "models" / ("cnn" if is_cnn else "transfer")
     verbosity: Any = verbose if verbose in (0, 1, 2) else "auto"
+    train = split("train", n_train, True, speed.cache)
+    val = split("validation", n_val, cache=speed.cache)
+    with speed.strategy.scope(), precision_policy(speed.precision):
+        if is_cnn:
+            model = build_paper_cnn(input_shape=shape)
+        else:
+            model = build_xception_transfer(input_shape=shape, weights=transfer_weights)
     if is_cnn:
-        model = build_paper_cnn(input_shape=shape)
         result = train_cnn(
-            model, split("train", n_train, True), split("validation", n_val),
-            epochs=protocol.cnn_epochs, output_dir=model_dir, verbose=verbosity,
+            model, train, val, epochs=protocol.cnn_epochs, output_dir=model_dir,
+            verbose=verbosity, **accel,
         )  # fmt: skip
         history = result.history
-        trained = keras.models.load_model(result.final_model)
+        trained = keras.models.load_model(result.final_model, compile=False)
     else:
-        model = build_xception_transfer(input_shape=shape, weights=transfer_weights)
         transfer = train_transfer(
-            model, split("train", n_train, True), split("validation", n_val),
-            output_dir=model_dir, epochs_frozen=protocol.transfer_epochs_frozen,
-            epochs_fine_tune=protocol.transfer_epochs_fine_tune, verbose=verbosity,
+            model, train, val, output_dir=model_dir,
+            epochs_frozen=protocol.transfer_epochs_frozen,
+            epochs_fine_tune=protocol.transfer_epochs_fine_tune, verbose=verbosity, **accel,
         )  # fmt: skip
         history = {
             key: transfer.frozen.history.get(key, []) + transfer.fine_tuned.history.get(key, [])
             for key in transfer.frozen.history
         }
-        trained = keras.models.load_model(transfer.final_model)
+        trained = keras.models.load_model(transfer.final_model, compile=False)
     y_val, s_val = predict_scores(trained, split("validation", n_val))
     y_test, s_test = predict_scores(trained, split("test", n_test))
     grid = paper_grid_thresholds(y_val, s_val)
@@ -183,6 +205,20 @@ def _run_model(
         optimize_thresholds(y_val, s_val, metric="f1", strategy="per_label", min_positives=1)
     )
     return ModelRun(name, y_val, s_val, y_test, s_test, grid, exact, history)
+
+
+def _check_speed(precision: Any, jit_compile: Any, strategy: Any, cache: Any) -> _Speed:
+    from ..datasets.celeba._internal import check_cache
+    from ..models import resolve_strategy
+    from ..models._internal import check_jit_compile, check_precision
+
+    who = "reproduce"
+    return _Speed(
+        precision=check_precision(precision, who),
+        jit_compile=check_jit_compile(jit_compile, who),
+        strategy=resolve_strategy(strategy, who=who),
+        cache=check_cache(cache),
+    )
 
 
 def reproduce(
@@ -196,6 +232,10 @@ def reproduce(
     seed: int = 0,
     verbose: int = 1,
     log: Callable[[str], None] = print,
+    precision: str | None = None,
+    jit_compile: bool | str = False,
+    strategy: Any = None,
+    cache_images: bool | str = "auto",
 ) -> ReproductionResult:
     """Reproduce the paper's table end to end and write ``report.md``, ``report.json``
     and figures to ``output_dir``.
@@ -221,6 +261,16 @@ def reproduce(
         Keras verbosity; 0 is silent.
     log : callable, default=print
         Receives progress lines and the final report.
+    precision : {None, "float32", "mixed_float16", "mixed_bfloat16"}, default=None
+        Keras dtype policy of both models (``None``: float32); the output layers stay float32.
+    jit_compile : bool or "auto", default=False
+        XLA compilation of the training steps.
+    strategy : {None, "default", "mirrored", "auto"} or tf.distribute.Strategy, optional
+        See [`resolve_strategy`][multilabel_attr.models.resolve_strategy]. The protocol's batch
+        sizes are per replica: with N GPUs each step reads N times as many images.
+    cache_images : bool or "auto", default="auto"
+        Keep the decoded training and validation images in memory between epochs
+        (``"auto"``: when they fit in half of the available memory).
 
     Returns
     -------
@@ -228,6 +278,7 @@ def reproduce(
     """
     started = time.perf_counter()
     import_tensorflow_quietly()
+    speed = _check_speed(precision, jit_compile, strategy, cache_images)
     if protocol is None:
         protocol = "paper" if celeba_dir is not None else "quick"
     if isinstance(protocol, str):
@@ -254,8 +305,9 @@ def reproduce(
     for step, name in enumerate(MODEL_NAMES, start=2):
         log(f"[{step}/4] {name}: train, score validation and test, tune thresholds")
         runs[name] = _run_model(
-            name, data, chosen, out, transfer_weights=weights, seed=seed, verbose=verbose
-        )
+            name, data, chosen, out, transfer_weights=weights, seed=seed, verbose=verbose,
+            speed=speed,
+        )  # fmt: skip
     log("[4/4] tables, confidence intervals, figures")
     _, y_train, _ = celeba.load_numpy(data.root, "train", limit=chosen.cnn_subsets[0],
                                       images=False)  # fmt: skip
@@ -279,6 +331,13 @@ def reproduce(
         weights_note=weights_note, papers_way=papers_way, corrected=corrected, runs=runs,
         wall_time_s=wall, figures=[str(p.relative_to(out)) for p in figures],
     )  # fmt: skip
+    summary["speed"] = {
+        "precision": speed.precision,
+        "jit_compile": speed.jit_compile,
+        "strategy": type(speed.strategy).__name__,
+        "replicas": int(speed.strategy.num_replicas_in_sync),
+        "cache_images": speed.cache,
+    }
     write_report(out, markdown, summary)
     log(markdown)
     return ReproductionResult(out, markdown, summary, wall, figures)

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from ..._io import atomic_path, file_digest
 from ._annotations import ATTRIBUTES, read_attributes
+from ._cache import CacheChoice, check_cache, resolve_cache
 from ._convert import (
     _FEATURES,
     _plan,
@@ -101,12 +102,13 @@ def load_legacy(
     normalize: Normalize = None,
     shuffle_buffer: int = 4096,
     drop_remainder: bool = False,
+    cache: CacheChoice = False,
 ) -> Any:
     """Records ``start`` to ``stop`` (0-based, ``stop`` exclusive) of a file in the paper's format.
 
     The range is selected with ``skip``/``take`` inside tf.data (no per-record filter function); the
     output is the same as [`load`][multilabel_attr.datasets.celeba.load]'s: ``float32`` images and
-    labels.
+    labels. ``cache`` keeps the decoded images in memory after the first pass, as in ``load``.
 
     Raises
     ------
@@ -118,6 +120,7 @@ def load_legacy(
     if not (isinstance(start, int) and isinstance(stop, int) and 0 <= start <= stop):
         raise ValueError(f"start, stop: expected 0 <= start <= stop, got {start!r}, {stop!r}")
     _check_read_args(image_size, batch_size, normalize)
+    check_cache(cache)
     if not Path(path).is_file():
         raise FileNotFoundError(f"legacy TFRecord file not found: {path}")
     ds = tf.data.TFRecordDataset(str(path), buffer_size=1 << 20).skip(start).take(stop - start)
@@ -131,6 +134,8 @@ def load_legacy(
         seed=seed,
         shuffle_buffer=shuffle_buffer,
         drop_remainder=drop_remainder,
+        cache=resolve_cache(tf, cache, str(path), "image", stop - start) if stop > start else False,
+        n_images=stop - start,
     )
 
 
