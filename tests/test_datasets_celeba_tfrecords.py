@@ -397,3 +397,34 @@ def test_crc32c_fallback_matches_the_c_implementation(monkeypatch: pytest.Monkey
     assert fast[2] == 0xE3069283  # the CRC-32C check value of "123456789"
     monkeypatch.setitem(__import__("sys").modules, "google_crc32c", None)
     assert [_framing._crc32c(d) for d in data] == fast
+
+
+@pytest.mark.parametrize(
+    ("limit", "batch_size", "drop_remainder", "shuffle", "cache"),
+    [(None, 7, False, False, False), (10, 3, True, True, False), (10, None, False, True, True)],
+)
+def test_load_declares_its_number_of_batches(
+    converted: Path,
+    limit: int | None,
+    batch_size: int | None,
+    drop_remainder: bool,
+    shuffle: bool,
+    cache: bool,
+) -> None:
+    # Keras shows "Unknown" steps and warns that the input ran out without it.
+    ds = celeba.load(
+        converted, "train", image_size=(8, 8), batch_size=batch_size, limit=limit,
+        drop_remainder=drop_remainder, shuffle=shuffle, seed=0, cache=cache,
+    )  # fmt: skip
+    declared = int(ds.cardinality())
+    assert declared > 0
+    assert declared == sum(1 for _ in ds)
+
+
+def test_rerun_of_a_finished_conversion_draws_no_progress_bar(
+    source: celeba.CelebAFiles, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    celeba.convert(source.root, tmp_path, shards=2, workers=0, progress=True)
+    assert "img" in capsys.readouterr().err
+    celeba.convert(source.root, tmp_path, shards=2, workers=0, progress=True)
+    assert capsys.readouterr().err == ""

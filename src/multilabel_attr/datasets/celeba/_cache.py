@@ -103,12 +103,15 @@ def assemble(
     seed: int | None,
     shuffle_buffer: int,
     drop_remainder: bool,
+    known_count: int | None = None,
 ) -> Any:
     """Records to prefetched batches, decoding in parallel, with or without the memory cache.
 
     Uncached, the serialized records are shuffled (``shuffle_buffer``) and decoded every
     epoch. Cached, the first pass decodes into memory and every epoch shuffles the whole
     cached subset (the buffer holds references to the cached tensors, not copies), then resizes.
+    ``known_count`` (the number of records, when a manifest vouches for it) is declared to
+    tf.data, so that Keras knows the steps of an epoch from the first one on.
     """
     parallel = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
     if cache:
@@ -120,6 +123,11 @@ def assemble(
         if shuffle:
             records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         ds = records.map(lambda record: finish(*decode(record)), **parallel)
+    count = known_count
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        if count is not None:
+            count = count // batch_size if drop_remainder else -(-count // batch_size)
+    if count is not None:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(count))
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -173,7 +173,9 @@ def _run_tasks(
             entries[task.name] = entry
     total = sum(len(t.filenames) for t in tasks)
     done_images = sum(e["records"] for e in entries.values())
-    with tqdm(total=total, initial=done_images, desc=desc, unit="img", disable=not progress) as bar:
+    # Nothing left to write (a rerun of a finished conversion): no bar to draw.
+    show = progress and bool(todo)
+    with tqdm(total=total, initial=done_images, desc=desc, unit="img", disable=not show) as bar:
         if workers <= 1 or len(todo) <= 1:
             for task in todo:
                 entries[task.name] = _write_shard(task)

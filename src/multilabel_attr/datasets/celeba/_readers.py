@@ -94,11 +94,13 @@ def _finish_pipeline(
     drop_remainder: bool,
     cache: bool = False,
     n_images: int = 0,
+    known_count: int | None = None,
 ) -> Any:
     decode, finish = stages
     return assemble(
         tf, ds, decode, finish, cache=cache, n_images=n_images, batch_size=batch_size,
         shuffle=shuffle, seed=seed, shuffle_buffer=shuffle_buffer, drop_remainder=drop_remainder,
+        known_count=known_count,
     )  # fmt: skip
 
 
@@ -230,4 +232,6 @@ def load(
         drop_remainder=drop_remainder,
         cache=cached,
         n_images=sum(takes),
+        # Each pipeline of a distributed input reads an unknown share of the records.
+        known_count=sum(takes) if input_context is None else None,
     )
