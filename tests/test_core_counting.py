@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import multilabel_attr as ml
-from multilabel_attr.core import _counting
+from multilabel_attr.core.counts import _counting
 
 
 def _reference(

@@ -18,7 +18,7 @@ from multilabel_attr import (
     f1_score,
     roc_auc_score,
 )
-from multilabel_attr.core._sketch import bin_index, sketch_edges
+from multilabel_attr.core.ranking._sketch_bins import bin_index, sketch_edges
 
 AVERAGES = (None, "macro", "weighted", "micro")
 
@@ -280,7 +280,7 @@ def test_candidate_bins_contain_every_cut_that_beats_the_edges(metric):
     candidates, best_edge = sketch.candidate_bins(metric)
     index = bin_index(s, 8, False)
     from multilabel_attr import multilabel_confusion_matrix
-    from multilabel_attr.core._formulas import formula_by_name
+    from multilabel_attr.core.counts._formulas import formula_by_name
 
     formula = formula_by_name(metric)
     for label in range(4):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import multilabel_attr as ml
 from _core_helpers import multilabel_data
-from multilabel_attr.core import _sparse
+from multilabel_attr.core.counts import _set_input
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -63,13 +63,13 @@ def test_sparse_counts_equal_dense(
     pred = y_pred if pred_form == "dense" else SPARSE_FORMS[pred_form](y_pred)
     if true_form == pred_form == "dense":
         truth = sp.csr_matrix(y_true)
-    _sparse.USE_SCIPY = use_scipy
+    _set_input.USE_SCIPY = use_scipy
     try:
         counts = ml.MultilabelCounts.from_batch(truth, pred, sample_weight=weights)
         top = ml.TopK(np.argsort(-y_pred, axis=1, kind="stable")[:, :1])
         top_counts = ml.MultilabelCounts.from_batch(truth, top, sample_weight=weights)
     finally:
-        _sparse.USE_SCIPY = True
+        _set_input.USE_SCIPY = True
     assert_same_counts(counts, dense)
     top_dense = np.zeros_like(y_pred)
     np.put_along_axis(top_dense, top.indices, 1, axis=1)
@@ -152,7 +152,7 @@ def fixed_width_indicator(n: int, n_labels: int, k: int, seed: int) -> np.ndarra
     k=st.integers(1, 4),
     seed=st.integers(),
     fixed_side=st.sampled_from(["y_pred", "y_true"]),
-    block_cells=st.sampled_from([1, 2, 5, _sparse.BLOCK_CELLS]),
+    block_cells=st.sampled_from([1, 2, 5, _set_input.BLOCK_CELLS]),
 )
 def test_fixed_width_rows_are_counted_like_dense_in_any_blocks(
     data: Any, k: int, seed: int, fixed_side: str, block_cells: int
@@ -168,7 +168,7 @@ def test_fixed_width_rows_are_counted_like_dense_in_any_blocks(
     dense = ml.MultilabelCounts.from_batch(y_true, y_pred, sample_weight=weights)
     dense_samplewise = ml.multilabel_confusion_matrix(y_true, y_pred, samplewise=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        patch.setattr(_set_input, "BLOCK_CELLS", block_cells)
         truth, pred = sp.csr_matrix(y_true), sp.csr_matrix(y_pred)
         counts = ml.MultilabelCounts.from_batch(truth, pred, sample_weight=weights)
         samplewise = ml.multilabel_confusion_matrix(truth, pred, samplewise=True)
@@ -198,8 +198,8 @@ def test_rows_with_hundreds_of_labels_are_counted_like_dense() -> None:
 def test_row_blocks_cover_every_row_once(sizes: list[int], block_cells: int, width: int) -> None:
     indptr = np.concatenate([[0], np.cumsum(sizes)])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
-        blocks = _sparse.row_blocks(indptr, width)
+        patch.setattr(_set_input, "BLOCK_CELLS", block_cells)
+        blocks = _set_input.row_blocks(indptr, width)
     assert blocks[0][0] == 0 and blocks[-1][1] == len(sizes)
     assert all(start < stop for start, stop in blocks)
     assert all(left[1] == right[0] for left, right in itertools.pairwise(blocks))
@@ -210,7 +210,7 @@ def test_row_blocks_cover_every_row_once(sizes: list[int], block_cells: int, wid
     data=multilabel_data(max_samples=15, max_labels=6, weights="none"),
     seed=st.integers(),
     case=st.sampled_from(["unsorted", "duplicate", "out of range"]),
-    block_cells=st.sampled_from([1, 2, 5, _sparse.BLOCK_CELLS]),
+    block_cells=st.sampled_from([1, 2, 5, _set_input.BLOCK_CELLS]),
 )
 def test_disorder_in_any_row_is_found_in_any_blocks(
     data: Any, seed: int, case: str, block_cells: int
@@ -238,7 +238,7 @@ def test_disorder_in_any_row_is_found_in_any_blocks(
         "out of range": f"index {matrix.shape[1]} outside",
     }[case]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        patch.setattr(_set_input, "BLOCK_CELLS", block_cells)
         with pytest.raises(ValueError, match=f"y_true has {message}"):
             ml.MultilabelCounts.from_batch(bad, matrix)
 
@@ -333,7 +333,7 @@ def test_bad_topk_input_names_the_argument() -> None:
     n=st.integers(1, 12),
     k=st.integers(2, 5),
     seed=st.integers(),
-    block_cells=st.sampled_from([1, 3, 8, _sparse.BLOCK_CELLS]),
+    block_cells=st.sampled_from([1, 3, 8, _set_input.BLOCK_CELLS]),
 )
 def test_topk_repeats_are_found_in_every_row_in_any_blocks(
     n: int, k: int, seed: int, block_cells: int
@@ -341,7 +341,7 @@ def test_topk_repeats_are_found_in_every_row_in_any_blocks(
     rng = np.random.default_rng(seed % 2**32)
     indices = np.argsort(rng.random((n, 8)), axis=1)[:, :k]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_sparse, "BLOCK_CELLS", block_cells)
+        patch.setattr(_set_input, "BLOCK_CELLS", block_cells)
         ml.TopK(indices)
         rows = np.sort(rng.choice(n, size=min(n, 2), replace=False))
         left, right = rng.choice(k, size=2, replace=False)

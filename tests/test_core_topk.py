@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 import multilabel_attr as ml
-from multilabel_attr.core import _sparse
+from multilabel_attr.core.counts import _set_input
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LOG2_3 = math.log2(3)
@@ -111,11 +111,11 @@ def test_ndcg_at_k_equals_sklearn_ndcg_score_on_distinct_scores(data: Any, k: in
 def test_reference_loop_and_streaming_agree(data: Any, ks: list[int]) -> None:
     y_true, scores, weights = data
     searched = ml.TopKCounts(y_true.shape[1], k=[min(k, y_true.shape[1]) for k in ks])
-    _sparse.USE_SCIPY = False
+    _set_input.USE_SCIPY = False
     try:
         searched.update(y_true, np.argsort(-scores, axis=1))
     finally:
-        _sparse.USE_SCIPY = True
+        _set_input.USE_SCIPY = True
     with_scipy = ml.TopKCounts(searched.n_labels, k=list(searched.ks))
     with_scipy.update(sp.csr_matrix(y_true), np.argsort(-scores, axis=1))
     np.testing.assert_allclose(

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from multilabel_attr import multilabel_confusion_matrix
-from multilabel_attr.core._formulas import formula_by_name
+from multilabel_attr.core.counts._formulas import formula_by_name
 from multilabel_attr.plots import (
     _io,
     plot_confusion_grid,

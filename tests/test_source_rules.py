@@ -67,12 +67,21 @@ def _imported_modules(path: Path) -> list[tuple[int, str]]:
     return [(line, target) for line, target in found if target.startswith("multilabel_attr")]
 
 
+CORE = "multilabel_attr.core"
+# The core's rooms, lowest first: a module may import its own room and the rooms below it.
+CORE_ROOMS = ("counts", "metrics|ranking", "report")
+
+
 def _private_owner(target: str) -> str | None:
-    """The package a private module belongs to (the parent of its first private part)."""
+    """The package a private module belongs to (the parent of its first private part).
+
+    The core's rooms are one package: they share its internals and declare them together.
+    """
     parts = target.split(".")
     for index, part in enumerate(parts):
         if part.startswith("_") and not part.startswith("__"):
-            return ".".join(parts[:index])
+            owner = ".".join(parts[:index])
+            return CORE if owner.startswith(CORE + ".") else owner
     return None
 
 
@@ -113,3 +122,26 @@ def test_modules_and_functions_stay_small() -> None:
                 if count > MAX_FUNCTION_CODE_LINES:
                     too_long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {count}")
     assert too_long == []
+
+
+def _room_level(module: str) -> int | None:
+    rest = module.removeprefix(CORE + ".").split(".")[0]
+    for level, rooms in enumerate(CORE_ROOMS):
+        if rest in rooms.split("|"):
+            return level
+    return None
+
+
+def test_core_rooms_import_only_their_own_room_and_the_rooms_below() -> None:
+    offenders = []
+    for path in sorted((SRC / "core").rglob("*.py")):
+        importer = _module_name(path)
+        level = _room_level(importer) if importer.startswith(CORE + ".") else None
+        if level is None:
+            continue
+        for line, target in _imported_modules(path):
+            target_level = _room_level(target) if target.startswith(CORE + ".") else None
+            same_room = target.split(".")[:3] == importer.split(".")[:3]
+            if target_level is not None and target_level >= level and not same_room:
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert offenders == []

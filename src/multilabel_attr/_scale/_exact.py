@@ -11,7 +11,7 @@ against the negatives below it, ties counting half) and of the precision sum
 (AP: each distinct score's positives times the precision at that score), with
 the sketch's counts of the cells outside the bin as offsets.  Only per-group
 sums (three numbers per group) reach the driver.  The formulas are those of
-the single-machine ``_binary_weighted`` in ``core._ranking``.
+the single-machine ``_binary_weighted`` in ``core.ranking._exact``.
 """
 
 from __future__ import annotations

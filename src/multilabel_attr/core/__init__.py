@@ -6,9 +6,8 @@ compute stage for averaging and zero division (``_averaging``).  The one-shot
 functions (``_metrics``, ``_label_metrics``) and the streaming state (``_state``) share all of them.
 """
 
-from ._averaging import UndefinedMetricWarning
-from ._bootstrap import PairedComparison, bootstrap_report, paired_bootstrap
-from ._formulas import (
+from .counts._averaging import UndefinedMetricWarning
+from .counts._formulas import (
     ACCURACY,
     BALANCED_ACCURACY,
     COHEN_KAPPA,
@@ -23,7 +22,18 @@ from ._formulas import (
     fbeta_formula,
     formula_by_name,
 )
-from ._label_metrics import (
+from .counts._set_input import TopK
+from .counts._state import MultilabelCounts
+from .metrics._at_k import (
+    TopKCounts,
+    ndcg_at_k,
+    precision_at_k,
+    propensity_scores,
+    psndcg_at_k,
+    psprecision_at_k,
+    recall_at_k,
+)
+from .metrics._per_label import (
     balanced_accuracy_score,
     cohen_kappa_score,
     hamming_loss,
@@ -36,16 +46,19 @@ from ._label_metrics import (
     specificity_score,
     subset_accuracy,
 )
-from ._metrics import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
-from ._ranking import (
+from .metrics._set_based import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
+from .metrics._subset_and_report import classification_report, zero_one_loss
+from .ranking._exact import (
     average_precision_score,
     coverage_error,
     label_ranking_average_precision_score,
     label_ranking_loss,
     roc_auc_score,
 )
-from ._ranking_extras import dcg_score, ndcg_score
-from ._report import (
+from .ranking._partial_and_dcg import dcg_score, ndcg_score
+from .ranking._sketch import EdgeCounts, RankingEstimate, ScoreSketch
+from .report._bootstrap import PairedComparison, bootstrap_report, paired_bootstrap
+from .report._evaluate import (
     PER_LABEL_COLUMNS,
     RANKING_BOUND_COLUMNS,
     SUMMARY_METRICS,
@@ -53,20 +66,7 @@ from ._report import (
     evaluate,
     summarize_counts,
 )
-from ._sketch import EdgeCounts, RankingEstimate, ScoreSketch
-from ._sklearn_extras import classification_report, zero_one_loss
-from ._sparse import TopK
-from ._state import MultilabelCounts
-from ._streaming import StreamingEvaluation
-from ._topk import (
-    TopKCounts,
-    ndcg_at_k,
-    precision_at_k,
-    propensity_scores,
-    psndcg_at_k,
-    psprecision_at_k,
-    recall_at_k,
-)
+from .report._streaming import StreamingEvaluation
 
 __all__ = [
     "ACCURACY",

@@ -7,8 +7,15 @@ holds every package to it; the validation helpers are re-exported for packages
 that need both.
 """
 
-from . import _formulas as formulas
-from ._averaging import (
+from ._validation import (
+    check_int,
+    check_label_names,
+    check_sample_weight,
+    check_threshold,
+    check_zero_division,
+)
+from .counts import _formulas as formulas
+from .counts._averaging import (
     average_counts,
     divide,
     mean_from_sums,
@@ -19,8 +26,7 @@ from ._averaging import (
     sample_values,
     samples_mean,
 )
-from ._bootstrap import check_resampling
-from ._counting import (
+from .counts._counting import (
     BatchCounts,
     binary_predictions,
     count_batch,
@@ -30,9 +36,9 @@ from ._counting import (
     sample_triples,
     score_cut,
 )
-from ._counting import _float32_ceiling as float32_ceiling
-from ._cuts import candidate_mask, curve
-from ._formulas import (
+from .counts._counting import _float32_ceiling as float32_ceiling
+from .counts._cuts import candidate_mask, curve
+from .counts._formulas import (
     COHEN_KAPPA,
     MATTHEWS,
     NAMED_FORMULAS,
@@ -41,22 +47,17 @@ from ._formulas import (
     fbeta_formula,
     formula_by_name,
 )
-from ._ranking import warn_undefined_labels
-from ._report import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
-from ._report import Report, report_from_counts, summarize_counts
-from ._report import _name_labels as name_labels
-from ._serialization import SCHEMA_VERSION
-from ._sketch import DEFAULT_BINS, ScoreSketch, bin_index, sketch_edges
-from ._sketch_cuts import is_monotone
-from ._sketch_math import ap_from_bins, auroc_from_bins
-from ._state import MultilabelCounts, prepare_batch
-from ._validation import (
-    check_int,
-    check_label_names,
-    check_sample_weight,
-    check_threshold,
-    check_zero_division,
-)
+from .counts._serialization import SCHEMA_VERSION
+from .counts._state import MultilabelCounts, prepare_batch
+from .ranking._exact import warn_undefined_labels
+from .ranking._sketch import ScoreSketch
+from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
+from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
+from .ranking._sketch_cuts import is_monotone
+from .report._bootstrap import check_resampling
+from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
+from .report._evaluate import Report, report_from_counts, summarize_counts
+from .report._evaluate import _name_labels as name_labels
 
 __all__ = [
     "COHEN_KAPPA",

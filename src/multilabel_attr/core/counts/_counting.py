@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import (
+from .._validation import (
     Batch,
     binary_mask,
     check_batch,
@@ -154,7 +154,7 @@ def binary_predictions(
     """Validated truth, 0/1 predictions and weights of one batch, as whole arrays.
 
     The same checks and the same ``score >= threshold`` rule as
-    [`count_batch`][multilabel_attr.core._counting.count_batch], for code that
+    [`count_batch`][multilabel_attr.core.counts._counting.count_batch], for code that
     needs the rows themselves (the bootstrap resamples them).
     """
     batch = check_batch(

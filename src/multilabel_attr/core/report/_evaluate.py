@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._io import write_text_atomic
-from . import _formulas as F
-from ._ranking import per_label_auroc_ap, warn_undefined_labels
-from ._sparse import is_set_input, set_ranking_columns
-from ._state import MultilabelCounts
-from ._validation import check_sample_weight, to_numpy
+from ..._io import write_text_atomic
+from .._validation import check_sample_weight, to_numpy
+from ..counts import _formulas as F
+from ..counts._set_input import is_set_input, set_ranking_columns
+from ..counts._state import MultilabelCounts
+from ..ranking._exact import per_label_auroc_ap, warn_undefined_labels
 
 FloatArray = NDArray[np.float64]
 

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _formulas as F
-from ._counting import decode_triples
-from ._set_counting import row_hits
-from ._sparse import validate_sets
-from ._state import MultilabelCounts
-from ._validation import check_int
+from .._validation import check_int
+from ..counts import _formulas as F
+from ..counts._counting import decode_triples
+from ..counts._set_counting import row_hits
+from ..counts._set_input import validate_sets
+from ..counts._state import MultilabelCounts
 
 FloatArray = NDArray[np.float64]
 

@@ -36,7 +36,7 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from ._state import MultilabelCounts
+from ..counts._state import MultilabelCounts
 
 FloatArray = NDArray[np.float64]
 AverageName = Literal["micro", "macro", "weighted", "samples"]

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import average_counts, samples_average
-from ._counting import binary_predictions, sample_keys
-from ._report import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS, SUMMARY_METRICS, Report, evaluate
-from ._validation import check_int
+from .._validation import check_int
+from ..counts._averaging import average_counts, samples_average
+from ..counts._counting import binary_predictions, sample_keys
+from ._evaluate import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS, SUMMARY_METRICS, Report, evaluate
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

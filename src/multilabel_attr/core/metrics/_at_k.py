@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import UndefinedMetricWarning
-from ._sparse import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
-from ._validation import check_int, check_sample_weight, check_zero_division, external_stacklevel
+from .._validation import check_int, check_sample_weight, check_zero_division, external_stacklevel
+from ..counts._averaging import UndefinedMetricWarning
+from ..counts._set_input import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
 
 FloatArray = NDArray[np.float64]
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ._report import Report, report_from_counts
-from ._sketch import DEFAULT_BINS, ScoreSketch
-from ._state import MultilabelCounts
-from ._validation import check_probability_threshold
+from .._validation import check_probability_threshold
+from ..counts._state import MultilabelCounts
+from ..ranking._sketch import ScoreSketch
+from ..ranking._sketch_bins import DEFAULT_BINS
+from ._evaluate import Report, report_from_counts
 
 STREAMING_SCHEMA_VERSION = 1
 

@@ -1,13 +1,13 @@
 """Label sets without a dense matrix: scipy.sparse inputs and top-k index predictions.
 
 A sparse indicator matrix or a ``(n_samples, k)`` array of predicted label
-indices is read into [`RowSets`][multilabel_attr.core._sparse.RowSets]: for
+indices is read into [`RowSets`][multilabel_attr.core.counts._set_input.RowSets]: for
 each row, the columns that are 1 (a CSR structure without scipy), validated
 block by block.  ``_set_counting`` counts two row sets in ``O(nnz + n_labels)``
 time and memory: per-label counts are ``bincount``s of the column indices,
 per-row hits come from intersecting the rows, and true negatives are implied
 (``n_samples - tp - fp - fn``).  The result is the same
-[`BatchCounts`][multilabel_attr.core._counting.BatchCounts] the dense pass
+[`BatchCounts`][multilabel_attr.core.counts._counting.BatchCounts] the dense pass
 produces, so formulas, averaging and the streaming state are shared.
 
 scipy is never imported here: a sparse matrix is recognised by its class's
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import (
+from .._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,

@@ -32,7 +32,7 @@ from ._counting import (
     encode_triples,
     worker_count,
 )
-from ._sparse import MAX_GATHER_WIDTH, RowSets, member, row_blocks, scipy_product
+from ._set_input import MAX_GATHER_WIDTH, RowSets, member, row_blocks, scipy_product
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

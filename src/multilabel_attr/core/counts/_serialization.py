@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import check_label_names
 from ._counting import decode_triples
-from ._validation import check_label_names
 
 SCHEMA_VERSION = 1
 

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import average_counts
-from ._formulas import Formula, formula_by_name
-from ._validation import check_threshold
+from .._validation import check_threshold
+from ..counts._averaging import average_counts
+from ..counts._formulas import Formula, formula_by_name
+from ._sketch_bins import bin_index
 
 if TYPE_CHECKING:
     from ._sketch import ScoreSketch
@@ -113,7 +114,6 @@ def counts_at(sketch: ScoreSketch, threshold: Any) -> tuple[FloatArray, ...]:
     hi``): then the whole bin lies on one side of the cut.  A threshold inside
     a bin's range raises, naming the labels, since only the scores could tell.
     """
-    from ._sketch import bin_index
 
     thresholds = check_threshold(threshold, sketch.n_labels)
     if sketch.exact and sketch.n_samples:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import (
+from .._validation import (
     check_2d,
     check_finite_scores,
     check_int,

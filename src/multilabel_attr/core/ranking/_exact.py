@@ -27,10 +27,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._averaging import UndefinedMetricWarning, nan_average, rescale, samples_mean
-from ._counting import worker_count
-from ._sparse import is_set_input
-from ._validation import (
+from .._validation import (
     binary_mask,
     check_2d,
     check_average,
@@ -39,6 +36,9 @@ from ._validation import (
     check_sample_weight,
     external_stacklevel,
 )
+from ..counts._averaging import UndefinedMetricWarning, nan_average, rescale, samples_mean
+from ..counts._counting import worker_count
+from ..counts._set_input import is_set_input
 
 FloatArray = NDArray[np.float64]
 RankingAverage = Literal["micro", "macro", "weighted", "samples"]
@@ -254,7 +254,7 @@ def roc_auc_score(
     check_average(average, ("micro", "macro", "weighted", "samples", None))
     truth, scores, weights = _validate(y_true, y_score, sample_weight)
     if max_fpr is not None:
-        from ._ranking_extras import check_max_fpr, partial_roc_auc
+        from ._partial_and_dcg import check_max_fpr, partial_roc_auc
 
         limit = check_max_fpr(max_fpr)
         if limit < 1:

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ._metrics import FloatArray, _counts
-from ._sklearn_extras import samplewise_confusion, subset_accuracy_from_counts
+from ._set_based import FloatArray, _counts
+from ._subset_and_report import samplewise_confusion, subset_accuracy_from_counts
 
 
 def _label_metric_doc(name: str, formula: str, example: str) -> str:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._sketch_bins import EDGES_VERSION
+
 if TYPE_CHECKING:
     from ._sketch import ScoreSketch
 
@@ -26,7 +28,6 @@ def _range_to_json(values: NDArray[np.float64]) -> list[list[float | None]]:
 
 def sketch_to_dict(sketch: ScoreSketch) -> dict[str, Any]:
     """The JSON-compatible dict of a sketch (empty bins have ``null`` ranges)."""
-    from ._sketch import EDGES_VERSION
 
     exact_data = None
     if sketch.exact:
@@ -116,7 +117,6 @@ def _check_ranges(
 
 def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
     """Validate ``data`` and rebuild the sketch."""
-    from ._sketch import EDGES_VERSION
 
     if not isinstance(data, dict) or data.get("format") != SKETCH_FORMAT:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__

@@ -10,6 +10,15 @@ import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import Self
 
+from .._validation import (
+    AVERAGES,
+    check_average,
+    check_batch,
+    check_beta,
+    check_int,
+    check_label_names,
+    check_zero_division,
+)
 from . import _formulas as F
 from ._averaging import (
     average_counts,
@@ -21,16 +30,7 @@ from ._averaging import (
 from ._counting import BatchCounts, count_batch, merge_histograms
 from ._serialization import SCHEMA_VERSION, state_arrays
 from ._set_counting import count_sets
-from ._sparse import check_labels, is_set_input, validate_sets
-from ._validation import (
-    AVERAGES,
-    check_average,
-    check_batch,
-    check_beta,
-    check_int,
-    check_label_names,
-    check_zero_division,
-)
+from ._set_input import check_labels, is_set_input, validate_sets
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

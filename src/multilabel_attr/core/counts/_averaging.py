@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import external_stacklevel
 from ._counting import decode_triples
 from ._formulas import Formula
-from ._validation import external_stacklevel
 
 FloatArray = NDArray[np.float64]
 

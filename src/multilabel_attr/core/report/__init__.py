@@ -1,0 +1,1 @@
+"""What a person reads: `evaluate` and `Report`, streaming evaluation and bootstrap intervals."""
