@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from .._tensorflow import import_tensorflow_quietly
+from . import _parquet
 
 PROG = "multilabel-attr"
 
@@ -164,10 +165,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     from ..core import evaluate
 
     if args.parquet:
-        from .._scale import _cli
-
         names = args.label_names.split(",") if args.label_names else None
-        report = _cli.run(
+        report = _parquet.run(
             args, "evaluate", threshold=_threshold_argument(args, names), label_names=names,
             from_logits=args.from_logits, zero_division=0,
         )  # fmt: skip
@@ -197,10 +196,8 @@ def _cmd_tune(args: argparse.Namespace) -> None:
         "from_logits": args.from_logits,
     }  # fmt: skip
     if args.parquet:
-        from .._scale import _cli
-
         names = args.label_names.split(",") if args.label_names else None
-        thresholds = _cli.run(args, "optimize_thresholds", label_names=names, **options)
+        thresholds = _parquet.run(args, "optimize_thresholds", label_names=names, **options)
     else:
         y_true, names = _read_matrix(args.labels, "labels")
         y_score, score_names = _read_matrix(args.scores, "scores")
@@ -370,12 +367,6 @@ def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--thresholds", help="per-label thresholds JSON written by 'tune'")
 
 
-def _parquet_options(parser: argparse.ArgumentParser) -> None:
-    from .._scale import _cli
-
-    _cli.add_options(parser)
-
-
 _TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
 
 
@@ -409,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     p.add_argument("-o", "--output", help="write here instead of standard output")
-    _parquet_options(p)
+    _parquet.add_options(p)
     p.set_defaults(run=_cmd_evaluate)
 
     p = command("tune", "Tune per-label thresholds on validation labels and scores.")
@@ -421,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-logits", action="store_true")
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
     p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
-    _parquet_options(p)
+    _parquet.add_options(p)
     p.set_defaults(run=_cmd_tune)
 
     _add_model_commands(command)
