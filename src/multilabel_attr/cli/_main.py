@@ -82,6 +82,17 @@ def _read_npy(file: Path, what: str) -> NDArray[Any]:
         ) from exc
 
 
+def _output_file(text: str) -> str:
+    """``-o``: checked when parsed, so a bad path is refused before any data is read."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected the path of a file to write; got {text!r}")
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is an existing folder; expected the path of a file to write"
+        )
+    return text
+
+
 def _write_or_print(text: str, output: str | None) -> None:
     if output is None:
         print(text)
@@ -399,9 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-logits", action="store_true")
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("-o", "--output", help="write here instead of standard output")
+    p.add_argument(
+        "-o", "--output", type=_output_file, help="write here instead of standard output"
+    )
     _parquet.add_options(p)
-    p.set_defaults(run=_cmd_evaluate)
+    p.set_defaults(run=_cmd_evaluate, usage_error=p.error)
 
     p = command("tune", "Tune per-label thresholds on validation labels and scores.")
     p.add_argument("--labels", required=True)
@@ -411,9 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-positives", type=int, default=10)
     p.add_argument("--from-logits", action="store_true")
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
-    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
+    p.add_argument(
+        "-o", "--output", type=_output_file, required=True, help="thresholds JSON to write"
+    )
     _parquet.add_options(p)
-    p.set_defaults(run=_cmd_tune)
+    p.set_defaults(run=_cmd_tune, usage_error=p.error)
 
     _add_model_commands(command)
     return parser
@@ -478,7 +493,7 @@ def _add_model_commands(command: Command) -> None:
     _add_threshold_options(p)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("-o", "--output")
+    p.add_argument("-o", "--output", type=_output_file)
     p.set_defaults(run=_cmd_predict)
 
     p = command("reproduce", "Reproduce the paper's table end to end (data to report).")
@@ -511,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``multilabel-attr``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "parquet") and (why := _parquet.misplaced(args)):
+        args.usage_error(why)
     if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
         import_tensorflow_quietly()
     try:

@@ -10,6 +10,9 @@ from typing import Any
 
 ENGINES = ("local", "dask", "spark")
 
+# Options that only mean something for Parquet input: (flag, attribute).
+PARQUET_ONLY = (("--weight", "weight"), ("--engine", "engine"))
+
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``evaluate`` and ``tune``."""
@@ -21,10 +24,23 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--parquet", metavar="PATH", help="a Parquet file or folder of files")
     group.add_argument("--weight", metavar="COL", help="column of sample weights")
     group.add_argument(
-        "--engine", choices=ENGINES, default="local",
+        "--engine", choices=ENGINES,
         help="local: stream row groups in this process (default); dask: dask.dataframe on the "
         "default scheduler; spark: a local Spark session (needs Java)",
     )  # fmt: skip
+
+
+def misplaced(args: argparse.Namespace) -> str | None:
+    """Why the options are refused, if Parquet-only options come without ``--parquet``."""
+    if args.parquet is not None:
+        return None
+    given = [flag for flag, attribute in PARQUET_ONLY if getattr(args, attribute) is not None]
+    if not given:
+        return None
+    return (
+        f"{' and '.join(given)} apply only to --parquet input; got {' '.join(given)} "
+        "without --parquet"
+    )
 
 
 def columns(text: str) -> str | list[str]:
@@ -35,7 +51,7 @@ def columns(text: str) -> str | list[str]:
 
 def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
     """The engine module and the data it reads."""
-    if args.engine == "local":
+    if args.engine in (None, "local"):
         from .. import parquet
 
         return parquet, args.parquet
