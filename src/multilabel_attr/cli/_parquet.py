@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 ENGINES = ("local", "dask", "spark")
@@ -61,23 +64,92 @@ def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
         from .. import dask as dask_engine
 
         return dask_engine, dd.read_parquet(args.parquet)
+    return spark_engine_and_frame(args)
+
+
+# Spark's own log lines (task failures with their Java and Python traces) are left out
+# unless --verbose asks for them: the error the command reports says what failed. The
+# appender must exist (Spark treats a root logger without one as unconfigured and loads its
+# own defaults), so it is the appender's filter that drops everything; the root stays at
+# WARN, the level Spark's shell announces when it differs.
+_QUIET_LOG4J2 = """status = error
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %m%n
+appender.console.filter.threshold.type = ThresholdFilter
+appender.console.filter.threshold.level = off
+rootLogger.level = warn
+rootLogger.appenderRef.console.ref = console
+"""
+
+
+def spark_engine_and_frame(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The Spark engine and a local session's DataFrame of ``args.parquet``."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     from .. import spark as spark_engine
 
-    session = (
+    builder = (
         SparkSession.builder.master("local[*]").appName("multilabel-attr")
-        .config("spark.ui.enabled", "false").getOrCreate()
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", str(not args.quiet).lower())
     )  # fmt: skip
-    session.sparkContext.setLogLevel("ERROR")
+    if not args.verbose:
+        from .._io import write_text_atomic
+
+        config = Path(tempfile.gettempdir()) / "multilabel-attr-spark-log4j2.properties"
+        write_text_atomic(config, _QUIET_LOG4J2)
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={config.as_uri()}"
+        )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR" if args.verbose else "OFF")
     return spark_engine, session.read.parquet(str(args.parquet))
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+# A Java exception's class name before its message: ``org.apache.spark.SparkException: ``.
+_JAVA_CLASS = re.compile(r"^(?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*: ")
+
+
+def spark_error_line(exc: BaseException) -> str | None:
+    """The line that says what failed, from an error that Spark wrapped; None if not one.
+
+    A failure inside a task comes back as the Python worker's traceback inside the JVM's
+    error: its last exception line is the cause. A failure in the JVM reads
+    ``An error occurred while calling o28.parquet.`` followed by the Java exception and its
+    stack: the exception's message is the cause.
+    """
+    lines = str(exc).splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == _TRACEBACK]
+    if starts:
+        # The frames below the header are indented; the first line that is not is the error.
+        for line in lines[starts[-1] + 1 :]:
+            if line.strip() and not line[0].isspace():
+                return line.strip()
+    if len(lines) > 1 and lines[0].startswith("An error occurred while calling"):
+        cause = lines[1].removeprefix(": ").strip()
+        return _JAVA_CLASS.sub("", cause) or None
+    return None
+
+
 def run(args: argparse.Namespace, function: str, **options: Any) -> Any:
-    """Call ``function`` (``evaluate`` or ``optimize_thresholds``) of the chosen engine."""
-    engine, data = _engine(args)
-    call: Callable[..., Any] = getattr(engine, function)
-    return call(
-        data, columns(args.labels), columns(args.scores), weight=args.weight, **options
-    )
+    """Call ``function`` (``evaluate`` or ``optimize_thresholds``) of the chosen engine.
+
+    A failure that Spark wrapped in its own error is raised again as a `RuntimeError` whose
+    message is the line that says what failed (the whole error stays its cause).
+    """
+    try:
+        engine, data = _engine(args)
+        call: Callable[..., Any] = getattr(engine, function)
+        return call(
+            data, columns(args.labels), columns(args.scores), weight=args.weight, **options
+        )
+    except Exception as exc:
+        line = spark_error_line(exc) if args.engine == "spark" else None
+        if line is None:
+            raise
+        raise RuntimeError(line) from exc
