@@ -167,7 +167,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (nan becomes None).
 
-        [`from_dict`][multilabel_attr.core.Report.from_dict] inverts it.
+        [`from_dict`][multilabel_attr.Report.from_dict] inverts it.
         """
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
@@ -187,7 +187,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
-        """Rebuild a report from [`to_dict`][multilabel_attr.core.Report.to_dict] output."""
+        """Rebuild a report from [`to_dict`][multilabel_attr.Report.to_dict] output."""
         if data.get("schema_version") != REPORT_SCHEMA_VERSION:
             raise ValueError(
                 f"data must come from Report.to_dict() with schema_version "
@@ -217,7 +217,7 @@ class Report:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Report:
-        """Read a report written by [`to_json`][multilabel_attr.core.Report.to_json]."""
+        """Read a report written by [`to_json`][multilabel_attr.Report.to_json]."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # -- rendering ---------------------------------------------------------------------------
