@@ -128,3 +128,13 @@ def test_parquet_only_options_are_refused_without_parquet(
     for flag in extra[::2]:
         assert flag in err.strip().splitlines()[-1]
     assert not out.exists()
+
+
+def test_atomic_writers_refuse_a_folder_or_an_empty_path_before_writing(tmp_path: Path) -> None:
+    from multilabel_attr._io import write_text_atomic
+
+    with pytest.raises(IsADirectoryError, match="is a folder; expected the path of a file"):
+        write_text_atomic(tmp_path, "x")
+    with pytest.raises(ValueError, match="expected the path of a file to write; got"):
+        write_text_atomic("", "x")
+    assert list(tmp_path.iterdir()) == []
