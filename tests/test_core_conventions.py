@@ -260,3 +260,15 @@ def test_bad_state_and_empty_state() -> None:
 
 def test_exported() -> None:
     assert {"convention_metrics", "convention_scores"} <= set(ml.__all__)
+
+
+def test_sparse_input_is_counted_without_densifying() -> None:
+    sparse = pytest.importorskip("scipy.sparse")
+    rng = np.random.default_rng(13)
+    y = (rng.random((40, 6)) < 0.2).astype(int)
+    p = (rng.random((40, 6)) < 0.2).astype(int)
+    both = ("pedestrian", "coco")
+    dense = convention_metrics(y, p, threshold=None, convention=both)
+    assert convention_metrics(
+        sparse.csr_matrix(y), sparse.csr_matrix(p), threshold=None, convention=both
+    ) == pytest.approx(dense, abs=1e-12)

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from multilabel_attr import f1_score
 from multilabel_attr.thresholds import (
@@ -242,3 +244,46 @@ def test_per_group_thresholds_shrink_the_gap_a_shared_threshold_leaves() -> None
     predicted = result.overall.apply(scores)
     tpr = [predicted[(group == g) & (y[:, 0] == 1), 0].mean() for g in ("A", "B")]
     assert before[0][0] == pytest.approx(abs(tpr[0] - tpr[1]), abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 40),
+    n_groups=st.integers(1, 4),
+    strategy=st.sampled_from(["per_label", "shared", "coordinate"]),
+    weighted=st.booleans(),
+)
+def test_any_grouping_is_the_search_on_each_group(
+    seed: int, n: int, n_groups: int, strategy: str, weighted: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    y = (rng.random((n, 3)) < 0.5).astype(int)
+    s = np.round(rng.random((n, 3)), 1)  # ties
+    group = rng.integers(0, n_groups, n)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    options: dict[str, Any] = {"strategy": strategy, "min_positives": 1, "sample_weight": w}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThresholdWarning)
+        result = optimize_thresholds(y, s, groups=group, **options)
+        assert result.keys == sorted(set(group.tolist()))
+        for key in result.keys:
+            rows = group == key
+            options["sample_weight"] = None if w is None else w[rows]
+            alone = optimize_thresholds(y[rows], s[rows], clip=(0.0, 1.0), **options)
+            assert result[key] == alone
+            assert np.array_equal(result.apply(s, group)[rows], alone.apply(s[rows]))
+
+
+def test_pandas_series_and_categorical_keys() -> None:
+    pd = pytest.importorskip("pandas")
+    y, s, _, age, _ = _data(7)
+    series = pd.Series(age, name="age")
+    categorical = series.astype("category")
+    expected = optimize_thresholds(y, s, groups=age, min_positives=3)
+    assert optimize_thresholds(y, s, groups=series, min_positives=3) == expected
+    assert optimize_thresholds(y, s, groups=categorical, min_positives=3) == expected
+    with_missing = series.copy()
+    with_missing[5] = None
+    with pytest.raises(ValueError, match="groups holds nan at row 5"):
+        optimize_thresholds(y, s, groups=with_missing)
