@@ -45,7 +45,7 @@ def test_hand_computed_case() -> None:
     assert result["a"].values.tolist() == [0.75]
     assert result["b"].values.tolist() == [0.25]
     assert result.overall.values.tolist() == [0.35]
-    assert result.keys == ["a", "b"] and len(result) == 2 and "a" in result and "c" not in result
+    assert list(result) == ["a", "b"] and len(result) == 2 and "a" in result and "c" not in result
     assert result.apply(s, group).ravel().tolist() == [1, 0, 0, 1, 1, 0]
     assert result.overall.apply(s).ravel().tolist() == [1, 1, 0, 1, 1, 0]
 
@@ -67,7 +67,7 @@ def test_each_group_is_the_search_on_its_rows(options: dict[str, Any], weighted:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThresholdWarning)
         result = optimize_thresholds(y, s, groups=sex, sample_weight=weights, **options)
-        assert result.keys == [False, True]
+        assert list(result) == [False, True]
         for key in (False, True):
             rows = sex == key
             alone = optimize_thresholds(
@@ -82,7 +82,7 @@ def test_crossed_groups_are_the_search_on_each_combination() -> None:
     y, s, sex, age, _ = _data(1, n=400)
     result = optimize_thresholds(y, s, groups=[sex, age], min_positives=3)
     expected_keys = [(False, "old"), (False, "young"), (True, "old"), (True, "young")]
-    assert result.keys == expected_keys and result.n_factors == 2
+    assert list(result) == expected_keys and result.n_factors == 2
     predictions = result.apply(s, [sex, age])
     for sex_key, age_key in expected_keys:
         rows = (sex == sex_key) & (age == age_key)
@@ -104,10 +104,10 @@ def test_keys_of_every_kind_and_a_data_frame() -> None:
     by_arrays = optimize_thresholds(y, s, groups=(sex, age), min_positives=3)
     assert by_frame == by_arrays
     by_int = optimize_thresholds(y, s, groups=list(ints), min_positives=3)
-    assert by_int.keys == [7, 8]
+    assert list(by_int) == [7, 8]
     assert by_int[np.int64(8)] == optimize_thresholds(y[sex], s[sex], min_positives=3)
     by_object = optimize_thresholds(y, s, groups=age.astype(object), min_positives=3)
-    assert by_object.keys == ["old", "young"]
+    assert list(by_object) == ["old", "young"]
 
 
 def test_values_for_and_unknown_keys() -> None:
@@ -134,6 +134,11 @@ def test_values_for_and_unknown_keys() -> None:
     by_bool = optimize_thresholds(y, s, groups=age == "old", min_positives=3)
     with pytest.raises(ValueError, match="keys without tuned thresholds: 0, 1"):
         by_bool.apply(s, (age == "old").astype(int))
+    as_overall = by_bool.values_for((age == "old").astype(int), unknown="overall")
+    assert np.array_equal(as_overall, np.tile(by_bool.overall.values, (len(age), 1)))
+    assert 1 not in by_bool and True in by_bool
+    assert list(by_bool.keys()) == [False, True]
+    assert dict(by_bool.items())[True] is by_bool[True]
 
 
 def test_json_round_trip_and_label_check(tmp_path: Path) -> None:
@@ -144,8 +149,8 @@ def test_json_round_trip_and_label_check(tmp_path: Path) -> None:
     result.to_json(path)
     loaded = GroupThresholds.from_json(path, label_names=names)
     assert loaded == result
-    assert loaded.keys == result.keys
-    assert isinstance(loaded.keys[0][0], bool)
+    assert list(loaded) == list(result)
+    assert isinstance(next(iter(loaded))[0], bool)
     assert np.array_equal(loaded.apply(s, [sex, age]), result.apply(s, [sex, age]))
     with pytest.raises(ValueError, match="different labels than expected"):
         GroupThresholds.from_json(path, label_names=names[::-1])
@@ -266,8 +271,8 @@ def test_any_grouping_is_the_search_on_each_group(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThresholdWarning)
         result = optimize_thresholds(y, s, groups=group, **options)
-        assert result.keys == sorted(set(group.tolist()))
-        for key in result.keys:
+        assert list(result) == sorted(set(group.tolist()))
+        for key in list(result):
             rows = group == key
             options["sample_weight"] = None if w is None else w[rows]
             alone = optimize_thresholds(y[rows], s[rows], clip=(0.0, 1.0), **options)

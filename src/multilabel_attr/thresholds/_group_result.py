@@ -41,7 +41,7 @@ def _shown(key: tuple[GroupKey, ...]) -> str:
     return repr(key[0]) if len(key) == 1 else repr(key)
 
 
-class GroupThresholds:
+class GroupThresholds(Mapping[Any, Thresholds]):
     """Decision thresholds tuned separately for each group, with the overall thresholds.
 
     Returned by [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] when it is
@@ -50,7 +50,8 @@ class GroupThresholds:
     Per-group thresholds need each sample's group when they are applied:
     [`apply`][multilabel_attr.thresholds.GroupThresholds.apply] takes the scores and the group
     arrays, and ``thresholds[key]`` is the plain `Thresholds` of one group, which any core metric
-    accepts as ``threshold`` on that group's rows.
+    accepts as ``threshold`` on that group's rows. It is a read-only mapping from group keys
+    (in sorted order) to their `Thresholds`.
 
     Parameters
     ----------
@@ -121,11 +122,6 @@ class GroupThresholds:
     # -- lookup ------------------------------------------------------------------------------
 
     @property
-    def keys(self) -> list[Key]:
-        """The group keys: values for one group array, tuples for crossed arrays."""
-        return [k[0] if self.n_factors == 1 else k for k in self._table]
-
-    @property
     def label_names(self) -> tuple[str, ...] | None:
         return self.overall.label_names
 
@@ -137,7 +133,8 @@ class GroupThresholds:
         return len(self._table)
 
     def __iter__(self) -> Iterator[Key]:
-        return iter(self.keys)
+        """The group keys: values for one group array, tuples for crossed arrays."""
+        return iter([k[0] if self.n_factors == 1 else k for k in self._table])
 
     def _known(self, parts: tuple[GroupKey, ...]) -> bool:
         return parts in self._table and tuple(type(p) for p in parts) == self._kinds
@@ -195,7 +192,9 @@ class GroupThresholds:
                 f"{', '.join(map(_shown, self._table))}. Pass unknown='overall' to give them "
                 "the overall thresholds."
             )
-        table = np.stack([self._table.get(key, self.overall).values for key in index.keys])
+        table = np.stack(
+            [(self._table[key] if self._known(key) else self.overall).values for key in index.keys]
+        )
         rows: FloatArray = table[index.codes]
         return rows
 
