@@ -108,6 +108,12 @@ def test_keys_of_every_kind_and_a_data_frame() -> None:
     assert by_int[np.int64(8)] == optimize_thresholds(y[sex], s[sex], min_positives=3)
     by_object = optimize_thresholds(y, s, groups=age.astype(object), min_positives=3)
     assert list(by_object) == ["old", "young"]
+    named = optimize_thresholds(y, s, groups=age, label_names=list("abcd"), min_positives=3)
+    assert np.array_equal(
+        named.apply(pd.DataFrame(s, columns=list("abcd")), age), named.apply(s, age)
+    )
+    with pytest.raises(ValueError, match=r"other labels .*same names in a different order"):
+        named.apply(pd.DataFrame(s, columns=list("dcba")), age)
 
 
 def test_values_for_and_unknown_keys() -> None:

@@ -18,7 +18,7 @@ from ..core._validation import (
     check_finite_scores,
     check_groups,
 )
-from ._result import Thresholds
+from ._result import Thresholds, _name_difference
 
 FloatArray = NDArray[np.float64]
 
@@ -206,7 +206,8 @@ class GroupThresholds(Mapping[Any, Thresholds]):
         Parameters
         ----------
         scores : array-like of shape (n_samples, n_labels)
-            Scores on the scale the thresholds were tuned on.
+            Scores on the scale the thresholds were tuned on. A data frame's column names must
+            equal the label names the thresholds were tuned with (same order).
         groups : array-like or sequence of array-like
             Each sample's group keys, as given to the search.
         unknown : {"raise", "overall"}, default="raise"
@@ -218,6 +219,14 @@ class GroupThresholds(Mapping[Any, Thresholds]):
         """
         if unknown not in ("raise", "overall"):
             raise ValueError(f"unknown must be 'raise' or 'overall'; got {unknown!r}")
+        columns = getattr(scores, "columns", None)
+        if columns is not None and self.label_names is not None:
+            names = tuple(str(c) for c in columns)
+            if names != self.label_names:
+                raise ValueError(
+                    "scores has columns for other labels than the thresholds were tuned for: "
+                    f"{_name_difference(self.label_names, names)}"
+                )
         array = check_2d(scores, "scores")
         if array.shape[1] != self.n_labels:
             raise ValueError(
