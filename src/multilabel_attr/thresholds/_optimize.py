@@ -387,9 +387,11 @@ def optimize_thresholds(
     ------
     ValueError
         Shapes differ, inputs are empty or not finite, ``y_true`` is not 0/1,
-        an unknown metric, strategy or average, or a bad option value.
+        an unknown metric, strategy or average, or a bad option value; a group array of
+        another length or with a missing (None, NaN) key, or a group whose weights are all 0.
     TypeError
-        Non-numeric inputs or a metric of the wrong type.
+        Non-numeric inputs or a metric of the wrong type; group keys that are not bools, ints
+        or strings, or of mixed types.
 
     Examples
     --------
