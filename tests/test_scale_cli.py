@@ -105,6 +105,13 @@ def test_spark_errors_are_reduced_to_the_line_that_says_what_failed() -> None:
     assert spark_error_line(ValueError("column 'nope' not found")) is None
 
 
+def test_the_quiet_spark_log_configuration_ships_with_the_package() -> None:
+    from multilabel_attr.cli._parquet import QUIET_LOG4J2
+
+    settings = QUIET_LOG4J2.read_text()
+    assert "appender.console.filter.threshold.level = off" in settings
+
+
 @pytest.mark.slow
 def test_spark_failure_is_one_line_without_java_or_python_traces(tmp_path: Path) -> None:
     import shutil

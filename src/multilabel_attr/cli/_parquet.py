@@ -6,7 +6,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,22 +66,9 @@ def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
     return spark_engine_and_frame(args)
 
 
-# Spark's own log lines (task failures with their Java and Python traces) are left out
-# unless --verbose asks for them: the error the command reports says what failed. The
-# appender must exist (Spark treats a root logger without one as unconfigured and loads its
-# own defaults), so it is the appender's filter that drops everything; the root stays at
-# WARN, the level Spark's shell announces when it differs.
-_QUIET_LOG4J2 = """status = error
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %m%n
-appender.console.filter.threshold.type = ThresholdFilter
-appender.console.filter.threshold.level = off
-rootLogger.level = warn
-rootLogger.appenderRef.console.ref = console
-"""
+# Spark's own log (task failures with their Java and Python traces) is left out unless
+# --verbose asks for it: the error the command reports says what failed.
+QUIET_LOG4J2 = Path(__file__).with_name("spark-quiet-log4j2.properties")
 
 
 def spark_engine_and_frame(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -98,12 +84,9 @@ def spark_engine_and_frame(args: argparse.Namespace) -> tuple[Any, Any]:
         .config("spark.ui.showConsoleProgress", str(not args.quiet).lower())
     )  # fmt: skip
     if not args.verbose:
-        from .._io import write_text_atomic
-
-        config = Path(tempfile.gettempdir()) / "multilabel-attr-spark-log4j2.properties"
-        write_text_atomic(config, _QUIET_LOG4J2)
         builder = builder.config(
-            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={config.as_uri()}"
+            "spark.driver.extraJavaOptions",
+            f"-Dlog4j2.configurationFile={QUIET_LOG4J2.resolve().as_uri()}",
         )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR" if args.verbose else "OFF")
