@@ -111,3 +111,12 @@ def test_loading_the_keras_adapters_prints_nothing() -> None:
     )  # fmt: skip
     # TensorFlow's C++ start-up lines (CUDA probes, CPU features) stay out of the user's way.
     assert result.stderr == "" and result.stdout == ""
+
+
+def test_ci_docs_build_fails_on_any_warning() -> None:
+    # mkdocs's --quiet drops the very warnings that --strict counts: a broken link would pass.
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    builds = [line.split() for line in ci.splitlines() if "mkdocs build" in line]
+    assert builds
+    for words in builds:
+        assert "--strict" in words and "--quiet" not in words and "-q" not in words
