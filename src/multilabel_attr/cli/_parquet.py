@@ -39,8 +39,9 @@ def misplaced(args: argparse.Namespace) -> str | None:
     given = [flag for flag, attribute in PARQUET_ONLY if getattr(args, attribute) is not None]
     if not given:
         return None
+    verb = "applies" if len(given) == 1 else "apply"
     return (
-        f"{' and '.join(given)} apply only to --parquet input; got {' '.join(given)} "
+        f"{' and '.join(given)} {verb} only to --parquet input; got {' '.join(given)} "
         "without --parquet"
     )
 
