@@ -26,6 +26,7 @@ from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .core._internal import validated
 from .thresholds import Thresholds
 
 __all__ = ["ParquetSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
@@ -149,6 +150,7 @@ def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSp
     return ColumnSpec.build(labels, scores, weight, row_id)
 
 
+@validated("threshold", "from_logits", "batch_rows")
 def counts(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -184,6 +186,7 @@ def counts(
     )  # fmt: skip
 
 
+@validated("threshold", "from_logits", "zero_division", "ranking", "batch_rows")
 def evaluate(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -230,6 +233,10 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated(
+    "threshold", "n_resamples", "confidence_level", "from_logits", "batch_rows",
+    seed="engine_seed",
+)  # fmt: skip
 def bootstrap_report(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -260,6 +267,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins", "batch_rows")
 def optimize_thresholds(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],

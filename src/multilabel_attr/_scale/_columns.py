@@ -17,11 +17,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._internal import InputError
+
 FloatArray = NDArray[np.float64]
 
 
-class ColumnError(ValueError):
-    """A column is missing, malformed or holds an invalid value."""
+class ColumnError(InputError):
+    """A column is missing, malformed or holds an invalid value (an
+    [`InputError`][multilabel_attr.InputError] with its ``column`` set where known)."""
 
 
 @dataclass(frozen=True)

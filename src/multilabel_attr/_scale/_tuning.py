@@ -32,7 +32,6 @@ from ..core._internal import (
     ScoreSketch,
     bin_index,
     candidate_mask,
-    check_int,
     check_label_names,
     check_sample_weight,
     count_batch,
@@ -89,8 +88,7 @@ class _Pass:
                 data = prepare(block.truth, block.scores, None, None)
                 weight = check_sample_weight(block.weight, block.n_rows)
             except (ValueError, TypeError) as exc:
-                message = describe_failure(exc, block, self.spec, None, True)
-                raise ColumnError(message) from exc
+                raise describe_failure(exc, block, self.spec, None, True) from exc
             yield Block(data.truth, data.scores, weight, None, where)
 
 
@@ -116,9 +114,8 @@ class SketchPass(_Pass):
             try:
                 sketch.update(block.truth, block.scores, sample_weight=block.weight)
             except ValueError as exc:
-                message = describe_failure(exc, block, self.spec, 0.5, self.from_logits)
                 hint = "" if self.from_logits else " (pass from_logits=True for logits or margins)"
-                raise ColumnError(message + hint) from exc
+                raise describe_failure(exc, block, self.spec, 0.5, self.from_logits, hint) from exc
             positives += np.count_nonzero(block.truth, axis=0)
             kept = block.truth
             if block.weight is not None:
@@ -411,5 +408,5 @@ def tune(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) -> Thresho
     ``TUNING_OPTIONS``, ``label_names`` and ``n_bins``.
     """
     settings = resolve_settings(**{name: arguments[name] for name in TUNING_OPTIONS})
-    n_bins = check_int(arguments["n_bins"], "n_bins", minimum=2)
+    n_bins = int(arguments["n_bins"])  # checked at the door
     return optimize_thresholds(engine, spec, settings, arguments["label_names"], n_bins)
