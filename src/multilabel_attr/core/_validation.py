@@ -298,7 +298,9 @@ def check_sample_weight(
             f"sample_weight must be non-negative; found minimum {float(weights.min()):g}",
             argument="sample_weight",
         )
-    if weights.size and not math.isfinite(float(np.sum(weights))):
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights))
+    if not math.isfinite(total):
         raise InputError(
             f"sample_weight sums to infinity (the largest weight is {float(weights.max()):g}); "
             "the weighted counts would overflow float64. Rescale the weights.",

@@ -219,9 +219,10 @@ class TopK:
     def check_labels(self, n_labels: int, name: str) -> None:
         high = int(self.indices.max())
         if high >= n_labels:
-            raise ValueError(
+            raise InputError(
                 f"{name} holds label index {high}; y_true has {n_labels} labels "
-                f"(indices 0..{n_labels - 1})"
+                f"(indices 0..{n_labels - 1})",
+                argument=name,
             )
 
     def row_sets(self, n_labels: int, threshold: FloatArray | None) -> RowSets:
