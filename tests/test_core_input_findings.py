@@ -185,3 +185,21 @@ def test_signed_to_binary_is_one_function() -> None:
     assert ml.signed_to_binary([[-1, 1], [1, -1]]).tolist() == [[0, 1], [1, 0]]
     with pytest.raises(ml.InputTypeError, match="numeric"):
         ml.signed_to_binary(np.array(["a"]))
+
+
+def test_a_zero_weight_row_group_is_valid_on_the_parquet_engine(tmp_path: Any) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from multilabel_attr import parquet
+
+    weights = np.concatenate([np.zeros(40), W[40:]])
+    table = pa.table({"y": list(Y.astype(np.int8)), "s": list(S), "w": weights})
+    path = tmp_path / "zero_first.parquet"
+    pq.write_table(table, path, row_group_size=40)
+    report = parquet.evaluate(path, "y", "s", weight="w", zero_division=0)
+    expected = ml.evaluate(Y, S, sample_weight=weights, zero_division=0)
+    for key, value in expected.summary.items():
+        assert report.summary[key] == pytest.approx(value, abs=1e-12)
+    reference = sklearn_metrics.roc_auc_score(Y, S, sample_weight=weights, average=None)
+    bound = np.asarray(report.per_label["auroc_bound"])
+    assert np.all(np.abs(np.asarray(report.per_label["auroc"]) - reference) <= bound + 1e-12)

@@ -191,9 +191,13 @@ class CountTask:
             )
         sketch = None
         if self.n_bins:
-            sketch = ScoreSketch(
-                counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits
-            ).update(block.truth, block.scores, sample_weight=block.weight)
+            # The block passed the counting's checks, the same rules as the sketch's: add it
+            # through the sketch's validated path rather than checking it again.
+            sketch = ScoreSketch(counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits)
+            scores = block.scores
+            if not np.issubdtype(scores.dtype, np.floating):
+                scores = scores.astype(np.float64)
+            sketch._add(block.truth == 1, scores, block.weight)
         return Partial(counts, replicates, block.where, sketch)
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
