@@ -203,3 +203,26 @@ def test_a_zero_weight_row_group_is_valid_on_the_parquet_engine(tmp_path: Any) -
     reference = sklearn_metrics.roc_auc_score(Y, S, sample_weight=weights, average=None)
     bound = np.asarray(report.per_label["auroc_bound"])
     assert np.all(np.abs(np.asarray(report.per_label["auroc"]) - reference) <= bound + 1e-12)
+
+
+def test_engine_errors_carry_the_column_file_and_row_group(tmp_path: Any) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from multilabel_attr import parquet
+
+    scores = S.copy()
+    scores[50, 1] = math.nan  # row group 1 (rows 40..79), column s1
+    columns = {f"y{j}": Y[:, j] for j in range(3)} | {f"s{j}": scores[:, j] for j in range(3)}
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.table(columns), path, row_group_size=40)
+    with pytest.raises(ml.InputError, match=r"column 's1' \(scores\).*row group 1") as caught:
+        parquet.evaluate(path, ["y0", "y1", "y2"], ["s0", "s1", "s2"])
+    error = caught.value
+    assert (error.argument, error.column, error.row_group) == ("y_score", "s1", 1)
+    assert error.file is not None and error.file.endswith("bad.parquet")
+    weights = pa.table({**columns, "w": -W})
+    pq.write_table(weights, path, row_group_size=40)
+    with pytest.raises(ml.InputError, match=r"column 'w' \(weight\)") as caught:
+        parquet.evaluate(path, ["y0", "y1", "y2"], ["s0", "s1", "s2"], weight="w")
+    error = caught.value
+    assert (error.argument, error.column, error.row_group) == ("sample_weight", "w", 0)

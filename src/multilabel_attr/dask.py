@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
+from ._scale._columns import ColumnError, ColumnSpec, Place, block_from_arrays
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
@@ -140,7 +140,9 @@ class DaskFrameSource:
         parts = frame.to_delayed()
         return _tree_reduce(
             [
-                delayed(_frame_partition)(part, task, f"partition {index}", starts[index])
+                delayed(_frame_partition)(
+                    part, task, Place(f"partition {index}", partition=index), starts[index]
+                )
                 for index, part in enumerate(parts)
             ],
             merge,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec
+from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
@@ -73,7 +73,8 @@ class ParquetSource:
         for file in self.files:
             metadata = pq.ParquetFile(file).metadata
             for group in range(metadata.num_row_groups):
-                yield file, group, f"{file}, row group {group}", first_row
+                yield file, group, Place(f"{file}, row group {group}", file=str(file),
+                                         row_group=group), first_row  # fmt: skip
                 first_row += metadata.row_group(group).num_rows
 
     def run(

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec
+from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
@@ -70,7 +70,8 @@ class SparkSource:
 
             context = TaskContext.get()
             partition = context.partitionId() if context is not None else 0
-            payload = task(batches, f"partition {partition}", offsets.get(partition, 0))
+            where = Place(f"partition {partition}", partition=partition)
+            payload = task(batches, where, offsets.get(partition, 0))
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))

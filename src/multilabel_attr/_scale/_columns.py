@@ -27,6 +27,18 @@ class ColumnError(InputError):
     [`InputError`][multilabel_attr.InputError] with its ``column`` set where known)."""
 
 
+class Place(str):
+    """Where a block of rows comes from: the text that messages show, and as fields the
+    ``file`` and ``row_group``, or the ``partition``, that errors carry."""
+
+    places: dict[str, Any]
+
+    def __new__(cls, text: str, **places: Any) -> Place:
+        place = super().__new__(cls, text)
+        place.places = places
+        return place
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     """Where the labels, scores, weights and row ids live in a table.

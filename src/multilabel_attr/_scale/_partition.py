@@ -155,7 +155,8 @@ def describe_failure(
     else:
         column = None
         message = f"in {block.where}: {exc}"
-    return ColumnError(message + hint, argument=argument, column=column)
+    places = getattr(block.where, "places", {})
+    return ColumnError(message + hint, argument=argument, column=column, **places)
 
 
 @dataclass(frozen=True)
