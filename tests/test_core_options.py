@@ -370,3 +370,29 @@ def test_the_command_line_checks_options_before_reading_files(
     assert main([*args[:1], *missing, *args[1:]]) == 1
     err = capsys.readouterr().err
     assert message in err and "not found" not in err
+
+
+def test_the_parquet_engine_checks_each_option_once_per_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from multilabel_attr import parquet
+
+    path = tmp_path / "rows.parquet"
+    table = pa.table(
+        {"y": list(np.tile(Y, (10, 1)).astype(np.int8)), "s": list(np.tile(S, (10, 1)))}
+    )
+    pq.write_table(table, path, row_group_size=8)  # five row groups
+    rules = ("zero_division", "from_logits", "threshold", "n_labels", "n_bins")
+    counted = {rule: _counting(monkeypatch, rule) for rule in rules}
+    parquet.evaluate(path, "y", "s", threshold=0.4, zero_division=0, from_logits=False)
+    assert counted["zero_division"] == [0]
+    assert counted["from_logits"] == [False]
+    assert counted["threshold"] == [0.4]
+    assert counted["n_labels"] == counted["n_bins"] == []
+    for calls in counted.values():
+        calls.clear()
+    parquet.bootstrap_report(path, "y", "s", threshold=0.4, n_resamples=20, from_logits=False)
+    assert counted["from_logits"] == [False] and counted["threshold"] == [0.4]
+    assert counted["zero_division"] == []

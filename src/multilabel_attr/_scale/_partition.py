@@ -77,7 +77,7 @@ class Partial:
         where = str(arrays["where"])
         if "tp" not in arrays:
             return cls(None, None, where)
-        counts = MultilabelCounts(int(arrays["tp"].shape[0]))
+        counts = MultilabelCounts._empty(int(arrays["tp"].shape[0]))
         for name in _COUNT_FIELDS:
             setattr(counts, name, arrays[name])
         counts.n_samples = int(arrays["n_samples"])
@@ -89,9 +89,7 @@ class Partial:
         sketch = None
         if "k_pos" in arrays:
             pos = arrays["k_pos"]
-            sketch = ScoreSketch(
-                pos.shape[0], n_bins=pos.shape[1], from_logits=bool(arrays["k_from_logits"])
-            )
+            sketch = ScoreSketch._empty(pos.shape[0], pos.shape[1], bool(arrays["k_from_logits"]))
             for name in _SKETCH_FIELDS:
                 setattr(sketch, name, arrays[f"k_{name}"])
             sketch.n_samples = counts.n_samples
@@ -194,7 +192,7 @@ class CountTask:
         if self.n_bins:
             # The block passed the counting's checks, the same rules as the sketch's: add it
             # through the sketch's validated path rather than checking it again.
-            sketch = ScoreSketch(counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits)
+            sketch = ScoreSketch._empty(counts.n_labels, self.n_bins, self.from_logits)
             scores = block.scores
             if not np.issubdtype(scores.dtype, np.floating):
                 scores = scores.astype(np.float64)

@@ -105,7 +105,7 @@ class SketchPass(_Pass):
         for block in self.blocks(batches, where):
             n_labels = block.truth.shape[1]
             if sketch is None:
-                sketch = ScoreSketch(n_labels, n_bins=self.n_bins, from_logits=self.from_logits)
+                sketch = ScoreSketch._empty(n_labels, self.n_bins, self.from_logits)
                 positives = np.zeros(n_labels, np.int64)
                 weighted_positives = np.zeros(n_labels, np.int64)
             if n_labels != sketch.n_labels:
@@ -223,7 +223,7 @@ class _Groups:
 
     def edge_counts(self) -> tuple[FloatArray, FloatArray]:
         """Weighted positives and negatives at or above every edge, shape (groups, bins + 1)."""
-        sketch = ScoreSketch(self.pos.shape[0], n_bins=self.n_bins)
+        sketch = ScoreSketch._empty(self.pos.shape[0], self.n_bins, False)
         sketch.pos, sketch.neg = self.pos, self.neg
         counts = sketch.counts_at_edges()
         return counts.tp, counts.fp

@@ -59,6 +59,7 @@ from .ranking._sketch_cuts import is_monotone
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
+from .report._evaluate import _summarize as summarize_checked
 
 __all__ = [
     "COHEN_KAPPA",
@@ -112,6 +113,7 @@ __all__ = [
     "samples_mean",
     "score_cut",
     "sketch_edges",
+    "summarize_checked",
     "summarize_counts",
     "validated",
     "warn_undefined_labels",

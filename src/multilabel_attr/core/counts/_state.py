@@ -110,6 +110,16 @@ class MultilabelCounts:
 
     @validated("n_labels")
     def __init__(self, n_labels: int, *, label_names: Sequence[str] | None = None) -> None:
+        self._setup(n_labels, label_names)
+
+    @classmethod
+    def _empty(cls, n_labels: int, label_names: Sequence[str] | None = None) -> Self:
+        """An empty state for a number of labels already checked (the library's own path)."""
+        state = cls.__new__(cls)
+        state._setup(n_labels, label_names)
+        return state
+
+    def _setup(self, n_labels: int, label_names: Sequence[str] | None) -> None:
         self.n_labels = n_labels
         self.label_names = check_label_names(label_names, self.n_labels)
         self.tp = np.zeros(self.n_labels)
@@ -230,7 +240,7 @@ class MultilabelCounts:
             and self.label_names != other.label_names
         ):
             raise ValueError("cannot merge states with different label_names")
-        merged = MultilabelCounts(self.n_labels, label_names=self.label_names or other.label_names)
+        merged = MultilabelCounts._empty(self.n_labels, self.label_names or other.label_names)
         merged.tp = self.tp + other.tp
         merged.fp = self.fp + other.fp
         merged.fn = self.fn + other.fn
@@ -248,7 +258,7 @@ class MultilabelCounts:
 
     def reset(self) -> None:
         """Forget every counted sample."""
-        self.__init__(self.n_labels, label_names=self.label_names)  # type: ignore[misc]
+        self._setup(self.n_labels, self.label_names)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot.
@@ -277,7 +287,7 @@ class MultilabelCounts:
         decode to possible triples, totals that agree), and an error names the field.
         """
         arrays = state_arrays(data)
-        state = cls(arrays.n_labels, label_names=arrays.label_names)
+        state = cls._empty(arrays.n_labels, arrays.label_names)
         state.tp, state.fp, state.fn, state.tn = arrays.tp, arrays.fp, arrays.fn, arrays.tn
         state.sample_keys = arrays.sample_keys
         state.sample_weight = arrays.sample_weight

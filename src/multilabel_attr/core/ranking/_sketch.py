@@ -160,6 +160,30 @@ class ScoreSketch:
         from_logits: bool = False,
         exact: bool = False,
     ) -> None:
+        self._setup(n_labels, n_bins, label_names, from_logits, exact)
+
+    @classmethod
+    def _empty(
+        cls,
+        n_labels: int,
+        n_bins: int,
+        from_logits: bool,
+        exact: bool = False,
+        label_names: Sequence[str] | None = None,
+    ) -> ScoreSketch:
+        """An empty sketch for settings already checked (the library's own path)."""
+        sketch = cls.__new__(cls)
+        sketch._setup(n_labels, n_bins, label_names, from_logits, exact)
+        return sketch
+
+    def _setup(
+        self,
+        n_labels: int,
+        n_bins: int,
+        label_names: Sequence[str] | None,
+        from_logits: bool,
+        exact: bool,
+    ) -> None:
         self.n_labels = n_labels
         self.n_bins = n_bins
         self.label_names = check_label_names(label_names, self.n_labels)
@@ -257,9 +281,9 @@ class ScoreSketch:
 
     def empty_like(self, *, label_names: Sequence[str] | None = None) -> ScoreSketch:
         """An empty sketch with the same settings."""
-        return ScoreSketch(
-            self.n_labels, n_bins=self.n_bins, from_logits=self.from_logits, exact=self.exact,
-            label_names=label_names if label_names is not None else self.label_names,
+        return ScoreSketch._empty(
+            self.n_labels, self.n_bins, self.from_logits, self.exact,
+            label_names if label_names is not None else self.label_names,
         )  # fmt: skip
 
     def reset(self) -> None:

@@ -160,9 +160,9 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
     for name in ("pos", "neg", "lo", "hi"):
         # Before anything is allocated: the sizes a document claims must be the sizes it holds.
         _check_size(_field(data, name), name, n_labels, n_bins)
-    sketch = cls(
-        n_labels, n_bins=n_bins, label_names=_field(data, "label_names"),
-        from_logits=_bool_field(data, "from_logits"), exact=_bool_field(data, "exact"),
+    sketch = cls._empty(
+        n_labels, n_bins, _bool_field(data, "from_logits"), _bool_field(data, "exact"),
+        _field(data, "label_names"),
     )  # fmt: skip
     shape = (n_labels, n_bins)
     sketch.pos = _matrix(data, "pos", shape, np.nan)

@@ -72,11 +72,8 @@ class StreamingEvaluation:
         n_bins: int = DEFAULT_BINS,
         exact: bool = False,
     ) -> None:
-        self.counts = MultilabelCounts(n_labels, label_names=label_names)
-        self.sketch = ScoreSketch(
-            n_labels, n_bins=n_bins, label_names=label_names, from_logits=from_logits,
-            exact=exact,
-        )  # fmt: skip
+        self.counts = MultilabelCounts._empty(n_labels, label_names)
+        self.sketch = ScoreSketch._empty(n_labels, n_bins, from_logits, exact, label_names)
         per_label(threshold, n_labels)
         self.threshold: float | list[float] = threshold.tolist()
         self.from_logits = from_logits
