@@ -311,6 +311,9 @@ def validated(*options: str, **renamed: str) -> Callable[[F], F]:
             },
             {},
         )
+        for value in defaults.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)  # shared by every call that leaves the default
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
