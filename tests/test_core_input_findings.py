@@ -226,3 +226,13 @@ def test_engine_errors_carry_the_column_file_and_row_group(tmp_path: Any) -> Non
         parquet.evaluate(path, ["y0", "y1", "y2"], ["s0", "s1", "s2"], weight="w")
     error = caught.value
     assert (error.argument, error.column, error.row_group) == ("sample_weight", "w", 0)
+
+
+def test_a_sketch_of_zero_weights_only_is_undefined_as_in_memory() -> None:
+    zero = np.zeros(Y.shape[0])
+    with pytest.raises(ml.InputError, match="sample_weight") as memory:
+        ml.roc_auc_score(Y, S, sample_weight=zero)
+    sketch = ml.ScoreSketch(3).update(Y, S, sample_weight=zero)
+    with pytest.raises(ml.InputError, match="sample_weight 0") as streamed:
+        sketch.roc_auc()
+    assert memory.value.argument == streamed.value.argument == "sample_weight"

@@ -335,6 +335,13 @@ class ScoreSketch:
     def _require_samples(self) -> None:
         if self.n_samples == 0:
             raise ValueError("no samples have been added yet; call update() first")
+        if not (np.any(self.pos > 0) or np.any(self.neg > 0)):
+            # As the counts and the one-shot functions decide it: nothing is defined.
+            raise InputError(
+                f"all {self.n_samples} counted samples have sample_weight 0, so every metric "
+                "is undefined; give at least one sample a positive weight",
+                argument="sample_weight",
+            )
 
     @validated(average="label_average")
     def roc_auc(self, average: str | None = "macro") -> RankingEstimate:
