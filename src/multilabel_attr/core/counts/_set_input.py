@@ -438,10 +438,12 @@ def validate_sets(
         pred = y_pred.row_sets(n_labels, cut if y_pred.scores is not None else None)
     elif is_sparse(y_pred):
         if from_logits or (thresholds is not None and np.any((thresholds <= 0) | (thresholds > 1))):
-            raise ValueError(
+            shown = None if threshold is None else np.asarray(threshold).tolist()
+            raise InputError(
                 f"a sparse {pred_name} holds 0/1 predictions: pass threshold=None (or one in "
                 f"(0, 1], which leaves 0/1 unchanged) and from_logits=False; got "
-                f"threshold={threshold!r}, from_logits={from_logits}"
+                f"threshold={shown!r}, from_logits={from_logits}",
+                argument="threshold" if not from_logits else "from_logits",
             )
         pred = sparse_sets(y_pred, pred_name)
     else:
