@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
+from ._scale._columns import ColumnError, ColumnSpec, Place, block_from_arrays
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .core._internal import validated
 from .thresholds import Thresholds
 
 __all__ = [
@@ -139,7 +140,9 @@ class DaskFrameSource:
         parts = frame.to_delayed()
         return _tree_reduce(
             [
-                delayed(_frame_partition)(part, task, f"partition {index}", starts[index])
+                delayed(_frame_partition)(
+                    part, task, Place(f"partition {index}", partition=index), starts[index]
+                )
                 for index, part in enumerate(parts)
             ],
             merge,
@@ -227,12 +230,11 @@ def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, Colu
         spec = ColumnSpec("y_true", "y_score", None if weight is None else "sample_weight")
         return DaskArraySource(data, scores, weight), spec
     if not hasattr(data, "to_delayed") or not hasattr(data, "columns"):
-        raise TypeError(
-            f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
-        )
+        raise TypeError(f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}")
     return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight)
 
 
+@validated("threshold", "from_logits")
 def counts(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -272,6 +274,7 @@ def counts(
     )
 
 
+@validated("threshold", "from_logits", "zero_division", "ranking")
 def evaluate(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -299,6 +302,7 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated("threshold", "n_resamples", "confidence_level", "from_logits", seed="engine_seed")
 def bootstrap_report(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -325,6 +329,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins")
 def optimize_thresholds(
     data: Any,
     labels: str | Sequence[str] | None = None,

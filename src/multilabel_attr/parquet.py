@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec
+from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .core._internal import validated
 from .thresholds import Thresholds
 
 __all__ = ["ParquetSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
@@ -72,7 +73,8 @@ class ParquetSource:
         for file in self.files:
             metadata = pq.ParquetFile(file).metadata
             for group in range(metadata.num_row_groups):
-                yield file, group, f"{file}, row group {group}", first_row
+                yield file, group, Place(f"{file}, row group {group}", file=str(file),
+                                         row_group=group), first_row  # fmt: skip
                 first_row += metadata.row_group(group).num_rows
 
     def run(
@@ -149,6 +151,7 @@ def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSp
     return ColumnSpec.build(labels, scores, weight, row_id)
 
 
+@validated("threshold", "from_logits", "batch_rows")
 def counts(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -184,6 +187,7 @@ def counts(
     )  # fmt: skip
 
 
+@validated("threshold", "from_logits", "zero_division", "ranking", "batch_rows")
 def evaluate(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -230,6 +234,10 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated(
+    "threshold", "n_resamples", "confidence_level", "from_logits", "batch_rows",
+    seed="engine_seed",
+)  # fmt: skip
 def bootstrap_report(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -260,6 +268,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins", "batch_rows")
 def optimize_thresholds(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],

@@ -19,11 +19,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec
+from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
+from .core._internal import validated
 from .thresholds import Thresholds
 
 __all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
@@ -69,12 +70,12 @@ class SparkSource:
 
             context = TaskContext.get()
             partition = context.partitionId() if context is not None else 0
-            payload = task(batches, f"partition {partition}", offsets.get(partition, 0))
+            where = Place(f"partition {partition}", partition=partition)
+            payload = task(batches, where, offsets.get(partition, 0))
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
         return merge(*(bytes(row["state"]) for row in rows))
-
 
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells exploded in every partition, repartitioned by bucket, each partition's
@@ -116,6 +117,7 @@ def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSp
     return ColumnSpec.build(labels, scores, weight, row_id)
 
 
+@validated("threshold", "from_logits")
 def counts(
     frame: Any,
     labels: str | Sequence[str],
@@ -155,6 +157,7 @@ def counts(
     )  # fmt: skip
 
 
+@validated("threshold", "from_logits", "zero_division", "ranking")
 def evaluate(
     frame: Any,
     labels: str | Sequence[str],
@@ -185,6 +188,7 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated("threshold", "n_resamples", "confidence_level", "from_logits", seed="engine_seed")
 def bootstrap_report(
     frame: Any,
     labels: str | Sequence[str],
@@ -216,6 +220,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins")
 def optimize_thresholds(
     frame: Any,
     labels: str | Sequence[str],

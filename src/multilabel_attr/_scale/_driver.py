@@ -1,5 +1,9 @@
-"""What every engine shares: validate the arguments, run a task on every partition,
-merge the states and build the result, the same way for Parquet, Dask and Spark.
+"""What every engine shares: run a task on every partition, merge the states and
+build the result, the same way for Parquet, Dask and Spark.
+
+The public wrappers (``parquet``, ``dask``, ``spark``) check their options at the
+door, on the driver, before any job starts; the functions here receive the
+checked values (``ranking`` as its sketch bins and whether exact values are wanted).
 
 An engine only knows how to run a task on each of its partitions and hand back
 the merged state (``Engine``); everything else is written here once.
@@ -13,16 +17,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core._internal import (
-    DEFAULT_BINS,
     MultilabelCounts,
     Report,
     check_label_names,
-    check_resampling,
-    check_threshold,
     name_labels,
     report_from_counts,
     warn_undefined_labels,
 )
+from ..core._validation import per_label
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
@@ -56,26 +58,19 @@ class Engine(Protocol):
         ...
 
 
-def check_threshold_argument(threshold: Any, n_labels: int | None) -> Any:
-    """Thresholds validated before the data is read (their length checked when known)."""
-    if threshold is None:
-        return None
-    values = check_threshold(threshold, 1) if np.ndim(threshold) == 0 else None
-    if values is not None:
-        return float(values[0])
-    length = n_labels if n_labels is not None else int(np.shape(np.asarray(threshold))[0])
-    return check_threshold(threshold, length)
-
-
 def _count_task(
     engine: Engine, spec: ColumnSpec, threshold: Any, from_logits: bool, **extra: Any
 ) -> CountTask:
+    """The count task of checked options (``threshold`` a 0-d or 1-d array in [0, 1], or None)."""
     spec.check_present(list(engine.columns()), engine.describe())
-    checked = check_threshold_argument(threshold, spec.n_labels)
     n_labels = spec.n_labels
-    if n_labels is None and checked is not None and np.ndim(checked) == 1:
-        n_labels = int(np.shape(checked)[0])
-    return CountTask(spec, n_labels, checked, bool(from_logits), **extra)
+    if threshold is not None and np.ndim(threshold) == 1:
+        if n_labels is not None and np.shape(threshold)[0] != n_labels:
+            per_label(threshold, n_labels)  # raises, naming the threshold's length
+        n_labels = int(np.shape(threshold)[0])
+    if threshold is not None and np.ndim(threshold) == 0:
+        threshold = float(threshold)
+    return CountTask(spec, n_labels, threshold, from_logits, **extra)
 
 
 def _finish(engine: Engine, merged: Partial, label_names: Any, spec: ColumnSpec) -> Partial:
@@ -110,9 +105,9 @@ def evaluate(
     from_logits: bool,
     label_names: Sequence[str] | None,
     zero_division: Any,
-    ranking: Any,
+    ranking: tuple[int, bool],
 ) -> Report:
-    n_bins, exact = check_ranking(ranking)
+    n_bins, exact = ranking
     task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
@@ -128,23 +123,6 @@ def evaluate(
     warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
     columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
     return report_from_counts(merged.counts, task.threshold, zero_division, columns)
-
-
-def check_ranking(ranking: Any) -> tuple[int, bool]:
-    """Sketch bins for ``ranking`` (``"sketch"``, ``"exact"``, a number of bins, or False),
-    and whether the exact values are wanted."""
-    if ranking is None or ranking is False:
-        return 0, False
-    if ranking is True or ranking == "sketch":
-        return DEFAULT_BINS, False
-    if ranking == "exact":
-        return DEFAULT_BINS, True
-    if isinstance(ranking, int) and not isinstance(ranking, bool) and ranking >= 2:
-        return ranking, False
-    raise ValueError(
-        "ranking must be 'sketch', 'exact', a number of sketch bins (>= 2), or False; "
-        f"got {ranking!r}"
-    )
 
 
 def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
@@ -175,14 +153,12 @@ def bootstrap_report(
     n_resamples: Any,
     confidence_level: Any,
     seed: Any,
-    ranking: Any = False,
+    ranking: tuple[int, bool] = (0, False),
 ) -> Report:
-    n_bins = check_ranking(ranking)[0]
-    n_resamples, level = check_resampling(n_resamples, confidence_level)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    n_bins = ranking[0]
+    level = confidence_level
     task = _count_task(
-        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed),
+        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=seed,
         n_bins=n_bins,
     )  # fmt: skip
     merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))

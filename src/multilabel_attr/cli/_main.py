@@ -174,7 +174,10 @@ def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from ..core import evaluate
+    from ..core._internal import check_options
 
+    # Before any file is read or engine started, as every entry point does.
+    check_options({name: (name, getattr(args, name)) for name in ("threshold", "from_logits")})
     if args.parquet:
         names = args.label_names.split(",") if args.label_names else None
         report = _parquet.run(
@@ -201,11 +204,13 @@ def _render(report: Any, kind: str) -> str:
 
 def _cmd_tune(args: argparse.Namespace) -> None:
     from ..thresholds import optimize_thresholds
+    from ..thresholds._internal import resolve_settings
 
     options = {
         "metric": args.metric, "strategy": args.strategy, "min_positives": args.min_positives,
         "from_logits": args.from_logits,
     }  # fmt: skip
+    resolve_settings(**options)  # the search's door, before any file is read or engine started
     if args.parquet:
         names = args.label_names.split(",") if args.label_names else None
         thresholds = _parquet.run(args, "optimize_thresholds", label_names=names, **options)

@@ -6,6 +6,7 @@ compute stage for averaging and zero division (``_averaging``).  The one-shot
 functions (``_metrics``, ``_label_metrics``) and the streaming state (``_state``) share all of them.
 """
 
+from ._errors import InputError, InputTypeError
 from .counts._averaging import UndefinedMetricWarning
 from .counts._formulas import (
     ACCURACY,
@@ -85,6 +86,8 @@ __all__ = [
     "YOUDEN",
     "EdgeCounts",
     "Formula",
+    "InputError",
+    "InputTypeError",
     "MultilabelCounts",
     "PairedComparison",
     "RankingEstimate",

@@ -7,6 +7,8 @@ holds every package to it; the validation helpers are re-exported for packages
 that need both.
 """
 
+from ._errors import InputError, InputTypeError
+from ._options import RULES, check_options, validated, zero_division_fill
 from ._validation import (
     check_int,
     check_label_names,
@@ -54,10 +56,10 @@ from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
 from .ranking._sketch_cuts import is_monotone
-from .report._bootstrap import check_resampling
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
+from .report._evaluate import _summarize as summarize_checked
 
 __all__ = [
     "COHEN_KAPPA",
@@ -65,10 +67,13 @@ __all__ = [
     "MATTHEWS",
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
+    "RULES",
     "SCHEMA_VERSION",
     "YOUDEN",
     "BatchCounts",
     "Formula",
+    "InputError",
+    "InputTypeError",
     "MultilabelCounts",
     "Report",
     "ScoreSketch",
@@ -80,7 +85,7 @@ __all__ = [
     "candidate_mask",
     "check_int",
     "check_label_names",
-    "check_resampling",
+    "check_options",
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",
@@ -108,6 +113,9 @@ __all__ = [
     "samples_mean",
     "score_cut",
     "sketch_edges",
+    "summarize_checked",
     "summarize_counts",
+    "validated",
     "warn_undefined_labels",
+    "zero_division_fill",
 ]

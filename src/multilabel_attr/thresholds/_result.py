@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._io import write_text_atomic
+from ..core._internal import validated
 from ..core._validation import check_2d, check_finite_scores, check_label_names
 
 FloatArray = NDArray[np.float64]
@@ -94,6 +95,7 @@ class Thresholds:
     0.7
     """
 
+    @validated("from_logits")
     def __init__(
         self,
         values: Any,
@@ -123,7 +125,7 @@ class Thresholds:
         self.metric = str(metric)
         self.strategy = str(strategy)
         self.average = average
-        self.from_logits = bool(from_logits)
+        self.from_logits = from_logits
         self.validation_scores: FloatArray | None = (
             None
             if validation_scores is None
@@ -238,7 +240,7 @@ class Thresholds:
                 metric=data["metric"],
                 strategy=data["strategy"],
                 average=data.get("average"),
-                from_logits=bool(data["from_logits"]),
+                from_logits=data["from_logits"],
                 validation_scores=None
                 if scores is None
                 else [math.nan if v is None else v for v in scores],

@@ -27,13 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import (
-    check_int,
-    check_sample_weight,
-    check_zero_division,
-    external_stacklevel,
-    to_numpy,
-)
+from .._options import validated, zero_division_fill
+from .._validation import check_sample_weight, external_stacklevel, to_numpy
 from ..counts._averaging import UndefinedMetricWarning
 from ..counts._set_input import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
 
@@ -89,14 +84,6 @@ def _jain(sets: RowSets, a: Any, b: Any) -> FloatArray:
     c = (math.log(sets.n_rows) - 1) * (b + 1) ** a
     propensities: FloatArray = 1.0 / (1.0 + c * (counts + b) ** -a)
     return propensities
-
-
-def _check_ks(k: Any) -> tuple[int, ...]:
-    values = [k] if not isinstance(k, (list, tuple, np.ndarray)) else list(k)
-    if not values:
-        raise ValueError("k must be a positive int or a non-empty list of them; got []")
-    return tuple(check_int(v.item() if isinstance(v, np.generic) else v, "k", minimum=1)
-                 for v in values)  # fmt: skip
 
 
 def _check_propensities(propensities: Any, n_labels: int) -> FloatArray:
@@ -267,10 +254,15 @@ class TopKCounts:
 
     __slots__ = ("inverse", "ks", "n_labels", "n_samples", "n_undefined", "scalar", "sums")
 
+    @validated("n_labels", "k")
     def __init__(self, n_labels: int, *, k: Any = 5, propensities: Any = None) -> None:
-        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
-        self.ks = _check_ks(k)
-        self.scalar = not isinstance(k, (list, tuple, np.ndarray))
+        self._setup(n_labels, k, propensities)
+
+    def _setup(self, n_labels: int, k: int | tuple[int, ...], propensities: Any) -> None:
+        """The constructor's work, for ``n_labels`` and ``k`` checked at the door."""
+        self.n_labels = n_labels
+        self.scalar = isinstance(k, int)
+        self.ks = (k,) if isinstance(k, int) else k
         if max(self.ks) > self.n_labels:
             raise ValueError(
                 f"k must be at most the number of labels ({self.n_labels}); got {max(self.ks)}"
@@ -317,7 +309,8 @@ class TopKCounts:
         )
         if other.n_labels != self.n_labels or other.ks != self.ks or not same_ps:
             raise ValueError("cannot merge TopKCounts with different n_labels, k or propensities")
-        merged = TopKCounts(self.n_labels, k=self.ks[0] if self.scalar else list(self.ks))
+        merged = TopKCounts.__new__(TopKCounts)
+        merged._setup(self.n_labels, self.ks[0] if self.scalar else self.ks, None)
         merged.inverse = self.inverse
         merged.sums = {name: self.sums[name] + other.sums[name] for name in _SUMS}
         merged.n_samples = self.n_samples + other.n_samples
@@ -373,7 +366,7 @@ class TopKCounts:
             return np.where(weight > 0, self.sums[name] / weight, np.nan)
 
     def _undefined_mean(self, name: str, zero_division: Any, metric: str) -> FloatArray:
-        fill = check_zero_division(zero_division)
+        fill = zero_division_fill(zero_division)
         if self.n_samples == 0:
             raise ValueError("no samples have been counted yet; call update() first")
         if self.n_undefined and zero_division == "warn":
@@ -397,8 +390,6 @@ class TopKCounts:
             raise ValueError(
                 f"{name} needs label propensities: pass propensities= when creating the state"
             )
-        if not isinstance(normalize, (bool, np.bool_)):
-            raise TypeError(f"normalize must be True or False; got {normalize!r}")
         if not normalize:
             return self._mean(name)
         self._mean(name)
@@ -410,18 +401,22 @@ class TopKCounts:
         """Precision at each ``k``: a float for one ``k``, else an array."""
         return self._finish(self._mean("precision"))
 
+    @validated("zero_division")
     def recall_at_k(self, zero_division: Any = "warn") -> Any:
         """Recall at each ``k``; undefined for samples without true labels."""
         return self._finish(self._undefined_mean("recall", zero_division, "Recall@k"))
 
+    @validated("zero_division")
     def ndcg_at_k(self, zero_division: Any = "warn") -> Any:
         """nDCG at each ``k``; undefined for samples without true labels."""
         return self._finish(self._undefined_mean("ndcg", zero_division, "nDCG@k"))
 
+    @validated("normalize")
     def psprecision_at_k(self, normalize: bool = True) -> Any:
         """Propensity-scored precision at each ``k`` (normalised by its best value)."""
         return self._finish(self._propensity_scored("psp", normalize))
 
+    @validated("normalize")
     def psndcg_at_k(self, normalize: bool = True) -> Any:
         """Propensity-scored nDCG at each ``k`` (normalised by its best value)."""
         return self._finish(self._propensity_scored("psndcg", normalize))
@@ -441,11 +436,12 @@ def _one_shot(
     if scored and propensities is None:
         # From the evaluated labels themselves; the training labels are the usual source.
         propensities = _jain(truth, a, b)
-    return TopKCounts(truth.n_labels, k=k, propensities=propensities)._add(
-        truth, y_pred, sample_weight
-    )
+    state = TopKCounts.__new__(TopKCounts)
+    state._setup(truth.n_labels, k, propensities)
+    return state._add(truth, y_pred, sample_weight)
 
 
+@validated("k")
 def precision_at_k(y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any = None) -> Any:
     """Precision at k: the fraction of the k best-ranked labels that are true, averaged.
 
@@ -476,6 +472,7 @@ def precision_at_k(y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any =
     return _one_shot(y_true, y_pred, k, sample_weight).precision_at_k()
 
 
+@validated("k", "zero_division")
 def recall_at_k(
     y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any = None, zero_division: Any = "warn"
 ) -> Any:
@@ -498,9 +495,11 @@ def recall_at_k(
     >>> recall_at_k([[1, 0, 1, 0], [0, 1, 0, 0]], [[2, 1], [3, 1]], k=2)
     0.75
     """
-    return _one_shot(y_true, y_pred, k, sample_weight).recall_at_k(zero_division)
+    state = _one_shot(y_true, y_pred, k, sample_weight)
+    return state._finish(state._undefined_mean("recall", zero_division, "Recall@k"))
 
 
+@validated("k", "zero_division")
 def ndcg_at_k(
     y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any = None, zero_division: Any = "warn"
 ) -> Any:
@@ -521,9 +520,11 @@ def ndcg_at_k(
     >>> round(ndcg_at_k([[1, 0, 1, 0]], [[0, 1, 2]], k=3), 4)
     0.9197
     """
-    return _one_shot(y_true, y_pred, k, sample_weight).ndcg_at_k(zero_division)
+    state = _one_shot(y_true, y_pred, k, sample_weight)
+    return state._finish(state._undefined_mean("ndcg", zero_division, "nDCG@k"))
 
 
+@validated("k", "normalize")
 def psprecision_at_k(
     y_true: Any,
     y_pred: Any,
@@ -563,9 +564,10 @@ def psprecision_at_k(
     1.0
     """
     state = _one_shot(y_true, y_pred, k, sample_weight, propensities, a, b, scored=True)
-    return state.psprecision_at_k(normalize)
+    return state._finish(state._propensity_scored("psp", normalize))
 
 
+@validated("k", "normalize")
 def psndcg_at_k(
     y_true: Any,
     y_pred: Any,
@@ -595,4 +597,4 @@ def psndcg_at_k(
     0.8597
     """
     state = _one_shot(y_true, y_pred, k, sample_weight, propensities, a, b, scored=True)
-    return state.psndcg_at_k(normalize)
+    return state._finish(state._propensity_scored("psndcg", normalize))

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..._io import write_text_atomic
+from .._options import validated
 from .._validation import check_2d, check_label_names, check_sample_weight, to_numpy
 from ..counts import _formulas as F
 from ..counts._set_input import check_labels, is_set_input, set_ranking_columns
@@ -97,10 +98,15 @@ SUMMARY_FORMULAS: dict[str, tuple[F.Formula, str]] = {
 one-shot summary and for every bootstrap resample."""
 
 
+@validated("zero_division")
 def summarize_counts(counts: MultilabelCounts, zero_division: Any = "warn") -> dict[str, float]:
     """The `SUMMARY_METRICS` of a count state, keyed as in `Report.summary`."""
+    return _summarize(counts, zero_division)
+
+
+def _summarize(counts: MultilabelCounts, zero_division: Any) -> dict[str, float]:
     return {
-        key: float(counts.score(*SUMMARY_FORMULAS[key], zero_division))
+        key: float(counts._score(*SUMMARY_FORMULAS[key], zero_division))
         for key, _ in SUMMARY_METRICS
     }
 
@@ -310,6 +316,9 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
+@validated(
+    "from_logits", "threshold", "zero_division", "labels", ranking="ranking_columns"
+)
 def evaluate(
     y_true: Any,
     y_score: Any,
@@ -374,8 +383,27 @@ def evaluate(
     >>> round(report.summary["hamming_loss"] + report.summary["label_accuracy"], 12)
     1.0
     """
+    return evaluate_checked(
+        y_true, y_score, threshold=threshold, label_names=label_names, from_logits=from_logits,
+        sample_weight=sample_weight, zero_division=zero_division, ranking=ranking, labels=labels,
+    )  # fmt: skip
+
+
+def evaluate_checked(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any,
+    label_names: Sequence[str] | None,
+    from_logits: bool,
+    sample_weight: Any,
+    zero_division: Any,
+    ranking: bool,
+    labels: Any = None,
+) -> Report:
+    """[`evaluate`][multilabel_attr.evaluate] for options checked at the door."""
     columns, label_names = _select_labels(labels, y_true, label_names)
-    counts = MultilabelCounts.from_batch(
+    counts = MultilabelCounts._from_checked(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, label_names=label_names, labels=columns,
     )  # fmt: skip
@@ -438,7 +466,7 @@ def report_from_counts(
     """
     n_labels = counts.n_labels
     names = _name_labels(counts)
-    summary = summarize_counts(counts, zero_division)
+    summary = _summarize(counts, zero_division)
     total_weight = counts.total_weight
     per_label: dict[str, list[float]] = {
         "support": counts.support.tolist(),
@@ -452,7 +480,7 @@ def report_from_counts(
         ),
     }
     for column, formula in _PER_LABEL_FORMULAS.items():
-        per_label[column] = counts.score(formula, None, zero_division).tolist()
+        per_label[column] = counts._score(formula, None, zero_division).tolist()
     per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
     per_label.update(ranking_columns or {})
     columns = [*PER_LABEL_COLUMNS, *(c for c in RANKING_BOUND_COLUMNS if c in per_label)]
