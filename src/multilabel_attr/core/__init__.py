@@ -79,6 +79,7 @@ from .report._fairness import (
     predictive_parity_difference,
     predictive_parity_ratio,
 )
+from .report._sliced import SlicedReport
 from .report._streaming import StreamingEvaluation
 
 __all__ = [
@@ -108,6 +109,7 @@ __all__ = [
     "Report",
     "ScoreSketch",
     "SlicedCounts",
+    "SlicedReport",
     "StreamingEvaluation",
     "TopK",
     "TopKCounts",

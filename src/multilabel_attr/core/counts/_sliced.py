@@ -109,11 +109,20 @@ def slicing_columns(
     return slicing, [j for j in range(n_labels) if j not in slicing]
 
 
-def split_groups(groups: Any) -> tuple[Any, tuple[str, ...]]:
-    """``groups`` as (group arrays, slicing label names): a str or a list of str names labels."""
+def split_groups(groups: Any, label_names: Sequence[str] | None) -> tuple[Any, tuple[str, ...]]:
+    """``groups`` as (group arrays, slicing label names).
+
+    A str names a label; a list of str names labels when every entry is one of
+    ``label_names`` (otherwise it is one array of string keys).
+    """
     if isinstance(groups, str):
         return None, (groups,)
-    if isinstance(groups, (list, tuple)) and groups and all(isinstance(g, str) for g in groups):
+    if (
+        isinstance(groups, (list, tuple))
+        and groups
+        and label_names is not None
+        and all(isinstance(g, str) and g in label_names for g in groups)
+    ):
         return None, tuple(groups)
     return groups, ()
 
@@ -247,7 +256,7 @@ class SlicedCounts:
         label names (then ``label_names`` is needed): those label columns become the
         ``slice_labels``.
         """
-        arrays, slice_labels = split_groups(groups)
+        arrays, slice_labels = split_groups(groups, label_names)
         batch = prepare_sliced_batch(
             y_true, y_pred, groups=arrays, slice_labels=slice_labels, label_names=label_names,
             threshold=threshold, from_logits=from_logits, sample_weight=sample_weight,
