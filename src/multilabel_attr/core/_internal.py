@@ -47,6 +47,7 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
+from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
 from .ranking._exact import warn_undefined_labels
@@ -100,6 +101,7 @@ __all__ = [
     "name_labels",
     "nan_average",
     "nan_mean",
+    "poisson_multiplicities",
     "prepare_batch",
     "present_counts",
     "report_from_counts",

@@ -363,8 +363,20 @@ def evaluate_sliced(
     """The body of [`evaluate`][multilabel_attr.evaluate] with ``groups`` (options checked
     here, before any data is read)."""
     min_slice_size = check_min_slice_size(options["min_slice_size"])
-    zero_division, ranking = options["zero_division"], options["ranking"]
     batch, counts = sliced_batch(y_true, y_score, groups, options)
+    return sliced_report(
+        batch, counts, min_slice_size, options["zero_division"], options["ranking"]
+    )
+
+
+def sliced_report(
+    batch: SlicedBatch,
+    counts: SlicedCounts,
+    min_slice_size: int,
+    zero_division: Any,
+    ranking: bool,
+) -> SlicedReport:
+    """The [`SlicedReport`][multilabel_attr.SlicedReport] of a counted, slice-ordered batch."""
     shown, hidden = shown_slices(counts, min_slice_size)
     overall = counts.overall
     overall._require_samples()
