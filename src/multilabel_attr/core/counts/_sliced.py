@@ -302,7 +302,7 @@ class SlicedCounts:
         ``groups`` is one 1-D array of keys, a list of them or a mapping of factor names to
         them (several are crossed); ``y_pred``, ``threshold``, ``from_logits`` and
         ``sample_weight`` are as in
-        [`MultilabelCounts.update`][multilabel_attr.MultilabelCounts.update].
+        [`MultilabelCounts.update`][multilabel_attr.core.MultilabelCounts.update].
         """
         batch = prepare_sliced_batch(
             y_true, y_pred, groups=groups, slice_labels=self.slice_labels,
@@ -371,7 +371,7 @@ class SlicedCounts:
         return tuple(key)
 
     def slice(self, key: Any) -> MultilabelCounts:
-        """The counts of one slice (see [`key_of`][multilabel_attr.SlicedCounts.key_of])."""
+        """The counts of one slice (see [`key_of`][multilabel_attr.core.SlicedCounts.key_of])."""
         found = self.key_of(key)
         return self.overall if found == () else self._slices[found]
 
@@ -435,7 +435,7 @@ class SlicedCounts:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot; [`from_dict`][multilabel_attr.SlicedCounts.from_dict]
+        """A JSON-serialisable snapshot; [`from_dict`][multilabel_attr.core.SlicedCounts.from_dict]
         restores it exactly."""
         return {
             "schema_version": SLICED_SCHEMA_VERSION,
@@ -452,7 +452,7 @@ class SlicedCounts:
 
     @classmethod
     def from_dict(cls, data: Any) -> SlicedCounts:
-        """Rebuild a state saved by [`to_dict`][multilabel_attr.SlicedCounts.to_dict]; every
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.SlicedCounts.to_dict]; every
         field is checked and an error names it."""
         if not isinstance(data, dict) or data.get("schema_version") != SLICED_SCHEMA_VERSION:
             got = data.get("schema_version") if isinstance(data, dict) else type(data).__name__

@@ -200,7 +200,7 @@ class SlicedReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (nan becomes None).
 
-        [`from_dict`][multilabel_attr.SlicedReport.from_dict] inverts it (without the counts).
+        [`from_dict`][multilabel_attr.core.SlicedReport.from_dict] inverts it (without the counts).
         """
         return {
             "schema_version": SLICED_REPORT_SCHEMA_VERSION,
@@ -220,7 +220,7 @@ class SlicedReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlicedReport:
-        """Rebuild a report from [`to_dict`][multilabel_attr.SlicedReport.to_dict] output."""
+        """Rebuild a report from [`to_dict`][multilabel_attr.core.SlicedReport.to_dict] output."""
         if data.get("schema_version") != SLICED_REPORT_SCHEMA_VERSION:
             raise ValueError(
                 f"data must come from SlicedReport.to_dict() with schema_version "

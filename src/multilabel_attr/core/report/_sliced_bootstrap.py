@@ -14,7 +14,7 @@ for the correlation between the slices it compares.
 Public API: ``bootstrap_report(..., groups=...)`` returns a
 [`SlicedReport`][multilabel_attr.SlicedReport] whose slice reports carry intervals and whose
 ``gap_intervals`` hold the intervals of every gap
-([`SlicedReport.disparity`][multilabel_attr.SlicedReport.disparity] attaches them).
+([`SlicedReport.disparity`][multilabel_attr.core.SlicedReport.disparity] attaches them).
 """
 
 from __future__ import annotations
