@@ -174,3 +174,30 @@ def test_tampered_saved_state_is_refused() -> None:
         ml.SlicedCounts.from_dict(repeated)
     with pytest.raises(ValueError, match="schema_version"):
         ml.SlicedCounts.from_dict({**data, "schema_version": 9})
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_many_blocks_and_threads_count_each_slice_exactly(weighted: bool, contiguous: bool) -> None:
+    # Enough rows for several blocks on several threads; contiguous keys leave whole blocks
+    # without some slices.
+    rng = np.random.default_rng(9)
+    n = 90_000
+    y_true = rng.random((n, 37)) < 0.3
+    y_score = rng.random((n, 37)).astype(np.float32)
+    groups = np.sort(rng.integers(0, 5, n)) if contiguous else rng.integers(0, 5, n)
+    weight = rng.random(n) if weighted else None
+    state = ml.SlicedCounts(37).update(y_true, y_score, groups=groups, threshold=0.4,
+                                       sample_weight=weight)  # fmt: skip
+    for (key,), counts in state.items():
+        rows = groups == key
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows], y_score[rows], threshold=0.4,
+            sample_weight=None if weight is None else weight[rows],
+        )  # fmt: skip
+        if weight is None:
+            assert counts == alone
+        else:
+            for name in ("tp", "fp", "fn", "tn", "sample_weight"):
+                np.testing.assert_allclose(getattr(counts, name), getattr(alone, name), rtol=1e-9)
+            np.testing.assert_array_equal(counts.sample_count, alone.sample_count)

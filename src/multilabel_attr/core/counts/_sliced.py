@@ -3,9 +3,9 @@
 [`SlicedCounts`][multilabel_attr.SlicedCounts] holds a
 [`MultilabelCounts`][multilabel_attr.MultilabelCounts] for every slice key: per-label
 confusion counts and the per-sample triple histogram of the rows of that slice, so every
-metric, ``samples`` averages included, is exact per slice.  Rows are ordered by slice once
-and each slice's contiguous rows go through the core's counting
-([`count_batch`][multilabel_attr.core.counts._counting.count_batch]), so a slice's counts
+metric, ``samples`` averages included, is exact per slice.  The rows are counted once by the
+core's counting with a slice number per row
+([`count_slices`][multilabel_attr.core.counts._counting.count_slices]), so a slice's counts
 are bit for bit those of counting that slice alone (without weights; weighted sums agree
 to rounding).  The state merges (engines merge partition states) and serialises like
 [`MultilabelCounts`][multilabel_attr.MultilabelCounts].
@@ -18,8 +18,9 @@ Public API: ``SlicedCounts(n_labels, label_names=..., slice_labels=..., max_slic
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 from .._validation import check_batch, check_int, check_label_names
-from ._counting import BatchCounts, count_batch
+from ._counting import BatchCounts, count_slices, small_codes
 from ._groups import (
     DEFAULT_MAX_SLICES,
     KEY_KINDS,
@@ -51,11 +52,11 @@ SLICED_SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class SlicedBatch:
-    """One validated batch with its rows ordered by slice.
+    """One validated batch and the slice of each row.
 
-    ``truth``/``pred``/``weights`` hold the rows of slice ``i`` at ``bounds[i]:bounds[i+1]``
-    and only the counted label columns; ``row_ids`` gives each ordered row's position in the
-    input (the bootstrap keys its draws by it).
+    ``truth``/``pred``/``weights`` hold the rows in input order and only the counted label
+    columns; ``rows(i)`` gives the positions of slice ``i``'s rows (the bootstrap keys its
+    draws by them).
     """
 
     index: SliceIndex
@@ -64,26 +65,36 @@ class SlicedBatch:
     weights: FloatArray | None
     thresholds: FloatArray | None
     from_logits: bool
-    bounds: IntArray
-    row_ids: IntArray
     label_names: tuple[str, ...] | None
 
+    @cached_property
+    def _order(self) -> tuple[IntArray, IntArray]:
+        # Only slices read row by row (ranking columns, the bootstrap) need the rows sorted.
+        codes = self.index.codes
+        order = np.argsort(small_codes(codes, len(self.index.keys)), kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes))]).astype(np.int64)
+        return order.astype(np.int64), bounds
+
+    def rows(self, i: int) -> IntArray:
+        """Positions of slice ``i``'s rows, in input order."""
+        order, bounds = self._order
+        return order[int(bounds[i]) : int(bounds[i + 1])]
+
     def segment(self, i: int) -> tuple[NDArray[Any], NDArray[Any], FloatArray | None]:
-        rows = slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+        """Truth, predictions (or scores) and weights of slice ``i``'s rows."""
+        rows = self.rows(i)
         return (
             self.truth[rows],
             self.pred[rows],
             None if self.weights is None else self.weights[rows],
         )
 
-    def counts(self) -> Iterator[BatchCounts]:
-        """The counts of each slice, in key order (the core's counting, slice by slice)."""
-        for i in range(len(self.index.keys)):
-            truth, pred, weights = self.segment(i)
-            yield count_batch(
-                truth, pred, threshold=self.thresholds, from_logits=self.from_logits,
-                sample_weight=weights,
-            )  # fmt: skip
+    def counts(self) -> list[BatchCounts]:
+        """The counts of each slice, in key order, from one pass of the core's counting."""
+        return count_slices(
+            self.truth, self.pred, self.index.codes, len(self.index.keys),
+            threshold=self.thresholds, from_logits=self.from_logits, sample_weight=self.weights,
+        )  # fmt: skip
 
 
 def slicing_columns(
@@ -153,17 +164,12 @@ def prepare_sliced_batch(
         raise ValueError("groups must give group arrays or label names to slice by; got None")
     labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
     index = slice_index(columns, labels, n_rows, max_slices)
-    order = np.argsort(index.codes, kind="stable")
-    bounds = np.searchsorted(index.codes[order], np.arange(len(index.keys) + 1)).astype(np.int64)
+    truth, pred = batch.truth, batch.pred
     if slicing:
-        take = np.ix_(order, np.asarray(kept, np.int64))
-        truth, pred = batch.truth[take], batch.pred[take]
-    else:
-        truth, pred = batch.truth[order], batch.pred[order]
+        truth, pred = truth[:, kept], pred[:, kept]
     thresholds = None if batch.thresholds is None else batch.thresholds[kept]
     return SlicedBatch(
-        index, truth, pred, None if batch.weights is None else batch.weights[order],
-        thresholds, batch.from_logits, bounds, order.astype(np.int64),
+        index, truth, pred, batch.weights, thresholds, batch.from_logits,
         None if names is None else tuple(names[j] for j in kept),
     )  # fmt: skip
 

@@ -163,14 +163,11 @@ def replicates_of(batch: SlicedBatch, seed: int, n_resamples: int) -> list[Slice
     parts = []
     for i in range(len(batch.index.keys)):
         truth, scores, weights = batch.segment(i)
-        rows = slice(int(batch.bounds[i]), int(batch.bounds[i + 1]))
         binary_truth, binary_pred, _ = binary_predictions(
             truth, scores, batch.thresholds, batch.from_logits, None
         )
         parts.append(
-            slice_replicates(
-                binary_truth, binary_pred, weights, batch.row_ids[rows], seed, n_resamples
-            )
+            slice_replicates(binary_truth, binary_pred, weights, batch.rows(i), seed, n_resamples)
         )
     return parts
 
