@@ -59,6 +59,8 @@ from .report._bootstrap import check_resampling
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
+from .report._sliced import report_from_sliced_counts
+from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
 
 __all__ = [
     "COHEN_KAPPA",
@@ -73,6 +75,7 @@ __all__ = [
     "MultilabelCounts",
     "Report",
     "ScoreSketch",
+    "SliceReplicates",
     "ap_from_bins",
     "auroc_from_bins",
     "average_counts",
@@ -85,6 +88,7 @@ __all__ = [
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",
+    "combine_replicates",
     "count_batch",
     "curve",
     "decode_triples",
@@ -105,11 +109,13 @@ __all__ = [
     "prepare_batch",
     "present_counts",
     "report_from_counts",
+    "report_from_sliced_counts",
     "sample_triples",
     "sample_values",
     "samples_mean",
     "score_cut",
     "sketch_edges",
+    "slice_replicates",
     "summarize_counts",
     "warn_undefined_labels",
 ]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..._io import write_text_atomic
+from .._validation import check_zero_division
 from ..counts._groups import OVERALL, check_max_slices, check_min_slice_size, slice_name
 from ..counts._sliced import SlicedBatch, SlicedCounts, prepare_sliced_batch, split_groups
 from ..counts._state import MultilabelCounts
@@ -194,6 +195,29 @@ class SlicedReport:
             for definition in FAIRNESS_DEFINITIONS
             for gap in ("difference", "ratio")
         }
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: SlicedCounts,
+        *,
+        threshold: Any = None,
+        zero_division: Any = "warn",
+        min_slice_size: int = 1,
+    ) -> SlicedReport:
+        """The report of streamed or merged [`SlicedCounts`][multilabel_attr.core.SlicedCounts]
+        (count metrics only: the ranking columns are ``nan``).
+
+        ``threshold`` is what the counts were thresholded at (shown in the per-label
+        table), one value or one per counted label.
+        """
+        if not isinstance(counts, SlicedCounts):
+            raise TypeError(f"counts must be a SlicedCounts; got {type(counts).__name__}")
+        check_zero_division(zero_division)
+        size = check_min_slice_size(min_slice_size)
+        if not counts.keys:
+            raise ValueError("counts hold no slices yet; call update() first")
+        return report_from_sliced_counts(counts, threshold, zero_division, size)
 
     # -- serialisation -----------------------------------------------------------------------
 
@@ -376,27 +400,46 @@ def sliced_report(
     zero_division: Any,
     ranking: bool,
 ) -> SlicedReport:
-    """The [`SlicedReport`][multilabel_attr.SlicedReport] of a counted, slice-ordered batch."""
+    """The [`SlicedReport`][multilabel_attr.SlicedReport] of a counted batch, with exact
+    ranking columns per slice when ``ranking``."""
+    shown, _ = shown_slices(counts, min_slice_size)
+    columns: dict[str, Mapping[str, list[float]]] = {}
+    if ranking:
+        names = counts.counted_labels or tuple(f"label_{i}" for i in range(batch.truth.shape[1]))
+        columns[OVERALL] = exact_ranking_columns(batch.truth, batch.pred, batch.weights, names)
+        for i in shown:
+            name = counts.names[i]
+            truth, scores, weights = batch.segment(i)
+            where = f" in slice {name}"
+            columns[name] = exact_ranking_columns(truth, scores, weights, names, where)
+    return report_from_sliced_counts(
+        counts, batch.thresholds, zero_division, min_slice_size, columns
+    )
+
+
+def report_from_sliced_counts(
+    counts: SlicedCounts,
+    threshold: Any,
+    zero_division: Any,
+    min_slice_size: int,
+    ranking_columns: Mapping[str, Mapping[str, list[float]]] | None = None,
+) -> SlicedReport:
+    """The [`SlicedReport`][multilabel_attr.SlicedReport] of sliced counts (merged from
+    partitions, or streamed).  ``ranking_columns`` maps slice names to the ranking columns
+    of [`report_from_counts`][multilabel_attr.core.report._evaluate.report_from_counts];
+    slices without them get ``nan``."""
     shown, hidden = shown_slices(counts, min_slice_size)
     overall = counts.overall
     overall._require_samples()
     names = overall.label_names or tuple(f"label_{i}" for i in range(overall.n_labels))
-    threshold = batch.thresholds
-    reports: dict[str, Report] = {}
-    columns = None
-    if ranking:
-        columns = exact_ranking_columns(batch.truth, batch.pred, batch.weights, names)
-    reports[OVERALL] = report_from_counts(overall, threshold, zero_division, columns)
+    columns = ranking_columns or {}
+    reports = {OVERALL: report_from_counts(overall, threshold, zero_division, columns.get(OVERALL))}
     states = counts.slice_states()
     for i in shown:
         name = counts.names[i]
-        columns = None
-        if ranking:
-            truth, scores, weights = batch.segment(i)
-            columns = exact_ranking_columns(truth, scores, weights, names, f" in slice {name}")
         state = states[i]
         state.label_names = names
-        reports[name] = report_from_counts(state, threshold, zero_division, columns)
+        reports[name] = report_from_counts(state, threshold, zero_division, columns.get(name))
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}
     keys.update({counts.names[i]: counts.keys[i] for i in shown})
     sizes = {OVERALL: overall.n_samples, **counts.sizes}
