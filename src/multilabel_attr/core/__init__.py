@@ -80,6 +80,7 @@ from .report._fairness import (
     predictive_parity_ratio,
 )
 from .report._sliced import SlicedReport
+from .report._sliced_streaming import SlicedStreamingEvaluation
 from .report._streaming import StreamingEvaluation
 
 __all__ = [
@@ -110,6 +111,7 @@ __all__ = [
     "ScoreSketch",
     "SlicedCounts",
     "SlicedReport",
+    "SlicedStreamingEvaluation",
     "StreamingEvaluation",
     "TopK",
     "TopKCounts",

@@ -287,6 +287,11 @@ class SlicedCounts:
         self._slices = dict(sorted(self._slices.items()))
 
     @property
+    def n_counted(self) -> int:
+        """Number of labels counted in each slice (the slicing labels left out)."""
+        return len(self._kept)
+
+    @property
     def counted_labels(self) -> tuple[str, ...] | None:
         """Names of the labels counted in each slice (the slicing labels left out)."""
         if self.label_names is None:
