@@ -201,3 +201,21 @@ def test_many_blocks_and_threads_count_each_slice_exactly(weighted: bool, contig
             for name in ("tp", "fp", "fn", "tn", "sample_weight"):
                 np.testing.assert_allclose(getattr(counts, name), getattr(alone, name), rtol=1e-9)
             np.testing.assert_array_equal(counts.sample_count, alone.sample_count)
+
+
+def test_slicing_labels_over_many_blocks_are_left_out_exactly() -> None:
+    rng = np.random.default_rng(10)
+    n = 70_000
+    y_true = rng.random((n, 21)) < 0.35
+    y_score = rng.random((n, 21)).astype(np.float32)
+    names = [f"a{j}" for j in range(21)]
+    state = ml.SlicedCounts.from_batch(
+        y_true, y_score, groups=["a3", "a17"], threshold=0.5, label_names=names
+    )
+    kept = [j for j in range(21) if j not in (3, 17)]
+    for key, counts in state.items():
+        rows = (y_true[:, 3] == key[0]) & (y_true[:, 17] == key[1])
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows][:, kept], y_score[rows][:, kept], threshold=0.5
+        )
+        assert counts == alone

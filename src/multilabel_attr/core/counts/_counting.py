@@ -18,6 +18,7 @@ on a few threads (numpy releases the GIL inside its loops).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -354,6 +355,7 @@ def count_slices(
     threshold: FloatArray | None,
     from_logits: bool,
     sample_weight: FloatArray | None,
+    ignore: Sequence[int] = (),
 ) -> list[BatchCounts]:
     """Count one validated batch per slice, in one pass: row ``i`` belongs to slice
     ``codes[i]`` (``codes=None``: one slice).
@@ -361,7 +363,8 @@ def count_slices(
     The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
     block the 0/1 buffers are spread so that each slice's rows are contiguous, and each
     slice's columns are counted there.  A slice's counts are those of counting its rows
-    alone (bit for bit without weights); every slice must hold at least one row.
+    alone (bit for bit without weights); every slice must hold at least one row.  The
+    columns in ``ignore`` are left out (as if removed from the input, without copying it).
     """
     n_samples, n_labels = y_true.shape
     cut = None if threshold is None else score_cut(threshold, from_logits, y_pred.dtype)
@@ -404,6 +407,9 @@ def count_slices(
                 scores = y_pred[start:stop]
                 check_scores(scores)
                 np.greater_equal(scores, cut, out=pred[:rows, :n_labels])
+            if ignore:
+                truth[:rows, ignore] = False
+                pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
             n_true = _row_counts(truth[:rows])
             n_pred = _row_counts(pred[:rows])
@@ -445,8 +451,11 @@ def count_slices(
             results = list(pool.map(work, tasks))
     else:
         results = [work(tasks[0])]
-    return _slice_results(results, keys, codes if sliced else None, n_slices, n_labels,
-                          sample_weight)  # fmt: skip
+    if ignore:
+        kept = np.setdiff1d(np.arange(n_labels), ignore)
+        results = [tuple(r[:, kept] for r in result) for result in results]
+    return _slice_results(results, keys, codes if sliced else None, n_slices,
+                          n_labels - len(ignore), sample_weight, n_labels)  # fmt: skip
 
 
 def _slice_results(
@@ -456,13 +465,19 @@ def _slice_results(
     n_slices: int,
     n_labels: int,
     sample_weight: FloatArray | None,
+    n_columns: int,
 ) -> list[BatchCounts]:
-    """Sum the workers' counts and split the per-sample histogram by slice."""
+    """Sum the workers' counts and split the per-sample histogram by slice.
+
+    ``keys`` were encoded for ``n_columns`` labels; they are re-encoded for the
+    ``n_labels`` counted (fewer when columns were ignored)."""
     tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:, :n_labels] for i in range(4))
     sizes = np.bincount(codes, minlength=n_slices) if codes is not None else [keys.size]
     if sample_weight is None:
         # Unweighted counts are integers: every sample is a true negative unless counted.
         tn = np.asarray(sizes, np.float64)[:, None] - tp - fp - fn
+    if n_columns != n_labels:
+        keys = encode_triples(*decode_triples(keys, n_columns), n_labels)
     cube = (n_labels + 1) ** 3
     if codes is not None:
         keys = keys + codes * cube

@@ -54,9 +54,10 @@ SLICED_SCHEMA_VERSION = 1
 class SlicedBatch:
     """One validated batch and the slice of each row.
 
-    ``truth``/``pred``/``weights`` hold the rows in input order and only the counted label
-    columns; ``rows(i)`` gives the positions of slice ``i``'s rows (the bootstrap keys its
-    draws by them).
+    ``truth``/``pred``/``weights`` hold the input's rows and columns; the slicing label
+    columns (``ignore``) are left out when counting and when reading rows (``columns``,
+    ``segment``); ``thresholds`` are those of the counted labels.  ``rows(i)`` gives the
+    positions of slice ``i``'s rows (the bootstrap keys its draws by them).
     """
 
     index: SliceIndex
@@ -64,8 +65,18 @@ class SlicedBatch:
     pred: NDArray[Any]
     weights: FloatArray | None
     thresholds: FloatArray | None
+    all_thresholds: FloatArray | None
     from_logits: bool
     label_names: tuple[str, ...] | None
+    ignore: tuple[int, ...]
+    kept: tuple[int, ...]
+
+    def _kept(self, array: NDArray[Any]) -> NDArray[Any]:
+        return array[:, list(self.kept)] if self.ignore else array
+
+    def columns(self) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Truth and predictions (or scores) of every row, counted labels only."""
+        return self._kept(self.truth), self._kept(self.pred)
 
     @cached_property
     def _order(self) -> tuple[IntArray, IntArray]:
@@ -84,8 +95,8 @@ class SlicedBatch:
         """Truth, predictions (or scores) and weights of slice ``i``'s rows."""
         rows = self.rows(i)
         return (
-            self.truth[rows],
-            self.pred[rows],
+            self._kept(self.truth[rows]),
+            self._kept(self.pred[rows]),
             None if self.weights is None else self.weights[rows],
         )
 
@@ -93,7 +104,8 @@ class SlicedBatch:
         """The counts of each slice, in key order, from one pass of the core's counting."""
         return count_slices(
             self.truth, self.pred, self.index.codes, len(self.index.keys),
-            threshold=self.thresholds, from_logits=self.from_logits, sample_weight=self.weights,
+            threshold=self.all_thresholds, from_logits=self.from_logits,
+            sample_weight=self.weights, ignore=self.ignore,
         )  # fmt: skip
 
 
@@ -164,13 +176,11 @@ def prepare_sliced_batch(
         raise ValueError("groups must give group arrays or label names to slice by; got None")
     labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
     index = slice_index(columns, labels, n_rows, max_slices)
-    truth, pred = batch.truth, batch.pred
-    if slicing:
-        truth, pred = truth[:, kept], pred[:, kept]
     thresholds = None if batch.thresholds is None else batch.thresholds[kept]
     return SlicedBatch(
-        index, truth, pred, batch.weights, thresholds, batch.from_logits,
-        None if names is None else tuple(names[j] for j in kept),
+        index, batch.truth, batch.pred, batch.weights, thresholds, batch.thresholds,
+        batch.from_logits, None if names is None else tuple(names[j] for j in kept),
+        tuple(slicing), tuple(kept),
     )  # fmt: skip
 
 
@@ -268,7 +278,7 @@ class SlicedCounts:
             threshold=threshold, from_logits=from_logits, sample_weight=sample_weight,
             max_slices=check_max_slices(max_slices),
         )  # fmt: skip
-        n_labels = batch.truth.shape[1] + len(slice_labels)
+        n_labels = batch.truth.shape[1]
         state = cls(
             n_labels, label_names=label_names, slice_labels=slice_labels, max_slices=max_slices
         )
@@ -320,10 +330,9 @@ class SlicedCounts:
             label_names=self.label_names, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight, max_slices=self.max_slices,
         )  # fmt: skip
-        if batch.truth.shape[1] != len(self._kept):
+        if batch.truth.shape[1] != self.n_labels:
             raise ValueError(
-                f"batch has {batch.truth.shape[1] + len(self.slice_labels)} labels; this state "
-                f"counts {self.n_labels}"
+                f"batch has {batch.truth.shape[1]} labels; this state counts {self.n_labels}"
             )
         self.add_batch(batch)
         return self

@@ -360,7 +360,7 @@ def sliced_batch(
         from_logits=options["from_logits"], sample_weight=options["sample_weight"],
         max_slices=max_slices,
     )  # fmt: skip
-    n_labels = batch.truth.shape[1] + len(slice_labels)
+    n_labels = batch.truth.shape[1]
     counts = SlicedCounts(
         n_labels, label_names=options["label_names"], slice_labels=slice_labels,
         max_slices=max_slices,
@@ -405,8 +405,9 @@ def sliced_report(
     shown, _ = shown_slices(counts, min_slice_size)
     columns: dict[str, Mapping[str, list[float]]] = {}
     if ranking:
-        names = counts.counted_labels or tuple(f"label_{i}" for i in range(batch.truth.shape[1]))
-        columns[OVERALL] = exact_ranking_columns(batch.truth, batch.pred, batch.weights, names)
+        names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
+        truth, scores = batch.columns()
+        columns[OVERALL] = exact_ranking_columns(truth, scores, batch.weights, names)
         for i in shown:
             name = counts.names[i]
             truth, scores, weights = batch.segment(i)
