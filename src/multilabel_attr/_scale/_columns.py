@@ -217,7 +217,9 @@ def block_from_arrow(batch: Any, spec: ColumnSpec, n_labels: int | None, where: 
     return Block(truth, scores, weight, row_id, where)
 
 
-def block_from_arrays(truth: Any, scores: Any, weight: Any, row_id: Any, where: str) -> Block:
+def block_from_arrays(
+    truth: Any, scores: Any, weight: Any, row_id: Any, where: str
+) -> Block:
     """A block from numpy arrays (dask array chunks), with the same checks."""
     truth, scores = np.asarray(truth), np.asarray(scores)
     if truth.ndim != 2 or scores.shape != truth.shape:

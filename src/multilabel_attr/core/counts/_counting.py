@@ -361,7 +361,7 @@ def count_slices(
     ``codes[i]`` (``codes=None``: one slice).
 
     The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
-    block the 0/1 buffers are spread so that each slice's rows are contiguous, and each
+    block the 0/1 rows are sorted by slice (the input itself is never copied), and each
     slice's columns are counted there.  A slice's counts are those of counting its rows
     alone (bit for bit without weights); every slice must hold at least one row.  The
     columns in ``ignore`` are left out (as if removed from the input, without copying it).
