@@ -290,6 +290,18 @@ def small_codes(codes: IntArray, n_slices: int) -> NDArray[Any]:
     return codes
 
 
+def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits: bool) -> None:
+    """One min/max per block; the full checks run (and raise, counting the whole input
+    ``y_pred``) only when it fails."""
+    if not np.issubdtype(scores.dtype, np.floating) and from_logits:
+        return
+    low, high = scores.min(), scores.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        check_finite_scores(y_pred, "y_score")
+    if not from_logits and (low < 0 or high > 1):
+        check_probabilities(y_pred, "y_score")
+
+
 @dataclass(frozen=True)
 class _Layout:
     """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
@@ -377,16 +389,6 @@ def count_slices(
     base = n_labels + 1
     keys = np.empty(n_samples, np.int64)
 
-    def check_scores(scores: NDArray[Any]) -> None:
-        # One min/max per block; the full checks run (and raise) only when it fails.
-        if not np.issubdtype(scores.dtype, np.floating) and from_logits:
-            return
-        low, high = scores.min(), scores.max()
-        if not (np.isfinite(low) and np.isfinite(high)):
-            check_finite_scores(y_pred, "y_score")  # raises, counting the whole input
-        if not from_logits and (low < 0 or high > 1):
-            check_probabilities(y_pred, "y_score")
-
     def work(task: range) -> tuple[FloatArray, ...]:
         truth = np.zeros((block_rows, width), np.bool_)
         pred = np.zeros((block_rows, width), np.bool_)
@@ -405,7 +407,7 @@ def count_slices(
                 _mask_into(y_pred[start:stop], pred[:rows, :n_labels], "y_pred")
             else:
                 scores = y_pred[start:stop]
-                check_scores(scores)
+                _check_block_scores(scores, y_pred, from_logits)
                 np.greater_equal(scores, cut, out=pred[:rows, :n_labels])
             if ignore:
                 truth[:rows, ignore] = False
