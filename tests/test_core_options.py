@@ -17,6 +17,8 @@ from multilabel_attr.thresholds import Thresholds, cross_validate_thresholds, op
 
 BAD_VALUES: dict[str, Any] = {
     "convention": "imagenet",
+    "min_slice_size": -1,
+    "max_slices": 0,
     "from_logits": "no",
     "normalize": "yes",
     "samplewise": 1,

@@ -21,7 +21,7 @@ from _scale_data import (  # noqa: E402
     make_data,
 )
 from multilabel_attr import parquet as mparquet  # noqa: E402
-from multilabel_attr._scale._bootstrap import poisson_multiplicities  # noqa: E402
+from multilabel_attr.core._internal import poisson_multiplicities  # noqa: E402
 from multilabel_attr.thresholds import optimize_thresholds  # noqa: E402
 
 

@@ -23,7 +23,9 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
+from .counts._groups import DEFAULT_MAX_SLICES
 from .counts._set_input import TopK
+from .counts._sliced import SlicedCounts
 from .counts._state import MultilabelCounts
 from .metrics._at_k import (
     TopKCounts,
@@ -60,6 +62,7 @@ from .ranking._exact import (
 from .ranking._partial_and_dcg import dcg_score, ndcg_score
 from .ranking._sketch import EdgeCounts, RankingEstimate, ScoreSketch
 from .report._bootstrap import PairedComparison, bootstrap_report, paired_bootstrap
+from .report._disparities import FAIRNESS_DEFINITIONS, GAPS, RATE_FORMULAS, Disparity, disparity
 from .report._evaluate import (
     PER_LABEL_COLUMNS,
     RANKING_BOUND_COLUMNS,
@@ -68,22 +71,39 @@ from .report._evaluate import (
     evaluate,
     summarize_counts,
 )
+from .report._fairness import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    predictive_parity_difference,
+    predictive_parity_ratio,
+)
+from .report._sliced import SlicedReport
+from .report._sliced_streaming import SlicedStreamingEvaluation
 from .report._streaming import StreamingEvaluation
 
 __all__ = [
     "ACCURACY",
     "BALANCED_ACCURACY",
     "COHEN_KAPPA",
+    "DEFAULT_MAX_SLICES",
+    "FAIRNESS_DEFINITIONS",
+    "GAPS",
     "JACCARD",
     "MATTHEWS",
     "NPV",
     "PER_LABEL_COLUMNS",
     "PRECISION",
     "RANKING_BOUND_COLUMNS",
+    "RATE_FORMULAS",
     "RECALL",
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "Disparity",
     "EdgeCounts",
     "Formula",
     "InputError",
@@ -93,6 +113,9 @@ __all__ = [
     "RankingEstimate",
     "Report",
     "ScoreSketch",
+    "SlicedCounts",
+    "SlicedReport",
+    "SlicedStreamingEvaluation",
     "StreamingEvaluation",
     "TopK",
     "TopKCounts",
@@ -106,6 +129,13 @@ __all__ = [
     "convention_scores",
     "coverage_error",
     "dcg_score",
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "disparity",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
     "evaluate",
     "f1_score",
     "fbeta_formula",
@@ -125,6 +155,8 @@ __all__ = [
     "paired_bootstrap",
     "precision_at_k",
     "precision_score",
+    "predictive_parity_difference",
+    "predictive_parity_ratio",
     "propensity_scores",
     "psndcg_at_k",
     "psprecision_at_k",

@@ -49,6 +49,7 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
+from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
 from .ranking._exact import warn_undefined_labels
@@ -60,6 +61,8 @@ from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
 from .report._evaluate import _summarize as summarize_checked
+from .report._sliced import report_from_sliced_counts
+from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
 
 __all__ = [
     "COHEN_KAPPA",
@@ -77,6 +80,7 @@ __all__ = [
     "MultilabelCounts",
     "Report",
     "ScoreSketch",
+    "SliceReplicates",
     "ap_from_bins",
     "auroc_from_bins",
     "average_counts",
@@ -89,6 +93,7 @@ __all__ = [
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",
+    "combine_replicates",
     "count_batch",
     "curve",
     "decode_triples",
@@ -105,14 +110,17 @@ __all__ = [
     "name_labels",
     "nan_average",
     "nan_mean",
+    "poisson_multiplicities",
     "prepare_batch",
     "present_counts",
     "report_from_counts",
+    "report_from_sliced_counts",
     "sample_triples",
     "sample_values",
     "samples_mean",
     "score_cut",
     "sketch_edges",
+    "slice_replicates",
     "summarize_checked",
     "summarize_counts",
     "validated",

@@ -187,6 +187,26 @@ def youden_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Pa
 YOUDEN = Formula("youden j", youden_parts, "a single class in y_true")
 """Youden's J statistic (informedness): ``recall + specificity - 1``."""
 
+
+def selection_rate_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """Selection rate ``(tp + fp) / (tp + fp + fn + tn)``: the share predicted positive."""
+    return tp + fp, tp + fp + fn + tn
+
+
+def false_positive_rate_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """False positive rate ``fp / (fp + tn)``: undefined without true negatives."""
+    return fp, fp + tn
+
+
+def false_negative_rate_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """False negative rate ``fn / (tp + fn)``: undefined without true positives."""
+    return fn, tp + fn
+
+
+SELECTION_RATE = Formula("selection rate", selection_rate_parts, "zero total weight")
+FALSE_POSITIVE_RATE = Formula("false positive rate", false_positive_rate_parts, "no true negatives")
+FALSE_NEGATIVE_RATE = Formula("false negative rate", false_negative_rate_parts, "no true positives")
+
 NAMED_FORMULAS: dict[str, Formula] = {
     "f1": fbeta_formula(1.0),
     "precision": PRECISION,

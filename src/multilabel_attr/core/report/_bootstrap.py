@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,13 +23,18 @@ from numpy.typing import NDArray
 from .._options import validated
 from ..counts._averaging import average_counts, samples_average
 from ..counts._counting import binary_predictions, sample_keys
+from ..counts._groups import DEFAULT_MAX_SLICES
 from ._evaluate import (
     _PER_LABEL_FORMULAS,
     SUMMARY_FORMULAS,
     SUMMARY_METRICS,
+    GroupsArgument,
     Report,
     evaluate_checked,
 )
+
+if TYPE_CHECKING:
+    from ._sliced import SlicedReport
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -89,19 +94,35 @@ class Rows:
         # Sample counts matter only to average a resample whose weights sum to zero (then
         # undefined anyway), so presence stands in for them and saves a second pass.
         present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
-        n_labels = self.truth.shape[1]
-        summary: dict[str, FloatArray] = {}
-        for key, (formula, average) in SUMMARY_FORMULAS.items():
-            if average == "samples":
-                value, _ = samples_average(formula, self.keys, key_weight, present, n_labels, 0)
-            else:
-                value, _ = average_counts(formula, tp, fp, fn, tn, average, 0.0)
-            summary[key] = np.asarray(value, np.float64)
-        support = tp + fn
-        per_label = {"support": support, "prevalence": support / (tp + fp + fn + tn)}
-        for column, formula in _PER_LABEL_FORMULAS.items():
-            per_label[column] = np.asarray(average_counts(formula, tp, fp, fn, tn, None, 0.0)[0])
-        return summary, per_label
+        return replicate_metrics((tp, fp, fn, tn), self.keys, key_weight, present)
+
+
+def replicate_metrics(
+    counts: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    keys: IntArray,
+    key_weight: FloatArray,
+    present: FloatArray,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """Summary metrics, shape (B,), and per-label metrics, shape (B, L), of replicate counts.
+
+    ``counts`` holds ``tp, fp, fn, tn`` of shape (B, L); ``key_weight`` and ``present`` the
+    weight and presence of each per-sample triple in ``keys``, shape (B, K).  Undefined
+    values count as 0 (``zero_division=0``).
+    """
+    tp, fp, fn, tn = counts
+    n_labels = tp.shape[-1]
+    summary: dict[str, FloatArray] = {}
+    for key, (formula, average) in SUMMARY_FORMULAS.items():
+        if average == "samples":
+            value, _ = samples_average(formula, keys, key_weight, present, n_labels, 0)
+        else:
+            value, _ = average_counts(formula, tp, fp, fn, tn, average, 0.0)
+        summary[key] = np.asarray(value, np.float64)
+    support = tp + fn
+    per_label = {"support": support, "prevalence": support / (tp + fp + fn + tn)}
+    for column, formula in _PER_LABEL_FORMULAS.items():
+        per_label[column] = np.asarray(average_counts(formula, tp, fp, fn, tn, None, 0.0)[0])
+    return summary, per_label
 
 
 def _resample_all(
@@ -129,9 +150,43 @@ def _resample_all(
     return merged
 
 
+@overload
+def bootstrap_report(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any = 0.5,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int | np.random.Generator | None = None,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    sample_weight: Any = None,
+    ranking: bool = True,
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+@overload
+def bootstrap_report(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any = 0.5,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int | np.random.Generator | None = None,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    sample_weight: Any = None,
+    ranking: bool = True,
+    groups: GroupsArgument,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
 @validated(
-    "threshold", "n_resamples", "confidence_level", "seed", "from_logits",
-    ranking="ranking_columns",
+    "threshold", "n_resamples", "confidence_level", "seed", "from_logits", "min_slice_size",
+    "max_slices", ranking="ranking_columns",
 )  # fmt: skip
 def bootstrap_report(
     y_true: Any,
@@ -145,7 +200,10 @@ def bootstrap_report(
     from_logits: bool = False,
     sample_weight: Any = None,
     ranking: bool = True,
-) -> Report:
+    groups: Any = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.core.evaluate] with percentile bootstrap confidence intervals.
 
     Samples are resampled with replacement ``n_resamples`` times; each
@@ -165,10 +223,16 @@ def bootstrap_report(
     ranking : bool, default=True
         Passed to [`evaluate`][multilabel_attr.core.evaluate] for the point estimates of AUROC and
         AP (their intervals are not resampled).
+    groups, min_slice_size, max_slices
+        As in [`evaluate`][multilabel_attr.core.evaluate]: with ``groups`` every slice gets
+        intervals, and so does every gap between slices (``SlicedReport.gap_intervals``),
+        from the same replicates of a counter-based Poisson bootstrap keyed by ``seed`` and
+        each row's position (the one the engines use), see
+        [`SlicedReport`][multilabel_attr.SlicedReport].
 
     Returns
     -------
-    Report
+    Report or SlicedReport
         With ``intervals`` and ``confidence_level`` set.
 
     Examples
@@ -183,6 +247,16 @@ def bootstrap_report(
     >>> bool(low <= report.summary["f1_samples"] <= high)
     True
     """
+    if groups is not None:
+        from ._sliced_bootstrap import sliced_bootstrap_report  # builds on this module
+
+        options = {
+            "threshold": threshold, "n_resamples": n_resamples, "seed": seed, "ranking": ranking,
+            "confidence_level": confidence_level, "label_names": label_names,
+            "from_logits": from_logits, "sample_weight": sample_weight,
+            "min_slice_size": min_slice_size, "max_slices": max_slices,
+        }  # fmt: skip
+        return sliced_bootstrap_report(y_true, y_score, groups, options)
     level = confidence_level
     report = evaluate_checked(
         y_true, y_score, threshold=threshold, label_names=label_names, from_logits=from_logits,

@@ -8,20 +8,27 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..._io import write_text_atomic
+from .._errors import InputError
 from .._options import validated
 from .._validation import check_2d, check_label_names, check_sample_weight, to_numpy
 from ..counts import _formulas as F
+from ..counts._groups import DEFAULT_MAX_SLICES
 from ..counts._set_input import check_labels, is_set_input, set_ranking_columns
 from ..counts._state import MultilabelCounts
 from ..ranking._exact import per_label_auroc_ap, warn_undefined_labels
 
+if TYPE_CHECKING:
+    from ._sliced import SlicedReport
+
 FloatArray = NDArray[np.float64]
+GroupsArgument = str | Sequence[Any] | Mapping[str, Any] | NDArray[Any]
+"""What ``groups`` takes: key arrays (one, several or named) or label names."""
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -316,9 +323,7 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
-@validated(
-    "from_logits", "threshold", "zero_division", "labels", ranking="ranking_columns"
-)
+@overload
 def evaluate(
     y_true: Any,
     y_score: Any,
@@ -330,7 +335,45 @@ def evaluate(
     zero_division: Any = "warn",
     ranking: bool = True,
     labels: Any = None,
-) -> Report:
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+@overload
+def evaluate(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    sample_weight: Any = None,
+    zero_division: Any = "warn",
+    ranking: bool = True,
+    labels: Any = None,
+    groups: GroupsArgument,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
+@validated(
+    "from_logits", "threshold", "zero_division", "labels", "min_slice_size", "max_slices",
+    ranking="ranking_columns",
+)  # fmt: skip
+def evaluate(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    sample_weight: Any = None,
+    zero_division: Any = "warn",
+    ranking: bool = True,
+    labels: Any = None,
+    groups: Any = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """Evaluate multi-label scores: the paper's table, the usual averages and a per-label table.
 
     The labels and thresholded scores are counted once into a
@@ -365,10 +408,21 @@ def evaluate(
         and a per-label ``threshold`` still give one entry per column of
         ``y_true``; the report keeps those of ``labels``, and default names keep
         the column index (``label_3``).
+    groups : array-like, list of array-likes, mapping, str or list of str, optional
+        Evaluate every slice of the rows as well: one 1-D array of keys per row (ints,
+        strings or bools), several arrays (crossed), a mapping of factor names to arrays, or
+        label columns to slice by: a label name, or a list of names all found in
+        ``label_names`` (those labels are left out of the metrics, see
+        [`SlicedReport`][multilabel_attr.SlicedReport]).  Dense input only.
+    min_slice_size : int, default=1
+        With ``groups``: slices with fewer rows are hidden (and listed).
+    max_slices : int, default=1000
+        With ``groups``: refuse to make more slices than this.
 
     Returns
     -------
-    Report
+    Report or SlicedReport
+        A [`SlicedReport`][multilabel_attr.SlicedReport] when ``groups`` is given.
 
     Examples
     --------
@@ -383,6 +437,20 @@ def evaluate(
     >>> round(report.summary["hamming_loss"] + report.summary["label_accuracy"], 12)
     1.0
     """
+    if groups is not None:
+        if labels is not None:
+            raise InputError(
+                "labels and groups cannot be combined; select the label columns before slicing",
+                argument="labels",
+            )
+        from ._sliced import evaluate_sliced  # the sliced report builds on this module
+
+        options = {
+            "threshold": threshold, "label_names": label_names, "from_logits": from_logits,
+            "sample_weight": sample_weight, "zero_division": zero_division, "ranking": ranking,
+            "min_slice_size": min_slice_size, "max_slices": max_slices,
+        }  # fmt: skip
+        return evaluate_sliced(y_true, y_score, groups, options)
     return evaluate_checked(
         y_true, y_score, threshold=threshold, label_names=label_names, from_logits=from_logits,
         sample_weight=sample_weight, zero_division=zero_division, ranking=ranking, labels=labels,
@@ -421,17 +489,29 @@ def evaluate_checked(
         if columns is not None:
             truth, scores = truth[:, columns], scores[:, columns]
         weights = check_sample_weight(sample_weight, counts.n_samples)
-        auroc, ap = per_label_auroc_ap(
-            truth if truth.dtype == np.bool_ else truth == 1,
-            scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
-            weights,
-        )
-        warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
-        warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
-        ranking_columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
+        ranking_columns = exact_ranking_columns(truth, scores, weights, names)
     if columns is not None and threshold is not None and np.ndim(threshold) == 1:
         threshold = np.asarray(threshold, np.float64)[columns]
     return report_from_counts(counts, threshold, zero_division, ranking_columns)
+
+
+def exact_ranking_columns(
+    truth: NDArray[Any],
+    scores: NDArray[Any],
+    weights: FloatArray | None,
+    names: Sequence[str],
+    where: str = "",
+) -> dict[str, list[float]]:
+    """Exact AUROC and average-precision columns of validated rows, warning (naming the
+    labels, and ``where`` they were computed) where a label's value is undefined."""
+    auroc, ap = per_label_auroc_ap(
+        truth if truth.dtype == np.bool_ else truth == 1,
+        scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
+        weights,
+    )
+    warn_undefined_labels(f"ROC AUC{where}", np.isnan(auroc), "only one class in y_true", names)
+    warn_undefined_labels(f"Average precision{where}", np.isnan(ap), "no positive sample", names)
+    return {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
 
 
 def _select_labels(

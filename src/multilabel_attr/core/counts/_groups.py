@@ -1,0 +1,240 @@
+"""Slice keys: the ``groups`` argument read into one slice number per row.
+
+Group keys come as one or several 1-D arrays (a mapping names them; several are crossed)
+and as label columns of the data itself (``slice_labels``).  Each key array holds ints,
+strings or bools (whole-valued floats count as ints); ``None``, ``NaN``, other types and
+mixed types are refused with an error naming the argument.  A slice key is a tuple with one
+plain Python value per factor, in factor order; the overall slice is the empty tuple.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import binary_mask, check_int
+
+IntArray = NDArray[np.int64]
+SliceKey = tuple[Any, ...]
+
+DEFAULT_MAX_SLICES = 1000
+"""Slices allowed by default; a larger ``max_slices`` must be asked for (each slice holds
+its own counts)."""
+
+OVERALL = "overall"
+"""The name of the slice of all rows."""
+
+KEY_KINDS = ("int", "str", "bool")
+
+
+@dataclass(frozen=True)
+class SliceIndex:
+    """The slices of one batch: factor names, key kinds, the keys present (sorted) and the
+    slice number of each row (an index into ``keys``)."""
+
+    factors: tuple[str, ...]
+    kinds: tuple[str, ...]
+    keys: tuple[SliceKey, ...]
+    codes: IntArray
+
+
+def slice_name(factors: Sequence[str], key: SliceKey) -> str:
+    """A slice's display name: ``"Male=1, Young=0"``; ``"overall"`` for the empty key."""
+    if not key:
+        return OVERALL
+    return ", ".join(f"{factor}={value}" for factor, value in zip(factors, key))
+
+
+def check_max_slices(max_slices: Any) -> int:
+    """Validate ``max_slices`` (a positive int)."""
+    return check_int(max_slices, "max_slices", minimum=1)
+
+
+def check_min_slice_size(min_slice_size: Any) -> int:
+    """Validate ``min_slice_size`` (a non-negative int)."""
+    return check_int(min_slice_size, "min_slice_size", minimum=0)
+
+
+def _kind_of_objects(values: NDArray[Any], name: str) -> str:
+    kinds = set()
+    for value in values.tolist():
+        if value is None or (isinstance(value, float) and value != value):
+            raise ValueError(f"{name} holds a missing key ({value!r}); every row needs a key")
+        if isinstance(value, (bool, np.bool_)):
+            kinds.add("bool")
+        elif isinstance(value, numbers.Integral):
+            kinds.add("int")
+        elif isinstance(value, str):
+            kinds.add("str")
+        else:
+            raise ValueError(
+                f"{name} must hold ints, strings or bools; found {type(value).__name__} {value!r}"
+            )
+    if len(kinds) > 1:
+        raise ValueError(f"{name} mixes key types ({' and '.join(sorted(kinds))}); use one type")
+    return kinds.pop() if kinds else "int"
+
+
+def key_column(values: Any, name: str, n_rows: int) -> tuple[NDArray[Any], str]:
+    """One factor's keys as a numpy array of one kind (int, str or bool), checked."""
+    array = values if isinstance(values, np.ndarray) else np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with one key per sample; got shape {array.shape}")
+    if array.shape[0] != n_rows:
+        raise ValueError(f"{name} must have one key per sample ({n_rows}); got {array.shape[0]}")
+    kind = array.dtype.kind
+    if kind == "b":
+        return array, "bool"
+    if kind in "iu":
+        return array.astype(np.int64, copy=False), "int"
+    if kind == "f":
+        missing = np.isnan(array)
+        if np.any(missing):
+            raise ValueError(
+                f"{name} holds NaN keys ({int(missing.sum())} rows, first at row "
+                f"{int(np.flatnonzero(missing)[0])}); every row needs a key"
+            )
+        if not np.all(array == np.floor(array)) or not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} must hold ints, strings or bools; got fractional floats")
+        return array.astype(np.int64), "int"
+    if kind in "US":
+        return array.astype(str), "str"
+    if kind == "O":
+        found = _kind_of_objects(array, name)
+        target = {"bool": np.bool_, "int": np.int64, "str": str}[found]
+        return array.astype(target), found
+    raise ValueError(f"{name} must hold ints, strings or bools; got dtype {array.dtype}")
+
+
+def group_columns(groups: Any) -> list[tuple[str, str, Any]]:
+    """``(factor name, argument name, keys)`` for each group array of ``groups``."""
+    if groups is None:
+        return []
+    if isinstance(groups, Mapping):
+        if not groups:
+            raise ValueError("groups must name at least one group array; got an empty mapping")
+        return [(str(factor), f"groups[{factor!r}]", keys) for factor, keys in groups.items()]
+    # A list of arrays (each 1-D or more) is several factors; a list of scalars is one.
+    if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
+        if len(groups) == 1:
+            return [("group", "groups", groups[0])]
+        return [(f"group_{i}", f"groups[{i}]", keys) for i, keys in enumerate(groups)]
+    return [("group", "groups", groups)]
+
+
+_DENSE_RANGE = 1 << 22
+
+
+def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
+    """Sorted distinct values and each value's rank among them; a count over the range when
+    it is small (one linear pass), a sort otherwise."""
+    if values.size == 0:
+        return values.astype(np.int64), values.astype(np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low >= _DENSE_RANGE:
+        unique, inverse = np.unique(values, return_inverse=True)
+        return unique.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+    shifted = values - low
+    seen = np.bincount(shifted, minlength=high - low + 1) > 0
+    rank = np.cumsum(seen) - 1
+    return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
+
+
+_FEW = 16
+
+
+def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:
+    """``factorize`` by comparing with each distinct key in turn (a few linear passes when
+    there are at most 16 of them, as group columns usually have); None when there are more."""
+    codes = np.zeros(keys.size, np.int64)
+    left = np.ones(keys.size, np.bool_)
+    values: list[Any] = []
+    for _ in range(_FEW):
+        first = int(np.argmax(left))
+        if not left[first]:
+            break
+        same = keys == keys[first]
+        codes[same] = len(values)
+        values.append(keys[first])
+        left &= ~same
+    else:
+        if left.any():
+            return None
+    order = np.argsort(np.asarray(values, dtype=keys.dtype), kind="stable")
+    rank = np.empty(len(values), np.int64)
+    rank[order] = np.arange(len(values))
+    return np.asarray(values, dtype=keys.dtype)[order], rank[codes]
+
+
+def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray]:
+    """Sorted distinct keys and each row's position among them (``np.unique`` with
+    ``return_inverse``, in linear passes for bools, small-range ints and strings)."""
+    if keys.dtype == np.bool_:
+        unique, inverse = _factorize_ints(keys.astype(np.int64))
+        return unique.astype(np.bool_), inverse
+    if keys.dtype.kind in "iu":
+        return _factorize_ints(keys.astype(np.int64, copy=False))
+    found = _few_distinct(keys)
+    if found is not None:
+        return found
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return unique, inverse.reshape(-1).astype(np.int64)
+
+
+def slice_index(
+    columns: Sequence[tuple[str, str, Any]],
+    label_columns: Sequence[tuple[str, NDArray[Any]]],
+    n_rows: int,
+    max_slices: int,
+) -> SliceIndex:
+    """Cross the group arrays and slicing label columns into one slice number per row.
+
+    ``label_columns`` pairs a label name with its column of ``y_true`` (0/1 checked here).
+    """
+    factors: list[str] = []
+    kinds: list[str] = []
+    uniques: list[NDArray[Any]] = []
+    combined = np.zeros(n_rows, np.int64)
+    parts = [(factor, *key_column(keys, arg, n_rows)) for factor, arg, keys in columns]
+    for label, column in label_columns:
+        mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
+        parts.append((label, mask.astype(np.int64), "int"))
+    if len({factor for factor, _, _ in parts}) != len(parts):
+        raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
+    for factor, keys, kind in parts:
+        unique, inverse = factorize(keys)
+        combined = combined * unique.size + inverse
+        factors.append(factor)
+        kinds.append(kind)
+        uniques.append(unique)
+    present, codes = _factorize_ints(combined)
+    if present.size > max_slices:
+        raise ValueError(
+            f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "
+            "larger max_slices to allow them"
+        )
+    keys_found: list[SliceKey] = []
+    for code in present.tolist():
+        key: list[Any] = []
+        for unique in reversed(uniques):
+            code, position = divmod(code, unique.size)
+            key.append(unique[position].item())
+        keys_found.append(tuple(reversed(key)))
+    return SliceIndex(tuple(factors), tuple(kinds), tuple(keys_found), codes.reshape(-1))
+
+
+def check_key(value: Any, kind: str, name: str) -> Any:
+    """A saved key value of ``kind``, or an error naming where it was read."""
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+    }.get(kind, False)
+    if not ok:
+        raise ValueError(f"{name} must hold {kind} keys; got {type(value).__name__} {value!r}")
+    return value

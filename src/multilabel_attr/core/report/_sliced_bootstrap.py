@@ -1,0 +1,213 @@
+"""Intervals on slices and on the gaps between them, from the same paired replicates.
+
+Every row gets a Poisson(1) multiplicity per replicate from the core's counter-based
+generator, keyed by the seed and the row's position in the input
+([`poisson_multiplicities`][multilabel_attr.core.counts._poisson.poisson_multiplicities]), so
+a replicate draws the same rows whichever slice they fall in and however the data is
+partitioned: the engines draw the same values.  Each slice's replicate counts (per-label
+confusion counts and per-sample triple histograms) are summed from its own rows; the
+overall slice's replicate counts are the sum of the slices'.  Metrics of every replicate
+come from those counts through the same formulas as the point estimates, and each
+disparity of every replicate from the same slice values, so the interval of a gap accounts
+for the correlation between the slices it compares.
+
+Public API: ``bootstrap_report(..., groups=...)`` returns a
+[`SlicedReport`][multilabel_attr.SlicedReport] whose slice reports carry intervals and whose
+``gap_intervals`` hold the intervals of every gap
+([`SlicedReport.disparity`][multilabel_attr.core.SlicedReport.disparity] attaches them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..counts._counting import binary_predictions, sample_keys
+from ..counts._poisson import poisson_multiplicities
+from ..counts._sliced import SlicedBatch
+from ._bootstrap import replicate_metrics
+from ._disparities import GAPS, gap_arrays
+from ._evaluate import SUMMARY_METRICS
+from ._sliced import SlicedReport, shown_slices, sliced_batch, sliced_report
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+_CELLS_PER_CHUNK = 1 << 22
+
+
+@dataclass(frozen=True)
+class SliceReplicates:
+    """Replicate counts of one slice: ``tp, fp, fn, tn`` of shape (B, L) and the weight and
+    presence of each per-sample triple of ``keys``, shape (B, K)."""
+
+    counts: tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+    keys: IntArray
+    key_weight: FloatArray
+    present: FloatArray
+
+
+def slice_replicates(
+    truth: NDArray[np.bool_],
+    pred: NDArray[np.bool_],
+    weights: FloatArray | None,
+    row_ids: IntArray,
+    seed: int,
+    n_resamples: int,
+) -> SliceReplicates:
+    """The replicate counts of one slice's rows (drawn in chunks of rows)."""
+    n_rows, n_labels = truth.shape
+    hit = truth & pred
+    keys, inverse = np.unique(sample_keys(truth, pred), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    sums = np.zeros((3, n_resamples, n_labels))
+    total = np.zeros(n_resamples)
+    key_weight = np.zeros((n_resamples, keys.size))
+    step = max(1, _CELLS_PER_CHUNK // n_resamples)
+    for start in range(0, n_rows, step):
+        rows = slice(start, min(start + step, n_rows))
+        w = poisson_multiplicities(seed, row_ids[rows], n_resamples).astype(np.float64)
+        if weights is not None:
+            w *= weights[rows]
+        for out, cells in zip(sums, (hit, pred, truth)):
+            out += w @ cells[rows].astype(np.float64)
+        total += w.sum(axis=1)
+        order = np.argsort(inverse[rows], kind="stable")
+        present_keys, starts = np.unique(inverse[rows][order], return_index=True)
+        key_weight[:, present_keys] += np.add.reduceat(w[:, order], starts, axis=1)
+    tp, predicted, true = sums
+    fp, fn = predicted - tp, true - tp
+    tn = total[:, None] - tp - fp - fn
+    # As in the multinomial bootstrap: presence stands in for sample counts when weighted.
+    present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
+    return SliceReplicates((tp, fp, fn, tn), keys.astype(np.int64), key_weight, present)
+
+
+def combine_replicates(parts: list[SliceReplicates]) -> SliceReplicates:
+    """The replicate counts of the union of disjoint slices (their sum)."""
+    keys = np.unique(np.concatenate([part.keys for part in parts]))
+    n_resamples = parts[0].key_weight.shape[0]
+    key_weight = np.zeros((n_resamples, keys.size))
+    present = np.zeros((n_resamples, keys.size))
+    for part in parts:
+        at = np.searchsorted(keys, part.keys)
+        key_weight[:, at] += part.key_weight
+        present[:, at] += part.present
+    counts = tuple(np.sum([part.counts[i] for part in parts], axis=0) for i in range(4))
+    return SliceReplicates(counts, keys, key_weight, present)
+
+
+def _percentiles(values: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+    """Percentile interval over the replicates (axis 0), leaving nan replicates out; nan where
+    every replicate is nan."""
+    tail = (1 - level) / 2 * 100
+    if not np.isnan(values).any():
+        # The same numbers as nanpercentile, without its per-column loop.
+        lows, highs = np.percentile(values, [tail, 100 - tail], axis=0)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lows, highs = np.nanpercentile(values, [tail, 100 - tail], axis=0)
+    return np.asarray(lows), np.asarray(highs)
+
+
+def _intervals(
+    summary: Mapping[str, FloatArray],
+    per_label: Mapping[str, FloatArray],
+    label_names: tuple[str, ...],
+    level: float,
+) -> dict[str, tuple[float, float]]:
+    intervals: dict[str, tuple[float, float]] = {}
+    for key, _ in SUMMARY_METRICS:
+        low, high = _percentiles(summary[key], level)
+        intervals[key] = (float(low), float(high))
+    for column, values in per_label.items():
+        lows, highs = _percentiles(values, level)
+        for name, low, high in zip(label_names, lows.tolist(), highs.tolist()):
+            intervals[f"{column}:{name}"] = (low, high)
+    return intervals
+
+
+def _gap_intervals(
+    metrics: list[tuple[dict[str, FloatArray], dict[str, FloatArray]]],
+    overall: tuple[dict[str, FloatArray], dict[str, FloatArray]],
+    label_names: tuple[str, ...],
+    level: float,
+) -> dict[str, tuple[float, float]]:
+    """Intervals of every gap of every metric, from the paired replicates of the slices."""
+    intervals: dict[str, tuple[float, float]] = {}
+    for part in (0, 1):
+        for metric, reference in overall[part].items():
+            values = np.stack([m[part][metric] for m in metrics], axis=-2 if part else -1)
+            if part == 0:
+                values, reference = values[..., None], reference[:, None]
+            names = label_names if part else (metric,)
+            gaps = gap_arrays(values, reference)
+            for gap in GAPS:
+                lows, highs = _percentiles(gaps[gap], level)
+                for name, low, high in zip(names, lows.tolist(), highs.tolist()):
+                    intervals[f"{gap}:{metric}:{name}"] = (low, high)
+    return intervals
+
+
+def _draw_seed(seed: Any) -> int:
+    """An int seed for the counter-based draws (a Generator or None draws one)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+        return int(seed)
+    if seed is None or isinstance(seed, np.random.Generator):
+        return int(np.random.default_rng(seed).integers(0, 2**63 - 1))
+    raise TypeError(f"seed must be an int, a numpy Generator or None; got {type(seed).__name__}")
+
+
+def replicates_of(batch: SlicedBatch, seed: int, n_resamples: int) -> list[SliceReplicates]:
+    """Replicate counts of every slice of a slice-ordered batch, in key order."""
+    parts = []
+    for i in range(len(batch.index.keys)):
+        truth, scores, weights = batch.segment(i)
+        binary_truth, binary_pred, _ = binary_predictions(
+            truth, scores, batch.thresholds, batch.from_logits, None
+        )
+        parts.append(
+            slice_replicates(binary_truth, binary_pred, weights, batch.rows(i), seed, n_resamples)
+        )
+    return parts
+
+
+def sliced_bootstrap_report(
+    y_true: Any, y_score: Any, groups: Any, options: Mapping[str, Any]
+) -> SlicedReport:
+    """The body of [`bootstrap_report`][multilabel_attr.bootstrap_report] with ``groups``
+    (every option checked here, before any data is read)."""
+    n_resamples, level = options["n_resamples"], options["confidence_level"]
+    min_slice_size = options["min_slice_size"]
+    seed = _draw_seed(options["seed"])
+    batch, counts = sliced_batch(y_true, y_score, groups, {**options, "zero_division": 0})
+    report = sliced_report(batch, counts, min_slice_size, 0, options["ranking"])
+    parts = replicates_of(batch, seed, n_resamples)
+    shown, _ = shown_slices(counts, min_slice_size)
+    everything = combine_replicates(parts)
+    overall = replicate_metrics(everything.counts, everything.keys, everything.key_weight,
+                                everything.present)  # fmt: skip
+    metrics = [
+        replicate_metrics(parts[i].counts, parts[i].keys, parts[i].key_weight, parts[i].present)
+        for i in shown
+    ]
+    names = report.overall.label_names
+    reports = {"overall": report.overall.with_intervals(_intervals(*overall, names, level), level)}
+    for i, slice_metrics in zip(shown, metrics):
+        name = counts.names[i]
+        intervals = _intervals(*slice_metrics, names, level)
+        reports[name] = report.reports[name].with_intervals(intervals, level)
+    return SlicedReport(
+        factors=report.factors, reports=reports, keys=report.keys, sizes=report.sizes,
+        hidden=report.hidden, slice_labels=report.slice_labels, min_slice_size=min_slice_size,
+        gap_intervals=_gap_intervals(metrics, overall, names, level), confidence_level=level,
+        counts=report.counts,
+    )  # fmt: skip

@@ -1,0 +1,103 @@
+"""Intervals on slices and gaps: the counter-based Poisson replicates, checked replicate by
+replicate against scikit-learn metrics weighted by the same draws."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multilabel_attr as ml
+from multilabel_attr.core._internal import poisson_multiplicities
+
+skm = pytest.importorskip("sklearn.metrics")
+
+SEED, B, LEVEL = 11, 40, 0.9
+
+
+def _data(seed: int = 0, n: int = 240) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    y_true = rng.random((n, 3)) < 0.45
+    y_score = np.clip(0.3 * y_true + 0.7 * rng.random((n, 3)), 0, 1)
+    return {"y_true": y_true, "y_pred": y_score >= 0.5, "y_score": y_score,
+            "site": rng.choice(["a", "b", "c"], n), "weight": rng.random(n) + 0.5}  # fmt: skip
+
+
+def _replicate_values(d: dict[str, Any], rows: Any, weighted: bool) -> dict[str, Any]:
+    """sklearn's F1 per label and samples F1 of each replicate, weighted by the draws."""
+    ids = np.flatnonzero(rows)
+    draws = poisson_multiplicities(SEED, ids.astype(np.int64), B).astype(np.float64)
+    if weighted:
+        draws = draws * d["weight"][ids]
+    truth, pred = d["y_true"][ids], d["y_pred"][ids]
+    f1 = np.array([[skm.f1_score(truth[:, j], pred[:, j], sample_weight=w, zero_division=0)
+                    for j in range(3)] for w in draws])  # fmt: skip
+    samples = np.array([skm.f1_score(truth, pred, average="samples", sample_weight=w,
+                                     zero_division=0) for w in draws])  # fmt: skip
+    return {"f1": f1, "f1_samples": samples}
+
+
+def _tails(values: Any) -> tuple[Any, Any]:
+    tail = (1 - LEVEL) / 2 * 100
+    return np.nanpercentile(values, [tail, 100 - tail], axis=0)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_slice_and_gap_intervals_equal_an_independent_replicate_loop(weighted: bool) -> None:
+    d = _data()
+    report = ml.bootstrap_report(
+        d["y_true"], d["y_pred"], threshold=None, groups={"site": d["site"]}, n_resamples=B,
+        confidence_level=LEVEL, seed=SEED, sample_weight=d["weight"] if weighted else None,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_slice = {k: _replicate_values(d, d["site"] == k, weighted) for k in "abc"}
+        overall = _replicate_values(d, np.ones(len(d["site"]), bool), weighted)
+    names = report.overall.label_names
+    for key, values in [*(((f"site={k}"), v) for k, v in by_slice.items()), ("overall", overall)]:
+        intervals = report.slice(key).intervals
+        lows, highs = _tails(values["f1"])
+        for j, name in enumerate(names):
+            assert intervals[f"f1:{name}"] == pytest.approx((lows[j], highs[j]), abs=1e-12)
+        assert intervals["f1_samples"] == pytest.approx(_tails(values["f1_samples"]), abs=1e-12)
+    stacked = np.stack([v["f1"] for v in by_slice.values()], axis=1)  # (B, slices, labels)
+    difference = stacked.max(axis=1) - stacked.min(axis=1)
+    to_overall = np.abs(stacked - overall["f1"][:, None, :]).max(axis=1)
+    ratio = stacked.min(axis=1) / stacked.max(axis=1)
+    gap = report.disparity("f1")
+    for j, name in enumerate(names):
+        for label, values in (("difference", difference), ("difference_to_overall", to_overall),
+                              ("ratio", ratio)):  # fmt: skip
+            lows, highs = _tails(values)
+            expected = (lows[j], highs[j])
+            assert report.gap_intervals[f"{label}:f1:{name}"] == pytest.approx(expected, abs=1e-12)
+            assert gap.intervals[label][j] == pytest.approx(expected, abs=1e-12)
+    samples = np.stack([v["f1_samples"] for v in by_slice.values()], axis=1)
+    lows, highs = _tails(samples.max(axis=1) - samples.min(axis=1))
+    assert report.gap_intervals["difference:f1_samples:f1_samples"] == pytest.approx(
+        (lows, highs), abs=1e-12
+    )
+
+
+def test_replicates_do_not_depend_on_the_slicing() -> None:
+    d = _data(1)
+    common = {"n_resamples": B, "seed": SEED, "confidence_level": LEVEL}
+    by_site = ml.bootstrap_report(d["y_true"], d["y_score"], groups=d["site"], **common)
+    by_label = ml.bootstrap_report(d["y_true"], d["y_score"], groups=np.arange(240) % 7, **common)
+    for key, interval in by_site.overall.intervals.items():
+        assert by_label.overall.intervals[key] == pytest.approx(interval, rel=1e-12, abs=1e-12)
+
+
+def test_point_estimates_match_evaluate_and_options_are_checked() -> None:
+    d = _data(2)
+    report = ml.bootstrap_report(d["y_true"], d["y_score"], groups=d["site"], n_resamples=20,
+                                 seed=0)  # fmt: skip
+    plain = ml.evaluate(d["y_true"], d["y_score"], groups=d["site"], zero_division=0)
+    assert report.slice("b").summary == plain.slice("b").summary
+    assert report.confidence_level == 0.95
+    with pytest.raises(ValueError, match="confidence_level must be in"):
+        ml.bootstrap_report("no data", None, groups=[1], confidence_level=2)
+    with pytest.raises(ValueError, match="seed must be non-negative"):
+        ml.bootstrap_report(d["y_true"], d["y_score"], groups=d["site"], seed=-1)

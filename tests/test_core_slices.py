@@ -1,0 +1,221 @@
+"""Sliced counting: one pass gives each slice exactly the counts of that slice alone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import multilabel_attr as ml
+
+
+def _rows(seed: int, n: int = 400, n_labels: int = 6) -> tuple[Any, Any]:
+    rng = np.random.default_rng(seed)
+    y_true = rng.random((n, n_labels)) < 0.4
+    y_score = rng.random((n, n_labels)).astype(np.float32)
+    return y_true, y_score
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 200),
+    n_keys=st.integers(1, 5),
+    crossed=st.booleans(),
+    weighted=st.booleans(),
+)
+def test_each_slice_equals_counting_it_alone(
+    seed: int, n: int, n_keys: int, crossed: bool, weighted: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = rng.random((n, 5)) < 0.4
+    y_score = rng.random((n, 5))
+    a = rng.integers(0, n_keys, n)
+    b = rng.choice(["x", "y"], n)
+    weight = rng.random(n) if weighted else None
+    groups: Any = {"a": a, "b": b} if crossed else a
+    state = ml.SlicedCounts(5).update(
+        y_true, y_score, groups=groups, threshold=0.5, sample_weight=weight
+    )
+    for key, counts in state.items():
+        rows = (a == key[0]) & (b == key[1]) if crossed else a == key[0]
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows], y_score[rows], threshold=0.5,
+            sample_weight=None if weight is None else weight[rows],
+        )  # fmt: skip
+        if weight is None:
+            assert counts == alone  # bit for bit
+        else:
+            for name in ("tp", "fp", "fn", "tn", "sample_weight"):
+                np.testing.assert_allclose(getattr(counts, name), getattr(alone, name), rtol=1e-12)
+            np.testing.assert_array_equal(counts.sample_keys, alone.sample_keys)
+    whole = ml.MultilabelCounts.from_batch(y_true, y_score, threshold=0.5, sample_weight=weight)
+    if weight is None:
+        assert state.overall == whole
+    assert sum(state.sizes.values()) == n
+
+
+def test_samples_averages_are_exact_per_slice() -> None:
+    y_true, y_score = _rows(0)
+    groups = np.random.default_rng(1).choice(["p", "q", "r"], y_true.shape[0])
+    state = ml.SlicedCounts(6).update(y_true, y_score, groups=groups, threshold=0.5)
+    for key in ("p", "q", "r"):
+        rows = groups == key
+        expected = ml.f1_score(y_true[rows], y_score[rows], threshold=0.5, average="samples",
+                               zero_division=0)  # fmt: skip
+        assert state.slice(key).f1_score("samples", zero_division=0) == expected
+
+
+def test_streaming_merging_and_saving_agree_with_one_pass() -> None:
+    y_true, y_score = _rows(2)
+    groups = {"site": np.random.default_rng(3).integers(0, 3, y_true.shape[0])}
+    once = ml.SlicedCounts(6).update(y_true, y_score, groups=groups, threshold=0.5)
+    first = ml.SlicedCounts(6).update(
+        y_true[:150], y_score[:150], groups={"site": groups["site"][:150]}, threshold=0.5
+    )
+    second = ml.SlicedCounts(6).update(
+        y_true[150:], y_score[150:], groups={"site": groups["site"][150:]}, threshold=0.5
+    )
+    assert first + second == once
+    streamed = ml.SlicedCounts(6)
+    for rows in (slice(0, 100), slice(100, 400)):
+        streamed.update(y_true[rows], y_score[rows], groups={"site": groups["site"][rows]},
+                        threshold=0.5)  # fmt: skip
+    assert streamed == once
+    restored = ml.SlicedCounts.from_dict(json.loads(json.dumps(once.to_dict())))
+    assert restored == once
+    assert restored.slice({"site": 1}) == once.slice(1) == once.slice("site=1")
+
+
+def test_slicing_by_label_columns_leaves_them_out() -> None:
+    y_true, y_score = _rows(4)
+    names = ["Male", "Young", "Smiling", "Bald", "Hat", "Glasses"]
+    state = ml.SlicedCounts.from_batch(
+        y_true, y_score, groups=["Male", "Young"], threshold=0.5, label_names=names
+    )
+    assert state.counted_labels == ("Smiling", "Bald", "Hat", "Glasses")
+    assert state.factors == ("Male", "Young")
+    rows = y_true[:, 0] & ~y_true[:, 1]
+    alone = ml.MultilabelCounts.from_batch(y_true[rows][:, 2:], y_score[rows][:, 2:], threshold=0.5)
+    assert state.slice((1, 0)) == alone
+    assert state.slice("Male=1, Young=0").label_names == ("Smiling", "Bald", "Hat", "Glasses")
+
+
+def test_key_types_are_kept() -> None:
+    y_true, y_score = _rows(5, n=6, n_labels=2)
+    for groups, keys in (
+        ([True, False, True, True, False, False], [(False,), (True,)]),
+        (np.array([1.0, 2.0, 1.0, 1.0, 2.0, 2.0]), [(1,), (2,)]),
+        (np.array(["a", "b", "a", "a", "b", "b"], dtype=object), [("a",), ("b",)]),
+    ):
+        state = ml.SlicedCounts(2).update(y_true, y_score, groups=groups, threshold=0.5)
+        assert state.keys == keys
+        assert [type(v) for key in state.keys for v in key] == [type(keys[0][0])] * 2
+
+
+@pytest.mark.parametrize(
+    ("groups", "match"),
+    [
+        (np.arange(5), r"groups must have one key per sample \(6\); got 5"),
+        (np.array([1.0, np.nan, 1, 1, 2, 2]), "groups holds NaN keys"),
+        (np.array(["a", None, "a", "a", "b", "b"], dtype=object), "groups holds a missing key"),
+        (np.array(["a", 1, "a", "a", "b", "b"], dtype=object), "groups mixes key types"),
+        (np.array([0.5, 1, 1, 1, 2, 2]), "groups must hold ints, strings or bools"),
+        (np.zeros((6, 2)), "groups must be 1-D"),
+        ({"a": np.arange(6), "b": np.arange(5)}, r"groups\['b'\] must have one key per sample"),
+    ],
+)
+def test_bad_groups_are_refused(groups: Any, match: str) -> None:
+    y_true, y_score = _rows(6, n=6, n_labels=2)
+    state = ml.SlicedCounts(2)
+    with pytest.raises(ValueError, match=match):
+        state.update(y_true, y_score, groups=groups, threshold=0.5)
+    assert state.keys == []
+
+
+def test_caps_and_slicing_labels_are_checked() -> None:
+    y_true, y_score = _rows(7, n=50, n_labels=3)
+    with pytest.raises(ValueError, match="more than max_slices=3"):
+        ml.SlicedCounts(3, max_slices=3).update(y_true, y_score, groups=np.arange(50) % 4,
+                                                threshold=0.5)  # fmt: skip
+    state = ml.SlicedCounts(3, max_slices=3).update(
+        y_true, y_score, groups=np.arange(50) % 3, threshold=0.5
+    )
+    with pytest.raises(ValueError, match="would make 4 slices"):
+        state.update(y_true, y_score, groups=np.full(50, 7), threshold=0.5)
+    signed = np.where(y_true, 1, -1)
+    with pytest.raises(ValueError, match="slicing label 'a'"):
+        ml.SlicedCounts.from_batch(signed, y_score, groups="a", label_names=["a", "b", "c"],
+                                   threshold=0.5)  # fmt: skip
+    with pytest.raises(ValueError, match="pass label_names"):
+        ml.SlicedCounts.from_batch(y_true, y_score, groups="a", threshold=0.5)
+    with pytest.raises(ValueError, match="unknown labels"):
+        ml.SlicedCounts.from_batch(y_true, y_score, groups="z", label_names=["a", "b", "c"],
+                                   threshold=0.5)  # fmt: skip
+    with pytest.raises(TypeError, match="max_slices must be an int"):
+        ml.SlicedCounts(3, max_slices=2.5)  # type: ignore[arg-type]
+
+
+def test_tampered_saved_state_is_refused() -> None:
+    y_true, y_score = _rows(8, n=40, n_labels=2)
+    data = ml.SlicedCounts(2).update(y_true, y_score, groups=np.arange(40) % 2,
+                                     threshold=0.5).to_dict()  # fmt: skip
+    bad_key = json.loads(json.dumps(data))
+    bad_key["slices"][0]["key"] = ["0"]
+    with pytest.raises(ValueError, match="must hold int keys"):
+        ml.SlicedCounts.from_dict(bad_key)
+    repeated = json.loads(json.dumps(data))
+    repeated["slices"][1]["key"] = [0]
+    with pytest.raises(ValueError, match="repeats the slice"):
+        ml.SlicedCounts.from_dict(repeated)
+    with pytest.raises(ValueError, match="schema_version"):
+        ml.SlicedCounts.from_dict({**data, "schema_version": 9})
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_many_blocks_and_threads_count_each_slice_exactly(weighted: bool, contiguous: bool) -> None:
+    # Enough rows for several blocks on several threads; contiguous keys leave whole blocks
+    # without some slices.
+    rng = np.random.default_rng(9)
+    n = 90_000
+    y_true = rng.random((n, 37)) < 0.3
+    y_score = rng.random((n, 37)).astype(np.float32)
+    groups = np.sort(rng.integers(0, 5, n)) if contiguous else rng.integers(0, 5, n)
+    weight = rng.random(n) if weighted else None
+    state = ml.SlicedCounts(37).update(y_true, y_score, groups=groups, threshold=0.4,
+                                       sample_weight=weight)  # fmt: skip
+    for (key,), counts in state.items():
+        rows = groups == key
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows], y_score[rows], threshold=0.4,
+            sample_weight=None if weight is None else weight[rows],
+        )  # fmt: skip
+        if weight is None:
+            assert counts == alone
+        else:
+            for name in ("tp", "fp", "fn", "tn", "sample_weight"):
+                np.testing.assert_allclose(getattr(counts, name), getattr(alone, name), rtol=1e-9)
+            np.testing.assert_array_equal(counts.sample_count, alone.sample_count)
+
+
+def test_slicing_labels_over_many_blocks_are_left_out_exactly() -> None:
+    rng = np.random.default_rng(10)
+    n = 70_000
+    y_true = rng.random((n, 21)) < 0.35
+    y_score = rng.random((n, 21)).astype(np.float32)
+    names = [f"a{j}" for j in range(21)]
+    state = ml.SlicedCounts.from_batch(
+        y_true, y_score, groups=["a3", "a17"], threshold=0.5, label_names=names
+    )
+    kept = [j for j in range(21) if j not in (3, 17)]
+    for key, counts in state.items():
+        rows = (y_true[:, 3] == key[0]) & (y_true[:, 17] == key[1])
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows][:, kept], y_score[rows][:, kept], threshold=0.5
+        )
+        assert counts == alone
