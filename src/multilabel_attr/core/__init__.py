@@ -6,6 +6,15 @@ compute stage for averaging and zero division (``_averaging``).  The one-shot
 functions (``_metrics``, ``_label_metrics``) and the streaming state (``_state``) share all of them.
 """
 
+from .calibration._functions import (
+    brier_score,
+    calibration_curve,
+    expected_calibration_error,
+    log_loss,
+    max_calibration_error,
+)
+from .calibration._state import CalibrationState, ReliabilityCurve
+from .calibration._sums import calibration_error_from_sums
 from .counts._averaging import UndefinedMetricWarning
 from .counts._formulas import (
     ACCURACY,
@@ -82,11 +91,13 @@ __all__ = [
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "CalibrationState",
     "EdgeCounts",
     "Formula",
     "MultilabelCounts",
     "PairedComparison",
     "RankingEstimate",
+    "ReliabilityCurve",
     "Report",
     "ScoreSketch",
     "StreamingEvaluation",
@@ -96,11 +107,15 @@ __all__ = [
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_report",
+    "brier_score",
+    "calibration_curve",
+    "calibration_error_from_sums",
     "classification_report",
     "cohen_kappa_score",
     "coverage_error",
     "dcg_score",
     "evaluate",
+    "expected_calibration_error",
     "f1_score",
     "fbeta_formula",
     "fbeta_score",
@@ -111,7 +126,9 @@ __all__ = [
     "label_accuracy",
     "label_ranking_average_precision_score",
     "label_ranking_loss",
+    "log_loss",
     "matthews_corrcoef",
+    "max_calibration_error",
     "multilabel_confusion_matrix",
     "ndcg_at_k",
     "ndcg_score",

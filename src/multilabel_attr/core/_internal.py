@@ -14,6 +14,14 @@ from ._validation import (
     check_threshold,
     check_zero_division,
 )
+from .calibration._batch import batch_sums as calibration_batch_sums
+from .calibration._batch import check_calibration_batch
+from .calibration._sums import (
+    calibration_error_from_sums,
+    curve_from_sums,
+    mean_loss_from_sums,
+    pool_labels,
+)
 from .counts import _formulas as formulas
 from .counts._averaging import (
     average_counts,
@@ -77,7 +85,10 @@ __all__ = [
     "average_counts",
     "bin_index",
     "binary_predictions",
+    "calibration_batch_sums",
+    "calibration_error_from_sums",
     "candidate_mask",
+    "check_calibration_batch",
     "check_int",
     "check_label_names",
     "check_resampling",
@@ -86,6 +97,7 @@ __all__ = [
     "check_zero_division",
     "count_batch",
     "curve",
+    "curve_from_sums",
     "decode_triples",
     "divide",
     "encode_triples",
@@ -95,11 +107,13 @@ __all__ = [
     "formulas",
     "is_monotone",
     "mean_from_sums",
+    "mean_loss_from_sums",
     "mean_sums",
     "merge_histograms",
     "name_labels",
     "nan_average",
     "nan_mean",
+    "pool_labels",
     "prepare_batch",
     "present_counts",
     "report_from_counts",

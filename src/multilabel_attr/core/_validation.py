@@ -115,11 +115,13 @@ def check_finite_scores(scores: NDArray[Any], name: str) -> None:
         raise ValueError(f"{name} must be finite; found {n_bad} NaN or infinite value(s)")
 
 
-def check_probabilities(scores: NDArray[Any], name: str) -> None:
+def check_probabilities(
+    scores: NDArray[Any], name: str, *, purpose: str = "when thresholded"
+) -> None:
     low, high = float(scores.min()), float(scores.max())
     if low < 0 or high > 1:
         raise ValueError(
-            f"{name} must hold probabilities in [0, 1] when thresholded; got values in "
+            f"{name} must hold probabilities in [0, 1] {purpose}; got values in "
             f"[{low:g}, {high:g}]. Pass from_logits=True for logits."
         )
 
