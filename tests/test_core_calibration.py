@@ -230,7 +230,7 @@ def test_sums_formula_evaluates_replicate_stacks() -> None:
     stacked = [np.stack([getattr(b, name) for b in replicate_sums])
                for name in ("weight", "score_sum", "label_sum")]  # fmt: skip
     for norm in ("l1", "max"):
-        values = calibration_error_from_sums(*stacked, norm)
+        values = calibration_error_from_sums(stacked[0], stacked[1], stacked[2], norm)
         assert values.shape == (3, 4)
         for r, c in enumerate(counts):
             _close(values[r], ml.CalibrationState(4, n_bins=8).update(
@@ -287,7 +287,7 @@ def test_bad_input_gets_clear_errors() -> None:
     with pytest.raises(ValueError, match="n_bins must be at least 1"):
         ml.CalibrationState(4, n_bins=0)
     with pytest.raises(TypeError, match="from_logits must be a bool; got str"):
-        ml.brier_score(truth, scores, from_logits="yes")
+        ml.brier_score(truth, scores, from_logits="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"strategy must be 'uniform'.*got 'equal'"):
         ml.calibration_curve(truth, scores, strategy="equal")
     with pytest.raises(ValueError, match="norm must be 'l1'"):

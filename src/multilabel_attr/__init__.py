@@ -3,7 +3,7 @@
 The top level re-exports the numpy-only core.  The other subpackages load on
 first use, as attributes (``multilabel_attr.thresholds.optimize_thresholds``
 works after a plain ``import multilabel_attr``) or by importing them:
-`multilabel_attr.thresholds`, `multilabel_attr.keras` (``tf`` extra),
+`multilabel_attr.thresholds`, `multilabel_attr.calibration`, `multilabel_attr.keras` (``tf`` extra),
 `multilabel_attr.datasets`, `multilabel_attr.models` (``tf`` extra),
 `multilabel_attr.plots` (``plot`` extra), `multilabel_attr.paper` and
 `multilabel_attr.cli`.
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = [*_core_all, "__version__"]
 
 _SUBPACKAGES = frozenset(
-    {"cli", "core", "datasets", "keras", "models", "paper", "plots", "thresholds"}
+    {"calibration", "cli", "core", "datasets", "keras", "models", "paper", "plots", "thresholds"}
 )
 
 

@@ -13,6 +13,7 @@ from ._validation import (
     check_sample_weight,
     check_threshold,
     check_zero_division,
+    label_name_difference,
 )
 from .calibration._batch import batch_sums as calibration_batch_sums
 from .calibration._batch import check_calibration_batch
@@ -57,7 +58,7 @@ from .counts._formulas import (
 )
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
-from .ranking._exact import warn_undefined_labels
+from .ranking._exact import map_blocks, warn_undefined_labels
 from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
@@ -106,6 +107,8 @@ __all__ = [
     "formula_by_name",
     "formulas",
     "is_monotone",
+    "label_name_difference",
+    "map_blocks",
     "mean_from_sums",
     "mean_loss_from_sums",
     "mean_sums",

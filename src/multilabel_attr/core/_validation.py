@@ -338,6 +338,20 @@ def check_label_names(label_names: Any, n_labels: int) -> tuple[str, ...] | None
     return names
 
 
+def label_name_difference(stored: Sequence[str], expected: Sequence[str]) -> str:
+    """How two label lists differ, for an error that refuses one in place of the other."""
+    missing = [n for n in expected if n not in stored]
+    extra = [n for n in stored if n not in expected]
+    if not missing and not extra:
+        return "same names in a different order"
+    parts = []
+    if missing:
+        parts.append(f"not in the file: {', '.join(missing[:10])}")
+    if extra:
+        parts.append(f"only in the file: {', '.join(extra[:10])}")
+    return "; ".join(parts)
+
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 

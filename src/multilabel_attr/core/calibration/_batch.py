@@ -30,12 +30,14 @@ _BLOCK_CELLS = 1 << 19
 
 @dataclass(frozen=True)
 class CheckedBatch:
-    """A validated batch: 0/1 truth, float64 probabilities, weights and the log-loss epsilon."""
+    """A validated batch: 0/1 truth, float64 probabilities, weights, the log-loss epsilon and
+    the scores as given (logits with ``from_logits``)."""
 
     truth: NDArray[np.bool_]
     probs: FloatArray
     weights: FloatArray | None
     eps: float
+    scores: NDArray[Any]
 
 
 def check_calibration_batch(
@@ -52,7 +54,7 @@ def check_calibration_batch(
     else:
         check_probabilities(scores, "y_score", purpose="for calibration")
         probs = scores.astype(np.float64, copy=False)
-    return CheckedBatch(truth, probs, weights, eps)
+    return CheckedBatch(truth, probs, weights, eps, scores)
 
 
 @dataclass

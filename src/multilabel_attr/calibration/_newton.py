@@ -1,0 +1,155 @@
+"""Platt and temperature scaling fitted by Newton's method on sufficient sums.
+
+Each Newton pass reads the data once and returns, per label, the weighted
+log loss, its gradient and its Hessian at the current parameters
+([`NewtonSums`][multilabel_attr.calibration._newton.NewtonSums]).  The sums are
+additive, so a pass over partitions is the sum of the partitions' sums, and the
+same driver ([`newton_fit`][multilabel_attr.calibration._newton.newton_fit]) fits
+in memory or with one job per pass.
+
+The feature is the logit ``z`` of the score: the logit itself with
+``from_logits=True``, otherwise ``log(p) - log(1 - p)`` with ``p`` clipped to
+``[eps, 1 - eps]`` (``eps`` the float64 machine epsilon) so that scores of 0 and 1
+stay finite.  Platt scaling fits ``sigmoid(a z + b)`` per label (unpenalised
+logistic regression on ``z``); temperature scaling fits ``sigmoid(z / T)``, per
+label or one ``T`` shared by all labels, through the inverse temperature
+``beta = 1 / T``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core._internal import map_blocks
+
+FloatArray = NDArray[np.float64]
+
+EPS = float(np.finfo(np.float64).eps)
+_BLOCK_CELLS = 1 << 18
+
+
+def logit_feature(probs: FloatArray) -> FloatArray:
+    """The logit of clipped probabilities (see the module)."""
+    clipped = np.clip(probs, EPS, 1.0 - EPS)
+    z: FloatArray = np.log(clipped) - np.log1p(-clipped)
+    return z
+
+
+@dataclass(frozen=True)
+class NewtonSums:
+    """Per-label log loss, gradient and Hessian of one pass (additive over partitions).
+
+    Attributes
+    ----------
+    loss : ndarray of shape (n_labels,)
+    gradient : ndarray of shape (n_labels, k)
+    hessian : ndarray of shape (n_labels, k, k)
+    """
+
+    loss: FloatArray
+    gradient: FloatArray
+    hessian: FloatArray
+
+    def __add__(self, other: NewtonSums) -> NewtonSums:
+        return NewtonSums(
+            self.loss + other.loss, self.gradient + other.gradient, self.hessian + other.hessian
+        )
+
+
+def _block_sums(
+    truth: NDArray[np.bool_], z: FloatArray, w: FloatArray | None, params: FloatArray
+) -> NewtonSums:
+    slope = params[:, 0]
+    u = z * slope
+    if params.shape[1] == 2:
+        u += params[:, 1]
+    # log(1 + exp(u)) - y u and sigmoid(u) from one exponential, stable for any u.
+    e = np.exp(-np.abs(u))
+    loss = np.log1p(e) + np.maximum(u, 0.0) - np.where(truth, u, 0.0)
+    s = np.where(u >= 0, 1.0, e) / (1.0 + e)
+    residual = s - truth
+    curvature = s * (1.0 - s)
+    rz, hz = residual * z, curvature * z
+    parts = [loss, rz, hz * z] + ([residual, hz, curvature] if params.shape[1] == 2 else [])
+    sums = [p.sum(axis=0) if w is None else w @ p for p in parts]
+    if params.shape[1] == 1:
+        return NewtonSums(sums[0], sums[1][:, None], sums[2][:, None, None])
+    gradient = np.stack([sums[1], sums[3]], axis=1)
+    hessian = np.stack([np.stack([sums[2], sums[4]], 1), np.stack([sums[4], sums[5]], 1)], 1)
+    return NewtonSums(sums[0], gradient, hessian)
+
+
+def newton_sums(
+    truth: NDArray[np.bool_], z: FloatArray, weights: FloatArray | None, params: FloatArray
+) -> NewtonSums:
+    """One pass: the sums at ``params`` (shape (n_labels, 2) for Platt ``(a, b)``, (n_labels, 1)
+    for the inverse temperature), over row blocks on a thread pool."""
+    rows = max(1, _BLOCK_CELLS // z.shape[1])
+    starts = list(range(0, z.shape[0], rows))
+    parts: list[Any] = [None] * len(starts)
+
+    def work(start: int) -> None:
+        block = slice(start, start + rows)
+        w = None if weights is None else weights[block]
+        parts[start // rows] = _block_sums(truth[block], z[block], w, params)
+
+    map_blocks(work, starts)
+    total: NewtonSums = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _pooled(sums: NewtonSums) -> NewtonSums:
+    """The sums of one parameter shared by every label."""
+    return NewtonSums(
+        sums.loss.sum(keepdims=True),
+        sums.gradient.sum(axis=0, keepdims=True),
+        sums.hessian.sum(axis=0, keepdims=True),
+    )
+
+
+def newton_fit(
+    sums_at: Callable[[FloatArray], NewtonSums],
+    start: FloatArray,
+    *,
+    n_labels: int,
+    shared: bool = False,
+    max_iter: int = 100,
+    tol: float = 1e-12,
+) -> tuple[FloatArray, int]:
+    """Minimise the log loss by damped Newton steps; ``sums_at`` runs one pass.
+
+    ``start`` has one row per label (one row in all when ``shared``; ``sums_at``
+    always gets one row per label).  A step that raises a label's loss by more
+    than rounding is halved for that label and the pass repeated.  Returns the
+    parameters and the number of passes.
+    """
+
+    def evaluate(params: FloatArray) -> NewtonSums:
+        sums = sums_at(np.repeat(params, n_labels, axis=0) if shared else params)
+        return _pooled(sums) if shared else sums
+
+    params = start.copy()
+    sums = evaluate(params)
+    passes = 1
+    for _ in range(max_iter):
+        step = np.einsum("lij,lj->li", np.linalg.pinv(sums.hessian), sums.gradient)
+        if np.all(np.abs(step) <= tol * (1.0 + np.abs(params))):
+            break
+        scale = np.ones(params.shape[0])
+        while True:
+            candidate = params - scale[:, None] * step
+            trial = evaluate(candidate)
+            passes += 1
+            worse = trial.loss > sums.loss + 1e-12 * np.abs(sums.loss)
+            if not np.any(worse) or np.all(scale[worse] < 1e-12):
+                break
+            scale = np.where(worse, scale / 2, scale)
+        params, sums = candidate, trial
+    return params, passes
