@@ -15,6 +15,9 @@ from ._newton import logit_feature, newton_fit, newton_sums
 
 FloatArray = NDArray[np.float64]
 
+_WARM_ROWS = 1 << 16
+"""Rows of the strided sample whose fit starts the Newton passes over all the rows."""
+
 
 def _check_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) -> None:
     if method not in METHODS:
@@ -105,17 +108,28 @@ def fit_calibrator(
     _refuse_one_class(batch.truth, batch.weights, names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)
 
-    def sums_at(params: FloatArray) -> Any:
-        return newton_sums(batch.truth, z, batch.weights, params)
+    rows = slice(None, None, max(1, batch.truth.shape[0] // _WARM_ROWS))
+    warm = [np.ascontiguousarray(a[rows]) for a in (batch.truth, z)]
+    warm_weights = None if batch.weights is None else batch.weights[rows]
+    start = (
+        np.tile([1.0, 0.0], (n_labels, 1))
+        if method == "platt"
+        else np.ones((1 if shared else n_labels, 1))
+    )
+    # Passes over a strided sample bring the start close to the optimum; Newton's quadratic
+    # convergence then needs two or three passes over all the rows.
+    for truth, feature, weights in ((warm[0], warm[1], warm_weights),
+                                    (batch.truth, z, batch.weights)):  # fmt: skip
 
+        def sums_at(params: FloatArray, t: Any = truth, f: Any = feature, w: Any = weights) -> Any:
+            return newton_sums(t, f, w, params)
+
+        start, passes = newton_fit(sums_at, start, n_labels=n_labels, shared=bool(shared),
+                                   max_iter=max_iter)  # fmt: skip
+    params = start
     if method == "platt":
-        start = np.tile([1.0, 0.0], (n_labels, 1))
-        params, passes = newton_fit(sums_at, start, n_labels=n_labels, max_iter=max_iter)
         return Calibrator("platt", {"slope": params[:, 0], "intercept": params[:, 1]},
                           iterations=passes, **common)  # fmt: skip
-    start = np.ones((1 if shared else n_labels, 1))
-    params, passes = newton_fit(sums_at, start, n_labels=n_labels, shared=bool(shared),
-                                max_iter=max_iter)  # fmt: skip
     beta = np.broadcast_to(params[:, 0], (n_labels,))
     _refuse_anticorrelated(beta, names)
     return Calibrator("temperature", {"temperature": 1.0 / beta}, shared=bool(shared),

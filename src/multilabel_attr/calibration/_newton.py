@@ -31,6 +31,8 @@ FloatArray = NDArray[np.float64]
 
 EPS = float(np.finfo(np.float64).eps)
 _BLOCK_CELLS = 1 << 18
+_FINAL_STEP = 1e-7
+"""A relative Newton step below this is the last one (its square is below float64 rounding)."""
 
 
 def logit_feature(probs: FloatArray) -> FloatArray:
@@ -121,7 +123,6 @@ def newton_fit(
     n_labels: int,
     shared: bool = False,
     max_iter: int = 100,
-    tol: float = 1e-12,
 ) -> tuple[FloatArray, int]:
     """Minimise the log loss by damped Newton steps; ``sums_at`` runs one pass.
 
@@ -140,7 +141,10 @@ def newton_fit(
     passes = 1
     for _ in range(max_iter):
         step = np.einsum("lij,lj->li", np.linalg.pinv(sums.hessian), sums.gradient)
-        if np.all(np.abs(step) <= tol * (1.0 + np.abs(params))):
+        if np.all(np.abs(step) <= _FINAL_STEP * (1.0 + np.abs(params))):
+            # Newton converges quadratically: after a step this small the next one would be
+            # below rounding, so the step is taken without another pass to confirm it.
+            params = params - step
             break
         scale = np.ones(params.shape[0])
         while True:
