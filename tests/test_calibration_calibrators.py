@@ -167,3 +167,28 @@ def test_bad_input_gets_clear_errors() -> None:
         Calibrator("temperature", {"temperature": [1.0, -2.0]})
     with pytest.raises(ValueError, match="not a calibrator document"):
         Calibrator.from_dict({"schema": "multilabel_attr.thresholds"})
+
+
+def test_calibrating_before_per_label_thresholds_changes_nothing_but_a_shared_one() -> None:
+    from multilabel_attr import f1_score
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    rng = np.random.default_rng(8)
+    truth = rng.random((3000, 3)) < [0.05, 0.3, 0.6]
+    # Each label's scores on its own scale: a shared threshold cannot suit them all.
+    logits = rng.normal(0, 1, (3000, 3)) + np.where(truth, 1.5, -1.5) + [-3.0, 0.0, 2.0]
+    probs = 1 / (1 + np.exp(-logits))
+    calibrated = fit_calibrator(truth, probs, method="platt").apply(probs)
+    per_label = [optimize_thresholds(truth, s, metric="f1") for s in (probs, calibrated)]
+    np.testing.assert_allclose(per_label[0].validation_scores, per_label[1].validation_scores,
+                               rtol=0, atol=1e-12)  # fmt: skip
+    np.testing.assert_array_equal(per_label[0].apply(probs), per_label[1].apply(calibrated))
+    shared = [
+        optimize_thresholds(truth, s, metric="f1", strategy="shared", average="micro")
+        for s in (probs, calibrated)
+    ]
+    raw_f1, calibrated_f1 = (
+        f1_score(truth, s, threshold=t, average="micro")
+        for s, t in zip((probs, calibrated), shared, strict=True)
+    )
+    assert calibrated_f1 > raw_f1 + 0.01

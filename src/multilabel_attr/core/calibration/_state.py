@@ -232,12 +232,12 @@ class CalibrationState:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot (versioned);
-        [`from_dict`][multilabel_attr.CalibrationState.from_dict] restores it exactly."""
+        [`from_dict`][multilabel_attr.core.CalibrationState.from_dict] restores it exactly."""
         return state_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> CalibrationState:
-        """Rebuild a state from [`to_dict`][multilabel_attr.CalibrationState.to_dict] output,
+        """Rebuild a state from [`to_dict`][multilabel_attr.core.CalibrationState.to_dict] output,
         validating every field."""
         return state_from_dict(cls, data)
 
@@ -333,7 +333,7 @@ class CalibrationState:
         strategy : {"uniform", "quantile"}, default="uniform"
             Equal-width or equal-mass bins (exact with ``exact=True``; otherwise
             from the fine bins, within
-            [`calibration_error_bound`][multilabel_attr.CalibrationState.calibration_error_bound]).
+            [`calibration_error_bound`][multilabel_attr.core.CalibrationState.calibration_error_bound]).
         """
         check_norm(norm)
         check_average(average, AVERAGES)
