@@ -38,6 +38,7 @@ SHARED_CORE_MODULES = ("multilabel_attr.core._validation", "multilabel_attr.core
 DECLARED_INTERNAL_MODULES = (
     *SHARED_CORE_MODULES,
     "multilabel_attr.thresholds._internal",
+    "multilabel_attr.calibration._internal",
     "multilabel_attr.models._internal",
     "multilabel_attr.datasets.celeba._internal",
 )

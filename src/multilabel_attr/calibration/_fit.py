@@ -1,4 +1,9 @@
-"""Fitting per-label calibrators: validation at the door, then Newton passes or isotonic fits."""
+"""Fitting per-label calibrators: validation at the door, then Newton passes or isotonic fits.
+
+The pieces around the Newton passes (option checks, the start, the checks on the
+data's classes and on the fitted temperatures, building the result) are shared
+with the engines, which run each pass as one job over their partitions.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ _WARM_ROWS = 1 << 16
 """Rows of the strided sample whose fit starts the Newton passes over all the rows."""
 
 
-def _check_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) -> None:
+def check_fit_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) -> None:
+    """Validate the options of a fit, before any data is read."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
     for name, value in (("shared", shared), ("from_logits", from_logits)):
@@ -30,10 +36,9 @@ def _check_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) ->
     check_int(max_iter, "max_iter", minimum=1)
 
 
-def _refuse_one_class(truth: NDArray[np.bool_], weights: Any, names: Any, method: str) -> None:
-    w = np.ones(truth.shape[0]) if weights is None else weights
-    positives = w @ truth
-    one_class = (positives <= 0) | (positives >= w.sum())
+def refuse_one_class(positives: FloatArray, total: float, names: Any, method: str) -> None:
+    """Refuse labels whose (weighted) positives are none or all: the fit would diverge."""
+    one_class = (positives <= 0) | (positives >= total)
     if np.any(one_class):
         shown = [names[j] if names else str(j) for j in np.flatnonzero(one_class)[:10].tolist()]
         raise ValueError(
@@ -41,6 +46,32 @@ def _refuse_one_class(truth: NDArray[np.bool_], weights: Any, names: Any, method
             f"label(s) {', '.join(shown)} have one class only, so the fit would not converge. "
             "Use method='isotonic' or leave those labels out."
         )
+
+
+def newton_start(method: str, shared: bool, n_labels: int) -> FloatArray:
+    """The identity map: slope 1 and intercept 0, or temperature 1."""
+    if method == "platt":
+        return np.tile([1.0, 0.0], (n_labels, 1))
+    return np.ones((1 if shared else n_labels, 1))
+
+
+def calibrator_from_params(
+    method: str, params: FloatArray, *, shared: bool, n_labels: int, **common: Any
+) -> Calibrator:
+    """The [`Calibrator`][multilabel_attr.calibration.Calibrator] of fitted Newton parameters."""
+    if method == "platt":
+        return Calibrator("platt", {"slope": params[:, 0], "intercept": params[:, 1]}, **common)
+    beta = np.broadcast_to(params[:, 0], (n_labels,))
+    bad = np.flatnonzero(beta <= 0)
+    if bad.size:
+        names = common.get("label_names")
+        shown = [names[j] if names else str(j) for j in bad[:10].tolist()]
+        raise ValueError(
+            f"temperature scaling found no positive temperature for label(s) {', '.join(shown)}: "
+            "their scores fall as the rate of positives rises. Check the scores, or use "
+            "method='platt' (its slope can be negative)."
+        )
+    return Calibrator("temperature", {"temperature": 1.0 / beta}, shared=shared, **common)
 
 
 def fit_calibrator(
@@ -92,7 +123,7 @@ def fit_calibrator(
     >>> np.round(calibrator.params["temperature"], 1).tolist()
     [3.0, 3.0]
     """
-    _check_options(method, shared, from_logits, max_iter)
+    check_fit_options(method, shared, from_logits, max_iter)
     batch = check_calibration_batch(
         y_true, y_score, sample_weight, from_logits=bool(from_logits), n_labels=None
     )
@@ -105,17 +136,13 @@ def fit_calibrator(
                   for j in range(n_labels)]  # fmt: skip
         return Calibrator("isotonic", {"x": [p[0] for p in points], "y": [p[1] for p in points]},
                           **common)  # fmt: skip
-    _refuse_one_class(batch.truth, batch.weights, names, method)
+    w = np.ones(batch.truth.shape[0]) if batch.weights is None else batch.weights
+    refuse_one_class(w @ batch.truth, float(w.sum()), names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)
-
     rows = slice(None, None, max(1, batch.truth.shape[0] // _WARM_ROWS))
     warm = [np.ascontiguousarray(a[rows]) for a in (batch.truth, z)]
     warm_weights = None if batch.weights is None else batch.weights[rows]
-    start = (
-        np.tile([1.0, 0.0], (n_labels, 1))
-        if method == "platt"
-        else np.ones((1 if shared else n_labels, 1))
-    )
+    params = newton_start(method, bool(shared), n_labels)
     # Passes over a strided sample bring the start close to the optimum; Newton's quadratic
     # convergence then needs two or three passes over all the rows.
     for truth, feature, weights in ((warm[0], warm[1], warm_weights),
@@ -124,24 +151,7 @@ def fit_calibrator(
         def sums_at(params: FloatArray, t: Any = truth, f: Any = feature, w: Any = weights) -> Any:
             return newton_sums(t, f, w, params)
 
-        start, passes = newton_fit(sums_at, start, n_labels=n_labels, shared=bool(shared),
-                                   max_iter=max_iter)  # fmt: skip
-    params = start
-    if method == "platt":
-        return Calibrator("platt", {"slope": params[:, 0], "intercept": params[:, 1]},
-                          iterations=passes, **common)  # fmt: skip
-    beta = np.broadcast_to(params[:, 0], (n_labels,))
-    _refuse_anticorrelated(beta, names)
-    return Calibrator("temperature", {"temperature": 1.0 / beta}, shared=bool(shared),
-                      iterations=passes, **common)  # fmt: skip
-
-
-def _refuse_anticorrelated(beta: FloatArray, names: Any) -> None:
-    bad = np.flatnonzero(beta <= 0)
-    if bad.size:
-        shown = [names[j] if names else str(j) for j in bad[:10].tolist()]
-        raise ValueError(
-            f"temperature scaling found no positive temperature for label(s) {', '.join(shown)}: "
-            "their scores fall as the rate of positives rises. Check the scores, or use "
-            "method='platt' (its slope can be negative)."
-        )
+        params, passes = newton_fit(sums_at, params, n_labels=n_labels, shared=bool(shared),
+                                    max_iter=max_iter)  # fmt: skip
+    return calibrator_from_params(method, params, shared=bool(shared), n_labels=n_labels,
+                                  iterations=passes, **common)  # fmt: skip
