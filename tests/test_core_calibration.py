@@ -288,6 +288,8 @@ def test_bad_input_gets_clear_errors() -> None:
         ml.CalibrationState(4, n_bins=0)
     with pytest.raises(TypeError, match="from_logits must be a bool; got str"):
         ml.brier_score(truth, scores, from_logits="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="exact must be a bool; got int"):
+        ml.CalibrationState(4, exact=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"strategy must be 'uniform'.*got 'equal'"):
         ml.calibration_curve(truth, scores, strategy="equal")
     with pytest.raises(ValueError, match="norm must be 'l1'"):

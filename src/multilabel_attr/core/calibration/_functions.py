@@ -15,7 +15,7 @@ from ._state import (
     AVERAGES,
     CalibrationState,
     ReliabilityCurve,
-    check_from_logits,
+    check_flag,
     check_strategy,
 )
 
@@ -43,7 +43,7 @@ def _calibration_error(
     check_int(n_bins, "n_bins", minimum=1)
     check_strategy(strategy)
     check_average(average, AVERAGES)
-    logits = check_from_logits(from_logits)
+    logits = check_flag(from_logits)
     state = _filled(y_true, y_score, sample_weight, n_bins, logits, strategy == "quantile")
     return state.calibration_error(norm, average=average, strategy=strategy)
 
@@ -135,7 +135,7 @@ def brier_score(
     label it equals scikit-learn's ``brier_score_loss``.
     """
     check_average(average, AVERAGES)
-    logits = check_from_logits(from_logits)
+    logits = check_flag(from_logits)
     return _filled(y_true, y_score, sample_weight, 1, logits, False).brier_score(average)
 
 
@@ -156,7 +156,7 @@ def log_loss(
     [`expected_calibration_error`][multilabel_attr.expected_calibration_error].
     """
     check_average(average, AVERAGES)
-    logits = check_from_logits(from_logits)
+    logits = check_flag(from_logits)
     return _filled(y_true, y_score, sample_weight, 1, logits, False).log_loss(average)
 
 
@@ -178,6 +178,6 @@ def calibration_curve(
     """
     check_int(n_bins, "n_bins", minimum=1)
     check_strategy(strategy)
-    logits = check_from_logits(from_logits)
+    logits = check_flag(from_logits)
     state = _filled(y_true, y_score, sample_weight, n_bins, logits, strategy == "quantile")
     return state.calibration_curve(strategy=strategy)

@@ -69,10 +69,11 @@ def check_strategy(strategy: Any) -> str:
     return str(strategy)
 
 
-def check_from_logits(from_logits: Any) -> bool:
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-    return bool(from_logits)
+def check_flag(value: Any, name: str = "from_logits") -> bool:
+    """A bool option (``from_logits``, ``exact``), refusing anything else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
+    return bool(value)
 
 
 class CalibrationState:
@@ -130,8 +131,8 @@ class CalibrationState:
         self.n_labels = check_int(n_labels, "n_labels", minimum=1)
         self.n_bins = check_int(n_bins, "n_bins", minimum=1)
         self.label_names = check_label_names(label_names, self.n_labels)
-        self.from_logits = check_from_logits(from_logits)
-        self.exact = bool(exact)
+        self.from_logits = check_flag(from_logits)
+        self.exact = check_flag(exact, "exact")
         fine = 0 if sketch_bins is None else check_int(sketch_bins, "sketch_bins", minimum=2)
         self.sketch_bins = 0 if self.exact else fine
         shape = (self.n_labels, self.n_bins)
