@@ -22,6 +22,8 @@ FloatArray = NDArray[np.float64]
 
 _WARM_ROWS = 1 << 16
 """Rows of the strided sample whose fit starts the Newton passes over all the rows."""
+_WARM_STRIDE = 8
+"""The sample takes at most every eighth row, so its passes cost little beside the full ones."""
 
 
 def check_fit_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) -> None:
@@ -139,7 +141,7 @@ def fit_calibrator(
     w = np.ones(batch.truth.shape[0]) if batch.weights is None else batch.weights
     refuse_one_class(w @ batch.truth, float(w.sum()), names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)
-    rows = slice(None, None, max(1, batch.truth.shape[0] // _WARM_ROWS))
+    rows = slice(None, None, max(_WARM_STRIDE, batch.truth.shape[0] // _WARM_ROWS))
     warm = [np.ascontiguousarray(a[rows]) for a in (batch.truth, z)]
     warm_weights = None if batch.weights is None else batch.weights[rows]
     params = newton_start(method, bool(shared), n_labels)

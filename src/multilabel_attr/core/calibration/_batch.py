@@ -115,8 +115,10 @@ def _block_sums(
     clipped = np.clip(probs, eps, 1.0 - eps)
     own = np.where(truth, clipped, 1.0 - clipped)
     np.log(own, out=own)
-    brier = squared.sum(axis=0) if w is None else w @ squared
-    log_loss = -(own.sum(axis=0) if w is None else w @ own)
+    # A matrix-vector product sums the columns several times faster than ndarray.sum(axis=0).
+    row_weights = np.ones(probs.shape[0]) if w is None else w
+    brier = row_weights @ squared
+    log_loss = -(row_weights @ own)
     fine = None
     if fine_bins:
         fine = _keyed_sums(bin_index(probs, fine_bins, False), fine_bins, probs, truth, w)
