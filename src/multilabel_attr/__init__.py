@@ -3,7 +3,7 @@
 The top level re-exports the numpy-only core.  The other subpackages load on
 first use, as attributes (``multilabel_attr.thresholds.optimize_thresholds``
 works after a plain ``import multilabel_attr``) or by importing them:
-`multilabel_attr.thresholds`, `multilabel_attr.keras` (``tf`` extra),
+`multilabel_attr.thresholds`, `multilabel_attr.calibration`, `multilabel_attr.keras` (``tf`` extra),
 `multilabel_attr.datasets`, `multilabel_attr.models` (``tf`` extra),
 `multilabel_attr.plots` (``plot`` extra), `multilabel_attr.paper`,
 `multilabel_attr.cli` and the engines `multilabel_attr.parquet`,
@@ -25,8 +25,8 @@ __all__ = [*_core_all, "__version__"]
 
 _SUBPACKAGES = frozenset(
     {
-        "cli", "core", "dask", "datasets", "keras", "models", "paper", "parquet", "plots",
-        "spark", "thresholds",
+        "calibration", "cli", "core", "dask", "datasets", "keras", "models", "paper", "parquet",
+        "plots", "spark", "thresholds",
     }
 )
 

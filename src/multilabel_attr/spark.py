@@ -18,16 +18,19 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._scale import _driver, _tuning
+from ._scale import _calibration, _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
-from .core import MultilabelCounts, Report
+from .calibration import Calibrator
+from .core import CalibrationState, MultilabelCounts, Report
 from .core._internal import validated
 from .thresholds import Thresholds
 
-__all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
+__all__ = ["SparkSource", "bootstrap_report",
+    "calibration_state", "counts", "evaluate",
+    "fit_calibrator", "optimize_thresholds"]
 
 _REMOTE_ERROR = re.compile(r"ColumnError: (.*)")
 
@@ -247,3 +250,52 @@ def optimize_thresholds(
     reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
     """
     return _tuning.tune(SparkSource(frame), _spec(labels, scores, weight), locals())
+
+
+def calibration_state(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: Any = None,
+    n_bins: int = 15,
+    from_logits: bool = False,
+    sketch_bins: int | None = 1024,
+    label_names: Sequence[str] | None = None,
+) -> CalibrationState:
+    """The [`CalibrationState`][multilabel_attr.CalibrationState] of every row, in one pass.
+
+    Each partition fills a state and the states merge, so every calibration metric
+    (ECE, MCE, Brier score, log loss, reliability curves) equals the in-memory
+    state's on the same rows.  ``n_bins``, ``from_logits`` and ``sketch_bins`` as in
+    [`CalibrationState`][multilabel_attr.CalibrationState]; the other arguments as in
+    [`counts`][multilabel_attr.spark.counts].
+    """
+    source, spec = SparkSource(frame), _spec(labels, scores, weight)
+    return _calibration.calibration_state(source, spec, locals())
+
+
+def fit_calibrator(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: Any = None,
+    method: str = "platt",
+    shared: bool = False,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    max_iter: int = 100,
+) -> Calibrator:
+    """Platt or temperature scaling per label, one job per Newton pass.
+
+    Every pass sums, over the partitions, the log loss, gradient and Hessian of
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] at the current
+    parameters, so the result is the in-memory fit on the same rows (to rounding).
+    ``method`` is ``"platt"`` or ``"temperature"`` (isotonic regression needs all the
+    scores sorted together); the other arguments as in
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] and
+    [`counts`][multilabel_attr.spark.counts].
+    """
+    source, spec = SparkSource(frame), _spec(labels, scores, weight)
+    return _calibration.fit_calibrator(source, spec, locals())

@@ -15,6 +15,15 @@ from ._validation import (
     check_sample_weight,
     check_threshold,
     check_zero_division,
+    label_name_difference,
+)
+from .calibration._batch import batch_sums as calibration_batch_sums
+from .calibration._batch import check_calibration_batch
+from .calibration._sums import (
+    calibration_error_from_sums,
+    curve_from_sums,
+    mean_loss_from_sums,
+    pool_labels,
 )
 from .counts import _formulas as formulas
 from .counts._averaging import (
@@ -52,7 +61,7 @@ from .counts._formulas import (
 from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
-from .ranking._exact import warn_undefined_labels
+from .ranking._exact import map_blocks, warn_undefined_labels
 from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
@@ -86,7 +95,10 @@ __all__ = [
     "average_counts",
     "bin_index",
     "binary_predictions",
+    "calibration_batch_sums",
+    "calibration_error_from_sums",
     "candidate_mask",
+    "check_calibration_batch",
     "check_int",
     "check_label_names",
     "check_options",
@@ -96,6 +108,7 @@ __all__ = [
     "combine_replicates",
     "count_batch",
     "curve",
+    "curve_from_sums",
     "decode_triples",
     "divide",
     "encode_triples",
@@ -104,13 +117,17 @@ __all__ = [
     "formula_by_name",
     "formulas",
     "is_monotone",
+    "label_name_difference",
+    "map_blocks",
     "mean_from_sums",
+    "mean_loss_from_sums",
     "mean_sums",
     "merge_histograms",
     "name_labels",
     "nan_average",
     "nan_mean",
     "poisson_multiplicities",
+    "pool_labels",
     "prepare_batch",
     "present_counts",
     "report_from_counts",

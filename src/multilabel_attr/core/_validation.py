@@ -127,11 +127,13 @@ def check_finite_scores(scores: NDArray[Any], name: str) -> None:
         )
 
 
-def check_probabilities(scores: NDArray[Any], name: str) -> None:
+def check_probabilities(
+    scores: NDArray[Any], name: str, *, purpose: str = "when thresholded"
+) -> None:
     low, high = float(scores.min()), float(scores.max())
     if low < 0 or high > 1:
         raise InputError(
-            f"{name} must hold probabilities in [0, 1] when thresholded; got values in "
+            f"{name} must hold probabilities in [0, 1] {purpose}; got values in "
             f"[{low:g}, {high:g}]. Pass from_logits=True for logits.",
             argument=name,
         )
@@ -389,6 +391,20 @@ def check_label_names(label_names: Any, n_labels: int) -> tuple[str, ...] | None
     if len(set(names)) != len(names):
         raise InputError("label_names must be unique", argument="label_names")
     return names
+
+
+def label_name_difference(stored: Sequence[str], expected: Sequence[str]) -> str:
+    """How two label lists differ, for an error that refuses one in place of the other."""
+    missing = [n for n in expected if n not in stored]
+    extra = [n for n in stored if n not in expected]
+    if not missing and not extra:
+        return "same names in a different order"
+    parts = []
+    if missing:
+        parts.append(f"not in the file: {', '.join(missing[:10])}")
+    if extra:
+        parts.append(f"only in the file: {', '.join(extra[:10])}")
+    return "; ".join(parts)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

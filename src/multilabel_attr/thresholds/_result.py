@@ -14,7 +14,12 @@ from numpy.typing import NDArray
 
 from .._io import write_text_atomic
 from ..core._internal import validated
-from ..core._validation import check_2d, check_finite_scores, check_label_names
+from ..core._validation import (
+    check_2d,
+    check_finite_scores,
+    check_label_names,
+    label_name_difference,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -258,7 +263,7 @@ class Thresholds:
                 detail = (
                     "the file stores no label names"
                     if stored is None
-                    else _name_difference(stored, expected)
+                    else label_name_difference(stored, expected)
                 )
                 raise ValueError(
                     f"thresholds were tuned for different labels than expected: {detail}"
@@ -321,15 +326,3 @@ class Thresholds:
             parts.append(f"fallback_labels={len(self.fallback_labels)}")
         return f"Thresholds({', '.join(parts)}; {', '.join(shown)})"
 
-
-def _name_difference(stored: Sequence[str], expected: Sequence[str]) -> str:
-    missing = [n for n in expected if n not in stored]
-    extra = [n for n in stored if n not in expected]
-    if not missing and not extra:
-        return "same names in a different order"
-    parts = []
-    if missing:
-        parts.append(f"not in the file: {', '.join(missing[:10])}")
-    if extra:
-        parts.append(f"only in the file: {', '.join(extra[:10])}")
-    return "; ".join(parts)
