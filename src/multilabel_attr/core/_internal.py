@@ -37,7 +37,7 @@ from .counts._counting import (
     score_cut,
 )
 from .counts._counting import _float32_ceiling as float32_ceiling
-from .counts._cuts import candidate_mask, curve
+from .counts._cuts import candidate_mask, curve, sort_with_truth
 from .counts._formulas import (
     COHEN_KAPPA,
     MATTHEWS,
@@ -108,6 +108,7 @@ __all__ = [
     "samples_mean",
     "score_cut",
     "sketch_edges",
+    "sort_with_truth",
     "summarize_counts",
     "warn_undefined_labels",
 ]

@@ -223,8 +223,7 @@ def check_batch(
     truth = check_2d(y_true, "y_true")
     pred = check_2d(y_pred, pred_name)
     check_same_shape(truth, pred, pred_name)
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
+    check_from_logits(from_logits)
     thresholds = None
     if threshold is not None:
         thresholds = check_probability_threshold(threshold, truth.shape[1])
@@ -232,6 +231,13 @@ def check_batch(
         raise ValueError("from_logits=True needs scores and a threshold; got threshold=None")
     weights = check_sample_weight(sample_weight, truth.shape[0])
     return Batch(truth, pred, thresholds, bool(from_logits), weights)
+
+
+def check_from_logits(from_logits: Any) -> bool:
+    """``from_logits`` as a bool; anything else (``1``, ``"yes"``) is refused."""
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
+    return bool(from_logits)
 
 
 def check_sample_weight(

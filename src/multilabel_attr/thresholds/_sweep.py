@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import candidate_mask, curve
+from ..core._internal import candidate_mask, curve, sort_with_truth
 from ._objectives import Objective
 
 FloatArray = NDArray[np.float64]
@@ -67,23 +67,6 @@ def cut_threshold(sorted_scores: NDArray[Any], cut: int, clip: tuple[float, floa
     if clip is not None:
         value = min(max(value, clip[0]), clip[1])
     return value
-
-
-def _sort_with_truth(
-    scores: NDArray[np.float32], truth: BoolArray
-) -> tuple[NDArray[np.float32], BoolArray]:
-    """Sort float32 scores row by row, carrying each sample's truth along, without argsort.
-
-    A float32 widened to float64 leaves the 29 lowest mantissa bits zero, so the truth
-    bit can ride in the lowest one: the keys sort like the scores (a set bit only
-    orders equal scores among themselves, and finite scores never become nan), and
-    sorting plain floats is faster than an argsort followed by two gathers.
-    """
-    keys = scores.astype(np.float64).view(np.uint64) | truth.astype(np.uint64)
-    keys.view(np.float64).sort(axis=1)
-    sorted_truth = (keys & np.uint64(1)).astype(bool)
-    sorted_scores = (keys & ~np.uint64(1)).view(np.float64).astype(np.float32)
-    return sorted_scores, sorted_truth
 
 
 @dataclass
@@ -143,7 +126,7 @@ def sweep_labels(
         block_truth = np.ascontiguousarray(truth[:, start:stop].T)
         order: IntArray | None = None
         if weights is None and orders is None and block_scores.dtype == np.float32:
-            sorted_scores, sorted_truth = _sort_with_truth(block_scores, block_truth)
+            sorted_scores, sorted_truth = sort_with_truth(block_scores, block_truth)
         else:
             order = np.stack([np.argsort(row) for row in block_scores])
             sorted_scores = np.take_along_axis(block_scores, order, axis=1)

@@ -1,0 +1,577 @@
+"""Operating points: the best value of one rate while another meets a minimum, exactly.
+
+An operating point is a threshold chosen by a constraint rather than by a score
+such as F1: the highest recall at precision >= p, the highest precision at
+recall >= r, the highest specificity at sensitivity >= s, the highest
+sensitivity at specificity >= s, or the equal error rate (where the false
+positive and false negative rates meet).  Each label's scores are sorted once;
+the confusion counts of every cut follow from the core's exact sweep
+(``counts/_cuts.py``), every constraint is evaluated on those arrays by the
+core's formulas, and the best cut is turned into the threshold ``t`` such that
+``score >= t`` reproduces it: the lowest score predicted positive.  No grid is
+involved, so the values are those of the best threshold on the data.
+
+Conventions (those of torchmetrics' unbinned metrics, so that both agree):
+
+* rules on precision consider the cuts with at least one predicted positive; rules on
+  specificity and sensitivity, and the equal error rate, also the cut that predicts
+  nothing (threshold ``inf``);
+* ties: the best value first, then (rules on precision) the best constrained rate, then the
+  highest threshold; the equal error rate takes the cut where ``|fpr - (1 - tpr)|`` is
+  smallest, the highest threshold among equals, and reports ``(fpr + 1 - tpr) / 2``.
+
+A constraint that no threshold meets is *infeasible* for that label, and a rule needing a class
+the label lacks (recall without positives, specificity without negatives) is *undefined*: the
+value and threshold are ``nan``, ``status`` says which, and a warning names the labels.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import (
+    check_from_logits,
+    check_label_names,
+    check_score_values,
+    external_stacklevel,
+)
+from ..counts._averaging import UndefinedMetricWarning, divide
+from ..counts._cuts import candidate_mask, curve, sort_with_truth
+from ..counts._formulas import FALL_OUT, PRECISION, RECALL, SPECIFICITY, Formula
+from ._exact import _validate, map_blocks, warn_undefined_labels
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.intp]
+
+_RATES: dict[str, str] = {
+    "precision": "precision",
+    "recall": "recall",
+    "sensitivity": "recall",
+    "tpr": "recall",
+    "specificity": "specificity",
+    "tnr": "specificity",
+}
+_FORMULAS: dict[str, Formula] = {
+    "precision": PRECISION,
+    "recall": RECALL,
+    "specificity": SPECIFICITY,
+}
+_PAIRS = frozenset(
+    {("recall", "precision"), ("precision", "recall"), ("specificity", "recall"),
+     ("recall", "specificity")}
+)  # fmt: skip
+_EER_NAMES = ("eer", "equal_error_rate")
+_RULE = re.compile(r"^\s*(\w+)\s*@\s*(\w+)\s*>=\s*(\S+)\s*$")
+_BLOCK_CELLS = 1 << 15
+
+
+def check_minimum(value: Any, name: str) -> float:
+    """A constraint's minimum: a number in (0, 1], or an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) <= 1:
+        raise ValueError(f"{name} must be a number in (0, 1]; got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One operating-point rule: maximise ``target`` while ``bound >= minimum``.
+
+    ``target`` and ``bound`` are ``"precision"``, ``"recall"`` (also called
+    sensitivity) or ``"specificity"``; the equal error rate has
+    ``target="eer"`` and no bound.  Build one from text with
+    [`Constraint.parse`][multilabel_attr.core.Constraint.parse].
+    """
+
+    target: str
+    bound: str | None = None
+    minimum: float | None = None
+    names: tuple[str, str] | None = None
+
+    @classmethod
+    def parse(cls, text: Any, name: str = "constraint") -> Constraint:
+        """A rule from ``"recall@precision>=0.95"``, ``"sensitivity@specificity>=0.9"`` or
+        ``"eer"``; errors name ``name``."""
+        if isinstance(text, Constraint):
+            return text
+        if not isinstance(text, str):
+            raise TypeError(
+                f"{name} must be a string such as 'recall@precision>=0.95'; got {text!r}"
+            )
+        if text.strip().lower() in _EER_NAMES:
+            return cls("eer")
+        match = _RULE.match(text.lower())
+        pair = (_RATES.get(match.group(1)), _RATES.get(match.group(2))) if match else None
+        if match is None or pair not in _PAIRS:
+            raise ValueError(
+                f"{name} must be 'eer' or '<rate>@<rate>>=<minimum>' with the rates recall and "
+                f"precision, or sensitivity (recall) and specificity, for example "
+                f"'recall@precision>=0.95'; got {text!r}"
+            )
+        assert match is not None and pair is not None
+        try:
+            minimum: Any = float(match.group(3))
+        except ValueError:
+            minimum = match.group(3)
+        minimum = check_minimum(minimum, f"the minimum {match.group(2)} of {name}")
+        return cls(str(pair[0]), str(pair[1]), minimum, (match.group(1), match.group(2)))
+
+    @property
+    def key(self) -> str:
+        """The rule as text, for example ``"recall@precision>=0.95"``."""
+        if self.target == "eer":
+            return "eer"
+        target, bound = self.names or (self.target, self.bound)
+        return f"{target}@{bound}>={self.minimum!r}"
+
+    @property
+    def on_precision(self) -> bool:
+        """Rules on precision skip the empty cut and break ties on the constrained rate."""
+        return "precision" in (self.target, self.bound)
+
+    def needs(self) -> tuple[bool, bool]:
+        """Whether the rule needs positives and negatives to be defined."""
+        rates = {self.target, self.bound}
+        eer = self.target == "eer"
+        return eer or "recall" in rates, eer or "specificity" in rates
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen cut of every row of count arrays, with its value and constrained rate."""
+
+    cuts: IntArray
+    values: FloatArray
+    achieved: FloatArray
+    feasible: BoolArray
+
+
+def _rate(formula: Formula, tp: Any, fp: Any, fn: Any, tn: Any) -> FloatArray:
+    values: FloatArray = divide(*formula.parts(tp, fp, fn, tn, np), np.nan)[0]
+    return values
+
+
+def select_cuts(
+    constraint: Constraint, tp: Any, fp: Any, fn: Any, tn: Any, valid: BoolArray
+) -> Selection:
+    """The best cut of each row of counts (cuts along the last axis, by increasing threshold,
+    the last one predicting nothing) among the ``valid`` ones."""
+    feasible = valid.copy()
+    if constraint.target == "eer":
+        fpr = _rate(FALL_OUT, tp, fp, fn, tn)
+        fnr = 1 - _rate(RECALL, tp, fp, fn, tn)
+        key = -np.abs(fpr - fnr)
+        value, secondary = (fpr + fnr) / 2, None
+        achieved = fpr
+    else:
+        assert constraint.bound is not None and constraint.minimum is not None
+        value = _rate(_FORMULAS[constraint.target], tp, fp, fn, tn)
+        achieved = _rate(_FORMULAS[constraint.bound], tp, fp, fn, tn)
+        feasible &= achieved >= constraint.minimum
+        if constraint.on_precision:
+            feasible[..., -1] = False
+        key, secondary = value, achieved if constraint.on_precision else None
+    feasible &= ~np.isnan(key)
+    tie = feasible & (key == np.max(np.where(feasible, key, -np.inf), axis=-1, keepdims=True))
+    if secondary is not None:
+        best = np.max(np.where(tie, secondary, -np.inf), axis=-1, keepdims=True)
+        tie &= secondary == best
+    last = tie.shape[-1] - 1
+    cuts = (last - np.argmax(tie[..., ::-1], axis=-1)).astype(np.intp)
+    pick = cuts[..., None]
+    found = np.any(feasible, axis=-1)
+    chosen = np.take_along_axis(np.broadcast_to(value, tie.shape), pick, axis=-1)[..., 0]
+    rate = np.take_along_axis(np.broadcast_to(achieved, tie.shape), pick, axis=-1)[..., 0]
+    return Selection(cuts, np.where(found, chosen, np.nan), np.where(found, rate, np.nan), found)
+
+
+@dataclass(frozen=True)
+class OperatingPoints:
+    """One operating-point rule evaluated per label.
+
+    Attributes
+    ----------
+    constraint : str
+        The rule, for example ``"recall@precision>=0.95"`` or ``"eer"``.
+    values : ndarray of shape (n_labels,)
+        The best value of the rule's target rate (for ``"eer"``: the equal error
+        rate); ``nan`` where the rule is infeasible or undefined.
+    thresholds : ndarray of shape (n_labels,)
+        The threshold ``t`` reaching it with ``score >= t``, on the scale of the
+        scores (logits with ``from_logits=True``): the lowest score predicted
+        positive, ``inf`` when nothing is, ``nan`` where infeasible or undefined.
+    achieved : ndarray of shape (n_labels,)
+        The constrained rate at that threshold (for ``"eer"``: the false
+        positive rate).
+    status : tuple of str
+        Per label: ``"ok"``, ``"infeasible"`` (no threshold meets the
+        constraint) or ``"undefined"`` (the label lacks a class the rule needs).
+    label_names : tuple of str
+    from_logits : bool
+    """
+
+    constraint: str
+    values: FloatArray
+    thresholds: FloatArray
+    achieved: FloatArray
+    status: tuple[str, ...]
+    label_names: tuple[str, ...]
+    from_logits: bool = False
+
+    @property
+    def feasible(self) -> BoolArray:
+        """Per label, whether the rule was met (``status == "ok"``)."""
+        return np.array([s == "ok" for s in self.status], dtype=bool)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python values (``nan`` as ``None``, ``inf`` as ``"inf"``), for JSON."""
+
+        def plain(value: float) -> float | str | None:
+            return None if math.isnan(value) else ("inf" if math.isinf(value) else value)
+
+        return {
+            "constraint": self.constraint,
+            "from_logits": self.from_logits,
+            "labels": {
+                name: {
+                    "value": plain(float(v)),
+                    "threshold": plain(float(t)),
+                    "achieved": plain(float(a)),
+                    "status": s,
+                }
+                for name, v, t, a, s in zip(
+                    self.label_names, self.values, self.thresholds, self.achieved, self.status
+                )
+            },
+        }
+
+
+def _sorted_block(
+    truth: BoolArray, scores: NDArray[Any], weights: FloatArray | None
+) -> tuple[NDArray[Any], BoolArray, FloatArray | None]:
+    """Rows of labels sorted by score, with their truth (and weights) carried along."""
+    if weights is None and scores.dtype == np.float32:
+        sorted_scores, sorted_truth = sort_with_truth(scores, truth)
+        return sorted_scores, sorted_truth, None
+    order = np.argsort(scores, axis=1)
+    sorted_weights = None if weights is None else weights[order]
+    return (
+        np.take_along_axis(scores, order, axis=1),
+        np.take_along_axis(truth, order, axis=1),
+        sorted_weights,
+    )
+
+
+def sweep_constraints(
+    truth: BoolArray,
+    scores: NDArray[Any],
+    weights: FloatArray | None,
+    constraints: Sequence[Constraint],
+) -> list[tuple[FloatArray, FloatArray, FloatArray, BoolArray]]:
+    """Per rule: values, thresholds, constrained rates and feasibility of every label, from one
+    sort per label (validated inputs)."""
+    n_samples, n_labels = truth.shape
+    results = [
+        (np.empty(n_labels), np.empty(n_labels), np.empty(n_labels), np.empty(n_labels, bool))
+        for _ in constraints
+    ]
+    block = max(1, min(16, _BLOCK_CELLS // n_samples))
+
+    def work(start: int) -> None:
+        stop = min(start + block, n_labels)
+        sorted_scores, sorted_truth, sorted_weights = _sorted_block(
+            np.ascontiguousarray(truth[:, start:stop].T),
+            np.ascontiguousarray(scores[:, start:stop].T),
+            weights,
+        )
+        counts = curve(sorted_truth, sorted_weights)
+        valid = candidate_mask(sorted_scores, None)
+        padded = np.concatenate(
+            [sorted_scores.astype(np.float64), np.full((stop - start, 1), np.inf)], axis=1
+        )
+        for rule, (values, thresholds, achieved, feasible) in zip(constraints, results):
+            chosen = select_cuts(rule, counts.tp, counts.fp, counts.fn, counts.tn, valid)
+            found = np.take_along_axis(padded, chosen.cuts[:, None], axis=1)[:, 0]
+            values[start:stop] = chosen.values
+            thresholds[start:stop] = np.where(chosen.feasible, found, np.nan)
+            achieved[start:stop] = chosen.achieved
+            feasible[start:stop] = chosen.feasible
+
+    map_blocks(work, range(0, n_labels, block))
+    return results
+
+
+def _statuses(
+    rule: Constraint, feasible: BoolArray, truth: BoolArray, weights: FloatArray | None
+) -> tuple[str, ...]:
+    positive = truth if weights is None else truth & (weights > 0)[:, None]
+    negative = ~truth if weights is None else ~truth & (weights > 0)[:, None]
+    need_pos, need_neg = rule.needs()
+    undefined = np.asarray(
+        (need_pos & ~positive.any(axis=0)) | (need_neg & ~negative.any(axis=0)), dtype=bool
+    )
+    return tuple(
+        "undefined" if u else ("ok" if f else "infeasible")
+        for u, f in zip(undefined.tolist(), feasible.tolist())
+    )
+
+
+def _warn(rule: Constraint, status: tuple[str, ...], names: tuple[str, ...]) -> None:
+    flags = np.array(status)
+    reason = {
+        (True, False): "no positive samples",
+        (False, True): "no negative samples",
+    }.get(rule.needs(), "a single class in y_true")
+    warn_undefined_labels(rule.key, flags == "undefined", reason, names)
+    infeasible = np.flatnonzero(flags == "infeasible").tolist()
+    if infeasible:
+        shown = ", ".join(names[i] for i in infeasible[:10]) + (
+            " ..." if len(infeasible) > 10 else ""
+        )
+        warnings.warn(
+            f"{rule.key} is infeasible for label{'s' if len(infeasible) > 1 else ''} {shown}: no "
+            f"threshold reaches {rule.bound} >= {rule.minimum:g}; nan per label.",
+            UndefinedMetricWarning,
+            stacklevel=external_stacklevel(),
+        )
+
+
+def check_constraints(constraints: Any) -> list[Constraint]:
+    """Rules from one rule or an iterable of them (text or
+    [`Constraint`][multilabel_attr.core.Constraint])."""
+    if isinstance(constraints, (str, Constraint)):
+        constraints = [constraints]
+    if not isinstance(constraints, Iterable):
+        raise TypeError(f"constraints must be a rule or a list of rules; got {constraints!r}")
+    rules = [Constraint.parse(c, "constraints") for c in constraints]
+    if not rules:
+        raise ValueError("constraints must name at least one rule; got none")
+    return rules
+
+
+def operating_points(
+    y_true: Any,
+    y_score: Any,
+    constraints: Any,
+    *,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> dict[str, OperatingPoints]:
+    """Exact operating points of every label for one or several rules, from one sort per label.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_labels)
+        Ground truth in {0, 1}.
+    y_score : array-like of shape (n_samples, n_labels)
+        Probabilities in [0, 1], or logits with ``from_logits=True``.
+    constraints : str, Constraint or sequence of them
+        Rules such as ``"recall@precision>=0.95"``, ``"precision@recall>=0.8"``,
+        ``"specificity@sensitivity>=0.9"``, ``"sensitivity@specificity>=0.9"`` or ``"eer"``;
+        the minimum lies in (0, 1].
+    sample_weight : array-like of shape (n_samples,), optional
+    from_logits : bool, default=False
+        Scores are logits; thresholds are then reported as logits.
+    label_names : sequence of str, optional
+        Default ``label_0``, ``label_1``, ...
+
+    Returns
+    -------
+    dict of str to OperatingPoints
+        Keyed by [`Constraint.key`][multilabel_attr.core.Constraint.key].
+
+    Raises
+    ------
+    ValueError
+        A malformed rule, a minimum outside (0, 1], scores outside [0, 1] without
+        ``from_logits``, or the usual shape and value errors.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        Naming the labels where a rule is infeasible or undefined (``nan`` there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr import operating_points
+    >>> y_true = np.array([[1], [1], [0], [1], [0]])
+    >>> y_score = np.array([[0.9], [0.8], [0.7], [0.6], [0.2]])
+    >>> points = operating_points(y_true, y_score, ["recall@precision>=0.75", "eer"])
+    >>> rp = points["recall@precision>=0.75"]
+    >>> rp.values.tolist(), rp.thresholds.tolist()
+    ([1.0], [0.6])
+    """
+    rules = check_constraints(constraints)
+    logits = check_from_logits(from_logits)
+    truth, scores, weights = _validate(y_true, y_score, sample_weight)
+    check_score_values(scores, "y_score", from_logits=logits)
+    n_labels = truth.shape[1]
+    names = check_label_names(label_names, n_labels) or tuple(f"label_{i}" for i in range(n_labels))
+    results: dict[str, OperatingPoints] = {}
+    for rule, (values, thresholds, achieved, feasible) in zip(
+        rules, sweep_constraints(truth, scores, weights, rules)
+    ):
+        status = _statuses(rule, feasible, truth, weights)
+        ok = np.array([s == "ok" for s in status], dtype=bool)
+        _warn(rule, status, names)
+        results[rule.key] = OperatingPoints(
+            rule.key,
+            np.where(ok, values, np.nan),
+            np.where(ok, thresholds, np.nan),
+            np.where(ok, achieved, np.nan),
+            status,
+            names,
+            logits,
+        )
+    return results
+
+
+def _one(
+    names: tuple[str, str], minimum: Any, y_true: Any, y_score: Any, **options: Any
+) -> OperatingPoints:
+    target, bound = (_RATES[name] for name in names)
+    rule = Constraint(target, bound, check_minimum(minimum, f"min_{names[1]}"), names)
+    return operating_points(y_true, y_score, rule, **options)[rule.key]
+
+
+def recall_at_precision(
+    y_true: Any,
+    y_score: Any,
+    min_precision: float,
+    *,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> OperatingPoints:
+    """The highest recall of each label at precision >= ``min_precision``, with its threshold.
+
+    Ties go to the higher precision, then to the higher threshold; see
+    [`operating_points`][multilabel_attr.core.operating_points] for the parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr import recall_at_precision
+    >>> y_true = np.array([[1, 0], [1, 1], [0, 1], [1, 0]])
+    >>> y_score = np.array([[0.9, 0.2], [0.8, 0.7], [0.7, 0.4], [0.3, 0.9]])
+    >>> result = recall_at_precision(y_true, y_score, 0.9)
+    >>> result.values.tolist(), result.thresholds.tolist()
+    ([0.6666666666666666, nan], [0.8, nan])
+    >>> result.status
+    ('ok', 'infeasible')
+    """
+    options = {
+        "sample_weight": sample_weight,
+        "from_logits": from_logits,
+        "label_names": label_names,
+    }
+    return _one(("recall", "precision"), min_precision, y_true, y_score, **options)
+
+
+def precision_at_recall(
+    y_true: Any,
+    y_score: Any,
+    min_recall: float,
+    *,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> OperatingPoints:
+    """The highest precision of each label at recall >= ``min_recall``, with its threshold.
+
+    Ties go to the higher recall, then to the higher threshold; see
+    [`operating_points`][multilabel_attr.core.operating_points] for the parameters.
+    """
+    options = {
+        "sample_weight": sample_weight,
+        "from_logits": from_logits,
+        "label_names": label_names,
+    }
+    return _one(("precision", "recall"), min_recall, y_true, y_score, **options)
+
+
+def specificity_at_sensitivity(
+    y_true: Any,
+    y_score: Any,
+    min_sensitivity: float,
+    *,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> OperatingPoints:
+    """The highest specificity of each label at sensitivity >= ``min_sensitivity``.
+
+    Ties go to the higher threshold; see
+    [`operating_points`][multilabel_attr.core.operating_points] for the parameters.
+    """
+    options = {
+        "sample_weight": sample_weight,
+        "from_logits": from_logits,
+        "label_names": label_names,
+    }
+    return _one(("specificity", "sensitivity"), min_sensitivity, y_true, y_score, **options)
+
+
+def sensitivity_at_specificity(
+    y_true: Any,
+    y_score: Any,
+    min_specificity: float,
+    *,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> OperatingPoints:
+    """The highest sensitivity (recall) of each label at specificity >= ``min_specificity``.
+
+    Ties go to the higher threshold; the threshold ``inf`` (nothing predicted positive)
+    is a candidate. See [`operating_points`][multilabel_attr.core.operating_points] for the
+    parameters.
+    """
+    options = {
+        "sample_weight": sample_weight,
+        "from_logits": from_logits,
+        "label_names": label_names,
+    }
+    return _one(("sensitivity", "specificity"), min_specificity, y_true, y_score, **options)
+
+
+def equal_error_rate(
+    y_true: Any,
+    y_score: Any,
+    *,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+) -> OperatingPoints:
+    """The equal error rate of each label: ``(fpr + fnr) / 2`` where ``|fpr - fnr|`` is smallest.
+
+    ``achieved`` holds the false positive rate there. See
+    [`operating_points`][multilabel_attr.core.operating_points] for the parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from multilabel_attr import equal_error_rate
+    >>> y_true = np.array([[1], [1], [0], [1], [0]])
+    >>> y_score = np.array([[0.9], [0.8], [0.7], [0.6], [0.2]])
+    >>> eer = equal_error_rate(y_true, y_score)
+    >>> eer.values.tolist(), eer.thresholds.tolist()
+    ([0.4166666666666667], [0.7])
+    """
+    options = {
+        "sample_weight": sample_weight,
+        "from_logits": from_logits,
+        "label_names": label_names,
+    }
+    return operating_points(y_true, y_score, Constraint("eer"), **options)["eer"]
