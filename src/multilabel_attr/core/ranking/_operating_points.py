@@ -161,11 +161,11 @@ def _rate(formula: Formula, tp: Any, fp: Any, fn: Any, tn: Any) -> FloatArray:
 
 
 def select_cuts(
-    constraint: Constraint, tp: Any, fp: Any, fn: Any, tn: Any, valid: BoolArray
+    constraint: Constraint, tp: Any, fp: Any, fn: Any, tn: Any, valid: BoolArray | None
 ) -> Selection:
     """The best cut of each row of counts (cuts along the last axis, by increasing threshold,
-    the last one predicting nothing) among the ``valid`` ones."""
-    feasible = valid.copy()
+    the last one predicting nothing) among the ``valid`` ones (``None``: all)."""
+    feasible = np.ones(np.shape(tp), dtype=bool) if valid is None else valid.copy()
     if constraint.target == "eer":
         fpr = _rate(FALL_OUT, tp, fp, fn, tn)
         fnr = 1 - _rate(RECALL, tp, fp, fn, tn)
@@ -295,30 +295,33 @@ def sweep_constraints(
         )
         counts = curve(sorted_truth, sorted_weights)
         valid = candidate_mask(sorted_scores, None)
-        padded = np.concatenate(
-            [sorted_scores.astype(np.float64), np.full((stop - start, 1), np.inf)], axis=1
-        )
-        for rule, (values, thresholds, achieved, feasible) in zip(constraints, results):
-            chosen = select_cuts(rule, counts.tp, counts.fp, counts.fn, counts.tn, valid)
-            found = np.take_along_axis(padded, chosen.cuts[:, None], axis=1)[:, 0]
-            values[start:stop] = chosen.values
-            thresholds[start:stop] = np.where(chosen.feasible, found, np.nan)
-            achieved[start:stop] = chosen.achieved
-            feasible[start:stop] = chosen.feasible
+        positives = np.broadcast_to(counts.positives, (stop - start,))
+        negatives = np.broadcast_to(counts.negatives, (stop - start,))
+        for offset in range(stop - start):
+            # Only cuts at distinct scores are reachable: rules run on those alone (scores
+            # rounded to a few digits leave thousands of cuts out of millions).
+            cuts = np.flatnonzero(valid[offset])
+            tp, fp = counts.tp[offset, cuts], counts.fp[offset, cuts]
+            edges = np.append(sorted_scores[offset, cuts[:-1]].astype(np.float64), np.inf)
+            for rule, out in zip(constraints, results):
+                chosen = select_cuts(
+                    rule, tp, fp, positives[offset] - tp, negatives[offset] - fp, valid=None
+                )
+                label = start + offset
+                out[0][label], out[2][label] = chosen.values, chosen.achieved
+                out[1][label] = edges[int(chosen.cuts)] if chosen.feasible else np.nan
+                out[3][label] = chosen.feasible
 
     map_blocks(work, range(0, n_labels, block))
     return results
 
 
 def _statuses(
-    rule: Constraint, feasible: BoolArray, truth: BoolArray, weights: FloatArray | None
+    rule: Constraint, feasible: BoolArray, classes: tuple[BoolArray, BoolArray]
 ) -> tuple[str, ...]:
-    positive = truth if weights is None else truth & (weights > 0)[:, None]
-    negative = ~truth if weights is None else ~truth & (weights > 0)[:, None]
+    """``classes``: per label, whether it has positive and negative samples of non-zero weight."""
     need_pos, need_neg = rule.needs()
-    undefined = np.asarray(
-        (need_pos & ~positive.any(axis=0)) | (need_neg & ~negative.any(axis=0)), dtype=bool
-    )
+    undefined = np.asarray((need_pos & ~classes[0]) | (need_neg & ~classes[1]), dtype=bool)
     return tuple(
         "undefined" if u else ("ok" if f else "infeasible")
         for u, f in zip(undefined.tolist(), feasible.tolist())
@@ -418,11 +421,14 @@ def operating_points(
     check_score_values(scores, "y_score", from_logits=logits)
     n_labels = truth.shape[1]
     names = check_label_names(label_names, n_labels) or tuple(f"label_{i}" for i in range(n_labels))
+    # A label has a class when a sample of it carries weight.
+    kept = (np.ones(truth.shape[0], bool) if weights is None else weights > 0)[:, None]
+    classes = (np.any(truth & kept, axis=0), np.any(~truth & kept, axis=0))
     results: dict[str, OperatingPoints] = {}
     for rule, (values, thresholds, achieved, feasible) in zip(
         rules, sweep_constraints(truth, scores, weights, rules)
     ):
-        status = _statuses(rule, feasible, truth, weights)
+        status = _statuses(rule, feasible, classes)
         ok = np.array([s == "ok" for s in status], dtype=bool)
         _warn(rule, status, names)
         results[rule.key] = OperatingPoints(
