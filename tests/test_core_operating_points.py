@@ -308,3 +308,62 @@ def test_to_dict_is_json_ready() -> None:
         "value": 0.0, "threshold": "inf", "achieved": 1.0, "status": "ok"
     }  # fmt: skip
     assert data["labels"]["b"]["value"] == 1.0
+
+
+# -- as objectives of the threshold search -----------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_threshold_search_takes_the_operating_point(rule: str, weighted: bool) -> None:
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    rng = np.random.default_rng(5)
+    truth = rng.random((300, 4)) < [0.1, 0.3, 0.5, 0.7]
+    scores = np.round(np.clip(0.35 * truth + 0.65 * rng.random((300, 4)), 0, 1), 2)
+    weights = rng.integers(1, 4, 300).astype(float) if weighted else None
+    point = ml.operating_points(truth, scores, rule, sample_weight=weights)[
+        Constraint.parse(rule).key
+    ]
+    assert point.status == ("ok",) * 4
+    tuned = optimize_thresholds(truth, scores, metric=rule, min_positives=0, sample_weight=weights)
+    # Thresholds differ (midpoints against the lowest positive score) but cut the same way.
+    np.testing.assert_array_equal(scores >= tuned.values, scores >= point.thresholds)
+    np.testing.assert_allclose(tuned.validation_scores, point.values, rtol=1e-12)
+    assert tuned.metric == Constraint.parse(rule).key
+
+
+def test_threshold_search_falls_back_where_a_rule_is_infeasible() -> None:
+    from multilabel_attr.thresholds import ThresholdWarning, optimize_thresholds
+
+    truth = np.array([[1, 0], [1, 1], [0, 1], [1, 0], [0, 0]])
+    scores = np.array([[0.9, 0.2], [0.8, 0.7], [0.7, 0.4], [0.3, 0.9], [0.1, 0.95]])
+    with pytest.warns(ThresholdWarning, match="infeasible for 1 of 2 labels: 1; they use"):
+        tuned = optimize_thresholds(
+            truth, scores, metric="recall@precision>=0.9", min_positives=0, fallback=0.5
+        )
+    assert tuned.values[1] == 0.5 and list(tuned.fallback_labels) == [1]
+    assert tuned.values[0] == pytest.approx(0.75)  # between 0.7 and 0.8: recall 2/3
+
+
+def test_threshold_search_shared_rule_is_the_pooled_operating_point() -> None:
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    rng = np.random.default_rng(6)
+    truth = rng.random((200, 3)) < 0.4
+    scores = np.round(np.clip(0.3 * truth + 0.7 * rng.random((200, 3)), 0, 1), 2)
+    tuned = optimize_thresholds(truth, scores, metric="recall@precision>=0.8", strategy="shared")
+    pooled = ml.recall_at_precision(truth.reshape(-1, 1), scores.reshape(-1, 1), 0.8)
+    assert (
+        scores.reshape(-1, 1)[scores.reshape(-1, 1) >= tuned.values[0]].min()
+        == (pooled.thresholds[0])
+    )
+
+
+def test_threshold_search_refuses_rules_with_coordinate_ascent() -> None:
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    with pytest.raises(ValueError, match=r"operating-point rule.*strategy='coordinate'"):
+        optimize_thresholds([[1], [0]], [[0.6], [0.4]], metric="eer", strategy="coordinate")
+    with pytest.raises(ValueError, match="minimum precision of metric must be a number in"):
+        optimize_thresholds([[1], [0]], [[0.6], [0.4]], metric="recall@precision>=1.5")

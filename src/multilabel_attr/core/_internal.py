@@ -37,7 +37,7 @@ from .counts._counting import (
     score_cut,
 )
 from .counts._counting import _float32_ceiling as float32_ceiling
-from .counts._cuts import candidate_mask, curve, sort_with_truth
+from .counts._cuts import Curve, candidate_mask, curve, sort_with_truth
 from .counts._formulas import (
     COHEN_KAPPA,
     MATTHEWS,
@@ -50,6 +50,7 @@ from .counts._formulas import (
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
 from .ranking._exact import warn_undefined_labels
+from .ranking._operating_points import EER_NAMES, Constraint, select_cuts
 from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
@@ -62,12 +63,15 @@ from .report._evaluate import _name_labels as name_labels
 __all__ = [
     "COHEN_KAPPA",
     "DEFAULT_BINS",
+    "EER_NAMES",
     "MATTHEWS",
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
     "SCHEMA_VERSION",
     "YOUDEN",
     "BatchCounts",
+    "Constraint",
+    "Curve",
     "Formula",
     "MultilabelCounts",
     "Report",
@@ -107,6 +111,7 @@ __all__ = [
     "sample_values",
     "samples_mean",
     "score_cut",
+    "select_cuts",
     "sketch_edges",
     "sort_with_truth",
     "summarize_counts",

@@ -182,6 +182,12 @@ def resolve_settings(
             f"{', '.join(repr(a) for a in allowed)}; got {average!r}{hint}"
         )
     objective = resolve_metric(metric, beta, zero_division)
+    if objective.constraint is not None and strategy == "coordinate":
+        raise ValueError(
+            f"metric={objective.name!r} is an operating-point rule: it is searched per label "
+            "(strategy='per_label') or with one shared threshold (strategy='shared'); got "
+            "strategy='coordinate'"
+        )
     if average == "samples" and not objective.samplewise:
         raise ValueError(
             f"average='samples' needs a set-based metric (f1, fbeta, jaccard, precision, "
@@ -302,7 +308,13 @@ def optimize_thresholds(
         ``"youden"`` (Youden's J), ``"accuracy"``, ``"precision"``,
         ``"recall"``; any [`Formula`][multilabel_attr.Formula]; or a function
         ``f(tp, fp, fn, tn)`` of float arrays returning one value per element
-        (larger is better).
+        (larger is better). An operating-point rule (``"recall@precision>=0.95"``,
+        ``"precision@recall>=0.9"``, ``"specificity@sensitivity>=0.9"``,
+        ``"sensitivity@specificity>=0.9"``, ``"eer"`` or a
+        [`Constraint`][multilabel_attr.core.Constraint]) picks the cut that
+        [`operating_points`][multilabel_attr.core.operating_points] picks, per label or
+        shared; a label where the rule is infeasible gets the fallback threshold, with a
+        [`ThresholdWarning`][multilabel_attr.thresholds.ThresholdWarning].
     strategy : {"per_label", "shared", "coordinate"}, default="per_label"
     average : str, optional
         The averaged objective; defaults to ``"macro"`` for ``per_label`` and
@@ -413,6 +425,10 @@ def _optimize(
     fixed = _rare_labels(truth, weights, min_positives)
     if fixed.any():
         values[fixed] = _fallback(data, fixed, objective, fallback, clip, min_positives)
+    infeasible = np.isnan(sweep.values) & ~fixed
+    if objective.constraint is not None and infeasible.any():
+        values[infeasible] = _fallback(data, infeasible, objective, fallback, clip, None)
+        fixed |= infeasible
     iterations = None
     if strategy == "coordinate":
         assert sweep.orders is not None
@@ -465,9 +481,10 @@ def _fallback(
     objective: Objective,
     fallback: Any,
     clip: tuple[float, float] | None,
-    min_positives: int,
+    min_positives: int | None,
 ) -> float:
-    """The threshold of the labels too rare to tune, announced with a warning."""
+    """The threshold of the labels too rare to tune (``min_positives``) or where an
+    operating-point rule is infeasible (``None``), announced with a warning."""
     truth = data.truth
     if fallback == "shared":
         value, _ = sweep_pooled(truth, data.scores, data.weights, objective, clip)
@@ -477,6 +494,14 @@ def _fallback(
         if clip is not None:
             value = min(max(value, clip[0]), clip[1])
         rule = f"the fallback threshold {value:.6g}"
+    if min_positives is None:
+        warnings.warn(
+            f"{objective.name} is infeasible for {int(fixed.sum())} of {fixed.shape[0]} labels: "
+            f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)}; they use {rule}.",
+            ThresholdWarning,
+            stacklevel=external_stacklevel(),
+        )
+        return value
     positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
     warn_fallback(fixed, positives, min_positives, rule, data.label_names)
     return value

@@ -70,7 +70,7 @@ _PAIRS = frozenset(
     {("recall", "precision"), ("precision", "recall"), ("specificity", "recall"),
      ("recall", "specificity")}
 )  # fmt: skip
-_EER_NAMES = ("eer", "equal_error_rate")
+EER_NAMES = ("eer", "equal_error_rate")
 _RULE = re.compile(r"^\s*(\w+)\s*@\s*(\w+)\s*>=\s*(\S+)\s*$")
 _BLOCK_CELLS = 1 << 15
 
@@ -107,7 +107,7 @@ class Constraint:
             raise TypeError(
                 f"{name} must be a string such as 'recall@precision>=0.95'; got {text!r}"
             )
-        if text.strip().lower() in _EER_NAMES:
+        if text.strip().lower() in EER_NAMES:
             return cls("eer")
         match = _RULE.match(text.lower())
         pair = (_RATES.get(match.group(1)), _RATES.get(match.group(2))) if match else None
@@ -144,6 +144,29 @@ class Constraint:
         eer = self.target == "eer"
         return eer or "recall" in rates, eer or "specificity" in rates
 
+    def evaluate(self, tp: Any, fp: Any, fn: Any, tn: Any) -> RulePoints:
+        """The rule at arrays of counts (``nan`` where a rate is undefined)."""
+        if self.target == "eer":
+            fpr = _rate(FALL_OUT, tp, fp, fn, tn)
+            fnr = 1 - _rate(RECALL, tp, fp, fn, tn)
+            key = -np.abs(fpr - fnr)
+            return RulePoints((fpr + fnr) / 2, fpr, ~np.isnan(key), key)
+        assert self.bound is not None and self.minimum is not None
+        value = _rate(_FORMULAS[self.target], tp, fp, fn, tn)
+        achieved = _rate(_FORMULAS[self.bound], tp, fp, fn, tn)
+        return RulePoints(value, achieved, (achieved >= self.minimum) & ~np.isnan(value), value)
+
+
+@dataclass(frozen=True)
+class RulePoints:
+    """A rule evaluated at given counts: its value, the constrained rate, whether the
+    constraint is met, and the key that ranks points (larger is better)."""
+
+    values: FloatArray
+    achieved: FloatArray
+    met: BoolArray
+    key: FloatArray
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -165,21 +188,12 @@ def select_cuts(
 ) -> Selection:
     """The best cut of each row of counts (cuts along the last axis, by increasing threshold,
     the last one predicting nothing) among the ``valid`` ones (``None``: all)."""
-    feasible = np.ones(np.shape(tp), dtype=bool) if valid is None else valid.copy()
-    if constraint.target == "eer":
-        fpr = _rate(FALL_OUT, tp, fp, fn, tn)
-        fnr = 1 - _rate(RECALL, tp, fp, fn, tn)
-        key = -np.abs(fpr - fnr)
-        value, secondary = (fpr + fnr) / 2, None
-        achieved = fpr
-    else:
-        assert constraint.bound is not None and constraint.minimum is not None
-        value = _rate(_FORMULAS[constraint.target], tp, fp, fn, tn)
-        achieved = _rate(_FORMULAS[constraint.bound], tp, fp, fn, tn)
-        feasible &= achieved >= constraint.minimum
-        if constraint.on_precision:
-            feasible[..., -1] = False
-        key, secondary = value, achieved if constraint.on_precision else None
+    point = constraint.evaluate(tp, fp, fn, tn)
+    feasible = point.met if valid is None else point.met & valid
+    if constraint.on_precision:
+        feasible[..., -1] = False
+    key, value, achieved = point.key, point.values, point.achieved
+    secondary = achieved if constraint.on_precision else None
     feasible &= ~np.isnan(key)
     tie = feasible & (key == np.max(np.where(feasible, key, -np.inf), axis=-1, keepdims=True))
     if secondary is not None:
