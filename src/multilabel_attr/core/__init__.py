@@ -76,6 +76,7 @@ from .report._evaluate import (
     evaluate,
     summarize_counts,
 )
+from .report._gates import GateResult, GateRule, Validation, validate
 from .report._streaming import StreamingEvaluation
 
 __all__ = [
@@ -95,6 +96,8 @@ __all__ = [
     "Constraint",
     "EdgeCounts",
     "Formula",
+    "GateResult",
+    "GateRule",
     "MultilabelCounts",
     "OperatingPoints",
     "PairedComparison",
@@ -105,6 +108,7 @@ __all__ = [
     "TopK",
     "TopKCounts",
     "UndefinedMetricWarning",
+    "Validation",
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_report",
@@ -147,5 +151,6 @@ __all__ = [
     "specificity_score",
     "subset_accuracy",
     "summarize_counts",
+    "validate",
     "zero_one_loss",
 ]

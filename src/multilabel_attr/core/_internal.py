@@ -59,6 +59,7 @@ from .report._bootstrap import check_resampling
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
+from .report._gates import load_rules
 
 __all__ = [
     "COHEN_KAPPA",
@@ -98,6 +99,7 @@ __all__ = [
     "formula_by_name",
     "formulas",
     "is_monotone",
+    "load_rules",
     "mean_from_sums",
     "mean_sums",
     "merge_histograms",
