@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from ._scale import _driver, _tuning
+from ._scale import _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
-from .core import MultilabelCounts, Report
+from .core import MultilabelCounts, OperatingPoints, Report
+from .core._internal import check_constraints
 from .thresholds import Thresholds
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "bootstrap_report",
     "counts",
     "evaluate",
+    "operating_points",
     "optimize_thresholds",
 ]
 
@@ -350,3 +352,31 @@ def optimize_thresholds(
     """
     source, spec = _source(data, labels, scores, weight)
     return _tuning.tune(source, spec, locals())
+
+
+def operating_points(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    constraints: Any,
+    weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+) -> dict[str, OperatingPoints]:
+    """[`operating_points`][multilabel_attr.core.operating_points] over Dask data.
+
+    The same points (values, thresholds, status and warnings) as the in-memory function on
+    the same rows, from two passes: a [`ScoreSketch`][multilabel_attr.ScoreSketch] of
+    ``n_bins`` bins per label, then only the scores inside the bins that may hold a better
+    cut than the best bin edge.  Other arguments as in
+    [`operating_points`][multilabel_attr.core.operating_points] and
+    [`counts`][multilabel_attr.dask.counts].
+    """
+    constraints = check_constraints(constraints)  # before any source is opened
+    source, spec = _source(data, labels, scores, weight)
+    return _operating_points.operating_points(
+        source, spec, constraints, label_names=label_names, from_logits=from_logits,
+        n_bins=n_bins,
+    )  # fmt: skip

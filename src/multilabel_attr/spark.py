@@ -18,15 +18,23 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._scale import _driver, _tuning
+from ._scale import _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
-from .core import MultilabelCounts, Report
+from .core import MultilabelCounts, OperatingPoints, Report
+from .core._internal import check_constraints
 from .thresholds import Thresholds
 
-__all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
+__all__ = [
+    "SparkSource",
+    "bootstrap_report",
+    "counts",
+    "evaluate",
+    "operating_points",
+    "optimize_thresholds",
+]
 
 _REMOTE_ERROR = re.compile(r"ColumnError: (.*)")
 
@@ -242,3 +250,30 @@ def optimize_thresholds(
     reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
     """
     return _tuning.tune(SparkSource(frame), _spec(labels, scores, weight), locals())
+
+
+def operating_points(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    constraints: Any,
+    weight: str | None = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+) -> dict[str, OperatingPoints]:
+    """[`operating_points`][multilabel_attr.core.operating_points] over a Spark DataFrame.
+
+    The same points (values, thresholds, status and warnings) as the in-memory function on
+    the same rows, from two passes: a [`ScoreSketch`][multilabel_attr.ScoreSketch] of
+    ``n_bins`` bins per label, then only the scores inside the bins that may hold a better
+    cut than the best bin edge.  Other arguments as in
+    [`operating_points`][multilabel_attr.core.operating_points] and
+    [`counts`][multilabel_attr.spark.counts].
+    """
+    constraints = check_constraints(constraints)  # before any source is opened
+    return _operating_points.operating_points(
+        SparkSource(frame), _spec(labels, scores, weight), constraints,
+        label_names=label_names, from_logits=from_logits, n_bins=n_bins,
+    )  # fmt: skip

@@ -48,6 +48,7 @@ from .metrics._per_label import (
 )
 from .metrics._set_based import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
 from .metrics._subset_and_report import classification_report, zero_one_loss
+from .ranking._constraints import Constraint
 from .ranking._exact import (
     average_precision_score,
     coverage_error,
@@ -56,7 +57,6 @@ from .ranking._exact import (
     roc_auc_score,
 )
 from .ranking._operating_points import (
-    Constraint,
     OperatingPoints,
     equal_error_rate,
     operating_points,

@@ -8,6 +8,7 @@ that need both.
 """
 
 from ._validation import (
+    check_from_logits,
     check_int,
     check_label_names,
     check_sample_weight,
@@ -49,8 +50,9 @@ from .counts._formulas import (
 )
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
+from .ranking._constraints import EER_NAMES, Constraint, check_constraints, select_cuts
 from .ranking._exact import warn_undefined_labels
-from .ranking._operating_points import EER_NAMES, Constraint, select_cuts
+from .ranking._operating_points import OperatingPoints, finish_points
 from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
@@ -75,6 +77,7 @@ __all__ = [
     "Curve",
     "Formula",
     "MultilabelCounts",
+    "OperatingPoints",
     "Report",
     "ScoreSketch",
     "ap_from_bins",
@@ -83,6 +86,8 @@ __all__ = [
     "bin_index",
     "binary_predictions",
     "candidate_mask",
+    "check_constraints",
+    "check_from_logits",
     "check_int",
     "check_label_names",
     "check_resampling",
@@ -95,6 +100,7 @@ __all__ = [
     "divide",
     "encode_triples",
     "fbeta_formula",
+    "finish_points",
     "float32_ceiling",
     "formula_by_name",
     "formulas",

@@ -1,0 +1,149 @@
+"""Exact operating points over partitions, through the threshold search's passes.
+
+1. **Sketch** (``_tuning.SketchPass``): the merged sketch gives the exact counts of every
+   cut at a bin edge, and each bin's smallest score.
+2. **Fetch** (``_tuning.FetchPass``): the rows of the bins that may hold a better cut than
+   the best edge cut travel to the driver. Precision, recall and specificity never
+   decrease with ``tp`` nor increase with ``fp``, so a cut inside bin ``b`` is at best as
+   good as the corner ``(tp[b], fp[b + 1])`` (all of the bin's positives, none of its
+   negatives): a bin whose corner misses the constraint, or whose corner value is below
+   the best edge value, cannot hold the answer. For the equal error rate, the smallest
+   ``|fpr - fnr|`` over the bin's box of rates is compared with the best edge's.
+3. The edge cuts and the fetched bins' cuts, in threshold order, go through the core's
+   selection (``select_cuts``), so every rule, tie and threshold is the in-memory one.
+
+No counting pass is needed: the counts of the chosen cut are exact already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core._internal import (
+    Constraint,
+    OperatingPoints,
+    candidate_mask,
+    check_constraints,
+    check_from_logits,
+    check_int,
+    check_label_names,
+    curve,
+    finish_points,
+    select_cuts,
+)
+from ._columns import ColumnError, ColumnSpec
+from ._tuning import (
+    FetchPass,
+    SketchPass,
+    _Groups,
+    _unpack,
+    merge_fetch_payloads,
+    merge_sketch_payloads,
+)
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def candidate_bins(rule: Constraint, groups: _Groups, tp: FloatArray, fp: FloatArray) -> BoolArray:
+    """Bins that may hold a cut at least as good as the best edge cut, per label."""
+    pos, neg = tp[:, :1], fp[:, :1]
+    splittable: BoolArray = groups.lo < groups.hi
+    tp_hi, tp_lo, fp_lo, fp_hi = tp[:, :-1], tp[:, 1:], fp[:, 1:], fp[:, :-1]
+    if rule.target == "eer":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fpr_lo, fpr_hi = fp_lo / neg, fp_hi / neg
+            fnr_lo, fnr_hi = 1 - tp_hi / pos, 1 - tp_lo / pos
+        gap = np.maximum(0.0, np.maximum(fpr_lo - fnr_hi, fnr_lo - fpr_hi))
+        point = rule.evaluate(tp, fp, pos - tp, neg - fp)
+        best = -np.max(np.where(point.met, point.key, -np.inf), axis=1, keepdims=True)
+        # The slack keeps bins whose best gap ties the edge's up to rounding.
+        result: BoolArray = splittable & (gap <= best + 1e-12)
+        return result
+    edges = select_cuts(rule, tp, fp, pos - tp, neg - fp, None)
+    corner = rule.evaluate(tp_hi, fp_lo, pos - tp_hi, neg - fp_lo)
+    beat = corner.met & ~(corner.values < edges.values[:, None])  # ties, and nan edges, kept
+    result = splittable & beat
+    return result
+
+
+def _label_cuts(
+    g: int, groups: _Groups, tp: FloatArray, fp: FloatArray, fetched: dict[str, Any]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Counts and thresholds of label ``g``'s edge cuts and fetched inside cuts, in order."""
+    mine = fetched.get("label_label", np.zeros(0, np.int64)) == g
+    bins = fetched["label_bin"][mine] if mine.any() else np.zeros(0, np.int64)
+    # The threshold of edge e is the smallest score at or above it: that of the first
+    # non-empty bin from e on (inf: nothing is).
+    lows = np.where(groups.lo[g] <= groups.hi[g], groups.lo[g], np.inf)
+    edge_threshold = np.append(np.minimum.accumulate(lows[::-1])[::-1], np.inf)
+    parts_tp, parts_fp, parts_t = [], [], []
+    start = 0
+    for b in np.unique(bins).tolist():
+        inside = bins == b
+        order = np.argsort(fetched["label_score"][mine][inside], kind="stable")
+        scores = fetched["label_score"][mine][inside][order]
+        counts = curve(
+            fetched["label_truth"][mine][inside][order].astype(bool),
+            fetched["label_weight"][mine][inside][order],
+        )
+        valid = candidate_mask(scores, None)
+        valid[0] = valid[-1] = False  # the bin's edge cuts, counted from the sketch
+        keep = np.flatnonzero(valid)
+        parts_tp += [tp[g, start : b + 1], tp[g, b + 1] + counts.tp[keep]]
+        parts_fp += [fp[g, start : b + 1], fp[g, b + 1] + counts.fp[keep]]
+        parts_t += [edge_threshold[start : b + 1], scores[keep]]
+        start = b + 1
+    parts_tp.append(tp[g, start:])
+    parts_fp.append(fp[g, start:])
+    parts_t.append(edge_threshold[start:])
+    return np.concatenate(parts_tp), np.concatenate(parts_fp), np.concatenate(parts_t)
+
+
+def operating_points(
+    engine: Any,
+    spec: ColumnSpec,
+    constraints: Any,
+    *,
+    label_names: Sequence[str] | None,
+    from_logits: Any,
+    n_bins: Any,
+) -> dict[str, OperatingPoints]:
+    """The in-memory [`operating_points`][multilabel_attr.core.operating_points], exactly, from
+    two passes over the engine's partitions."""
+    rules = check_constraints(constraints)
+    logits = check_from_logits(from_logits)
+    n_bins = check_int(n_bins, "n_bins", minimum=2)
+    spec.check_present(list(engine.columns()), engine.describe())
+    state = _unpack(engine.run(SketchPass(spec, spec.n_labels, n_bins, logits),
+                               merge=merge_sketch_payloads))  # fmt: skip
+    if "pos" not in state:
+        raise ColumnError(f"{engine.describe()} has no rows; no operating points")
+    n_labels = int(state["pos"].shape[0])
+    if not (state["pos"].sum() + state["neg"].sum()) > 0:
+        raise ValueError("sample_weight must have a positive sum; got all-zero weights")
+    names = check_label_names(label_names if label_names is not None else spec.label_names,
+                              n_labels) or tuple(f"label_{i}" for i in range(n_labels))  # fmt: skip
+    groups = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins)
+    tp, fp = groups.edge_counts()
+    wanted = np.zeros((n_labels, n_bins), bool)
+    for rule in rules:
+        wanted |= candidate_bins(rule, groups, tp, fp)
+    fetch = FetchPass(spec, spec.n_labels, n_bins, logits, wanted, None)
+    fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
+    swept = [
+        (np.empty(n_labels), np.empty(n_labels), np.empty(n_labels), np.empty(n_labels, bool))
+        for _ in rules
+    ]
+    for g in range(n_labels):
+        cut_tp, cut_fp, thresholds = _label_cuts(g, groups, tp, fp, fetched)
+        for rule, out in zip(rules, swept):
+            chosen = select_cuts(rule, cut_tp, cut_fp, tp[g, 0] - cut_tp, fp[g, 0] - cut_fp, None)
+            out[0][g], out[2][g], out[3][g] = chosen.values, chosen.achieved, chosen.feasible
+            out[1][g] = thresholds[int(chosen.cuts)] if chosen.feasible else np.nan
+    classes = (state["weighted_positives"] > 0, state["neg"].sum(axis=1) > 0)
+    return finish_points(rules, swept, classes, names, logits)
