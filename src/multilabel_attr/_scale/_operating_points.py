@@ -18,6 +18,7 @@ No counting pass is needed: the counts of the chosen cut are exact already.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,37 +72,86 @@ def candidate_bins(rule: Constraint, groups: _Groups, tp: FloatArray, fp: FloatA
     return result
 
 
-def _label_cuts(
-    g: int, groups: _Groups, tp: FloatArray, fp: FloatArray, fetched: dict[str, Any]
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Counts and thresholds of label ``g``'s edge cuts and fetched inside cuts, in order."""
-    mine = fetched.get("label_label", np.zeros(0, np.int64)) == g
-    bins = fetched["label_bin"][mine] if mine.any() else np.zeros(0, np.int64)
+@dataclass(frozen=True)
+class _Cuts:
+    """One group's reachable cuts in threshold order: counts, the threshold of each (the
+    lowest score predicted positive) and its key for the search's midpoint rule."""
+
+    tp: FloatArray
+    fp: FloatArray
+    thresholds: FloatArray
+    keys: list[tuple[int, int]]
+    sorted_bins: dict[int, FloatArray]
+
+
+def _group_cuts(
+    g: int, groups: _Groups, tp: FloatArray, fp: FloatArray, fetched: dict[str, Any], prefix: str
+) -> _Cuts:
+    """Counts and thresholds of group ``g``'s edge cuts and fetched inside cuts, in order."""
+    labels = fetched.get(f"{prefix}_label", np.zeros(0, np.int64))
+    mine = labels == g if prefix == "label" else np.ones(labels.shape, bool)
+    rows = {name: fetched[f"{prefix}_{name}"][mine] if mine.any() else np.zeros(0)
+            for name in ("bin", "score", "truth", "weight")}  # fmt: skip
     # The threshold of edge e is the smallest score at or above it: that of the first
     # non-empty bin from e on (inf: nothing is).
     lows = np.where(groups.lo[g] <= groups.hi[g], groups.lo[g], np.inf)
     edge_threshold = np.append(np.minimum.accumulate(lows[::-1])[::-1], np.inf)
-    parts_tp, parts_fp, parts_t = [], [], []
+    parts_tp, parts_fp, parts_t, keys = [], [], [], []
+    sorted_bins: dict[int, FloatArray] = {}
     start = 0
-    for b in np.unique(bins).tolist():
-        inside = bins == b
-        order = np.argsort(fetched["label_score"][mine][inside], kind="stable")
-        scores = fetched["label_score"][mine][inside][order]
-        counts = curve(
-            fetched["label_truth"][mine][inside][order].astype(bool),
-            fetched["label_weight"][mine][inside][order],
-        )
+    for b in np.unique(rows["bin"]).astype(int).tolist():
+        inside = rows["bin"] == b
+        order = np.argsort(rows["score"][inside], kind="stable")
+        scores = rows["score"][inside][order]
+        counts = curve(rows["truth"][inside][order].astype(bool), rows["weight"][inside][order])
         valid = candidate_mask(scores, None)
         valid[0] = valid[-1] = False  # the bin's edge cuts, counted from the sketch
         keep = np.flatnonzero(valid)
+        sorted_bins[b] = scores
         parts_tp += [tp[g, start : b + 1], tp[g, b + 1] + counts.tp[keep]]
         parts_fp += [fp[g, start : b + 1], fp[g, b + 1] + counts.fp[keep]]
         parts_t += [edge_threshold[start : b + 1], scores[keep]]
+        keys += [(e, 0) for e in range(start, b + 1)] + [(b, int(k)) for k in keep]
         start = b + 1
     parts_tp.append(tp[g, start:])
     parts_fp.append(fp[g, start:])
     parts_t.append(edge_threshold[start:])
-    return np.concatenate(parts_tp), np.concatenate(parts_fp), np.concatenate(parts_t)
+    keys += [(e, 0) for e in range(start, tp.shape[1])]
+    return _Cuts(np.concatenate(parts_tp), np.concatenate(parts_fp), np.concatenate(parts_t),
+                 keys, sorted_bins)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Sketched:
+    """The merged first pass: the labels' sketch groups, edge counts and names."""
+
+    state: dict[str, Any]
+    groups: _Groups
+    tp: FloatArray
+    fp: FloatArray
+    names: tuple[str, ...]
+
+    @property
+    def n_labels(self) -> int:
+        return int(self.tp.shape[0])
+
+
+def _sketch(
+    engine: Any, spec: ColumnSpec, n_bins: int, logits: bool, label_names: Any
+) -> _Sketched:
+    spec.check_present(list(engine.columns()), engine.describe())
+    state = _unpack(engine.run(SketchPass(spec, spec.n_labels, n_bins, logits),
+                               merge=merge_sketch_payloads))  # fmt: skip
+    if "pos" not in state:
+        raise ColumnError(f"{engine.describe()} has no rows")
+    n_labels = int(state["pos"].shape[0])
+    if not (state["pos"].sum() + state["neg"].sum()) > 0:
+        raise ValueError("sample_weight must have a positive sum; got all-zero weights")
+    names = check_label_names(label_names if label_names is not None else spec.label_names,
+                              n_labels) or tuple(f"label_{i}" for i in range(n_labels))  # fmt: skip
+    groups = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins)
+    tp, fp = groups.edge_counts()
+    return _Sketched(state, groups, tp, fp, names)
 
 
 def operating_points(
@@ -118,32 +168,27 @@ def operating_points(
     rules = check_constraints(constraints)
     logits = check_from_logits(from_logits)
     n_bins = check_int(n_bins, "n_bins", minimum=2)
-    spec.check_present(list(engine.columns()), engine.describe())
-    state = _unpack(engine.run(SketchPass(spec, spec.n_labels, n_bins, logits),
-                               merge=merge_sketch_payloads))  # fmt: skip
-    if "pos" not in state:
-        raise ColumnError(f"{engine.describe()} has no rows; no operating points")
-    n_labels = int(state["pos"].shape[0])
-    if not (state["pos"].sum() + state["neg"].sum()) > 0:
-        raise ValueError("sample_weight must have a positive sum; got all-zero weights")
-    names = check_label_names(label_names if label_names is not None else spec.label_names,
-                              n_labels) or tuple(f"label_{i}" for i in range(n_labels))  # fmt: skip
-    groups = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins)
-    tp, fp = groups.edge_counts()
-    wanted = np.zeros((n_labels, n_bins), bool)
+    sk = _sketch(engine, spec, n_bins, logits, label_names)
+    wanted = np.zeros((sk.n_labels, n_bins), bool)
     for rule in rules:
-        wanted |= candidate_bins(rule, groups, tp, fp)
+        wanted |= candidate_bins(rule, sk.groups, sk.tp, sk.fp)
     fetch = FetchPass(spec, spec.n_labels, n_bins, logits, wanted, None)
     fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
+    n_labels = sk.n_labels
     swept = [
         (np.empty(n_labels), np.empty(n_labels), np.empty(n_labels), np.empty(n_labels, bool))
         for _ in rules
     ]
     for g in range(n_labels):
-        cut_tp, cut_fp, thresholds = _label_cuts(g, groups, tp, fp, fetched)
+        cuts = _group_cuts(g, sk.groups, sk.tp, sk.fp, fetched, "label")
         for rule, out in zip(rules, swept):
-            chosen = select_cuts(rule, cut_tp, cut_fp, tp[g, 0] - cut_tp, fp[g, 0] - cut_fp, None)
+            chosen = _select(rule, cuts)
             out[0][g], out[2][g], out[3][g] = chosen.values, chosen.achieved, chosen.feasible
-            out[1][g] = thresholds[int(chosen.cuts)] if chosen.feasible else np.nan
-    classes = (state["weighted_positives"] > 0, state["neg"].sum(axis=1) > 0)
-    return finish_points(rules, swept, classes, names, logits)
+            out[1][g] = cuts.thresholds[int(chosen.cuts)] if chosen.feasible else np.nan
+    classes = (sk.state["weighted_positives"] > 0, sk.state["neg"].sum(axis=1) > 0)
+    return finish_points(rules, swept, classes, sk.names, logits)
+
+
+def _select(rule: Constraint, cuts: _Cuts) -> Any:
+    pos, neg = cuts.tp[0], cuts.fp[0]
+    return select_cuts(rule, cuts.tp, cuts.fp, pos - cuts.tp, neg - cuts.fp, None)

@@ -495,12 +495,7 @@ def _fallback(
             value = min(max(value, clip[0]), clip[1])
         rule = f"the fallback threshold {value:.6g}"
     if min_positives is None:
-        warnings.warn(
-            f"{objective.name} is infeasible for {int(fixed.sum())} of {fixed.shape[0]} labels: "
-            f"{_describe(np.flatnonzero(fixed).tolist(), data.label_names)}; they use {rule}.",
-            ThresholdWarning,
-            stacklevel=external_stacklevel(),
-        )
+        warn_infeasible(fixed, objective.name, rule, data.label_names)
         return value
     positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
     warn_fallback(fixed, positives, min_positives, rule, data.label_names)
@@ -520,6 +515,18 @@ def warn_fallback(
         f"min_positives={min_positives} positive samples and are not tuned: "
         f"{_describe(np.flatnonzero(fixed).tolist(), names)} "
         f"(positives: {', '.join(map(str, list(positives)[:10]))}); they use {rule}.",
+        ThresholdWarning,
+        stacklevel=external_stacklevel(),
+    )
+
+
+def warn_infeasible(
+    fixed: BoolArray, rule_name: str, rule: str, names: tuple[str, ...] | None
+) -> None:
+    """Say on which labels an operating-point objective is infeasible, and what they use."""
+    warnings.warn(
+        f"{rule_name} is infeasible for {int(fixed.sum())} of {fixed.shape[0]} labels: "
+        f"{_describe(np.flatnonzero(fixed).tolist(), names)}; they use {rule}.",
         ThresholdWarning,
         stacklevel=external_stacklevel(),
     )
