@@ -177,3 +177,29 @@ def test_spark_equals_in_memory(spark: Any) -> None:
         )
     )
     _assert_equal(got, expected)
+
+
+@pytest.mark.parametrize("rule", ["recall@precision>=0.8", "sensitivity@specificity>=0.85",
+                                  "eer", "recall@precision>=0.999"])  # fmt: skip
+@pytest.mark.parametrize("strategy", ["per_label", "shared"])
+@pytest.mark.parametrize("fallback", ["shared", 0.5])
+def test_parquet_threshold_search_with_rules_equals_in_memory(
+    tmp_path: Path, rule: str, strategy: str, fallback: Any
+) -> None:
+    from multilabel_attr.thresholds import optimize_thresholds
+
+    truth, scores, weight = _data(11)
+    pq.write_table(pa.table({"y": list(truth.astype(np.int8)), "s": list(scores), "w": weight}),
+                   tmp_path / "t.parquet", row_group_size=700)  # fmt: skip
+    options: dict[str, Any] = {"metric": rule, "strategy": strategy, "min_positives": 40,
+                               "fallback": fallback}  # fmt: skip
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = mparquet.optimize_thresholds(
+            tmp_path / "t.parquet", "y", "s", weight="w", n_bins=32, **options
+        )
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        expected = optimize_thresholds(truth, scores, sample_weight=weight, **options)
+    assert got == expected
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]

@@ -36,12 +36,22 @@ from ..core._internal import (
     finish_points,
     select_cuts,
 )
+from ..thresholds._internal import (
+    Settings,
+    Thresholds,
+    objective_from_counts,
+    warn_fallback,
+    warn_infeasible,
+)
 from ._columns import ColumnError, ColumnSpec
 from ._tuning import (
+    CountPass,
     FetchPass,
     SketchPass,
     _Groups,
+    _threshold,
     _unpack,
+    merge_count_payloads,
     merge_fetch_payloads,
     merge_sketch_payloads,
 )
@@ -129,11 +139,15 @@ class _Sketched:
     groups: _Groups
     tp: FloatArray
     fp: FloatArray
-    names: tuple[str, ...]
+    given: tuple[str, ...] | None
 
     @property
     def n_labels(self) -> int:
         return int(self.tp.shape[0])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.given or tuple(f"label_{i}" for i in range(self.n_labels))
 
 
 def _sketch(
@@ -148,7 +162,7 @@ def _sketch(
     if not (state["pos"].sum() + state["neg"].sum()) > 0:
         raise ValueError("sample_weight must have a positive sum; got all-zero weights")
     names = check_label_names(label_names if label_names is not None else spec.label_names,
-                              n_labels) or tuple(f"label_{i}" for i in range(n_labels))  # fmt: skip
+                              n_labels)  # fmt: skip
     groups = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins)
     tp, fp = groups.edge_counts()
     return _Sketched(state, groups, tp, fp, names)
@@ -192,3 +206,83 @@ def operating_points(
 def _select(rule: Constraint, cuts: _Cuts) -> Any:
     pos, neg = cuts.tp[0], cuts.fp[0]
     return select_cuts(rule, cuts.tp, cuts.fp, pos - cuts.tp, neg - cuts.fp, None)
+
+
+def _search_rule(
+    rule: Constraint, groups: _Groups, g: int, cuts: _Cuts, clip: bool
+) -> tuple[float, bool]:
+    """The threshold search's threshold (midpoint rule) for group ``g``, and whether the rule
+    was met. With probabilities the search keeps thresholds in [0, 1], so nothing-positive is
+    no candidate when a score is 1."""
+    valid = np.ones(cuts.tp.shape[0], bool)
+    if clip and groups.hi[g].max() >= 1:
+        valid[-1] = False
+    pos, neg = cuts.tp[0], cuts.fp[0]
+    chosen = select_cuts(rule, cuts.tp, cuts.fp, pos - cuts.tp, neg - cuts.fp, valid)
+    value = _threshold(groups, g, cuts.keys[int(chosen.cuts)], cuts.sorted_bins)
+    return (min(max(value, 0.0), 1.0) if clip else value), bool(chosen.feasible)
+
+
+def tune_constrained(
+    engine: Any, spec: ColumnSpec, settings: Settings, label_names: Any, n_bins: int
+) -> Thresholds:
+    """[`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds] with an
+    operating-point rule as its objective, from the sketch, fetch and count passes."""
+    rule, logits = settings.objective.constraint, settings.from_logits
+    assert rule is not None
+    sk = _sketch(engine, spec, n_bins, logits, label_names)
+    state, n_labels = sk.state, sk.n_labels
+    clip = not logits and bool(state["lo"].min() >= 0 and state["hi"].max() <= 1)
+    pooled = _Groups(
+        state["pos"].sum(0, keepdims=True), state["neg"].sum(0, keepdims=True),
+        state["lo"].min(0, keepdims=True), state["hi"].max(0, keepdims=True), n_bins,
+    )  # fmt: skip
+    ptp, pfp = pooled.edge_counts()
+    per_label = settings.strategy == "per_label"
+    fixed = np.zeros(n_labels, bool)
+    if per_label and settings.min_positives:
+        fixed = state["weighted_positives"] < settings.min_positives
+    use_pooled = not per_label or settings.fallback == "shared"
+    label_bins = candidate_bins(rule, sk.groups, sk.tp, sk.fp) if per_label else None
+    if label_bins is not None:
+        label_bins[fixed] = False
+    pooled_bins = candidate_bins(rule, pooled, ptp, pfp) if use_pooled else None
+    fetch = FetchPass(spec, spec.n_labels, n_bins, logits, label_bins, pooled_bins)
+    fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
+    shared = None
+    if use_pooled:
+        shared = _search_rule(rule, pooled, 0, _group_cuts(0, pooled, ptp, pfp, fetched,
+                                                            "pooled"), clip)[0]  # fmt: skip
+    if per_label:
+        values, feasible = np.empty(n_labels), np.ones(n_labels, bool)
+        for g in np.flatnonzero(~fixed).tolist():
+            cuts = _group_cuts(g, sk.groups, sk.tp, sk.fp, fetched, "label")
+            values[g], feasible[g] = _search_rule(rule, sk.groups, g, cuts, clip)
+        fallback = shared if settings.fallback == "shared" else float(settings.fallback)
+        assert fallback is not None
+        if clip:
+            fallback = min(max(fallback, 0.0), 1.0)
+        what = "shared" if settings.fallback == "shared" else "fallback"
+        described = f"the {what} threshold {fallback:.6g}"
+        if fixed.any():
+            values[fixed] = fallback
+            warn_fallback(fixed, state["positives"][fixed].tolist(), settings.min_positives,
+                          described, sk.given)  # fmt: skip
+        infeasible = ~feasible & ~fixed
+        if infeasible.any():
+            values[infeasible] = fallback
+            warn_infeasible(infeasible, rule.key, described, sk.given)
+        extra: dict[str, Any] = {"fallback_labels": np.flatnonzero(fixed | infeasible).tolist()}
+    else:
+        assert shared is not None
+        values, extra = np.full(n_labels, shared), {}
+    counted = _unpack(engine.run(CountPass(spec, spec.n_labels, values),
+                                 merge=merge_count_payloads))  # fmt: skip
+    objective_value, scores = objective_from_counts(
+        settings.objective, settings.average, *counted["counts"]
+    )
+    return Thresholds(
+        values, validation_scores=scores, objective=objective_value, label_names=sk.given,
+        metric=settings.objective.name, strategy=settings.strategy, average=settings.average,
+        from_logits=logits, n_samples=int(state["n_samples"]), **extra,
+    )  # fmt: skip

@@ -337,10 +337,10 @@ def optimize_thresholds(
     if settings.clip is not None:
         raise ValueError("clip is not supported at scale; pass clip=None")
     if settings.objective.constraint is not None:
-        raise ValueError(
-            f"metric={settings.objective.name!r}: operating-point rules are searched in memory "
-            "(multilabel_attr.thresholds.optimize_thresholds); not at scale"
-        )
+        # Operating-point rules choose their cut by the core's selection, not by one value.
+        from ._operating_points import tune_constrained
+
+        return tune_constrained(engine, spec, settings, label_names, n_bins)
     spec.check_present(list(engine.columns()), engine.describe())
     width, logits = spec.n_labels, settings.from_logits
     state = _unpack(
