@@ -33,6 +33,7 @@ from .metrics._at_k import (
     psprecision_at_k,
     recall_at_k,
 )
+from .metrics._conventions import convention_metrics, convention_scores
 from .metrics._per_label import (
     balanced_accuracy_score,
     cohen_kappa_score,
@@ -114,6 +115,8 @@ __all__ = [
     "bootstrap_report",
     "classification_report",
     "cohen_kappa_score",
+    "convention_metrics",
+    "convention_scores",
     "coverage_error",
     "dcg_score",
     "equal_error_rate",

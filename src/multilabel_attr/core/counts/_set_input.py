@@ -175,14 +175,26 @@ class TopK:
 
     @classmethod
     def from_scores(cls, y_score: Any, k: int) -> TopK:
-        """The ``k`` best-scored labels of each row of a dense score matrix."""
+        """The ``k`` best-scored labels of each row of a dense score matrix, best first.
+
+        Among equal scores the lower label index ranks first, so the choice at the
+        ``k``-th place and the order within the top are the same on every run.
+        """
         scores = check_2d(y_score, "y_score").astype(np.float64, copy=False)
         check_finite_scores(scores, "y_score")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k:
             raise ValueError(f"k must be a positive int; got {k!r}")
         if k > scores.shape[1]:
             raise ValueError(f"k must be at most the number of labels ({scores.shape[1]}); got {k}")
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        # The k-th largest score of each row; every label above it is in, and the labels
+        # equal to it fill the remaining places in index order.
+        kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
+        above = scores > kth
+        tied = scores == kth
+        room = k - np.count_nonzero(above, axis=1, keepdims=True)
+        chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+        top = np.nonzero(chosen)[1].reshape(scores.shape[0], k)
+        # The constructor's stable sort by decreasing score keeps ties in index order.
         return cls(top, np.take_along_axis(scores, top, axis=1))
 
     @property

@@ -235,7 +235,7 @@ class MultilabelCounts:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot.
 
-        [`from_dict`][multilabel_attr.core.MultilabelCounts.from_dict] restores it exactly.
+        [`from_dict`][multilabel_attr.MultilabelCounts.from_dict] restores it exactly.
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -253,7 +253,7 @@ class MultilabelCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.MultilabelCounts.to_dict].
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.MultilabelCounts.to_dict].
 
         Every field is checked (types, shapes, finite non-negative counts, keys that
         decode to possible triples, totals that agree), and an error names the field.

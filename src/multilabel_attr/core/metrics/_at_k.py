@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_int, check_sample_weight, check_zero_division, external_stacklevel
+from .._validation import (
+    check_int,
+    check_sample_weight,
+    check_zero_division,
+    external_stacklevel,
+    to_numpy,
+)
 from ..counts._averaging import UndefinedMetricWarning
 from ..counts._set_input import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
 
@@ -105,13 +111,22 @@ def _check_propensities(propensities: Any, n_labels: int) -> FloatArray:
 
 
 def _as_topk(y_pred: Any, n_samples: int, n_labels: int, ks: tuple[int, ...]) -> TopK:
-    top = y_pred if isinstance(y_pred, TopK) else TopK(y_pred)
-    if top.n_samples != n_samples:
-        raise ValueError(f"y_true has {n_samples} samples and y_pred {top.n_samples}")
-    top.check_labels(n_labels, "y_pred")
+    """``y_pred`` as top-k predictions: a TopK, integer label indices, or dense float scores."""
     largest = max(ks)
     if largest > n_labels:
         raise ValueError(f"k must be at most the number of labels ({n_labels}); got {largest}")
+    array = None if isinstance(y_pred, TopK) else to_numpy(y_pred, "y_pred")
+    if array is not None and np.issubdtype(array.dtype, np.floating):
+        if array.shape != (n_samples, n_labels):
+            raise ValueError(
+                "y_pred of floats is read as scores, one per label, with the shape of y_true "
+                f"{(n_samples, n_labels)}; got shape {array.shape} (label indices must be integers)"
+            )
+        return TopK.from_scores(array, largest)
+    top = y_pred if array is None else TopK(array)
+    if top.n_samples != n_samples:
+        raise ValueError(f"y_true has {n_samples} samples and y_pred {top.n_samples}")
+    top.check_labels(n_labels, "y_pred")
     if largest > top.k:
         raise ValueError(
             f"k must be at most the number of predictions per row in y_pred ({top.k}); "
@@ -270,8 +285,8 @@ class TopKCounts:
     def update(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> TopKCounts:
         """Add one batch: 0/1 labels (dense or sparse) and top-k predictions.
 
-        ``y_pred`` is a [`TopK`][multilabel_attr.TopK] or an integer array of
-        shape (n_samples, k') of label indices, best first, with ``k' >= max(k)``.
+        ``y_pred`` is as for [`precision_at_k`][multilabel_attr.precision_at_k]: a
+        [`TopK`][multilabel_attr.TopK], label indices (int) or scores (float).
         """
         truth = truth_sets(y_true)
         if truth.n_labels != self.n_labels:
@@ -438,8 +453,11 @@ def precision_at_k(y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any =
     ----------
     y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
         0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
+    y_pred : TopK or array-like, shape (n_samples, k') of int or (n_samples, n_labels) of float
+        Predicted label indices of each sample, best first (``k' >= max(k)``),
+        or a dense score matrix (floats): each row's ``max(k)`` best-scored
+        labels are taken, and among equal scores the lower label index ranks
+        first (as [`TopK.from_scores`][multilabel_attr.TopK.from_scores]).
     k : int or list of int, default=5
         The cut-off; a list returns one value per entry.
     sample_weight : array-like of shape (n_samples,), optional
@@ -521,14 +539,8 @@ def psprecision_at_k(
 
     Parameters
     ----------
-    y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
-        0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
-    k : int or list of int, default=5
-        The cut-off; a list returns one value per entry.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the per-sample values in the average.
+    y_true, y_pred, k, sample_weight
+        As for [`precision_at_k`][multilabel_attr.precision_at_k].
     propensities : array-like of shape (n_labels,), optional
         Label propensities in (0, 1]; by default
         [`propensity_scores`][multilabel_attr.propensity_scores] of ``y_true``

@@ -14,9 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..._io import write_text_atomic
-from .._validation import check_sample_weight, to_numpy
+from .._validation import check_2d, check_label_names, check_sample_weight, to_numpy
 from ..counts import _formulas as F
-from ..counts._set_input import is_set_input, set_ranking_columns
+from ..counts._set_input import check_labels, is_set_input, set_ranking_columns
 from ..counts._state import MultilabelCounts
 from ..ranking._exact import per_label_auroc_ap, warn_undefined_labels
 
@@ -167,7 +167,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (nan becomes None).
 
-        [`from_dict`][multilabel_attr.core.Report.from_dict] inverts it.
+        [`from_dict`][multilabel_attr.Report.from_dict] inverts it.
         """
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
@@ -187,7 +187,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
-        """Rebuild a report from [`to_dict`][multilabel_attr.core.Report.to_dict] output."""
+        """Rebuild a report from [`to_dict`][multilabel_attr.Report.to_dict] output."""
         if data.get("schema_version") != REPORT_SCHEMA_VERSION:
             raise ValueError(
                 f"data must come from Report.to_dict() with schema_version "
@@ -217,7 +217,7 @@ class Report:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Report:
-        """Read a report written by [`to_json`][multilabel_attr.core.Report.to_json]."""
+        """Read a report written by [`to_json`][multilabel_attr.Report.to_json]."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # -- rendering ---------------------------------------------------------------------------
@@ -320,6 +320,7 @@ def evaluate(
     sample_weight: Any = None,
     zero_division: Any = "warn",
     ranking: bool = True,
+    labels: Any = None,
 ) -> Report:
     """Evaluate multi-label scores: the paper's table, the usual averages and a per-label table.
 
@@ -348,6 +349,13 @@ def evaluate(
         [`TopK`][multilabel_attr.TopK] without scores, they are those of the
         0/1 predictions, exact from the counts; with any other sparse or top-k
         input (where the full scores are unknown) they are ``nan``.
+    labels : array-like of int, optional
+        Column indices of ``y_true`` to evaluate, in the order wanted (as in
+        [`f1_score`][multilabel_attr.f1_score]); every number, the ``samples``
+        averages included, is then that of these columns alone. ``label_names``
+        and a per-label ``threshold`` still give one entry per column of
+        ``y_true``; the report keeps those of ``labels``, and default names keep
+        the column index (``label_3``).
 
     Returns
     -------
@@ -366,9 +374,10 @@ def evaluate(
     >>> round(report.summary["hamming_loss"] + report.summary["label_accuracy"], 12)
     1.0
     """
+    columns, label_names = _select_labels(labels, y_true, label_names)
     counts = MultilabelCounts.from_batch(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
-        sample_weight=sample_weight, label_names=label_names,
+        sample_weight=sample_weight, label_names=label_names, labels=columns,
     )  # fmt: skip
     counts._require_samples()  # all-zero weights: one clear error before any ranking warning
     names = _name_labels(counts)
@@ -381,6 +390,8 @@ def evaluate(
     elif ranking:
         truth = to_numpy(y_true, "y_true")
         scores = to_numpy(y_score, "y_score")
+        if columns is not None:
+            truth, scores = truth[:, columns], scores[:, columns]
         weights = check_sample_weight(sample_weight, counts.n_samples)
         auroc, ap = per_label_auroc_ap(
             truth if truth.dtype == np.bool_ else truth == 1,
@@ -390,7 +401,21 @@ def evaluate(
         warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
         warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
         ranking_columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
+    if columns is not None and threshold is not None and np.ndim(threshold) == 1:
+        threshold = np.asarray(threshold, np.float64)[columns]
     return report_from_counts(counts, threshold, zero_division, ranking_columns)
+
+
+def _select_labels(
+    labels: Any, y_true: Any, label_names: Sequence[str] | None
+) -> tuple[NDArray[np.intp] | None, Sequence[str] | None]:
+    """``labels=``: the columns to count and the names of those columns."""
+    if labels is None:
+        return None, label_names
+    n_labels = int(y_true.shape[1]) if is_set_input(y_true) else check_2d(y_true, "y_true").shape[1]
+    columns = check_labels(labels, n_labels)
+    names = check_label_names(label_names, n_labels) or [f"label_{i}" for i in range(n_labels)]
+    return columns, [names[i] for i in columns]
 
 
 def _name_labels(counts: MultilabelCounts) -> tuple[str, ...]:
