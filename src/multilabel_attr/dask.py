@@ -20,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from ._scale import _calibration, _driver, _tuning
+from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place, block_from_arrays
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
-from .core import CalibrationState, MultilabelCounts, Report
-from .core._internal import validated
+from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report
+from .core._internal import check_constraints, validated
 from .thresholds import Thresholds
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "counts",
     "evaluate",
     "fit_calibrator",
+    "operating_points",
     "optimize_thresholds",
 ]
 
@@ -407,3 +408,32 @@ def fit_calibrator(
     """
     source, spec = _source(data, labels, scores, weight)
     return _calibration.fit_calibrator(source, spec, locals())
+
+
+def operating_points(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    constraints: Any,
+    weight: Any = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+) -> dict[str, OperatingPoints]:
+    """[`operating_points`][multilabel_attr.core.operating_points] over Dask data.
+
+    The same points (values, thresholds, status and warnings) as the in-memory function on
+    the same rows, from two passes: a [`ScoreSketch`][multilabel_attr.ScoreSketch] of
+    ``n_bins`` bins per label, then only the scores inside the bins that may hold a better
+    cut than the best bin edge.  Other arguments as in
+    [`operating_points`][multilabel_attr.core.operating_points] and
+    [`counts`][multilabel_attr.dask.counts].
+    """
+    constraints = check_constraints(constraints)  # before any source is opened
+    source, spec = _source(data, labels, scores, weight)
+    return _operating_points.operating_points(
+        source, spec, constraints, label_names=label_names, from_logits=from_logits,
+        n_bins=n_bins,
+    )  # fmt: skip
+

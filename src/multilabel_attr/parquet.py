@@ -20,19 +20,19 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._scale import _calibration, _driver, _tuning
+from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
-from .core import CalibrationState, MultilabelCounts, Report
-from .core._internal import validated
+from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report
+from .core._internal import check_constraints, validated
 from .thresholds import Thresholds
 
 __all__ = ["ParquetSource", "bootstrap_report",
     "calibration_state", "counts", "evaluate",
-    "fit_calibrator", "optimize_thresholds"]
+    "fit_calibrator", "operating_points", "optimize_thresholds"]
 
 
 class ParquetSource:
@@ -354,3 +354,32 @@ def fit_calibrator(
     """
     source, spec = ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight)
     return _calibration.fit_calibrator(source, spec, locals())
+
+
+def operating_points(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    constraints: Any,
+    weight: str | None = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+    batch_rows: int = 1 << 18,
+) -> dict[str, OperatingPoints]:
+    """[`operating_points`][multilabel_attr.core.operating_points] over Parquet rows.
+
+    The same points (values, thresholds, status and warnings) as the in-memory function on
+    the same rows, from two passes: a [`ScoreSketch`][multilabel_attr.ScoreSketch] of
+    ``n_bins`` bins per label, then only the scores inside the bins that may hold a better
+    cut than the best bin edge.  Other arguments as in
+    [`operating_points`][multilabel_attr.core.operating_points] and
+    [`counts`][multilabel_attr.parquet.counts].
+    """
+    constraints = check_constraints(constraints)  # before any source is opened
+    return _operating_points.operating_points(
+        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight), constraints,
+        label_names=label_names, from_logits=from_logits, n_bins=n_bins,
+    )  # fmt: skip
+

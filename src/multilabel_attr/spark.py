@@ -18,19 +18,19 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._scale import _calibration, _driver, _tuning
+from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
-from .core import CalibrationState, MultilabelCounts, Report
-from .core._internal import validated
+from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report
+from .core._internal import check_constraints, validated
 from .thresholds import Thresholds
 
 __all__ = ["SparkSource", "bootstrap_report",
     "calibration_state", "counts", "evaluate",
-    "fit_calibrator", "optimize_thresholds"]
+    "fit_calibrator", "operating_points", "optimize_thresholds"]
 
 _REMOTE_ERROR = re.compile(r"ColumnError: (.*)")
 
@@ -299,3 +299,31 @@ def fit_calibrator(
     """
     source, spec = SparkSource(frame), _spec(labels, scores, weight)
     return _calibration.fit_calibrator(source, spec, locals())
+
+
+def operating_points(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    constraints: Any,
+    weight: str | None = None,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    n_bins: int = DEFAULT_TUNING_BINS,
+) -> dict[str, OperatingPoints]:
+    """[`operating_points`][multilabel_attr.core.operating_points] over a Spark DataFrame.
+
+    The same points (values, thresholds, status and warnings) as the in-memory function on
+    the same rows, from two passes: a [`ScoreSketch`][multilabel_attr.ScoreSketch] of
+    ``n_bins`` bins per label, then only the scores inside the bins that may hold a better
+    cut than the best bin edge.  Other arguments as in
+    [`operating_points`][multilabel_attr.core.operating_points] and
+    [`counts`][multilabel_attr.spark.counts].
+    """
+    constraints = check_constraints(constraints)  # before any source is opened
+    return _operating_points.operating_points(
+        SparkSource(frame), _spec(labels, scores, weight), constraints,
+        label_names=label_names, from_logits=from_logits, n_bins=n_bins,
+    )  # fmt: skip
+

@@ -333,6 +333,11 @@ def optimize_thresholds(
         )
     if settings.clip is not None:
         raise ValueError("clip is not supported at scale; pass clip=None")
+    if settings.objective.constraint is not None:
+        # Operating-point rules choose their cut by the core's selection, not by one value.
+        from ._operating_points import tune_constrained
+
+        return tune_constrained(engine, spec, settings, label_names, n_bins)
     spec.check_present(list(engine.columns()), engine.describe())
     width, logits = spec.n_labels, settings.from_logits
     state = _unpack(

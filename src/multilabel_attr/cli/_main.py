@@ -1,8 +1,9 @@
 """``multilabel-attr``: one command for every job of the library.
 
 Exit codes: 0 success, 1 failure (one clear line on stderr, the traceback with
-``--verbose``), 2 usage error.  Optional dependencies are imported by the
-subcommands that need them, so ``--help`` is instant.
+``--verbose``), 2 usage error, 3 a release gate failed (``validate``).  Optional
+dependencies are imported by the subcommands that need them, so ``--help`` is
+instant.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ EXAMPLES = {
     "stats": "multilabel-attr stats data/celeba-synth --figure prevalence.png",
     "evaluate": "multilabel-attr evaluate --labels y.npy --scores s.npy --format markdown",
     "tune": "multilabel-attr tune --labels y_val.npy --scores s_val.npy -o thresholds.json",
+    "validate": "multilabel-attr validate --labels y.npy --candidate new.npy --baseline old.npy "
+    "--rules rules.json",
     "evaluate-parquet": "multilabel-attr evaluate --parquet scores/ --labels labels "
     "--scores scores --engine spark",
     "train": "multilabel-attr train data/tfrecords --model cnn --output runs/cnn --epochs 5",
@@ -438,6 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
     _parquet.add_options(p)
     p.set_defaults(run=_cmd_tune, usage_error=p.error)
 
+    from ._validate import add_validate_command
+
+    add_validate_command(command, _add_threshold_options)
+
     _add_model_commands(command)
     return parser
 
@@ -542,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             if not args.verbose:
                 warnings.showwarning = _warning_printer(args.command)
-            args.run(args)
+            code = args.run(args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
@@ -552,4 +559,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return 1
-    return 0
+    return int(code or 0)

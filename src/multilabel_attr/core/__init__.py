@@ -61,12 +61,22 @@ from .metrics._per_label import (
 )
 from .metrics._set_based import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
 from .metrics._subset_and_report import classification_report, zero_one_loss
+from .ranking._constraints import Constraint
 from .ranking._exact import (
     average_precision_score,
     coverage_error,
     label_ranking_average_precision_score,
     label_ranking_loss,
     roc_auc_score,
+)
+from .ranking._operating_points import (
+    OperatingPoints,
+    equal_error_rate,
+    operating_points,
+    precision_at_recall,
+    recall_at_precision,
+    sensitivity_at_specificity,
+    specificity_at_sensitivity,
 )
 from .ranking._partial_and_dcg import dcg_score, ndcg_score
 from .ranking._sketch import EdgeCounts, RankingEstimate, ScoreSketch
@@ -90,6 +100,7 @@ from .report._fairness import (
     predictive_parity_difference,
     predictive_parity_ratio,
 )
+from .report._gates import GateResult, GateRule, Validation, validate
 from .report._sliced import SlicedReport
 from .report._sliced_streaming import SlicedStreamingEvaluation
 from .report._streaming import StreamingEvaluation
@@ -113,12 +124,16 @@ __all__ = [
     "SUMMARY_METRICS",
     "YOUDEN",
     "CalibrationState",
+    "Constraint",
     "Disparity",
     "EdgeCounts",
     "Formula",
+    "GateResult",
+    "GateRule",
     "InputError",
     "InputTypeError",
     "MultilabelCounts",
+    "OperatingPoints",
     "PairedComparison",
     "RankingEstimate",
     "ReliabilityCurve",
@@ -131,6 +146,7 @@ __all__ = [
     "TopK",
     "TopKCounts",
     "UndefinedMetricWarning",
+    "Validation",
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_report",
@@ -146,6 +162,7 @@ __all__ = [
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparity",
+    "equal_error_rate",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_difference",
@@ -169,8 +186,10 @@ __all__ = [
     "ndcg_at_k",
     "ndcg_score",
     "npv_score",
+    "operating_points",
     "paired_bootstrap",
     "precision_at_k",
+    "precision_at_recall",
     "precision_score",
     "predictive_parity_difference",
     "predictive_parity_ratio",
@@ -178,11 +197,15 @@ __all__ = [
     "psndcg_at_k",
     "psprecision_at_k",
     "recall_at_k",
+    "recall_at_precision",
     "recall_score",
     "roc_auc_score",
+    "sensitivity_at_specificity",
     "signed_to_binary",
+    "specificity_at_sensitivity",
     "specificity_score",
     "subset_accuracy",
     "summarize_counts",
+    "validate",
     "zero_one_loss",
 ]

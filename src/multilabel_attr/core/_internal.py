@@ -10,6 +10,7 @@ that need both.
 from ._errors import InputError, InputTypeError
 from ._options import RULES, check_options, validated, zero_division_fill
 from ._validation import (
+    check_from_logits,
     check_int,
     check_label_names,
     check_sample_weight,
@@ -48,7 +49,7 @@ from .counts._counting import (
     score_cut,
 )
 from .counts._counting import _float32_ceiling as float32_ceiling
-from .counts._cuts import candidate_mask, curve
+from .counts._cuts import Curve, candidate_mask, curve, sort_with_truth
 from .counts._formulas import (
     COHEN_KAPPA,
     MATTHEWS,
@@ -61,7 +62,9 @@ from .counts._formulas import (
 from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
+from .ranking._constraints import EER_NAMES, Constraint, check_constraints, select_cuts
 from .ranking._exact import map_blocks, warn_undefined_labels
+from .ranking._operating_points import OperatingPoints, finish_points
 from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
@@ -70,12 +73,14 @@ from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
 from .report._evaluate import _summarize as summarize_checked
+from .report._gates import load_rules
 from .report._sliced import report_from_sliced_counts
 from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
 
 __all__ = [
     "COHEN_KAPPA",
     "DEFAULT_BINS",
+    "EER_NAMES",
     "MATTHEWS",
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
@@ -83,10 +88,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "YOUDEN",
     "BatchCounts",
+    "Constraint",
+    "Curve",
     "Formula",
     "InputError",
     "InputTypeError",
     "MultilabelCounts",
+    "OperatingPoints",
     "Report",
     "ScoreSketch",
     "SliceReplicates",
@@ -99,6 +107,8 @@ __all__ = [
     "calibration_error_from_sums",
     "candidate_mask",
     "check_calibration_batch",
+    "check_constraints",
+    "check_from_logits",
     "check_int",
     "check_label_names",
     "check_options",
@@ -113,11 +123,13 @@ __all__ = [
     "divide",
     "encode_triples",
     "fbeta_formula",
+    "finish_points",
     "float32_ceiling",
     "formula_by_name",
     "formulas",
     "is_monotone",
     "label_name_difference",
+    "load_rules",
     "map_blocks",
     "mean_from_sums",
     "mean_loss_from_sums",
@@ -136,8 +148,10 @@ __all__ = [
     "sample_values",
     "samples_mean",
     "score_cut",
+    "select_cuts",
     "sketch_edges",
     "slice_replicates",
+    "sort_with_truth",
     "summarize_checked",
     "summarize_counts",
     "validated",

@@ -9,9 +9,10 @@ its modules without breaking them; a test holds every package to it.
 """
 
 from ._objectives import Objective
-from ._optimize import Settings, objective_from_counts, prepare, resolve_settings, warn_fallback
+from ._optimize import Settings, objective_from_counts, prepare, resolve_settings
 from ._result import Thresholds
 from ._sweep import cut_threshold
+from ._warnings import warn_fallback, warn_infeasible
 
 __all__ = [
     "Objective",
@@ -22,4 +23,5 @@ __all__ = [
     "prepare",
     "resolve_settings",
     "warn_fallback",
+    "warn_infeasible",
 ]

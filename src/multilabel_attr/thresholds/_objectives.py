@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import NAMED_FORMULAS, Formula, check_options, divide, fbeta_formula
+from ..core._internal import (
+    EER_NAMES,
+    NAMED_FORMULAS,
+    Constraint,
+    Formula,
+    check_options,
+    divide,
+    fbeta_formula,
+)
 
 FloatArray = NDArray[np.float64]
 MetricFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], Any]
@@ -40,12 +48,17 @@ class Objective:
     zero_division:
         Value of undefined results (zero denominator, or ``nan`` from a user
         function) during the search.
+    constraint:
+        An operating-point rule (``"recall@precision>=0.95"``, ``"eer"``): the search
+        then takes the rule's best cut, and the value is the rule's target rate where
+        the constraint is met (``nan`` elsewhere).
     """
 
     name: str
     formula: Formula | None
     function: MetricFunction | None
     zero_division: float
+    constraint: Constraint | None = None
 
     @property
     def samplewise(self) -> bool:
@@ -54,6 +67,9 @@ class Objective:
 
     def __call__(self, tp: Any, fp: Any, fn: Any, tn: Any) -> FloatArray:
         """Metric values for arrays of counts, with ``zero_division`` where undefined."""
+        if self.constraint is not None:
+            point = self.constraint.evaluate(tp, fp, fn, tn)
+            return np.where(point.met, point.values, np.nan)
         if self.formula is not None:
             num, den = self.formula.parts(tp, fp, fn, tn, np)
             return divide(num, den, self.zero_division)[0]
@@ -88,6 +104,11 @@ def resolve_metric(metric: Any, beta: Any, zero_division: float) -> Objective:
     fill = zero_division
     if beta is not None and metric != "fbeta":
         raise ValueError(f"beta is only used with metric='fbeta'; got metric={metric!r}")
+    if isinstance(metric, Constraint) or (
+        isinstance(metric, str) and ("@" in metric or metric.strip().lower() in EER_NAMES)
+    ):
+        rule = Constraint.parse(metric, "metric")
+        return Objective(rule.key, None, None, fill, rule)
     if isinstance(metric, str):
         key = metric.lower()
         if key == "fbeta":
@@ -97,7 +118,8 @@ def resolve_metric(metric: Any, beta: Any, zero_division: float) -> Objective:
             return Objective(formula.name, formula, None, fill)
         if key not in NAMED_FORMULAS:
             raise ValueError(
-                f"metric must be one of {', '.join(repr(n) for n in METRIC_NAMES)}, a "
+                f"metric must be one of {', '.join(repr(n) for n in METRIC_NAMES)}, an "
+                "operating-point rule such as 'recall@precision>=0.95' or 'eer', a "
                 f"multilabel_attr.Formula or a function of (tp, fp, fn, tn); got {metric!r}"
             )
         formula = NAMED_FORMULAS[key]

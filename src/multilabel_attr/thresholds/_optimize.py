@@ -35,6 +35,7 @@ from ._grouped import search_by_group
 from ._objectives import Objective, resolve_metric
 from ._result import Thresholds, ThresholdWarning
 from ._sweep import cut_threshold, sweep_labels, sweep_pooled
+from ._warnings import warn_fallback, warn_infeasible
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -132,12 +133,6 @@ def objective_from_counts(
     return float(value), per_label
 
 
-def _describe(indices: Sequence[int], names: tuple[str, ...] | None) -> str:
-    shown = [names[i] if names else str(i) for i in indices[:10]]
-    more = f", ... ({len(indices)} in all)" if len(indices) > 10 else ""
-    return ", ".join(shown) + more
-
-
 @dataclass(frozen=True)
 class Settings:
     """Validated options of a threshold search."""
@@ -198,6 +193,12 @@ def resolve_settings(
         }
     )
     objective = resolve_metric(metric, beta, checked["zero_division"])
+    if objective.constraint is not None and strategy == "coordinate":
+        raise ValueError(
+            f"metric={objective.name!r} is an operating-point rule: it is searched per label "
+            "(strategy='per_label') or with one shared threshold (strategy='shared'); got "
+            "strategy='coordinate'"
+        )
     if average == "samples" and not objective.samplewise:
         raise ValueError(
             f"average='samples' needs a set-based metric (f1, fbeta, jaccard, precision, "
@@ -349,7 +350,13 @@ def optimize_thresholds(
         ``"youden"`` (Youden's J), ``"accuracy"``, ``"precision"``,
         ``"recall"``; any [`Formula`][multilabel_attr.Formula]; or a function
         ``f(tp, fp, fn, tn)`` of float arrays returning one value per element
-        (larger is better).
+        (larger is better). An operating-point rule (``"recall@precision>=0.95"``,
+        ``"precision@recall>=0.9"``, ``"specificity@sensitivity>=0.9"``,
+        ``"sensitivity@specificity>=0.9"``, ``"eer"`` or a
+        [`Constraint`][multilabel_attr.core.Constraint]) picks the cut that
+        [`operating_points`][multilabel_attr.core.operating_points] picks, per label or
+        shared; a label where the rule is infeasible gets the fallback threshold, with a
+        [`ThresholdWarning`][multilabel_attr.thresholds.ThresholdWarning].
     strategy : {"per_label", "shared", "coordinate"}, default="per_label"
     average : str, optional
         The averaged objective; defaults to ``"macro"`` for ``per_label`` and
@@ -472,6 +479,10 @@ def _optimize(
     fixed = _rare_labels(truth, weights, min_positives)
     if fixed.any():
         values[fixed] = _fallback(data, fixed, objective, fallback, clip, min_positives)
+    infeasible = np.isnan(sweep.values) & ~fixed
+    if objective.constraint is not None and infeasible.any():
+        values[infeasible] = _fallback(data, infeasible, objective, fallback, clip, None)
+        fixed |= infeasible
     iterations = None
     if strategy == "coordinate":
         assert sweep.orders is not None
@@ -524,9 +535,10 @@ def _fallback(
     objective: Objective,
     fallback: Any,
     clip: tuple[float, float] | None,
-    min_positives: int,
+    min_positives: int | None,
 ) -> float:
-    """The threshold of the labels too rare to tune, announced with a warning."""
+    """The threshold of the labels too rare to tune (``min_positives``) or where an
+    operating-point rule is infeasible (``None``), announced with a warning."""
     truth = data.truth
     if fallback == "shared":
         value, _ = sweep_pooled(truth, data.scores, data.weights, objective, clip)
@@ -536,27 +548,12 @@ def _fallback(
         if clip is not None:
             value = min(max(value, clip[0]), clip[1])
         rule = f"the fallback threshold {value:.6g}"
+    if min_positives is None:
+        warn_infeasible(fixed, objective.name, rule, data.label_names)
+        return value
     positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
     warn_fallback(fixed, positives, min_positives, rule, data.label_names)
     return value
-
-
-def warn_fallback(
-    fixed: BoolArray,
-    positives: Sequence[int],
-    min_positives: int,
-    rule: str,
-    names: tuple[str, ...] | None,
-) -> None:
-    """Say which labels were not tuned (``positives``: their positive counts) and why."""
-    warnings.warn(
-        f"{int(fixed.sum())} of {fixed.shape[0]} labels have fewer than "
-        f"min_positives={min_positives} positive samples and are not tuned: "
-        f"{_describe(np.flatnonzero(fixed).tolist(), names)} "
-        f"(positives: {', '.join(map(str, list(positives)[:10]))}); they use {rule}.",
-        ThresholdWarning,
-        stacklevel=external_stacklevel(),
-    )
 
 
 def _rare_labels(truth: BoolArray, weights: FloatArray | None, min_positives: int) -> BoolArray:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import candidate_mask, curve
+from ..core._internal import Curve, candidate_mask, curve, select_cuts, sort_with_truth
 from ._objectives import Objective
 
 FloatArray = NDArray[np.float64]
@@ -46,6 +46,22 @@ def best_cut(values: FloatArray, valid: BoolArray) -> int:
     """The best candidate cut; among equal values the highest threshold (largest cut)."""
     masked = np.where(valid, values, -np.inf)
     return int(masked.shape[0] - 1 - np.argmax(masked[::-1]))
+
+
+def choose_cuts(objective: Objective, counts: Curve, valid: BoolArray) -> tuple[Any, Any]:
+    """The best cut of each row of ``counts`` and its value (``nan`` where an operating-point
+    rule is infeasible: its cut then predicts nothing)."""
+    if objective.constraint is not None:
+        chosen = select_cuts(
+            objective.constraint, counts.tp, counts.fp, counts.fn, counts.tn, valid
+        )
+        return chosen.cuts, chosen.values
+    metric = objective(counts.tp, counts.fp, counts.fn, counts.tn)
+    if metric.ndim == 1:
+        cut = best_cut(metric, valid)
+        return cut, metric[cut]
+    cuts = np.array([best_cut(row, mask) for row, mask in zip(metric, valid)], dtype=np.intp)
+    return cuts, np.take_along_axis(metric, cuts[:, None], axis=1)[:, 0]
 
 
 def cut_threshold(sorted_scores: NDArray[Any], cut: int, clip: tuple[float, float] | None) -> float:
@@ -67,23 +83,6 @@ def cut_threshold(sorted_scores: NDArray[Any], cut: int, clip: tuple[float, floa
     if clip is not None:
         value = min(max(value, clip[0]), clip[1])
     return value
-
-
-def _sort_with_truth(
-    scores: NDArray[np.float32], truth: BoolArray
-) -> tuple[NDArray[np.float32], BoolArray]:
-    """Sort float32 scores row by row, carrying each sample's truth along, without argsort.
-
-    A float32 widened to float64 leaves the 29 lowest mantissa bits zero, so the truth
-    bit can ride in the lowest one: the keys sort like the scores (a set bit only
-    orders equal scores among themselves, and finite scores never become nan), and
-    sorting plain floats is faster than an argsort followed by two gathers.
-    """
-    keys = scores.astype(np.float64).view(np.uint64) | truth.astype(np.uint64)
-    keys.view(np.float64).sort(axis=1)
-    sorted_truth = (keys & np.uint64(1)).astype(bool)
-    sorted_scores = (keys & ~np.uint64(1)).view(np.float64).astype(np.float32)
-    return sorted_scores, sorted_truth
 
 
 @dataclass
@@ -143,19 +142,19 @@ def sweep_labels(
         block_truth = np.ascontiguousarray(truth[:, start:stop].T)
         order: IntArray | None = None
         if weights is None and orders is None and block_scores.dtype == np.float32:
-            sorted_scores, sorted_truth = _sort_with_truth(block_scores, block_truth)
+            sorted_scores, sorted_truth = sort_with_truth(block_scores, block_truth)
         else:
             order = np.stack([np.argsort(row) for row in block_scores])
             sorted_scores = np.take_along_axis(block_scores, order, axis=1)
             sorted_truth = np.take_along_axis(block_truth, order, axis=1)
         counts = curve(sorted_truth, None if weights is None else weights[order])
-        metric = objective(counts.tp, counts.fp, counts.fn, counts.tn)
         valid = candidate_mask(sorted_scores, clip)
+        best, metric = choose_cuts(objective, counts, valid)
         for offset in range(stop - start):
             label = start + offset
-            cut = best_cut(metric[offset], valid[offset])
+            cut = int(best[offset])
             cuts[label] = cut
-            values[label] = metric[offset, cut]
+            values[label] = metric[offset]
             thresholds[label] = cut_threshold(sorted_scores[offset], cut, clip)
             if orders is not None and sorted_all is not None and order is not None:
                 orders[label] = order[offset]
@@ -178,6 +177,5 @@ def sweep_pooled(
     sorted_scores = flat_scores[order]
     flat_weights = None if weights is None else np.repeat(weights, truth.shape[1])[order]
     counts = curve(truth.reshape(-1)[order], flat_weights)
-    metric = objective(counts.tp, counts.fp, counts.fn, counts.tn)
-    cut = best_cut(metric, candidate_mask(sorted_scores, clip))
-    return cut_threshold(sorted_scores, cut, clip), float(metric[cut])
+    best, metric = choose_cuts(objective, counts, candidate_mask(sorted_scores, clip))
+    return cut_threshold(sorted_scores, int(best), clip), float(metric)

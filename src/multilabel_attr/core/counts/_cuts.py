@@ -84,3 +84,20 @@ def candidate_mask(sorted_scores: NDArray[Any], clip: tuple[float, float] | None
         above = np.concatenate([sorted_scores, edge], axis=-1)
         valid &= (below < high) & (above >= low)
     return valid
+
+
+def sort_with_truth(
+    scores: NDArray[np.float32], truth: BoolArray
+) -> tuple[NDArray[np.float32], BoolArray]:
+    """Sort float32 scores row by row, carrying each sample's truth along, without argsort.
+
+    A float32 widened to float64 leaves the 29 lowest mantissa bits zero, so the truth
+    bit can ride in the lowest one: the keys sort like the scores (a set bit only
+    orders equal scores among themselves, and finite scores never become nan), and
+    sorting plain floats is faster than an argsort followed by two gathers.
+    """
+    keys = scores.astype(np.float64).view(np.uint64) | truth.astype(np.uint64)
+    keys.view(np.float64).sort(axis=1)
+    sorted_truth = (keys & np.uint64(1)).astype(bool)
+    sorted_scores = (keys & ~np.uint64(1)).view(np.float64).astype(np.float32)
+    return sorted_scores, sorted_truth

@@ -41,6 +41,11 @@ def specificity_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) 
     return tn, tn + fp
 
 
+def fall_out_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """False positive rate (fall-out) ``fp / (fp + tn)``: undefined without true negatives."""
+    return fp, fp + tn
+
+
 def npv_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
     """Negative predictive value ``tn / (tn + fn)``: undefined without predicted negatives."""
     return tn, tn + fn
@@ -148,6 +153,7 @@ PRECISION = Formula("precision", precision_parts, "no predicted positives", samp
 RECALL = Formula("recall", recall_parts, "no true positives", samplewise=True)
 JACCARD = Formula("jaccard", jaccard_parts, "no true and no predicted positives", samplewise=True)
 SPECIFICITY = Formula("specificity", specificity_parts, "no true negatives")
+FALL_OUT = Formula("false positive rate", fall_out_parts, "no true negatives")
 NPV = Formula("negative predictive value", npv_parts, "no predicted negatives")
 ACCURACY = Formula("accuracy", accuracy_parts, "zero total weight")
 MATTHEWS = Formula("matthews correlation", matthews_parts, "a constant truth or prediction")
