@@ -35,6 +35,7 @@ from .metrics._at_k import (
     psprecision_at_k,
     recall_at_k,
 )
+from .metrics._conventions import convention_metrics, convention_scores
 from .metrics._per_label import (
     balanced_accuracy_score,
     cohen_kappa_score,
@@ -119,6 +120,8 @@ __all__ = [
     "bootstrap_report",
     "classification_report",
     "cohen_kappa_score",
+    "convention_metrics",
+    "convention_scores",
     "coverage_error",
     "dcg_score",
     "demographic_parity_difference",

@@ -352,3 +352,107 @@ def external_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+GroupKey = bool | int | str
+"""One value of a group array: a bool, an int or a string."""
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Validated group arrays: the distinct keys and each row's key.
+
+    ``keys`` holds one tuple per distinct combination of the group arrays (one value per
+    array, several arrays crossed), in sorted order; ``codes[i]`` is the index in ``keys`` of
+    row ``i``.
+    """
+
+    keys: tuple[tuple[GroupKey, ...], ...]
+    codes: NDArray[np.intp]
+    n_factors: int
+
+
+_KEY_KINDS = {"b": "bool", "i": "int", "u": "int", "U": "str"}
+
+
+def _group_arrays(groups: Any, name: str) -> list[tuple[str, Any]]:
+    """The group arrays of ``groups`` with the names their errors use."""
+    columns = getattr(groups, "columns", None)
+    if columns is not None and getattr(groups, "ndim", 1) == 2:
+        return [(f"{name}[{column!r}]", groups[column]) for column in columns]
+    if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
+        return [(f"{name}[{i}]", array) for i, array in enumerate(groups)]
+    return [(name, groups)]
+
+
+def _key_kind(kind: type) -> str | None:
+    # bool before int: True == 1, so mixing them would merge two groups.
+    for name, types in (("bool", (bool, np.bool_)), ("int", (int, np.integer)), ("str", str)):
+        if issubclass(kind, types):
+            return name
+    return None
+
+
+def _key_values(values: Any, name: str) -> NDArray[Any]:
+    """One group array as bools, int64 or strings; refuses missing, float and mixed keys."""
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array of keys (or a sequence of such arrays, crossed); "
+            f"got shape {array.shape}"
+        )
+    if array.dtype.kind in _KEY_KINDS:
+        return array.astype(np.int64) if array.dtype.kind in "iu" else array
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        row = int(np.flatnonzero(np.isnan(array))[0])
+        raise ValueError(f"{name} holds NaN at row {row}; every sample needs a group key")
+    if array.dtype.kind != "O":
+        raise TypeError(
+            f"{name} must hold bools, ints or strings; got dtype {array.dtype} "
+            "(convert float keys to int or str)"
+        )
+    items = array.tolist()
+    kinds = {_key_kind(t) for t in set(map(type, items))}
+    if None in kinds:
+        row, value = next((r, v) for r, v in enumerate(items) if _key_kind(type(v)) is None)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise ValueError(f"{name} holds {value!r} at row {row}; every sample needs a group key")
+        raise TypeError(
+            f"{name} must hold bools, ints or strings; got {type(value).__name__} {value!r} "
+            f"at row {row}"
+        )
+    if len(kinds) > 1:
+        raise TypeError(
+            f"{name} mixes key types ({', '.join(sorted(k or '' for k in kinds))}); "
+            "use one type per array"
+        )
+    kind = kinds.pop() or "str" if kinds else "str"
+    return np.asarray(items, dtype={"bool": bool, "int": np.int64, "str": str}[kind])
+
+
+def check_groups(groups: Any, n_samples: int | None, name: str = "groups") -> Groups:
+    """Validate one 1-D array of group keys, or several (crossed), for ``n_samples`` rows
+    (``None``: as many as the first array has).
+
+    Keys are bools, ints or strings, one type per array; missing keys (None, NaN), float keys
+    and arrays of the wrong length are refused with an error naming the array.
+    """
+    factor_keys: list[list[GroupKey]] = []
+    factor_codes: list[NDArray[np.intp]] = []
+    for array_name, values in _group_arrays(groups, name):
+        keys = _key_values(values, array_name)
+        n_samples = keys.shape[0] if n_samples is None else n_samples
+        if keys.shape[0] != n_samples:
+            raise ValueError(
+                f"{array_name} must have one key per sample ({n_samples}); got {keys.shape[0]}"
+            )
+        distinct, codes = np.unique(keys, return_inverse=True)
+        factor_keys.append(distinct.tolist())
+        factor_codes.append(codes.reshape(-1).astype(np.intp))
+    if len(factor_codes) == 1:
+        return Groups(tuple((key,) for key in factor_keys[0]), factor_codes[0], 1)
+    combined, codes = np.unique(np.stack(factor_codes), axis=1, return_inverse=True)
+    crossed = tuple(
+        tuple(factor_keys[f][int(c)] for f, c in enumerate(column)) for column in combined.T
+    )
+    return Groups(crossed, codes.reshape(-1).astype(np.intp), len(factor_keys))

@@ -6,7 +6,8 @@ cut evaluated), per label, shared, or jointly by coordinate ascent for micro- an
 objectives. [`cross_validate_thresholds`][multilabel_attr.thresholds.cross_validate_thresholds]
 measures how well tuned thresholds carry over to unseen data. The result is a
 [`Thresholds`][multilabel_attr.thresholds.Thresholds] value that every core metric accepts as
-``threshold``.
+``threshold``; with ``groups``, a [`GroupThresholds`][multilabel_attr.thresholds.GroupThresholds]
+of one such value per group.
 
 The scikit-learn meta-estimator ``MultiLabelThresholdClassifier`` (``sklearn``
 extra) is importable from here; scikit-learn is imported only on first use.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import YOUDEN
 from ._cv import ThresholdsCV, cross_validate_thresholds
+from ._group_result import GroupThresholds
 from ._objectives import METRIC_NAMES
 from ._optimize import optimize_thresholds
 from ._result import Thresholds, ThresholdWarning
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "METRIC_NAMES",
     "YOUDEN",
+    "GroupThresholds",
     "ThresholdWarning",
     "Thresholds",
     "ThresholdsCV",

@@ -7,7 +7,7 @@ import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +24,8 @@ from ..core._validation import (
     external_stacklevel,
 )
 from ._coordinate import coordinate_ascent
+from ._group_result import GroupThresholds
+from ._grouped import search_by_group
 from ._objectives import Objective, resolve_metric
 from ._result import Thresholds, ThresholdWarning
 from ._sweep import cut_threshold, sweep_labels, sweep_pooled
@@ -214,13 +216,23 @@ def resolve_settings(
     )
 
 
-def run_settings(data: Prepared, settings: Settings) -> Thresholds:
-    """Run a validated search on validated data."""
+def search_clip(data: Prepared, settings: Settings) -> tuple[float, float] | None:
+    """The range the search keeps its thresholds in: ``clip``, or [0, 1] for probabilities."""
     clip = settings.clip
     if clip is None and not settings.from_logits and _probabilities(data.scores):
         # Metrics take thresholds on the probability scale only: "everything positive" is
         # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
         clip = (0.0, 1.0)
+    return clip
+
+
+def run_settings(data: Prepared, settings: Settings) -> Thresholds:
+    """Run a validated search on validated data."""
+    return run_clipped(data, settings, search_clip(data, settings))
+
+
+def run_clipped(data: Prepared, settings: Settings, clip: tuple[float, float] | None) -> Thresholds:
+    """Run a validated search on validated data, keeping the thresholds in ``clip``."""
     return _optimize(
         data,
         settings.objective,
@@ -237,6 +249,28 @@ def run_settings(data: Prepared, settings: Settings) -> Thresholds:
 
 def _probabilities(scores: NDArray[Any]) -> bool:
     return bool(scores.min() >= 0 and scores.max() <= 1)
+
+
+# fmt: off
+@overload
+def optimize_thresholds(
+    y_true: Any, y_score: Any, *, metric: Any = ..., strategy: Strategy = ...,
+    average: str | None = ..., beta: float | None = ..., sample_weight: Any = ...,
+    from_logits: bool = ..., min_positives: int = ..., fallback: Literal["shared"] | float = ...,
+    clip: tuple[float, float] | None = ..., zero_division: float = ...,
+    init: Literal["per_label", "shared"] | Any = ..., max_iter: int = ...,
+    label_names: Sequence[str] | None = ..., groups: None = ...,
+) -> Thresholds: ...
+@overload
+def optimize_thresholds(
+    y_true: Any, y_score: Any, *, metric: Any = ..., strategy: Strategy = ...,
+    average: str | None = ..., beta: float | None = ..., sample_weight: Any = ...,
+    from_logits: bool = ..., min_positives: int = ..., fallback: Literal["shared"] | float = ...,
+    clip: tuple[float, float] | None = ..., zero_division: float = ...,
+    init: Literal["per_label", "shared"] | Any = ..., max_iter: int = ...,
+    label_names: Sequence[str] | None = ..., groups: Any,
+) -> GroupThresholds: ...
+# fmt: on
 
 
 def optimize_thresholds(
@@ -256,7 +290,8 @@ def optimize_thresholds(
     init: Literal["per_label", "shared"] | Any = "per_label",
     max_iter: int = 100,
     label_names: Sequence[str] | None = None,
-) -> Thresholds:
+    groups: Any = None,
+) -> Thresholds | GroupThresholds:
     """Exact decision thresholds that maximise a count-based metric on tuning data.
 
     Every distinct cut of the scores is evaluated exactly: each label's scores
@@ -334,20 +369,29 @@ def optimize_thresholds(
         Maximum number of coordinate-ascent passes.
     label_names : sequence of str, optional
         Label names (taken from ``y_true.columns`` when it has them).
+    groups : array-like of shape (n_samples,), or a sequence of them, optional
+        Group keys (bools, ints or strings) of each sample; several arrays are crossed. Each
+        group then gets its own thresholds: the same search run on that group's rows alone
+        (its own fallbacks and warnings, which name the group), with the range of the
+        thresholds decided on all rows.
 
     Returns
     -------
-    Thresholds
+    Thresholds or GroupThresholds
         ``values``, the tuning ``validation_scores`` of each label and the
-        ``objective`` value of the chosen average on the tuning data.
+        ``objective`` value of the chosen average on the tuning data; with ``groups``, a
+        [`GroupThresholds`][multilabel_attr.thresholds.GroupThresholds] holding one such
+        result per group and the overall one.
 
     Raises
     ------
     ValueError
         Shapes differ, inputs are empty or not finite, ``y_true`` is not 0/1,
-        an unknown metric, strategy or average, or a bad option value.
+        an unknown metric, strategy or average, or a bad option value; a group array of
+        another length or with a missing (None, NaN) key, or a group whose weights are all 0.
     TypeError
-        Non-numeric inputs or a metric of the wrong type.
+        Non-numeric inputs or a metric of the wrong type; group keys that are not bools, ints
+        or strings, or of mixed types.
 
     Examples
     --------
@@ -375,7 +419,10 @@ def optimize_thresholds(
         max_iter=max_iter,
     )
     data = prepare(y_true, y_score, sample_weight, label_names)
-    return run_settings(data, settings)
+    if groups is None:
+        return run_settings(data, settings)
+    clip = search_clip(data, settings)
+    return search_by_group(data, groups, lambda rows: run_clipped(rows, settings, clip))
 
 
 def _optimize(

@@ -110,6 +110,17 @@ def balanced_accuracy_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any 
     return numerator, classes
 
 
+def mean_class_recall_parts(tp: Array, fp: Array, fn: Array, tn: Array, xp: Any = np) -> Parts:
+    """The mean of the two class recalls, ``(recall + specificity) / 2``, over both classes.
+
+    Unlike `balanced_accuracy_parts`, a class without samples is not left out: its recall
+    counts as 0 (the label mA of the pedestrian-attribute protocols, whose reference code adds
+    a tiny epsilon to each denominator).  Never undefined.
+    """
+    numerator, _ = balanced_accuracy_parts(tp, fp, fn, tn, xp)
+    return numerator, 2.0
+
+
 @dataclass(frozen=True)
 class Formula:
     """A metric defined by its count formula.
@@ -142,6 +153,7 @@ ACCURACY = Formula("accuracy", accuracy_parts, "zero total weight")
 MATTHEWS = Formula("matthews correlation", matthews_parts, "a constant truth or prediction")
 COHEN_KAPPA = Formula("cohen kappa", cohen_kappa_parts, "perfect agreement on a single class")
 BALANCED_ACCURACY = Formula("balanced accuracy", balanced_accuracy_parts, "zero total weight")
+MEAN_CLASS_RECALL = Formula("mean class recall", mean_class_recall_parts, "never")
 EXACT_MATCH = Formula("exact match", exact_match_parts, "never", samplewise=True)
 ERROR_RATE = Formula("hamming loss", error_rate_parts, "zero total weight")
 LABEL_ACCURACY = Formula("label accuracy", accuracy_parts, "zero total weight")
