@@ -14,19 +14,25 @@ import numpy as np
 
 from ..core._internal import (
     DEFAULT_BINS,
+    DEFAULT_MAX_SLICES,
     MultilabelCounts,
     Report,
+    ScoreSketch,
+    SlicedReport,
     check_label_names,
+    check_max_slices,
+    check_min_slice_size,
     check_resampling,
     check_threshold,
     name_labels,
     report_from_counts,
+    report_of_sliced_counts,
     warn_undefined_labels,
 )
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
-from ._partition import CountTask, Merge, Partial, PartitionTask, merge_payloads
+from ._partition import CountTask, Merge, Partial, PartitionTask, Slicing, merge_payloads
 
 
 class Engine(Protocol):
@@ -111,7 +117,15 @@ def evaluate(
     label_names: Sequence[str] | None,
     zero_division: Any,
     ranking: Any,
-) -> Report:
+    min_slice_size: Any = 1,
+    max_slices: Any = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
+    if spec.groups:
+        return evaluate_sliced(
+            engine, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
+            zero_division=zero_division, ranking=ranking, min_slice_size=min_slice_size,
+            max_slices=max_slices,
+        )  # fmt: skip
     n_bins, exact = check_ranking(ranking)
     task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
@@ -150,19 +164,77 @@ def check_ranking(ranking: Any) -> tuple[int, bool]:
 def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     """The report of merged counts; ranking columns, with their bounds, from the sketch."""
     assert merged.counts is not None
-    if merged.sketch is None:
-        return report_from_counts(merged.counts, threshold, zero_division, None)
-    sketch = merged.sketch
-    sketch.label_names = name_labels(merged.counts)
+    columns = None
+    if merged.sketch is not None:
+        columns = _sketch_columns(merged.sketch, name_labels(merged.counts))
+    return report_from_counts(merged.counts, threshold, zero_division, columns)
+
+
+def _sketch_columns(sketch: ScoreSketch, names: Sequence[str]) -> dict[str, list[float]]:
+    """The ranking columns of a sketch, with their guaranteed bounds."""
+    sketch.label_names = tuple(names)
     auroc, ap = sketch.roc_auc(average=None), sketch.average_precision(average=None)
     columns = {
         "auroc": auroc.value, "average_precision": ap.value, "auroc_bound": auroc.bound,
         "average_precision_bound": ap.bound,
     }  # fmt: skip
-    return report_from_counts(
-        merged.counts, threshold, zero_division,
-        {name: np.asarray(values, np.float64).tolist() for name, values in columns.items()},
-    )  # fmt: skip
+    return {name: np.asarray(values, np.float64).tolist() for name, values in columns.items()}
+
+
+def _slicing(spec: ColumnSpec, label_names: Any, max_slices: Any) -> Slicing:
+    """The slicing of a task, validated before any data is read."""
+    names = label_names if label_names is not None else spec.label_names
+    if names is not None and spec.n_labels is not None:
+        names = check_label_names(names, spec.n_labels)
+    columns = spec.labels if isinstance(spec.labels, tuple) else ()
+    assert names is not None or not spec.slice_labels
+    slice_labels = tuple(names[columns.index(c)] for c in spec.slice_labels) if names else ()
+    return Slicing(
+        None if names is None else tuple(names), slice_labels, check_max_slices(max_slices)
+    )
+
+
+def evaluate_sliced(
+    engine: Engine,
+    spec: ColumnSpec,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    zero_division: Any,
+    ranking: Any,
+    min_slice_size: Any,
+    max_slices: Any,
+) -> SlicedReport:
+    """[`evaluate`][multilabel_attr.evaluate] with groups over an engine: every slice counted
+    in the one pass (the slice key is one more key of each partition's counting)."""
+    n_bins, exact = check_ranking(ranking)
+    if exact:
+        raise ValueError(
+            "ranking='exact' is not available with groups on an engine; use 'sketch' (each "
+            "slice's ranking columns with their bounds) or False"
+        )
+    min_size = check_min_slice_size(min_slice_size)
+    slicing = _slicing(spec, label_names, max_slices)
+    task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins, slicing=slicing)
+    merged = Partial.from_bytes(engine.run(task))
+    if merged.sliced is None:
+        raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
+    counts, sketches = merged.sliced, merged.slice_sketches
+    n_counted = counts.n_labels - len(counts.slice_labels)
+    names = counts.counted_labels or tuple(f"label_{i}" for i in range(n_counted))
+
+    def columns(i: int | None) -> dict[str, list[float]] | None:
+        if sketches is None:
+            return None
+        if i is not None:
+            return _sketch_columns(sketches[counts.keys[i]], names)
+        overall = ScoreSketch(n_counted, n_bins=n_bins, from_logits=task.from_logits)
+        for sketch in sketches.values():
+            overall = overall.merge(sketch)
+        return _sketch_columns(overall, names)
+
+    return report_of_sliced_counts(counts, task.threshold, min_size, zero_division, columns)
 
 
 def bootstrap_report(

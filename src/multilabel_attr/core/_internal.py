@@ -47,8 +47,10 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
+from .counts._groups import DEFAULT_MAX_SLICES, check_max_slices, check_min_slice_size
 from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
+from .counts._sliced import SlicedCounts, prepare_sliced_batch
 from .counts._state import MultilabelCounts, prepare_batch
 from .ranking._exact import warn_undefined_labels
 from .ranking._sketch import ScoreSketch
@@ -59,10 +61,12 @@ from .report._bootstrap import check_resampling
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
+from .report._sliced import SlicedReport, report_of_sliced_counts
 
 __all__ = [
     "COHEN_KAPPA",
     "DEFAULT_BINS",
+    "DEFAULT_MAX_SLICES",
     "MATTHEWS",
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
@@ -73,6 +77,8 @@ __all__ = [
     "MultilabelCounts",
     "Report",
     "ScoreSketch",
+    "SlicedCounts",
+    "SlicedReport",
     "ap_from_bins",
     "auroc_from_bins",
     "average_counts",
@@ -81,6 +87,8 @@ __all__ = [
     "candidate_mask",
     "check_int",
     "check_label_names",
+    "check_max_slices",
+    "check_min_slice_size",
     "check_resampling",
     "check_sample_weight",
     "check_threshold",
@@ -103,8 +111,10 @@ __all__ = [
     "nan_mean",
     "poisson_multiplicities",
     "prepare_batch",
+    "prepare_sliced_batch",
     "present_counts",
     "report_from_counts",
+    "report_of_sliced_counts",
     "sample_triples",
     "sample_values",
     "samples_mean",

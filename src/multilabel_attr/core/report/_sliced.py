@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -377,26 +377,46 @@ def sliced_report(
     ranking: bool,
 ) -> SlicedReport:
     """The [`SlicedReport`][multilabel_attr.SlicedReport] of a counted, slice-ordered batch."""
+    n_counted = counts.n_labels - len(counts.slice_labels)
+    names = counts.counted_labels or tuple(f"label_{i}" for i in range(n_counted))
+
+    def columns(i: int | None) -> dict[str, list[float]] | None:
+        if not ranking:
+            return None
+        if i is None:
+            return exact_ranking_columns(batch.truth, batch.pred, batch.weights, names)
+        truth, scores, weights = batch.segment(i)
+        where = f" in slice {counts.names[i]}"
+        return exact_ranking_columns(truth, scores, weights, names, where)
+
+    return report_of_sliced_counts(counts, batch.thresholds, min_slice_size, zero_division, columns)
+
+
+def report_of_sliced_counts(
+    counts: SlicedCounts,
+    threshold: Any,
+    min_slice_size: int,
+    zero_division: Any,
+    ranking_columns: Callable[[int | None], Mapping[str, list[float]] | None],
+) -> SlicedReport:
+    """The [`SlicedReport`][multilabel_attr.SlicedReport] of merged sliced counts.
+
+    ``ranking_columns(i)`` gives the ranking columns of slice ``i`` (``None``: of all rows),
+    or ``None`` to leave them ``nan``; only shown slices are asked.
+    """
     shown, hidden = shown_slices(counts, min_slice_size)
     overall = counts.overall
     overall._require_samples()
     names = overall.label_names or tuple(f"label_{i}" for i in range(overall.n_labels))
-    threshold = batch.thresholds
     reports: dict[str, Report] = {}
-    columns = None
-    if ranking:
-        columns = exact_ranking_columns(batch.truth, batch.pred, batch.weights, names)
-    reports[OVERALL] = report_from_counts(overall, threshold, zero_division, columns)
+    reports[OVERALL] = report_from_counts(overall, threshold, zero_division, ranking_columns(None))
     states = counts.slice_states()
     for i in shown:
-        name = counts.names[i]
-        columns = None
-        if ranking:
-            truth, scores, weights = batch.segment(i)
-            columns = exact_ranking_columns(truth, scores, weights, names, f" in slice {name}")
         state = states[i]
         state.label_names = names
-        reports[name] = report_from_counts(state, threshold, zero_division, columns)
+        reports[counts.names[i]] = report_from_counts(
+            state, threshold, zero_division, ranking_columns(i)
+        )
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}
     keys.update({counts.names[i]: counts.keys[i] for i in shown})
     sizes = {OVERALL: overall.n_samples, **counts.sizes}
