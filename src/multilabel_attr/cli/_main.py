@@ -209,6 +209,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 def _write_report(report: Any, args: argparse.Namespace) -> None:
     _write_or_print(_render(report, args.format), args.output)
+    if args.html:
+        report.to_html(args.html)
+        print(f"wrote {args.html}", file=sys.stderr)
 
 
 def _render(report: Any, kind: str) -> str:
@@ -445,6 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--min-slice-size", type=int, metavar="N",
         help="with --group-by: hide (and list) slices of fewer rows",
+    )  # fmt: skip
+    p.add_argument(
+        "--html", metavar="PATH",
+        help="also write a self-contained HTML page (tables; disparity charts with --group-by)",
     )  # fmt: skip
     _parquet_options(p)
     p.set_defaults(run=_cmd_evaluate)
