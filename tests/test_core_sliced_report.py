@@ -127,3 +127,26 @@ def test_report_disparities_equal_the_functions() -> None:
         rtol=1e-12,
     )
     assert not any(math.isnan(v) for v in report.disparity("auroc").gaps["ratio"])
+
+
+def test_report_from_streamed_counts_equals_evaluate() -> None:
+    d = _data(6)
+    state = ml.SlicedCounts(4, label_names=NAMES, slice_labels=["Male"])
+    for rows in (slice(0, 250), slice(250, 600)):
+        state.update(d["y_true"][rows], d["y_score"][rows], groups={"site": d["site"][rows]},
+                     threshold=0.5)  # fmt: skip
+    streamed = ml.SlicedReport.from_counts(state, threshold=0.5, zero_division=0,
+                                           min_slice_size=10)  # fmt: skip
+    # Group arrays crossed with a slicing label, streamed in two batches.
+    assert streamed.factors == ("site", "Male")
+    direct = ml.evaluate(d["y_true"], d["y_score"], groups={"site": d["site"]}, ranking=False,
+                         label_names=NAMES, zero_division=0, min_slice_size=10)  # fmt: skip
+    assert direct.factors == ("site",)
+    for name in streamed.groups:
+        site = streamed.keys[name][0]
+        rows = (d["site"] == site) & (d["y_true"][:, 0] == streamed.keys[name][1])
+        alone = ml.evaluate(d["y_true"][rows][:, 1:], d["y_score"][rows][:, 1:], ranking=False,
+                            label_names=NAMES[1:], zero_division=0)  # fmt: skip
+        assert _same(streamed.slice(name), alone), name
+    with pytest.raises(TypeError, match="counts must be a SlicedCounts"):
+        ml.SlicedReport.from_counts(direct)  # type: ignore[arg-type]

@@ -182,3 +182,48 @@ def test_tampered_saved_state_is_refused() -> None:
         ml.SlicedCounts.from_dict(repeated)
     with pytest.raises(ValueError, match="schema_version"):
         ml.SlicedCounts.from_dict({**data, "schema_version": 9})
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_many_blocks_and_threads_count_each_slice_exactly(weighted: bool, contiguous: bool) -> None:
+    # Enough rows for several blocks on several threads; contiguous keys leave whole blocks
+    # without some slices.
+    rng = np.random.default_rng(9)
+    n = 90_000
+    y_true = rng.random((n, 37)) < 0.3
+    y_score = rng.random((n, 37)).astype(np.float32)
+    groups = np.sort(rng.integers(0, 5, n)) if contiguous else rng.integers(0, 5, n)
+    weight = rng.random(n) if weighted else None
+    state = ml.SlicedCounts(37).update(y_true, y_score, groups=groups, threshold=0.4,
+                                       sample_weight=weight)  # fmt: skip
+    for (key,), counts in state.items():
+        rows = groups == key
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows], y_score[rows], threshold=0.4,
+            sample_weight=None if weight is None else weight[rows],
+        )  # fmt: skip
+        if weight is None:
+            assert counts == alone
+        else:
+            for name in ("tp", "fp", "fn", "tn", "sample_weight"):
+                np.testing.assert_allclose(getattr(counts, name), getattr(alone, name), rtol=1e-9)
+            np.testing.assert_array_equal(counts.sample_count, alone.sample_count)
+
+
+def test_slicing_labels_over_many_blocks_are_left_out_exactly() -> None:
+    rng = np.random.default_rng(10)
+    n = 70_000
+    y_true = rng.random((n, 21)) < 0.35
+    y_score = rng.random((n, 21)).astype(np.float32)
+    names = [f"a{j}" for j in range(21)]
+    state = ml.SlicedCounts.from_batch(
+        y_true, y_score, groups=["a3", "a17"], threshold=0.5, label_names=names
+    )
+    kept = [j for j in range(21) if j not in (3, 17)]
+    for key, counts in state.items():
+        rows = (y_true[:, 3] == key[0]) & (y_true[:, 17] == key[1])
+        alone = ml.MultilabelCounts.from_batch(
+            y_true[rows][:, kept], y_score[rows][:, kept], threshold=0.5
+        )
+        assert counts == alone

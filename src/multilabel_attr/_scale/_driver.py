@@ -15,6 +15,7 @@ import numpy as np
 from ..core._internal import (
     DEFAULT_BINS,
     DEFAULT_MAX_SLICES,
+    OVERALL,
     MultilabelCounts,
     Report,
     ScoreSketch,
@@ -26,7 +27,9 @@ from ..core._internal import (
     check_threshold,
     name_labels,
     report_from_counts,
-    report_of_sliced_counts,
+    report_from_sliced_counts,
+    shown_slices,
+    sketch_ranking_columns,
     warn_undefined_labels,
 )
 from . import _exact
@@ -166,19 +169,9 @@ def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     assert merged.counts is not None
     columns = None
     if merged.sketch is not None:
-        columns = _sketch_columns(merged.sketch, name_labels(merged.counts))
+        merged.sketch.label_names = name_labels(merged.counts)
+        columns = sketch_ranking_columns(merged.sketch)
     return report_from_counts(merged.counts, threshold, zero_division, columns)
-
-
-def _sketch_columns(sketch: ScoreSketch, names: Sequence[str]) -> dict[str, list[float]]:
-    """The ranking columns of a sketch, with their guaranteed bounds."""
-    sketch.label_names = tuple(names)
-    auroc, ap = sketch.roc_auc(average=None), sketch.average_precision(average=None)
-    columns = {
-        "auroc": auroc.value, "average_precision": ap.value, "auroc_bound": auroc.bound,
-        "average_precision_bound": ap.bound,
-    }  # fmt: skip
-    return {name: np.asarray(values, np.float64).tolist() for name, values in columns.items()}
 
 
 def _slicing(spec: ColumnSpec, label_names: Any, max_slices: Any) -> Slicing:
@@ -221,20 +214,16 @@ def evaluate_sliced(
     if merged.sliced is None:
         raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
     counts, sketches = merged.sliced, merged.slice_sketches
-    n_counted = counts.n_labels - len(counts.slice_labels)
-    names = counts.counted_labels or tuple(f"label_{i}" for i in range(n_counted))
-
-    def columns(i: int | None) -> dict[str, list[float]] | None:
-        if sketches is None:
-            return None
-        if i is not None:
-            return _sketch_columns(sketches[counts.keys[i]], names)
-        overall = ScoreSketch(n_counted, n_bins=n_bins, from_logits=task.from_logits)
+    columns: dict[str, dict[str, list[float]]] = {}
+    if sketches is not None:
+        overall = ScoreSketch(counts.n_counted, n_bins=n_bins, from_logits=task.from_logits)
         for sketch in sketches.values():
             overall = overall.merge(sketch)
-        return _sketch_columns(overall, names)
-
-    return report_of_sliced_counts(counts, task.threshold, min_size, zero_division, columns)
+        columns[OVERALL] = sketch_ranking_columns(overall)
+        shown, _ = shown_slices(counts, min_size)
+        for i in shown:
+            columns[counts.names[i]] = sketch_ranking_columns(sketches[counts.keys[i]])
+    return report_from_sliced_counts(counts, task.threshold, zero_division, min_size, columns)
 
 
 def bootstrap_report(

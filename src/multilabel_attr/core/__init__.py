@@ -81,6 +81,7 @@ from .report._fairness import (
     predictive_parity_ratio,
 )
 from .report._sliced import SlicedReport
+from .report._sliced_streaming import SlicedStreamingEvaluation
 from .report._streaming import StreamingEvaluation
 
 __all__ = [
@@ -111,6 +112,7 @@ __all__ = [
     "ScoreSketch",
     "SlicedCounts",
     "SlicedReport",
+    "SlicedStreamingEvaluation",
     "StreamingEvaluation",
     "TopK",
     "TopKCounts",

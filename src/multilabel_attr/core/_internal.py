@@ -47,7 +47,7 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
-from .counts._groups import DEFAULT_MAX_SLICES, check_max_slices, check_min_slice_size
+from .counts._groups import DEFAULT_MAX_SLICES, OVERALL, check_max_slices, check_min_slice_size
 from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
 from .counts._sliced import SlicedCounts, prepare_sliced_batch
@@ -61,7 +61,9 @@ from .report._bootstrap import check_resampling
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
-from .report._sliced import SlicedReport, report_of_sliced_counts
+from .report._sliced import SlicedReport, report_from_sliced_counts, shown_slices
+from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
+from .report._sliced_streaming import _ranking_columns as sketch_ranking_columns
 
 __all__ = [
     "COHEN_KAPPA",
@@ -69,6 +71,7 @@ __all__ = [
     "DEFAULT_MAX_SLICES",
     "MATTHEWS",
     "NAMED_FORMULAS",
+    "OVERALL",
     "PER_LABEL_FORMULAS",
     "SCHEMA_VERSION",
     "YOUDEN",
@@ -77,6 +80,7 @@ __all__ = [
     "MultilabelCounts",
     "Report",
     "ScoreSketch",
+    "SliceReplicates",
     "SlicedCounts",
     "SlicedReport",
     "ap_from_bins",
@@ -93,6 +97,7 @@ __all__ = [
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",
+    "combine_replicates",
     "count_batch",
     "curve",
     "decode_triples",
@@ -114,12 +119,15 @@ __all__ = [
     "prepare_sliced_batch",
     "present_counts",
     "report_from_counts",
-    "report_of_sliced_counts",
+    "report_from_sliced_counts",
     "sample_triples",
     "sample_values",
     "samples_mean",
     "score_cut",
+    "shown_slices",
     "sketch_edges",
+    "sketch_ranking_columns",
+    "slice_replicates",
     "summarize_counts",
     "warn_undefined_labels",
 ]

@@ -18,6 +18,7 @@ on a few threads (numpy releases the GIL inside its loops).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -95,10 +96,10 @@ def merge_histograms(
 
 
 def _histogram(
-    keys: IntArray, weights: FloatArray | None, n_labels: int
+    keys: IntArray, weights: FloatArray | None, n_labels: int, n_slices: int = 1
 ) -> tuple[IntArray, FloatArray, IntArray]:
-    if (n_labels + 1) ** 3 <= _DENSE_KEY_LIMIT:
-        size = (n_labels + 1) ** 3
+    if n_slices * (n_labels + 1) ** 3 <= _DENSE_KEY_LIMIT:
+        size = n_slices * (n_labels + 1) ** 3
         count = np.bincount(keys, minlength=size)
         present = np.flatnonzero(count)
         weight: FloatArray = (
@@ -272,8 +273,102 @@ def count_batch(
     and spread over a few threads; every count is an exact integer (weighted
     counts are sums of the weights).
     """
+    (counts,) = count_slices(
+        y_true, y_pred, None, 1, threshold=threshold, from_logits=from_logits,
+        sample_weight=sample_weight,
+    )  # fmt: skip
+    return counts
+
+
+def small_codes(codes: IntArray, n_slices: int) -> NDArray[Any]:
+    """Slice numbers in the smallest integer type that holds them: a stable sort of 8 and
+    16-bit integers is a radix sort."""
+    if n_slices <= 1 << 8:
+        return codes.astype(np.uint8)
+    if n_slices <= 1 << 16:
+        return codes.astype(np.uint16)
+    return codes
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
+    sorted rows ``bounds[s]:bounds[s+1]``."""
+
+    order: NDArray[np.intp]
+    bounds: IntArray
+
+    @classmethod
+    def of(cls, codes: IntArray, n_slices: int) -> _Layout:
+        sizes = np.bincount(codes, minlength=n_slices)
+        order = np.argsort(small_codes(codes, n_slices), kind="stable")
+        return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+
+
+def _segment_counts(rows: NDArray[np.bool_]) -> IntArray:
+    """Number of True cells in each column of contiguous rows (any number of them): whole
+    groups of 255 rows by the word-wise count, the rest directly."""
+    body = rows.shape[0] - rows.shape[0] % _LANE_ROWS
+    counts = rows[body:].sum(axis=0, dtype=np.int64)
+    if body:
+        counts += _column_counts(rows[:body])
+    return counts
+
+
+def _slice_column_counts(
+    truth: NDArray[np.bool_],
+    pred: NDArray[np.bool_],
+    layout: _Layout,
+    sums: tuple[IntArray, ...],
+) -> None:
+    """Add each slice's column counts of truth, predictions and hits to ``sums``
+    (each of shape (n_slices, width)); ``truth`` and ``pred`` are a block's rows."""
+    sorted_truth = np.take(truth, layout.order, axis=0)
+    sorted_pred = np.take(pred, layout.order, axis=0)
+    sorted_hit = sorted_truth & sorted_pred
+    bounds = layout.bounds.tolist()
+    for buffer, total in zip((sorted_truth, sorted_pred, sorted_hit), sums):
+        for s in range(len(bounds) - 1):
+            if bounds[s + 1] > bounds[s]:
+                total[s] += _segment_counts(buffer[bounds[s] : bounds[s + 1]])
+
+
+def _slice_products(
+    buffers: tuple[NDArray[np.bool_], ...],
+    weights: FloatArray,
+    layout: _Layout,
+    sums: tuple[FloatArray, ...],
+) -> None:
+    """Add each slice's weighted column sums of each (row-sorted) buffer to ``sums``."""
+    for s in range(layout.bounds.size - 1):
+        rows = slice(int(layout.bounds[s]), int(layout.bounds[s + 1]))
+        for buffer, total in zip(buffers, sums):
+            total[s] += weights[rows] @ buffer[rows]
+
+
+def count_slices(
+    y_true: NDArray[Any],
+    y_pred: NDArray[Any],
+    codes: IntArray | None,
+    n_slices: int,
+    *,
+    threshold: FloatArray | None,
+    from_logits: bool,
+    sample_weight: FloatArray | None,
+    ignore: Sequence[int] = (),
+) -> list[BatchCounts]:
+    """Count one validated batch per slice, in one pass: row ``i`` belongs to slice
+    ``codes[i]`` (``codes=None``: one slice).
+
+    The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
+    block the 0/1 buffers are spread so that each slice's rows are contiguous, and each
+    slice's columns are counted there.  A slice's counts are those of counting its rows
+    alone (bit for bit without weights); every slice must hold at least one row.  The
+    columns in ``ignore`` are left out (as if removed from the input, without copying it).
+    """
     n_samples, n_labels = y_true.shape
     cut = None if threshold is None else score_cut(threshold, from_logits, y_pred.dtype)
+    sliced = codes is not None and n_slices > 1
 
     width = -(-n_labels // 8) * 8
     block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
@@ -292,17 +387,12 @@ def count_batch(
         if not from_logits and (low < 0 or high > 1):
             check_probabilities(y_pred, "y_score")
 
-    def work(task: range) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    def work(task: range) -> tuple[FloatArray, ...]:
         truth = np.zeros((block_rows, width), np.bool_)
         pred = np.zeros((block_rows, width), np.bool_)
         hit = np.empty((block_rows, width), np.bool_)
-        tp = np.zeros(width, np.float64)
-        fp = np.zeros(width, np.float64)
-        fn = np.zeros(width, np.float64)
-        tn = np.zeros(width, np.float64)
-        true_sum = np.zeros(width, np.int64)
-        pred_sum = np.zeros(width, np.int64)
-        tp_sum = np.zeros(width, np.int64)
+        tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
+        true_sum, pred_sum, tp_sum = (np.zeros((n_slices, width), np.int64) for _ in range(3))
         for start in task:
             stop = min(start + block_rows, n_samples)
             rows = stop - start
@@ -317,6 +407,9 @@ def count_batch(
                 scores = y_pred[start:stop]
                 check_scores(scores)
                 np.greater_equal(scores, cut, out=pred[:rows, :n_labels])
+            if ignore:
+                truth[:rows, ignore] = False
+                pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
             n_true = _row_counts(truth[:rows])
             n_pred = _row_counts(pred[:rows])
@@ -326,17 +419,25 @@ def count_batch(
             key += n_pred * np.uint64(base)
             key += n_true
             keys[start:stop] = key
-            if sample_weight is None:
-                true_sum += _column_counts(truth)
-                pred_sum += _column_counts(pred)
-                tp_sum += _column_counts(hit)
+            layout = _Layout.of(codes[start:stop], n_slices) if sliced else None  # type: ignore[index]
+            if sample_weight is None and layout is None:
+                true_sum[0] += _column_counts(truth)
+                pred_sum[0] += _column_counts(pred)
+                tp_sum[0] += _column_counts(hit)
+            elif sample_weight is None:
+                assert layout is not None
+                _slice_column_counts(truth[:rows], pred[:rows], layout,
+                                     (true_sum, pred_sum, tp_sum))  # fmt: skip
             else:
-                w = sample_weight[start:stop]
                 t, p, h = truth[:rows], pred[:rows], hit[:rows]
-                tp += w @ h
-                fp += w @ (p & ~t)
-                fn += w @ (t & ~p)
-                tn += w @ ~(t | p)
+                w = sample_weight[start:stop]
+                cells = (h, p & ~t, t & ~p, ~(t | p))
+                if layout is None:
+                    for out, cell in zip((tp, fp, fn, tn), cells):
+                        out[0] += w @ cell
+                else:
+                    sorted_cells = tuple(cell[layout.order] for cell in cells)
+                    _slice_products(sorted_cells, w[layout.order], layout, (tp, fp, fn, tn))
         if sample_weight is None:
             tp = tp_sum.astype(np.float64)
             fp = (pred_sum - tp_sum).astype(np.float64)
@@ -350,9 +451,44 @@ def count_batch(
             results = list(pool.map(work, tasks))
     else:
         results = [work(tasks[0])]
-    tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:n_labels] for i in range(4))
+    if ignore:
+        kept = np.setdiff1d(np.arange(n_labels), ignore)
+        results = [tuple(r[:, kept] for r in result) for result in results]
+    return _slice_results(results, keys, codes if sliced else None, n_slices,
+                          n_labels - len(ignore), sample_weight, n_labels)  # fmt: skip
+
+
+def _slice_results(
+    results: list[tuple[FloatArray, ...]],
+    keys: IntArray,
+    codes: IntArray | None,
+    n_slices: int,
+    n_labels: int,
+    sample_weight: FloatArray | None,
+    n_columns: int,
+) -> list[BatchCounts]:
+    """Sum the workers' counts and split the per-sample histogram by slice.
+
+    ``keys`` were encoded for ``n_columns`` labels; they are re-encoded for the
+    ``n_labels`` counted (fewer when columns were ignored)."""
+    tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:, :n_labels] for i in range(4))
+    sizes = np.bincount(codes, minlength=n_slices) if codes is not None else [keys.size]
     if sample_weight is None:
         # Unweighted counts are integers: every sample is a true negative unless counted.
-        tn = n_samples - tp - fp - fn
-    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels)
-    return BatchCounts(tp, fp, fn, tn, key_set, key_weight, key_count, n_samples)
+        tn = np.asarray(sizes, np.float64)[:, None] - tp - fp - fn
+    if n_columns != n_labels:
+        keys = encode_triples(*decode_triples(keys, n_columns), n_labels)
+    cube = (n_labels + 1) ** 3
+    if codes is not None:
+        keys = keys + codes * cube
+    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
+    owner = key_set // cube
+    bounds = np.searchsorted(owner, np.arange(n_slices + 1))
+    found = []
+    for s in range(n_slices):
+        part = slice(int(bounds[s]), int(bounds[s + 1]))
+        found.append(BatchCounts(
+            tp[s], fp[s], fn[s], tn[s], key_set[part] - s * cube, key_weight[part],
+            key_count[part], int(sizes[s]),
+        ))  # fmt: skip
+    return found

@@ -82,6 +82,65 @@ def group_columns(groups: Any) -> list[tuple[str, str, Any]]:
     return [("group", "groups", groups)]
 
 
+_DENSE_RANGE = 1 << 22
+
+
+def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
+    """Sorted distinct values and each value's rank among them; a count over the range when
+    it is small (one linear pass), a sort otherwise."""
+    if values.size == 0:
+        return values.astype(np.int64), values.astype(np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low >= _DENSE_RANGE:
+        unique, inverse = np.unique(values, return_inverse=True)
+        return unique.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+    shifted = values - low
+    seen = np.bincount(shifted, minlength=high - low + 1) > 0
+    rank = np.cumsum(seen) - 1
+    return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
+
+
+_FEW = 16
+
+
+def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:
+    """``factorize`` by comparing with each distinct key in turn (a few linear passes when
+    there are at most 16 of them, as group columns usually have); None when there are more."""
+    codes = np.zeros(keys.size, np.int64)
+    left = np.ones(keys.size, np.bool_)
+    values: list[Any] = []
+    for _ in range(_FEW):
+        first = int(np.argmax(left))
+        if not left[first]:
+            break
+        same = keys == keys[first]
+        codes[same] = len(values)
+        values.append(keys[first])
+        left &= ~same
+    else:
+        if left.any():
+            return None
+    order = np.argsort(np.asarray(values, dtype=keys.dtype), kind="stable")
+    rank = np.empty(len(values), np.int64)
+    rank[order] = np.arange(len(values))
+    return np.asarray(values, dtype=keys.dtype)[order], rank[codes]
+
+
+def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray]:
+    """Sorted distinct keys and each row's position among them (``np.unique`` with
+    ``return_inverse``, in linear passes for bools, small-range ints and strings)."""
+    if keys.dtype == np.bool_:
+        unique, inverse = _factorize_ints(keys.astype(np.int64))
+        return unique.astype(np.bool_), inverse
+    if keys.dtype.kind in "iu":
+        return _factorize_ints(keys.astype(np.int64, copy=False))
+    found = _few_distinct(keys)
+    if found is not None:
+        return found
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return unique, inverse.reshape(-1).astype(np.int64)
+
+
 def slice_index(
     columns: Sequence[tuple[str, str, Any]],
     label_columns: Sequence[tuple[str, NDArray[Any]]],
@@ -103,12 +162,12 @@ def slice_index(
     if len({factor for factor, _, _ in parts}) != len(parts):
         raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
     for factor, keys, kind in parts:
-        unique, inverse = np.unique(keys, return_inverse=True)
-        combined = combined * unique.size + inverse.reshape(-1)
+        unique, inverse = factorize(keys)
+        combined = combined * unique.size + inverse
         factors.append(factor)
         kinds.append(kind)
         uniques.append(unique)
-    present, codes = np.unique(combined, return_inverse=True)
+    present, codes = _factorize_ints(combined)
     if present.size > max_slices:
         raise ValueError(
             f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "

@@ -3,9 +3,9 @@
 [`SlicedCounts`][multilabel_attr.SlicedCounts] holds a
 [`MultilabelCounts`][multilabel_attr.MultilabelCounts] for every slice key: per-label
 confusion counts and the per-sample triple histogram of the rows of that slice, so every
-metric, ``samples`` averages included, is exact per slice.  Rows are ordered by slice once
-and each slice's contiguous rows go through the core's counting
-([`count_batch`][multilabel_attr.core.counts._counting.count_batch]), so a slice's counts
+metric, ``samples`` averages included, is exact per slice.  The rows are counted once by the
+core's counting with a slice number per row
+([`count_slices`][multilabel_attr.core.counts._counting.count_slices]), so a slice's counts
 are bit for bit those of counting that slice alone (without weights; weighted sums agree
 to rounding).  The state merges (engines merge partition states) and serialises like
 [`MultilabelCounts`][multilabel_attr.MultilabelCounts].
@@ -18,8 +18,9 @@ Public API: ``SlicedCounts(n_labels, label_names=..., slice_labels=..., max_slic
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 from .._validation import check_batch, check_int, check_label_names
-from ._counting import BatchCounts, count_batch
+from ._counting import BatchCounts, count_slices, small_codes
 from ._groups import (
     DEFAULT_MAX_SLICES,
     KEY_KINDS,
@@ -51,11 +52,12 @@ SLICED_SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class SlicedBatch:
-    """One validated batch with its rows ordered by slice.
+    """One validated batch and the slice of each row.
 
-    ``truth``/``pred``/``weights`` hold the rows of slice ``i`` at ``bounds[i]:bounds[i+1]``
-    and only the counted label columns; ``row_ids`` gives each ordered row's position in the
-    input (the bootstrap keys its draws by it).
+    ``truth``/``pred``/``weights`` hold the input's rows and columns; the slicing label
+    columns (``ignore``) are left out when counting and when reading rows (``columns``,
+    ``segment``); ``thresholds`` are those of the counted labels.  ``rows(i)`` gives the
+    positions of slice ``i``'s rows (the bootstrap keys its draws by them).
     """
 
     index: SliceIndex
@@ -63,27 +65,48 @@ class SlicedBatch:
     pred: NDArray[Any]
     weights: FloatArray | None
     thresholds: FloatArray | None
+    all_thresholds: FloatArray | None
     from_logits: bool
-    bounds: IntArray
-    row_ids: IntArray
     label_names: tuple[str, ...] | None
+    ignore: tuple[int, ...]
+    kept: tuple[int, ...]
+
+    def _kept(self, array: NDArray[Any]) -> NDArray[Any]:
+        return array[:, list(self.kept)] if self.ignore else array
+
+    def columns(self) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Truth and predictions (or scores) of every row, counted labels only."""
+        return self._kept(self.truth), self._kept(self.pred)
+
+    @cached_property
+    def _order(self) -> tuple[IntArray, IntArray]:
+        # Only slices read row by row (ranking columns, the bootstrap) need the rows sorted.
+        codes = self.index.codes
+        order = np.argsort(small_codes(codes, len(self.index.keys)), kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes))]).astype(np.int64)
+        return order.astype(np.int64), bounds
+
+    def rows(self, i: int) -> IntArray:
+        """Positions of slice ``i``'s rows, in input order."""
+        order, bounds = self._order
+        return order[int(bounds[i]) : int(bounds[i + 1])]
 
     def segment(self, i: int) -> tuple[NDArray[Any], NDArray[Any], FloatArray | None]:
-        rows = slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+        """Truth, predictions (or scores) and weights of slice ``i``'s rows."""
+        rows = self.rows(i)
         return (
-            self.truth[rows],
-            self.pred[rows],
+            self._kept(self.truth[rows]),
+            self._kept(self.pred[rows]),
             None if self.weights is None else self.weights[rows],
         )
 
-    def counts(self) -> Iterator[BatchCounts]:
-        """The counts of each slice, in key order (the core's counting, slice by slice)."""
-        for i in range(len(self.index.keys)):
-            truth, pred, weights = self.segment(i)
-            yield count_batch(
-                truth, pred, threshold=self.thresholds, from_logits=self.from_logits,
-                sample_weight=weights,
-            )  # fmt: skip
+    def counts(self) -> list[BatchCounts]:
+        """The counts of each slice, in key order, from one pass of the core's counting."""
+        return count_slices(
+            self.truth, self.pred, self.index.codes, len(self.index.keys),
+            threshold=self.all_thresholds, from_logits=self.from_logits,
+            sample_weight=self.weights, ignore=self.ignore,
+        )  # fmt: skip
 
 
 def slicing_columns(
@@ -153,18 +176,11 @@ def prepare_sliced_batch(
         raise ValueError("groups must give group arrays or label names to slice by; got None")
     labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
     index = slice_index(columns, labels, n_rows, max_slices)
-    order = np.argsort(index.codes, kind="stable")
-    bounds = np.searchsorted(index.codes[order], np.arange(len(index.keys) + 1)).astype(np.int64)
-    if slicing:
-        take = np.ix_(order, np.asarray(kept, np.int64))
-        truth, pred = batch.truth[take], batch.pred[take]
-    else:
-        truth, pred = batch.truth[order], batch.pred[order]
     thresholds = None if batch.thresholds is None else batch.thresholds[kept]
     return SlicedBatch(
-        index, truth, pred, None if batch.weights is None else batch.weights[order],
-        thresholds, batch.from_logits, bounds, order.astype(np.int64),
-        None if names is None else tuple(names[j] for j in kept),
+        index, batch.truth, batch.pred, batch.weights, thresholds, batch.thresholds,
+        batch.from_logits, None if names is None else tuple(names[j] for j in kept),
+        tuple(slicing), tuple(kept),
     )  # fmt: skip
 
 
@@ -262,7 +278,7 @@ class SlicedCounts:
             threshold=threshold, from_logits=from_logits, sample_weight=sample_weight,
             max_slices=check_max_slices(max_slices),
         )  # fmt: skip
-        n_labels = batch.truth.shape[1] + len(slice_labels)
+        n_labels = batch.truth.shape[1]
         state = cls(
             n_labels, label_names=label_names, slice_labels=slice_labels, max_slices=max_slices
         )
@@ -279,6 +295,11 @@ class SlicedCounts:
             old = self._slices.get(key)
             self._slices[key] = state if old is None else old.merge(state)
         self._slices = dict(sorted(self._slices.items()))
+
+    @property
+    def n_counted(self) -> int:
+        """Number of labels counted in each slice (the slicing labels left out)."""
+        return len(self._kept)
 
     @property
     def counted_labels(self) -> tuple[str, ...] | None:
@@ -302,17 +323,16 @@ class SlicedCounts:
         ``groups`` is one 1-D array of keys, a list of them or a mapping of factor names to
         them (several are crossed); ``y_pred``, ``threshold``, ``from_logits`` and
         ``sample_weight`` are as in
-        [`MultilabelCounts.update`][multilabel_attr.MultilabelCounts.update].
+        [`MultilabelCounts.update`][multilabel_attr.core.MultilabelCounts.update].
         """
         batch = prepare_sliced_batch(
             y_true, y_pred, groups=groups, slice_labels=self.slice_labels,
             label_names=self.label_names, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight, max_slices=self.max_slices,
         )  # fmt: skip
-        if batch.truth.shape[1] != len(self._kept):
+        if batch.truth.shape[1] != self.n_labels:
             raise ValueError(
-                f"batch has {batch.truth.shape[1] + len(self.slice_labels)} labels; this state "
-                f"counts {self.n_labels}"
+                f"batch has {batch.truth.shape[1]} labels; this state counts {self.n_labels}"
             )
         self.add_batch(batch)
         return self
@@ -371,7 +391,7 @@ class SlicedCounts:
         return tuple(key)
 
     def slice(self, key: Any) -> MultilabelCounts:
-        """The counts of one slice (see [`key_of`][multilabel_attr.SlicedCounts.key_of])."""
+        """The counts of one slice (see [`key_of`][multilabel_attr.core.SlicedCounts.key_of])."""
         found = self.key_of(key)
         return self.overall if found == () else self._slices[found]
 
@@ -435,7 +455,7 @@ class SlicedCounts:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable snapshot; [`from_dict`][multilabel_attr.SlicedCounts.from_dict]
+        """A JSON-serialisable snapshot; [`from_dict`][multilabel_attr.core.SlicedCounts.from_dict]
         restores it exactly."""
         return {
             "schema_version": SLICED_SCHEMA_VERSION,
@@ -452,7 +472,7 @@ class SlicedCounts:
 
     @classmethod
     def from_dict(cls, data: Any) -> SlicedCounts:
-        """Rebuild a state saved by [`to_dict`][multilabel_attr.SlicedCounts.to_dict]; every
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.SlicedCounts.to_dict]; every
         field is checked and an error names it."""
         if not isinstance(data, dict) or data.get("schema_version") != SLICED_SCHEMA_VERSION:
             got = data.get("schema_version") if isinstance(data, dict) else type(data).__name__

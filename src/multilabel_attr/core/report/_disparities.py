@@ -1,7 +1,7 @@
 """Disparities between slices: how much a metric differs from group to group.
 
 For one metric, per label (and averaged over labels with
-[`Disparity.mean`][multilabel_attr.Disparity.mean]), over the slices shown:
+[`Disparity.mean`][multilabel_attr.core.Disparity.mean]), over the slices shown:
 
 * ``group_min`` and ``group_max``: the worst and best slice's value;
 * ``difference``: ``group_max - group_min``; ``difference_to_overall``: the largest
@@ -258,9 +258,9 @@ def disparity(
     metric : str
         A key of `RATE_FORMULAS` (``"selection_rate"``, ``"tpr"``, ``"fpr"``, ``"f1"`` ...),
         a name of [`formula_by_name`][multilabel_attr.formula_by_name], or a key of
-        [`SUMMARY_METRICS`][multilabel_attr.SUMMARY_METRICS] (one value per slice).
+        `SUMMARY_METRICS` (one value per slice).
     threshold, from_logits, sample_weight, label_names
-        As in [`MultilabelCounts.update`][multilabel_attr.MultilabelCounts.update].
+        As in [`MultilabelCounts.update`][multilabel_attr.core.MultilabelCounts.update].
     zero_division : {"warn", 0, 1, nan}, default="warn"
     max_slices : int, default=1000
 

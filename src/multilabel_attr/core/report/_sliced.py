@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..._io import write_text_atomic
+from .._validation import check_zero_division
 from ..counts._groups import OVERALL, check_max_slices, check_min_slice_size, slice_name
 from ..counts._sliced import SlicedBatch, SlicedCounts, prepare_sliced_batch, split_groups
 from ..counts._state import MultilabelCounts
@@ -195,12 +196,35 @@ class SlicedReport:
             for gap in ("difference", "ratio")
         }
 
+    @classmethod
+    def from_counts(
+        cls,
+        counts: SlicedCounts,
+        *,
+        threshold: Any = None,
+        zero_division: Any = "warn",
+        min_slice_size: int = 1,
+    ) -> SlicedReport:
+        """The report of streamed or merged [`SlicedCounts`][multilabel_attr.core.SlicedCounts]
+        (count metrics only: the ranking columns are ``nan``).
+
+        ``threshold`` is what the counts were thresholded at (shown in the per-label
+        table), one value or one per counted label.
+        """
+        if not isinstance(counts, SlicedCounts):
+            raise TypeError(f"counts must be a SlicedCounts; got {type(counts).__name__}")
+        check_zero_division(zero_division)
+        size = check_min_slice_size(min_slice_size)
+        if not counts.keys:
+            raise ValueError("counts hold no slices yet; call update() first")
+        return report_from_sliced_counts(counts, threshold, zero_division, size)
+
     # -- serialisation -----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (nan becomes None).
 
-        [`from_dict`][multilabel_attr.SlicedReport.from_dict] inverts it (without the counts).
+        [`from_dict`][multilabel_attr.core.SlicedReport.from_dict] inverts it (without the counts).
         """
         return {
             "schema_version": SLICED_REPORT_SCHEMA_VERSION,
@@ -220,7 +244,7 @@ class SlicedReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlicedReport:
-        """Rebuild a report from [`to_dict`][multilabel_attr.SlicedReport.to_dict] output."""
+        """Rebuild a report from [`to_dict`][multilabel_attr.core.SlicedReport.to_dict] output."""
         if data.get("schema_version") != SLICED_REPORT_SCHEMA_VERSION:
             raise ValueError(
                 f"data must come from SlicedReport.to_dict() with schema_version "
@@ -359,7 +383,7 @@ def sliced_batch(
         from_logits=options["from_logits"], sample_weight=options["sample_weight"],
         max_slices=max_slices,
     )  # fmt: skip
-    n_labels = batch.truth.shape[1] + len(slice_labels)
+    n_labels = batch.truth.shape[1]
     counts = SlicedCounts(
         n_labels, label_names=options["label_names"], slice_labels=slice_labels,
         max_slices=max_slices,
@@ -399,47 +423,47 @@ def sliced_report(
     zero_division: Any,
     ranking: bool,
 ) -> SlicedReport:
-    """The [`SlicedReport`][multilabel_attr.SlicedReport] of a counted, slice-ordered batch."""
-    n_counted = counts.n_labels - len(counts.slice_labels)
-    names = counts.counted_labels or tuple(f"label_{i}" for i in range(n_counted))
+    """The [`SlicedReport`][multilabel_attr.SlicedReport] of a counted batch, with exact
+    ranking columns per slice when ``ranking``."""
+    shown, _ = shown_slices(counts, min_slice_size)
+    columns: dict[str, Mapping[str, list[float]]] = {}
+    if ranking:
+        names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
+        truth, scores = batch.columns()
+        columns[OVERALL] = exact_ranking_columns(truth, scores, batch.weights, names)
+        for i in shown:
+            name = counts.names[i]
+            truth, scores, weights = batch.segment(i)
+            where = f" in slice {name}"
+            columns[name] = exact_ranking_columns(truth, scores, weights, names, where)
+    return report_from_sliced_counts(
+        counts, batch.thresholds, zero_division, min_slice_size, columns
+    )
 
-    def columns(i: int | None) -> dict[str, list[float]] | None:
-        if not ranking:
-            return None
-        if i is None:
-            return exact_ranking_columns(batch.truth, batch.pred, batch.weights, names)
-        truth, scores, weights = batch.segment(i)
-        where = f" in slice {counts.names[i]}"
-        return exact_ranking_columns(truth, scores, weights, names, where)
 
-    return report_of_sliced_counts(counts, batch.thresholds, min_slice_size, zero_division, columns)
-
-
-def report_of_sliced_counts(
+def report_from_sliced_counts(
     counts: SlicedCounts,
     threshold: Any,
-    min_slice_size: int,
     zero_division: Any,
-    ranking_columns: Callable[[int | None], Mapping[str, list[float]] | None],
+    min_slice_size: int,
+    ranking_columns: Mapping[str, Mapping[str, list[float]]] | None = None,
 ) -> SlicedReport:
-    """The [`SlicedReport`][multilabel_attr.SlicedReport] of merged sliced counts.
-
-    ``ranking_columns(i)`` gives the ranking columns of slice ``i`` (``None``: of all rows),
-    or ``None`` to leave them ``nan``; only shown slices are asked.
-    """
+    """The [`SlicedReport`][multilabel_attr.SlicedReport] of sliced counts (merged from
+    partitions, or streamed).  ``ranking_columns`` maps slice names to the ranking columns
+    of [`report_from_counts`][multilabel_attr.core.report._evaluate.report_from_counts];
+    slices without them get ``nan``."""
     shown, hidden = shown_slices(counts, min_slice_size)
     overall = counts.overall
     overall._require_samples()
     names = overall.label_names or tuple(f"label_{i}" for i in range(overall.n_labels))
-    reports: dict[str, Report] = {}
-    reports[OVERALL] = report_from_counts(overall, threshold, zero_division, ranking_columns(None))
+    columns = ranking_columns or {}
+    reports = {OVERALL: report_from_counts(overall, threshold, zero_division, columns.get(OVERALL))}
     states = counts.slice_states()
     for i in shown:
+        name = counts.names[i]
         state = states[i]
         state.label_names = names
-        reports[counts.names[i]] = report_from_counts(
-            state, threshold, zero_division, ranking_columns(i)
-        )
+        reports[name] = report_from_counts(state, threshold, zero_division, columns.get(name))
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}
     keys.update({counts.names[i]: counts.keys[i] for i in shown})
     sizes = {OVERALL: overall.n_samples, **counts.sizes}

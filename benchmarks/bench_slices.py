@@ -1,0 +1,169 @@
+"""Sliced evaluation in memory: what slicing costs, and fairlearn on the same numbers.
+
+Data: ``--rows`` x 40 labels and scores (float32), two binary group keys crossed (4 slices).
+
+* ``evaluate``: ``evaluate(..., groups={"sex": ..., "age": ...}, ranking=False)`` (every
+  count metric of every slice and of all rows) against the unsliced ``evaluate(...,
+  ranking=False)`` on the same rows.  Best of ``--repeats``.
+* ``fairlearn``: six metrics by group (precision, recall, F1, balanced accuracy, selection
+  rate, false positive rate) with fairlearn's ``MetricFrame`` and scikit-learn metrics, one
+  frame per label (the only way it takes multi-label data), against one sliced ``evaluate``
+  plus two disparities from its counts, at ``--fairlearn-rows``.  fairlearn runs on the first
+  ``--fairlearn-labels`` labels and its time is scaled to 40 labels (said in the output);
+  every by-group value it gives is checked against ours to 1e-12.
+* ``bootstrap``: ``bootstrap_report(..., groups=..., n_resamples=200, ranking=False)`` (every
+  slice's metrics and every gap) against the unsliced ``bootstrap_report`` at
+  ``--bootstrap-rows``.
+
+Run:  python benchmarks/bench_slices.py            (the sizes of the closing note)
+      python benchmarks/bench_slices.py --quick    (small sizes, seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import multilabel_attr as ml
+
+N_LABELS = 40
+
+
+def best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def make_data(n_rows: int, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    y_true = rng.random((n_rows, N_LABELS), dtype=np.float32) < 0.3
+    noise = rng.random((n_rows, N_LABELS), dtype=np.float32)
+    y_score = np.clip(0.35 * y_true + 0.65 * noise, 0, 1).astype(np.float32)
+    groups = {"sex": rng.integers(0, 2, n_rows), "age": rng.choice(["young", "old"], n_rows)}
+    return {"y_true": y_true, "y_score": y_score, "groups": groups}
+
+
+def bench_evaluate(n_rows: int, repeats: int) -> float:
+    data = make_data(n_rows)
+    args = (data["y_true"], data["y_score"])
+    plain, _ = best_time(lambda: ml.evaluate(*args, ranking=False, zero_division=0), repeats)
+    sliced, report = best_time(
+        lambda: ml.evaluate(*args, groups=data["groups"], ranking=False, zero_division=0),
+        repeats,
+    )
+    print(f"evaluate, {n_rows:,} x {N_LABELS}, {len(report.groups)} slices (counts only)")
+    print(f"  unsliced {plain:.3f} s   sliced {sliced:.3f} s   ratio {sliced / plain:.2f}x")
+    return sliced / plain
+
+
+def _fairlearn_frames(data: dict[str, Any], pred: Any, labels: int) -> list[Any]:
+    from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate
+    from sklearn.metrics import balanced_accuracy_score, f1_score, precision_score, recall_score
+
+    metrics = {
+        "precision": lambda t, p: precision_score(t, p, zero_division=0),
+        "recall": lambda t, p: recall_score(t, p, zero_division=0),
+        "f1": lambda t, p: f1_score(t, p, zero_division=0),
+        "balanced_accuracy": balanced_accuracy_score,
+        "selection_rate": selection_rate,
+        "fpr": false_positive_rate,
+    }
+    features = {"sex": data["groups"]["sex"], "age": data["groups"]["age"]}
+    return [
+        MetricFrame(
+            metrics=metrics,
+            y_true=data["y_true"][:, j],
+            y_pred=pred[:, j],
+            sensitive_features=features,
+        )
+        for j in range(labels)
+    ]
+
+
+def _ours_by_group(data: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    report = ml.evaluate(data["y_true"], data["y_score"], groups=data["groups"], ranking=False,
+                         zero_division=0)  # fmt: skip
+    by_metric = {
+        column: {name: report.slice(name).per_label[column] for name in report.groups}
+        for column in ("precision", "recall", "f1", "balanced_accuracy")
+    }
+    for metric in ("selection_rate", "fpr"):
+        by_metric[metric] = report.disparity(metric, zero_division=0).by_group
+    return by_metric
+
+
+def bench_fairlearn(n_rows: int, labels: int) -> float:
+    data = make_data(n_rows, seed=1)
+    pred = data["y_score"] >= 0.5
+    ours_time, ours = best_time(lambda: _ours_by_group(data), 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        frames = _fairlearn_frames(data, pred, labels)
+        theirs_time = (time.perf_counter() - start) * N_LABELS / labels
+    worst = 0.0
+    for j, frame in enumerate(frames):
+        for (sex, age), row in frame.by_group.iterrows():
+            for metric, value in row.items():
+                mine = ours[str(metric)][f"sex={sex}, age={age}"][j]
+                worst = max(worst, abs(mine - float(value)))
+    if worst > 1e-12:
+        raise AssertionError(f"fairlearn and ours differ by {worst:g}")
+    ratio = theirs_time / ours_time
+    print(f"by group vs fairlearn MetricFrame, {n_rows:,} x {N_LABELS}, 6 metrics, 4 groups")
+    print(f"  fairlearn {theirs_time:.2f} s (run on {labels} labels, scaled x{N_LABELS / labels:g})"
+          f"   ours {ours_time:.4f} s   ours {ratio:,.0f}x faster   largest difference "
+          f"{worst:.1e}")  # fmt: skip
+    return ratio
+
+
+def bench_bootstrap(n_rows: int, n_resamples: int) -> float:
+    data = make_data(n_rows, seed=2)
+    args = (data["y_true"], data["y_score"])
+    common = {"n_resamples": n_resamples, "seed": 0, "ranking": False}
+    plain, _ = best_time(lambda: ml.bootstrap_report(*args, **common), 1)
+    sliced, report = best_time(
+        lambda: ml.bootstrap_report(*args, groups=data["groups"], **common), 1
+    )
+    print(f"bootstrap, {n_rows:,} x {N_LABELS}, {n_resamples} replicates, "
+          f"{len(report.groups)} slices and their gaps")  # fmt: skip
+    print(f"  unsliced {plain:.2f} s   sliced {sliced:.2f} s   ratio {sliced / plain:.2f}x")
+    return sliced / plain
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--fairlearn-rows", type=int, default=100_000)
+    parser.add_argument("--fairlearn-labels", type=int, default=4)
+    parser.add_argument("--bootstrap-rows", type=int, default=100_000)
+    parser.add_argument("--resamples", type=int, default=200)
+    parser.add_argument("--sections", default="evaluate,fairlearn,bootstrap")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.fairlearn_rows, args.bootstrap_rows = 50_000, 5_000, 5_000
+        args.fairlearn_labels, args.resamples = 2, 50
+    sections = args.sections.split(",")
+    ratios = {}
+    if "evaluate" in sections:
+        ratios["sliced evaluate / unsliced"] = bench_evaluate(args.rows, args.repeats)
+    if "fairlearn" in sections:
+        ratios["fairlearn / ours"] = bench_fairlearn(args.fairlearn_rows, args.fairlearn_labels)
+    if "bootstrap" in sections:
+        ratios["sliced bootstrap / unsliced"] = bench_bootstrap(args.bootstrap_rows, args.resamples)
+    print("ratios: " + ", ".join(f"{name} {value:,.2f}" for name, value in ratios.items()))
+
+
+if __name__ == "__main__":
+    main()
