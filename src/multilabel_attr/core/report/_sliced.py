@@ -285,7 +285,7 @@ class SlicedReport:
 
         Returns the page; also writes it atomically to ``path`` when given.  ``metric`` is a
         per-label column (``"f1"``, ``"recall"`` ...) or, with the counts, any count metric
-        of [`disparity`][multilabel_attr.SlicedReport.disparity] (``"fpr"``,
+        of [`disparity`][multilabel_attr.core.SlicedReport.disparity] (``"fpr"``,
         ``"selection_rate"``).
         """
         from ._html import check_metric, sliced_html
