@@ -150,3 +150,13 @@ def test_report_from_streamed_counts_equals_evaluate() -> None:
         assert _same(streamed.slice(name), alone), name
     with pytest.raises(TypeError, match="counts must be a SlicedCounts"):
         ml.SlicedReport.from_counts(direct)  # type: ignore[arg-type]
+
+
+def test_lists_of_keys_and_zero_weight_slices() -> None:
+    d = _data(7, n=60)
+    keys = list(np.arange(60) % 2)  # numpy scalars: one factor, not 60 arrays
+    report = ml.evaluate(d["y_true"], d["y_score"], groups=keys, zero_division=0)
+    assert report.groups == ["group=0", "group=1"]
+    weight = np.where(np.arange(60) % 2 == 0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="slice 'group=0': all its 30 rows have sample_weight 0"):
+        ml.evaluate(d["y_true"], d["y_score"], groups=keys, sample_weight=weight)

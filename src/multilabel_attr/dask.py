@@ -232,7 +232,9 @@ def _source(
         spec = ColumnSpec("y_true", "y_score", None if weight is None else "sample_weight")
         return DaskArraySource(data, scores, weight), spec
     if not hasattr(data, "to_delayed") or not hasattr(data, "columns"):
-        raise TypeError(f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}")
+        raise TypeError(
+            f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
+        )
     return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight, groups=groups)
 
 

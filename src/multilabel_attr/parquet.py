@@ -103,6 +103,7 @@ class ParquetSource:
         assert merged is not None
         return merged
 
+
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells spilled to one Arrow file per bucket, then each bucket reduced on its own:
         an external sort in bounded memory."""

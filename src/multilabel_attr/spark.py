@@ -76,6 +76,7 @@ class SparkSource:
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
         return merge(*(bytes(row["state"]) for row in rows))
 
+
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells exploded in every partition, repartitioned by bucket, each partition's
         buckets sorted and reduced in Python: a distributed sort."""

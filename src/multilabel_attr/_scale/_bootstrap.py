@@ -67,10 +67,7 @@ class Replicates:
         """Replicate ``b`` as a count state."""
         counts = MultilabelCounts(n_labels)
         counts.tp, counts.fp, counts.fn, counts.tn = (
-            self.tp[b],
-            self.fp[b],
-            self.fn[b],
-            self.tn[b],
+            self.tp[b], self.fp[b], self.fn[b], self.tn[b]
         )
         present = self.key_count[b] > 0
         counts.sample_keys, counts.sample_weight, counts.sample_count = merge_histograms(

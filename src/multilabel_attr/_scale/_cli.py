@@ -62,4 +62,6 @@ def run(args: argparse.Namespace, function: str, **options: Any) -> Any:
     """Call ``function`` (``evaluate`` or ``optimize_thresholds``) of the chosen engine."""
     engine, data = _engine(args)
     call: Callable[..., Any] = getattr(engine, function)
-    return call(data, columns(args.labels), columns(args.scores), weight=args.weight, **options)
+    return call(
+        data, columns(args.labels), columns(args.scores), weight=args.weight, **options
+    )

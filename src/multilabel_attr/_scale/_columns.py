@@ -266,7 +266,9 @@ def _group_keys(column: Any, name: str, where: str) -> NDArray[Any]:
     return keys
 
 
-def block_from_arrays(truth: Any, scores: Any, weight: Any, row_id: Any, where: str) -> Block:
+def block_from_arrays(
+    truth: Any, scores: Any, weight: Any, row_id: Any, where: str
+) -> Block:
     """A block from numpy arrays (dask array chunks), with the same checks."""
     truth, scores = np.asarray(truth), np.asarray(scores)
     if truth.ndim != 2 or scores.shape != truth.shape:

@@ -320,9 +320,9 @@ def build_xception_transfer(
     x = InferenceModeBase(base, name=_WRAPPER_NAME)(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = keras.layers.Dropout(float(dropout), name="dropout")(x)
-    outputs = keras.layers.Dense(num_labels, activation="sigmoid", name="labels", dtype="float32")(
-        x
-    )
+    outputs = keras.layers.Dense(
+        num_labels, activation="sigmoid", name="labels", dtype="float32"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 

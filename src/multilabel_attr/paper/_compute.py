@@ -151,3 +151,4 @@ def validation_f1_gain(run: ModelRun) -> dict[str, float]:
                      zero_division=0)  # fmt: skip
     diff = exact - grid
     return {"min": float(diff.min()), "median": float(np.median(diff)), "max": float(diff.max())}
+

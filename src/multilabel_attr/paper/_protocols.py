@@ -94,6 +94,7 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "multilabel_attr"
 
 
+
 def scaled_protocol(base: ProtocolName, **changes: Any) -> Protocol:
     """A copy of a named protocol with some fields changed (for experiments)."""
     return replace(PROTOCOLS[base], **changes)

@@ -148,7 +148,9 @@ def report_summary(
 def write_report(output_dir: Path, markdown: str, summary: Mapping[str, Any]) -> None:
     """Write ``report.md`` and ``report.json`` (NaN and infinity become ``null``)."""
     write_text_atomic(output_dir / "report.md", markdown + "\n")
-    write_text_atomic(output_dir / "report.json", json.dumps(_json_ready(summary), indent=2) + "\n")
+    write_text_atomic(
+        output_dir / "report.json", json.dumps(_json_ready(summary), indent=2) + "\n"
+    )
 
 
 def _json_ready(value: Any) -> Any:

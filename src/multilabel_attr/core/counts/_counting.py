@@ -290,6 +290,18 @@ def small_codes(codes: IntArray, n_slices: int) -> NDArray[Any]:
     return codes
 
 
+def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits: bool) -> None:
+    """One min/max per block; the full checks run (and raise, counting the whole input
+    ``y_pred``) only when it fails."""
+    if not np.issubdtype(scores.dtype, np.floating) and from_logits:
+        return
+    low, high = scores.min(), scores.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        check_finite_scores(y_pred, "y_score")
+    if not from_logits and (low < 0 or high > 1):
+        check_probabilities(y_pred, "y_score")
+
+
 @dataclass(frozen=True)
 class _Layout:
     """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
@@ -361,7 +373,7 @@ def count_slices(
     ``codes[i]`` (``codes=None``: one slice).
 
     The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
-    block the 0/1 buffers are spread so that each slice's rows are contiguous, and each
+    block the 0/1 rows are sorted by slice (the input itself is never copied), and each
     slice's columns are counted there.  A slice's counts are those of counting its rows
     alone (bit for bit without weights); every slice must hold at least one row.  The
     columns in ``ignore`` are left out (as if removed from the input, without copying it).
@@ -376,16 +388,6 @@ def count_slices(
     starts = list(range(0, n_samples, block_rows))
     base = n_labels + 1
     keys = np.empty(n_samples, np.int64)
-
-    def check_scores(scores: NDArray[Any]) -> None:
-        # One min/max per block; the full checks run (and raise) only when it fails.
-        if not np.issubdtype(scores.dtype, np.floating) and from_logits:
-            return
-        low, high = scores.min(), scores.max()
-        if not (np.isfinite(low) and np.isfinite(high)):
-            check_finite_scores(y_pred, "y_score")  # raises, counting the whole input
-        if not from_logits and (low < 0 or high > 1):
-            check_probabilities(y_pred, "y_score")
 
     def work(task: range) -> tuple[FloatArray, ...]:
         truth = np.zeros((block_rows, width), np.bool_)
@@ -405,7 +407,7 @@ def count_slices(
                 _mask_into(y_pred[start:stop], pred[:rows, :n_labels], "y_pred")
             else:
                 scores = y_pred[start:stop]
-                check_scores(scores)
+                _check_block_scores(scores, y_pred, from_logits)
                 np.greater_equal(scores, cut, out=pred[:rows, :n_labels])
             if ignore:
                 truth[:rows, ignore] = False

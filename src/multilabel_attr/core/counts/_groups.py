@@ -68,14 +68,8 @@ def group_columns(groups: Any) -> list[tuple[str, str, Any]]:
         if not groups:
             raise ValueError("groups must name at least one group array; got an empty mapping")
         return [(str(factor), f"groups[{factor!r}]", keys) for factor, keys in groups.items()]
-    if (
-        isinstance(groups, (list, tuple))
-        and groups
-        and all(
-            isinstance(item, (np.ndarray, list, tuple)) or hasattr(item, "__array__")
-            for item in groups
-        )
-    ):
+    # A list of arrays (each 1-D or more) is several factors; a list of scalars is one.
+    if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
         if len(groups) == 1:
             return [("group", "groups", groups[0])]
         return [(f"group_{i}", f"groups[{i}]", keys) for i, keys in enumerate(groups)]

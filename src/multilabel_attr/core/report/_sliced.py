@@ -462,6 +462,12 @@ def report_from_sliced_counts(
     for i in shown:
         name = counts.names[i]
         state = states[i]
+        if not np.any(state.sample_weight > 0):
+            raise ValueError(
+                f"slice {name!r}: all its {state.n_samples} rows have sample_weight 0, so every "
+                "metric there is undefined; give them a positive weight or a min_slice_size "
+                f"above {state.n_samples}"
+            )
         state.label_names = names
         reports[name] = report_from_counts(state, threshold, zero_division, columns.get(name))
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}

@@ -124,7 +124,9 @@ def _draw_back_hair_and_ears(f: _Face, long_hair: bool) -> None:
             (cx - fw - 14 * s, cy - fh - 12 * s, cx + fw + 14 * s, bottom), radius=30, fill=f.hair
         )
     if not f.bald:
-        d.ellipse((cx - fw - 7 * s, cy - fh - 14 * s, cx + fw + 7 * s, cy + fh * 0.3), fill=f.hair)
+        d.ellipse(
+            (cx - fw - 7 * s, cy - fh - 14 * s, cx + fw + 7 * s, cy + fh * 0.3), fill=f.hair
+        )
     for sx in (-1, 1):
         ex = cx + sx * fw
         d.ellipse((ex - 7 * s, cy - 8 * s, ex + 7 * s, cy + 12 * s), fill=_shade(f.skin, 0.95))
@@ -267,7 +269,9 @@ def _draw_eyes(f: _Face) -> None:
             d.line((cx - fw * 0.4, fy, cx + fw * 0.4, fy), fill=_shade(f.skin, 0.72), width=1)
         for side in (-1.0, 1.0):
             wx = cx + side * (f.eye_gap + 10) * s
-            d.line((wx, eye_y - 3 * s, wx + side * 5 * s, eye_y + 3 * s), fill=_shade(f.skin, 0.7))
+            d.line(
+                (wx, eye_y - 3 * s, wx + side * 5 * s, eye_y + 3 * s), fill=_shade(f.skin, 0.7)
+            )
 
 
 def _draw_cheeks_and_nose(f: _Face) -> None:
