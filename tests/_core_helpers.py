@@ -428,6 +428,8 @@ class MetricSpec:
         return self.fn(y_true, y, **extra)
 
 
+CALIBRATION_AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
+
 REGISTRY: tuple[MetricSpec, ...] = (
     MetricSpec("precision_score", ml.precision_score, "set", ALL_AVERAGES,
                {"zero_division": math.nan}),
@@ -461,6 +463,12 @@ REGISTRY: tuple[MetricSpec, ...] = (
                ml.label_ranking_average_precision_score, "ranking_scalar"),
     MetricSpec("dcg_score", ml.dcg_score, "ranking_scalar"),
     MetricSpec("ndcg_score", ml.ndcg_score, "ranking_scalar"),
+    MetricSpec("expected_calibration_error", ml.expected_calibration_error, "ranking",
+               CALIBRATION_AVERAGES),
+    MetricSpec("max_calibration_error", ml.max_calibration_error, "ranking",
+               CALIBRATION_AVERAGES),
+    MetricSpec("brier_score", ml.brier_score, "ranking", CALIBRATION_AVERAGES),
+    MetricSpec("log_loss", ml.log_loss, "ranking", CALIBRATION_AVERAGES),
 )  # fmt: skip
 
 SUPPRESSED = (ml.UndefinedMetricWarning, SkUndefinedMetricWarning)

@@ -66,5 +66,5 @@ def test_invalid_batches_leave_the_state_unchanged() -> None:
     with pytest.raises(ValueError, match="groups must have one key per sample"):
         state.update(y_true, y_score, groups=site[:10])
     assert state.to_dict() == before
-    with pytest.raises(TypeError, match="from_logits must be a bool"):
+    with pytest.raises(TypeError, match="from_logits must be True or False"):
         ml.SlicedStreamingEvaluation(3, from_logits="yes")  # type: ignore[arg-type]

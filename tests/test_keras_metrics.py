@@ -381,3 +381,20 @@ def test_bad_batches_raise_clear_errors() -> None:
         mk.to_counts(keras.metrics.F1Score())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="per-label counts"):
         mk.to_counts(metric)
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: mk.F1Score(3, from_logits="no"), "from_logits"),
+        (lambda: mk.Precision(3, from_logits=1), "from_logits"),
+        (lambda: mk.FBetaScore(3, beta=-1.0), "beta"),
+        (lambda: mk.AUROC(3, from_logits="yes"), "from_logits"),
+        (lambda: mk.AveragePrecision(3, n_bins=1), "n_bins"),
+        (lambda: mk.F1Score(0), "num_labels"),
+    ],
+)
+def test_keras_metrics_check_options_with_the_core_rules(make: Any, argument: str) -> None:
+    with pytest.raises(ml.InputError) as caught:
+        make()
+    assert caught.value.argument == argument

@@ -12,7 +12,10 @@ import pytest
 import multilabel_attr
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-HEAVY = ("tensorflow", "keras", "sklearn", "matplotlib", "PIL", "torch", "jax", "scipy")
+HEAVY = (
+    "tensorflow", "keras", "sklearn", "matplotlib", "PIL", "torch", "jax", "scipy", "pandas",
+    "pyarrow", "pyspark", "dask",
+)
 
 
 def _fresh_import(code: str) -> dict[str, list[str]]:
@@ -38,6 +41,21 @@ def test_lazy_subpackages_stay_light_until_used() -> None:
         "multilabel_attr.cli"
     )
     assert result["heavy"] == []
+
+
+def test_engines_are_lazy_attributes_that_import_no_engine_library() -> None:
+    code = (
+        "import sys, multilabel_attr\n"
+        "assert not {'multilabel_attr.parquet', 'multilabel_attr.dask', 'multilabel_attr.spark'}"
+        " & set(sys.modules)\n"
+        "assert callable(multilabel_attr.parquet.evaluate)\n"
+        "assert callable(multilabel_attr.dask.optimize_thresholds)\n"
+        "assert callable(multilabel_attr.spark.counts)\n"
+        "assert {'parquet', 'dask', 'spark'} <= set(dir(multilabel_attr))\n"
+        "import multilabel_attr.cli\n"
+        "multilabel_attr.cli.build_parser()\n"
+    )
+    assert _fresh_import(code)["heavy"] == []
 
 
 def test_public_api_is_exported() -> None:
@@ -93,3 +111,12 @@ def test_loading_the_keras_adapters_prints_nothing() -> None:
     )  # fmt: skip
     # TensorFlow's C++ start-up lines (CUDA probes, CPU features) stay out of the user's way.
     assert result.stderr == "" and result.stdout == ""
+
+
+def test_ci_docs_build_fails_on_any_warning() -> None:
+    # mkdocs's --quiet drops the very warnings that --strict counts: a broken link would pass.
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    builds = [line.split() for line in ci.splitlines() if "mkdocs build" in line]
+    assert builds
+    for words in builds:
+        assert "--strict" in words and "--quiet" not in words and "-q" not in words

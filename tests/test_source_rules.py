@@ -38,6 +38,7 @@ SHARED_CORE_MODULES = ("multilabel_attr.core._validation", "multilabel_attr.core
 DECLARED_INTERNAL_MODULES = (
     *SHARED_CORE_MODULES,
     "multilabel_attr.thresholds._internal",
+    "multilabel_attr.calibration._internal",
     "multilabel_attr.models._internal",
     "multilabel_attr.datasets.celeba._internal",
 )
@@ -69,7 +70,7 @@ def _imported_modules(path: Path) -> list[tuple[int, str]]:
 
 CORE = "multilabel_attr.core"
 # The core's rooms, lowest first: a module may import its own room and the rooms below it.
-CORE_ROOMS = ("counts", "metrics|ranking", "report")
+CORE_ROOMS = ("counts", "metrics|ranking", "calibration", "report")
 
 
 def _private_owner(target: str) -> str | None:

@@ -3,10 +3,12 @@
 The top level re-exports the numpy-only core.  The other subpackages load on
 first use, as attributes (``multilabel_attr.thresholds.optimize_thresholds``
 works after a plain ``import multilabel_attr``) or by importing them:
-`multilabel_attr.thresholds`, `multilabel_attr.keras` (``tf`` extra),
+`multilabel_attr.thresholds`, `multilabel_attr.calibration`, `multilabel_attr.keras` (``tf`` extra),
 `multilabel_attr.datasets`, `multilabel_attr.models` (``tf`` extra),
-`multilabel_attr.plots` (``plot`` extra), `multilabel_attr.paper` and
-`multilabel_attr.cli`.
+`multilabel_attr.plots` (``plot`` extra), `multilabel_attr.paper`,
+`multilabel_attr.cli` and the engines `multilabel_attr.parquet`,
+`multilabel_attr.dask` and `multilabel_attr.spark` (which import pyarrow, Dask
+or PySpark only when they read data).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ __version__ = "0.1.0"
 __all__ = [*_core_all, "__version__"]
 
 _SUBPACKAGES = frozenset(
-    {"cli", "core", "datasets", "keras", "models", "paper", "plots", "thresholds"}
+    {
+        "calibration", "cli", "core", "dask", "datasets", "keras", "models", "paper", "parquet",
+        "plots", "spark", "thresholds",
+    }
 )
 
 

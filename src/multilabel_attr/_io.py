@@ -15,6 +15,8 @@ import io
 import json
 import math
 import os
+import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -29,28 +31,64 @@ def _umask() -> int:
     return mask
 
 
+def _write_target(target: Path) -> tuple[Path, os.stat_result | None]:
+    """The file a write to ``target`` lands in (links followed), and its status if it exists."""
+    if not str(target) or not target.name:
+        raise ValueError(f"expected the path of a file to write; got {str(target)!r}")
+    # A link stays a link: the write goes to the file it points to.
+    resolved = Path(os.path.realpath(target))
+    try:
+        status = os.stat(resolved)
+    except FileNotFoundError:
+        return resolved, None
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(f"{target} is a folder; expected the path of a file to write")
+    return resolved, status
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside ``target`` that replaces it on success.
+    """Yield a temporary path that replaces ``target`` on success.
 
     The temporary file lives in the same folder so that `os.replace` is an atomic rename;
     a crash mid-write leaves the previous ``target`` intact. ``suffix`` keeps writers that insist
-    on a file extension (Keras wants ``.keras``) happy.
+    on a file extension (Keras wants ``.keras``) happy. A symbolic link is followed (the link
+    stays, the file it points to is replaced); a file that exists keeps its permission bits. A
+    FIFO or a device (``/dev/stdout``) is never replaced: the finished bytes are copied into it.
+    A folder, or an empty path, is refused with a `ValueError` (`IsADirectoryError` for a
+    folder) before anything is written.
     """
+    target, status = _write_target(Path(target))
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        with _special_file_path(target, suffix) as tmp:
+            yield tmp
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)
-    # mkstemp creates the file private (0600); give the result the mode a plain open() would.
-    os.chmod(tmp, 0o666 & ~_umask())
+    # mkstemp creates the file private (0600): give it the replaced file's mode, or the one a
+    # plain open() would.
+    os.chmod(tmp, stat.S_IMODE(status.st_mode) if status else 0o666 & ~_umask())
     try:
         yield tmp
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def _special_file_path(target: Path, suffix: str) -> Iterator[Path]:
+    # A FIFO or device cannot be swapped in by a rename (and must not be replaced): write
+    # the whole result aside, then stream it in, so a failed writer sends nothing.
+    with tempfile.TemporaryDirectory(prefix="multilabel-attr-") as folder:
+        tmp = Path(folder) / f"{target.name}{suffix or '.tmp'}"
+        yield tmp
+        with open(tmp, "rb") as source, open(target, "wb") as sink:
+            shutil.copyfileobj(source, sink)
 
 
 def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:

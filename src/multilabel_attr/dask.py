@@ -20,21 +20,24 @@ from typing import Any, overload
 
 import numpy as np
 
-from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec, block_from_arrays
+from ._scale import _calibration, _driver, _tuning
+from ._scale._columns import ColumnError, ColumnSpec, Place, block_from_arrays
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
-from .core import MultilabelCounts, Report, SlicedReport
-from .core._internal import DEFAULT_MAX_SLICES
+from .calibration import Calibrator
+from .core import CalibrationState, MultilabelCounts, Report, SlicedReport
+from .core._internal import DEFAULT_MAX_SLICES, validated
 from .thresholds import Thresholds
 
 __all__ = [
     "DaskArraySource",
     "DaskFrameSource",
     "bootstrap_report",
+    "calibration_state",
     "counts",
     "evaluate",
+    "fit_calibrator",
     "optimize_thresholds",
 ]
 
@@ -140,7 +143,9 @@ class DaskFrameSource:
         parts = frame.to_delayed()
         return _tree_reduce(
             [
-                delayed(_frame_partition)(part, task, f"partition {index}", starts[index])
+                delayed(_frame_partition)(
+                    part, task, Place(f"partition {index}", partition=index), starts[index]
+                )
                 for index, part in enumerate(parts)
             ],
             merge,
@@ -238,6 +243,7 @@ def _source(
     return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight, groups=groups)
 
 
+@validated("threshold", "from_logits")
 def counts(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -313,6 +319,7 @@ def evaluate(
 ) -> SlicedReport: ...
 
 
+@validated("threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices")
 def evaluate(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -351,6 +358,7 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated("threshold", "n_resamples", "confidence_level", "from_logits", seed="engine_seed")
 def bootstrap_report(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -377,6 +385,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins")
 def optimize_thresholds(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -402,3 +411,52 @@ def optimize_thresholds(
     """
     source, spec = _source(data, labels, scores, weight)
     return _tuning.tune(source, spec, locals())
+
+
+def calibration_state(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    weight: Any = None,
+    n_bins: int = 15,
+    from_logits: bool = False,
+    sketch_bins: int | None = 1024,
+    label_names: Sequence[str] | None = None,
+) -> CalibrationState:
+    """The [`CalibrationState`][multilabel_attr.CalibrationState] of every row, in one pass.
+
+    Each partition fills a state and the states merge, so every calibration metric
+    (ECE, MCE, Brier score, log loss, reliability curves) equals the in-memory
+    state's on the same rows.  ``n_bins``, ``from_logits`` and ``sketch_bins`` as in
+    [`CalibrationState`][multilabel_attr.CalibrationState]; the other arguments as in
+    [`counts`][multilabel_attr.dask.counts].
+    """
+    source, spec = _source(data, labels, scores, weight)
+    return _calibration.calibration_state(source, spec, locals())
+
+
+def fit_calibrator(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    weight: Any = None,
+    method: str = "platt",
+    shared: bool = False,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    max_iter: int = 100,
+) -> Calibrator:
+    """Platt or temperature scaling per label, one job per Newton pass.
+
+    Every pass sums, over the partitions, the log loss, gradient and Hessian of
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] at the current
+    parameters, so the result is the in-memory fit on the same rows (to rounding).
+    ``method`` is ``"platt"`` or ``"temperature"`` (isotonic regression needs all the
+    scores sorted together); the other arguments as in
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] and
+    [`counts`][multilabel_attr.dask.counts].
+    """
+    source, spec = _source(data, labels, scores, weight)
+    return _calibration.fit_calibrator(source, spec, locals())

@@ -20,16 +20,19 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec
+from ._scale import _calibration, _driver, _tuning
+from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
-from .core import MultilabelCounts, Report, SlicedReport
-from .core._internal import DEFAULT_MAX_SLICES
+from .calibration import Calibrator
+from .core import CalibrationState, MultilabelCounts, Report, SlicedReport
+from .core._internal import DEFAULT_MAX_SLICES, validated
 from .thresholds import Thresholds
 
-__all__ = ["ParquetSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
+__all__ = ["ParquetSource", "bootstrap_report",
+    "calibration_state", "counts", "evaluate",
+    "fit_calibrator", "optimize_thresholds"]
 
 
 class ParquetSource:
@@ -73,7 +76,8 @@ class ParquetSource:
         for file in self.files:
             metadata = pq.ParquetFile(file).metadata
             for group in range(metadata.num_row_groups):
-                yield file, group, f"{file}, row group {group}", first_row
+                yield file, group, Place(f"{file}, row group {group}", file=str(file),
+                                         row_group=group), first_row  # fmt: skip
                 first_row += metadata.row_group(group).num_rows
 
     def run(
@@ -152,6 +156,7 @@ def _spec(
     return ColumnSpec.build(labels, scores, weight, row_id, groups)
 
 
+@validated("threshold", "from_logits", "batch_rows")
 def counts(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -225,6 +230,10 @@ def evaluate(
 ) -> SlicedReport: ...
 
 
+@validated(
+    "threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices",
+    "batch_rows",
+)  # fmt: skip
 def evaluate(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -282,6 +291,10 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated(
+    "threshold", "n_resamples", "confidence_level", "from_logits", "batch_rows",
+    seed="engine_seed",
+)  # fmt: skip
 def bootstrap_report(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -312,6 +325,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins", "batch_rows")
 def optimize_thresholds(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -343,3 +357,54 @@ def optimize_thresholds(
     """
     source = ParquetSource(path, batch_rows=batch_rows)
     return _tuning.tune(source, _spec(labels, scores, weight), locals())
+
+
+def calibration_state(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: Any = None,
+    n_bins: int = 15,
+    from_logits: bool = False,
+    sketch_bins: int | None = 1024,
+    label_names: Sequence[str] | None = None,
+    batch_rows: int = 1 << 18,
+) -> CalibrationState:
+    """The [`CalibrationState`][multilabel_attr.CalibrationState] of every row, in one pass.
+
+    Each partition fills a state and the states merge, so every calibration metric
+    (ECE, MCE, Brier score, log loss, reliability curves) equals the in-memory
+    state's on the same rows.  ``n_bins``, ``from_logits`` and ``sketch_bins`` as in
+    [`CalibrationState`][multilabel_attr.CalibrationState]; the other arguments as in
+    [`counts`][multilabel_attr.parquet.counts].
+    """
+    source, spec = ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight)
+    return _calibration.calibration_state(source, spec, locals())
+
+
+def fit_calibrator(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: Any = None,
+    method: str = "platt",
+    shared: bool = False,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    max_iter: int = 100,
+    batch_rows: int = 1 << 18,
+) -> Calibrator:
+    """Platt or temperature scaling per label, one job per Newton pass.
+
+    Every pass sums, over the partitions, the log loss, gradient and Hessian of
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] at the current
+    parameters, so the result is the in-memory fit on the same rows (to rounding).
+    ``method`` is ``"platt"`` or ``"temperature"`` (isotonic regression needs all the
+    scores sorted together); the other arguments as in
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] and
+    [`counts`][multilabel_attr.parquet.counts].
+    """
+    source, spec = ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight)
+    return _calibration.fit_calibrator(source, spec, locals())

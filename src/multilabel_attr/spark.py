@@ -18,16 +18,19 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from ._scale import _driver, _tuning
-from ._scale._columns import ColumnError, ColumnSpec
+from ._scale import _calibration, _driver, _tuning
+from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
-from .core import MultilabelCounts, Report, SlicedReport
-from .core._internal import DEFAULT_MAX_SLICES
+from .calibration import Calibrator
+from .core import CalibrationState, MultilabelCounts, Report, SlicedReport
+from .core._internal import DEFAULT_MAX_SLICES, validated
 from .thresholds import Thresholds
 
-__all__ = ["SparkSource", "bootstrap_report", "counts", "evaluate", "optimize_thresholds"]
+__all__ = ["SparkSource", "bootstrap_report",
+    "calibration_state", "counts", "evaluate",
+    "fit_calibrator", "optimize_thresholds"]
 
 _REMOTE_ERROR = re.compile(r"ColumnError: (.*)")
 
@@ -70,12 +73,12 @@ class SparkSource:
 
             context = TaskContext.get()
             partition = context.partitionId() if context is not None else 0
-            payload = task(batches, f"partition {partition}", offsets.get(partition, 0))
+            where = Place(f"partition {partition}", partition=partition)
+            payload = task(batches, where, offsets.get(partition, 0))
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
         return merge(*(bytes(row["state"]) for row in rows))
-
 
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells exploded in every partition, repartitioned by bucket, each partition's
@@ -119,6 +122,7 @@ def _spec(
     return ColumnSpec.build(labels, scores, weight, row_id, groups)
 
 
+@validated("threshold", "from_logits")
 def counts(
     frame: Any,
     labels: str | Sequence[str],
@@ -194,6 +198,7 @@ def evaluate(
 ) -> SlicedReport: ...
 
 
+@validated("threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices")
 def evaluate(
     frame: Any,
     labels: str | Sequence[str],
@@ -234,6 +239,7 @@ def evaluate(
     )  # fmt: skip
 
 
+@validated("threshold", "n_resamples", "confidence_level", "from_logits", seed="engine_seed")
 def bootstrap_report(
     frame: Any,
     labels: str | Sequence[str],
@@ -265,6 +271,7 @@ def bootstrap_report(
     )  # fmt: skip
 
 
+@validated("n_bins")
 def optimize_thresholds(
     frame: Any,
     labels: str | Sequence[str],
@@ -291,3 +298,52 @@ def optimize_thresholds(
     reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
     """
     return _tuning.tune(SparkSource(frame), _spec(labels, scores, weight), locals())
+
+
+def calibration_state(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: Any = None,
+    n_bins: int = 15,
+    from_logits: bool = False,
+    sketch_bins: int | None = 1024,
+    label_names: Sequence[str] | None = None,
+) -> CalibrationState:
+    """The [`CalibrationState`][multilabel_attr.CalibrationState] of every row, in one pass.
+
+    Each partition fills a state and the states merge, so every calibration metric
+    (ECE, MCE, Brier score, log loss, reliability curves) equals the in-memory
+    state's on the same rows.  ``n_bins``, ``from_logits`` and ``sketch_bins`` as in
+    [`CalibrationState`][multilabel_attr.CalibrationState]; the other arguments as in
+    [`counts`][multilabel_attr.spark.counts].
+    """
+    source, spec = SparkSource(frame), _spec(labels, scores, weight)
+    return _calibration.calibration_state(source, spec, locals())
+
+
+def fit_calibrator(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: Any = None,
+    method: str = "platt",
+    shared: bool = False,
+    from_logits: bool = False,
+    label_names: Sequence[str] | None = None,
+    max_iter: int = 100,
+) -> Calibrator:
+    """Platt or temperature scaling per label, one job per Newton pass.
+
+    Every pass sums, over the partitions, the log loss, gradient and Hessian of
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] at the current
+    parameters, so the result is the in-memory fit on the same rows (to rounding).
+    ``method`` is ``"platt"`` or ``"temperature"`` (isotonic regression needs all the
+    scores sorted together); the other arguments as in
+    [`fit_calibrator`][multilabel_attr.calibration.fit_calibrator] and
+    [`counts`][multilabel_attr.spark.counts].
+    """
+    source, spec = SparkSource(frame), _spec(labels, scores, weight)
+    return _calibration.fit_calibrator(source, spec, locals())

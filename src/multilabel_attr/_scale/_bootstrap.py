@@ -22,7 +22,7 @@ from ..core._internal import (
     encode_triples,
     merge_histograms,
     poisson_multiplicities,
-    summarize_counts,
+    summarize_checked,
 )
 
 FloatArray = NDArray[np.float64]
@@ -65,7 +65,7 @@ class Replicates:
 
     def state(self, b: int, n_labels: int) -> MultilabelCounts:
         """Replicate ``b`` as a count state."""
-        counts = MultilabelCounts(n_labels)
+        counts = MultilabelCounts._empty(n_labels)
         counts.tp, counts.fp, counts.fn, counts.tn = (
             self.tp[b], self.fp[b], self.fn[b], self.tn[b]
         )
@@ -131,13 +131,13 @@ def replicate_intervals(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for key, value in summarize_counts(counts, 0).items():
+            for key, value in summarize_checked(counts, 0.0).items():
                 summaries.setdefault(key, []).append(value)
         total = counts.total_weight
         per_label.setdefault("support", []).append(counts.support)
         per_label.setdefault("prevalence", []).append(counts.support / total)
         for column, formula in PER_LABEL_FORMULAS.items():
-            per_label.setdefault(column, []).append(counts.score(formula, None, 0))
+            per_label.setdefault(column, []).append(counts._score(formula, None, 0.0))
     tail = (1 - confidence_level) / 2 * 100
     intervals: dict[str, tuple[float, float]] = {}
     for key, values in summaries.items():

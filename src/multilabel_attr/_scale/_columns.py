@@ -17,13 +17,27 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..core._internal import InputError
 from ..core._validation import group_keys
 
 FloatArray = NDArray[np.float64]
 
 
-class ColumnError(ValueError):
-    """A column is missing, malformed or holds an invalid value."""
+class ColumnError(InputError):
+    """A column is missing, malformed or holds an invalid value (an
+    [`InputError`][multilabel_attr.InputError] with its ``column`` set where known)."""
+
+
+class Place(str):
+    """Where a block of rows comes from: the text that messages show, and as fields the
+    ``file`` and ``row_group``, or the ``partition``, that errors carry."""
+
+    places: dict[str, Any]
+
+    def __new__(cls, text: str, **places: Any) -> Place:
+        place = super().__new__(cls, text)
+        place.places = places
+        return place
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
-"""What every engine shares: validate the arguments, run a task on every partition,
-merge the states and build the result, the same way for Parquet, Dask and Spark.
+"""What every engine shares: run a task on every partition, merge the states and
+build the result, the same way for Parquet, Dask and Spark.
+
+The public wrappers (``parquet``, ``dask``, ``spark``) check their options at the
+door, on the driver, before any job starts; the functions here receive the
+checked values (``ranking`` as its sketch bins and whether exact values are wanted).
 
 An engine only knows how to run a task on each of its partitions and hand back
 the merged state (``Engine``); everything else is written here once.
@@ -13,7 +17,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core._internal import (
-    DEFAULT_BINS,
     DEFAULT_MAX_SLICES,
     OVERALL,
     MultilabelCounts,
@@ -21,10 +24,6 @@ from ..core._internal import (
     ScoreSketch,
     SlicedReport,
     check_label_names,
-    check_max_slices,
-    check_min_slice_size,
-    check_resampling,
-    check_threshold,
     name_labels,
     report_from_counts,
     report_from_sliced_counts,
@@ -32,6 +31,7 @@ from ..core._internal import (
     sketch_ranking_columns,
     warn_undefined_labels,
 )
+from ..core._validation import per_label
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
@@ -65,26 +65,19 @@ class Engine(Protocol):
         ...
 
 
-def check_threshold_argument(threshold: Any, n_labels: int | None) -> Any:
-    """Thresholds validated before the data is read (their length checked when known)."""
-    if threshold is None:
-        return None
-    values = check_threshold(threshold, 1) if np.ndim(threshold) == 0 else None
-    if values is not None:
-        return float(values[0])
-    length = n_labels if n_labels is not None else int(np.shape(np.asarray(threshold))[0])
-    return check_threshold(threshold, length)
-
-
 def _count_task(
     engine: Engine, spec: ColumnSpec, threshold: Any, from_logits: bool, **extra: Any
 ) -> CountTask:
+    """The count task of checked options (``threshold`` a 0-d or 1-d array in [0, 1], or None)."""
     spec.check_present(list(engine.columns()), engine.describe())
-    checked = check_threshold_argument(threshold, spec.n_labels)
     n_labels = spec.n_labels
-    if n_labels is None and checked is not None and np.ndim(checked) == 1:
-        n_labels = int(np.shape(checked)[0])
-    return CountTask(spec, n_labels, checked, bool(from_logits), **extra)
+    if threshold is not None and np.ndim(threshold) == 1:
+        if n_labels is not None and np.shape(threshold)[0] != n_labels:
+            per_label(threshold, n_labels)  # raises, naming the threshold's length
+        n_labels = int(np.shape(threshold)[0])
+    if threshold is not None and np.ndim(threshold) == 0:
+        threshold = float(threshold)
+    return CountTask(spec, n_labels, threshold, from_logits, **extra)
 
 
 def _finish(engine: Engine, merged: Partial, label_names: Any, spec: ColumnSpec) -> Partial:
@@ -119,9 +112,9 @@ def evaluate(
     from_logits: bool,
     label_names: Sequence[str] | None,
     zero_division: Any,
-    ranking: Any,
-    min_slice_size: Any = 1,
-    max_slices: Any = DEFAULT_MAX_SLICES,
+    ranking: tuple[int, bool],
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
 ) -> Report | SlicedReport:
     if spec.groups:
         return evaluate_sliced(
@@ -129,7 +122,7 @@ def evaluate(
             zero_division=zero_division, ranking=ranking, min_slice_size=min_slice_size,
             max_slices=max_slices,
         )  # fmt: skip
-    n_bins, exact = check_ranking(ranking)
+    n_bins, exact = ranking
     task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
@@ -147,23 +140,6 @@ def evaluate(
     return report_from_counts(merged.counts, task.threshold, zero_division, columns)
 
 
-def check_ranking(ranking: Any) -> tuple[int, bool]:
-    """Sketch bins for ``ranking`` (``"sketch"``, ``"exact"``, a number of bins, or False),
-    and whether the exact values are wanted."""
-    if ranking is None or ranking is False:
-        return 0, False
-    if ranking is True or ranking == "sketch":
-        return DEFAULT_BINS, False
-    if ranking == "exact":
-        return DEFAULT_BINS, True
-    if isinstance(ranking, int) and not isinstance(ranking, bool) and ranking >= 2:
-        return ranking, False
-    raise ValueError(
-        "ranking must be 'sketch', 'exact', a number of sketch bins (>= 2), or False; "
-        f"got {ranking!r}"
-    )
-
-
 def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     """The report of merged counts; ranking columns, with their bounds, from the sketch."""
     assert merged.counts is not None
@@ -174,17 +150,15 @@ def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     return report_from_counts(merged.counts, threshold, zero_division, columns)
 
 
-def _slicing(spec: ColumnSpec, label_names: Any, max_slices: Any) -> Slicing:
-    """The slicing of a task, validated before any data is read."""
+def _slicing(spec: ColumnSpec, label_names: Any, max_slices: int) -> Slicing:
+    """The slicing of a task, before any data is read."""
     names = label_names if label_names is not None else spec.label_names
     if names is not None and spec.n_labels is not None:
         names = check_label_names(names, spec.n_labels)
     columns = spec.labels if isinstance(spec.labels, tuple) else ()
     assert names is not None or not spec.slice_labels
     slice_labels = tuple(names[columns.index(c)] for c in spec.slice_labels) if names else ()
-    return Slicing(
-        None if names is None else tuple(names), slice_labels, check_max_slices(max_slices)
-    )
+    return Slicing(None if names is None else tuple(names), slice_labels, max_slices)
 
 
 def evaluate_sliced(
@@ -195,19 +169,20 @@ def evaluate_sliced(
     from_logits: bool,
     label_names: Sequence[str] | None,
     zero_division: Any,
-    ranking: Any,
-    min_slice_size: Any,
-    max_slices: Any,
+    ranking: tuple[int, bool],
+    min_slice_size: int,
+    max_slices: int,
 ) -> SlicedReport:
-    """[`evaluate`][multilabel_attr.evaluate] with groups over an engine: every slice counted
-    in the one pass (the slice key is one more key of each partition's counting)."""
-    n_bins, exact = check_ranking(ranking)
+    """[`evaluate`][multilabel_attr.evaluate] with groups over an engine (options checked at
+    the door): every slice counted in the one pass (the slice key is one more key of each
+    partition's counting)."""
+    n_bins, exact = ranking
     if exact:
         raise ValueError(
             "ranking='exact' is not available with groups on an engine; use 'sketch' (each "
             "slice's ranking columns with their bounds) or False"
         )
-    min_size = check_min_slice_size(min_slice_size)
+    min_size = min_slice_size
     slicing = _slicing(spec, label_names, max_slices)
     task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins, slicing=slicing)
     merged = Partial.from_bytes(engine.run(task))
@@ -236,14 +211,12 @@ def bootstrap_report(
     n_resamples: Any,
     confidence_level: Any,
     seed: Any,
-    ranking: Any = False,
+    ranking: tuple[int, bool] = (0, False),
 ) -> Report:
-    n_bins = check_ranking(ranking)[0]
-    n_resamples, level = check_resampling(n_resamples, confidence_level)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    n_bins = ranking[0]
+    level = confidence_level
     task = _count_task(
-        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed),
+        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=seed,
         n_bins=n_bins,
     )  # fmt: skip
     merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import MultilabelCounts, ScoreSketch, SlicedCounts, prepare_sliced_batch
+from ..core._internal import (
+    InputError,
+    MultilabelCounts,
+    ScoreSketch,
+    SlicedCounts,
+    prepare_sliced_batch,
+)
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
 
@@ -120,7 +126,7 @@ class Partial:
             return cls._sliced_from_arrays(arrays, where)
         if "tp" not in arrays:
             return cls(None, None, where)
-        counts = MultilabelCounts(int(arrays["tp"].shape[0]))
+        counts = MultilabelCounts._empty(int(arrays["tp"].shape[0]))
         for name in _COUNT_FIELDS:
             setattr(counts, name, arrays[name])
         counts.n_samples = int(arrays["n_samples"])
@@ -132,9 +138,7 @@ class Partial:
         sketch = None
         if "k_pos" in arrays:
             pos = arrays["k_pos"]
-            sketch = ScoreSketch(
-                pos.shape[0], n_bins=pos.shape[1], from_logits=bool(arrays["k_from_logits"])
-            )
+            sketch = ScoreSketch._empty(pos.shape[0], pos.shape[1], bool(arrays["k_from_logits"]))
             for name in _SKETCH_FIELDS:
                 setattr(sketch, name, arrays[f"k_{name}"])
             sketch.n_samples = counts.n_samples
@@ -172,12 +176,14 @@ def merge_all(payloads: Iterable[bytes]) -> Partial:
     return merged
 
 
-def _locate(block: Block, spec: ColumnSpec, kind: str, scores_bounded: bool) -> str:
-    """The column holding the first bad value (only on the error path)."""
+def _locate(block: Block, spec: ColumnSpec, kind: str, scores_bounded: bool) -> tuple[str, str]:
+    """The column holding the first bad value, and how a message names it (only on the
+    error path)."""
     group = spec.labels if kind == "labels" else spec.scores
     values = block.truth if kind == "labels" else block.scores
+    whole = group if isinstance(group, str) else ", ".join(group)
     if values.dtype == np.bool_:
-        return repr(group)
+        return whole, repr(group)
     if kind == "labels":
         bad = ~((values == 0) | (values == 1))
     else:
@@ -186,28 +192,37 @@ def _locate(block: Block, spec: ColumnSpec, kind: str, scores_bounded: bool) -> 
             bad = (values < 0) | (values > 1)
     columns = np.flatnonzero(bad.any(axis=0))
     if columns.size == 0:
-        return repr(group)
+        return whole, repr(group)
     index = int(columns[0])
-    return repr(group[index]) if isinstance(group, tuple) else f"{group!r} (position {index})"
+    if isinstance(group, tuple):
+        return group[index], repr(group[index])
+    return group, f"{group!r} (position {index})"
 
 
 _SUBJECTS = {"y_true": "labels", "y_score": "scores", "y_pred": "scores"}
 
 
 def describe_failure(
-    exc: Exception, block: Block, spec: ColumnSpec, threshold: Any, from_logits: bool
-) -> str:
-    """The core's message, with the argument it names replaced by the column and place."""
-    message = str(exc)
-    for argument, kind in _SUBJECTS.items():
-        if message.startswith(argument):
-            column = _locate(block, spec, kind, threshold is not None and not from_logits)
-            rest = message[len(argument) :].lstrip()
-            return f"column {column} ({kind}) in {block.where}: {rest}"
-    if message.startswith("sample_weight") and spec.weight is not None:
-        rest = message[len("sample_weight") :].lstrip()
-        return f"column {spec.weight!r} (weight) in {block.where}: {rest}"
-    return f"in {block.where}: {message}"
+    exc: Exception, block: Block, spec: ColumnSpec, threshold: Any, from_logits: bool,
+    hint: str = "",
+) -> ColumnError:  # fmt: skip
+    """The core's error placed in the table: the column of the argument it names (read from
+    the error's ``argument`` field) and the block's place."""
+    argument = exc.argument if isinstance(exc, InputError) else None
+    reason = exc.reason if isinstance(exc, InputError) else str(exc)
+    if argument in _SUBJECTS:
+        kind = _SUBJECTS[argument]
+        bounded = threshold is not None and not from_logits
+        column, shown = _locate(block, spec, kind, bounded)
+        message = f"column {shown} ({kind}) in {block.where}: {reason}"
+    elif argument == "sample_weight" and spec.weight is not None:
+        column = spec.weight
+        message = f"column {column!r} (weight) in {block.where}: {reason}"
+    else:
+        column = None
+        message = f"in {block.where}: {exc}"
+    places = getattr(block.where, "places", {})
+    return ColumnError(message + hint, argument=argument, column=column, **places)
 
 
 @dataclass(frozen=True)
@@ -240,13 +255,12 @@ class CountTask:
         if self.slicing is not None:
             return self._count_sliced(block, self.slicing)
         try:
-            counts = MultilabelCounts.from_batch(
+            counts = MultilabelCounts._from_checked(
                 block.truth, block.scores, threshold=self.threshold,
                 from_logits=self.from_logits, sample_weight=block.weight,
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
-            message = describe_failure(exc, block, self.spec, self.threshold, self.from_logits)
-            raise ColumnError(message) from exc
+            raise describe_failure(exc, block, self.spec, self.threshold, self.from_logits) from exc
         replicates = None
         if self.n_resamples:
             row_id = block.row_id
@@ -257,9 +271,13 @@ class CountTask:
             )
         sketch = None
         if self.n_bins:
-            sketch = ScoreSketch(
-                counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits
-            ).update(block.truth, block.scores, sample_weight=block.weight)
+            # The block passed the counting's checks, the same rules as the sketch's: add it
+            # through the sketch's validated path rather than checking it again.
+            sketch = ScoreSketch._empty(counts.n_labels, self.n_bins, self.from_logits)
+            scores = block.scores
+            if not np.issubdtype(scores.dtype, np.floating):
+                scores = scores.astype(np.float64)
+            sketch._add(block.truth == 1, scores, block.weight)
         return Partial(counts, replicates, block.where, sketch)
 
     def _count_sliced(self, block: Block, slicing: Slicing) -> Partial:
@@ -273,8 +291,7 @@ class CountTask:
                 sample_weight=block.weight, max_slices=slicing.max_slices,
             )  # fmt: skip
         except (ValueError, TypeError) as exc:
-            message = describe_failure(exc, block, self.spec, self.threshold, self.from_logits)
-            raise ColumnError(message) from exc
+            raise describe_failure(exc, block, self.spec, self.threshold, self.from_logits) from exc
         sliced = SlicedCounts(
             block.truth.shape[1], label_names=slicing.label_names,
             slice_labels=slicing.slice_labels, max_slices=slicing.max_slices,

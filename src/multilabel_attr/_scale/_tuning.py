@@ -32,7 +32,6 @@ from ..core._internal import (
     ScoreSketch,
     bin_index,
     candidate_mask,
-    check_int,
     check_label_names,
     check_sample_weight,
     count_batch,
@@ -89,8 +88,7 @@ class _Pass:
                 data = prepare(block.truth, block.scores, None, None)
                 weight = check_sample_weight(block.weight, block.n_rows)
             except (ValueError, TypeError) as exc:
-                message = describe_failure(exc, block, self.spec, None, True)
-                raise ColumnError(message) from exc
+                raise describe_failure(exc, block, self.spec, None, True) from exc
             yield Block(data.truth, data.scores, weight, None, where)
 
 
@@ -107,7 +105,7 @@ class SketchPass(_Pass):
         for block in self.blocks(batches, where):
             n_labels = block.truth.shape[1]
             if sketch is None:
-                sketch = ScoreSketch(n_labels, n_bins=self.n_bins, from_logits=self.from_logits)
+                sketch = ScoreSketch._empty(n_labels, self.n_bins, self.from_logits)
                 positives = np.zeros(n_labels, np.int64)
                 weighted_positives = np.zeros(n_labels, np.int64)
             if n_labels != sketch.n_labels:
@@ -116,9 +114,8 @@ class SketchPass(_Pass):
             try:
                 sketch.update(block.truth, block.scores, sample_weight=block.weight)
             except ValueError as exc:
-                message = describe_failure(exc, block, self.spec, 0.5, self.from_logits)
                 hint = "" if self.from_logits else " (pass from_logits=True for logits or margins)"
-                raise ColumnError(message + hint) from exc
+                raise describe_failure(exc, block, self.spec, 0.5, self.from_logits, hint) from exc
             positives += np.count_nonzero(block.truth, axis=0)
             kept = block.truth
             if block.weight is not None:
@@ -226,7 +223,7 @@ class _Groups:
 
     def edge_counts(self) -> tuple[FloatArray, FloatArray]:
         """Weighted positives and negatives at or above every edge, shape (groups, bins + 1)."""
-        sketch = ScoreSketch(self.pos.shape[0], n_bins=self.n_bins)
+        sketch = ScoreSketch._empty(self.pos.shape[0], self.n_bins, False)
         sketch.pos, sketch.neg = self.pos, self.neg
         counts = sketch.counts_at_edges()
         return counts.tp, counts.fp
@@ -411,5 +408,5 @@ def tune(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) -> Thresho
     ``TUNING_OPTIONS``, ``label_names`` and ``n_bins``.
     """
     settings = resolve_settings(**{name: arguments[name] for name in TUNING_OPTIONS})
-    n_bins = check_int(arguments["n_bins"], "n_bins", minimum=2)
+    n_bins = int(arguments["n_bins"])  # checked at the door
     return optimize_thresholds(engine, spec, settings, arguments["label_names"], n_bins)

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from .._tensorflow import import_tensorflow_quietly
+from . import _parquet
 
 PROG = "multilabel-attr"
 
@@ -79,6 +80,17 @@ def _read_npy(file: Path, what: str) -> NDArray[Any]:
             f"{what} file {file} holds Python objects, not a numeric array; save a numeric "
             "array with numpy.save"
         ) from exc
+
+
+def _output_file(text: str) -> str:
+    """``-o``: checked when parsed, so a bad path is refused before any data is read."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected the path of a file to write; got {text!r}")
+    if Path(text).is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is an existing folder; expected the path of a file to write"
+        )
+    return text
 
 
 def _write_or_print(text: str, output: str | None) -> None:
@@ -186,12 +198,13 @@ def _group_options(args: argparse.Namespace, names: Sequence[str] | None) -> dic
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from ..core import evaluate
+    from ..core._internal import check_options
 
+    # Before any file is read or engine started, as every entry point does.
+    check_options({name: (name, getattr(args, name)) for name in ("threshold", "from_logits")})
     if args.parquet:
-        from .._scale import _cli
-
         names = args.label_names.split(",") if args.label_names else None
-        report = _cli.run(
+        report = _parquet.run(
             args, "evaluate", threshold=_threshold_argument(args, names), label_names=names,
             from_logits=args.from_logits, zero_division=0, **_group_options(args, names),
         )  # fmt: skip
@@ -222,16 +235,16 @@ def _render(report: Any, kind: str) -> str:
 
 def _cmd_tune(args: argparse.Namespace) -> None:
     from ..thresholds import optimize_thresholds
+    from ..thresholds._internal import resolve_settings
 
     options = {
         "metric": args.metric, "strategy": args.strategy, "min_positives": args.min_positives,
         "from_logits": args.from_logits,
     }  # fmt: skip
+    resolve_settings(**options)  # the search's door, before any file is read or engine started
     if args.parquet:
-        from .._scale import _cli
-
         names = args.label_names.split(",") if args.label_names else None
-        thresholds = _cli.run(args, "optimize_thresholds", label_names=names, **options)
+        thresholds = _parquet.run(args, "optimize_thresholds", label_names=names, **options)
     else:
         y_true, names = _read_matrix(args.labels, "labels")
         y_score, score_names = _read_matrix(args.scores, "scores")
@@ -401,12 +414,6 @@ def _add_threshold_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--thresholds", help="per-label thresholds JSON written by 'tune'")
 
 
-def _parquet_options(parser: argparse.ArgumentParser) -> None:
-    from .._scale import _cli
-
-    _cli.add_options(parser)
-
-
 _TENSORFLOW_COMMANDS = frozenset({"convert", "verify", "train", "predict", "reproduce"})
 
 
@@ -420,7 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", help="show tracebacks on errors")
+    common.add_argument(
+        "-v", "--verbose", "--traceback", action="store_true",
+        help="show tracebacks (and Spark's log) on errors",
+    )
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -439,7 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from-logits", action="store_true")
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("-o", "--output", help="write here instead of standard output")
+    p.add_argument(
+        "-o", "--output", type=_output_file, help="write here instead of standard output"
+    )
     p.add_argument(
         "--group-by", metavar="COL[,COL]",
         help="evaluate every slice of these label columns (with --parquet: any columns), "
@@ -450,11 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --group-by: hide (and list) slices of fewer rows",
     )  # fmt: skip
     p.add_argument(
-        "--html", metavar="PATH",
+        "--html", metavar="PATH", type=_output_file,
         help="also write a self-contained HTML page (tables; disparity charts with --group-by)",
     )  # fmt: skip
-    _parquet_options(p)
-    p.set_defaults(run=_cmd_evaluate)
+    _parquet.add_options(p)
+    p.set_defaults(run=_cmd_evaluate, usage_error=p.error)
 
     p = command("tune", "Tune per-label thresholds on validation labels and scores.")
     p.add_argument("--labels", required=True)
@@ -464,9 +476,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-positives", type=int, default=10)
     p.add_argument("--from-logits", action="store_true")
     p.add_argument("--label-names", help="comma-separated names (default: CSV header)")
-    p.add_argument("-o", "--output", required=True, help="thresholds JSON to write")
-    _parquet_options(p)
-    p.set_defaults(run=_cmd_tune)
+    p.add_argument(
+        "-o", "--output", type=_output_file, required=True, help="thresholds JSON to write"
+    )
+    _parquet.add_options(p)
+    p.set_defaults(run=_cmd_tune, usage_error=p.error)
 
     _add_model_commands(command)
     return parser
@@ -531,7 +545,7 @@ def _add_model_commands(command: Command) -> None:
     _add_threshold_options(p)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("-o", "--output")
+    p.add_argument("-o", "--output", type=_output_file)
     p.set_defaults(run=_cmd_predict)
 
     p = command("reproduce", "Reproduce the paper's table end to end (data to report).")
@@ -564,6 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``multilabel-attr``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "parquet") and (why := _parquet.misplaced(args)):
+        args.usage_error(why)
     if not args.verbose and args.command in _TENSORFLOW_COMMANDS:
         import_tensorflow_quietly()
     try:

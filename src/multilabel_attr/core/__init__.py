@@ -6,6 +6,16 @@ compute stage for averaging and zero division (``_averaging``).  The one-shot
 functions (``_metrics``, ``_label_metrics``) and the streaming state (``_state``) share all of them.
 """
 
+from ._errors import InputError, InputTypeError
+from .calibration._functions import (
+    brier_score,
+    calibration_curve,
+    expected_calibration_error,
+    log_loss,
+    max_calibration_error,
+)
+from .calibration._state import CalibrationState, ReliabilityCurve
+from .calibration._sums import calibration_error_from_sums
 from .counts._averaging import UndefinedMetricWarning
 from .counts._formulas import (
     ACCURACY,
@@ -102,12 +112,16 @@ __all__ = [
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "CalibrationState",
     "Disparity",
     "EdgeCounts",
     "Formula",
+    "InputError",
+    "InputTypeError",
     "MultilabelCounts",
     "PairedComparison",
     "RankingEstimate",
+    "ReliabilityCurve",
     "Report",
     "ScoreSketch",
     "SlicedCounts",
@@ -120,6 +134,9 @@ __all__ = [
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_report",
+    "brier_score",
+    "calibration_curve",
+    "calibration_error_from_sums",
     "classification_report",
     "cohen_kappa_score",
     "convention_metrics",
@@ -134,6 +151,7 @@ __all__ = [
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "evaluate",
+    "expected_calibration_error",
     "f1_score",
     "fbeta_formula",
     "fbeta_score",
@@ -144,7 +162,9 @@ __all__ = [
     "label_accuracy",
     "label_ranking_average_precision_score",
     "label_ranking_loss",
+    "log_loss",
     "matthews_corrcoef",
+    "max_calibration_error",
     "multilabel_confusion_matrix",
     "ndcg_at_k",
     "ndcg_score",

@@ -7,12 +7,23 @@ holds every package to it; the validation helpers are re-exported for packages
 that need both.
 """
 
+from ._errors import InputError, InputTypeError
+from ._options import RULES, check_options, validated, zero_division_fill
 from ._validation import (
     check_int,
     check_label_names,
     check_sample_weight,
     check_threshold,
     check_zero_division,
+    label_name_difference,
+)
+from .calibration._batch import batch_sums as calibration_batch_sums
+from .calibration._batch import check_calibration_batch
+from .calibration._sums import (
+    calibration_error_from_sums,
+    curve_from_sums,
+    mean_loss_from_sums,
+    pool_labels,
 )
 from .counts import _formulas as formulas
 from .counts._averaging import (
@@ -52,15 +63,15 @@ from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
 from .counts._sliced import SlicedCounts, prepare_sliced_batch
 from .counts._state import MultilabelCounts, prepare_batch
-from .ranking._exact import warn_undefined_labels
+from .ranking._exact import map_blocks, warn_undefined_labels
 from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
 from .ranking._sketch_cuts import is_monotone
-from .report._bootstrap import check_resampling
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
+from .report._evaluate import _summarize as summarize_checked
 from .report._sliced import SlicedReport, report_from_sliced_counts, shown_slices
 from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
 from .report._sliced_streaming import _ranking_columns as sketch_ranking_columns
@@ -73,10 +84,13 @@ __all__ = [
     "NAMED_FORMULAS",
     "OVERALL",
     "PER_LABEL_FORMULAS",
+    "RULES",
     "SCHEMA_VERSION",
     "YOUDEN",
     "BatchCounts",
     "Formula",
+    "InputError",
+    "InputTypeError",
     "MultilabelCounts",
     "Report",
     "ScoreSketch",
@@ -88,18 +102,22 @@ __all__ = [
     "average_counts",
     "bin_index",
     "binary_predictions",
+    "calibration_batch_sums",
+    "calibration_error_from_sums",
     "candidate_mask",
+    "check_calibration_batch",
     "check_int",
     "check_label_names",
     "check_max_slices",
     "check_min_slice_size",
-    "check_resampling",
+    "check_options",
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",
     "combine_replicates",
     "count_batch",
     "curve",
+    "curve_from_sums",
     "decode_triples",
     "divide",
     "encode_triples",
@@ -108,13 +126,17 @@ __all__ = [
     "formula_by_name",
     "formulas",
     "is_monotone",
+    "label_name_difference",
+    "map_blocks",
     "mean_from_sums",
+    "mean_loss_from_sums",
     "mean_sums",
     "merge_histograms",
     "name_labels",
     "nan_average",
     "nan_mean",
     "poisson_multiplicities",
+    "pool_labels",
     "prepare_batch",
     "prepare_sliced_batch",
     "present_counts",
@@ -128,6 +150,9 @@ __all__ = [
     "sketch_edges",
     "sketch_ranking_columns",
     "slice_replicates",
+    "summarize_checked",
     "summarize_counts",
+    "validated",
     "warn_undefined_labels",
+    "zero_division_fill",
 ]

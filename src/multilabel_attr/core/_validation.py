@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._errors import InputError, InputTypeError
+
 AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", "samples", None)
 
 SIGNED_LABELS_HINT = (
@@ -45,14 +47,16 @@ def to_numpy(value: Any, name: str) -> NDArray[Any]:
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
+        raise InputTypeError(
             f"{name} must be array-like (a list, numpy array or framework tensor); "
-            f"got {type(value).__name__}: {exc}"
+            f"got {type(value).__name__}: {exc}",
+            argument=name,
         ) from exc
     if array.dtype == object:
-        raise TypeError(
+        raise InputTypeError(
             f"{name} must be a numeric array-like; got an array of Python objects "
-            "(ragged rows or non-numeric values)"
+            "(ragged rows or non-numeric values)",
+            argument=name,
         )
     return array
 
@@ -66,29 +70,35 @@ def check_2d(value: Any, name: str) -> NDArray[Any]:
             if array.ndim == 1
             else ""
         )
-        raise ValueError(
+        raise InputError(
             f"{name} must be 2-D with shape (n_samples, n_labels); "
-            f"got {array.ndim}-D array of shape {array.shape}{hint}"
+            f"got {array.ndim}-D array of shape {array.shape}{hint}",
+            argument=name,
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(
-            f"{name} is empty: got shape {array.shape}; expected at least one sample and one label"
+        raise InputError(
+            f"{name} is empty: got shape {array.shape}; expected at least one sample and one label",
+            argument=name,
         )
     if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(
+        raise InputTypeError(
             f"{name} must hold real numbers; got complex dtype {array.dtype} (the imaginary "
-            "part would be dropped silently). Pass the real part or the magnitude explicitly."
+            "part would be dropped silently). Pass the real part or the magnitude explicitly.",
+            argument=name,
         )
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise TypeError(f"{name} must be numeric or boolean; got dtype {array.dtype}")
+        raise InputTypeError(
+            f"{name} must be numeric or boolean; got dtype {array.dtype}", argument=name
+        )
     return array
 
 
 def check_same_shape(y_true: NDArray[Any], other: NDArray[Any], other_name: str) -> None:
     if y_true.shape != other.shape:
-        raise ValueError(
+        raise InputError(
             f"y_true and {other_name} must have the same shape (n_samples, n_labels); "
-            f"got y_true {y_true.shape} and {other_name} {other.shape}"
+            f"got y_true {y_true.shape} and {other_name} {other.shape}",
+            argument=other_name,
         )
 
 
@@ -105,56 +115,70 @@ def binary_mask(array: NDArray[Any], name: str) -> NDArray[np.bool_]:
             hint = f". {SIGNED_LABELS_HINT}"
         elif name == "y_pred":
             hint = "; to binarize scores pass threshold=0.5 (or one threshold per label)"
-        raise ValueError(f"{name} must contain only 0 and 1; found {shown}{hint}")
+        raise InputError(f"{name} must contain only 0 and 1; found {shown}{hint}", argument=name)
     return is_one
 
 
 def check_finite_scores(scores: NDArray[Any], name: str) -> None:
     if np.issubdtype(scores.dtype, np.floating) and not np.all(np.isfinite(scores)):
         n_bad = int(np.count_nonzero(~np.isfinite(scores)))
-        raise ValueError(f"{name} must be finite; found {n_bad} NaN or infinite value(s)")
-
-
-def check_probabilities(scores: NDArray[Any], name: str) -> None:
-    low, high = float(scores.min()), float(scores.max())
-    if low < 0 or high > 1:
-        raise ValueError(
-            f"{name} must hold probabilities in [0, 1] when thresholded; got values in "
-            f"[{low:g}, {high:g}]. Pass from_logits=True for logits."
+        raise InputError(
+            f"{name} must be finite; found {n_bad} NaN or infinite value(s)", argument=name
         )
 
 
-def check_threshold(threshold: Any, n_labels: int) -> NDArray[np.float64]:
+def check_probabilities(
+    scores: NDArray[Any], name: str, *, purpose: str = "when thresholded"
+) -> None:
+    low, high = float(scores.min()), float(scores.max())
+    if low < 0 or high > 1:
+        raise InputError(
+            f"{name} must hold probabilities in [0, 1] {purpose}; got values in "
+            f"[{low:g}, {high:g}]. Pass from_logits=True for logits.",
+            argument=name,
+        )
+
+
+def check_threshold(
+    threshold: Any, n_labels: int | None, name: str = "threshold"
+) -> NDArray[np.float64]:
     """Return thresholds as a float64 vector of length ``n_labels`` (any score scale).
 
     Accepts a scalar, one value per label, or any object exposing ``__array__``
     (such as [`Thresholds`][multilabel_attr.thresholds.Thresholds]).  Strings and
     booleans are refused: ``"0.5"`` or ``True`` would otherwise convert silently.
+    With ``n_labels=None`` (the number of labels not known yet, before the data
+    is read) a scalar stays a 0-d array and a vector may have any length.
     """
     if isinstance(threshold, (str, bytes, bool, np.bool_)):
-        raise TypeError(
-            f"threshold must be a number or one number per label; got {type(threshold).__name__} "
-            f"{threshold!r}"
+        raise InputTypeError(
+            f"{name} must be a number or one number per label; got {type(threshold).__name__} "
+            f"{threshold!r}",
+            argument=name,
         )
     try:
         values = np.asarray(threshold, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"threshold must be a number or one number per label; got {type(threshold).__name__}"
+        raise InputTypeError(
+            f"{name} must be a number or one number per label; got {type(threshold).__name__}",
+            argument=name,
         ) from exc
-    if values.ndim == 0:
+    if values.ndim == 0 and n_labels is not None:
         values = np.full(n_labels, float(values))
-    elif values.ndim != 1 or values.shape[0] != n_labels:
-        raise ValueError(
-            f"threshold must be a scalar or have one value per label ({n_labels}); "
-            f"got shape {values.shape}"
+    elif values.ndim > 1 or values.size == 0 or (n_labels is not None and values.size != n_labels):
+        expected = "one value per label" + ("" if n_labels is None else f" ({n_labels})")
+        raise InputError(
+            f"{name} must be a scalar or have {expected}; got shape {values.shape}",
+            argument=name,
         )
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"threshold must be finite; got {values.tolist()}")
+        raise InputError(f"{name} must be finite; got {values.tolist()}", argument=name)
     return values
 
 
-def check_probability_threshold(threshold: Any, n_labels: int) -> NDArray[np.float64]:
+def check_probability_threshold(
+    threshold: Any, n_labels: int | None, name: str = "threshold"
+) -> NDArray[np.float64]:
     """[`check_threshold`][multilabel_attr.core._validation.check_threshold], also requiring [0, 1].
 
     Every metric compares a probability (a score, or the sigmoid of a logit with
@@ -162,14 +186,15 @@ def check_probability_threshold(threshold: Any, n_labels: int) -> NDArray[np.flo
     make a label constant: above 1 nothing is predicted positive, below 0
     everything is.  That is refused on both scales, with the same message.
     """
-    values = check_threshold(threshold, n_labels)
+    values = check_threshold(threshold, n_labels, name)
     outside = (values < 0) | (values > 1)
     if np.any(outside):
-        shown = ", ".join(f"{v:g}" for v in values[outside][:5].tolist())
-        raise ValueError(
-            f"threshold must lie in [0, 1], the probability scale (scores, or the sigmoid of "
+        shown = ", ".join(f"{v:g}" for v in np.atleast_1d(values[outside])[:5].tolist())
+        raise InputError(
+            f"{name} must lie in [0, 1], the probability scale (scores, or the sigmoid of "
             f"logits with from_logits=True, are compared with it); got {shown}. A threshold "
-            "above 1 would predict no positives and one below 0 would predict all."
+            "above 1 would predict no positives and one below 0 would predict all.",
+            argument=name,
         )
     return values
 
@@ -223,15 +248,23 @@ def check_batch(
     truth = check_2d(y_true, "y_true")
     pred = check_2d(y_pred, pred_name)
     check_same_shape(truth, pred, pred_name)
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-    thresholds = None
-    if threshold is not None:
-        thresholds = check_probability_threshold(threshold, truth.shape[1])
-    elif from_logits:
-        raise ValueError("from_logits=True needs scores and a threshold; got threshold=None")
+    thresholds = None if threshold is None else per_label(threshold, truth.shape[1])
     weights = check_sample_weight(sample_weight, truth.shape[0])
-    return Batch(truth, pred, thresholds, bool(from_logits), weights)
+    return Batch(truth, pred, thresholds, from_logits, weights)
+
+
+def per_label(threshold: Any, n_labels: int) -> NDArray[np.float64]:
+    """Thresholds checked at the door (see ``_options``) as one value per label."""
+    values = np.asarray(threshold, np.float64)
+    if values.ndim == 0:
+        return np.full(n_labels, float(values))
+    if values.shape != (n_labels,):
+        raise InputError(
+            f"threshold must be a scalar or have one value per label ({n_labels}); "
+            f"got shape {values.shape}",
+            argument="threshold",
+        )
+    return values
 
 
 def check_sample_weight(
@@ -248,32 +281,47 @@ def check_sample_weight(
     if weights.ndim == 2 and weights.shape[1] == 1:
         weights = weights[:, 0]
     if weights.ndim != 1:
-        raise ValueError(
-            f"sample_weight must be 1-D with one weight per sample; got shape {weights.shape}"
+        raise InputError(
+            f"sample_weight must be 1-D with one weight per sample; got shape {weights.shape}",
+            argument="sample_weight",
         )
     if weights.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight must have one weight per sample ({n_samples}); got {weights.shape[0]}"
+        raise InputError(
+            f"sample_weight must have one weight per sample ({n_samples}); got {weights.shape[0]}",
+            argument="sample_weight",
         )
     weights = weights.astype(np.float64, copy=False)
     if not np.all(np.isfinite(weights)):
-        raise ValueError("sample_weight must be finite; found NaN or infinite weights")
+        raise InputError(
+            "sample_weight must be finite; found NaN or infinite weights", argument="sample_weight"
+        )
     if np.any(weights < 0):
-        raise ValueError(
-            f"sample_weight must be non-negative; found minimum {float(weights.min()):g}"
+        raise InputError(
+            f"sample_weight must be non-negative; found minimum {float(weights.min()):g}",
+            argument="sample_weight",
+        )
+    with np.errstate(over="ignore"):
+        total = float(np.sum(weights))
+    if not math.isfinite(total):
+        raise InputError(
+            f"sample_weight sums to infinity (the largest weight is {float(weights.max()):g}); "
+            "the weighted counts would overflow float64. Rescale the weights.",
+            argument="sample_weight",
         )
     if positive_sum and n_samples > 0 and not np.any(weights > 0):
-        raise ValueError(
+        raise InputError(
             f"sample_weight is zero for all {n_samples} samples; every metric would be "
-            "undefined. Give at least one sample a positive weight."
+            "undefined. Give at least one sample a positive weight.",
+            argument="sample_weight",
         )
     return weights
 
 
 def check_average(average: Any, allowed: Sequence[str | None] = AVERAGES) -> None:
     if average not in allowed:
-        raise ValueError(
-            f"average must be one of {', '.join(repr(a) for a in allowed)}; got {average!r}"
+        raise InputError(
+            f"average must be one of {', '.join(repr(a) for a in allowed)}; got {average!r}",
+            argument="average",
         )
 
 
@@ -299,7 +347,9 @@ def check_zero_division(
             return value
     names = [repr(a) if isinstance(a, str) else f"{a:g}" for a in allowed]
     shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-    raise ValueError(f"zero_division must be {shown}{context}; got {zero_division!r}")
+    raise InputError(
+        f"zero_division must be {shown}{context}; got {zero_division!r}", argument="zero_division"
+    )
 
 
 def check_int(value: Any, name: str, *, minimum: int) -> int:
@@ -313,15 +363,19 @@ def check_int(value: Any, name: str, *, minimum: int) -> int:
         If it is below ``minimum``.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__} {value!r}")
+        raise InputTypeError(
+            f"{name} must be an int; got {type(value).__name__} {value!r}", argument=name
+        )
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
+        raise InputError(f"{name} must be at least {minimum}; got {value!r}", argument=name)
     return int(value)
 
 
 def check_beta(beta: Any) -> float:
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or math.isnan(beta) or beta < 0:
-        raise ValueError(f"beta must be a non-negative number (or inf); got {beta!r}")
+        raise InputError(
+            f"beta must be a non-negative number (or inf); got {beta!r}", argument="beta"
+        )
     return float(beta)
 
 
@@ -330,10 +384,27 @@ def check_label_names(label_names: Any, n_labels: int) -> tuple[str, ...] | None
         return None
     names = tuple(str(name) for name in label_names)
     if len(names) != n_labels:
-        raise ValueError(f"label_names must have one name per label ({n_labels}); got {len(names)}")
+        raise InputError(
+            f"label_names must have one name per label ({n_labels}); got {len(names)}",
+            argument="label_names",
+        )
     if len(set(names)) != len(names):
-        raise ValueError("label_names must be unique")
+        raise InputError("label_names must be unique", argument="label_names")
     return names
+
+
+def label_name_difference(stored: Sequence[str], expected: Sequence[str]) -> str:
+    """How two label lists differ, for an error that refuses one in place of the other."""
+    missing = [n for n in expected if n not in stored]
+    extra = [n for n in stored if n not in expected]
+    if not missing and not extra:
+        return "same names in a different order"
+    parts = []
+    if missing:
+        parts.append(f"not in the file: {', '.join(missing[:10])}")
+    if extra:
+        parts.append(f"only in the file: {', '.join(extra[:10])}")
+    return "; ".join(parts)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

@@ -13,6 +13,10 @@ function agree to float precision.
 metrics through the score bins of [`ScoreSketch`][multilabel_attr.ScoreSketch],
 with a guaranteed error bound.
 
+[`ExpectedCalibrationError`][multilabel_attr.keras.ExpectedCalibrationError] and
+[`BrierScore`][multilabel_attr.keras.BrierScore] stream the calibration metrics through
+the per-bin sums of [`CalibrationState`][multilabel_attr.CalibrationState].
+
 [`to_counts`][multilabel_attr.keras.to_counts] and
 [`from_counts`][multilabel_attr.keras.from_counts] move a metric's state to and from
 [`MultilabelCounts`][multilabel_attr.MultilabelCounts], to merge results of several workers or runs.
@@ -30,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._base import MAX_HISTOGRAM_LABELS, MultilabelMetric
+from ._calibration import BrierScore, ExpectedCalibrationError
 from ._convert import from_counts, to_counts
 from ._metrics import (
     BalancedAccuracy,
@@ -53,7 +58,9 @@ __all__ = [
     "MAX_HISTOGRAM_LABELS",
     "AveragePrecision",
     "BalancedAccuracy",
+    "BrierScore",
     "CustomAccuracy",
+    "ExpectedCalibrationError",
     "F1Score",
     "FBetaScore",
     "HammingLoss",

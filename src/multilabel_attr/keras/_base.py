@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from ..core._internal import (
     Formula,
     average_counts,
+    check_options,
     decode_triples,
     mean_from_sums,
     mean_sums,
@@ -30,7 +31,6 @@ from ..core._internal import (
 )
 from ..core._validation import (
     binary_mask,
-    check_int,
     check_probability_threshold,
     check_zero_division,
 )
@@ -155,21 +155,22 @@ class MultilabelMetric(keras.metrics.Metric):  # type: ignore[misc]
         dtype: Any = None,
         sample_histogram: bool | None = None,
     ) -> None:
-        num_labels = check_int(num_labels, "num_labels", minimum=1)
+        checked = check_options(
+            {"num_labels": ("n_labels", num_labels), "from_logits": ("from_logits", from_logits)}
+        )
+        num_labels, from_logits = checked["num_labels"], checked["from_logits"]
         if average not in self._averages:
             allowed = ", ".join(repr(a) for a in self._averages)
             raise ValueError(
                 f"average must be one of {allowed} for {type(self).__name__}; got {average!r}"
             )
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
         if sample_histogram is not None and not isinstance(sample_histogram, bool):
             raise TypeError(
                 f"sample_histogram must be None, True or False; got {sample_histogram!r}"
             )
         self._num_labels = int(num_labels)
         self._average = average
-        self._from_logits = bool(from_logits)
+        self._from_logits = from_logits
         self._zero_division = self._check_zero_division(zero_division)
         thresholds = self._check_threshold(threshold, self._num_labels)
         self._threshold: float | list[float] = (

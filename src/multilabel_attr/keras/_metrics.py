@@ -10,8 +10,8 @@ from typing import Any
 
 import keras
 
+from ..core._internal import check_options
 from ..core._internal import formulas as F
-from ..core._validation import check_beta
 from ._base import _ALL_AVERAGES, _LABEL_AVERAGES, MultilabelMetric
 
 _register = keras.saving.register_keras_serializable(package="multilabel_attr")
@@ -163,7 +163,7 @@ class FBetaScore(MultilabelMetric):
     ) -> None:
         if beta == "inf":
             beta = math.inf
-        self._beta = check_beta(beta)
+        self._beta = check_options({"beta": ("beta", beta)})["beta"]
         self._formula = F.fbeta_formula(self._beta)
         super().__init__(
             num_labels, average=average, threshold=threshold, from_logits=from_logits,

@@ -20,18 +20,17 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
 from ..core._internal import (
     DEFAULT_BINS,
     ap_from_bins,
     auroc_from_bins,
+    check_options,
     float32_ceiling,
     nan_mean,
     sketch_edges,
 )
-from ..core._validation import check_int
 from ._base import MultilabelMetric, _snake_case, check_batch
 
 _register = keras.saving.register_keras_serializable(package="multilabel_attr")
@@ -55,19 +54,23 @@ class _RankingMetric(keras.metrics.Metric):  # type: ignore[misc]
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        num_labels = check_int(num_labels, "num_labels", minimum=1)
-        n_bins = check_int(n_bins, "n_bins", minimum=2)
+        checked = check_options(
+            {
+                "num_labels": ("n_labels", num_labels),
+                "n_bins": ("n_bins", n_bins),
+                "from_logits": ("from_logits", from_logits),
+            }
+        )
+        num_labels, n_bins = checked["num_labels"], checked["n_bins"]
         if average not in _AVERAGES:
             allowed = ", ".join(repr(a) for a in _AVERAGES)
             raise ValueError(
                 f"average must be one of {allowed} for {type(self).__name__}; got {average!r}"
             )
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
         self._num_labels = num_labels
         self._n_bins = n_bins
         self._average = average
-        self._from_logits = bool(from_logits)
+        self._from_logits = checked["from_logits"]
         self._edges32 = float32_ceiling(sketch_edges(n_bins, self._from_logits)[1:-1])
         if name is None:
             name = _snake_case(type(self).__name__)

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._validation import check_int, external_stacklevel
+from ..core._internal import validated
+from ..core._validation import external_stacklevel
 from ._optimize import Prepared, evaluate, prepare, resolve_settings, run_settings
 from ._result import Thresholds, ThresholdWarning
 
@@ -22,7 +23,6 @@ def kfold_indices(
     n_samples: int, n_splits: int, shuffle: bool, random_state: Any
 ) -> list[IntArray]:
     """Test indices of ``n_splits`` folds of near-equal size."""
-    n_splits = check_int(n_splits, "n_splits", minimum=2)
     if n_splits > n_samples:
         raise ValueError(f"n_splits={n_splits} is larger than the number of samples ({n_samples})")
     indices = np.arange(n_samples)
@@ -85,6 +85,7 @@ class ThresholdsCV:
         )
 
 
+@validated("n_splits", "shuffle", random_state="seed")
 def cross_validate_thresholds(
     y_true: Any,
     y_score: Any,

@@ -17,8 +17,9 @@ from ..core._validation import (
     check_2d,
     check_finite_scores,
     check_groups,
+    label_name_difference,
 )
-from ._result import Thresholds, _name_difference
+from ._result import Thresholds
 
 FloatArray = NDArray[np.float64]
 
@@ -225,7 +226,7 @@ class GroupThresholds(Mapping[Any, Thresholds]):
             if names != self.label_names:
                 raise ValueError(
                     "scores has columns for other labels than the thresholds were tuned for: "
-                    f"{_name_difference(self.label_names, names)}"
+                    f"{label_name_difference(self.label_names, names)}"
                 )
         array = check_2d(scores, "scores")
         if array.shape[1] != self.n_labels:

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import NAMED_FORMULAS, Formula, divide, fbeta_formula
-from ..core._validation import check_beta, check_zero_division
+from ..core._internal import NAMED_FORMULAS, Formula, check_options, divide, fbeta_formula
 
 FloatArray = NDArray[np.float64]
 MetricFunction = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], Any]
@@ -81,9 +80,12 @@ class Objective:
         return np.where(np.isnan(values), self.zero_division, values)
 
 
-def resolve_metric(metric: Any, beta: Any, zero_division: Any) -> Objective:
-    """Turn ``metric`` (a name, a Formula or a function of counts) into an Objective."""
-    fill = check_zero_division(zero_division, (0.0, 1.0), context=" for a threshold search")
+def resolve_metric(metric: Any, beta: Any, zero_division: float) -> Objective:
+    """Turn ``metric`` (a name, a Formula or a function of counts) into an Objective.
+
+    ``zero_division`` has been checked at the door (0 or 1).
+    """
+    fill = zero_division
     if beta is not None and metric != "fbeta":
         raise ValueError(f"beta is only used with metric='fbeta'; got metric={metric!r}")
     if isinstance(metric, str):
@@ -91,7 +93,7 @@ def resolve_metric(metric: Any, beta: Any, zero_division: Any) -> Objective:
         if key == "fbeta":
             if beta is None:
                 raise ValueError("metric='fbeta' needs beta (for example beta=2.0)")
-            formula = fbeta_formula(check_beta(beta))
+            formula = fbeta_formula(check_options({"beta": ("beta", beta)})["beta"])
             return Objective(formula.name, formula, None, fill)
         if key not in NAMED_FORMULAS:
             raise ValueError(

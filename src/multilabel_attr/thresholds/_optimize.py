@@ -12,12 +12,18 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import count_batch, decode_triples, nan_mean, present_counts, samples_mean
+from ..core._internal import (
+    check_options,
+    count_batch,
+    decode_triples,
+    nan_mean,
+    present_counts,
+    samples_mean,
+)
 from ..core._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
-    check_int,
     check_label_names,
     check_same_shape,
     check_sample_weight,
@@ -183,14 +189,20 @@ def resolve_settings(
             f"average for strategy={strategy!r} must be one of "
             f"{', '.join(repr(a) for a in allowed)}; got {average!r}{hint}"
         )
-    objective = resolve_metric(metric, beta, zero_division)
+    checked = check_options(
+        {
+            "from_logits": ("from_logits", from_logits),
+            "min_positives": ("min_positives", min_positives),
+            "max_iter": ("max_iter", max_iter),
+            "zero_division": ("search_zero_division", zero_division),
+        }
+    )
+    objective = resolve_metric(metric, beta, checked["zero_division"])
     if average == "samples" and not objective.samplewise:
         raise ValueError(
             f"average='samples' needs a set-based metric (f1, fbeta, jaccard, precision, "
             f"recall) or a function of counts; got {objective.name!r}"
         )
-    min_positives = check_int(min_positives, "min_positives", minimum=0)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
     clip_range = check_clip(clip)
     if not (
         fallback == "shared"
@@ -207,12 +219,12 @@ def resolve_settings(
         objective,
         strategy,
         average,
-        bool(from_logits),
-        min_positives,
+        checked["from_logits"],
+        checked["min_positives"],
         fallback,
         clip_range,
         init,
-        max_iter,
+        checked["max_iter"],
     )
 
 

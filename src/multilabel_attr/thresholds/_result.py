@@ -13,7 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._io import write_text_atomic
-from ..core._validation import check_2d, check_finite_scores, check_label_names
+from ..core._internal import validated
+from ..core._validation import (
+    check_2d,
+    check_finite_scores,
+    check_label_names,
+    label_name_difference,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -94,6 +100,7 @@ class Thresholds:
     0.7
     """
 
+    @validated("from_logits")
     def __init__(
         self,
         values: Any,
@@ -123,7 +130,7 @@ class Thresholds:
         self.metric = str(metric)
         self.strategy = str(strategy)
         self.average = average
-        self.from_logits = bool(from_logits)
+        self.from_logits = from_logits
         self.validation_scores: FloatArray | None = (
             None
             if validation_scores is None
@@ -238,7 +245,7 @@ class Thresholds:
                 metric=data["metric"],
                 strategy=data["strategy"],
                 average=data.get("average"),
-                from_logits=bool(data["from_logits"]),
+                from_logits=data["from_logits"],
                 validation_scores=None
                 if scores is None
                 else [math.nan if v is None else v for v in scores],
@@ -256,7 +263,7 @@ class Thresholds:
                 detail = (
                     "the file stores no label names"
                     if stored is None
-                    else _name_difference(stored, expected)
+                    else label_name_difference(stored, expected)
                 )
                 raise ValueError(
                     f"thresholds were tuned for different labels than expected: {detail}"
@@ -319,15 +326,3 @@ class Thresholds:
             parts.append(f"fallback_labels={len(self.fallback_labels)}")
         return f"Thresholds({', '.join(parts)}; {', '.join(shown)})"
 
-
-def _name_difference(stored: Sequence[str], expected: Sequence[str]) -> str:
-    missing = [n for n in expected if n not in stored]
-    extra = [n for n in stored if n not in expected]
-    if not missing and not extra:
-        return "same names in a different order"
-    parts = []
-    if missing:
-        parts.append(f"not in the file: {', '.join(missing[:10])}")
-    if extra:
-        parts.append(f"only in the file: {', '.join(extra[:10])}")
-    return "; ".join(parts)

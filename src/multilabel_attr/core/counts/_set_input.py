@@ -25,13 +25,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._errors import InputError, InputTypeError
+from .._options import validated
 from .._validation import (
     binary_mask,
     check_2d,
     check_finite_scores,
     check_probabilities,
-    check_probability_threshold,
     check_sample_weight,
+    per_label,
     threshold_cut,
     to_numpy,
 )
@@ -149,9 +151,19 @@ class TopK:
     def __init__(self, indices: Any, scores: Any = None) -> None:
         array = check_2d(indices, "TopK indices")
         if not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"TopK indices must be integers; got dtype {array.dtype}")
+            raise InputTypeError(
+                f"TopK indices must be integers; got dtype {array.dtype}", argument="indices"
+            )
         if array.min() < 0:
-            raise ValueError(f"TopK indices must be non-negative; found {int(array.min())}")
+            raise InputError(
+                f"TopK indices must be non-negative; found {int(array.min())}", argument="indices"
+            )
+        if array.dtype == np.uint64 and array.max() > np.iinfo(np.int64).max:
+            # Such an index would wrap to a negative one when read as int64.
+            raise InputError(
+                f"TopK indices must be label indices; found {int(array.max())}",
+                argument="indices",
+            )
         repeated = np.flatnonzero(_repeats_in_row(array))
         if repeated.size:
             raise ValueError(
@@ -161,6 +173,12 @@ class TopK:
         self.scores: FloatArray | None = None
         if scores is not None:
             values = to_numpy(scores, "TopK scores")
+            if np.issubdtype(values.dtype, np.complexfloating):
+                raise InputTypeError(
+                    f"TopK scores must hold real numbers; got complex dtype {values.dtype} (the "
+                    "imaginary part would be dropped silently)",
+                    argument="scores",
+                )
             if values.shape != array.shape:
                 raise ValueError(
                     f"TopK scores must have the shape of the indices {array.shape}; "
@@ -174,15 +192,29 @@ class TopK:
         self.indices: IntArray = array.astype(np.int64, copy=False)
 
     @classmethod
+    @validated(k="top_k")
     def from_scores(cls, y_score: Any, k: int) -> TopK:
-        """The ``k`` best-scored labels of each row of a dense score matrix."""
+        """The ``k`` best-scored labels of each row of a dense score matrix, best first.
+
+        Among equal scores the lower label index ranks first, so the choice at the
+        ``k``-th place and the order within the top are the same on every run.
+        """
         scores = check_2d(y_score, "y_score").astype(np.float64, copy=False)
         check_finite_scores(scores, "y_score")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k:
-            raise ValueError(f"k must be a positive int; got {k!r}")
         if k > scores.shape[1]:
-            raise ValueError(f"k must be at most the number of labels ({scores.shape[1]}); got {k}")
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            raise InputError(
+                f"k must be at most the number of labels ({scores.shape[1]}); got {k}",
+                argument="k",
+            )
+        # The k-th largest score of each row; every label above it is in, and the labels
+        # equal to it fill the remaining places in index order.
+        kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
+        above = scores > kth
+        tied = scores == kth
+        room = k - np.count_nonzero(above, axis=1, keepdims=True)
+        chosen = above | (tied & (np.cumsum(tied, axis=1) <= room))
+        top = np.nonzero(chosen)[1].reshape(scores.shape[0], k)
+        # The constructor's stable sort by decreasing score keeps ties in index order.
         return cls(top, np.take_along_axis(scores, top, axis=1))
 
     @property
@@ -199,9 +231,10 @@ class TopK:
     def check_labels(self, n_labels: int, name: str) -> None:
         high = int(self.indices.max())
         if high >= n_labels:
-            raise ValueError(
+            raise InputError(
                 f"{name} holds label index {high}; y_true has {n_labels} labels "
-                f"(indices 0..{n_labels - 1})"
+                f"(indices 0..{n_labels - 1})",
+                argument=name,
             )
 
     def row_sets(self, n_labels: int, threshold: FloatArray | None) -> RowSets:
@@ -284,6 +317,25 @@ def _check_compressed(indptr: NDArray[Any], indices: NDArray[Any], minor: int, n
     )
 
 
+def _check_indptr(indptr: NDArray[Any], n_major: int, n_stored: int, name: str) -> None:
+    """``indptr``: ``n_major + 1`` integer offsets from 0 to the number of stored cells,
+    never decreasing."""
+    problem = ""
+    if indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        problem = f"{n_major + 1} offsets (one more than its rows); got shape {indptr.shape}"
+    elif not np.issubdtype(indptr.dtype, np.integer):
+        problem = f"integer offsets; got dtype {indptr.dtype}"
+    elif int(indptr[0]) != 0 or int(indptr[-1]) != n_stored:
+        problem = (
+            f"offsets from 0 to the {n_stored} stored cells; got {int(indptr[0])} to "
+            f"{int(indptr[-1])}"
+        )
+    elif np.any(indptr[1:] < indptr[:-1]):
+        problem = "offsets that never decrease; found a decrease"
+    if problem:
+        raise InputError(f"{name} has a malformed indptr: expected {problem}", argument=name)
+
+
 def sparse_sets(value: Any, name: str) -> RowSets:
     """Validate a scipy.sparse 0/1 matrix and read it as row sets (CSC is transposed once)."""
     layout = getattr(value, "format", None)
@@ -316,6 +368,7 @@ def sparse_sets(value: Any, name: str) -> RowSets:
     indptr = np.asarray(value.indptr)
     indices = np.asarray(value.indices)
     minor = shape[1] if layout == "csr" else shape[0]
+    _check_indptr(indptr, shape[0] if layout == "csr" else shape[1], indices.shape[0], name)
     _check_compressed(indptr, indices, minor, name)
     if layout == "csc":
         csr = value.tocsr()
@@ -353,24 +406,16 @@ def truth_sets(y_true: Any, name: str = "y_true") -> RowSets:
     return dense_sets(binary_mask(check_2d(y_true, name), name))
 
 
-def check_labels(labels: Any, n_labels: int) -> NDArray[np.intp]:
-    """``labels=``: distinct column indices in ``0..n_labels-1``, in the order wanted."""
-    values = to_numpy(labels, "labels")
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"labels must be a non-empty 1-D list of column indices; got {labels!r}")
-    if not np.issubdtype(values.dtype, np.integer):
-        raise TypeError(
-            f"labels must be integer column indices of y_true; got dtype {values.dtype}"
-        )
-    unknown = values[(values < 0) | (values >= n_labels)]
+def check_labels(labels: NDArray[np.intp], n_labels: int) -> NDArray[np.intp]:
+    """``labels=`` (distinct non-negative indices, checked at the door) within ``0..n_labels-1``."""
+    unknown = labels[labels >= n_labels]
     if unknown.size:
-        raise ValueError(
+        raise InputError(
             f"labels names unknown label(s) {unknown[:5].tolist()}; y_true has {n_labels} "
-            f"labels (column indices 0..{n_labels - 1})"
+            f"labels (column indices 0..{n_labels - 1})",
+            argument="labels",
         )
-    if np.unique(values).size != values.size:
-        raise ValueError(f"labels must not repeat a label; got {values.tolist()}")
-    return values.astype(np.intp)
+    return labels
 
 
 def validate_sets(
@@ -386,7 +431,7 @@ def validate_sets(
     pred_name = "y_pred" if threshold is None else "y_score"
     truth = truth_sets(y_true)
     n_samples, n_labels = truth.shape
-    thresholds = None if threshold is None else check_probability_threshold(threshold, n_labels)
+    thresholds = None if threshold is None else per_label(threshold, n_labels)
     if isinstance(y_pred, TopK):
         if y_pred.n_samples != n_samples:
             raise ValueError(
@@ -394,15 +439,23 @@ def validate_sets(
             )
         y_pred.check_labels(n_labels, pred_name)
         if from_logits and y_pred.scores is None:
-            raise ValueError("from_logits=True needs TopK scores and a threshold")
+            raise InputError(
+                "from_logits=True needs TopK scores and a threshold; this TopK has no scores",
+                argument="from_logits",
+            )
+        if thresholds is not None and y_pred.scores is not None and not from_logits:
+            # The rule of dense scores: thresholded scores are probabilities unless logits.
+            check_probabilities(y_pred.scores, "TopK scores")
         cut = None if thresholds is None else threshold_cut(thresholds, from_logits)
         pred = y_pred.row_sets(n_labels, cut if y_pred.scores is not None else None)
     elif is_sparse(y_pred):
         if from_logits or (thresholds is not None and np.any((thresholds <= 0) | (thresholds > 1))):
-            raise ValueError(
+            shown = None if threshold is None else np.asarray(threshold).tolist()
+            raise InputError(
                 f"a sparse {pred_name} holds 0/1 predictions: pass threshold=None (or one in "
                 f"(0, 1], which leaves 0/1 unchanged) and from_logits=False; got "
-                f"threshold={threshold!r}, from_logits={from_logits}"
+                f"threshold={shown!r}, from_logits={from_logits}",
+                argument="threshold" if not from_logits else "from_logits",
             )
         pred = sparse_sets(y_pred, pred_name)
     else:

@@ -10,15 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import Self
 
-from .._validation import (
-    AVERAGES,
-    check_average,
-    check_batch,
-    check_beta,
-    check_int,
-    check_label_names,
-    check_zero_division,
-)
+from .._options import LABEL_AVERAGES, validated, zero_division_fill
+from .._validation import check_average, check_batch, check_label_names
 from . import _formulas as F
 from ._averaging import (
     average_counts,
@@ -35,8 +28,6 @@ from ._set_input import check_labels, is_set_input, validate_sets
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-_LABEL_ONLY_AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
-
 
 def prepare_batch(
     y_true: Any,
@@ -47,7 +38,7 @@ def prepare_batch(
     sample_weight: Any,
     labels: Any = None,
 ) -> BatchCounts:
-    """Validate one batch at the public boundary and count it.
+    """Validate one batch's data and count it (its options were checked at the door).
 
     Sparse matrices and [`TopK`][multilabel_attr.TopK] predictions are counted
     by ``_sparse`` without densifying; ``labels`` selects and orders columns.
@@ -117,8 +108,19 @@ class MultilabelCounts:
         "tp",
     )
 
+    @validated("n_labels")
     def __init__(self, n_labels: int, *, label_names: Sequence[str] | None = None) -> None:
-        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
+        self._setup(n_labels, label_names)
+
+    @classmethod
+    def _empty(cls, n_labels: int, label_names: Sequence[str] | None = None) -> Self:
+        """An empty state for a number of labels already checked (the library's own path)."""
+        state = cls.__new__(cls)
+        state._setup(n_labels, label_names)
+        return state
+
+    def _setup(self, n_labels: int, label_names: Sequence[str] | None) -> None:
+        self.n_labels = n_labels
         self.label_names = check_label_names(label_names, self.n_labels)
         self.tp = np.zeros(self.n_labels)
         self.fp = np.zeros(self.n_labels)
@@ -131,6 +133,7 @@ class MultilabelCounts:
 
     # -- state -------------------------------------------------------------------------------
 
+    @validated("from_logits", "threshold", "labels")
     def update(
         self,
         y_true: Any,
@@ -173,6 +176,7 @@ class MultilabelCounts:
         self.n_samples += batch.n_samples
 
     @classmethod
+    @validated("from_logits", "threshold", "labels")
     def from_batch(
         cls,
         y_true: Any,
@@ -185,17 +189,41 @@ class MultilabelCounts:
         labels: Any = None,
     ) -> Self:
         """Count one batch into a new state (the one-shot path of every metric)."""
+        return cls._from_checked(
+            y_true, y_pred, threshold=threshold, from_logits=from_logits,
+            sample_weight=sample_weight, label_names=label_names, labels=labels,
+        )  # fmt: skip
+
+    @classmethod
+    def _from_checked(
+        cls,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        threshold: Any,
+        from_logits: bool,
+        sample_weight: Any,
+        label_names: Sequence[str] | None = None,
+        labels: Any = None,
+    ) -> Self:
+        """[`from_batch`][multilabel_attr.MultilabelCounts.from_batch] for options already
+        checked at the door (by the public function that calls it)."""
         batch = prepare_batch(
             y_true, y_pred, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight, labels=labels,
         )  # fmt: skip
-        state = cls(batch.tp.shape[0], label_names=label_names)
-        state.tp, state.fp, state.fn, state.tn = batch.tp, batch.fp, batch.fn, batch.tn
-        state.sample_keys = batch.keys
-        state.sample_weight = batch.key_weight
-        state.sample_count = batch.key_count
-        state.n_samples = batch.n_samples
+        state = cls.__new__(cls)
+        state._set(batch, check_label_names(label_names, batch.tp.shape[0]))
         return state
+
+    def _set(self, batch: BatchCounts, label_names: tuple[str, ...] | None) -> None:
+        self.n_labels = int(batch.tp.shape[0])
+        self.label_names = label_names
+        self.tp, self.fp, self.fn, self.tn = batch.tp, batch.fp, batch.fn, batch.tn
+        self.sample_keys = batch.keys
+        self.sample_weight = batch.key_weight
+        self.sample_count = batch.key_count
+        self.n_samples = batch.n_samples
 
     def merge(self, other: MultilabelCounts) -> MultilabelCounts:
         """Return a new state holding the counts of ``self`` and ``other``."""
@@ -212,7 +240,7 @@ class MultilabelCounts:
             and self.label_names != other.label_names
         ):
             raise ValueError("cannot merge states with different label_names")
-        merged = MultilabelCounts(self.n_labels, label_names=self.label_names or other.label_names)
+        merged = MultilabelCounts._empty(self.n_labels, self.label_names or other.label_names)
         merged.tp = self.tp + other.tp
         merged.fp = self.fp + other.fp
         merged.fn = self.fn + other.fn
@@ -230,12 +258,12 @@ class MultilabelCounts:
 
     def reset(self) -> None:
         """Forget every counted sample."""
-        self.__init__(self.n_labels, label_names=self.label_names)  # type: ignore[misc]
+        self._setup(self.n_labels, self.label_names)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot.
 
-        [`from_dict`][multilabel_attr.core.MultilabelCounts.from_dict] restores it exactly.
+        [`from_dict`][multilabel_attr.MultilabelCounts.from_dict] restores it exactly.
         """
         return {
             "schema_version": SCHEMA_VERSION,
@@ -253,13 +281,13 @@ class MultilabelCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        """Rebuild a state saved by [`to_dict`][multilabel_attr.core.MultilabelCounts.to_dict].
+        """Rebuild a state saved by [`to_dict`][multilabel_attr.MultilabelCounts.to_dict].
 
         Every field is checked (types, shapes, finite non-negative counts, keys that
         decode to possible triples, totals that agree), and an error names the field.
         """
         arrays = state_arrays(data)
-        state = cls(arrays.n_labels, label_names=arrays.label_names)
+        state = cls._empty(arrays.n_labels, arrays.label_names)
         state.tp, state.fp, state.fn, state.tn = arrays.tp, arrays.fp, arrays.fn, arrays.tn
         state.sample_keys = arrays.sample_keys
         state.sample_weight = arrays.sample_weight
@@ -302,13 +330,18 @@ class MultilabelCounts:
     def score(self, formula: F.Formula, average: None, zero_division: Any = ...) -> FloatArray: ...
     @overload
     def score(self, formula: F.Formula, average: str, zero_division: Any = ...) -> float: ...
+    @validated("average", "zero_division")
     def score(
         self, formula: F.Formula, average: str | None, zero_division: Any = "warn"
     ) -> float | FloatArray:
         """Evaluate any [`Formula`][multilabel_attr.core.Formula] on these counts."""
-        allowed = AVERAGES if formula.samplewise else _LABEL_ONLY_AVERAGES
-        check_average(average, allowed)
-        fill = check_zero_division(zero_division)
+        if not formula.samplewise:
+            check_average(average, LABEL_AVERAGES)
+        return self._score(formula, average, zero_division)
+
+    def _score(self, formula: F.Formula, average: str | None, zero_division: Any) -> Any:
+        """[`score`][multilabel_attr.MultilabelCounts.score] with its options checked."""
+        fill = zero_division_fill(zero_division)
         self._require_samples()
         if average == "samples":
             return self._samples_score(formula, zero_division, fill)
@@ -338,36 +371,44 @@ class MultilabelCounts:
             warn_undefined(formula, subject, fill, zero_division)
         return float(value)
 
+    @validated("average", "zero_division")
     def precision_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Precision; see [`precision_score`][multilabel_attr.precision_score]."""
-        return self.score(F.PRECISION, average, zero_division)
+        return self._score(F.PRECISION, average, zero_division)
 
+    @validated("average", "zero_division")
     def recall_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Recall; see [`recall_score`][multilabel_attr.recall_score]."""
-        return self.score(F.RECALL, average, zero_division)
+        return self._score(F.RECALL, average, zero_division)
 
+    @validated("beta", "average", "zero_division")
     def fbeta_score(
         self, beta: float, average: str | None = "macro", zero_division: Any = "warn"
     ) -> Any:
         """F-beta; see [`fbeta_score`][multilabel_attr.fbeta_score]."""
-        return self.score(F.fbeta_formula(check_beta(beta)), average, zero_division)
+        return self._score(F.fbeta_formula(beta), average, zero_division)
 
+    @validated("average", "zero_division")
     def f1_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """F1; see [`f1_score`][multilabel_attr.f1_score]."""
-        return self.score(F.fbeta_formula(1.0), average, zero_division)
+        return self._score(F.fbeta_formula(1.0), average, zero_division)
 
+    @validated("average", "zero_division")
     def jaccard_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Jaccard index; see [`jaccard_score`][multilabel_attr.jaccard_score]."""
-        return self.score(F.JACCARD, average, zero_division)
+        return self._score(F.JACCARD, average, zero_division)
 
+    @validated("zero_division", average="label_average")
     def specificity_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Specificity; see [`specificity_score`][multilabel_attr.specificity_score]."""
-        return self.score(F.SPECIFICITY, average, zero_division)
+        return self._score(F.SPECIFICITY, average, zero_division)
 
+    @validated("zero_division", average="label_average")
     def npv_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Negative predictive value; see [`npv_score`][multilabel_attr.npv_score]."""
-        return self.score(F.NPV, average, zero_division)
+        return self._score(F.NPV, average, zero_division)
 
+    @validated("zero_division", average="label_average")
     def balanced_accuracy_score(
         self, average: str | None = "macro", zero_division: Any = "warn"
     ) -> Any:
@@ -375,15 +416,17 @@ class MultilabelCounts:
 
         See [`balanced_accuracy_score`][multilabel_attr.balanced_accuracy_score].
         """
-        return self.score(F.BALANCED_ACCURACY, average, zero_division)
+        return self._score(F.BALANCED_ACCURACY, average, zero_division)
 
+    @validated("zero_division", average="label_average")
     def matthews_corrcoef(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Matthews correlation; see [`matthews_corrcoef`][multilabel_attr.matthews_corrcoef]."""
-        return self.score(F.MATTHEWS, average, zero_division)
+        return self._score(F.MATTHEWS, average, zero_division)
 
+    @validated("zero_division", average="label_average")
     def cohen_kappa_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:
         """Cohen's kappa; see [`cohen_kappa_score`][multilabel_attr.cohen_kappa_score]."""
-        return self.score(F.COHEN_KAPPA, average, zero_division)
+        return self._score(F.COHEN_KAPPA, average, zero_division)
 
     def hamming_loss(self) -> float:
         """Weighted fraction of wrong label cells.
@@ -406,9 +449,10 @@ class MultilabelCounts:
             warn_undefined(formula, "all samples", math.nan, "warn")
         return float(value)
 
+    @validated("zero_division")
     def hamming_score(self, zero_division: Any = "warn") -> float:
         """Mean per-sample Jaccard index; see [`hamming_score`][multilabel_attr.hamming_score]."""
-        return self.score(F.JACCARD, "samples", zero_division)
+        return self._score(F.JACCARD, "samples", zero_division)
 
     def subset_accuracy(self) -> float:
         """Weighted fraction of samples predicted exactly.

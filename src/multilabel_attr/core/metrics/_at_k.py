@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_int, check_sample_weight, check_zero_division, external_stacklevel
+from .._options import validated, zero_division_fill
+from .._validation import check_sample_weight, external_stacklevel, to_numpy
 from ..counts._averaging import UndefinedMetricWarning
 from ..counts._set_input import RowSets, TopK, chunk_cells, lookup, scipy_product, truth_sets
 
@@ -85,14 +86,6 @@ def _jain(sets: RowSets, a: Any, b: Any) -> FloatArray:
     return propensities
 
 
-def _check_ks(k: Any) -> tuple[int, ...]:
-    values = [k] if not isinstance(k, (list, tuple, np.ndarray)) else list(k)
-    if not values:
-        raise ValueError("k must be a positive int or a non-empty list of them; got []")
-    return tuple(check_int(v.item() if isinstance(v, np.generic) else v, "k", minimum=1)
-                 for v in values)  # fmt: skip
-
-
 def _check_propensities(propensities: Any, n_labels: int) -> FloatArray:
     values = np.asarray(propensities, np.float64)
     if values.shape != (n_labels,):
@@ -105,13 +98,22 @@ def _check_propensities(propensities: Any, n_labels: int) -> FloatArray:
 
 
 def _as_topk(y_pred: Any, n_samples: int, n_labels: int, ks: tuple[int, ...]) -> TopK:
-    top = y_pred if isinstance(y_pred, TopK) else TopK(y_pred)
-    if top.n_samples != n_samples:
-        raise ValueError(f"y_true has {n_samples} samples and y_pred {top.n_samples}")
-    top.check_labels(n_labels, "y_pred")
+    """``y_pred`` as top-k predictions: a TopK, integer label indices, or dense float scores."""
     largest = max(ks)
     if largest > n_labels:
         raise ValueError(f"k must be at most the number of labels ({n_labels}); got {largest}")
+    array = None if isinstance(y_pred, TopK) else to_numpy(y_pred, "y_pred")
+    if array is not None and np.issubdtype(array.dtype, np.floating):
+        if array.shape != (n_samples, n_labels):
+            raise ValueError(
+                "y_pred of floats is read as scores, one per label, with the shape of y_true "
+                f"{(n_samples, n_labels)}; got shape {array.shape} (label indices must be integers)"
+            )
+        return TopK.from_scores(array, largest)
+    top = y_pred if array is None else TopK(array)
+    if top.n_samples != n_samples:
+        raise ValueError(f"y_true has {n_samples} samples and y_pred {top.n_samples}")
+    top.check_labels(n_labels, "y_pred")
     if largest > top.k:
         raise ValueError(
             f"k must be at most the number of predictions per row in y_pred ({top.k}); "
@@ -252,10 +254,15 @@ class TopKCounts:
 
     __slots__ = ("inverse", "ks", "n_labels", "n_samples", "n_undefined", "scalar", "sums")
 
+    @validated("n_labels", "k")
     def __init__(self, n_labels: int, *, k: Any = 5, propensities: Any = None) -> None:
-        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
-        self.ks = _check_ks(k)
-        self.scalar = not isinstance(k, (list, tuple, np.ndarray))
+        self._setup(n_labels, k, propensities)
+
+    def _setup(self, n_labels: int, k: int | tuple[int, ...], propensities: Any) -> None:
+        """The constructor's work, for ``n_labels`` and ``k`` checked at the door."""
+        self.n_labels = n_labels
+        self.scalar = isinstance(k, int)
+        self.ks = (k,) if isinstance(k, int) else k
         if max(self.ks) > self.n_labels:
             raise ValueError(
                 f"k must be at most the number of labels ({self.n_labels}); got {max(self.ks)}"
@@ -270,8 +277,8 @@ class TopKCounts:
     def update(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> TopKCounts:
         """Add one batch: 0/1 labels (dense or sparse) and top-k predictions.
 
-        ``y_pred`` is a [`TopK`][multilabel_attr.TopK] or an integer array of
-        shape (n_samples, k') of label indices, best first, with ``k' >= max(k)``.
+        ``y_pred`` is as for [`precision_at_k`][multilabel_attr.precision_at_k]: a
+        [`TopK`][multilabel_attr.TopK], label indices (int) or scores (float).
         """
         truth = truth_sets(y_true)
         if truth.n_labels != self.n_labels:
@@ -302,7 +309,8 @@ class TopKCounts:
         )
         if other.n_labels != self.n_labels or other.ks != self.ks or not same_ps:
             raise ValueError("cannot merge TopKCounts with different n_labels, k or propensities")
-        merged = TopKCounts(self.n_labels, k=self.ks[0] if self.scalar else list(self.ks))
+        merged = TopKCounts.__new__(TopKCounts)
+        merged._setup(self.n_labels, self.ks[0] if self.scalar else self.ks, None)
         merged.inverse = self.inverse
         merged.sums = {name: self.sums[name] + other.sums[name] for name in _SUMS}
         merged.n_samples = self.n_samples + other.n_samples
@@ -358,7 +366,7 @@ class TopKCounts:
             return np.where(weight > 0, self.sums[name] / weight, np.nan)
 
     def _undefined_mean(self, name: str, zero_division: Any, metric: str) -> FloatArray:
-        fill = check_zero_division(zero_division)
+        fill = zero_division_fill(zero_division)
         if self.n_samples == 0:
             raise ValueError("no samples have been counted yet; call update() first")
         if self.n_undefined and zero_division == "warn":
@@ -382,8 +390,6 @@ class TopKCounts:
             raise ValueError(
                 f"{name} needs label propensities: pass propensities= when creating the state"
             )
-        if not isinstance(normalize, (bool, np.bool_)):
-            raise TypeError(f"normalize must be True or False; got {normalize!r}")
         if not normalize:
             return self._mean(name)
         self._mean(name)
@@ -395,18 +401,22 @@ class TopKCounts:
         """Precision at each ``k``: a float for one ``k``, else an array."""
         return self._finish(self._mean("precision"))
 
+    @validated("zero_division")
     def recall_at_k(self, zero_division: Any = "warn") -> Any:
         """Recall at each ``k``; undefined for samples without true labels."""
         return self._finish(self._undefined_mean("recall", zero_division, "Recall@k"))
 
+    @validated("zero_division")
     def ndcg_at_k(self, zero_division: Any = "warn") -> Any:
         """nDCG at each ``k``; undefined for samples without true labels."""
         return self._finish(self._undefined_mean("ndcg", zero_division, "nDCG@k"))
 
+    @validated("normalize")
     def psprecision_at_k(self, normalize: bool = True) -> Any:
         """Propensity-scored precision at each ``k`` (normalised by its best value)."""
         return self._finish(self._propensity_scored("psp", normalize))
 
+    @validated("normalize")
     def psndcg_at_k(self, normalize: bool = True) -> Any:
         """Propensity-scored nDCG at each ``k`` (normalised by its best value)."""
         return self._finish(self._propensity_scored("psndcg", normalize))
@@ -426,11 +436,12 @@ def _one_shot(
     if scored and propensities is None:
         # From the evaluated labels themselves; the training labels are the usual source.
         propensities = _jain(truth, a, b)
-    return TopKCounts(truth.n_labels, k=k, propensities=propensities)._add(
-        truth, y_pred, sample_weight
-    )
+    state = TopKCounts.__new__(TopKCounts)
+    state._setup(truth.n_labels, k, propensities)
+    return state._add(truth, y_pred, sample_weight)
 
 
+@validated("k")
 def precision_at_k(y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any = None) -> Any:
     """Precision at k: the fraction of the k best-ranked labels that are true, averaged.
 
@@ -438,8 +449,11 @@ def precision_at_k(y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any =
     ----------
     y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
         0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
+    y_pred : TopK or array-like, shape (n_samples, k') of int or (n_samples, n_labels) of float
+        Predicted label indices of each sample, best first (``k' >= max(k)``),
+        or a dense score matrix (floats): each row's ``max(k)`` best-scored
+        labels are taken, and among equal scores the lower label index ranks
+        first (as [`TopK.from_scores`][multilabel_attr.TopK.from_scores]).
     k : int or list of int, default=5
         The cut-off; a list returns one value per entry.
     sample_weight : array-like of shape (n_samples,), optional
@@ -458,6 +472,7 @@ def precision_at_k(y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any =
     return _one_shot(y_true, y_pred, k, sample_weight).precision_at_k()
 
 
+@validated("k", "zero_division")
 def recall_at_k(
     y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any = None, zero_division: Any = "warn"
 ) -> Any:
@@ -480,9 +495,11 @@ def recall_at_k(
     >>> recall_at_k([[1, 0, 1, 0], [0, 1, 0, 0]], [[2, 1], [3, 1]], k=2)
     0.75
     """
-    return _one_shot(y_true, y_pred, k, sample_weight).recall_at_k(zero_division)
+    state = _one_shot(y_true, y_pred, k, sample_weight)
+    return state._finish(state._undefined_mean("recall", zero_division, "Recall@k"))
 
 
+@validated("k", "zero_division")
 def ndcg_at_k(
     y_true: Any, y_pred: Any, *, k: Any = 5, sample_weight: Any = None, zero_division: Any = "warn"
 ) -> Any:
@@ -503,9 +520,11 @@ def ndcg_at_k(
     >>> round(ndcg_at_k([[1, 0, 1, 0]], [[0, 1, 2]], k=3), 4)
     0.9197
     """
-    return _one_shot(y_true, y_pred, k, sample_weight).ndcg_at_k(zero_division)
+    state = _one_shot(y_true, y_pred, k, sample_weight)
+    return state._finish(state._undefined_mean("ndcg", zero_division, "nDCG@k"))
 
 
+@validated("k", "normalize")
 def psprecision_at_k(
     y_true: Any,
     y_pred: Any,
@@ -521,14 +540,8 @@ def psprecision_at_k(
 
     Parameters
     ----------
-    y_true : array-like or scipy.sparse matrix of shape (n_samples, n_labels)
-        0/1 ground truth; CSR/CSC matrices are read without densifying.
-    y_pred : TopK or array-like of int, shape (n_samples, k')
-        Predicted label indices of each sample, best first (``k' >= max(k)``).
-    k : int or list of int, default=5
-        The cut-off; a list returns one value per entry.
-    sample_weight : array-like of shape (n_samples,), optional
-        Weights of the per-sample values in the average.
+    y_true, y_pred, k, sample_weight
+        As for [`precision_at_k`][multilabel_attr.precision_at_k].
     propensities : array-like of shape (n_labels,), optional
         Label propensities in (0, 1]; by default
         [`propensity_scores`][multilabel_attr.propensity_scores] of ``y_true``
@@ -551,9 +564,10 @@ def psprecision_at_k(
     1.0
     """
     state = _one_shot(y_true, y_pred, k, sample_weight, propensities, a, b, scored=True)
-    return state.psprecision_at_k(normalize)
+    return state._finish(state._propensity_scored("psp", normalize))
 
 
+@validated("k", "normalize")
 def psndcg_at_k(
     y_true: Any,
     y_pred: Any,
@@ -583,4 +597,4 @@ def psndcg_at_k(
     0.8597
     """
     state = _one_shot(y_true, y_pred, k, sample_weight, propensities, a, b, scored=True)
-    return state.psndcg_at_k(normalize)
+    return state._finish(state._propensity_scored("psndcg", normalize))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._options import validated
 from ..counts import _formulas as F
 from ..counts._averaging import divide
 from ..counts._state import MultilabelCounts
@@ -73,20 +74,7 @@ _COMPUTE: dict[str, Callable[[MultilabelCounts], dict[str, float]]] = {
 }
 
 
-def check_conventions(convention: Any) -> tuple[str, ...]:
-    """The names of the conventions asked for: one name, or a sequence of names."""
-    names = (convention,) if isinstance(convention, str) else convention
-    known = ", ".join(repr(name) for name in CONVENTIONS)
-    if not isinstance(names, Sequence) or isinstance(names, bytes) or len(names) == 0:
-        raise ValueError(
-            f"convention must be one of {known} or a non-empty sequence of them; got {convention!r}"
-        )
-    for name in names:
-        if not isinstance(name, str) or name not in CONVENTIONS:
-            raise ValueError(f"convention must be one of {known}; got {name!r}")
-    return tuple(dict.fromkeys(names))
-
-
+@validated("convention")
 def convention_scores(
     counts: MultilabelCounts, convention: str | Sequence[str] = "pedestrian"
 ) -> dict[str, float]:
@@ -114,16 +102,16 @@ def convention_scores(
     TypeError
         If ``counts`` is not a `MultilabelCounts`.
     """
-    names = check_conventions(convention)
     if not isinstance(counts, MultilabelCounts):
         raise TypeError(f"counts must be a MultilabelCounts; got {type(counts).__name__}")
     counts._require_samples()
     result: dict[str, float] = {}
-    for name in names:
+    for name in convention:
         result.update(_COMPUTE[name](counts))
     return result
 
 
+@validated("convention", "threshold", "from_logits")
 def convention_metrics(
     y_true: Any,
     y_score: Any,
@@ -188,9 +176,8 @@ def convention_metrics(
     {'mA': 0.5833, 'instance_accuracy': 0.6111, 'instance_precision': 0.8333,
      'instance_recall': 0.6667, 'instance_f1': 0.7407}
     """
-    names = check_conventions(convention)
-    counts = MultilabelCounts.from_batch(
+    counts = MultilabelCounts._from_checked(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight,
     )  # fmt: skip
-    return convention_scores(counts, names)
+    return convention_scores(counts, convention)

@@ -11,6 +11,9 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .._errors import InputError, InputTypeError
+from .._options import validated
+from ..counts import _formulas as F
 from ._set_based import FloatArray, _counts
 from ._subset_and_report import samplewise_confusion, subset_accuracy_from_counts
 
@@ -34,6 +37,15 @@ LabelAverageName = Literal["micro", "macro", "weighted"]
 
 
 def _label_metric(method: str, name: str, formula: str, example: str) -> Any:
+    computed = {
+        "specificity_score": F.SPECIFICITY,
+        "npv_score": F.NPV,
+        "balanced_accuracy_score": F.BALANCED_ACCURACY,
+        "matthews_corrcoef": F.MATTHEWS,
+        "cohen_kappa_score": F.COHEN_KAPPA,
+    }[method]
+
+    @validated("zero_division", "from_logits", "threshold", "labels", average="label_average")
     def metric(
         y_true: Any,
         y_pred: Any,
@@ -46,7 +58,7 @@ def _label_metric(method: str, name: str, formula: str, example: str) -> Any:
         labels: Any = None,
     ) -> float | FloatArray:
         counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-        return getattr(counts, method)(average, zero_division)
+        return counts._score(computed, average, zero_division)
 
     metric.__name__ = metric.__qualname__ = method
     metric.__doc__ = _label_metric_doc(name, formula, example)
@@ -101,6 +113,7 @@ cohen_kappa_score = _label_metric(
 )
 
 
+@validated("from_logits", "threshold", "labels")
 def hamming_loss(
     y_true: Any,
     y_pred: Any,
@@ -121,6 +134,7 @@ def hamming_loss(
     return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).hamming_loss()
 
 
+@validated("from_logits", "threshold", "labels")
 def label_accuracy(
     y_true: Any,
     y_pred: Any,
@@ -143,6 +157,7 @@ def label_accuracy(
     return _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels).label_accuracy()
 
 
+@validated("zero_division", "from_logits", "threshold", "labels")
 def hamming_score(
     y_true: Any,
     y_pred: Any,
@@ -166,9 +181,10 @@ def hamming_score(
     0.5833333333333333
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.hamming_score(zero_division)
+    return counts._score(F.JACCARD, "samples", zero_division)
 
 
+@validated("normalize", "from_logits", "threshold", "labels")
 def subset_accuracy(
     y_true: Any,
     y_pred: Any,
@@ -194,6 +210,7 @@ def subset_accuracy(
     return subset_accuracy_from_counts(counts, normalize)
 
 
+@validated("samplewise", "from_logits", "threshold", "labels")
 def multilabel_confusion_matrix(
     y_true: Any,
     y_pred: Any,
@@ -232,6 +249,8 @@ def signed_to_binary(labels: Any) -> NDArray[np.uint8]:
     ------
     ValueError
         If ``labels`` holds a value other than -1 and 1.
+    TypeError
+        If ``labels`` is not numeric.
 
     Examples
     --------
@@ -240,8 +259,15 @@ def signed_to_binary(labels: Any) -> NDArray[np.uint8]:
     [[0, 1], [1, 0]]
     """
     array = np.asarray(labels)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.issubdtype(
+        array.dtype, np.complexfloating
+    ):
+        raise InputTypeError(
+            f"labels must be a numeric array of -1 and 1; got dtype {array.dtype}",
+            argument="labels",
+        )
     positive: NDArray[np.bool_] = np.asarray(array == 1)
     if not np.all(positive | (array == -1)):
         bad = np.unique(array[~(positive | (array == -1))])[:5].tolist()
-        raise ValueError(f"labels must contain only -1 and 1; found {bad}")
+        raise InputError(f"labels must contain only -1 and 1; found {bad}", argument="labels")
     return positive.astype(np.uint8)

@@ -36,6 +36,8 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import NDArray
 
+from .._options import validated
+from ..counts import _formulas as F
 from ..counts._state import MultilabelCounts
 
 FloatArray = NDArray[np.float64]
@@ -50,7 +52,7 @@ def _counts(
     sample_weight: Any,
     labels: Any = None,
 ) -> MultilabelCounts:
-    return MultilabelCounts.from_batch(
+    return MultilabelCounts._from_checked(
         y_true, y_pred, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, labels=labels,
     )  # fmt: skip
@@ -80,6 +82,7 @@ def precision_score(
     sample_weight: Any = ...,
     labels: Any = ...,
 ) -> float: ...
+@validated("average", "zero_division", "from_logits", "threshold", "labels")
 def precision_score(
     y_true: Any,
     y_pred: Any,
@@ -143,7 +146,7 @@ def precision_score(
     [1.0, 0.5, 1.0]
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.precision_score(average, zero_division)
+    return counts._score(F.PRECISION, average, zero_division)
 
 
 @overload
@@ -170,6 +173,7 @@ def recall_score(
     sample_weight: Any = ...,
     labels: Any = ...,
 ) -> float: ...
+@validated("average", "zero_division", "from_logits", "threshold", "labels")
 def recall_score(
     y_true: Any,
     y_pred: Any,
@@ -229,7 +233,7 @@ def recall_score(
     0.75
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.recall_score(average, zero_division)
+    return counts._score(F.RECALL, average, zero_division)
 
 
 @overload
@@ -258,6 +262,7 @@ def fbeta_score(
     sample_weight: Any = ...,
     labels: Any = ...,
 ) -> float: ...
+@validated("beta", "average", "zero_division", "from_logits", "threshold", "labels")
 def fbeta_score(
     y_true: Any,
     y_pred: Any,
@@ -323,7 +328,7 @@ def fbeta_score(
     0.6667
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.fbeta_score(beta, average, zero_division)
+    return counts._score(F.fbeta_formula(beta), average, zero_division)
 
 
 @overload
@@ -350,6 +355,7 @@ def f1_score(
     sample_weight: Any = ...,
     labels: Any = ...,
 ) -> float: ...
+@validated("average", "zero_division", "from_logits", "threshold", "labels")
 def f1_score(
     y_true: Any,
     y_pred: Any,
@@ -411,7 +417,7 @@ def f1_score(
     0.7333
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.f1_score(average, zero_division)
+    return counts._score(F.fbeta_formula(1.0), average, zero_division)
 
 
 @overload
@@ -438,6 +444,7 @@ def jaccard_score(
     sample_weight: Any = ...,
     labels: Any = ...,
 ) -> float: ...
+@validated("average", "zero_division", "from_logits", "threshold", "labels")
 def jaccard_score(
     y_true: Any,
     y_pred: Any,
@@ -497,4 +504,4 @@ def jaccard_score(
     0.6
     """
     counts = _counts(y_true, y_pred, threshold, from_logits, sample_weight, labels)
-    return counts.jaccard_score(average, zero_division)
+    return counts._score(F.JACCARD, average, zero_division)

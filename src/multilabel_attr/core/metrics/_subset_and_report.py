@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_int
+from .._options import validated
 from ..counts import _formulas as F
 from ..counts._counting import decode_triples
 from ..counts._set_counting import row_hits
@@ -31,19 +31,14 @@ def exact_match_weight(counts: MultilabelCounts) -> float:
     return float(counts.sample_weight[(fp == 0) & (fn == 0)].sum())
 
 
-def _check_normalize(normalize: Any) -> bool:
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"normalize must be True or False; got {normalize!r}")
-    return bool(normalize)
-
-
-def subset_accuracy_from_counts(counts: MultilabelCounts, normalize: Any) -> float:
+def subset_accuracy_from_counts(counts: MultilabelCounts, normalize: bool) -> float:
     """Subset accuracy, or with ``normalize=False`` the (weighted) number of exact matches."""
-    if _check_normalize(normalize):
+    if normalize:
         return counts.subset_accuracy()
     return exact_match_weight(counts)
 
 
+@validated("normalize", "from_logits", "threshold", "labels")
 def zero_one_loss(
     y_true: Any,
     y_pred: Any,
@@ -79,12 +74,11 @@ def zero_one_loss(
     >>> zero_one_loss([[1, 0], [1, 1]], [[1, 0], [0, 1]], normalize=False)
     1.0
     """
-    normal = _check_normalize(normalize)
-    counts = MultilabelCounts.from_batch(
+    counts = MultilabelCounts._from_checked(
         y_true, y_pred, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, labels=labels,
     )  # fmt: skip
-    if normal:
+    if normalize:
         return 1.0 - counts.subset_accuracy()
     return counts.total_weight - exact_match_weight(counts)
 
@@ -121,6 +115,7 @@ def samplewise_confusion(
 _HEADERS = ("precision", "recall", "f1-score", "support")
 
 
+@validated("digits", "output_dict", "zero_division", "from_logits", "threshold", "labels")
 def classification_report(
     y_true: Any,
     y_pred: Any,
@@ -173,8 +168,7 @@ def classification_report(
      samples avg       0.75      0.75      0.67         3
     <BLANKLINE>
     """
-    digits = check_int(digits, "digits", minimum=0)
-    counts = MultilabelCounts.from_batch(
+    counts = MultilabelCounts._from_checked(
         y_true, y_pred, threshold=threshold, from_logits=from_logits,
         sample_weight=sample_weight, labels=labels,
     )  # fmt: skip
@@ -192,8 +186,8 @@ def classification_report(
     # scikit-learn prints integer supports, or weighted (float) ones with sample_weight.
     integral = sample_weight is None
     rows: list[tuple[Any, ...]] = []
-    per_label = [counts.score(formula, None, zero_division) for formula in (F.PRECISION, F.RECALL)]
-    per_label.append(counts.score(f1, None, zero_division))
+    per_label = [counts._score(formula, None, zero_division) for formula in (F.PRECISION, F.RECALL)]
+    per_label.append(counts._score(f1, None, zero_division))
     for index, name in enumerate(names):
         value = int(support[index]) if integral else float(support[index])
         rows.append((name, *(float(v[index]) for v in per_label), value))
@@ -201,9 +195,9 @@ def classification_report(
     averages: list[tuple[Any, ...]] = []
     for average in ("micro", "macro", "weighted", "samples"):
         values = [
-            counts.score(formula, average, zero_division) for formula in (F.PRECISION, F.RECALL)
+            counts._score(formula, average, zero_division) for formula in (F.PRECISION, F.RECALL)
         ]
-        values.append(counts.score(f1, average, zero_division))
+        values.append(counts._score(f1, average, zero_division))
         averages.append((f"{average} avg", *values, total))
     if output_dict:
         return {

@@ -27,10 +27,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from .._options import validated
 from .._validation import (
     binary_mask,
     check_2d,
-    check_average,
     check_finite_scores,
     check_same_shape,
     check_sample_weight,
@@ -48,7 +48,7 @@ _RANK_BLOCK_CELLS = 1 << 22
 
 
 def _validate(
-    y_true: Any, y_score: Any, sample_weight: Any
+    y_true: Any, y_score: Any, sample_weight: Any, *, positive_sum: bool = True
 ) -> tuple[NDArray[np.bool_], NDArray[Any], FloatArray | None]:
     for name, value in (("y_true", y_true), ("y_score", y_score)):
         if is_set_input(value):
@@ -64,7 +64,7 @@ def _validate(
     check_finite_scores(scores, "y_score")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=True)
+    weights = check_sample_weight(sample_weight, truth.shape[0], positive_sum=positive_sum)
     return mask, scores, weights
 
 
@@ -210,6 +210,7 @@ def _samplewise_binary(truth: NDArray[np.bool_], scores: NDArray[Any], which: in
     return values
 
 
+@validated("average", "max_fpr")
 def roc_auc_score(
     y_true: Any,
     y_score: Any,
@@ -251,15 +252,12 @@ def roc_auc_score(
     >>> roc_auc_score(y_true, y_score, average=None).tolist()
     [1.0, 1.0]
     """
-    check_average(average, ("micro", "macro", "weighted", "samples", None))
     truth, scores, weights = _validate(y_true, y_score, sample_weight)
-    if max_fpr is not None:
-        from ._partial_and_dcg import check_max_fpr, partial_roc_auc
+    if max_fpr is not None and max_fpr < 1:
+        from ._partial_and_dcg import partial_roc_auc
 
-        limit = check_max_fpr(max_fpr)
-        if limit < 1:
-            values, unit = partial_roc_auc(truth, scores, weights, average, limit)
-            return _finish_partial(values, unit, average, truth, weights)
+        values, unit = partial_roc_auc(truth, scores, weights, average, max_fpr)
+        return _finish_partial(values, unit, average, truth, weights)
     return _ranking_binary(truth, scores, weights, average, which=0)
 
 
@@ -289,6 +287,7 @@ def _finish_partial(
     return _average_labels(values, average, truth, weights)
 
 
+@validated("average")
 def average_precision_score(
     y_true: Any,
     y_score: Any,
@@ -311,7 +310,6 @@ def average_precision_score(
     >>> round(average_precision_score(y_true, y_score, average="macro"), 4)
     0.8333
     """
-    check_average(average, ("micro", "macro", "weighted", "samples", None))
     truth, scores, weights = _validate(y_true, y_score, sample_weight)
     return _ranking_binary(truth, scores, weights, average, which=1)
 

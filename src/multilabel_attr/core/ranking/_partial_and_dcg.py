@@ -12,31 +12,20 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._options import validated
 from .._validation import (
     check_2d,
     check_finite_scores,
-    check_int,
     check_same_shape,
     check_sample_weight,
 )
 
 FloatArray = NDArray[np.float64]
-
-
-def check_max_fpr(max_fpr: Any) -> float:
-    if (
-        isinstance(max_fpr, bool)
-        or not isinstance(max_fpr, numbers.Real)
-        or not 0 < float(max_fpr) <= 1
-    ):
-        raise ValueError(f"max_fpr must be a number in (0, 1]; got {max_fpr!r}")
-    return float(max_fpr)
 
 
 def partial_auc(truth: NDArray[np.bool_], scores: NDArray[Any], weights: FloatArray | None,
@@ -141,16 +130,13 @@ def _dcg_rows(relevance: FloatArray, scores: FloatArray, k: int | None, log_base
     return result
 
 
-def _check_k(k: Any) -> int | None:
-    return None if k is None else check_int(k, "k", minimum=1)
-
-
 def _average(values: FloatArray, weights: FloatArray | None) -> float:
     if weights is not None and weights.sum() == 0:
         raise ValueError("sample_weight sums to zero; the weighted mean is undefined")
     return float(np.average(values, weights=weights))
 
 
+@validated("log_base", "ignore_ties", k="optional_k")
 def dcg_score(
     y_true: Any,
     y_score: Any,
@@ -184,15 +170,13 @@ def dcg_score(
     >>> round(dcg_score([[1, 0, 1]], [[0.9, 0.8, 0.1]]), 4)
     1.5
     """
-    if isinstance(log_base, bool) or not isinstance(log_base, numbers.Real) or log_base <= 1:
-        raise ValueError(f"log_base must be a number above 1; got {log_base!r}")
     relevance, scores = _check_relevance(y_true, y_score, nonnegative=False)
-    cut = _check_k(k)
     weights = check_sample_weight(sample_weight, relevance.shape[0])
-    values = _dcg_rows(relevance, scores, cut, float(log_base), bool(ignore_ties))
+    values = _dcg_rows(relevance, scores, k, log_base, ignore_ties)
     return _average(values, weights)
 
 
+@validated("ignore_ties", k="optional_k")
 def ndcg_score(
     y_true: Any,
     y_score: Any,
@@ -221,9 +205,8 @@ def ndcg_score(
     0.9197
     """
     relevance, scores = _check_relevance(y_true, y_score, nonnegative=True)
-    cut = _check_k(k)
     weights = check_sample_weight(sample_weight, relevance.shape[0])
-    gain = _dcg_rows(relevance, scores, cut, 2.0, bool(ignore_ties))
-    ideal = _dcg_rows(relevance, relevance, cut, 2.0, True)
+    gain = _dcg_rows(relevance, scores, k, 2.0, ignore_ties)
+    ideal = _dcg_rows(relevance, relevance, k, 2.0, True)
     values = np.divide(gain, ideal, out=np.zeros_like(gain), where=ideal > 0)
     return _average(values, weights)

@@ -53,12 +53,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import (
-    check_average,
-    check_int,
-    check_label_names,
-    check_probabilities,
-)
+from .._errors import InputError
+from .._options import validated
+from .._validation import check_label_names, check_probabilities
 from ._exact import _ranking_binary, warn_undefined_labels
 from ._exact import _validate as validate_ranking_inputs
 from ._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
@@ -67,8 +64,6 @@ from ._sketch_cuts import candidate_bins, counts_at
 from ._sketch_json import sketch_from_dict, sketch_to_dict
 
 FloatArray = NDArray[np.float64]
-
-_AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
 
 
 @dataclass(frozen=True)
@@ -155,6 +150,7 @@ class ScoreSketch:
         "pos",
     )
 
+    @validated("n_labels", "n_bins", "from_logits", "exact")
     def __init__(
         self,
         n_labels: int,
@@ -164,11 +160,35 @@ class ScoreSketch:
         from_logits: bool = False,
         exact: bool = False,
     ) -> None:
-        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
-        self.n_bins = check_int(n_bins, "n_bins", minimum=2)
+        self._setup(n_labels, n_bins, label_names, from_logits, exact)
+
+    @classmethod
+    def _empty(
+        cls,
+        n_labels: int,
+        n_bins: int,
+        from_logits: bool,
+        exact: bool = False,
+        label_names: Sequence[str] | None = None,
+    ) -> ScoreSketch:
+        """An empty sketch for settings already checked (the library's own path)."""
+        sketch = cls.__new__(cls)
+        sketch._setup(n_labels, n_bins, label_names, from_logits, exact)
+        return sketch
+
+    def _setup(
+        self,
+        n_labels: int,
+        n_bins: int,
+        label_names: Sequence[str] | None,
+        from_logits: bool,
+        exact: bool,
+    ) -> None:
+        self.n_labels = n_labels
+        self.n_bins = n_bins
         self.label_names = check_label_names(label_names, self.n_labels)
-        self.from_logits = bool(from_logits)
-        self.exact = bool(exact)
+        self.from_logits = from_logits
+        self.exact = exact
         shape = (self.n_labels, self.n_bins)
         self.pos: FloatArray = np.zeros(shape)
         self.neg: FloatArray = np.zeros(shape)
@@ -190,21 +210,29 @@ class ScoreSketch:
         ``y_score`` holds probabilities in ``[0, 1]`` (logits of any finite value
         with ``from_logits=True``).  The sketch is unchanged if the batch is invalid.
         """
-        mask, scores, weights = validate_ranking_inputs(y_true, y_score, sample_weight)
+        # A block whose weights are all zero is valid, as in counting: what it leaves
+        # undefined is decided when a metric is computed.
+        mask, scores, weights = validate_ranking_inputs(
+            y_true, y_score, sample_weight, positive_sum=False
+        )
         if not self.from_logits:
             check_probabilities(scores, "y_score")
         if mask.shape[1] != self.n_labels:
-            raise ValueError(
-                f"y_true has {mask.shape[1]} labels; this sketch holds {self.n_labels}"
+            raise InputError(
+                f"y_true has {mask.shape[1]} labels; this sketch holds {self.n_labels}",
+                argument="y_true",
             )
         self._add(mask, scores, weights)
-        if self.exact:
-            self._exact_chunks.append((mask.copy(), scores.copy(), weights))
         return self
 
     def _add(
         self, mask: NDArray[np.bool_], scores: NDArray[Any], weights: FloatArray | None
     ) -> None:
+        """Add a block already validated (the one update path of every caller)."""
+        if self.exact:
+            # Copies: the caller may reuse or change its arrays after the update.
+            kept = None if weights is None else np.array(weights, np.float64)
+            self._exact_chunks.append((mask.copy(), scores.copy(), kept))
         index = bin_index(scores, self.n_bins, self.from_logits)
         flat = index + (np.arange(self.n_labels) * self.n_bins)[None, :]
         size = self.n_labels * self.n_bins
@@ -253,9 +281,9 @@ class ScoreSketch:
 
     def empty_like(self, *, label_names: Sequence[str] | None = None) -> ScoreSketch:
         """An empty sketch with the same settings."""
-        return ScoreSketch(
-            self.n_labels, n_bins=self.n_bins, from_logits=self.from_logits, exact=self.exact,
-            label_names=label_names if label_names is not None else self.label_names,
+        return ScoreSketch._empty(
+            self.n_labels, self.n_bins, self.from_logits, self.exact,
+            label_names if label_names is not None else self.label_names,
         )  # fmt: skip
 
     def reset(self) -> None:
@@ -307,18 +335,26 @@ class ScoreSketch:
     def _require_samples(self) -> None:
         if self.n_samples == 0:
             raise ValueError("no samples have been added yet; call update() first")
+        if not (np.any(self.pos > 0) or np.any(self.neg > 0)):
+            # As the counts and the one-shot functions decide it: nothing is defined.
+            raise InputError(
+                f"all {self.n_samples} counted samples have sample_weight 0, so every metric "
+                "is undefined; give at least one sample a positive weight",
+                argument="sample_weight",
+            )
 
+    @validated(average="label_average")
     def roc_auc(self, average: str | None = "macro") -> RankingEstimate:
         """AUROC with its bound; see [`roc_auc_score`][multilabel_attr.roc_auc_score]."""
         return self._ranking(average, which=0)
 
+    @validated(average="label_average")
     def average_precision(self, average: str | None = "macro") -> RankingEstimate:
         """Average precision with its bound; see
         [`average_precision_score`][multilabel_attr.average_precision_score]."""
         return self._ranking(average, which=1)
 
     def _ranking(self, average: str | None, which: int) -> RankingEstimate:
-        check_average(average, _AVERAGES)
         self._require_samples()
         if self.exact:
             truth, scores, weights = self._exact_arrays()
@@ -327,14 +363,13 @@ class ScoreSketch:
         estimator = (auroc_from_bins, ap_from_bins)[which]
         metric = ("ROC AUC", "Average precision")[which]
         reason = ("only one class in y_true", "no positive sample")[which]
+        pos, neg = _rescaled(self.pos, self.neg)
         if average == "micro":
-            pos = self.pos.sum(axis=0)
-            neg = self.neg.sum(axis=0)
             tied = self.lo.min(axis=0) == self.hi.max(axis=0)
-            value, bound = estimator(pos, neg, tied)
+            value, bound = estimator(pos.sum(axis=0), neg.sum(axis=0), tied)
             warn_undefined_labels(metric + " (micro)", np.isnan(np.atleast_1d(value)), reason)
             return RankingEstimate(float(value), float(bound))
-        values, bounds = estimator(self.pos, self.neg, self.tied)
+        values, bounds = estimator(pos, neg, self.tied)
         warn_undefined_labels(metric, np.isnan(values), reason, self.label_names)
         if average is None:
             return RankingEstimate(values, bounds)
@@ -367,6 +402,7 @@ class ScoreSketch:
         empty = self.lo > self.hi
         return np.where(empty, np.nan, self.lo), np.where(empty, np.nan, self.hi)
 
+    @validated(threshold="score_threshold")
     def counts_at(self, threshold: Any) -> tuple[FloatArray, ...]:
         """Weighted ``(tp, fp, fn, tn)`` per label of the cut ``score >= threshold``.
 
@@ -395,6 +431,25 @@ class ScoreSketch:
         a [`Formula`][multilabel_attr.Formula].
         """
         return candidate_bins(self, metric, monotone=monotone, zero_division=zero_division)
+
+
+_LARGE_COUNT = 2.0**100
+
+
+def _rescaled(pos: FloatArray, neg: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The counts, divided by a power of two when they are large enough for the estimators'
+    products of counts to overflow.
+
+    AUROC and AP are ratios of sums of products of counts, unchanged when every count
+    is scaled alike, and dividing by a power of two is exact, so huge weights give the
+    values that small ones do.
+    """
+    largest = max(float(pos.max(initial=0.0)), float(neg.max(initial=0.0)))
+    if largest <= _LARGE_COUNT:
+        return pos, neg
+    # Room for summing the labels (micro) and for the products of two counts.
+    exponent = int(np.frexp(largest)[1]) + int(np.ceil(np.log2(pos.shape[0] + 1)))
+    return np.ldexp(pos, -exponent), np.ldexp(neg, -exponent)
 
 
 def _at_or_above(counts: FloatArray) -> FloatArray:

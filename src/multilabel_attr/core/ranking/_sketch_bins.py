@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._options import DEFAULT_BINS as DEFAULT_BINS
 from ..counts._counting import _float32_ceiling as float32_ceiling
 from ._exact import map_blocks
 
@@ -23,7 +24,6 @@ EDGES_VERSION = 1
 LOGIT_RANGE = 10.0
 """Half-width of the logit interval covered by the inner bins (layout version 1)."""
 
-DEFAULT_BINS = 1024
 
 _BIN_BLOCK_CELLS = 1 << 20
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_threshold
+from .._validation import per_label
 from ..counts._averaging import average_counts
 from ..counts._formulas import Formula, formula_by_name
 from ._sketch_bins import bin_index
@@ -115,7 +115,7 @@ def counts_at(sketch: ScoreSketch, threshold: Any) -> tuple[FloatArray, ...]:
     a bin's range raises, naming the labels, since only the scores could tell.
     """
 
-    thresholds = check_threshold(threshold, sketch.n_labels)
+    thresholds = per_label(threshold, sketch.n_labels)
     if sketch.exact and sketch.n_samples:
         truth, scores, weights = sketch._exact_arrays()
         predicted = scores >= thresholds

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._errors import InputError
 from ._sketch_bins import EDGES_VERSION
 
 if TYPE_CHECKING:
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 
 SKETCH_FORMAT = "multilabel_attr.ScoreSketch"
 SKETCH_SCHEMA_VERSION = 1
+
+
+def _invalid(message: str) -> InputError:
+    return InputError(message, argument="data")
 
 
 def _range_to_json(values: NDArray[np.float64]) -> list[list[float | None]]:
@@ -60,21 +65,21 @@ def sketch_to_dict(sketch: ScoreSketch) -> dict[str, Any]:
 
 def _field(data: dict[str, Any], name: str) -> Any:
     if name not in data:
-        raise ValueError(f"sketch data is missing the field {name!r}")
+        raise _invalid(f"sketch data is missing the field {name!r}")
     return data[name]
 
 
 def _int_field(data: dict[str, Any], name: str, minimum: int) -> int:
     value = _field(data, name)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"sketch field {name!r} must be an int >= {minimum}; got {value!r}")
+        raise _invalid(f"sketch field {name!r} must be an int >= {minimum}; got {value!r}")
     return int(value)
 
 
 def _bool_field(data: dict[str, Any], name: str) -> bool:
     value = _field(data, name)
     if not isinstance(value, bool):
-        raise ValueError(f"sketch field {name!r} must be true or false; got {value!r}")
+        raise _invalid(f"sketch field {name!r} must be true or false; got {value!r}")
     return value
 
 
@@ -85,17 +90,15 @@ def _matrix(data: dict[str, Any], name: str, shape: tuple[int, int], fill: float
             [[fill if v is None else v for v in row] for row in raw], dtype=np.float64
         )
     except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"sketch field {name!r} must be a list of lists of numbers: {exc}"
-        ) from None
+        raise _invalid(f"sketch field {name!r} must be a list of lists of numbers: {exc}") from None
     if values.shape != shape:
-        raise ValueError(f"sketch field {name!r} must have shape {shape}; got {values.shape}")
+        raise _invalid(f"sketch field {name!r} must have shape {shape}; got {values.shape}")
     return values
 
 
 def _check_counts(values: NDArray[np.float64], name: str) -> None:
     if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(f"sketch field {name!r} must hold finite non-negative counts")
+        raise _invalid(f"sketch field {name!r} must hold finite non-negative counts")
 
 
 def _check_ranges(
@@ -103,16 +106,39 @@ def _check_ranges(
 ) -> None:
     empty_lo, empty_hi = np.isposinf(lo), np.isneginf(hi)
     if np.any(empty_lo != empty_hi):
-        raise ValueError("sketch fields 'lo' and 'hi' must both be null for an empty bin")
+        raise _invalid("sketch fields 'lo' and 'hi' must both be null for an empty bin")
+    if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
+        raise _invalid("sketch fields 'lo' and 'hi' must not hold NaN")
     seen = ~empty_lo
     if np.any(np.isinf(lo[seen])) or np.any(np.isinf(hi[seen])) or np.any(lo[seen] > hi[seen]):
-        raise ValueError("sketch fields 'lo' and 'hi' must be finite with lo <= hi in every bin")
+        raise _invalid("sketch fields 'lo' and 'hi' must be finite with lo <= hi in every bin")
     if np.any(filled & ~seen):
-        raise ValueError("sketch fields 'lo'/'hi' are null for a bin with counts in 'pos'/'neg'")
+        raise _invalid("sketch fields 'lo'/'hi' are null for a bin with counts in 'pos'/'neg'")
     lower = np.broadcast_to(edges[:-1], lo.shape)
     upper = np.broadcast_to(edges[1:], lo.shape)
     if np.any(lo[seen] < lower[seen]) or np.any(hi[seen] >= upper[seen]):
-        raise ValueError("sketch fields 'lo'/'hi' hold a score outside its bin's edges")
+        raise _invalid("sketch fields 'lo'/'hi' hold a score outside its bin's edges")
+
+
+def _check_size(raw: Any, name: str, n_labels: int, n_bins: int) -> None:
+    rows_ok = isinstance(raw, list) and len(raw) == n_labels
+    if not rows_ok or any(not isinstance(row, list) or len(row) != n_bins for row in raw):
+        raise _invalid(
+            f"sketch field {name!r} must hold n_labels={n_labels} lists of n_bins={n_bins} "
+            "values each"
+        )
+
+
+def _check_totals(counts: NDArray[np.float64], n_samples: int) -> None:
+    """Every sample adds its weight to one bin of every label: equal totals per label."""
+    totals = counts.sum(axis=1)
+    if n_samples == 0 and np.any(totals > 0):
+        raise _invalid("sketch fields 'pos'/'neg' hold counts but 'n_samples' is 0")
+    if not np.allclose(totals, totals[0], rtol=1e-9, atol=0.0):
+        raise _invalid(
+            "sketch fields 'pos'/'neg' give the labels different total weights; every sample "
+            "counts once for every label"
+        )
 
 
 def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
@@ -120,7 +146,7 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
 
     if not isinstance(data, dict) or data.get("format") != SKETCH_FORMAT:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
-        raise ValueError(
+        raise _invalid(
             f"data must come from ScoreSketch.to_dict() (format {SKETCH_FORMAT!r}); got {got!r}"
         )
     for name, expected in (
@@ -128,12 +154,15 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
         ("edges_version", EDGES_VERSION),
     ):
         if _field(data, name) != expected:
-            raise ValueError(f"sketch field {name!r} must be {expected}; got {data[name]!r}")
+            raise _invalid(f"sketch field {name!r} must be {expected}; got {data[name]!r}")
     n_labels = _int_field(data, "n_labels", 1)
     n_bins = _int_field(data, "n_bins", 2)
-    sketch = cls(
-        n_labels, n_bins=n_bins, label_names=_field(data, "label_names"),
-        from_logits=_bool_field(data, "from_logits"), exact=_bool_field(data, "exact"),
+    for name in ("pos", "neg", "lo", "hi"):
+        # Before anything is allocated: the sizes a document claims must be the sizes it holds.
+        _check_size(_field(data, name), name, n_labels, n_bins)
+    sketch = cls._empty(
+        n_labels, n_bins, _bool_field(data, "from_logits"), _bool_field(data, "exact"),
+        _field(data, "label_names"),
     )  # fmt: skip
     shape = (n_labels, n_bins)
     sketch.pos = _matrix(data, "pos", shape, np.nan)
@@ -144,6 +173,7 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
     sketch.hi = _matrix(data, "hi", shape, -np.inf)
     _check_ranges(sketch.lo, sketch.hi, (sketch.pos + sketch.neg) > 0, sketch.edges)
     sketch.n_samples = _int_field(data, "n_samples", 0)
+    _check_totals(sketch.pos + sketch.neg, sketch.n_samples)
     if sketch.exact:
         _load_exact(sketch, _field(data, "exact_data"))
     return sketch
@@ -151,27 +181,31 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
 
 def _load_exact(sketch: ScoreSketch, exact_data: Any) -> None:
     if not isinstance(exact_data, dict):
-        raise ValueError("sketch field 'exact_data' must be an object for an exact sketch")
+        raise _invalid("sketch field 'exact_data' must be an object for an exact sketch")
     truth = np.asarray(_field(exact_data, "y_true"))
     scores = np.asarray(_field(exact_data, "y_score"), dtype=np.float64)
     if sketch.n_samples == 0:
         if truth.size or scores.size:
-            raise ValueError("sketch field 'exact_data' holds scores but 'n_samples' is 0")
+            raise _invalid("sketch field 'exact_data' holds scores but 'n_samples' is 0")
         return
     expected = (sketch.n_samples, sketch.n_labels)
     if truth.shape != expected or scores.shape != expected:
-        raise ValueError(
+        raise _invalid(
             f"sketch field 'exact_data' must hold y_true and y_score of shape {expected}; "
             f"got {truth.shape} and {scores.shape}"
         )
     if not np.all((truth == 0) | (truth == 1)) or not np.all(np.isfinite(scores)):
-        raise ValueError("sketch field 'exact_data' must hold 0/1 y_true and finite y_score")
+        raise _invalid("sketch field 'exact_data' must hold 0/1 y_true and finite y_score")
     raw_weights = exact_data.get("sample_weight")
     weights = None if raw_weights is None else np.asarray(raw_weights, dtype=np.float64)
-    if weights is not None and (weights.shape != (sketch.n_samples,) or np.any(weights < 0)):
-        raise ValueError("sketch field 'exact_data.sample_weight' must hold n_samples weights >= 0")
+    if weights is not None and (
+        weights.shape != (sketch.n_samples,) or not np.all(np.isfinite(weights) & (weights >= 0))
+    ):
+        raise _invalid(
+            "sketch field 'exact_data.sample_weight' must hold n_samples finite weights >= 0"
+        )
     rebuilt = sketch.empty_like()
     rebuilt._add(truth == 1, scores, weights)
     if not (np.allclose(rebuilt.pos, sketch.pos) and np.allclose(rebuilt.neg, sketch.neg)):
-        raise ValueError("sketch field 'exact_data' does not match the counts in 'pos'/'neg'")
+        raise _invalid("sketch field 'exact_data' does not match the counts in 'pos'/'neg'")
     sketch._exact_chunks = [(truth == 1, scores, weights)]

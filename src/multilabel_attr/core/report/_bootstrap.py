@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_int
+from .._options import validated
 from ..counts._averaging import average_counts, samples_average
 from ..counts._counting import binary_predictions, sample_keys
 from ..counts._groups import DEFAULT_MAX_SLICES
@@ -30,7 +30,7 @@ from ._evaluate import (
     SUMMARY_METRICS,
     GroupsArgument,
     Report,
-    evaluate,
+    evaluate_checked,
 )
 
 if TYPE_CHECKING:
@@ -41,15 +41,6 @@ IntArray = NDArray[np.int64]
 
 # Resamples are drawn in chunks of about this many (resample, sample) cells.
 _MAX_CELLS_PER_CHUNK = 4_000_000
-
-
-def check_resampling(n_resamples: Any, confidence_level: Any) -> tuple[int, float]:
-    """Validate the number of resamples and the confidence level of a bootstrap."""
-    n_resamples = check_int(n_resamples, "n_resamples", minimum=2)
-    level = float(confidence_level)
-    if not 0 < level < 1:
-        raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}")
-    return int(n_resamples), level
 
 
 def _multiplicities(rng: np.random.Generator, n_resamples: int, n_samples: int) -> FloatArray:
@@ -193,6 +184,10 @@ def bootstrap_report(
     min_slice_size: int = 1,
     max_slices: int = DEFAULT_MAX_SLICES,
 ) -> SlicedReport: ...
+@validated(
+    "threshold", "n_resamples", "confidence_level", "seed", "from_logits", "min_slice_size",
+    "max_slices", ranking="ranking_columns",
+)  # fmt: skip
 def bootstrap_report(
     y_true: Any,
     y_score: Any,
@@ -262,8 +257,8 @@ def bootstrap_report(
             "min_slice_size": min_slice_size, "max_slices": max_slices,
         }  # fmt: skip
         return sliced_bootstrap_report(y_true, y_score, groups, options)
-    n_resamples, level = check_resampling(n_resamples, confidence_level)
-    report = evaluate(
+    level = confidence_level
+    report = evaluate_checked(
         y_true, y_score, threshold=threshold, label_names=label_names, from_logits=from_logits,
         sample_weight=sample_weight, zero_division=0, ranking=ranking,
     )  # fmt: skip
@@ -312,6 +307,10 @@ class PairedComparison:
     confidence_level: float
 
 
+@validated(
+    "n_resamples", "confidence_level", "seed", "from_logits",
+    threshold_a="threshold", threshold_b="threshold",
+)  # fmt: skip
 def paired_bootstrap(
     y_true: Any,
     y_score_a: Any,
@@ -358,7 +357,7 @@ def paired_bootstrap(
     >>> result["f1_samples"].difference > 0, result["f1_samples"].p_value < 0.01
     (True, True)
     """
-    n_resamples, level = check_resampling(n_resamples, confidence_level)
+    level = confidence_level
     known = [key for key, _ in SUMMARY_METRICS]
     chosen = list(known if metrics is None else metrics)
     for name in chosen:

@@ -14,10 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..._io import write_text_atomic
-from .._validation import check_sample_weight, to_numpy
+from .._errors import InputError
+from .._options import validated
+from .._validation import check_2d, check_label_names, check_sample_weight, to_numpy
 from ..counts import _formulas as F
 from ..counts._groups import DEFAULT_MAX_SLICES
-from ..counts._set_input import is_set_input, set_ranking_columns
+from ..counts._set_input import check_labels, is_set_input, set_ranking_columns
 from ..counts._state import MultilabelCounts
 from ..ranking._exact import per_label_auroc_ap, warn_undefined_labels
 
@@ -103,10 +105,15 @@ SUMMARY_FORMULAS: dict[str, tuple[F.Formula, str]] = {
 one-shot summary and for every bootstrap resample."""
 
 
+@validated("zero_division")
 def summarize_counts(counts: MultilabelCounts, zero_division: Any = "warn") -> dict[str, float]:
     """The `SUMMARY_METRICS` of a count state, keyed as in `Report.summary`."""
+    return _summarize(counts, zero_division)
+
+
+def _summarize(counts: MultilabelCounts, zero_division: Any) -> dict[str, float]:
     return {
-        key: float(counts.score(*SUMMARY_FORMULAS[key], zero_division))
+        key: float(counts._score(*SUMMARY_FORMULAS[key], zero_division))
         for key, _ in SUMMARY_METRICS
     }
 
@@ -173,7 +180,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (nan becomes None).
 
-        [`from_dict`][multilabel_attr.core.Report.from_dict] inverts it.
+        [`from_dict`][multilabel_attr.Report.from_dict] inverts it.
         """
         return {
             "schema_version": REPORT_SCHEMA_VERSION,
@@ -193,7 +200,7 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
-        """Rebuild a report from [`to_dict`][multilabel_attr.core.Report.to_dict] output."""
+        """Rebuild a report from [`to_dict`][multilabel_attr.Report.to_dict] output."""
         if data.get("schema_version") != REPORT_SCHEMA_VERSION:
             raise ValueError(
                 f"data must come from Report.to_dict() with schema_version "
@@ -223,7 +230,7 @@ class Report:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Report:
-        """Read a report written by [`to_json`][multilabel_attr.core.Report.to_json]."""
+        """Read a report written by [`to_json`][multilabel_attr.Report.to_json]."""
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # -- rendering ---------------------------------------------------------------------------
@@ -339,6 +346,7 @@ def evaluate(
     sample_weight: Any = None,
     zero_division: Any = "warn",
     ranking: bool = True,
+    labels: Any = None,
     groups: None = None,
     min_slice_size: int = 1,
     max_slices: int = DEFAULT_MAX_SLICES,
@@ -354,10 +362,15 @@ def evaluate(
     sample_weight: Any = None,
     zero_division: Any = "warn",
     ranking: bool = True,
+    labels: Any = None,
     groups: GroupsArgument,
     min_slice_size: int = 1,
     max_slices: int = DEFAULT_MAX_SLICES,
 ) -> SlicedReport: ...
+@validated(
+    "from_logits", "threshold", "zero_division", "labels", "min_slice_size", "max_slices",
+    ranking="ranking_columns",
+)  # fmt: skip
 def evaluate(
     y_true: Any,
     y_score: Any,
@@ -368,6 +381,7 @@ def evaluate(
     sample_weight: Any = None,
     zero_division: Any = "warn",
     ranking: bool = True,
+    labels: Any = None,
     groups: Any = None,
     min_slice_size: int = 1,
     max_slices: int = DEFAULT_MAX_SLICES,
@@ -399,6 +413,13 @@ def evaluate(
         [`TopK`][multilabel_attr.TopK] without scores, they are those of the
         0/1 predictions, exact from the counts; with any other sparse or top-k
         input (where the full scores are unknown) they are ``nan``.
+    labels : array-like of int, optional
+        Column indices of ``y_true`` to evaluate, in the order wanted (as in
+        [`f1_score`][multilabel_attr.f1_score]); every number, the ``samples``
+        averages included, is then that of these columns alone. ``label_names``
+        and a per-label ``threshold`` still give one entry per column of
+        ``y_true``; the report keeps those of ``labels``, and default names keep
+        the column index (``label_3``).
     groups : array-like, list of array-likes, mapping, str or list of str, optional
         Evaluate every slice of the rows as well: one 1-D array of keys per row (ints,
         strings or bools), several arrays (crossed), a mapping of factor names to arrays, or
@@ -429,6 +450,11 @@ def evaluate(
     1.0
     """
     if groups is not None:
+        if labels is not None:
+            raise InputError(
+                "labels and groups cannot be combined; select the label columns before slicing",
+                argument="labels",
+            )
         from ._sliced import evaluate_sliced  # the sliced report builds on this module
 
         options = {
@@ -437,9 +463,29 @@ def evaluate(
             "min_slice_size": min_slice_size, "max_slices": max_slices,
         }  # fmt: skip
         return evaluate_sliced(y_true, y_score, groups, options)
-    counts = MultilabelCounts.from_batch(
+    return evaluate_checked(
+        y_true, y_score, threshold=threshold, label_names=label_names, from_logits=from_logits,
+        sample_weight=sample_weight, zero_division=zero_division, ranking=ranking, labels=labels,
+    )  # fmt: skip
+
+
+def evaluate_checked(
+    y_true: Any,
+    y_score: Any,
+    *,
+    threshold: Any,
+    label_names: Sequence[str] | None,
+    from_logits: bool,
+    sample_weight: Any,
+    zero_division: Any,
+    ranking: bool,
+    labels: Any = None,
+) -> Report:
+    """[`evaluate`][multilabel_attr.evaluate] for options checked at the door."""
+    columns, label_names = _select_labels(labels, y_true, label_names)
+    counts = MultilabelCounts._from_checked(
         y_true, y_score, threshold=threshold, from_logits=from_logits,
-        sample_weight=sample_weight, label_names=label_names,
+        sample_weight=sample_weight, label_names=label_names, labels=columns,
     )  # fmt: skip
     counts._require_samples()  # all-zero weights: one clear error before any ranking warning
     names = _name_labels(counts)
@@ -452,8 +498,12 @@ def evaluate(
     elif ranking:
         truth = to_numpy(y_true, "y_true")
         scores = to_numpy(y_score, "y_score")
+        if columns is not None:
+            truth, scores = truth[:, columns], scores[:, columns]
         weights = check_sample_weight(sample_weight, counts.n_samples)
         ranking_columns = exact_ranking_columns(truth, scores, weights, names)
+    if columns is not None and threshold is not None and np.ndim(threshold) == 1:
+        threshold = np.asarray(threshold, np.float64)[columns]
     return report_from_counts(counts, threshold, zero_division, ranking_columns)
 
 
@@ -476,6 +526,18 @@ def exact_ranking_columns(
     return {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
 
 
+def _select_labels(
+    labels: Any, y_true: Any, label_names: Sequence[str] | None
+) -> tuple[NDArray[np.intp] | None, Sequence[str] | None]:
+    """``labels=``: the columns to count and the names of those columns."""
+    if labels is None:
+        return None, label_names
+    n_labels = int(y_true.shape[1]) if is_set_input(y_true) else check_2d(y_true, "y_true").shape[1]
+    columns = check_labels(labels, n_labels)
+    names = check_label_names(label_names, n_labels) or [f"label_{i}" for i in range(n_labels)]
+    return columns, [names[i] for i in columns]
+
+
 def _name_labels(counts: MultilabelCounts) -> tuple[str, ...]:
     """Give the counts default label names (``label_0`` ...) when they have none."""
     counts.label_names = counts.label_names or tuple(f"label_{i}" for i in range(counts.n_labels))
@@ -496,7 +558,7 @@ def report_from_counts(
     """
     n_labels = counts.n_labels
     names = _name_labels(counts)
-    summary = summarize_counts(counts, zero_division)
+    summary = _summarize(counts, zero_division)
     total_weight = counts.total_weight
     per_label: dict[str, list[float]] = {
         "support": counts.support.tolist(),
@@ -510,7 +572,7 @@ def report_from_counts(
         ),
     }
     for column, formula in _PER_LABEL_FORMULAS.items():
-        per_label[column] = counts.score(formula, None, zero_division).tolist()
+        per_label[column] = counts._score(formula, None, zero_division).tolist()
     per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
     per_label.update(ranking_columns or {})
     columns = [*PER_LABEL_COLUMNS, *(c for c in RANKING_BOUND_COLUMNS if c in per_label)]

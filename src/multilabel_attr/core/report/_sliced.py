@@ -409,7 +409,7 @@ def evaluate_sliced(
 ) -> SlicedReport:
     """The body of [`evaluate`][multilabel_attr.evaluate] with ``groups`` (options checked
     here, before any data is read)."""
-    min_slice_size = check_min_slice_size(options["min_slice_size"])
+    min_slice_size = options["min_slice_size"]
     batch, counts = sliced_batch(y_true, y_score, groups, options)
     return sliced_report(
         batch, counts, min_slice_size, options["zero_division"], options["ranking"]

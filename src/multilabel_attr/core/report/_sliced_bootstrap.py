@@ -28,10 +28,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..counts._counting import binary_predictions, sample_keys
-from ..counts._groups import check_min_slice_size
 from ..counts._poisson import poisson_multiplicities
 from ..counts._sliced import SlicedBatch
-from ._bootstrap import check_resampling, replicate_metrics
+from ._bootstrap import replicate_metrics
 from ._disparities import GAPS, gap_arrays
 from ._evaluate import SUMMARY_METRICS
 from ._sliced import SlicedReport, shown_slices, sliced_batch, sliced_report
@@ -186,8 +185,8 @@ def sliced_bootstrap_report(
 ) -> SlicedReport:
     """The body of [`bootstrap_report`][multilabel_attr.bootstrap_report] with ``groups``
     (every option checked here, before any data is read)."""
-    n_resamples, level = check_resampling(options["n_resamples"], options["confidence_level"])
-    min_slice_size = check_min_slice_size(options["min_slice_size"])
+    n_resamples, level = options["n_resamples"], options["confidence_level"]
+    min_slice_size = options["min_slice_size"]
     seed = _draw_seed(options["seed"])
     batch, counts = sliced_batch(y_true, y_score, groups, {**options, "zero_division": 0})
     report = sliced_report(batch, counts, min_slice_size, 0, options["ranking"])

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_probability_threshold
+from .._options import validated
+from .._validation import check_probability_threshold, per_label
 from ..counts._state import MultilabelCounts
 from ..ranking._sketch import ScoreSketch
 from ..ranking._sketch_bins import DEFAULT_BINS
@@ -60,6 +61,7 @@ class StreamingEvaluation:
 
     __slots__ = ("counts", "from_logits", "sketch", "threshold")
 
+    @validated("n_labels", "threshold", "from_logits", "n_bins", "exact")
     def __init__(
         self,
         n_labels: int,
@@ -70,16 +72,11 @@ class StreamingEvaluation:
         n_bins: int = DEFAULT_BINS,
         exact: bool = False,
     ) -> None:
-        self.counts = MultilabelCounts(n_labels, label_names=label_names)
-        self.sketch = ScoreSketch(
-            n_labels, n_bins=n_bins, label_names=label_names, from_logits=from_logits,
-            exact=exact,
-        )  # fmt: skip
-        thresholds = check_probability_threshold(threshold, self.counts.n_labels)
-        self.threshold: float | list[float] = (
-            float(thresholds[0]) if np.ndim(threshold) == 0 else thresholds.tolist()
-        )
-        self.from_logits = bool(from_logits)
+        self.counts = MultilabelCounts._empty(n_labels, label_names)
+        self.sketch = ScoreSketch._empty(n_labels, n_bins, from_logits, exact, label_names)
+        per_label(threshold, n_labels)
+        self.threshold: float | list[float] = threshold.tolist()
+        self.from_logits = from_logits
 
     def update(
         self, y_true: Any, y_score: Any, *, sample_weight: Any = None
@@ -88,8 +85,8 @@ class StreamingEvaluation:
 
         Both parts are validated before either changes.
         """
-        batch = MultilabelCounts.from_batch(
-            y_true, y_score, threshold=self.threshold, from_logits=self.from_logits,
+        batch = MultilabelCounts._from_checked(
+            y_true, y_score, threshold=np.asarray(self.threshold), from_logits=self.from_logits,
             sample_weight=sample_weight,
         )  # fmt: skip
         if batch.n_labels != self.counts.n_labels:
@@ -156,11 +153,12 @@ class StreamingEvaluation:
         state.from_logits = state.sketch.from_logits
         return state
 
+    @validated("zero_division")
     def report(self, zero_division: Any = "warn") -> Report:
         """The full report: count metrics exactly, ranking columns from the sketch with bounds."""
         self.counts._require_samples()
-        auc = self.sketch.roc_auc(None)
-        ap = self.sketch.average_precision(None)
+        auc = self.sketch._ranking(None, which=0)
+        ap = self.sketch._ranking(None, which=1)
         columns = {
             "auroc": auc.value.tolist(),
             "average_precision": ap.value.tolist(),

@@ -8,6 +8,7 @@ themselves (``google-crc32c`` makes their checksums fast);
 when they are called.
 """
 
+from ...core import signed_to_binary
 from ._annotations import (
     ATTRIBUTES,
     SPLITS,
@@ -20,7 +21,6 @@ from ._annotations import (
     read_attributes,
     read_identities,
     read_partition,
-    signed_to_binary,
     write_attributes,
     write_identities,
     write_partition,

@@ -28,7 +28,6 @@ __all__ = [
     "read_attributes",
     "read_identities",
     "read_partition",
-    "signed_to_binary",
     "write_attributes",
     "write_identities",
     "write_partition",
@@ -390,40 +389,6 @@ def read_identities(path: str | os.PathLike[str]) -> tuple[list[str], npt.NDArra
             p, int(lines[bad[0]]), "identity 0 is not valid (CelebA identities start at 1)"
         )
     return filenames, values
-
-
-def signed_to_binary(labels: npt.ArrayLike) -> npt.NDArray[np.uint8]:
-    """Map CelebA's -1/1 labels to 0/1.
-
-    Parameters
-    ----------
-    labels
-        Array-like of -1 and 1 (any shape).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` array of the same shape with 0 where the input was -1 and 1 where it was 1.
-
-    Raises
-    ------
-    ValueError
-        If any value is not -1 or 1.
-
-    Examples
-    --------
-    >>> signed_to_binary([[-1, 1], [1, 1]]).tolist()
-    [[0, 1], [1, 1]]
-    """
-    arr = np.asarray(labels)
-    if arr.dtype.kind not in "iuf" and arr.dtype != np.bool_:
-        raise TypeError(f"labels: expected a numeric array of -1/1, got dtype {arr.dtype}")
-    ok = (arr == 1) | (arr == -1)
-    if not ok.all():
-        bad = np.unique(arr[~ok])[:5].tolist()
-        raise ValueError(f"labels: expected only -1 and 1, found {bad}")
-    out: npt.NDArray[np.uint8] = (arr == 1).astype(np.uint8)
-    return out
 
 
 def _check_labels(filenames: Sequence[str], labels: npt.ArrayLike) -> npt.NDArray[np.uint8]:
