@@ -14,6 +14,10 @@ Data: ``--rows`` x 40 labels and scores (float32), two binary group keys crossed
 * ``bootstrap``: ``bootstrap_report(..., groups=..., n_resamples=200, ranking=False)`` (every
   slice's metrics and every gap) against the unsliced ``bootstrap_report`` at
   ``--bootstrap-rows``.
+* ``spark``: Spark local[2], ``--spark-rows`` x 40 cached (the frame of ``bench_scale.py``)
+  with two group columns crossed (4 slices): ``multilabel_attr.spark.evaluate(...,
+  groups=["sex", "age"], ranking=False)`` against the unsliced Spark pass.  Best of
+  ``--repeats`` alternating runs; the overall slice is checked equal to the unsliced report.
 
 Run:  python benchmarks/bench_slices.py            (the sizes of the closing note)
       python benchmarks/bench_slices.py --quick    (small sizes, seconds)
@@ -149,6 +153,52 @@ def bench_bootstrap(n_rows: int, n_resamples: int) -> float:
     return sliced / plain
 
 
+def bench_spark(n_rows: int, repeats: int) -> float:
+    import os
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from bench_scale import spark_frame
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as f
+
+    from multilabel_attr import spark as ml_spark
+
+    spark = (
+        SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000").getOrCreate()
+    )  # fmt: skip
+    spark.sparkContext.setLogLevel("ERROR")
+    base = spark_frame(spark, n_rows)
+    frame = base.select(
+        "*", (f.rand(seed=77) < 0.5).cast("int").alias("sex"),
+        f.when(f.rand(seed=78) < 0.4, "young").otherwise("old").alias("age"),
+    ).cache()  # fmt: skip
+    frame.count()
+    base.unpersist()
+    labels = [f"y{j}" for j in range(N_LABELS)]
+    scores = [f"s{j}" for j in range(N_LABELS)]
+    options = {"zero_division": 0, "ranking": False}
+    ml_spark.evaluate(frame, labels, scores, groups=["sex", "age"], **options)  # warm the workers
+    plain_times, sliced_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        plain = ml_spark.evaluate(frame, labels, scores, **options)
+        plain_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        sliced = ml_spark.evaluate(frame, labels, scores, groups=["sex", "age"], **options)
+        sliced_times.append(time.perf_counter() - start)
+    spark.stop()
+    worst = max(abs(sliced.overall.summary[k] - v) for k, v in plain.summary.items())
+    if worst > 1e-12:
+        raise AssertionError(f"the sliced overall differs from the unsliced pass by {worst:g}")
+    ratio = min(sliced_times) / min(plain_times)
+    print(f"Spark local[2], {n_rows:,} x {N_LABELS} cached, {len(sliced.groups)} slices")
+    print(f"  unsliced {min(plain_times):.2f} s   sliced {min(sliced_times):.2f} s   "
+          f"ratio {ratio:.2f}x")  # fmt: skip
+    return ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
@@ -158,11 +208,12 @@ def main() -> None:
     parser.add_argument("--fairlearn-labels", type=int, default=4)
     parser.add_argument("--bootstrap-rows", type=int, default=100_000)
     parser.add_argument("--resamples", type=int, default=200)
-    parser.add_argument("--sections", default="evaluate,fairlearn,bootstrap")
+    parser.add_argument("--spark-rows", type=int, default=1_000_000)
+    parser.add_argument("--sections", default="evaluate,fairlearn,bootstrap,spark")
     args = parser.parse_args()
     if args.quick:
         args.rows, args.fairlearn_rows, args.bootstrap_rows = 50_000, 5_000, 5_000
-        args.fairlearn_labels, args.resamples = 2, 50
+        args.fairlearn_labels, args.resamples, args.spark_rows = 2, 50, 20_000
     sections = args.sections.split(",")
     ratios = {}
     if "evaluate" in sections:
@@ -171,6 +222,8 @@ def main() -> None:
         ratios["fairlearn / ours"] = bench_fairlearn(args.fairlearn_rows, args.fairlearn_labels)
     if "bootstrap" in sections:
         ratios["sliced bootstrap / unsliced"] = bench_bootstrap(args.bootstrap_rows, args.resamples)
+    if "spark" in sections:
+        ratios["sliced Spark pass / unsliced"] = bench_spark(args.spark_rows, args.repeats)
     print("ratios: " + ", ".join(f"{name} {value:,.2f}" for name, value in ratios.items()))
 
 

@@ -109,7 +109,7 @@ def test_key_types_are_kept() -> None:
     y_true, y_score = _rows(5, n=6, n_labels=2)
     for groups, keys in (
         ([True, False, True, True, False, False], [(False,), (True,)]),
-        (np.array([1.0, 2.0, 1.0, 1.0, 2.0, 2.0]), [(1,), (2,)]),
+        (np.array([1, 2, 1, 1, 2, 2], dtype=np.int32), [(1,), (2,)]),
         (np.array(["a", "b", "a", "a", "b", "b"], dtype=object), [("a",), ("b",)]),
     ):
         state = ml.SlicedCounts(2).update(y_true, y_score, groups=groups, threshold=0.5)
@@ -118,21 +118,29 @@ def test_key_types_are_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    ("groups", "match"),
+    ("groups", "error", "match"),
     [
-        (np.arange(5), r"groups must have one key per sample \(6\); got 5"),
-        (np.array([1.0, np.nan, 1, 1, 2, 2]), "groups holds NaN keys"),
-        (np.array(["a", None, "a", "a", "b", "b"], dtype=object), "groups holds a missing key"),
-        (np.array(["a", 1, "a", "a", "b", "b"], dtype=object), "groups mixes key types"),
-        (np.array([0.5, 1, 1, 1, 2, 2]), "groups must hold ints, strings or bools"),
-        (np.zeros((6, 2)), "groups must be 1-D"),
-        ({"a": np.arange(6), "b": np.arange(5)}, r"groups\['b'\] must have one key per sample"),
+        (np.arange(5), ValueError, r"groups must have one key per sample \(6\); got 5"),
+        (np.array([1.0, np.nan, 1, 1, 2, 2]), ValueError, "groups holds NaN at row 1"),
+        (
+            np.array(["a", None, "a", "a", "b", "b"], dtype=object),
+            ValueError,
+            "groups holds None at row 1",
+        ),
+        (np.array(["a", 1, "a", "a", "b", "b"], dtype=object), TypeError, "groups mixes key types"),
+        (np.array([0.5, 1, 1, 1, 2, 2]), TypeError, "groups must hold bools, ints or strings"),
+        (np.zeros((6, 2)), ValueError, "groups must be a 1-D array"),
+        (
+            {"a": np.arange(6), "b": np.arange(5)},
+            ValueError,
+            r"groups\['b'\] must have one key per sample",
+        ),
     ],
 )
-def test_bad_groups_are_refused(groups: Any, match: str) -> None:
+def test_bad_groups_are_refused(groups: Any, error: type[Exception], match: str) -> None:
     y_true, y_score = _rows(6, n=6, n_labels=2)
     state = ml.SlicedCounts(2)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         state.update(y_true, y_score, groups=groups, threshold=0.5)
     assert state.keys == []
 

@@ -69,8 +69,11 @@ def test_reproduce_paper_table_smoke(tmp_path: Path) -> None:
         "### 2. Reproduced the paper's way",
         "### 3. Corrected table",
         "### 4. Baselines",
+        "### 5. By group",
     ):
         assert heading in report
+    assert "These numbers are **synthetic**" in report
+    assert (out / "figures" / "subgroup_gaps.png").is_file()
     assert "synthetic images" in report
     assert "no ImageNet weights" in report
     assert "0.80356" in report  # the published CNN "Recall"
@@ -78,6 +81,8 @@ def test_reproduce_paper_table_smoke(tmp_path: Path) -> None:
     assert set(summary["papers_way"]) == {"CNN", "Transfer model"}
     assert len(summary["thresholds"]["CNN"]["exact"]) == 40
     assert "majority" in json.dumps(summary["baselines"]).lower()
+    assert set(summary["subgroups"]["by"]) == {"Male", "Young"}
+    assert len(summary["subgroups"]["by"]["Male"]) == 39
     for figure in summary["figures"]:
         assert (out / figure).stat().st_size > 5_000
     assert len(summary["figures"]) >= 5

@@ -16,7 +16,7 @@ the same shape (and ``weight`` an optional Dask array of weights).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -26,8 +26,8 @@ from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
-from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report
-from .core._internal import check_constraints, validated
+from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report, SlicedReport
+from .core._internal import DEFAULT_MAX_SLICES, check_constraints, validated
 from .thresholds import Thresholds
 
 __all__ = [
@@ -222,10 +222,14 @@ class DaskArraySource:
         )  # fmt: skip
 
 
-def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, ColumnSpec]:
+def _source(
+    data: Any, labels: Any, scores: Any, weight: Any, groups: Any = None
+) -> tuple[Any, ColumnSpec]:
     import dask.array as da
 
     if isinstance(data, da.Array):
+        if groups is not None:
+            raise ColumnError("groups names columns of a DataFrame; Dask arrays have none")
         if labels is not None:
             raise ColumnError(
                 "with Dask arrays pass the scores as scores=...; labels names columns of a "
@@ -234,8 +238,10 @@ def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, Colu
         spec = ColumnSpec("y_true", "y_score", None if weight is None else "sample_weight")
         return DaskArraySource(data, scores, weight), spec
     if not hasattr(data, "to_delayed") or not hasattr(data, "columns"):
-        raise TypeError(f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}")
-    return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight)
+        raise TypeError(
+            f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
+        )
+    return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight, groups=groups)
 
 
 @validated("threshold", "from_logits")
@@ -278,7 +284,7 @@ def counts(
     )
 
 
-@validated("threshold", "from_logits", "zero_division", "ranking")
+@overload
 def evaluate(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -290,7 +296,46 @@ def evaluate(
     from_logits: bool = False,
     zero_division: Any = "warn",
     ranking: Any = "sketch",
-) -> Report:
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+
+
+@overload
+def evaluate(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    weight: Any = None,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    zero_division: Any = "warn",
+    ranking: Any = "sketch",
+    groups: str | Sequence[str],
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
+
+
+@validated("threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices")
+def evaluate(
+    data: Any,
+    labels: str | Sequence[str] | None = None,
+    scores: Any = None,
+    *,
+    weight: Any = None,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    zero_division: Any = "warn",
+    ranking: Any = "sketch",
+    groups: str | Sequence[str] | None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.evaluate] over Dask data, in one pass.
 
     The count-based numbers equal the in-memory
@@ -298,11 +343,19 @@ def evaluate(
     [`ScoreSketch`][multilabel_attr.ScoreSketch] with their bounds (see
     [`evaluate`][multilabel_attr.spark.evaluate]).
     Arguments as in [`counts`][multilabel_attr.dask.counts].
+    With ``groups`` (one column name or several, crossed) the result is a
+    [`SlicedReport`][multilabel_attr.SlicedReport] counted in the same pass: every
+    count-based number of every slice equals [`evaluate`][multilabel_attr.evaluate] with
+    ``groups`` on the same rows in memory, and each slice's ranking columns come from its
+    own sketch.  A group column that is one of the label columns slices by that label and
+    is left out of the counted labels.  ``min_slice_size`` hides smaller slices (and
+    lists them); more than ``max_slices`` slices are refused.
     """
-    source, spec = _source(data, labels, scores, weight)
+    source, spec = _source(data, labels, scores, weight, groups)
     return _driver.evaluate(
         source, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
-        zero_division=zero_division, ranking=ranking,
+        zero_division=zero_division, ranking=ranking, min_slice_size=min_slice_size,
+        max_slices=max_slices,
     )  # fmt: skip
 
 

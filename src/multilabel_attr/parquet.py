@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
@@ -26,8 +26,8 @@ from ._scale._exact import ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
-from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report
-from .core._internal import check_constraints, validated
+from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report, SlicedReport
+from .core._internal import DEFAULT_MAX_SLICES, check_constraints, validated
 from .thresholds import Thresholds
 
 __all__ = ["ParquetSource", "bootstrap_report",
@@ -150,8 +150,10 @@ def _spill(table: Any, writers: dict[int, Any], folder: str) -> None:
         writers[value].write_table(ordered.slice(start, stop - start))
 
 
-def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSpec:
-    return ColumnSpec.build(labels, scores, weight, row_id)
+def _spec(
+    labels: Any, scores: Any, weight: Any, row_id: Any = None, groups: Any = None
+) -> ColumnSpec:
+    return ColumnSpec.build(labels, scores, weight, row_id, groups)
 
 
 @validated("threshold", "from_logits", "batch_rows")
@@ -190,7 +192,7 @@ def counts(
     )  # fmt: skip
 
 
-@validated("threshold", "from_logits", "zero_division", "ranking", "batch_rows")
+@overload
 def evaluate(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -203,7 +205,51 @@ def evaluate(
     zero_division: Any = "warn",
     ranking: Any = "sketch",
     batch_rows: int = 1 << 18,
-) -> Report:
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+
+
+@overload
+def evaluate(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    zero_division: Any = "warn",
+    ranking: Any = "sketch",
+    batch_rows: int = 1 << 18,
+    groups: str | Sequence[str],
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
+
+
+@validated(
+    "threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices",
+    "batch_rows",
+)  # fmt: skip
+def evaluate(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    zero_division: Any = "warn",
+    ranking: Any = "sketch",
+    batch_rows: int = 1 << 18,
+    groups: str | Sequence[str] | None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.evaluate] over Parquet rows, in bounded memory.
 
     The count-based summary and per-label columns equal the in-memory
@@ -229,11 +275,19 @@ def evaluate(
     >>> expected = evaluate_in_memory(y, s, ranking=False, zero_division=0)
     >>> abs(report.summary["f1_samples"] - expected.summary["f1_samples"]) < 1e-12
     True
+    With ``groups`` (one column name or several, crossed) the result is a
+    [`SlicedReport`][multilabel_attr.SlicedReport] counted in the same pass: every
+    count-based number of every slice equals [`evaluate`][multilabel_attr.evaluate] with
+    ``groups`` on the same rows in memory, and each slice's ranking columns come from its
+    own sketch.  A group column that is one of the label columns slices by that label and
+    is left out of the counted labels.  ``min_slice_size`` hides smaller slices (and
+    lists them); more than ``max_slices`` slices are refused.
     """
     return _driver.evaluate(
-        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight),
+        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight, groups=groups),
         threshold=threshold, from_logits=from_logits, label_names=label_names,
-        zero_division=zero_division, ranking=ranking,
+        zero_division=zero_division, ranking=ranking, min_slice_size=min_slice_size,
+        max_slices=max_slices,
     )  # fmt: skip
 
 

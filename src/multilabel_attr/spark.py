@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, overload
 
 from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
@@ -24,8 +24,8 @@ from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
-from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report
-from .core._internal import check_constraints, validated
+from .core import CalibrationState, MultilabelCounts, OperatingPoints, Report, SlicedReport
+from .core._internal import DEFAULT_MAX_SLICES, check_constraints, validated
 from .thresholds import Thresholds
 
 __all__ = ["SparkSource", "bootstrap_report",
@@ -116,8 +116,10 @@ class SparkSource:
         return rows
 
 
-def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSpec:
-    return ColumnSpec.build(labels, scores, weight, row_id)
+def _spec(
+    labels: Any, scores: Any, weight: Any, row_id: Any = None, groups: Any = None
+) -> ColumnSpec:
+    return ColumnSpec.build(labels, scores, weight, row_id, groups)
 
 
 @validated("threshold", "from_logits")
@@ -160,7 +162,7 @@ def counts(
     )  # fmt: skip
 
 
-@validated("threshold", "from_logits", "zero_division", "ranking")
+@overload
 def evaluate(
     frame: Any,
     labels: str | Sequence[str],
@@ -172,7 +174,46 @@ def evaluate(
     from_logits: bool = False,
     zero_division: Any = "warn",
     ranking: Any = "sketch",
-) -> Report:
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+
+
+@overload
+def evaluate(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    zero_division: Any = "warn",
+    ranking: Any = "sketch",
+    groups: str | Sequence[str],
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
+
+
+@validated("threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices")
+def evaluate(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    zero_division: Any = "warn",
+    ranking: Any = "sketch",
+    groups: str | Sequence[str] | None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.evaluate] over a Spark DataFrame, in one pass.
 
     Every count-based number (all summary metrics, including the ``samples``
@@ -183,11 +224,18 @@ def evaluate(
     per-label columns ``auroc_bound`` and ``average_precision_bound``;
     ``ranking=False`` leaves them ``nan``.  Arguments as in
     [`counts`][multilabel_attr.spark.counts].
+    With ``groups`` (one column name or several, crossed) the result is a
+    [`SlicedReport`][multilabel_attr.SlicedReport] counted in the same pass: every
+    count-based number of every slice equals [`evaluate`][multilabel_attr.evaluate] with
+    ``groups`` on the same rows in memory, and each slice's ranking columns come from its
+    own sketch.  A group column that is one of the label columns slices by that label and
+    is left out of the counted labels.  ``min_slice_size`` hides smaller slices (and
+    lists them); more than ``max_slices`` slices are refused.
     """
     return _driver.evaluate(
-        SparkSource(frame), _spec(labels, scores, weight), threshold=threshold,
+        SparkSource(frame), _spec(labels, scores, weight, groups=groups), threshold=threshold,
         from_logits=from_logits, label_names=label_names, zero_division=zero_division,
-        ranking=ranking,
+        ranking=ranking, min_slice_size=min_slice_size, max_slices=max_slices,
     )  # fmt: skip
 
 

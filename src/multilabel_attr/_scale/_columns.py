@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core._internal import InputError
+from ..core._validation import group_keys
 
 FloatArray = NDArray[np.float64]
 
@@ -51,6 +52,9 @@ class ColumnSpec:
     scores: str | tuple[str, ...]
     weight: str | None = None
     row_id: str | None = None
+    groups: tuple[str, ...] = ()
+    """Columns whose values slice the rows (several are crossed); a label column among them
+    slices by that label and is left out of the counted labels."""
 
     @classmethod
     def build(
@@ -59,6 +63,7 @@ class ColumnSpec:
         scores: Any,
         weight: Any = None,
         row_id: Any = None,
+        groups: Any = None,
     ) -> ColumnSpec:
         """Validate the column arguments of a public function."""
         spec = cls(
@@ -66,6 +71,7 @@ class ColumnSpec:
             _names(scores, "scores"),
             _optional_name(weight, "weight"),
             _optional_name(row_id, "row_id"),
+            () if groups is None else _as_tuple(_names(groups, "groups")),
         )
         if (
             isinstance(spec.labels, tuple)
@@ -82,7 +88,7 @@ class ColumnSpec:
     def columns(self) -> list[str]:
         """Every column read, each once, in a stable order."""
         names: list[str] = []
-        for group in (self.labels, self.scores, self.weight, self.row_id):
+        for group in (self.labels, self.scores, self.weight, self.row_id, self.groups):
             if group is None:
                 continue
             for name in (group,) if isinstance(group, str) else group:
@@ -102,6 +108,17 @@ class ColumnSpec:
     def label_names(self) -> tuple[str, ...] | None:
         """Default label names: the label columns' names, when there is one per label."""
         return self.labels if isinstance(self.labels, tuple) else None
+
+    @property
+    def slice_labels(self) -> tuple[str, ...]:
+        """The group columns that are label columns (sliced by, not counted)."""
+        labels = self.labels if isinstance(self.labels, tuple) else ()
+        return tuple(name for name in self.groups if name in labels)
+
+    @property
+    def group_columns(self) -> tuple[str, ...]:
+        """The group columns that are not label columns (read as key arrays)."""
+        return tuple(name for name in self.groups if name not in self.slice_labels)
 
     def check_present(self, available: Sequence[str], where: str) -> None:
         """Raise naming every column of the spec that ``available`` lacks."""
@@ -128,6 +145,10 @@ def _names(value: Any, argument: str) -> str | tuple[str, ...]:
     )
 
 
+def _as_tuple(names: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (names,) if isinstance(names, str) else names
+
+
 def _optional_name(value: Any, argument: str) -> str | None:
     if value is None or (isinstance(value, str) and value):
         return value
@@ -143,6 +164,8 @@ class Block:
     weight: FloatArray | None
     row_id: NDArray[np.int64] | None
     where: str
+    groups: dict[str, NDArray[Any]] | None = None
+    """Each group column's keys (checked), by column name; ``None`` without groups."""
 
     @property
     def n_rows(self) -> int:
@@ -229,7 +252,32 @@ def block_from_arrow(batch: Any, spec: ColumnSpec, n_labels: int | None, where: 
                 f"column {spec.row_id!r} must hold integers; got {ids.dtype} in {where}"
             )
         row_id = ids.astype(np.int64, copy=False)
-    return Block(truth, scores, weight, row_id, where)
+    groups = {name: _group_keys(batch.column(name), name, where) for name in spec.group_columns}
+    return Block(truth, scores, weight, row_id, where, groups if spec.groups else None)
+
+
+def _group_keys(column: Any, name: str, where: str) -> NDArray[Any]:
+    """One group column's keys: ints, strings or bools, none missing (the core's check)."""
+    import pyarrow as pa
+
+    if column.null_count:
+        raise ColumnError(
+            f"column {name!r} (groups) has {column.null_count} missing key(s) in {where}; "
+            "every row needs a group key"
+        )
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    kind = column.type
+    if not (pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)):  # fmt: skip
+        raise ColumnError(
+            f"column {name!r} (groups) must hold ints, strings or bools; got type {kind} "
+            f"in {where}"
+        )
+    keys, _ = group_keys(column.to_numpy(zero_copy_only=False), f"column {name!r}", None)
+    return keys
 
 
 def block_from_arrays(

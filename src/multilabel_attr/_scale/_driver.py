@@ -17,18 +17,25 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core._internal import (
+    DEFAULT_MAX_SLICES,
+    OVERALL,
     MultilabelCounts,
     Report,
+    ScoreSketch,
+    SlicedReport,
     check_label_names,
     name_labels,
     report_from_counts,
+    report_from_sliced_counts,
+    shown_slices,
+    sketch_ranking_columns,
     warn_undefined_labels,
 )
 from ..core._validation import per_label
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
-from ._partition import CountTask, Merge, Partial, PartitionTask, merge_payloads
+from ._partition import CountTask, Merge, Partial, PartitionTask, Slicing, merge_payloads
 
 
 class Engine(Protocol):
@@ -106,7 +113,15 @@ def evaluate(
     label_names: Sequence[str] | None,
     zero_division: Any,
     ranking: tuple[int, bool],
-) -> Report:
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
+    if spec.groups:
+        return evaluate_sliced(
+            engine, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
+            zero_division=zero_division, ranking=ranking, min_slice_size=min_slice_size,
+            max_slices=max_slices,
+        )  # fmt: skip
     n_bins, exact = ranking
     task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
@@ -128,19 +143,62 @@ def evaluate(
 def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     """The report of merged counts; ranking columns, with their bounds, from the sketch."""
     assert merged.counts is not None
-    if merged.sketch is None:
-        return report_from_counts(merged.counts, threshold, zero_division, None)
-    sketch = merged.sketch
-    sketch.label_names = name_labels(merged.counts)
-    auroc, ap = sketch.roc_auc(average=None), sketch.average_precision(average=None)
-    columns = {
-        "auroc": auroc.value, "average_precision": ap.value, "auroc_bound": auroc.bound,
-        "average_precision_bound": ap.bound,
-    }  # fmt: skip
-    return report_from_counts(
-        merged.counts, threshold, zero_division,
-        {name: np.asarray(values, np.float64).tolist() for name, values in columns.items()},
-    )  # fmt: skip
+    columns = None
+    if merged.sketch is not None:
+        merged.sketch.label_names = name_labels(merged.counts)
+        columns = sketch_ranking_columns(merged.sketch)
+    return report_from_counts(merged.counts, threshold, zero_division, columns)
+
+
+def _slicing(spec: ColumnSpec, label_names: Any, max_slices: int) -> Slicing:
+    """The slicing of a task, before any data is read."""
+    names = label_names if label_names is not None else spec.label_names
+    if names is not None and spec.n_labels is not None:
+        names = check_label_names(names, spec.n_labels)
+    columns = spec.labels if isinstance(spec.labels, tuple) else ()
+    assert names is not None or not spec.slice_labels
+    slice_labels = tuple(names[columns.index(c)] for c in spec.slice_labels) if names else ()
+    return Slicing(None if names is None else tuple(names), slice_labels, max_slices)
+
+
+def evaluate_sliced(
+    engine: Engine,
+    spec: ColumnSpec,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    zero_division: Any,
+    ranking: tuple[int, bool],
+    min_slice_size: int,
+    max_slices: int,
+) -> SlicedReport:
+    """[`evaluate`][multilabel_attr.evaluate] with groups over an engine (options checked at
+    the door): every slice counted in the one pass (the slice key is one more key of each
+    partition's counting)."""
+    n_bins, exact = ranking
+    if exact:
+        raise ValueError(
+            "ranking='exact' is not available with groups on an engine; use 'sketch' (each "
+            "slice's ranking columns with their bounds) or False"
+        )
+    min_size = min_slice_size
+    slicing = _slicing(spec, label_names, max_slices)
+    task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins, slicing=slicing)
+    merged = Partial.from_bytes(engine.run(task))
+    if merged.sliced is None:
+        raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
+    counts, sketches = merged.sliced, merged.slice_sketches
+    columns: dict[str, dict[str, list[float]]] = {}
+    if sketches is not None:
+        overall = ScoreSketch(counts.n_counted, n_bins=n_bins, from_logits=task.from_logits)
+        for sketch in sketches.values():
+            overall = overall.merge(sketch)
+        columns[OVERALL] = sketch_ranking_columns(overall)
+        shown, _ = shown_slices(counts, min_size)
+        for i in shown:
+            columns[counts.names[i]] = sketch_ranking_columns(sketches[counts.keys[i]])
+    return report_from_sliced_counts(counts, task.threshold, zero_division, min_size, columns)
 
 
 def bootstrap_report(

@@ -9,6 +9,7 @@ processes as a few numpy arrays packed with ``numpy.savez`` (no pickle).
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import InputError, MultilabelCounts, ScoreSketch
+from ..core._internal import (
+    InputError,
+    MultilabelCounts,
+    ScoreSketch,
+    SlicedCounts,
+    prepare_sliced_batch,
+)
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
 
@@ -37,12 +44,23 @@ class Partial:
     replicates: Replicates | None = None
     where: str = ""
     sketch: ScoreSketch | None = None
+    sliced: SlicedCounts | None = None
+    """With groups: every slice's counts (``counts`` is then ``None``)."""
+    slice_sketches: dict[Any, ScoreSketch] | None = None
+    """With groups and ranking columns: one sketch per slice key."""
+
+    @property
+    def empty(self) -> bool:
+        return self.counts is None and self.sliced is None
 
     def merge(self, other: Partial) -> Partial:
-        if other.counts is None:
+        if other.empty:
             return self
-        if self.counts is None:
+        if self.empty:
             return other
+        if self.sliced is not None and other.sliced is not None:
+            return self._merge_sliced(other)
+        assert self.counts is not None and other.counts is not None
         if other.counts.n_labels != self.counts.n_labels:
             raise ColumnError(
                 f"rows hold {self.counts.n_labels} labels in {self.where} but "
@@ -55,8 +73,37 @@ class Partial:
             sketch = self.sketch.merge(other.sketch)
         return Partial(self.counts.merge(other.counts), replicates, self.where, sketch)
 
+    def _merge_sliced(self, other: Partial) -> Partial:
+        assert self.sliced is not None and other.sliced is not None
+        if other.sliced.n_labels != self.sliced.n_labels:
+            raise ColumnError(
+                f"rows hold {self.sliced.n_labels} labels in {self.where} but "
+                f"{other.sliced.n_labels} in {other.where}"
+            )
+        try:
+            sliced = self.sliced.merge(other.sliced)
+        except ValueError as exc:
+            raise ColumnError(f"in {other.where}: {exc}") from exc
+        sketches = None
+        if self.slice_sketches is not None and other.slice_sketches is not None:
+            sketches = dict(self.slice_sketches)
+            for key, sketch in other.slice_sketches.items():
+                old = sketches.get(key)
+                sketches[key] = sketch if old is None else old.merge(sketch)
+        return Partial(where=self.where, sliced=sliced, slice_sketches=sketches)
+
     def to_bytes(self) -> bytes:
         arrays: dict[str, Any] = {"where": np.array(self.where)}
+        if self.sliced is not None:
+            arrays["sliced"] = np.array(json.dumps(self.sliced.to_dict()))
+        if self.slice_sketches is not None:
+            keys = list(self.slice_sketches)
+            arrays["slice_sketch_keys"] = np.array(json.dumps([list(k) for k in keys]))
+            for i, key in enumerate(keys):
+                sketch = self.slice_sketches[key]
+                arrays.update({f"s{i}_{k}": getattr(sketch, k) for k in _SKETCH_FIELDS})
+                arrays[f"s{i}_n"] = np.array(sketch.n_samples)
+                arrays[f"s{i}_from_logits"] = np.array(sketch.from_logits)
         if self.counts is not None:
             arrays["n_samples"] = np.array(self.counts.n_samples)
             for name in _COUNT_FIELDS:
@@ -75,6 +122,8 @@ class Partial:
         with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
         where = str(arrays["where"])
+        if "sliced" in arrays:
+            return cls._sliced_from_arrays(arrays, where)
         if "tp" not in arrays:
             return cls(None, None, where)
         counts = MultilabelCounts._empty(int(arrays["tp"].shape[0]))
@@ -94,6 +143,25 @@ class Partial:
                 setattr(sketch, name, arrays[f"k_{name}"])
             sketch.n_samples = counts.n_samples
         return cls(counts, replicates, where, sketch)
+
+
+    @classmethod
+    def _sliced_from_arrays(cls, arrays: dict[str, Any], where: str) -> Partial:
+        sliced = SlicedCounts.from_dict(json.loads(str(arrays["sliced"])))
+        sketches = None
+        if "slice_sketch_keys" in arrays:
+            sketches = {}
+            for i, key in enumerate(json.loads(str(arrays["slice_sketch_keys"]))):
+                pos = arrays[f"s{i}_pos"]
+                sketch = ScoreSketch(
+                    pos.shape[0], n_bins=pos.shape[1],
+                    from_logits=bool(arrays[f"s{i}_from_logits"]),
+                )  # fmt: skip
+                for name in _SKETCH_FIELDS:
+                    setattr(sketch, name, arrays[f"s{i}_{name}"])
+                sketch.n_samples = int(arrays[f"s{i}_n"])
+                sketches[tuple(key)] = sketch
+        return cls(where=where, sliced=sliced, slice_sketches=sketches)
 
 
 def merge_payloads(*payloads: bytes) -> bytes:
@@ -158,6 +226,16 @@ def describe_failure(
 
 
 @dataclass(frozen=True)
+class Slicing:
+    """How a partition task slices its rows: label names (to find the slicing labels), the
+    label columns sliced by, and the cap on slices."""
+
+    label_names: tuple[str, ...] | None
+    slice_labels: tuple[str, ...]
+    max_slices: int
+
+
+@dataclass(frozen=True)
 class CountTask:
     """Counts one partition (and its bootstrap replicates when ``n_resamples`` is set)."""
 
@@ -169,10 +247,13 @@ class CountTask:
     seed: int = 0
     n_bins: int = 0
     """Bins of the score sketch kept for the ranking columns (0: none)."""
+    slicing: Slicing | None = None
 
     def count(self, block: Block, first_row: int) -> Partial:
         if block.n_rows == 0:
             return Partial(where=block.where)
+        if self.slicing is not None:
+            return self._count_sliced(block, self.slicing)
         try:
             counts = MultilabelCounts._from_checked(
                 block.truth, block.scores, threshold=self.threshold,
@@ -198,6 +279,33 @@ class CountTask:
                 scores = scores.astype(np.float64)
             sketch._add(block.truth == 1, scores, block.weight)
         return Partial(counts, replicates, block.where, sketch)
+
+    def _count_sliced(self, block: Block, slicing: Slicing) -> Partial:
+        """The core's sliced counting on one block: the slice key is one more key of the
+        same counting pass."""
+        try:
+            batch = prepare_sliced_batch(
+                block.truth, block.scores, groups=block.groups or None,
+                slice_labels=slicing.slice_labels, label_names=slicing.label_names,
+                threshold=self.threshold, from_logits=self.from_logits,
+                sample_weight=block.weight, max_slices=slicing.max_slices,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:
+            raise describe_failure(exc, block, self.spec, self.threshold, self.from_logits) from exc
+        sliced = SlicedCounts(
+            block.truth.shape[1], label_names=slicing.label_names,
+            slice_labels=slicing.slice_labels, max_slices=slicing.max_slices,
+        )  # fmt: skip
+        sliced.add_batch(batch)
+        sketches = None
+        if self.n_bins:
+            sketches = {}
+            for i, key in enumerate(batch.index.keys):
+                truth, scores, weights = batch.segment(i)
+                sketches[key] = ScoreSketch(
+                    truth.shape[1], n_bins=self.n_bins, from_logits=self.from_logits
+                ).update(truth, scores, sample_weight=weights)
+        return Partial(where=block.where, sliced=sliced, slice_sketches=sketches)
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         merged = Partial(where=where)

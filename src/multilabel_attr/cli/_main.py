@@ -175,6 +175,30 @@ def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -
     return args.threshold
 
 
+def _group_options(args: argparse.Namespace, names: Sequence[str] | None) -> dict[str, Any]:
+    """``groups`` and ``min_slice_size`` from ``--group-by`` (label names for arrays)."""
+    if not args.group_by:
+        if args.min_slice_size is not None:
+            raise CommandError("--min-slice-size needs --group-by")
+        return {}
+    groups = [name.strip() for name in args.group_by.split(",") if name.strip()]
+    if not groups:
+        raise CommandError(f"--group-by must name columns; got {args.group_by!r}")
+    if not args.parquet:
+        if names is None:
+            raise CommandError(
+                "--group-by names label columns: give --label-names or a CSV header"
+            )
+        unknown = [name for name in groups if name not in names]
+        if unknown:
+            raise CommandError(
+                f"--group-by names {', '.join(map(repr, unknown))}, not a label; labels are "
+                f"{', '.join(names)}"
+            )
+    size = 1 if args.min_slice_size is None else args.min_slice_size
+    return {"groups": groups, "min_slice_size": size}
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     from ..core import evaluate
     from ..core._internal import check_options
@@ -185,18 +209,25 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         names = args.label_names.split(",") if args.label_names else None
         report = _parquet.run(
             args, "evaluate", threshold=_threshold_argument(args, names), label_names=names,
-            from_logits=args.from_logits, zero_division=0,
+            from_logits=args.from_logits, zero_division=0, **_group_options(args, names),
         )  # fmt: skip
-        _write_or_print(_render(report, args.format), args.output)
+        _write_report(report, args)
         return
     y_true, names = _read_matrix(args.labels, "labels")
     y_score, score_names = _read_matrix(args.scores, "scores")
     names = args.label_names.split(",") if args.label_names else names or score_names
     report = evaluate(
         y_true, y_score, threshold=_threshold_argument(args, names), label_names=names,
-        from_logits=args.from_logits, zero_division=0,
+        from_logits=args.from_logits, zero_division=0, **_group_options(args, names),
     )  # fmt: skip
+    _write_report(report, args)
+
+
+def _write_report(report: Any, args: argparse.Namespace) -> None:
     _write_or_print(_render(report, args.format), args.output)
+    if args.html:
+        report.to_html(args.html)
+        print(f"wrote {args.html}", file=sys.stderr)
 
 
 def _render(report: Any, kind: str) -> str:
@@ -424,6 +455,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", type=_output_file, help="write here instead of standard output"
     )
+    p.add_argument(
+        "--group-by", metavar="COL[,COL]",
+        help="evaluate every slice of these label columns (with --parquet: any columns), "
+        "crossed; a sliced label is left out of its own slice's metrics",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-slice-size", type=int, metavar="N",
+        help="with --group-by: hide (and list) slices of fewer rows",
+    )  # fmt: skip
+    p.add_argument(
+        "--html", metavar="PATH", type=_output_file,
+        help="also write a self-contained HTML page (tables; disparity charts with --group-by)",
+    )  # fmt: skip
     _parquet.add_options(p)
     p.set_defaults(run=_cmd_evaluate, usage_error=p.error)
 

@@ -59,8 +59,10 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
+from .counts._groups import DEFAULT_MAX_SLICES, OVERALL, check_max_slices, check_min_slice_size
 from .counts._poisson import poisson_multiplicities
 from .counts._serialization import SCHEMA_VERSION
+from .counts._sliced import SlicedCounts, prepare_sliced_batch
 from .counts._state import MultilabelCounts, prepare_batch
 from .ranking._constraints import EER_NAMES, Constraint, check_constraints, select_cuts
 from .ranking._exact import map_blocks, warn_undefined_labels
@@ -74,15 +76,18 @@ from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
 from .report._evaluate import _summarize as summarize_checked
 from .report._gates import load_rules
-from .report._sliced import report_from_sliced_counts
+from .report._sliced import SlicedReport, report_from_sliced_counts, shown_slices
 from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
+from .report._sliced_streaming import _ranking_columns as sketch_ranking_columns
 
 __all__ = [
     "COHEN_KAPPA",
     "DEFAULT_BINS",
+    "DEFAULT_MAX_SLICES",
     "EER_NAMES",
     "MATTHEWS",
     "NAMED_FORMULAS",
+    "OVERALL",
     "PER_LABEL_FORMULAS",
     "RULES",
     "SCHEMA_VERSION",
@@ -98,6 +103,8 @@ __all__ = [
     "Report",
     "ScoreSketch",
     "SliceReplicates",
+    "SlicedCounts",
+    "SlicedReport",
     "ap_from_bins",
     "auroc_from_bins",
     "average_counts",
@@ -111,6 +118,8 @@ __all__ = [
     "check_from_logits",
     "check_int",
     "check_label_names",
+    "check_max_slices",
+    "check_min_slice_size",
     "check_options",
     "check_sample_weight",
     "check_threshold",
@@ -141,6 +150,7 @@ __all__ = [
     "poisson_multiplicities",
     "pool_labels",
     "prepare_batch",
+    "prepare_sliced_batch",
     "present_counts",
     "report_from_counts",
     "report_from_sliced_counts",
@@ -149,7 +159,9 @@ __all__ = [
     "samples_mean",
     "score_cut",
     "select_cuts",
+    "shown_slices",
     "sketch_edges",
+    "sketch_ranking_columns",
     "slice_replicates",
     "sort_with_truth",
     "summarize_checked",

@@ -508,6 +508,15 @@ def _key_values(values: Any, name: str) -> NDArray[Any]:
     return np.asarray(items, dtype={"bool": bool, "int": np.int64, "str": str}[kind])
 
 
+def group_keys(values: Any, name: str, n_samples: int | None) -> tuple[NDArray[Any], str]:
+    """One group array checked: its keys (bools, int64 or strings) and their kind
+    (``"bool"``, ``"int"`` or ``"str"``); ``n_samples`` rows unless ``None``."""
+    keys = _key_values(values, name)
+    if n_samples is not None and keys.shape[0] != n_samples:
+        raise ValueError(f"{name} must have one key per sample ({n_samples}); got {keys.shape[0]}")
+    return keys, {"b": "bool", "i": "int"}.get(keys.dtype.kind, "str")
+
+
 def check_groups(groups: Any, n_samples: int | None, name: str = "groups") -> Groups:
     """Validate one 1-D array of group keys, or several (crossed), for ``n_samples`` rows
     (``None``: as many as the first array has).
@@ -518,12 +527,8 @@ def check_groups(groups: Any, n_samples: int | None, name: str = "groups") -> Gr
     factor_keys: list[list[GroupKey]] = []
     factor_codes: list[NDArray[np.intp]] = []
     for array_name, values in _group_arrays(groups, name):
-        keys = _key_values(values, array_name)
-        n_samples = keys.shape[0] if n_samples is None else n_samples
-        if keys.shape[0] != n_samples:
-            raise ValueError(
-                f"{array_name} must have one key per sample ({n_samples}); got {keys.shape[0]}"
-            )
+        keys, _ = group_keys(values, array_name, n_samples)
+        n_samples = keys.shape[0]
         distinct, codes = np.unique(keys, return_inverse=True)
         factor_keys.append(distinct.tolist())
         factor_codes.append(codes.reshape(-1).astype(np.intp))

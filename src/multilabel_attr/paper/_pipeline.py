@@ -21,6 +21,12 @@ from .._tensorflow import import_tensorflow_quietly
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
 from ._report import report_markdown, report_summary, write_figures, write_report
+from ._subgroups import (
+    subgroup_markdown,
+    subgroup_summary,
+    subgroup_tables,
+    write_subgroup_figure,
+)
 from ._tables import paper_grid_thresholds
 
 MODEL_NAMES = ("CNN", "Transfer model")
@@ -313,7 +319,14 @@ def reproduce(
                                       images=False)  # fmt: skip
     papers_way = papers_way_tables(runs)
     corrected = corrected_tables(runs, y_train, chosen, seed, attributes)
+    cnn = runs["CNN"]
+    n_common = corrected.n_common
+    subgroups = subgroup_tables(
+        "CNN", cnn.y_test[:n_common], cnn.s_test[:n_common], cnn.exact_thresholds, attributes,
+        chosen.bootstrap_resamples, seed,
+    )  # fmt: skip
     figures = write_figures(out, data.root, runs, corrected.reports, attributes)
+    figures += write_subgroup_figure(subgroups, out / "figures")
     wall = time.perf_counter() - started
     caveats = []
     if data.synthetic:
@@ -326,11 +339,13 @@ def reproduce(
         protocol=chosen, data_description=data.description, caveats=caveats,
         wall_time_s=wall, papers_way=papers_way, corrected=corrected,
     )  # fmt: skip
+    markdown += "\n" + subgroup_markdown(subgroups, data.synthetic)
     summary = report_summary(
         protocol=chosen, data_description=data.description, synthetic=data.synthetic,
         weights_note=weights_note, papers_way=papers_way, corrected=corrected, runs=runs,
         wall_time_s=wall, figures=[str(p.relative_to(out)) for p in figures],
     )  # fmt: skip
+    summary["subgroups"] = subgroup_summary(subgroups, data.synthetic)
     summary["speed"] = {
         "precision": speed.precision,
         "jit_compile": speed.jit_compile,

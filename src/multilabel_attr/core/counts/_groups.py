@@ -2,14 +2,14 @@
 
 Group keys come as one or several 1-D arrays (a mapping names them; several are crossed)
 and as label columns of the data itself (``slice_labels``).  Each key array holds ints,
-strings or bools (whole-valued floats count as ints); ``None``, ``NaN``, other types and
-mixed types are refused with an error naming the argument.  A slice key is a tuple with one
+strings or bools, checked by the core's one group check (``group_keys``, shared with the
+per-group thresholds): ``None``, ``NaN``, floats, other types and mixed types are refused
+with an error naming the argument.  A slice key is a tuple with one
 plain Python value per factor, in factor order; the overall slice is the empty tuple.
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import binary_mask, check_int
+from .._validation import binary_mask, check_int, group_keys
 
 IntArray = NDArray[np.int64]
 SliceKey = tuple[Any, ...]
@@ -58,57 +58,6 @@ def check_max_slices(max_slices: Any) -> int:
 def check_min_slice_size(min_slice_size: Any) -> int:
     """Validate ``min_slice_size`` (a non-negative int)."""
     return check_int(min_slice_size, "min_slice_size", minimum=0)
-
-
-def _kind_of_objects(values: NDArray[Any], name: str) -> str:
-    kinds = set()
-    for value in values.tolist():
-        if value is None or (isinstance(value, float) and value != value):
-            raise ValueError(f"{name} holds a missing key ({value!r}); every row needs a key")
-        if isinstance(value, (bool, np.bool_)):
-            kinds.add("bool")
-        elif isinstance(value, numbers.Integral):
-            kinds.add("int")
-        elif isinstance(value, str):
-            kinds.add("str")
-        else:
-            raise ValueError(
-                f"{name} must hold ints, strings or bools; found {type(value).__name__} {value!r}"
-            )
-    if len(kinds) > 1:
-        raise ValueError(f"{name} mixes key types ({' and '.join(sorted(kinds))}); use one type")
-    return kinds.pop() if kinds else "int"
-
-
-def key_column(values: Any, name: str, n_rows: int) -> tuple[NDArray[Any], str]:
-    """One factor's keys as a numpy array of one kind (int, str or bool), checked."""
-    array = values if isinstance(values, np.ndarray) else np.asarray(values)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D with one key per sample; got shape {array.shape}")
-    if array.shape[0] != n_rows:
-        raise ValueError(f"{name} must have one key per sample ({n_rows}); got {array.shape[0]}")
-    kind = array.dtype.kind
-    if kind == "b":
-        return array, "bool"
-    if kind in "iu":
-        return array.astype(np.int64, copy=False), "int"
-    if kind == "f":
-        missing = np.isnan(array)
-        if np.any(missing):
-            raise ValueError(
-                f"{name} holds NaN keys ({int(missing.sum())} rows, first at row "
-                f"{int(np.flatnonzero(missing)[0])}); every row needs a key"
-            )
-        if not np.all(array == np.floor(array)) or not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} must hold ints, strings or bools; got fractional floats")
-        return array.astype(np.int64), "int"
-    if kind in "US":
-        return array.astype(str), "str"
-    if kind == "O":
-        found = _kind_of_objects(array, name)
-        target = {"bool": np.bool_, "int": np.int64, "str": str}[found]
-        return array.astype(target), found
-    raise ValueError(f"{name} must hold ints, strings or bools; got dtype {array.dtype}")
 
 
 def group_columns(groups: Any) -> list[tuple[str, str, Any]]:
@@ -200,7 +149,7 @@ def slice_index(
     kinds: list[str] = []
     uniques: list[NDArray[Any]] = []
     combined = np.zeros(n_rows, np.int64)
-    parts = [(factor, *key_column(keys, arg, n_rows)) for factor, arg, keys in columns]
+    parts = [(factor, *group_keys(keys, arg, n_rows)) for factor, arg, keys in columns]
     for label, column in label_columns:
         mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
         parts.append((label, mask.astype(np.int64), "int"))

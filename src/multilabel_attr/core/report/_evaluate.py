@@ -258,6 +258,18 @@ class Report:
             rows.append(cells)
         return header, rows
 
+    def to_html(
+        self, path: str | os.PathLike[str] | None = None, *, title: str = "Multi-label evaluation"
+    ) -> str:
+        """One self-contained HTML page (inline CSS; no server, network or script) with the
+        summary and the per-label table; also written atomically to ``path`` when given."""
+        from ._html import report_html
+
+        text = report_html(self, str(title))
+        if path is not None:
+            write_text_atomic(Path(path), text)
+        return text
+
     def to_text(self) -> str:
         """A plain-text rendering: summary, then the per-label table."""
         ci_title = f"{self.confidence_level:.0%} CI" if self.confidence_level is not None else ""

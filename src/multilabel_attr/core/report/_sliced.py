@@ -272,6 +272,29 @@ class SlicedReport:
             write_text_atomic(Path(path), text + "\n")
         return text
 
+    def to_html(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        metric: str = "f1",
+        title: str = "Sliced multi-label evaluation",
+    ) -> str:
+        """One self-contained HTML page (inline CSS and SVG; no server, network or script):
+        the summary, the per-label table, the slices and one disparity chart of ``metric``
+        per label, with interval bars when the report has intervals.
+
+        Returns the page; also writes it atomically to ``path`` when given.  ``metric`` is a
+        per-label column (``"f1"``, ``"recall"`` ...) or, with the counts, any count metric
+        of [`disparity`][multilabel_attr.core.SlicedReport.disparity] (``"fpr"``,
+        ``"selection_rate"``).
+        """
+        from ._html import check_metric, sliced_html
+
+        text = sliced_html(self, check_metric(metric), str(title))
+        if path is not None:
+            write_text_atomic(Path(path), text)
+        return text
+
     def to_frame(self) -> Any:
         """A tidy long table: one row per slice, label (None for summary metrics) and metric,
         with the value and its interval; a pandas DataFrame when pandas is installed, else a

@@ -1,0 +1,106 @@
+"""The HTML page of a report, rendered in a real headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import multilabel_attr as ml
+from multilabel_attr.cli import main
+
+NAMES = ["Male", "Young", "Smiling", "Bald", "Eyeglasses"]
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium installed (apt-get install chromium; .ci/run does)"
+)
+
+
+def _data(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    y = (rng.random((n, len(NAMES))) < [0.45, 0.75, 0.5, 0.1, 0.2]).astype(np.int64)
+    s = np.clip(0.45 * y + 0.6 * rng.random(y.shape), 0, 1)
+    return y, s
+
+
+def _render(page: Path, tmp_path: Path, screenshot: Path | None = None) -> str:
+    """The DOM after Chromium loaded the page from its file, with no network."""
+    assert CHROMIUM is not None
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
+    if screenshot is not None:
+        subprocess.run(
+            [CHROMIUM, *flags, f"--screenshot={screenshot}", "--window-size=1200,2400",
+             page.as_uri()], capture_output=True, timeout=120, check=True,
+        )  # fmt: skip
+    result = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def test_page_is_self_contained() -> None:
+    y, s = _data()
+    report = ml.bootstrap_report(y, s, groups=["Male"], label_names=NAMES, n_resamples=50,
+                                 seed=0)  # fmt: skip
+    page = report.to_html(metric="recall")
+    assert page.startswith("<!DOCTYPE html>")
+    # nothing is fetched: no script, no external reference
+    assert "<script" not in page and "http://" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
+    assert "https://" not in page and "<link" not in page
+    assert page.count('class="disparity"') == len(NAMES) - 1
+    with pytest.raises(TypeError, match="metric must be a per-label metric name"):
+        report.to_html(metric=3)  # type: ignore[arg-type]
+
+
+@needs_chromium
+def test_sliced_page_renders_tables_and_charts(tmp_path: Path) -> None:
+    y, s = _data()
+    report = ml.bootstrap_report(y, s, groups=["Male", "Young"], label_names=NAMES,
+                                 n_resamples=60, seed=1, min_slice_size=40)  # fmt: skip
+    path = tmp_path / "report.html"
+    text = report.to_html(path, metric="recall")
+    assert path.read_text(encoding="utf-8") == text
+    dom = _render(path, tmp_path, tmp_path / "shot.png")
+    assert (tmp_path / "shot.png").stat().st_size > 10_000
+    assert dom.count('class="summary"') == 1 + len(report.groups)
+    assert dom.count('class="per-label"') == 1 + len(report.groups)
+    assert dom.count('class="slices"') == 1
+    counted = ("Smiling", "Bald", "Eyeglasses")
+    assert dom.count('class="disparity"') == len(counted)
+    # one bar per shown slice in every chart, and an interval whisker for every bar
+    assert dom.count('class="bar"') == len(counted) * len(report.groups)
+    assert dom.count('class="interval"') == len(counted) * len(report.groups)
+    for name in report.groups:
+        assert f"<summary>{name}</summary>" in dom
+    recall = report.slice(report.groups[0]).per_label["recall"][0]
+    assert f"{recall:.4f}" in dom
+    assert re.search(r"difference between groups [0-9.]+ \[[0-9.]+, [0-9.]+\]", dom)
+    if report.hidden:
+        assert "Hidden (fewer than 40 rows)" in dom
+
+
+@needs_chromium
+def test_cli_html_for_plain_and_sliced_reports(tmp_path: Path) -> None:
+    y, s = _data()
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "s.npy", s)
+    common = ["evaluate", "--labels", str(tmp_path / "y.npy"), "--scores",
+              str(tmp_path / "s.npy"), "--label-names", ",".join(NAMES)]  # fmt: skip
+    assert main([*common, "--html", str(tmp_path / "plain.html")]) == 0
+    dom = _render(tmp_path / "plain.html", tmp_path)
+    assert dom.count('class="per-label"') == 1 and 'class="disparity"' not in dom
+    assert main([*common, "--group-by", "Young", "--html", str(tmp_path / "sliced.html")]) == 0
+    dom = _render(tmp_path / "sliced.html", tmp_path)
+    assert dom.count('class="disparity"') == len(NAMES) - 1
+    assert "Young=0" in dom and "Young=1" in dom
