@@ -51,6 +51,12 @@ BAD_VALUES: dict[str, Any] = {
     "engine_seed": -1,
     "batch_rows": 0,
     "labels": [0, 0],
+    "calibration_bins": 0,
+    "sketch_bins": 1,
+    "calibration_strategy": "equal",
+    "norm": "l2",
+    "disparity_method": "pairwise",
+    "fairness_average": "micro",
 }
 
 
@@ -112,6 +118,11 @@ OPTION_NAMES = set(_options.RULES) | {"random_state", "threshold_a", "threshold_
 
 NOT_DOORS: dict[str, str] = {
     "Formula": "a dataclass; samplewise is a field",
+    "Disparity": "a result; confidence_level is a field",
+    "OperatingPoints": "a result; from_logits is a field",
+    "SlicedReport": "a result; confidence_level and min_slice_size are fields",
+    "Validation": "a result; confidence_level and n_resamples are fields",
+    "calibration_error_from_sums": "a formula of sums; every caller checks norm at its door",
     "PairedComparison": "a result; confidence_level is a field",
     "Report": "a result; confidence_level is a field",
     "Report.with_intervals": "builds a result from checked values",
@@ -214,6 +225,7 @@ def _states() -> dict[str, Any]:
         "ScoreSketch": ml.ScoreSketch(3).update(Y, S),
         "TopKCounts": topk,
         "StreamingEvaluation": stream,
+        "CalibrationState": ml.CalibrationState(3).update(Y, S),
     }
 
 

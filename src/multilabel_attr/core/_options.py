@@ -218,6 +218,36 @@ def _optional_int(minimum: int) -> Rule:
     return rule
 
 
+def _choice(described: Mapping[Any, str]) -> Rule:
+    """One of a few named values; the error lists each with what it means."""
+
+    def rule(value: Any, argument: str) -> Any:
+        known = isinstance(value, (str, type(None))) and value in described
+        if not known:
+            choices = " or ".join(f"{name!r} ({meaning})" for name, meaning in described.items())
+            raise InputError(
+                f"{argument} must be one of {choices}; got {value!r}", argument=argument
+            )
+        return value
+
+    return rule
+
+
+CALIBRATION_STRATEGIES: dict[str, str] = {
+    "uniform": "equal-width bins",
+    "quantile": "equal-mass bins",
+}
+"""The bins of a calibration metric."""
+
+CALIBRATION_NORMS: dict[str, str] = {"l1": "expected", "max": "maximum"}
+"""The calibration errors: the weighted mean gap over the bins, or the largest."""
+
+DISPARITY_METHODS: dict[str, str] = {
+    "between_groups": "slices with each other",
+    "to_overall": "each slice with the whole data",
+}
+"""How a disparity compares the slices."""
+
 CONVENTION_NAMES: tuple[str, ...] = ("pedestrian", "coco")
 """The named metric conventions of [`convention_metrics`][multilabel_attr.convention_metrics]."""
 
@@ -252,12 +282,18 @@ RULES: dict[str, Rule] = {
     "search_zero_division": _zero_division((0.0, 1.0), " for a threshold search"),
     "average": _average(AVERAGES),
     "label_average": _average(LABEL_AVERAGES),
+    "fairness_average": _choice({None: "per label", "macro": "the mean over labels"}),
+    "calibration_strategy": _choice(CALIBRATION_STRATEGIES),
+    "norm": _choice(CALIBRATION_NORMS),
+    "disparity_method": _choice(DISPARITY_METHODS),
     "beta": lambda value, argument: check_beta(value),
     "k": check_ks,
     "optional_k": _optional_int(1),
     "top_k": lambda value, argument: check_int(value, argument, minimum=1),
     "n_labels": lambda value, argument: check_int(value, argument, minimum=1),
     "n_bins": lambda value, argument: check_int(value, argument, minimum=2),
+    "calibration_bins": lambda value, argument: check_int(value, argument, minimum=1),
+    "sketch_bins": _optional_int(2),
     "n_resamples": lambda value, argument: check_int(value, argument, minimum=2),
     "min_slice_size": lambda value, argument: check_int(value, argument, minimum=0),
     "max_slices": lambda value, argument: check_int(value, argument, minimum=1),
