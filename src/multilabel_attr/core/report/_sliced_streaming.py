@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from typing_extensions import Self
 
-from .._validation import check_probability_threshold
+from .._options import validated
+from .._validation import check_probability_threshold, per_label
 from ..counts._groups import DEFAULT_MAX_SLICES, OVERALL, SliceKey, check_key
 from ..counts._sliced import SlicedCounts, prepare_sliced_batch
 from ..ranking._sketch import ScoreSketch
@@ -63,6 +64,7 @@ class SlicedStreamingEvaluation:
 
     __slots__ = ("counts", "exact", "from_logits", "n_bins", "sketches", "threshold")
 
+    @validated("n_labels", "threshold", "from_logits", "n_bins", "exact", "max_slices")
     def __init__(
         self,
         n_labels: int,
@@ -78,17 +80,11 @@ class SlicedStreamingEvaluation:
         self.counts = SlicedCounts(
             n_labels, label_names=label_names, slice_labels=slice_labels, max_slices=max_slices
         )
-        # A sketch made now checks the sketch options once, before any data is read.
-        ScoreSketch(1, n_bins=n_bins, from_logits=from_logits, exact=exact)
-        thresholds = check_probability_threshold(threshold, self.counts.n_labels)
-        self.threshold: float | list[float] = (
-            float(thresholds[0]) if np.ndim(threshold) == 0 else thresholds.tolist()
-        )
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-        self.from_logits = bool(from_logits)
-        self.n_bins = int(n_bins)
-        self.exact = bool(exact)
+        per_label(threshold, n_labels)
+        self.threshold: float | list[float] = threshold.tolist()
+        self.from_logits = from_logits
+        self.n_bins = n_bins
+        self.exact = exact
         self.sketches: dict[SliceKey, ScoreSketch] = {}
 
     def _new_sketch(self) -> ScoreSketch:
@@ -152,6 +148,7 @@ class SlicedStreamingEvaluation:
     def __add__(self, other: SlicedStreamingEvaluation) -> SlicedStreamingEvaluation:
         return self.merge(other)
 
+    @validated("zero_division", "min_slice_size")
     def report(self, zero_division: Any = "warn", min_slice_size: int = 1) -> SlicedReport:
         """The sliced report: count metrics exactly, ranking columns from each slice's sketch
         with their bounds."""
