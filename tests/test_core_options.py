@@ -60,10 +60,6 @@ BAD_VALUES: dict[str, Any] = {
 }
 
 
-VALID: dict[str, Any] = {"n_labels": 3, "beta": 1.0}
-"""Values of required options, for calls that test another option."""
-
-
 class Unreadable:
     """Data that fails the test if anything tries to read it."""
 
@@ -78,6 +74,12 @@ class Unreadable:
 
     def __iter__(self) -> Iterator[Any]:
         raise AssertionError("the data was read before the options were checked")
+
+
+VALID: dict[str, Any] = {
+    "n_labels": 3, "beta": 1.0, "metric": "selection_rate", "groups": Unreadable(),
+}  # fmt: skip
+"""Values of required options and keywords, for calls that test another option."""
 
 
 def _engine_modules() -> list[Any]:

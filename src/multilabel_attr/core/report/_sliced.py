@@ -26,7 +26,7 @@ import numpy as np
 from ..._io import write_text_atomic
 from .._options import validated
 from ..counts._groups import OVERALL, slice_name
-from ..counts._sliced import SlicedBatch, SlicedCounts, prepare_sliced_batch, split_groups
+from ..counts._sliced import SlicedBatch, SlicedCounts, count_sliced
 from ..counts._state import MultilabelCounts
 from ._disparities import (
     FAIRNESS_DEFINITIONS,
@@ -354,21 +354,10 @@ def sliced_batch(
 ) -> tuple[SlicedBatch, SlicedCounts]:
     """Validate the batch (its options are checked at the door), order its rows by slice and
     count it."""
-    max_slices = options["max_slices"]
-    arrays, slice_labels = split_groups(groups, options["label_names"])
-    batch = prepare_sliced_batch(
-        y_true, y_score, groups=arrays, slice_labels=slice_labels,
-        label_names=options["label_names"], threshold=options["threshold"],
-        from_logits=options["from_logits"], sample_weight=options["sample_weight"],
-        max_slices=max_slices,
+    return count_sliced(
+        y_true, y_score, groups, options["threshold"], options["from_logits"],
+        options["sample_weight"], options["label_names"], options["max_slices"],
     )  # fmt: skip
-    n_labels = batch.truth.shape[1]
-    counts = SlicedCounts(
-        n_labels, label_names=options["label_names"], slice_labels=slice_labels,
-        max_slices=max_slices,
-    )  # fmt: skip
-    counts.add_batch(batch)
-    return batch, counts
 
 
 def shown_slices(counts: SlicedCounts, min_slice_size: int) -> tuple[list[int], tuple[str, ...]]:

@@ -77,9 +77,7 @@ class SlicedStreamingEvaluation:
         exact: bool = False,
         max_slices: int = DEFAULT_MAX_SLICES,
     ) -> None:
-        self.counts = SlicedCounts(
-            n_labels, label_names=label_names, slice_labels=slice_labels, max_slices=max_slices
-        )
+        self.counts = SlicedCounts._empty(n_labels, label_names, slice_labels, max_slices)
         per_label(threshold, n_labels)
         self.threshold: float | list[float] = threshold.tolist()
         self.from_logits = from_logits
@@ -106,9 +104,9 @@ class SlicedStreamingEvaluation:
             from_logits=self.from_logits, sample_weight=sample_weight,
             max_slices=self.counts.max_slices,
         )  # fmt: skip
-        counts = SlicedCounts(
-            self.counts.n_labels, label_names=self.counts.label_names,
-            slice_labels=self.counts.slice_labels, max_slices=self.counts.max_slices,
+        counts = self.counts._empty(
+            self.counts.n_labels, self.counts.label_names, self.counts.slice_labels,
+            self.counts.max_slices,
         )  # fmt: skip
         counts.add_batch(batch)
         merged = self.counts.merge(counts)
