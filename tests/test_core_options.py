@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import multilabel_attr as ml
+from multilabel_attr.calibration import Calibrator, fit_calibrator
 from multilabel_attr.core import _options
 from multilabel_attr.thresholds import Thresholds, cross_validate_thresholds, optimize_thresholds
 
@@ -57,6 +58,9 @@ BAD_VALUES: dict[str, Any] = {
     "norm": "l2",
     "disparity_method": "pairwise",
     "fairness_average": "micro",
+    "default_from_logits": "no",
+    "shared": 1,
+    "calibrator_method": "beta",
 }
 
 
@@ -100,6 +104,7 @@ def _public_callables() -> list[tuple[str, Callable[..., Any]]]:
     sources += [(f"thresholds.{f.__name__}", f) for f in (optimize_thresholds,)]
     sources += [("thresholds.cross_validate_thresholds", cross_validate_thresholds)]
     sources += [("thresholds.Thresholds", Thresholds)]
+    sources += [("calibration.fit_calibrator", fit_calibrator), ("Calibrator", Calibrator)]
     for module in _engine_modules():
         for name in ("counts", "evaluate", "bootstrap_report", "optimize_thresholds"):
             sources.append((f"{module.__name__}.{name}", getattr(module, name)))
@@ -203,7 +208,7 @@ def test_a_bad_option_is_refused_before_the_data_is_read(
         data[required.index(argument)] = options.pop(argument)
     if function.__name__ == "__init__":
         owner = function.__qualname__.split(".")[0]
-        cls = {"Thresholds": Thresholds}.get(owner) or getattr(ml, owner)
+        cls = {"Thresholds": Thresholds, "Calibrator": Calibrator}.get(owner) or getattr(ml, owner)
         with pytest.raises(ml.InputError) as caught:
             cls(*data, **options)
     else:
@@ -228,6 +233,7 @@ def _states() -> dict[str, Any]:
         "TopKCounts": topk,
         "StreamingEvaluation": stream,
         "CalibrationState": ml.CalibrationState(3).update(Y, S),
+        "Calibrator": fit_calibrator(Y, S, method="isotonic"),
     }
 
 
@@ -250,6 +256,8 @@ def test_state_methods_refuse_bad_options_before_counting() -> None:
             arguments = {**extra, argument: BAD_VALUES[rule]}
             if method in ("update", "from_batch"):
                 call = lambda b=bound, a=arguments: b(Unreadable(), Unreadable(), **a)  # noqa: E731
+            elif method == "apply":
+                call = lambda b=bound, a=arguments: b(Unreadable(), **a)  # noqa: E731
             else:
                 call = lambda b=bound, a=arguments: b(**a)  # noqa: E731
             with pytest.raises(ml.InputError) as caught:

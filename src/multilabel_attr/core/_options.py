@@ -248,6 +248,13 @@ DISPARITY_METHODS: dict[str, str] = {
 }
 """How a disparity compares the slices."""
 
+CALIBRATOR_METHODS: dict[str, str] = {
+    "platt": "Platt scaling",
+    "temperature": "temperature scaling",
+    "isotonic": "isotonic regression",
+}
+"""The maps of a calibrator."""
+
 CONVENTION_NAMES: tuple[str, ...] = ("pedestrian", "coco")
 """The named metric conventions of [`convention_metrics`][multilabel_attr.convention_metrics]."""
 
@@ -270,6 +277,10 @@ def check_conventions(value: Any, argument: str) -> tuple[str, ...]:
 RULES: dict[str, Rule] = {
     "convention": check_conventions,
     "from_logits": check_bool,
+    "default_from_logits": lambda value, argument: (
+        None if value is None else check_bool(value, argument)
+    ),
+    "shared": check_bool,
     "normalize": check_bool,
     "samplewise": check_bool,
     "output_dict": check_bool,
@@ -286,6 +297,7 @@ RULES: dict[str, Rule] = {
     "calibration_strategy": _choice(CALIBRATION_STRATEGIES),
     "norm": _choice(CALIBRATION_NORMS),
     "disparity_method": _choice(DISPARITY_METHODS),
+    "calibrator_method": _choice(CALIBRATOR_METHODS),
     "beta": lambda value, argument: check_beta(value),
     "k": check_ks,
     "optional_k": _optional_int(1),
@@ -322,7 +334,19 @@ def _logits_need_threshold(values: Mapping[str, Any]) -> None:
         )
 
 
-JOINT_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (_logits_need_threshold,)
+def _shared_needs_temperature(values: Mapping[str, Any]) -> None:
+    method = values.get("calibrator_method")
+    if values.get("shared") is True and method is not None and method != "temperature":
+        raise InputError(
+            f"shared=True is for method='temperature' only; got method={method!r}",
+            argument="shared",
+        )
+
+
+JOINT_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
+    _logits_need_threshold,
+    _shared_needs_temperature,
+)
 """Rules on several options at once; each gets the checked values keyed by rule name."""
 
 
