@@ -85,6 +85,21 @@ class Calibrator:
         n_samples: int | None = None,
         iterations: int | None = None,
     ) -> None:
+        self._setup(method, params, label_names, from_logits, shared, n_samples, iterations)
+
+    @classmethod
+    def _checked(cls, method: str, params: dict[str, Any], **settings: Any) -> Calibrator:
+        """A calibrator of options already checked (a fit's own result)."""
+        calibrator = cls.__new__(cls)
+        settings = {"label_names": None, "from_logits": False, "shared": False,
+                    "n_samples": None, "iterations": None, **settings}  # fmt: skip
+        calibrator._setup(method, params, **settings)
+        return calibrator
+
+    def _setup(
+        self, method: str, params: dict[str, Any], label_names: Any, from_logits: bool,
+        shared: bool, n_samples: int | None, iterations: int | None,
+    ) -> None:  # fmt: skip
         self.method = method
         self.params = _check_params(method, params)
         self.n_labels = len(next(iter(self.params.values())))

@@ -62,7 +62,9 @@ def calibrator_from_params(
 ) -> Calibrator:
     """The [`Calibrator`][multilabel_attr.calibration.Calibrator] of fitted Newton parameters."""
     if method == "platt":
-        return Calibrator("platt", {"slope": params[:, 0], "intercept": params[:, 1]}, **common)
+        return Calibrator._checked(
+            "platt", {"slope": params[:, 0], "intercept": params[:, 1]}, **common
+        )
     beta = np.broadcast_to(params[:, 0], (n_labels,))
     bad = np.flatnonzero(beta <= 0)
     if bad.size:
@@ -73,7 +75,7 @@ def calibrator_from_params(
             "their scores fall as the rate of positives rises. Check the scores, or use "
             "method='platt' (its slope can be negative)."
         )
-    return Calibrator("temperature", {"temperature": 1.0 / beta}, shared=shared, **common)
+    return Calibrator._checked("temperature", {"temperature": 1.0 / beta}, shared=shared, **common)
 
 
 @validated(**FIT_OPTIONS)
@@ -136,8 +138,8 @@ def fit_calibrator(
     if method == "isotonic":
         points = [isotonic_fit(batch.probs[:, j], batch.truth[:, j], batch.weights)
                   for j in range(n_labels)]  # fmt: skip
-        return Calibrator("isotonic", {"x": [p[0] for p in points], "y": [p[1] for p in points]},
-                          **common)  # fmt: skip
+        fitted = {"x": [p[0] for p in points], "y": [p[1] for p in points]}
+        return Calibrator._checked("isotonic", fitted, **common)
     w = np.ones(batch.truth.shape[0]) if batch.weights is None else batch.weights
     refuse_one_class(w @ batch.truth, float(w.sum()), names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)

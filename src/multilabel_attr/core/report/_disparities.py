@@ -95,9 +95,9 @@ def metric_values(
     rows: list[Any] = []
     for state in states:
         if formula is None:
-            rows.append([state.score(*SUMMARY_FORMULAS[metric], zero_division)])
+            rows.append([state._score(*SUMMARY_FORMULAS[metric], zero_division)])
         else:
-            rows.append(np.asarray(state.score(formula, None, zero_division), np.float64))
+            rows.append(np.asarray(state._score(formula, None, zero_division), np.float64))
     return np.asarray(rows, np.float64)
 
 

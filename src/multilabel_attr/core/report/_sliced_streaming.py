@@ -86,9 +86,9 @@ class SlicedStreamingEvaluation:
         self.sketches: dict[SliceKey, ScoreSketch] = {}
 
     def _new_sketch(self) -> ScoreSketch:
-        return ScoreSketch(
-            self.counts.n_counted, n_bins=self.n_bins, label_names=self.counts.counted_labels,
-            from_logits=self.from_logits, exact=self.exact,
+        return ScoreSketch._empty(
+            self.counts.n_counted, self.n_bins, self.from_logits, self.exact,
+            self.counts.counted_labels,
         )  # fmt: skip
 
     def update(
