@@ -329,7 +329,7 @@ class SlicedCounts:
         ``groups`` is one 1-D array of keys, a list of them or a mapping of factor names to
         them (several are crossed); ``y_pred``, ``threshold``, ``from_logits`` and
         ``sample_weight`` are as in
-        [`MultilabelCounts.update`][multilabel_attr.core.MultilabelCounts.update].
+        [`MultilabelCounts.update`][multilabel_attr.MultilabelCounts.update].
         """
         batch = prepare_sliced_batch(
             y_true, y_pred, groups=groups, slice_labels=self.slice_labels,

@@ -246,7 +246,7 @@ def disparity(
         a name of [`formula_by_name`][multilabel_attr.formula_by_name], or a key of
         `SUMMARY_METRICS` (one value per slice).
     threshold, from_logits, sample_weight, label_names
-        As in [`MultilabelCounts.update`][multilabel_attr.core.MultilabelCounts.update].
+        As in [`MultilabelCounts.update`][multilabel_attr.MultilabelCounts.update].
     zero_division : {"warn", 0, 1, nan}, default="warn"
     max_slices : int, default=1000
 
