@@ -148,7 +148,7 @@ def test_bad_input_gets_clear_errors() -> None:
         fit_calibrator(truth, probs, method="beta")
     with pytest.raises(ValueError, match="shared=True is for method='temperature' only"):
         fit_calibrator(truth, probs, shared=True)
-    with pytest.raises(TypeError, match="from_logits must be a bool; got int"):
+    with pytest.raises(TypeError, match=r"from_logits must be True or False \(a bool\); got int"):
         fit_calibrator(truth, probs, from_logits=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"y_score must hold probabilities in \[0, 1\]"):
         fit_calibrator(truth, logits)

@@ -286,13 +286,13 @@ def test_bad_input_gets_clear_errors() -> None:
         ml.expected_calibration_error(truth, scores, n_bins=0)
     with pytest.raises(ValueError, match="n_bins must be at least 1"):
         ml.CalibrationState(4, n_bins=0)
-    with pytest.raises(TypeError, match="from_logits must be a bool; got str"):
+    with pytest.raises(TypeError, match=r"from_logits must be True or False \(a bool\); got str"):
         ml.brier_score(truth, scores, from_logits="yes")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="exact must be a bool; got int"):
+    with pytest.raises(TypeError, match=r"exact must be True or False \(a bool\); got int"):
         ml.CalibrationState(4, exact=1)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"strategy must be 'uniform'.*got 'equal'"):
+    with pytest.raises(ValueError, match=r"strategy must be one of 'uniform'.*got 'equal'"):
         ml.calibration_curve(truth, scores, strategy="equal")
-    with pytest.raises(ValueError, match="norm must be 'l1'"):
+    with pytest.raises(ValueError, match="norm must be one of 'l1'"):
         ml.CalibrationState(4).update(truth, scores).calibration_error("l2")
     with pytest.raises(ValueError, match="average must be one of"):
         ml.log_loss(truth, scores, average="samples")

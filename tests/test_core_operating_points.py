@@ -276,7 +276,7 @@ def test_malformed_rules_name_the_argument(rule: str, message: str) -> None:
 def test_rules_are_checked_before_the_data() -> None:
     with pytest.raises(ValueError, match="constraints must be"):
         ml.operating_points("not data", None, "nonsense")
-    with pytest.raises(TypeError, match="from_logits must be a bool"):
+    with pytest.raises(TypeError, match=r"from_logits must be True or False \(a bool\)"):
         ml.equal_error_rate("not data", None, from_logits=1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pickle
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import multilabel_attr as ml
+from multilabel_attr.calibration import Calibrator, fit_calibrator
 from multilabel_attr.core import _options
 from multilabel_attr.thresholds import Thresholds, cross_validate_thresholds, optimize_thresholds
 
@@ -51,11 +53,16 @@ BAD_VALUES: dict[str, Any] = {
     "engine_seed": -1,
     "batch_rows": 0,
     "labels": [0, 0],
+    "calibration_bins": 0,
+    "sketch_bins": 1,
+    "calibration_strategy": "equal",
+    "norm": "l2",
+    "disparity_method": "pairwise",
+    "fairness_average": "micro",
+    "default_from_logits": "no",
+    "shared": 1,
+    "calibrator_method": "beta",
 }
-
-
-VALID: dict[str, Any] = {"n_labels": 3, "beta": 1.0}
-"""Values of required options, for calls that test another option."""
 
 
 class Unreadable:
@@ -72,6 +79,12 @@ class Unreadable:
 
     def __iter__(self) -> Iterator[Any]:
         raise AssertionError("the data was read before the options were checked")
+
+
+VALID: dict[str, Any] = {
+    "n_labels": 3, "beta": 1.0, "metric": "selection_rate", "groups": Unreadable(),
+}  # fmt: skip
+"""Values of required options and keywords, for calls that test another option."""
 
 
 def _engine_modules() -> list[Any]:
@@ -92,6 +105,7 @@ def _public_callables() -> list[tuple[str, Callable[..., Any]]]:
     sources += [(f"thresholds.{f.__name__}", f) for f in (optimize_thresholds,)]
     sources += [("thresholds.cross_validate_thresholds", cross_validate_thresholds)]
     sources += [("thresholds.Thresholds", Thresholds)]
+    sources += [("calibration.fit_calibrator", fit_calibrator), ("Calibrator", Calibrator)]
     for module in _engine_modules():
         for name in ("counts", "evaluate", "bootstrap_report", "optimize_thresholds"):
             sources.append((f"{module.__name__}.{name}", getattr(module, name)))
@@ -112,6 +126,11 @@ OPTION_NAMES = set(_options.RULES) | {"random_state", "threshold_a", "threshold_
 
 NOT_DOORS: dict[str, str] = {
     "Formula": "a dataclass; samplewise is a field",
+    "Disparity": "a result; confidence_level is a field",
+    "OperatingPoints": "a result; from_logits is a field",
+    "SlicedReport": "a result; confidence_level and min_slice_size are fields",
+    "Validation": "a result; confidence_level and n_resamples are fields",
+    "calibration_error_from_sums": "a formula of sums; every caller checks norm at its door",
     "PairedComparison": "a result; confidence_level is a field",
     "Report": "a result; confidence_level is a field",
     "Report.with_intervals": "builds a result from checked values",
@@ -190,7 +209,7 @@ def test_a_bad_option_is_refused_before_the_data_is_read(
         data[required.index(argument)] = options.pop(argument)
     if function.__name__ == "__init__":
         owner = function.__qualname__.split(".")[0]
-        cls = {"Thresholds": Thresholds}.get(owner) or getattr(ml, owner)
+        cls = {"Thresholds": Thresholds, "Calibrator": Calibrator}.get(owner) or getattr(ml, owner)
         with pytest.raises(ml.InputError) as caught:
             cls(*data, **options)
     else:
@@ -204,7 +223,13 @@ Y = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1]])
 S = np.array([[0.9, 0.2, 0.6], [0.3, 0.8, 0.4], [0.7, 0.6, 0.1], [0.2, 0.1, 0.9]])
 
 
+GROUPS = np.array(["a", "a", "b", "b"])
+
+
 def _states() -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ml.UndefinedMetricWarning)  # a one-class slice
+        sliced_report = ml.evaluate(Y, S, groups=GROUPS, zero_division=0)
     topk = ml.TopKCounts(3, k=[1, 2])
     topk.update(Y, ml.TopK(np.argsort(-S, axis=1)[:, :2]))
     stream = ml.StreamingEvaluation(3)
@@ -214,6 +239,11 @@ def _states() -> dict[str, Any]:
         "ScoreSketch": ml.ScoreSketch(3).update(Y, S),
         "TopKCounts": topk,
         "StreamingEvaluation": stream,
+        "CalibrationState": ml.CalibrationState(3).update(Y, S),
+        "Calibrator": fit_calibrator(Y, S, method="isotonic"),
+        "SlicedCounts": ml.SlicedCounts.from_batch(Y, S, groups=GROUPS, threshold=0.5),
+        "SlicedStreamingEvaluation": ml.SlicedStreamingEvaluation(3).update(Y, S, groups=GROUPS),
+        "SlicedReport": sliced_report,
     }
 
 
@@ -233,9 +263,15 @@ def test_state_methods_refuse_bad_options_before_counting() -> None:
             if method == "score":
                 extra["formula"] = ml.PRECISION
                 extra.setdefault("average", "macro")
+            if method == "disparity":
+                extra["metric"] = "selection_rate"
+            if owner == "SlicedCounts" and method == "from_batch":
+                extra["groups"] = Unreadable()
             arguments = {**extra, argument: BAD_VALUES[rule]}
             if method in ("update", "from_batch"):
                 call = lambda b=bound, a=arguments: b(Unreadable(), Unreadable(), **a)  # noqa: E731
+            elif method in ("apply", "from_counts"):
+                call = lambda b=bound, a=arguments: b(Unreadable(), **a)  # noqa: E731
             else:
                 call = lambda b=bound, a=arguments: b(**a)  # noqa: E731
             with pytest.raises(ml.InputError) as caught:
@@ -243,7 +279,7 @@ def test_state_methods_refuse_bad_options_before_counting() -> None:
             assert caught.value.argument == argument
             checked += 1
         assert state.to_dict() == before
-    assert checked >= 25
+    assert checked >= 60
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
@@ -268,6 +304,14 @@ def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
         lambda: ml.StreamingEvaluation(3).update(Y, S).report(zero_division=0),
         lambda: ml.summarize_counts(ml.MultilabelCounts.from_batch(Y, Y), zero_division=0),
         lambda: ml.recall_at_k(Y, np.argsort(-S, axis=1), k=2, zero_division=0),
+        lambda: ml.disparity(Y, S, groups=GROUPS, metric="fpr", threshold=0.5, zero_division=0),
+        lambda: ml.equalized_odds_difference(Y, S, groups=GROUPS, threshold=0.5, zero_division=0),
+        lambda: ml.SlicedReport.from_counts(
+            ml.SlicedCounts.from_batch(Y, S, groups=GROUPS, threshold=0.5), zero_division=0
+        ),
+        lambda: ml.SlicedStreamingEvaluation(3).update(Y, S, groups=GROUPS).report(
+            zero_division=0
+        ),
     ],
 )
 def test_zero_division_is_checked_once_per_public_call(
@@ -286,6 +330,30 @@ def test_from_logits_and_threshold_are_checked_once_through_the_bootstrap(
     ml.bootstrap_report(Y, S, threshold=0.4, n_resamples=20, seed=0, from_logits=False)
     assert logits == [False]
     assert thresholds == [0.4]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ml.expected_calibration_error(Y, S, from_logits=False),
+        lambda: ml.calibration_curve(Y, S, from_logits=False),
+        lambda: ml.CalibrationState(3, from_logits=False).update(Y, S).brier_score(),
+        lambda: ml.recall_at_precision(Y, S, 0.5, from_logits=False),
+        lambda: ml.equal_error_rate(Y, S, from_logits=False),
+        lambda: ml.SlicedCounts.from_batch(Y, S, groups=GROUPS, threshold=0.5, from_logits=False),
+        lambda: ml.demographic_parity_ratio(Y, S, groups=GROUPS, threshold=0.5, from_logits=False),
+        lambda: ml.SlicedStreamingEvaluation(3, from_logits=False).update(Y, S, groups=GROUPS),
+        lambda: fit_calibrator(Y, S, from_logits=False),
+    ],
+)
+def test_from_logits_is_checked_once_per_public_call(
+    monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]
+) -> None:
+    calls = _counting(monkeypatch, "from_logits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined rates of one-class slices
+        call()
+    assert calls == [False]
 
 
 def test_the_threshold_search_refuses_a_from_logits_that_is_not_a_bool() -> None:

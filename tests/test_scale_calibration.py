@@ -103,7 +103,7 @@ def test_parquet_errors(data: Data, folder: Path, tmp_path: Path) -> None:
         mparquet.fit_calibrator(folder, "labels", "scores", method="isotonic")
     with pytest.raises(ValueError, match="n_bins must be at least 1"):
         mparquet.calibration_state(folder, "labels", "scores", n_bins=0)
-    with pytest.raises(TypeError, match="from_logits must be a bool"):
+    with pytest.raises(TypeError, match=r"from_logits must be True or False \(a bool\)"):
         mparquet.fit_calibrator(folder, "labels", "scores", from_logits="no")  # type: ignore[arg-type]
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.table({"y": [0, 1, 1], "s": [0.2, 1.5, 0.4]}), path, row_group_size=2)

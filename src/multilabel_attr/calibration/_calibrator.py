@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._io import write_text_atomic
+from ..core._internal import validated
 from ..core._validation import (
     check_2d,
     check_finite_scores,
@@ -26,7 +27,6 @@ FloatArray = NDArray[np.float64]
 
 SCHEMA_NAME = "multilabel_attr.calibrator"
 SCHEMA_VERSION = 1
-METHODS = ("platt", "temperature", "isotonic")
 
 
 def _sigmoid(u: FloatArray) -> FloatArray:
@@ -73,6 +73,7 @@ class Calibrator:
         Newton passes over the data (Platt and temperature).
     """
 
+    @validated("from_logits", "shared", method="calibrator_method")
     def __init__(
         self,
         method: str,
@@ -84,18 +85,31 @@ class Calibrator:
         n_samples: int | None = None,
         iterations: int | None = None,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; "
-                             f"got {method!r}")  # fmt: skip
+        self._setup(method, params, label_names, from_logits, shared, n_samples, iterations)
+
+    @classmethod
+    def _checked(cls, method: str, params: dict[str, Any], **settings: Any) -> Calibrator:
+        """A calibrator of options already checked (a fit's own result)."""
+        calibrator = cls.__new__(cls)
+        settings = {"label_names": None, "from_logits": False, "shared": False,
+                    "n_samples": None, "iterations": None, **settings}  # fmt: skip
+        calibrator._setup(method, params, **settings)
+        return calibrator
+
+    def _setup(
+        self, method: str, params: dict[str, Any], label_names: Any, from_logits: bool,
+        shared: bool, n_samples: int | None, iterations: int | None,
+    ) -> None:  # fmt: skip
         self.method = method
         self.params = _check_params(method, params)
         self.n_labels = len(next(iter(self.params.values())))
         self.label_names = check_label_names(label_names, self.n_labels)
-        self.from_logits = bool(from_logits)
-        self.shared = bool(shared)
+        self.from_logits = from_logits
+        self.shared = shared
         self.n_samples = None if n_samples is None else int(n_samples)
         self.iterations = None if iterations is None else int(iterations)
 
+    @validated(from_logits="default_from_logits")
     def apply(
         self, y_score: Any, *, from_logits: bool | None = None, label_names: Any = None
     ) -> FloatArray:
@@ -112,8 +126,6 @@ class Calibrator:
             calibrator's labels, in the same order.
         """
         logits = self.from_logits if from_logits is None else from_logits
-        if not isinstance(logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be a bool; got {type(logits).__name__}")
         self._check_labels(label_names)
         scores = check_2d(y_score, "y_score")
         if scores.shape[1] != self.n_labels:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import check_calibration_batch, check_int, check_label_names
-from ._calibrator import METHODS, Calibrator
+from ..core._internal import check_calibration_batch, check_label_names, check_options, validated
+from ._calibrator import Calibrator
 from ._isotonic import isotonic_fit
 from ._newton import logit_feature, newton_fit, newton_sums
 
@@ -26,16 +26,16 @@ _WARM_STRIDE = 8
 """The sample takes at most every eighth row, so its passes cost little beside the full ones."""
 
 
+FIT_OPTIONS = {"method": "calibrator_method", "shared": "shared", "from_logits": "from_logits",
+               "max_iter": "max_iter"}  # fmt: skip
+"""The options of a fit and their rules."""
+
+
 def check_fit_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) -> None:
-    """Validate the options of a fit, before any data is read."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
-    for name, value in (("shared", shared), ("from_logits", from_logits)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
-    if shared and method != "temperature":
-        raise ValueError(f"shared=True is for method='temperature' only; got method={method!r}")
-    check_int(max_iter, "max_iter", minimum=1)
+    """Check the options of a fit in the rule table, before any data is read (for the engines,
+    whose entry points take them in other forms)."""
+    given = {"method": method, "shared": shared, "from_logits": from_logits, "max_iter": max_iter}
+    check_options({name: (rule, given[name]) for name, rule in FIT_OPTIONS.items()})
 
 
 def refuse_one_class(positives: FloatArray, total: float, names: Any, method: str) -> None:
@@ -62,7 +62,9 @@ def calibrator_from_params(
 ) -> Calibrator:
     """The [`Calibrator`][multilabel_attr.calibration.Calibrator] of fitted Newton parameters."""
     if method == "platt":
-        return Calibrator("platt", {"slope": params[:, 0], "intercept": params[:, 1]}, **common)
+        return Calibrator._checked(
+            "platt", {"slope": params[:, 0], "intercept": params[:, 1]}, **common
+        )
     beta = np.broadcast_to(params[:, 0], (n_labels,))
     bad = np.flatnonzero(beta <= 0)
     if bad.size:
@@ -73,9 +75,10 @@ def calibrator_from_params(
             "their scores fall as the rate of positives rises. Check the scores, or use "
             "method='platt' (its slope can be negative)."
         )
-    return Calibrator("temperature", {"temperature": 1.0 / beta}, shared=shared, **common)
+    return Calibrator._checked("temperature", {"temperature": 1.0 / beta}, shared=shared, **common)
 
 
+@validated(**FIT_OPTIONS)
 def fit_calibrator(
     y_true: Any,
     y_score: Any,
@@ -125,9 +128,8 @@ def fit_calibrator(
     >>> np.round(calibrator.params["temperature"], 1).tolist()
     [3.0, 3.0]
     """
-    check_fit_options(method, shared, from_logits, max_iter)
     batch = check_calibration_batch(
-        y_true, y_score, sample_weight, from_logits=bool(from_logits), n_labels=None
+        y_true, y_score, sample_weight, from_logits=from_logits, n_labels=None
     )
     n_labels = batch.truth.shape[1]
     names = check_label_names(label_names, n_labels)
@@ -136,8 +138,8 @@ def fit_calibrator(
     if method == "isotonic":
         points = [isotonic_fit(batch.probs[:, j], batch.truth[:, j], batch.weights)
                   for j in range(n_labels)]  # fmt: skip
-        return Calibrator("isotonic", {"x": [p[0] for p in points], "y": [p[1] for p in points]},
-                          **common)  # fmt: skip
+        fitted = {"x": [p[0] for p in points], "y": [p[1] for p in points]}
+        return Calibrator._checked("isotonic", fitted, **common)
     w = np.ones(batch.truth.shape[0]) if batch.weights is None else batch.weights
     refuse_one_class(w @ batch.truth, float(w.sum()), names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)

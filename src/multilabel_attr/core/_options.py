@@ -218,6 +218,43 @@ def _optional_int(minimum: int) -> Rule:
     return rule
 
 
+def _choice(described: Mapping[Any, str]) -> Rule:
+    """One of a few named values; the error lists each with what it means."""
+
+    def rule(value: Any, argument: str) -> Any:
+        known = isinstance(value, (str, type(None))) and value in described
+        if not known:
+            choices = " or ".join(f"{name!r} ({meaning})" for name, meaning in described.items())
+            raise InputError(
+                f"{argument} must be one of {choices}; got {value!r}", argument=argument
+            )
+        return value
+
+    return rule
+
+
+CALIBRATION_STRATEGIES: dict[str, str] = {
+    "uniform": "equal-width bins",
+    "quantile": "equal-mass bins",
+}
+"""The bins of a calibration metric."""
+
+CALIBRATION_NORMS: dict[str, str] = {"l1": "expected", "max": "maximum"}
+"""The calibration errors: the weighted mean gap over the bins, or the largest."""
+
+DISPARITY_METHODS: dict[str, str] = {
+    "between_groups": "slices with each other",
+    "to_overall": "each slice with the whole data",
+}
+"""How a disparity compares the slices."""
+
+CALIBRATOR_METHODS: dict[str, str] = {
+    "platt": "Platt scaling",
+    "temperature": "temperature scaling",
+    "isotonic": "isotonic regression",
+}
+"""The maps of a calibrator."""
+
 CONVENTION_NAMES: tuple[str, ...] = ("pedestrian", "coco")
 """The named metric conventions of [`convention_metrics`][multilabel_attr.convention_metrics]."""
 
@@ -240,6 +277,10 @@ def check_conventions(value: Any, argument: str) -> tuple[str, ...]:
 RULES: dict[str, Rule] = {
     "convention": check_conventions,
     "from_logits": check_bool,
+    "default_from_logits": lambda value, argument: (
+        None if value is None else check_bool(value, argument)
+    ),
+    "shared": check_bool,
     "normalize": check_bool,
     "samplewise": check_bool,
     "output_dict": check_bool,
@@ -252,12 +293,19 @@ RULES: dict[str, Rule] = {
     "search_zero_division": _zero_division((0.0, 1.0), " for a threshold search"),
     "average": _average(AVERAGES),
     "label_average": _average(LABEL_AVERAGES),
+    "fairness_average": _choice({None: "per label", "macro": "the mean over labels"}),
+    "calibration_strategy": _choice(CALIBRATION_STRATEGIES),
+    "norm": _choice(CALIBRATION_NORMS),
+    "disparity_method": _choice(DISPARITY_METHODS),
+    "calibrator_method": _choice(CALIBRATOR_METHODS),
     "beta": lambda value, argument: check_beta(value),
     "k": check_ks,
     "optional_k": _optional_int(1),
     "top_k": lambda value, argument: check_int(value, argument, minimum=1),
     "n_labels": lambda value, argument: check_int(value, argument, minimum=1),
     "n_bins": lambda value, argument: check_int(value, argument, minimum=2),
+    "calibration_bins": lambda value, argument: check_int(value, argument, minimum=1),
+    "sketch_bins": _optional_int(2),
     "n_resamples": lambda value, argument: check_int(value, argument, minimum=2),
     "min_slice_size": lambda value, argument: check_int(value, argument, minimum=0),
     "max_slices": lambda value, argument: check_int(value, argument, minimum=1),
@@ -286,7 +334,19 @@ def _logits_need_threshold(values: Mapping[str, Any]) -> None:
         )
 
 
-JOINT_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (_logits_need_threshold,)
+def _shared_needs_temperature(values: Mapping[str, Any]) -> None:
+    method = values.get("calibrator_method")
+    if values.get("shared") is True and method is not None and method != "temperature":
+        raise InputError(
+            f"shared=True is for method='temperature' only; got method={method!r}",
+            argument="shared",
+        )
+
+
+JOINT_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
+    _logits_need_threshold,
+    _shared_needs_temperature,
+)
 """Rules on several options at once; each gets the checked values keyed by rule name."""
 
 

@@ -33,8 +33,6 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
-STRATEGIES = ("uniform", "quantile")
-
 
 def uniform_edges(n_bins: int) -> FloatArray:
     """The ``n_bins + 1`` edges of the equal-width bins on ``[0, 1]``."""

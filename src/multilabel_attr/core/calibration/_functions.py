@@ -1,7 +1,7 @@
 """One-shot calibration metrics: one [`CalibrationState`][multilabel_attr.CalibrationState]
 filled with the whole data, then read.
 
-Every option is checked before the data is read.  Equal-mass bins
+Every option is checked at the door (`core._options`), before the data is read.  Equal-mass bins
 (``strategy="quantile"``) are exact here: the state keeps the scores.
 """
 
@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._validation import check_average, check_int
+from .._options import validated
 from ._batch import batch_sums, check_calibration_batch
-from ._state import (
-    AVERAGES,
-    CalibrationState,
-    ReliabilityCurve,
-    check_flag,
-    check_strategy,
-)
+from ._state import CalibrationState, ReliabilityCurve
 
 
 def _filled(
@@ -37,17 +31,19 @@ def _filled(
 
 
 def _calibration_error(
-    y_true: Any, y_score: Any, norm: str, n_bins: Any, strategy: Any, average: Any,
-    sample_weight: Any, from_logits: Any,
+    y_true: Any, y_score: Any, norm: str, n_bins: int, strategy: str, average: str | None,
+    sample_weight: Any, from_logits: bool,
 ) -> Any:  # fmt: skip
-    check_int(n_bins, "n_bins", minimum=1)
-    check_strategy(strategy)
-    check_average(average, AVERAGES)
-    logits = check_flag(from_logits)
-    state = _filled(y_true, y_score, sample_weight, n_bins, logits, strategy == "quantile")
+    state = _filled(y_true, y_score, sample_weight, n_bins, from_logits, strategy == "quantile")
     return state.calibration_error(norm, average=average, strategy=strategy)
 
 
+@validated(
+    "from_logits",
+    n_bins="calibration_bins",
+    strategy="calibration_strategy",
+    average="label_average",
+)
 def expected_calibration_error(
     y_true: Any,
     y_score: Any,
@@ -100,6 +96,12 @@ def expected_calibration_error(
     )
 
 
+@validated(
+    "from_logits",
+    n_bins="calibration_bins",
+    strategy="calibration_strategy",
+    average="label_average",
+)
 def max_calibration_error(
     y_true: Any,
     y_score: Any,
@@ -120,6 +122,7 @@ def max_calibration_error(
     )
 
 
+@validated("from_logits", average="label_average")
 def brier_score(
     y_true: Any,
     y_score: Any,
@@ -134,11 +137,10 @@ def brier_score(
     [`expected_calibration_error`][multilabel_attr.expected_calibration_error]; per
     label it equals scikit-learn's ``brier_score_loss``.
     """
-    check_average(average, AVERAGES)
-    logits = check_flag(from_logits)
-    return _filled(y_true, y_score, sample_weight, 1, logits, False).brier_score(average)
+    return _filled(y_true, y_score, sample_weight, 1, from_logits, False).brier_score(average)
 
 
+@validated("from_logits", average="label_average")
 def log_loss(
     y_true: Any,
     y_score: Any,
@@ -155,11 +157,10 @@ def log_loss(
     first).  The arguments are those of
     [`expected_calibration_error`][multilabel_attr.expected_calibration_error].
     """
-    check_average(average, AVERAGES)
-    logits = check_flag(from_logits)
-    return _filled(y_true, y_score, sample_weight, 1, logits, False).log_loss(average)
+    return _filled(y_true, y_score, sample_weight, 1, from_logits, False).log_loss(average)
 
 
+@validated("from_logits", n_bins="calibration_bins", strategy="calibration_strategy")
 def calibration_curve(
     y_true: Any,
     y_score: Any,
@@ -176,8 +177,5 @@ def calibration_curve(
     ``curve.weight[j] > 0``.  The arguments are those of
     [`expected_calibration_error`][multilabel_attr.expected_calibration_error].
     """
-    check_int(n_bins, "n_bins", minimum=1)
-    check_strategy(strategy)
-    logits = check_flag(from_logits)
-    state = _filled(y_true, y_score, sample_weight, n_bins, logits, strategy == "quantile")
+    state = _filled(y_true, y_score, sample_weight, n_bins, from_logits, strategy == "quantile")
     return state.calibration_curve(strategy=strategy)

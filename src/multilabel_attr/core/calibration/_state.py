@@ -18,18 +18,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_average, check_int, check_label_names
+from .._options import validated
+from .._validation import check_label_names
 from ..counts._averaging import nan_average
 from ..ranking._sketch_bins import DEFAULT_BINS
 from ._batch import BatchSums, batch_sums, check_calibration_batch
-from ._binning import STRATEGIES, uniform_edges
+from ._binning import uniform_edges
 from ._json import state_from_dict, state_to_dict
 from ._quantile import QuantileBins, exact_quantile_bins, sketch_quantile_bins
-from ._sums import NORMS, calibration_error_from_sums, curve_from_sums, mean_loss_from_sums
+from ._sums import calibration_error_from_sums, curve_from_sums, mean_loss_from_sums
 
 FloatArray = NDArray[np.float64]
-
-AVERAGES: tuple[str | None, ...] = ("micro", "macro", "weighted", None)
 
 
 @dataclass(frozen=True)
@@ -52,28 +51,6 @@ class ReliabilityCurve:
     mean_score: FloatArray
     observed_rate: FloatArray
     weight: FloatArray
-
-
-def check_norm(norm: Any) -> str:
-    if norm not in NORMS:
-        raise ValueError(f"norm must be 'l1' (expected) or 'max' (maximum); got {norm!r}")
-    return str(norm)
-
-
-def check_strategy(strategy: Any) -> str:
-    if strategy not in STRATEGIES:
-        raise ValueError(
-            f"strategy must be 'uniform' (equal-width bins) or 'quantile' (equal-mass bins); "
-            f"got {strategy!r}"
-        )
-    return str(strategy)
-
-
-def check_flag(value: Any, name: str = "from_logits") -> bool:
-    """A bool option (``from_logits``, ``exact``), refusing anything else."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
-    return bool(value)
 
 
 class CalibrationState:
@@ -118,6 +95,7 @@ class CalibrationState:
         "sketch_bins", "weight",
     )  # fmt: skip
 
+    @validated("n_labels", "from_logits", "exact", "sketch_bins", n_bins="calibration_bins")
     def __init__(
         self,
         n_labels: int,
@@ -128,13 +106,12 @@ class CalibrationState:
         exact: bool = False,
         sketch_bins: int | None = DEFAULT_BINS,
     ) -> None:
-        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
-        self.n_bins = check_int(n_bins, "n_bins", minimum=1)
+        self.n_labels = n_labels
+        self.n_bins = n_bins
         self.label_names = check_label_names(label_names, self.n_labels)
-        self.from_logits = check_flag(from_logits)
-        self.exact = check_flag(exact, "exact")
-        fine = 0 if sketch_bins is None else check_int(sketch_bins, "sketch_bins", minimum=2)
-        self.sketch_bins = 0 if self.exact else fine
+        self.from_logits = from_logits
+        self.exact = exact
+        self.sketch_bins = 0 if exact or sketch_bins is None else sketch_bins
         shape = (self.n_labels, self.n_bins)
         self.weight: FloatArray = np.zeros(shape)
         self.score_sum: FloatArray = np.zeros(shape)
@@ -294,6 +271,7 @@ class CalibrationState:
         ]
         return np.concatenate(truths), np.concatenate(probs), np.concatenate(filled)
 
+    @validated(strategy="calibration_strategy")
     def binned_sums(self, strategy: str = "uniform", *, micro: bool = False) -> QuantileBins:
         """Per-bin sums of every label (pooled over labels with ``micro``).
 
@@ -301,7 +279,6 @@ class CalibrationState:
         scores in exact mode and from the fine bins otherwise (with ``moved``,
         the weight that may lie across each edge; see the guide's bound).
         """
-        check_strategy(strategy)
         self._require_samples()
         if strategy == "uniform":
             sums = [self.weight, self.score_sum, self.label_sum]
@@ -320,6 +297,7 @@ class CalibrationState:
             self.fine, self.n_bins, self.max_weight, micro=micro, label_names=self.label_names
         )
 
+    @validated("norm", strategy="calibration_strategy", average="label_average")
     def calibration_error(
         self, norm: str = "l1", *, average: str | None = "macro", strategy: str = "uniform"
     ) -> Any:
@@ -336,8 +314,6 @@ class CalibrationState:
             from the fine bins, within
             [`calibration_error_bound`][multilabel_attr.core.CalibrationState.calibration_error_bound]).
         """
-        check_norm(norm)
-        check_average(average, AVERAGES)
         bins = self.binned_sums(strategy)
         per_label = calibration_error_from_sums(bins.weight, bins.score_sum, bins.label_sum, norm)
 
@@ -347,6 +323,7 @@ class CalibrationState:
 
         return self._average(np.asarray(per_label), pooled, average)
 
+    @validated("norm", strategy="calibration_strategy", average="label_average")
     def calibration_error_bound(
         self, norm: str = "l1", *, average: str | None = "macro", strategy: str = "quantile"
     ) -> Any:
@@ -355,8 +332,6 @@ class CalibrationState:
         The exact value is the one with bins built from all the scores; ``0`` for
         equal-width bins and in exact mode.  See the guide for the derivation.
         """
-        check_norm(norm)
-        check_average(average, AVERAGES)
         bins = self.binned_sums(strategy)
         per_label = bins.bounds(norm)
 
@@ -365,17 +340,18 @@ class CalibrationState:
 
         return self._average(per_label, pooled, average)
 
+    @validated(average="label_average")
     def brier_score(self, average: str | None = "macro") -> Any:
         """Brier score: the weighted mean of ``(score - label)^2`` (see ``average`` above)."""
         return self._mean_loss(self.brier_sum, average)
 
+    @validated(average="label_average")
     def log_loss(self, average: str | None = "macro") -> Any:
         """Log loss: the weighted mean of ``-log`` of the probability given to the true label,
         probabilities clipped to ``[eps, 1 - eps]`` (scikit-learn's rule)."""
         return self._mean_loss(self.log_loss_sum, average)
 
     def _mean_loss(self, loss_sum: FloatArray, average: str | None) -> Any:
-        check_average(average, AVERAGES)
         self._require_samples()
         total = self.weight.sum(axis=1)
         per_label = np.asarray(mean_loss_from_sums(loss_sum, total))
@@ -383,6 +359,7 @@ class CalibrationState:
             per_label, lambda: mean_loss_from_sums(loss_sum.sum(), total.sum()), average
         )
 
+    @validated(strategy="calibration_strategy")
     def calibration_curve(self, *, strategy: str = "uniform") -> ReliabilityCurve:
         """The reliability curve of every label (empty bins are ``nan``, not dropped)."""
         bins = self.binned_sums(strategy)

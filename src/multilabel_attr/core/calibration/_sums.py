@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 
-NORMS = ("l1", "max")
-
 
 def calibration_error_from_sums(
     weight: Any, score_sum: Any, label_sum: Any, norm: str = "l1", xp: Any = np

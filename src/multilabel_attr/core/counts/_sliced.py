@@ -27,7 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import Self
 
-from .._validation import check_batch, check_int, check_label_names
+from .._options import validated
+from .._validation import check_batch, check_label_names
 from ._counting import BatchCounts, count_slices, small_codes
 from ._groups import (
     DEFAULT_MAX_SLICES,
@@ -36,7 +37,6 @@ from ._groups import (
     SliceIndex,
     SliceKey,
     check_key,
-    check_max_slices,
     group_columns,
     slice_index,
     slice_name,
@@ -235,6 +235,7 @@ class SlicedCounts:
         "slice_labels",
     )  # fmt: skip
 
+    @validated("n_labels", "max_slices")
     def __init__(
         self,
         n_labels: int,
@@ -243,17 +244,30 @@ class SlicedCounts:
         slice_labels: Sequence[str] | None = None,
         max_slices: int = DEFAULT_MAX_SLICES,
     ) -> None:
-        self.n_labels = check_int(n_labels, "n_labels", minimum=1)
+        self._setup(n_labels, label_names, slice_labels, max_slices)
+
+    @classmethod
+    def _empty(
+        cls, n_labels: int, label_names: Any, slice_labels: Any, max_slices: int
+    ) -> SlicedCounts:
+        """An empty state for options already checked (the library's own path)."""
+        state = cls.__new__(cls)
+        state._setup(n_labels, label_names, slice_labels, max_slices)
+        return state
+
+    def _setup(self, n_labels: int, label_names: Any, slice_labels: Any, max_slices: int) -> None:
+        self.n_labels = n_labels
         self.label_names = check_label_names(label_names, self.n_labels)
         labels = (slice_labels,) if isinstance(slice_labels, str) else (slice_labels or ())
         self.slice_labels = tuple(str(name) for name in labels)
         _, self._kept = slicing_columns(self.slice_labels, self.label_names, self.n_labels)
-        self.max_slices = check_max_slices(max_slices)
+        self.max_slices = max_slices
         self.factors: tuple[str, ...] | None = None
         self.kinds: tuple[str, ...] | None = None
         self._slices: dict[SliceKey, MultilabelCounts] = {}
 
     @classmethod
+    @validated("from_logits", "threshold", "max_slices")
     def from_batch(
         cls,
         y_true: Any,
@@ -272,18 +286,9 @@ class SlicedCounts:
         label names (then ``label_names`` is needed): those label columns become the
         ``slice_labels``.
         """
-        arrays, slice_labels = split_groups(groups, label_names)
-        batch = prepare_sliced_batch(
-            y_true, y_pred, groups=arrays, slice_labels=slice_labels, label_names=label_names,
-            threshold=threshold, from_logits=from_logits, sample_weight=sample_weight,
-            max_slices=check_max_slices(max_slices),
-        )  # fmt: skip
-        n_labels = batch.truth.shape[1]
-        state = cls(
-            n_labels, label_names=label_names, slice_labels=slice_labels, max_slices=max_slices
-        )
-        state.add_batch(batch)
-        return state
+        return count_sliced(
+            y_true, y_pred, groups, threshold, from_logits, sample_weight, label_names, max_slices
+        )[1]
 
     def add_batch(self, batch: SlicedBatch) -> None:
         """Add a batch prepared by ``prepare_sliced_batch`` (validated, rows ordered)."""
@@ -308,6 +313,7 @@ class SlicedCounts:
             return None
         return tuple(self.label_names[j] for j in self._kept)
 
+    @validated("from_logits", "threshold")
     def update(
         self,
         y_true: Any,
@@ -527,3 +533,21 @@ class SlicedCounts:
             state._slices[key] = counts
         state._slices = dict(sorted(state._slices.items()))
         return state
+
+
+def count_sliced(
+    y_true: Any, y_pred: Any, groups: Any, threshold: Any, from_logits: bool,
+    sample_weight: Any, label_names: Any, max_slices: int,
+) -> tuple[SlicedBatch, SlicedCounts]:  # fmt: skip
+    """Validate one batch (its options checked at the door), order its rows by slice and
+    count it into a new state; ``groups`` as in
+    [`SlicedCounts.from_batch`][multilabel_attr.core.SlicedCounts.from_batch]."""
+    arrays, slice_labels = split_groups(groups, label_names)
+    batch = prepare_sliced_batch(
+        y_true, y_pred, groups=arrays, slice_labels=slice_labels, label_names=label_names,
+        threshold=threshold, from_logits=from_logits, sample_weight=sample_weight,
+        max_slices=max_slices,
+    )  # fmt: skip
+    state = SlicedCounts._empty(batch.truth.shape[1], label_names, slice_labels, max_slices)
+    state.add_batch(batch)
+    return batch, state

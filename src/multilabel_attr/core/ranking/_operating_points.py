@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._options import validated
 from .._validation import (
-    check_from_logits,
     check_label_names,
     check_score_values,
     external_stacklevel,
@@ -208,6 +208,7 @@ def _warn(rule: Constraint, status: tuple[str, ...], names: tuple[str, ...]) -> 
         )
 
 
+@validated("from_logits")
 def operating_points(
     y_true: Any,
     y_score: Any,
@@ -262,17 +263,26 @@ def operating_points(
     >>> rp.values.tolist(), rp.thresholds.tolist()
     ([1.0], [0.6])
     """
-    rules = check_constraints(constraints)
-    logits = check_from_logits(from_logits)
+    return _points(
+        y_true, y_score, check_constraints(constraints), sample_weight, from_logits, label_names
+    )
+
+
+def _points(
+    y_true: Any, y_score: Any, rules: list[Constraint], sample_weight: Any, from_logits: bool,
+    label_names: Sequence[str] | None,
+) -> dict[str, OperatingPoints]:  # fmt: skip
+    """The body of [`operating_points`][multilabel_attr.core.operating_points], its options
+    checked."""
     truth, scores, weights = _validate(y_true, y_score, sample_weight)
-    check_score_values(scores, "y_score", from_logits=logits)
+    check_score_values(scores, "y_score", from_logits=from_logits)
     n_labels = truth.shape[1]
     names = check_label_names(label_names, n_labels) or tuple(f"label_{i}" for i in range(n_labels))
     # A label has a class when a sample of it carries weight.
     kept = (np.ones(truth.shape[0], bool) if weights is None else weights > 0)[:, None]
     classes = (np.any(truth & kept, axis=0), np.any(~truth & kept, axis=0))
     return finish_points(
-        rules, sweep_constraints(truth, scores, weights, rules), classes, names, logits
+        rules, sweep_constraints(truth, scores, weights, rules), classes, names, from_logits
     )
 
 
@@ -309,9 +319,10 @@ def _one(
 ) -> OperatingPoints:
     target, bound = (_RATES[name] for name in names)
     rule = Constraint(target, bound, check_minimum(minimum, f"min_{names[1]}"), names)
-    return operating_points(y_true, y_score, rule, **options)[rule.key]
+    return _points(y_true, y_score, [rule], **options)[rule.key]
 
 
+@validated("from_logits")
 def recall_at_precision(
     y_true: Any,
     y_score: Any,
@@ -346,6 +357,7 @@ def recall_at_precision(
     return _one(("recall", "precision"), min_precision, y_true, y_score, **options)
 
 
+@validated("from_logits")
 def precision_at_recall(
     y_true: Any,
     y_score: Any,
@@ -368,6 +380,7 @@ def precision_at_recall(
     return _one(("precision", "recall"), min_recall, y_true, y_score, **options)
 
 
+@validated("from_logits")
 def specificity_at_sensitivity(
     y_true: Any,
     y_score: Any,
@@ -390,6 +403,7 @@ def specificity_at_sensitivity(
     return _one(("specificity", "sensitivity"), min_sensitivity, y_true, y_score, **options)
 
 
+@validated("from_logits")
 def sensitivity_at_specificity(
     y_true: Any,
     y_score: Any,
@@ -413,6 +427,7 @@ def sensitivity_at_specificity(
     return _one(("sensitivity", "specificity"), min_specificity, y_true, y_score, **options)
 
 
+@validated("from_logits")
 def equal_error_rate(
     y_true: Any,
     y_score: Any,
@@ -441,4 +456,4 @@ def equal_error_rate(
         "from_logits": from_logits,
         "label_names": label_names,
     }
-    return operating_points(y_true, y_score, Constraint("eer"), **options)["eer"]
+    return _points(y_true, y_score, [Constraint("eer")], **options)["eer"]

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._options import validated
 from ..counts import _formulas as F
-from ..counts._groups import DEFAULT_MAX_SLICES, check_max_slices
-from ..counts._sliced import SlicedCounts
+from ..counts._groups import DEFAULT_MAX_SLICES
+from ..counts._sliced import SlicedCounts, count_sliced
 from ..counts._state import MultilabelCounts
 from ._evaluate import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS
 
@@ -68,8 +69,6 @@ FAIRNESS_DEFINITIONS: dict[str, tuple[str, ...]] = {
 }
 """The rates each named fairness definition compares; with several, the worst gap counts."""
 
-METHODS = ("between_groups", "to_overall")
-
 
 def metric_formula(metric: Any) -> F.Formula | None:
     """The count formula of a per-label metric name; None for a summary key."""
@@ -88,18 +87,6 @@ def metric_formula(metric: Any) -> F.Formula | None:
         ) from None
 
 
-def check_method(method: Any) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    return str(method)
-
-
-def check_label_average(average: Any) -> Any:
-    if average not in (None, "macro"):
-        raise ValueError(f"average must be None (per label) or 'macro'; got {average!r}")
-    return average
-
-
 def metric_values(
     states: Sequence[MultilabelCounts], metric: str, zero_division: Any
 ) -> FloatArray:
@@ -108,9 +95,9 @@ def metric_values(
     rows: list[Any] = []
     for state in states:
         if formula is None:
-            rows.append([state.score(*SUMMARY_FORMULAS[metric], zero_division)])
+            rows.append([state._score(*SUMMARY_FORMULAS[metric], zero_division)])
         else:
-            rows.append(np.asarray(state.score(formula, None, zero_division), np.float64))
+            rows.append(np.asarray(state._score(formula, None, zero_division), np.float64))
     return np.asarray(rows, np.float64)
 
 
@@ -225,13 +212,12 @@ def _sliced_counts(
     y_true: Any, y_pred: Any, groups: Any, threshold: Any, from_logits: bool,
     sample_weight: Any, label_names: Any, max_slices: Any,
 ) -> SlicedCounts:  # fmt: skip
-    return SlicedCounts.from_batch(
-        y_true, y_pred, groups=groups, threshold=threshold, from_logits=from_logits,
-        sample_weight=sample_weight, label_names=label_names,
-        max_slices=check_max_slices(max_slices),
-    )  # fmt: skip
+    return count_sliced(
+        y_true, y_pred, groups, threshold, from_logits, sample_weight, label_names, max_slices
+    )[1]
 
 
+@validated("threshold", "from_logits", "zero_division", "max_slices")
 def disparity(
     y_true: Any,
     y_pred: Any,
@@ -303,9 +289,10 @@ def fairness_gap(
 
 
 def named_gap(definition: str, kind: str, y_true: Any, y_pred: Any, options: dict[str, Any]) -> Any:
-    """Shared body of the ``*_difference`` and ``*_ratio`` functions."""
-    method = check_method(options.pop("method"))
-    average = check_label_average(options.pop("average"))
+    """Shared body of the ``*_difference`` and ``*_ratio`` functions (options checked at their
+    door)."""
+    method = options.pop("method")
+    average = options.pop("average")
     zero_division = options.pop("zero_division")
     counts = _sliced_counts(y_true, y_pred, **options)
     gap = kind if method == "between_groups" else f"{kind}_to_overall"

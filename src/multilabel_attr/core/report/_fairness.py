@@ -15,10 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._options import validated
 from ..counts._groups import DEFAULT_MAX_SLICES
 from ._disparities import named_gap
 
+_door = validated(
+    "threshold", "from_logits", "zero_division", "max_slices",
+    method="disparity_method", average="fairness_average",
+)  # fmt: skip
+"""The options of every fairness function, checked at its door."""
 
+
+@_door
 def demographic_parity_difference(
     y_true: Any,
     y_pred: Any,
@@ -47,6 +55,7 @@ def demographic_parity_difference(
     return named_gap("demographic_parity", "difference", y_true, y_pred, options)
 
 
+@_door
 def demographic_parity_ratio(
     y_true: Any,
     y_pred: Any,
@@ -75,6 +84,7 @@ def demographic_parity_ratio(
     return named_gap("demographic_parity", "ratio", y_true, y_pred, options)
 
 
+@_door
 def equal_opportunity_difference(
     y_true: Any,
     y_pred: Any,
@@ -103,6 +113,7 @@ def equal_opportunity_difference(
     return named_gap("equal_opportunity", "difference", y_true, y_pred, options)
 
 
+@_door
 def equal_opportunity_ratio(
     y_true: Any,
     y_pred: Any,
@@ -131,6 +142,7 @@ def equal_opportunity_ratio(
     return named_gap("equal_opportunity", "ratio", y_true, y_pred, options)
 
 
+@_door
 def equalized_odds_difference(
     y_true: Any,
     y_pred: Any,
@@ -159,6 +171,7 @@ def equalized_odds_difference(
     return named_gap("equalized_odds", "difference", y_true, y_pred, options)
 
 
+@_door
 def equalized_odds_ratio(
     y_true: Any,
     y_pred: Any,
@@ -187,6 +200,7 @@ def equalized_odds_ratio(
     return named_gap("equalized_odds", "ratio", y_true, y_pred, options)
 
 
+@_door
 def predictive_parity_difference(
     y_true: Any,
     y_pred: Any,
@@ -215,6 +229,7 @@ def predictive_parity_difference(
     return named_gap("predictive_parity", "difference", y_true, y_pred, options)
 
 
+@_door
 def predictive_parity_ratio(
     y_true: Any,
     y_pred: Any,

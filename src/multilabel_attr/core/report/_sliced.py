@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from ..._io import write_text_atomic
-from .._validation import check_zero_division
-from ..counts._groups import OVERALL, check_max_slices, check_min_slice_size, slice_name
-from ..counts._sliced import SlicedBatch, SlicedCounts, prepare_sliced_batch, split_groups
+from .._options import validated
+from ..counts._groups import OVERALL, slice_name
+from ..counts._sliced import SlicedBatch, SlicedCounts, count_sliced
 from ..counts._state import MultilabelCounts
 from ._disparities import (
     FAIRNESS_DEFINITIONS,
@@ -134,6 +134,7 @@ class SlicedReport:
 
     # -- disparities -------------------------------------------------------------------------
 
+    @validated("zero_division")
     def disparity(self, metric: str, zero_division: Any = "warn") -> Disparity:
         """How ``metric`` differs between the shown slices (see
         [`Disparity`][multilabel_attr.Disparity]).
@@ -184,6 +185,7 @@ class SlicedReport:
             intervals, self.confidence_level,
         )  # fmt: skip
 
+    @validated("zero_division")
     def fairness(self, zero_division: Any = "warn") -> dict[str, list[float]]:
         """Every named fairness definition as difference and ratio per label, keyed
         ``"<definition>_difference"`` and ``"<definition>_ratio"`` (between groups)."""
@@ -197,6 +199,7 @@ class SlicedReport:
         }
 
     @classmethod
+    @validated("threshold", "zero_division", "min_slice_size")
     def from_counts(
         cls,
         counts: SlicedCounts,
@@ -213,11 +216,9 @@ class SlicedReport:
         """
         if not isinstance(counts, SlicedCounts):
             raise TypeError(f"counts must be a SlicedCounts; got {type(counts).__name__}")
-        check_zero_division(zero_division)
-        size = check_min_slice_size(min_slice_size)
         if not counts.keys:
             raise ValueError("counts hold no slices yet; call update() first")
-        return report_from_sliced_counts(counts, threshold, zero_division, size)
+        return report_from_sliced_counts(counts, threshold, zero_division, min_slice_size)
 
     # -- serialisation -----------------------------------------------------------------------
 
@@ -374,22 +375,12 @@ def _values_of(report: Report, metric: str) -> list[float]:
 def sliced_batch(
     y_true: Any, y_score: Any, groups: Any, options: Mapping[str, Any]
 ) -> tuple[SlicedBatch, SlicedCounts]:
-    """Validate the options and the batch at the door, order its rows by slice and count it."""
-    max_slices = check_max_slices(options["max_slices"])
-    arrays, slice_labels = split_groups(groups, options["label_names"])
-    batch = prepare_sliced_batch(
-        y_true, y_score, groups=arrays, slice_labels=slice_labels,
-        label_names=options["label_names"], threshold=options["threshold"],
-        from_logits=options["from_logits"], sample_weight=options["sample_weight"],
-        max_slices=max_slices,
+    """Validate the batch (its options are checked at the door), order its rows by slice and
+    count it."""
+    return count_sliced(
+        y_true, y_score, groups, options["threshold"], options["from_logits"],
+        options["sample_weight"], options["label_names"], options["max_slices"],
     )  # fmt: skip
-    n_labels = batch.truth.shape[1]
-    counts = SlicedCounts(
-        n_labels, label_names=options["label_names"], slice_labels=slice_labels,
-        max_slices=max_slices,
-    )  # fmt: skip
-    counts.add_batch(batch)
-    return batch, counts
 
 
 def shown_slices(counts: SlicedCounts, min_slice_size: int) -> tuple[list[int], tuple[str, ...]]:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from typing_extensions import Self
 
-from .._validation import check_probability_threshold
+from .._options import validated
+from .._validation import check_probability_threshold, per_label
 from ..counts._groups import DEFAULT_MAX_SLICES, OVERALL, SliceKey, check_key
 from ..counts._sliced import SlicedCounts, prepare_sliced_batch
 from ..ranking._sketch import ScoreSketch
@@ -63,6 +64,7 @@ class SlicedStreamingEvaluation:
 
     __slots__ = ("counts", "exact", "from_logits", "n_bins", "sketches", "threshold")
 
+    @validated("n_labels", "threshold", "from_logits", "n_bins", "exact", "max_slices")
     def __init__(
         self,
         n_labels: int,
@@ -75,26 +77,18 @@ class SlicedStreamingEvaluation:
         exact: bool = False,
         max_slices: int = DEFAULT_MAX_SLICES,
     ) -> None:
-        self.counts = SlicedCounts(
-            n_labels, label_names=label_names, slice_labels=slice_labels, max_slices=max_slices
-        )
-        # A sketch made now checks the sketch options once, before any data is read.
-        ScoreSketch(1, n_bins=n_bins, from_logits=from_logits, exact=exact)
-        thresholds = check_probability_threshold(threshold, self.counts.n_labels)
-        self.threshold: float | list[float] = (
-            float(thresholds[0]) if np.ndim(threshold) == 0 else thresholds.tolist()
-        )
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-        self.from_logits = bool(from_logits)
-        self.n_bins = int(n_bins)
-        self.exact = bool(exact)
+        self.counts = SlicedCounts._empty(n_labels, label_names, slice_labels, max_slices)
+        per_label(threshold, n_labels)
+        self.threshold: float | list[float] = threshold.tolist()
+        self.from_logits = from_logits
+        self.n_bins = n_bins
+        self.exact = exact
         self.sketches: dict[SliceKey, ScoreSketch] = {}
 
     def _new_sketch(self) -> ScoreSketch:
-        return ScoreSketch(
-            self.counts.n_counted, n_bins=self.n_bins, label_names=self.counts.counted_labels,
-            from_logits=self.from_logits, exact=self.exact,
+        return ScoreSketch._empty(
+            self.counts.n_counted, self.n_bins, self.from_logits, self.exact,
+            self.counts.counted_labels,
         )  # fmt: skip
 
     def update(
@@ -110,9 +104,9 @@ class SlicedStreamingEvaluation:
             from_logits=self.from_logits, sample_weight=sample_weight,
             max_slices=self.counts.max_slices,
         )  # fmt: skip
-        counts = SlicedCounts(
-            self.counts.n_labels, label_names=self.counts.label_names,
-            slice_labels=self.counts.slice_labels, max_slices=self.counts.max_slices,
+        counts = self.counts._empty(
+            self.counts.n_labels, self.counts.label_names, self.counts.slice_labels,
+            self.counts.max_slices,
         )  # fmt: skip
         counts.add_batch(batch)
         merged = self.counts.merge(counts)
@@ -152,6 +146,7 @@ class SlicedStreamingEvaluation:
     def __add__(self, other: SlicedStreamingEvaluation) -> SlicedStreamingEvaluation:
         return self.merge(other)
 
+    @validated("zero_division", "min_slice_size")
     def report(self, zero_division: Any = "warn", min_slice_size: int = 1) -> SlicedReport:
         """The sliced report: count metrics exactly, ranking columns from each slice's sketch
         with their bounds."""
