@@ -275,6 +275,7 @@ def evaluate(
     >>> expected = evaluate_in_memory(y, s, ranking=False, zero_division=0)
     >>> abs(report.summary["f1_samples"] - expected.summary["f1_samples"]) < 1e-12
     True
+
     With ``groups`` (one column name or several, crossed) the result is a
     [`SlicedReport`][multilabel_attr.SlicedReport] counted in the same pass: every
     count-based number of every slice equals [`evaluate`][multilabel_attr.evaluate] with

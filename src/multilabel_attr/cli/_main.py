@@ -106,9 +106,6 @@ def _write_or_print(text: str, output: str | None) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
-# -- data ------------------------------------------------------------------------------------
-
-
 def _cmd_synth(args: argparse.Namespace) -> None:
     from ..datasets import celeba
 
@@ -162,9 +159,6 @@ def _cmd_stats(args: argparse.Namespace) -> None:
         )
         plots.save_figure(figure, args.figure)
         print(f"wrote {args.figure}", file=sys.stderr)
-
-
-# -- metrics ---------------------------------------------------------------------------------
 
 
 def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -> Any:
@@ -256,9 +250,6 @@ def _cmd_tune(args: argparse.Namespace) -> None:
     thresholds.to_json(args.output)
     print(repr(thresholds))
     print(f"wrote {args.output}", file=sys.stderr)
-
-
-# -- models ----------------------------------------------------------------------------------
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -386,9 +377,6 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
         verbose=0 if args.quiet else 1, precision=args.precision, jit_compile=args.jit_compile,
         strategy=args.strategy, cache_images=_CACHE_CHOICES[args.cache_images],
     )  # fmt: skip
-
-
-# -- parser ----------------------------------------------------------------------------------
 
 
 _CACHE_CHOICES: dict[str, Any] = {"auto": "auto", "on": True, "off": False}
