@@ -348,5 +348,10 @@ def optimize_thresholds(
     in-memory search, in three passes (see
     [`optimize_thresholds`][multilabel_attr.parquet.optimize_thresholds]).
     """
+    settings, bins = _tuning.check_tuning(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+        n_bins=n_bins,
+    )  # fmt: skip
     source, spec = _source(data, labels, scores, weight)
-    return _tuning.tune(source, spec, locals())
+    return _tuning.optimize_thresholds(source, spec, settings, label_names, bins)

@@ -289,5 +289,11 @@ def optimize_thresholds(
     [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
     and [`counts`][multilabel_attr.parquet.counts].
     """
+    settings, bins = _tuning.check_tuning(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+        n_bins=n_bins,
+    )  # fmt: skip
+    spec = _spec(labels, scores, weight)
     source = ParquetSource(path, batch_rows=batch_rows)
-    return _tuning.tune(source, _spec(labels, scores, weight), locals())
+    return _tuning.optimize_thresholds(source, spec, settings, label_names, bins)

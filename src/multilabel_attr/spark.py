@@ -241,4 +241,10 @@ def optimize_thresholds(
     only the scores inside the few sketch bins that can hold each optimum
     reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
     """
-    return _tuning.tune(SparkSource(frame), _spec(labels, scores, weight), locals())
+    settings, bins = _tuning.check_tuning(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+        n_bins=n_bins,
+    )  # fmt: skip
+    spec = _spec(labels, scores, weight)
+    return _tuning.optimize_thresholds(SparkSource(frame), spec, settings, label_names, bins)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core._internal import MultilabelCounts, ScoreSketch
+from ..core._validation import check_probabilities
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
 
@@ -148,6 +149,20 @@ def describe_failure(
     return f"in {block.where}: {message}"
 
 
+def add_to_sketch(sketch: ScoreSketch, block: Block, from_logits: bool) -> None:
+    """Add a block whose labels, scores and weights the engine has checked already.
+
+    A block whose weights are all zero is valid here, as it is for the counts: the
+    whole input decides whether a metric is defined, not one of its partitions.
+    """
+    scores = block.scores
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if not from_logits:
+        check_probabilities(scores, "y_score")
+    sketch._add(block.truth.astype(bool, copy=False), scores, block.weight)
+
+
 @dataclass(frozen=True)
 class CountTask:
     """Counts one partition (and its bootstrap replicates when ``n_resamples`` is set)."""
@@ -182,9 +197,12 @@ class CountTask:
             )
         sketch = None
         if self.n_bins:
-            sketch = ScoreSketch(
-                counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits
-            ).update(block.truth, block.scores, sample_weight=block.weight)
+            sketch = ScoreSketch(counts.n_labels, n_bins=self.n_bins, from_logits=self.from_logits)
+            try:
+                add_to_sketch(sketch, block, self.from_logits)
+            except ValueError as exc:
+                message = describe_failure(exc, block, self.spec, 0.5, self.from_logits)
+                raise ColumnError(message) from exc
         return Partial(counts, replicates, block.where, sketch)
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:

@@ -21,8 +21,9 @@ The pooled (``shared``) search is the same on the sketch summed over labels.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -43,14 +44,17 @@ from ..thresholds._internal import (
     Objective,
     Settings,
     Thresholds,
+    best_cut,
     cut_threshold,
+    fallback_rule,
     objective_from_counts,
     prepare,
     resolve_settings,
+    search_clip,
     warn_fallback,
 )
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
-from ._partition import describe_failure, rebatch
+from ._partition import add_to_sketch, describe_failure, rebatch
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -114,7 +118,7 @@ class SketchPass(_Pass):
                 raise ColumnError(f"rows hold {n_labels} labels in {where}; expected "
                                   f"{sketch.n_labels}")  # fmt: skip
             try:
-                sketch.update(block.truth, block.scores, sample_weight=block.weight)
+                add_to_sketch(sketch, block, self.from_logits)
             except ValueError as exc:
                 message = describe_failure(exc, block, self.spec, 0.5, self.from_logits)
                 hint = "" if self.from_logits else " (pass from_logits=True for logits or margins)"
@@ -223,6 +227,7 @@ class _Groups:
     lo: FloatArray
     hi: FloatArray
     n_bins: int
+    clip: tuple[float, float] | None = None
 
     def edge_counts(self) -> tuple[FloatArray, FloatArray]:
         """Weighted positives and negatives at or above every edge, shape (groups, bins + 1)."""
@@ -231,11 +236,27 @@ class _Groups:
         counts = sketch.counts_at_edges()
         return counts.tp, counts.fp
 
+    def edge_valid(self) -> BoolArray:
+        """The edge cuts a threshold in the searched range can produce, shape (groups, bins + 1).
+
+        The cut at edge ``k`` separates the largest score below the edge from the smallest
+        at or above it; the single-machine rule decides on that pair of scores.
+        """
+        n_groups = self.lo.shape[0]
+        below = np.maximum.accumulate(
+            np.concatenate([np.full((n_groups, 1), -np.inf), self.hi], axis=1), axis=1
+        )
+        above = np.minimum.accumulate(
+            np.concatenate([self.lo, np.full((n_groups, 1), np.inf)], axis=1)[:, ::-1], axis=1
+        )[:, ::-1]
+        valid: BoolArray = candidate_mask(np.stack([below, above], axis=-1), self.clip)[..., 1]
+        return valid
+
     def candidates(self, objective: Objective) -> BoolArray:
         """Bins whose inside cuts could beat, or tie from above, the best edge cut."""
         tp, fp = self.edge_counts()
         pos, neg = tp[:, :1], fp[:, :1]
-        values = objective(tp, fp, pos - tp, neg - fp)
+        values = np.where(self.edge_valid(), objective(tp, fp, pos - tp, neg - fp), -np.inf)
         best = values.max(axis=1, keepdims=True)
         top_edge = values.shape[1] - 1 - np.argmax(values[:, ::-1] == best, axis=1)
         splittable: BoolArray = self.lo < self.hi
@@ -252,14 +273,15 @@ def _search_group(
     g: int,
     tp_edges: FloatArray,
     fp_edges: FloatArray,
+    edge_valid: BoolArray,
     objective: Objective,
     fetched: dict[str, Any],
 ) -> tuple[float, float]:
     """The single-machine best cut of group ``g``: its threshold and metric value."""
     pos, neg = tp_edges[g, 0], fp_edges[g, 0]
     edge_values = objective(tp_edges[g], fp_edges[g], pos - tp_edges[g], neg - fp_edges[g])
-    best = float(edge_values.max())
-    key = (int(len(edge_values) - 1 - np.argmax(edge_values[::-1] == best)), 0)
+    edge = best_cut(edge_values, edge_valid[g])
+    best, key = float(edge_values[edge]), (edge, 0)
     sorted_bins: dict[int, FloatArray] = {}
     for b in np.unique(fetched["bin"]).tolist():
         inside = fetched["bin"] == b
@@ -272,13 +294,12 @@ def _search_group(
         tp = tp_edges[g, b + 1] + cut_counts.tp
         fp = fp_edges[g, b + 1] + cut_counts.fp
         values = objective(tp, fp, pos - tp, neg - fp)
-        valid = candidate_mask(scores, None)
+        valid = candidate_mask(scores, groups.clip)
         valid[0] = valid[-1] = False  # the bin's edge cuts, counted from the sketch
         if not valid.any():
             continue
-        masked = np.where(valid, values, -np.inf)
-        top = float(masked.max())
-        cut = int(masked.shape[0] - 1 - np.argmax(masked[::-1] == top))
+        cut = best_cut(values, valid)
+        top = float(values[cut])
         if top > best or (top == best and (b, cut) > key):
             best, key = top, (b, cut)
     return _threshold(groups, g, key, sorted_bins), best
@@ -297,11 +318,11 @@ def _threshold(
         lower = present[present < b]
         upper = present[present >= b]
         if lower.size == 0:
-            return cut_threshold(np.array([low, high]), 0, None)
+            return cut_threshold(np.array([low, high]), 0, groups.clip)
         if upper.size == 0:
-            return cut_threshold(np.array([low, high]), 2, None)
+            return cut_threshold(np.array([low, high]), 2, groups.clip)
         below, above = float(groups.hi[g, lower[-1]]), float(groups.lo[g, upper[0]])
-    return cut_threshold(np.array([low, below, above, high]), 2, None)
+    return cut_threshold(np.array([low, below, above, high]), 2, groups.clip)
 
 
 def search(
@@ -309,6 +330,7 @@ def search(
 ) -> tuple[FloatArray, FloatArray]:
     """Thresholds and values of every group from the sketch and the fetched bins."""
     tp_edges, fp_edges = groups.edge_counts()
+    edge_valid = groups.edge_valid()
     n_groups = groups.pos.shape[0]
     thresholds, values = np.empty(n_groups), np.empty(n_groups)
     labels = fetched.get(f"{prefix}_label", np.zeros(0, np.int64))
@@ -321,8 +343,16 @@ def search(
         }  # fmt: skip
         rows["truth"] = rows["truth"].astype(bool)
         rows["bin"] = rows["bin"].astype(np.int64)
-        thresholds[g], values[g] = _search_group(groups, g, tp_edges, fp_edges, objective, rows)
+        thresholds[g], values[g] = _search_group(
+            groups, g, tp_edges, fp_edges, edge_valid, objective, rows
+        )
     return thresholds, values
+
+
+def _ran(value: float | None) -> float:
+    """A search's result that ran (the pooled search runs when the fallback needs it)."""
+    assert value is not None
+    return value
 
 
 def optimize_thresholds(
@@ -330,12 +360,6 @@ def optimize_thresholds(
 ) -> Thresholds:
     """The single-machine [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
     result, from three passes over the engine's partitions."""
-    if settings.strategy not in ("per_label", "shared"):
-        raise ValueError(
-            f"strategy must be 'per_label' or 'shared' at scale; got {settings.strategy!r}"
-        )
-    if settings.clip is not None:
-        raise ValueError("clip is not supported at scale; pass clip=None")
     spec.check_present(list(engine.columns()), engine.describe())
     width, logits = spec.n_labels, settings.from_logits
     state = _unpack(
@@ -349,10 +373,11 @@ def optimize_thresholds(
     names = check_label_names(label_names if label_names is not None else spec.label_names,
                               n_labels)  # fmt: skip
     objective = settings.objective
-    labels = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins)
+    clip = search_clip(settings, float(state["lo"].min()), float(state["hi"].max()))
+    labels = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins, clip)
     pooled = _Groups(
         state["pos"].sum(0, keepdims=True), state["neg"].sum(0, keepdims=True),
-        state["lo"].min(0, keepdims=True), state["hi"].max(0, keepdims=True), n_bins,
+        state["lo"].min(0, keepdims=True), state["hi"].max(0, keepdims=True), n_bins, clip,
     )  # fmt: skip
     fixed = np.zeros(n_labels, bool)
     if settings.strategy == "per_label" and settings.min_positives:
@@ -374,12 +399,7 @@ def optimize_thresholds(
     else:
         values = search(labels, objective, fetched, "label")[0]
         if fixed.any():
-            if settings.fallback == "shared":
-                assert shared is not None
-                fallback, rule = shared, f"the shared threshold {shared:.6g}"
-            else:
-                fallback = float(settings.fallback)
-                rule = f"the fallback threshold {fallback:.6g}"
+            fallback, rule = fallback_rule(settings.fallback, clip, partial(_ran, shared))
             values[fixed] = fallback
             warn_fallback(fixed, state["positives"][fixed].tolist(), settings.min_positives,
                           rule, names)  # fmt: skip
@@ -397,19 +417,26 @@ def optimize_thresholds(
     )  # fmt: skip
 
 
-TUNING_OPTIONS = (
-    "metric", "strategy", "average", "beta", "from_logits", "min_positives", "fallback",
-    "zero_division",
-)  # fmt: skip
-"""The options of the single-machine search that every engine's wrapper passes on."""
-
-
-def tune(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) -> Thresholds:
-    """Validate the search options like the single-machine search, then run it at scale.
-
-    ``arguments`` are the public wrapper's own (its ``locals()``): the
-    ``TUNING_OPTIONS``, ``label_names`` and ``n_bins``.
-    """
-    settings = resolve_settings(**{name: arguments[name] for name in TUNING_OPTIONS})
-    n_bins = check_int(arguments["n_bins"], "n_bins", minimum=2)
-    return optimize_thresholds(engine, spec, settings, arguments["label_names"], n_bins)
+def check_tuning(
+    *,
+    metric: Any,
+    strategy: Any,
+    average: Any,
+    beta: Any,
+    from_logits: Any,
+    min_positives: Any,
+    fallback: Any,
+    zero_division: Any,
+    n_bins: Any,
+) -> tuple[Settings, int]:
+    """The search options, validated like the single-machine search's before any data is
+    read, and the number of sketch bins."""
+    settings = resolve_settings(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+    )  # fmt: skip
+    if settings.strategy not in ("per_label", "shared"):
+        raise ValueError(
+            f"strategy must be 'per_label' or 'shared' at scale; got {settings.strategy!r}"
+        )
+    return settings, check_int(n_bins, "n_bins", minimum=2)

@@ -9,17 +9,28 @@ its modules without breaking them; a test holds every package to it.
 """
 
 from ._objectives import Objective
-from ._optimize import Settings, objective_from_counts, prepare, resolve_settings, warn_fallback
+from ._optimize import (
+    Settings,
+    fallback_rule,
+    objective_from_counts,
+    prepare,
+    resolve_settings,
+    search_clip,
+    warn_fallback,
+)
 from ._result import Thresholds
-from ._sweep import cut_threshold
+from ._sweep import best_cut, cut_threshold
 
 __all__ = [
     "Objective",
     "Settings",
     "Thresholds",
+    "best_cut",
     "cut_threshold",
+    "fallback_rule",
     "objective_from_counts",
     "prepare",
     "resolve_settings",
+    "search_clip",
     "warn_fallback",
 ]

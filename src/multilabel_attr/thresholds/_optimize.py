@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -216,11 +216,7 @@ def resolve_settings(
 
 def run_settings(data: Prepared, settings: Settings) -> Thresholds:
     """Run a validated search on validated data."""
-    clip = settings.clip
-    if clip is None and not settings.from_logits and _probabilities(data.scores):
-        # Metrics take thresholds on the probability scale only: "everything positive" is
-        # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
-        clip = (0.0, 1.0)
+    clip = search_clip(settings, float(data.scores.min()), float(data.scores.max()))
     return _optimize(
         data,
         settings.objective,
@@ -235,8 +231,13 @@ def run_settings(data: Prepared, settings: Settings) -> Thresholds:
     )
 
 
-def _probabilities(scores: NDArray[Any]) -> bool:
-    return bool(scores.min() >= 0 and scores.max() <= 1)
+def search_clip(settings: Settings, low: float, high: float) -> tuple[float, float] | None:
+    """The range of thresholds searched, for scores between ``low`` and ``high``."""
+    if settings.clip is None and not settings.from_logits and low >= 0 and high <= 1:
+        # Metrics take thresholds on the probability scale only: "everything positive" is
+        # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
+        return (0.0, 1.0)
+    return settings.clip
 
 
 def optimize_thresholds(
@@ -469,17 +470,28 @@ def _fallback(
 ) -> float:
     """The threshold of the labels too rare to tune, announced with a warning."""
     truth = data.truth
-    if fallback == "shared":
-        value, _ = sweep_pooled(truth, data.scores, data.weights, objective, clip)
-        rule = f"the shared threshold {value:.6g}"
-    else:
-        value = float(fallback)
-        if clip is not None:
-            value = min(max(value, clip[0]), clip[1])
-        rule = f"the fallback threshold {value:.6g}"
+
+    def shared() -> float:
+        return sweep_pooled(truth, data.scores, data.weights, objective, clip)[0]
+
+    value, rule = fallback_rule(fallback, clip, shared)
     positives = np.count_nonzero(truth[:, fixed], axis=0).tolist()
     warn_fallback(fixed, positives, min_positives, rule, data.label_names)
     return value
+
+
+def fallback_rule(
+    fallback: Any, clip: tuple[float, float] | None, shared: Callable[[], float]
+) -> tuple[float, str]:
+    """The threshold of untuned labels and how the warning names it (``shared``: the exact
+    best single threshold, computed only when the fallback asks for it)."""
+    if fallback == "shared":
+        value = shared()
+        return value, f"the shared threshold {value:.6g}"
+    value = float(fallback)
+    if clip is not None:
+        value = min(max(value, clip[0]), clip[1])
+    return value, f"the fallback threshold {value:.6g}"
 
 
 def warn_fallback(
