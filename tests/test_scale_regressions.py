@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,81 @@ def test_tuning_options_are_checked_before_the_data_is_read(tmp_path: Path) -> N
         mparquet.optimize_thresholds(missing, "y", "s", strategy="coordinate")
     with pytest.raises(ValueError, match="n_bins"):
         mparquet.optimize_thresholds(missing, "y", "s", n_bins=1)
+
+
+def spark_like_folder(folder: Path, truth: np.ndarray, scores: np.ndarray) -> Path:
+    """A folder as a Spark job leaves it: data, a marker, an unfinished task's output and
+    hidden files, none of which are data to Spark or pyarrow.dataset."""
+    half = truth.shape[0] // 2
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "part-00000.parquet", truth[:half], scores[:half])
+    _write(folder / "part-00001.parquet", truth[half:], scores[half:])
+    (folder / "_SUCCESS").write_text("")
+    (folder / "_temporary" / "0" / "task_0").mkdir(parents=True)
+    _write(folder / "_temporary" / "0" / "task_0" / "part-00000.parquet", truth, scores)
+    _write(folder / ".part-00000.parquet", truth, scores)
+    _write(folder / "_part-00002.parquet", truth, scores)
+    return folder
+
+
+@pytest.mark.filterwarnings("ignore::multilabel_attr.UndefinedMetricWarning")
+def test_the_files_spark_skips_are_skipped(tmp_path: Path) -> None:
+    import pyarrow.dataset as ds
+
+    folder = spark_like_folder(tmp_path / "out", TRUTH, SCORES)
+    assert ds.dataset(folder).count_rows() == 4
+    assert mparquet.counts(folder, "y", "s").n_samples == 4
+    assert mparquet.evaluate(folder, "y", "s", ranking="exact", zero_division=0).n_samples == 4
+
+
+def test_the_cli_on_dask_skips_them_too(tmp_path: Path) -> None:
+    pytest.importorskip("dask.dataframe")
+    from multilabel_attr.cli import main
+
+    folder = spark_like_folder(tmp_path / "out", TRUTH, SCORES)
+    out = tmp_path / "report.json"
+    code = main(["evaluate", "--parquet", str(folder), "--labels", "y", "--scores", "s",
+                 "--engine", "dask", "--format", "json", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    assert ml.Report.from_json(out).n_samples == 4
+
+
+def test_read_errors_name_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    _write(folder / "a.parquet", TRUTH, SCORES)
+    (folder / "b.parquet").write_bytes(b"not a parquet file" * 4)
+    with pytest.raises(ValueError, match=r"cannot read .*b\.parquet.*magic bytes"):
+        mparquet.evaluate(folder, "y", "s")
+    # Damaged pages behind an intact footer fail while the batches are read.
+    blob = bytearray((folder / "a.parquet").read_bytes())
+    footer = int.from_bytes(blob[-8:-4], "little") + 8
+    blob[4 : len(blob) - footer] = bytes(len(blob) - footer - 4)
+    (folder / "b.parquet").write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match=r"cannot read .*b\.parquet, row group 0"):
+        mparquet.evaluate(folder, "y", "s")
+
+
+@pytest.mark.filterwarnings("ignore::multilabel_attr.UndefinedMetricWarning")
+def test_an_interrupted_exact_run_leaves_no_spill_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    from multilabel_attr._scale._files import SPILL_PREFIX
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{SPILL_PREFIX}{finished.stdout.strip()}-abc"
+    (dead / "sub").mkdir(parents=True)
+    (dead / "0.arrow").write_bytes(b"left by a killed run")
+    alive = tmp_path / f"{SPILL_PREFIX}{os.getpid()}-xyz"
+    alive.mkdir()
+    path = _write(tmp_path / "t.parquet", TRUTH, SCORES)
+    mparquet.evaluate(path, "y", "s", ranking="exact", zero_division=0)
+    assert not dead.exists()
+    assert alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "t.parquet"]

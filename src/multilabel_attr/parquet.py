@@ -15,7 +15,6 @@ or as a list of scalar columns, one per label.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from ._scale import _driver, _tuning
 from ._scale._columns import ColumnError, ColumnSpec
 from ._scale._exact import ExplodePass, ReducePass
+from ._scale._files import data_files, named_batches, open_parquet, spill_folder
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .core import MultilabelCounts, Report
@@ -38,25 +38,18 @@ class ParquetSource:
     ----------
     path : str or path-like
         A ``.parquet`` file or a folder holding ``.parquet`` files (searched recursively).
+        As Spark and ``pyarrow.dataset`` do, files and folders whose names start with
+        ``_`` or ``.`` (``_SUCCESS``, ``_temporary/``, hidden files) are not data.
     batch_rows : int, default=262144
         At most this many rows are held in memory at once.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, batch_rows: int = 1 << 18) -> None:
-        import pyarrow.parquet as pq
-
         root = Path(path)
-        if root.is_dir():
-            self.files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
-            if not self.files:
-                raise ColumnError(f"no .parquet files found in folder {root}")
-        elif root.is_file():
-            self.files = [root]
-        else:
-            raise FileNotFoundError(f"Parquet path not found: {root}")
+        self.files = data_files(root)
         self.path = root
         self.batch_rows = int(batch_rows)
-        self._schema_names = list(pq.read_schema(self.files[0]).names)
+        self._schema_names = list(open_parquet(self.files[0]).schema_arrow.names)
 
     def describe(self) -> str:
         return str(self.path)
@@ -66,11 +59,9 @@ class ParquetSource:
 
     def row_groups(self) -> Iterator[tuple[Any, int, str, int]]:
         """Every ``(file, row group index, description, first row)`` in order."""
-        import pyarrow.parquet as pq
-
         first_row = 0
         for file in self.files:
-            metadata = pq.ParquetFile(file).metadata
+            metadata = open_parquet(file).metadata
             for group in range(metadata.num_row_groups):
                 yield file, group, f"{file}, row group {group}", first_row
                 first_row += metadata.row_group(group).num_rows
@@ -78,45 +69,41 @@ class ParquetSource:
     def run(
         self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
     ) -> bytes:
-        import pyarrow.parquet as pq
-
         wanted = getattr(getattr(task, "spec", None), "columns", None)
         merged: bytes | None = None
         current: Any = None
         handle: Any = None
         for file, group, where, first_row in self.row_groups():
             if file != current:
-                handle, current = pq.ParquetFile(file), file
+                handle, current = open_parquet(file), file
                 missing = [c for c in wanted or () if c not in handle.schema_arrow.names]
                 if missing:
                     raise ColumnError(
                         f"column(s) {', '.join(map(repr, missing))} not found in {file}; its "
                         f"columns are {handle.schema_arrow.names}"
                     )
-            batches = handle.iter_batches(
+            batches = named_batches(handle.iter_batches(
                 batch_size=self.batch_rows, row_groups=[group], columns=wanted,
                 use_threads=True,
-            )  # fmt: skip
+            ), where)  # fmt: skip
             payload = task(batches, where, first_row)
             merged = payload if merged is None else merge(merged, payload)
         assert merged is not None
         return merged
 
-
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells spilled to one Arrow file per bucket, then each bucket reduced on its own:
         an external sort in bounded memory."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        with tempfile.TemporaryDirectory(prefix="multilabel_attr-") as folder:
+        with spill_folder() as folder:
             writers: dict[int, Any] = {}
             try:
                 for file, group, where, _ in self.row_groups():
-                    batches = pq.ParquetFile(file).iter_batches(
+                    batches = named_batches(open_parquet(file).iter_batches(
                         batch_size=self.batch_rows, row_groups=[group],
                         columns=explode.spec.columns,
-                    )  # fmt: skip
+                    ), where)  # fmt: skip
                     for table in explode.tables(batches, where):
                         _spill(table, writers, folder)
             finally:

@@ -40,11 +40,15 @@ def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
 
         return parquet, args.parquet
     if args.engine == "dask":
+        from pathlib import Path
+
         import dask.dataframe as dd
 
         from .. import dask as dask_engine
+        from ._files import data_files
 
-        return dask_engine, dd.read_parquet(args.parquet)
+        files = data_files(Path(args.parquet))
+        return dask_engine, dd.read_parquet([str(file) for file in files])
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
