@@ -185,3 +185,46 @@ def test_an_interrupted_exact_run_leaves_no_spill_folder_behind(
     assert not dead.exists()
     assert alive.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "t.parquet"]
+
+
+def _named_table(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    truth = rng.random((60, 3)) < 0.4
+    scores = np.round(rng.random((60, 3)), 2)
+    columns = {f"y{j}": truth[:, j] for j in range(3)} | {f"s{j}": scores[:, j] for j in range(3)}
+    path = tmp_path / "named.parquet"
+    pq.write_table(pa.table(columns), path, row_group_size=25)
+    return path, truth, scores
+
+
+def test_thresholds_are_applied_by_label_name(tmp_path: Path) -> None:
+    path, truth, scores = _named_table(tmp_path)
+    names = ["y0", "y1", "y2"]
+    reordered = Thresholds([0.7, 0.2, 0.5], label_names=["y2", "y0", "y1"])
+    expected = ml.evaluate(truth, scores, threshold=[0.2, 0.5, 0.7], label_names=names,
+                           zero_division=0, ranking=False)  # fmt: skip
+    got = mparquet.evaluate(path, names, ["s0", "s1", "s2"], threshold=reordered,
+                            zero_division=0, ranking=False)  # fmt: skip
+    assert_reports_equal(got, expected)
+    counted = mparquet.counts(path, names, ["s0", "s1", "s2"], threshold=reordered)
+    assert counted == ml.MultilabelCounts.from_batch(
+        truth, scores, threshold=[0.2, 0.5, 0.7], label_names=names
+    )
+    with pytest.raises(ValueError, match=r"not the labels of the data.*no threshold for \['y1'\]"):
+        mparquet.evaluate(path, names, ["s0", "s1", "s2"],
+                          threshold=Thresholds([0.1, 0.2, 0.3], label_names=["y2", "y0", "x"]))
+
+
+def test_the_cli_applies_a_thresholds_file_by_label_name(tmp_path: Path) -> None:
+    from multilabel_attr.cli import main
+
+    path, truth, scores = _named_table(tmp_path)
+    Thresholds([0.7, 0.2, 0.5], label_names=["y2", "y0", "y1"]).to_json(tmp_path / "t.json")
+    out = tmp_path / "report.json"
+    code = main(["evaluate", "--parquet", str(path), "--labels", "y0,y1,y2", "--scores",
+                 "s0,s1,s2", "--thresholds", str(tmp_path / "t.json"), "--format", "json",
+                 "-o", str(out)])  # fmt: skip
+    assert code == 0
+    expected = ml.evaluate(truth, scores, threshold=[0.2, 0.5, 0.7], zero_division=0,
+                           label_names=["y0", "y1", "y2"])  # fmt: skip
+    assert_reports_equal(ml.Report.from_json(out), expected)

@@ -23,6 +23,7 @@ from ..core._internal import (
     report_from_counts,
     warn_undefined_labels,
 )
+from ..thresholds._internal import Thresholds
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
@@ -56,22 +57,51 @@ class Engine(Protocol):
         ...
 
 
-def check_threshold_argument(threshold: Any, n_labels: int | None) -> Any:
-    """Thresholds validated before the data is read (their length checked when known)."""
+def check_threshold_argument(
+    threshold: Any, n_labels: int | None, names: Sequence[str] | None = None
+) -> Any:
+    """Thresholds validated before the data is read (their length checked when known); named
+    thresholds put in the order of the data's label ``names`` when those are known."""
     if threshold is None:
         return None
     values = check_threshold(threshold, 1) if np.ndim(threshold) == 0 else None
     if values is not None:
         return float(values[0])
+    threshold = _by_name(threshold, names)
     length = n_labels if n_labels is not None else int(np.shape(np.asarray(threshold))[0])
     return check_threshold(threshold, length)
 
 
+def _by_name(threshold: Any, names: Sequence[str] | None) -> Any:
+    """A [`Thresholds`][multilabel_attr.thresholds.Thresholds]' values in the order of
+    ``names``; refused when it holds other labels."""
+    own = threshold.label_names if isinstance(threshold, Thresholds) else None
+    if own is None or names is None or tuple(own) == tuple(names):
+        return threshold
+    missing = [name for name in names if name not in own]
+    unknown = [name for name in own if name not in names]
+    if missing or unknown or len(own) != len(names):
+        raise ColumnError(
+            f"threshold holds thresholds for the labels {list(own)}, which are not the labels "
+            f"of the data {list(names)}"
+            + (f"; no threshold for {missing}" if missing else "")
+            + (f"; no data for {unknown}" if unknown else "")
+        )
+    values = np.asarray(threshold, np.float64)
+    return values[[own.index(name) for name in names]]
+
+
 def _count_task(
-    engine: Engine, spec: ColumnSpec, threshold: Any, from_logits: bool, **extra: Any
+    engine: Engine,
+    spec: ColumnSpec,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    **extra: Any,
 ) -> CountTask:
     spec.check_present(list(engine.columns()), engine.describe())
-    checked = check_threshold_argument(threshold, spec.n_labels)
+    names = label_names if label_names is not None else spec.label_names
+    checked = check_threshold_argument(threshold, spec.n_labels, names)
     n_labels = spec.n_labels
     if n_labels is None and checked is not None and np.ndim(checked) == 1:
         n_labels = int(np.shape(checked)[0])
@@ -96,7 +126,7 @@ def counts(
     from_logits: bool,
     label_names: Sequence[str] | None,
 ) -> MultilabelCounts:
-    task = _count_task(engine, spec, threshold, from_logits)
+    task = _count_task(engine, spec, threshold, from_logits, label_names)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     return merged.counts
@@ -113,7 +143,7 @@ def evaluate(
     ranking: Any,
 ) -> Report:
     n_bins, exact = check_ranking(ranking)
-    task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
+    task = _count_task(engine, spec, threshold, from_logits, label_names, n_bins=n_bins)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     if not exact:
@@ -182,8 +212,8 @@ def bootstrap_report(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")
     task = _count_task(
-        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed),
-        n_bins=n_bins,
+        engine, spec, threshold, from_logits, label_names, n_resamples=n_resamples,
+        seed=int(seed), n_bins=n_bins,
     )  # fmt: skip
     merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
     merged = _finish(engine, merged, label_names, spec)
