@@ -228,3 +228,28 @@ def test_the_cli_applies_a_thresholds_file_by_label_name(tmp_path: Path) -> None
     expected = ml.evaluate(truth, scores, threshold=[0.2, 0.5, 0.7], zero_division=0,
                            label_names=["y0", "y1", "y2"])  # fmt: skip
     assert_reports_equal(ml.Report.from_json(out), expected)
+
+
+def test_scalar_columns_cost_no_per_column_schema_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one column per label, each file's schema is built once, not once per column:
+    the work stays linear in the number of columns."""
+    rng = np.random.default_rng(0)
+    n_labels = 300
+    truth, scores = rng.random((50, n_labels)) < 0.3, rng.random((50, n_labels))
+    columns = {f"y{j}": truth[:, j] for j in range(n_labels)}
+    columns |= {f"s{j}": scores[:, j] for j in range(n_labels)}
+    pq.write_table(pa.table(columns), tmp_path / "wide.parquet", row_group_size=20)
+    built = []
+    schema = pq.ParquetFile.schema_arrow
+
+    def counted(self: Any) -> Any:
+        built.append(1)
+        return schema.fget(self)
+
+    monkeypatch.setattr(pq.ParquetFile, "schema_arrow", property(counted))
+    labels, score_columns = list(columns)[:n_labels], list(columns)[n_labels:]
+    got = mparquet.counts(tmp_path / "wide.parquet", labels, score_columns)
+    assert len(built) <= 4
+    assert got == ml.MultilabelCounts.from_batch(truth, scores, threshold=0.5, label_names=labels)

@@ -76,11 +76,13 @@ class ParquetSource:
         for file, group, where, first_row in self.row_groups():
             if file != current:
                 handle, current = open_parquet(file), file
-                missing = [c for c in wanted or () if c not in handle.schema_arrow.names]
+                offered = handle.schema_arrow.names  # a new list on every access
+                present = set(offered)
+                missing = [c for c in wanted or () if c not in present]
                 if missing:
                     raise ColumnError(
                         f"column(s) {', '.join(map(repr, missing))} not found in {file}; its "
-                        f"columns are {handle.schema_arrow.names}"
+                        f"columns are {offered}"
                     )
             batches = named_batches(handle.iter_batches(
                 batch_size=self.batch_rows, row_groups=[group], columns=wanted,
