@@ -253,3 +253,24 @@ def test_scalar_columns_cost_no_per_column_schema_scan(
     got = mparquet.counts(tmp_path / "wide.parquet", labels, score_columns)
     assert len(built) <= 4
     assert got == ml.MultilabelCounts.from_batch(truth, scores, threshold=0.5, label_names=labels)
+
+
+def test_dask_integer_column_names_and_unknown_chunks_get_clear_messages() -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    from multilabel_attr import dask as mdask
+
+    rng = np.random.default_rng(0)
+    frame = dd.from_pandas(pd.DataFrame({0: rng.random(20) < 0.5, 1: rng.random(20)}),
+                           npartitions=2)  # fmt: skip
+    for labels, scores in (([0], [1]), (["0"], ["1"])):
+        with pytest.raises(ValueError, match=r"named by strings.*frame\.rename\(columns=str\)"):
+            mdask.evaluate(frame, labels, scores)
+    renamed = frame.rename(columns=str)
+    assert mdask.counts(renamed, ["0"], ["1"]).n_samples == 20
+    values = frame.astype(float).to_dask_array()
+    with pytest.raises(ValueError, match=r"labels has chunks of unknown size.*compute_chunk_sizes"):
+        mdask.evaluate(values[:, :1] > 0.5, scores=values[:, 1:])
+    known = frame.astype(float).to_dask_array(lengths=True)
+    assert mdask.counts(known[:, :1] > 0.5, scores=known[:, 1:]).n_samples == 20

@@ -15,6 +15,7 @@ the same shape (and ``weight`` an optional Dask array of weights).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,10 +156,41 @@ class DaskFrameSource:
         )  # fmt: skip
 
 
+def _check_known_chunks(array: Any, name: str) -> None:
+    """Row offsets and block shapes need every chunk's size; Dask leaves them unknown (nan)
+    after a DataFrame's ``to_dask_array()`` or a boolean mask."""
+    chunks = getattr(array, "chunks", None)
+    if chunks and any(math.isnan(size) for sizes in chunks for size in sizes):
+        raise ColumnError(
+            f"{name} has chunks of unknown size (shape {array.shape}); compute them first with "
+            f"{name}.compute_chunk_sizes(), or build it with to_dask_array(lengths=True)"
+        )
+
+
+def _check_column_names(frame: Any, **groups: Any) -> None:
+    """Columns are named by strings; a DataFrame with other names (such as the integers of a
+    frame built from a plain array) gets a message saying how to rename them."""
+    odd = [c for c in frame.columns if not isinstance(c, str)]
+    if not odd:
+        return
+    named = {str(c) for c in odd}
+    for argument, group in groups.items():
+        names = [group] if isinstance(group, (str, int)) else list(group or ())
+        wanted = [n for n in names if n in odd or (isinstance(n, str) and n in named)]
+        if wanted:
+            raise ColumnError(
+                f"{argument} names the column(s) {wanted}, but Dask DataFrame columns must be "
+                f"named by strings here; the DataFrame has the non-string names {odd[:10]}. "
+                "Rename them first, e.g. frame.rename(columns=str)"
+            )
+
+
 class DaskArraySource:
     """Dask arrays of labels, scores and optional weights: one task per row block."""
 
     def __init__(self, truth: Any, scores: Any, weight: Any = None) -> None:
+        for name, array in (("labels", truth), ("scores", scores), ("weight", weight)):
+            _check_known_chunks(array, name)
         if scores is None or getattr(scores, "shape", None) != getattr(truth, "shape", None):
             raise ColumnError(
                 "scores must be a Dask array of the labels' shape "
@@ -230,6 +262,7 @@ def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, Colu
         raise TypeError(
             f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
         )
+    _check_column_names(data, labels=labels, scores=scores, weight=weight)
     return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight)
 
 
