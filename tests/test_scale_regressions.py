@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,41 @@ def test_dask_integer_column_names_and_unknown_chunks_get_clear_messages() -> No
         mdask.evaluate(values[:, :1] > 0.5, scores=values[:, 1:])
     known = frame.astype(float).to_dask_array(lengths=True)
     assert mdask.counts(known[:, :1] > 0.5, scores=known[:, 1:]).n_samples == 20
+
+
+@pytest.mark.parametrize("change", ["values", "rows"])
+@pytest.mark.parametrize("work", ["exact ranking", "the threshold search"])
+def test_input_that_changes_between_passes_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, work: str
+) -> None:
+    path = _write(tmp_path / "t.parquet", TRUTH, SCORES)
+    changed = (TRUTH, SCORES[::-1].copy()) if change == "values" else (TRUTH[:3], SCORES[:3])
+    run = mparquet.ParquetSource.run
+
+    def rewriting_run(self: Any, task: Any, **options: Any) -> bytes:
+        result = run(self, task, **options)
+        _write(path, *changed)  # the file is rewritten once the first pass has read it
+        return result
+
+    monkeypatch.setattr(mparquet.ParquetSource, "run", rewriting_run)
+    call = (
+        partial(mparquet.evaluate, path, "y", "s", ranking="exact", zero_division=0)
+        if work == "exact ranking"
+        else partial(mparquet.optimize_thresholds, path, "y", "s", min_positives=0)
+    )
+    with pytest.raises(ValueError, match=f"t.parquet changed between the passes of {work}"):
+        call()
+
+
+@pytest.mark.filterwarnings("ignore::multilabel_attr.UndefinedMetricWarning")
+def test_the_fingerprint_ignores_how_rows_are_split(tmp_path: Path) -> None:
+    """Passes that split the same rows differently (row groups as against shuffle buckets)
+    agree: no false alarm on many partitions, zero weights and ties."""
+    rng = np.random.default_rng(4)
+    truth = rng.random((500, 3)) < 0.3
+    scores = np.round(rng.random((500, 3)), 1)
+    weight = rng.integers(0, 3, 500) / 2
+    path = _write(tmp_path / "t.parquet", truth, scores, weight, group_rows=37)
+    report = mparquet.evaluate(path, "y", "s", weight="w", ranking="exact", zero_division=0)
+    expected = ml.evaluate(truth, scores, sample_weight=weight, zero_division=0)
+    assert_reports_equal(report, expected, tol=1e-9)

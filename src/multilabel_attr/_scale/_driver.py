@@ -27,6 +27,7 @@ from ..thresholds._internal import Thresholds
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
+from ._fingerprint import Fingerprint, check_unchanged
 from ._partition import CountTask, Merge, Partial, PartitionTask, merge_payloads
 
 
@@ -143,7 +144,9 @@ def evaluate(
     ranking: Any,
 ) -> Report:
     n_bins, exact = check_ranking(ranking)
-    task = _count_task(engine, spec, threshold, from_logits, label_names, n_bins=n_bins)
+    task = _count_task(
+        engine, spec, threshold, from_logits, label_names, n_bins=n_bins, fingerprint=exact
+    )
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     if not exact:
@@ -151,7 +154,10 @@ def evaluate(
     sketch = merged.sketch
     assert sketch is not None
     explode = _exact.explode_task(spec, sketch, task.n_labels)
-    payloads = engine.shuffle(explode, _exact.ReducePass(_exact.Offsets.from_sketch(sketch)))
+    reduce = _exact.ReducePass(_exact.Offsets.from_sketch(sketch), sketch.n_bins)
+    payloads = engine.shuffle(explode, reduce)
+    check_unchanged(merged.fingerprint, Fingerprint.of_payloads(payloads), engine.describe(),
+                    "exact ranking")  # fmt: skip
     auroc, ap = _exact.finish(payloads, sketch)
     names = name_labels(merged.counts)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)

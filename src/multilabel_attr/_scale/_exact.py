@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from ..core._internal import ScoreSketch, bin_index
 from ._columns import ColumnSpec
+from ._fingerprint import cell_fingerprint
 from ._tuning import _Pass
 
 FloatArray = NDArray[np.float64]
@@ -136,6 +137,7 @@ class ReducePass:
     """Sorts one bucket and returns its groups' sums (serialised)."""
 
     offsets: Offsets
+    n_bins: int
 
     def __call__(self, tables: Iterable[Any]) -> bytes:
         import pyarrow as pa
@@ -148,7 +150,12 @@ class ReducePass:
         table = pa.concat_tables([pa.table(t) if not isinstance(t, pa.Table) else t
                                   for t in parts])  # fmt: skip
         ids, pairs, precision = group_sums(table, self.offsets)
-        np.savez(buffer, group=ids, pairs=pairs, precision=precision)
+        seen = cell_fingerprint(
+            np.asarray(table.column("g").to_numpy(), np.int64) // self.n_bins,
+            table.column("s").to_numpy(), table.column("t").to_numpy(zero_copy_only=False),
+            table.column("w").to_numpy(),
+        )  # fmt: skip
+        np.savez(buffer, group=ids, pairs=pairs, precision=precision, **seen.arrays())
         return buffer.getvalue()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..core._internal import MultilabelCounts, ScoreSketch
 from ..core._validation import check_probabilities
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
+from ._fingerprint import Fingerprint, block_fingerprint
 
 FloatArray = NDArray[np.float64]
 
@@ -38,6 +39,7 @@ class Partial:
     replicates: Replicates | None = None
     where: str = ""
     sketch: ScoreSketch | None = None
+    fingerprint: Fingerprint = field(default_factory=Fingerprint)
 
     def merge(self, other: Partial) -> Partial:
         if other.counts is None:
@@ -54,10 +56,13 @@ class Partial:
             replicates = self.replicates.merge(other.replicates)
         if self.sketch is not None and other.sketch is not None:
             sketch = self.sketch.merge(other.sketch)
-        return Partial(self.counts.merge(other.counts), replicates, self.where, sketch)
+        return Partial(
+            self.counts.merge(other.counts), replicates, self.where, sketch,
+            self.fingerprint + other.fingerprint,
+        )  # fmt: skip
 
     def to_bytes(self) -> bytes:
-        arrays: dict[str, Any] = {"where": np.array(self.where)}
+        arrays: dict[str, Any] = {"where": np.array(self.where), **self.fingerprint.arrays()}
         if self.counts is not None:
             arrays["n_samples"] = np.array(self.counts.n_samples)
             for name in _COUNT_FIELDS:
@@ -96,7 +101,7 @@ class Partial:
             for name in _SKETCH_FIELDS:
                 setattr(sketch, name, arrays[f"k_{name}"])
             sketch.n_samples = counts.n_samples
-        return cls(counts, replicates, where, sketch)
+        return cls(counts, replicates, where, sketch, Fingerprint.from_arrays(arrays))
 
 
 def merge_payloads(*payloads: bytes) -> bytes:
@@ -175,6 +180,8 @@ class CountTask:
     seed: int = 0
     n_bins: int = 0
     """Bins of the score sketch kept for the ranking columns (0: none)."""
+    fingerprint: bool = False
+    """Also take the input's fingerprint (for a run that reads it again)."""
 
     def count(self, block: Block, first_row: int) -> Partial:
         if block.n_rows == 0:
@@ -203,7 +210,8 @@ class CountTask:
             except ValueError as exc:
                 message = describe_failure(exc, block, self.spec, 0.5, self.from_logits)
                 raise ColumnError(message) from exc
-        return Partial(counts, replicates, block.where, sketch)
+        seen = block_fingerprint(block) if self.fingerprint else Fingerprint()
+        return Partial(counts, replicates, block.where, sketch, seen)
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         merged = Partial(where=where)

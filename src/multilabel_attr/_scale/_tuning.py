@@ -54,6 +54,7 @@ from ..thresholds._internal import (
     warn_fallback,
 )
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
+from ._fingerprint import Fingerprint, block_fingerprint, check_unchanged
 from ._partition import add_to_sketch, describe_failure, rebatch
 
 FloatArray = NDArray[np.float64]
@@ -71,6 +72,14 @@ def _pack(**arrays: Any) -> bytes:
 def _unpack(payload: bytes) -> dict[str, Any]:
     with np.load(io.BytesIO(payload), allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
+
+
+def _merge_fingerprints(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summed fingerprint of unpacked states (every pass takes one)."""
+    total = Fingerprint()
+    for part in parts:
+        total = total + Fingerprint.from_arrays(part)
+    return total.arrays()
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,9 @@ class SketchPass(_Pass):
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         sketch: ScoreSketch | None = None
         positives = weighted_positives = None
+        seen = Fingerprint()
         for block in self.blocks(batches, where):
+            seen = seen + block_fingerprint(block)
             n_labels = block.truth.shape[1]
             if sketch is None:
                 sketch = ScoreSketch(n_labels, n_bins=self.n_bins, from_logits=self.from_logits)
@@ -133,15 +144,15 @@ class SketchPass(_Pass):
         return _pack(
             where=np.array(where), pos=sketch.pos, neg=sketch.neg, lo=sketch.lo, hi=sketch.hi,
             n_samples=np.array(sketch.n_samples), positives=positives,
-            weighted_positives=weighted_positives,
+            weighted_positives=weighted_positives, **seen.arrays(),
         )  # fmt: skip
 
 
 def merge_sketch_payloads(*payloads: bytes) -> bytes:
     """Sum pass-1 states (bins, ranges and positive counts)."""
     merged: dict[str, Any] | None = None
-    for payload in payloads:
-        part = _unpack(payload)
+    parts = [_unpack(payload) for payload in payloads]
+    for part in parts:
         if "pos" not in part:
             continue
         if merged is None:
@@ -156,7 +167,7 @@ def merge_sketch_payloads(*payloads: bytes) -> bytes:
             merged[name] = merged[name] + part[name]
         merged["lo"] = np.minimum(merged["lo"], part["lo"])
         merged["hi"] = np.maximum(merged["hi"], part["hi"])
-    return _pack(**(merged or {"where": np.array("")}))
+    return _pack(**{**(merged or {"where": np.array("")}), **_merge_fingerprints(parts)})
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,9 @@ class FetchPass(_Pass):
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         parts: dict[str, list[Any]] = {}
+        seen = Fingerprint()
         for block in self.blocks(batches, where):
+            seen = seen + block_fingerprint(block)
             bins = bin_index(block.scores, self.n_bins, self.from_logits)
             weight = np.ones(block.n_rows) if block.weight is None else block.weight
             for name, mask in (("label", self.per_label), ("pooled", self.pooled)):
@@ -185,15 +198,19 @@ class FetchPass(_Pass):
                 )
                 parts.setdefault(f"{name}_truth", []).append(block.truth[rows, labels])
                 parts.setdefault(f"{name}_weight", []).append(weight[rows])
-        return _pack(**{key: np.concatenate(values) for key, values in parts.items()})
+        fetched = {key: np.concatenate(values) for key, values in parts.items()}
+        return _pack(**fetched, **seen.arrays())
 
 
 def merge_fetch_payloads(*payloads: bytes) -> bytes:
+    unpacked = [_unpack(payload) for payload in payloads]
     parts: dict[str, list[Any]] = {}
-    for payload in payloads:
-        for key, value in _unpack(payload).items():
-            parts.setdefault(key, []).append(value)
-    return _pack(**{key: np.concatenate(values) for key, values in parts.items()})
+    for part in unpacked:
+        for key, value in part.items():
+            if not key.startswith("fp_"):
+                parts.setdefault(key, []).append(value)
+    fetched = {key: np.concatenate(values) for key, values in parts.items()}
+    return _pack(**fetched, **_merge_fingerprints(unpacked))
 
 
 @dataclass(frozen=True)
@@ -205,17 +222,20 @@ class CountPass(_Pass):
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         assert self.values is not None
         total = np.zeros((4, self.values.shape[0]))
+        seen = Fingerprint()
         for block in self.blocks(batches, where):
+            seen = seen + block_fingerprint(block)
             counts = count_batch(
                 block.truth, block.scores >= self.values, threshold=None, from_logits=False,
                 sample_weight=block.weight,
             )  # fmt: skip
             total += np.stack((counts.tp, counts.fp, counts.fn, counts.tn))
-        return _pack(counts=total)
+        return _pack(counts=total, **seen.arrays())
 
 
 def merge_count_payloads(*payloads: bytes) -> bytes:
-    return _pack(counts=sum(_unpack(p)["counts"] for p in payloads))
+    parts = [_unpack(p) for p in payloads]
+    return _pack(counts=sum(part["counts"] for part in parts), **_merge_fingerprints(parts))
 
 
 @dataclass(frozen=True)
@@ -392,6 +412,9 @@ def optimize_thresholds(
         pooled.candidates(objective) if use_pooled else None,
     )  # fmt: skip
     fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
+    first = Fingerprint.from_arrays(state)
+    work = "the threshold search"
+    check_unchanged(first, Fingerprint.from_arrays(fetched), engine.describe(), work)
     shared = float(search(pooled, objective, fetched, "pooled")[0][0]) if use_pooled else None
     if settings.strategy == "shared":
         assert shared is not None
@@ -404,6 +427,7 @@ def optimize_thresholds(
             warn_fallback(fixed, state["positives"][fixed].tolist(), settings.min_positives,
                           rule, names)  # fmt: skip
     counted = _unpack(engine.run(CountPass(spec, width, values), merge=merge_count_payloads))
+    check_unchanged(first, Fingerprint.from_arrays(counted), engine.describe(), work)
     objective_value, per_label = objective_from_counts(
         objective, settings.average, *counted["counts"]
     )
