@@ -313,3 +313,38 @@ def test_the_fingerprint_ignores_how_rows_are_split(tmp_path: Path) -> None:
     report = mparquet.evaluate(path, "y", "s", weight="w", ranking="exact", zero_division=0)
     expected = ml.evaluate(truth, scores, sample_weight=weight, zero_division=0)
     assert_reports_equal(report, expected, tol=1e-9)
+
+
+def test_exact_ranking_sums_bins_of_one_score(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scores that take few values fill few bins: their cells are summed before the shuffle,
+    so what a reducer holds does not grow with the rows (and the values stay exact)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from multilabel_attr._scale import _exact
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    truth = rng.random((n, 2)) < 0.3
+    scores = rng.choice([0.0, 0.1, 0.5, 0.9, 1.0], size=(n, 2))
+    scores[:50, 1] = rng.uniform(0.2, 0.4, 50)  # one label also has bins of many scores
+    weight = rng.integers(0, 4, n) / 2
+    path = _write(tmp_path / "t.parquet", truth, scores, weight, group_rows=2_000)
+    held = []
+    group_sums = _exact.group_sums
+
+    def recording(table: Any, offsets: Any) -> Any:
+        held.append(table.num_rows)
+        return group_sums(table, offsets)
+
+    monkeypatch.setattr(_exact, "group_sums", recording)
+    report = mparquet.evaluate(path, "y", "s", weight="w", ranking="exact", zero_division=0)
+    assert sum(held) <= 10 * 2 * 2 * 5 + 50
+    for j in range(2):
+        assert report.per_label["auroc"][j] == pytest.approx(
+            roc_auc_score(truth[:, j], scores[:, j], sample_weight=weight), rel=1e-12
+        )
+        assert report.per_label["average_precision"][j] == pytest.approx(
+            average_precision_score(truth[:, j], scores[:, j], sample_weight=weight), rel=1e-12
+        )

@@ -154,7 +154,7 @@ def evaluate(
     sketch = merged.sketch
     assert sketch is not None
     explode = _exact.explode_task(spec, sketch, task.n_labels)
-    reduce = _exact.ReducePass(_exact.Offsets.from_sketch(sketch), sketch.n_bins)
+    reduce = _exact.ReducePass(_exact.Offsets.from_sketch(sketch))
     payloads = engine.shuffle(explode, reduce)
     check_unchanged(merged.fingerprint, Fingerprint.of_payloads(payloads), engine.describe(),
                     "exact ranking")  # fmt: skip
