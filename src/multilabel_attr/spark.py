@@ -60,7 +60,8 @@ class SparkSource:
         self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
     ) -> bytes:
         wanted = getattr(getattr(task, "spec", None), "columns", None)
-        frame = self.frame.select(*wanted) if wanted else self.frame
+        names = list(wanted) if wanted else list(self.frame.columns)
+        frame = self._select(names)
         offsets = self._row_offsets(frame) if row_offsets else {}
 
         def per_partition(batches: Iterator[Any]) -> Iterator[Any]:
@@ -69,24 +70,25 @@ class SparkSource:
 
             context = TaskContext.get()
             partition = context.partitionId() if context is not None else 0
-            payload = task(batches, f"partition {partition}", offsets.get(partition, 0))
+            payload = task(_renamed(batches, names), f"partition {partition}",
+                           offsets.get(partition, 0))  # fmt: skip
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
         return merge(*(bytes(row["state"]) for row in rows))
 
-
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells exploded in every partition, repartitioned by bucket, each partition's
         buckets sorted and reduced in Python: a distributed sort."""
-        frame = self.frame.select(*explode.spec.columns)
+        names = explode.spec.columns
+        frame = self._select(names)
 
         def emit(batches: Iterator[Any]) -> Iterator[Any]:
             from pyspark import TaskContext
 
             context = TaskContext.get()
             where = f"partition {context.partitionId() if context is not None else 0}"
-            for table in explode.tables(batches, where):
+            for table in explode.tables(_renamed(batches, names), where):
                 yield from table.to_batches()
 
         def reduced(batches: Iterator[Any]) -> Iterator[Any]:
@@ -99,6 +101,15 @@ class SparkSource:
         rows = self._collect(cells.mapInArrow(reduced, "state binary"))
         return [bytes(row["state"]) for row in rows]
 
+    def _select(self, names: list[str]) -> Any:
+        """The columns ``names`` under the plain names ``c0``, ``c1``, ...: Spark reads a dot
+        in a column name as a struct field, and ``mapInArrow`` does so even when the name
+        is quoted; the tasks get the batches back under the real names (``_renamed``)."""
+        from pyspark.sql.functions import col
+
+        quoted = (f"`{name.replace('`', '``')}`" for name in names)
+        return self.frame.select(*(col(q).alias(f"c{i}") for i, q in enumerate(quoted)))
+
     @staticmethod
     def _collect(frame: Any) -> list[Any]:
         try:
@@ -110,6 +121,12 @@ class SparkSource:
                 raise ColumnError(found[-1].strip()) from exc
             raise
         return rows
+
+
+def _renamed(batches: Iterator[Any], names: list[str]) -> Iterator[Any]:
+    """Arrow batches of ``SparkSource._select`` under the columns' real names."""
+    for batch in batches:
+        yield batch.rename_columns(names)
 
 
 def _spec(labels: Any, scores: Any, weight: Any, row_id: Any = None) -> ColumnSpec:
