@@ -348,3 +348,27 @@ def test_exact_ranking_sums_bins_of_one_score(
         assert report.per_label["average_precision"][j] == pytest.approx(
             average_precision_score(truth[:, j], scores[:, j], sample_weight=weight), rel=1e-12
         )
+
+
+def test_repeated_row_ids_are_refused_and_named(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    truth, scores = rng.random((40, 2)) < 0.4, rng.random((40, 2))
+    folder = tmp_path / "ids"
+    folder.mkdir()
+    for part in range(2):  # ids that restart in every file
+        rows = slice(20 * part, 20 * part + 20)
+        columns = {"y": list(truth[rows].astype(np.int8)), "s": list(scores[rows]),
+                   "id": np.arange(20, dtype=np.int64)}  # fmt: skip
+        pq.write_table(pa.table(columns), folder / f"part-{part}.parquet", row_group_size=8)
+    with pytest.raises(ValueError, match=r"column 'id' \(row ids\) repeats 20 value\(s\).*0, 1"):
+        mparquet.bootstrap_report(folder, "y", "s", row_id="id", n_resamples=20)
+    # Unique ids in any order give the intervals of the same ids read as positions.
+    order = rng.permutation(40)
+    table = pa.table({"y": list(truth[order].astype(np.int8)), "s": list(scores[order]),
+                      "id": order.astype(np.int64)})  # fmt: skip
+    pq.write_table(table, tmp_path / "shuffled.parquet", row_group_size=7)
+    pq.write_table(table.take(np.argsort(order)), tmp_path / "ordered.parquet")
+    got = mparquet.bootstrap_report(tmp_path / "shuffled.parquet", "y", "s", row_id="id",
+                                    n_resamples=20)  # fmt: skip
+    expected = mparquet.bootstrap_report(tmp_path / "ordered.parquet", "y", "s", n_resamples=20)
+    assert got.intervals == expected.intervals

@@ -29,6 +29,7 @@ from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
 from ._fingerprint import Fingerprint, check_unchanged
 from ._partition import CountTask, Merge, Partial, PartitionTask, merge_payloads
+from ._row_ids import check_unique_ids
 
 
 class Engine(Protocol):
@@ -224,6 +225,7 @@ def bootstrap_report(
     merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
+    check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)
     report = _report(merged, task.threshold, 0)
     intervals = replicate_intervals(merged.replicates, report.label_names, level)
     return report.with_intervals(intervals, level)
