@@ -317,3 +317,21 @@ def test_a_spark_output_folder_holds_the_same_rows_everywhere(spark: Any, tmp_pa
     n_rows = case.truth.shape[0]
     assert spark.read.parquet(str(folder)).count() == n_rows
     assert mparquet.counts(folder, "labels", "scores").n_samples == n_rows
+
+
+def test_dask_input_that_changes_between_passes_is_named(client: Any) -> None:
+    """A frame built by unseeded random draws is new in every computation."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    def draw(_: int) -> Any:
+        rng = np.random.default_rng()
+        return pd.DataFrame({"y": rng.random(30) < 0.5, "s": rng.random(30)})
+
+    frame = dd.from_map(draw, range(3), meta=draw(0).iloc[:0], enforce_metadata=False)
+    from multilabel_attr import dask as mdask
+
+    with pytest.raises(ValueError, match="changed between the passes of the threshold search"):
+        mdask.optimize_thresholds(frame, ["y"], ["s"], min_positives=0)
+    with pytest.raises(ValueError, match="changed between the passes of exact ranking"):
+        mdask.evaluate(frame, ["y"], ["s"], ranking="exact", zero_division=0)
