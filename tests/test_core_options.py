@@ -44,6 +44,7 @@ BAD_VALUES: dict[str, Any] = {
     "n_splits": 1,
     "confidence_level": 1.5,
     "threshold": 1.5,
+    "named_threshold": 1.5,
     "score_threshold": "0.5",
     "max_fpr": 0,
     "ranking": "fast",

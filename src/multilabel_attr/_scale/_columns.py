@@ -81,14 +81,11 @@ class ColumnSpec:
     @property
     def columns(self) -> list[str]:
         """Every column read, each once, in a stable order."""
-        names: list[str] = []
+        names: dict[str, None] = {}
         for group in (self.labels, self.scores, self.weight, self.row_id):
-            if group is None:
-                continue
-            for name in (group,) if isinstance(group, str) else group:
-                if name not in names:
-                    names.append(name)
-        return names
+            if group is not None:
+                names.update(dict.fromkeys((group,) if isinstance(group, str) else group))
+        return list(names)
 
     @property
     def n_labels(self) -> int | None:
@@ -105,7 +102,8 @@ class ColumnSpec:
 
     def check_present(self, available: Sequence[str], where: str) -> None:
         """Raise naming every column of the spec that ``available`` lacks."""
-        missing = [name for name in self.columns if name not in available]
+        offered = set(available)
+        missing = [name for name in self.columns if name not in offered]
         if missing:
             raise ColumnError(
                 f"column(s) {', '.join(repr(m) for m in missing)} not found in {where}; "

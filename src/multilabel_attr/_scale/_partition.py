@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..core._internal import InputError, MultilabelCounts, ScoreSketch
+from ..core._validation import check_probabilities
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
+from ._fingerprint import Fingerprint, block_fingerprint
 
 FloatArray = NDArray[np.float64]
 
@@ -37,6 +39,7 @@ class Partial:
     replicates: Replicates | None = None
     where: str = ""
     sketch: ScoreSketch | None = None
+    fingerprint: Fingerprint = field(default_factory=Fingerprint)
 
     def merge(self, other: Partial) -> Partial:
         if other.counts is None:
@@ -53,10 +56,13 @@ class Partial:
             replicates = self.replicates.merge(other.replicates)
         if self.sketch is not None and other.sketch is not None:
             sketch = self.sketch.merge(other.sketch)
-        return Partial(self.counts.merge(other.counts), replicates, self.where, sketch)
+        return Partial(
+            self.counts.merge(other.counts), replicates, self.where, sketch,
+            self.fingerprint + other.fingerprint,
+        )  # fmt: skip
 
     def to_bytes(self) -> bytes:
-        arrays: dict[str, Any] = {"where": np.array(self.where)}
+        arrays: dict[str, Any] = {"where": np.array(self.where), **self.fingerprint.arrays()}
         if self.counts is not None:
             arrays["n_samples"] = np.array(self.counts.n_samples)
             for name in _COUNT_FIELDS:
@@ -93,7 +99,7 @@ class Partial:
             for name in _SKETCH_FIELDS:
                 setattr(sketch, name, arrays[f"k_{name}"])
             sketch.n_samples = counts.n_samples
-        return cls(counts, replicates, where, sketch)
+        return cls(counts, replicates, where, sketch, Fingerprint.from_arrays(arrays))
 
 
 def merge_payloads(*payloads: bytes) -> bytes:
@@ -157,6 +163,23 @@ def describe_failure(
     return ColumnError(message + hint, argument=argument, column=column, **places)
 
 
+def add_to_sketch(
+    sketch: ScoreSketch, block: Block, from_logits: bool, *, checked: bool = False
+) -> None:
+    """Add a block whose labels and weights the engine has checked already (its scores too
+    when ``checked``: a block the counting took has passed the sketch's rules).
+
+    A block whose weights are all zero is valid here, as it is for the counts: the
+    whole input decides whether a metric is defined, not one of its partitions.
+    """
+    scores = block.scores
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if not from_logits and not checked:
+        check_probabilities(scores, "y_score")
+    sketch._add(block.truth.astype(bool, copy=False), scores, block.weight)
+
+
 @dataclass(frozen=True)
 class CountTask:
     """Counts one partition (and its bootstrap replicates when ``n_resamples`` is set)."""
@@ -169,6 +192,8 @@ class CountTask:
     seed: int = 0
     n_bins: int = 0
     """Bins of the score sketch kept for the ranking columns (0: none)."""
+    fingerprint: bool = False
+    """Also take the input's fingerprint (for a run that reads it again)."""
 
     def count(self, block: Block, first_row: int) -> Partial:
         if block.n_rows == 0:
@@ -193,11 +218,9 @@ class CountTask:
             # The block passed the counting's checks, the same rules as the sketch's: add it
             # through the sketch's validated path rather than checking it again.
             sketch = ScoreSketch._empty(counts.n_labels, self.n_bins, self.from_logits)
-            scores = block.scores
-            if not np.issubdtype(scores.dtype, np.floating):
-                scores = scores.astype(np.float64)
-            sketch._add(block.truth == 1, scores, block.weight)
-        return Partial(counts, replicates, block.where, sketch)
+            add_to_sketch(sketch, block, self.from_logits, checked=True)
+        seen = block_fingerprint(block) if self.fingerprint else Fingerprint()
+        return Partial(counts, replicates, block.where, sketch, seen)
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         merged = Partial(where=where)

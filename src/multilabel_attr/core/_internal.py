@@ -59,7 +59,7 @@ from .counts._formulas import (
     fbeta_formula,
     formula_by_name,
 )
-from .counts._poisson import poisson_multiplicities
+from .counts._poisson import GOLDEN, poisson_multiplicities, splitmix64
 from .counts._serialization import SCHEMA_VERSION
 from .counts._state import MultilabelCounts, prepare_batch
 from .ranking._constraints import EER_NAMES, Constraint, check_constraints, select_cuts
@@ -81,6 +81,7 @@ __all__ = [
     "COHEN_KAPPA",
     "DEFAULT_BINS",
     "EER_NAMES",
+    "GOLDEN",
     "MATTHEWS",
     "NAMED_FORMULAS",
     "PER_LABEL_FORMULAS",
@@ -152,6 +153,7 @@ __all__ = [
     "sketch_edges",
     "slice_replicates",
     "sort_with_truth",
+    "splitmix64",
     "summarize_checked",
     "summarize_counts",
     "validated",
