@@ -46,6 +46,7 @@ BAD_VALUES: dict[str, Any] = {
     "n_splits": 1,
     "confidence_level": 1.5,
     "threshold": 1.5,
+    "named_threshold": 1.5,
     "score_threshold": "0.5",
     "max_fpr": 0,
     "ranking": "fast",
@@ -387,6 +388,22 @@ def test_checked_options_reach_the_function_normalised() -> None:
 def test_logits_without_a_threshold_are_refused_before_the_data() -> None:
     with pytest.raises(ml.InputError, match="from_logits=True needs scores and a threshold"):
         ml.f1_score(Unreadable(), Unreadable(), from_logits=True)
+
+
+def test_an_engine_threshold_keeps_its_label_names_and_is_checked_like_a_threshold() -> None:
+    rule = _options.RULES["named_threshold"]
+    named = Thresholds([0.7, 0.2], label_names=["b", "a"])
+    assert rule(named, "threshold") is named
+    np.testing.assert_array_equal(rule([0.2, 0.7], "threshold"), [0.2, 0.7])
+    with pytest.raises(ml.InputError, match=r"threshold must lie in \[0, 1\]") as caught:
+        rule(Thresholds([0.2, 1.5], label_names=["a", "b"]), "threshold")
+    assert caught.value.argument == "threshold"
+
+    @_options.validated("from_logits", threshold="named_threshold")
+    def entry(*, threshold: Any = 0.5, from_logits: bool = False) -> None: ...
+
+    with pytest.raises(ml.InputError, match="from_logits=True needs scores and a threshold"):
+        entry(threshold=None, from_logits=True)
 
 
 def test_an_option_that_names_no_rule_is_a_programming_error() -> None:

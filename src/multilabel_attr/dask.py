@@ -15,6 +15,7 @@ the same shape (and ``weight`` an optional Dask array of weights).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, overload
 
@@ -162,10 +163,41 @@ class DaskFrameSource:
         )  # fmt: skip
 
 
+def _check_known_chunks(array: Any, name: str) -> None:
+    """Row offsets and block shapes need every chunk's size; Dask leaves them unknown (nan)
+    after a DataFrame's ``to_dask_array()`` or a boolean mask."""
+    chunks = getattr(array, "chunks", None)
+    if chunks and any(math.isnan(size) for sizes in chunks for size in sizes):
+        raise ColumnError(
+            f"{name} has chunks of unknown size (shape {array.shape}); compute them first with "
+            f"{name}.compute_chunk_sizes(), or build it with to_dask_array(lengths=True)"
+        )
+
+
+def _check_column_names(frame: Any, **groups: Any) -> None:
+    """Columns are named by strings; a DataFrame with other names (such as the integers of a
+    frame built from a plain array) gets a message saying how to rename them."""
+    odd = [c for c in frame.columns if not isinstance(c, str)]
+    if not odd:
+        return
+    named = {str(c) for c in odd}
+    for argument, group in groups.items():
+        names = [group] if isinstance(group, (str, int)) else list(group or ())
+        wanted = [n for n in names if n in odd or (isinstance(n, str) and n in named)]
+        if wanted:
+            raise ColumnError(
+                f"{argument} names the column(s) {wanted}, but Dask DataFrame columns must be "
+                f"named by strings here; the DataFrame has the non-string names {odd[:10]}. "
+                "Rename them first, e.g. frame.rename(columns=str)"
+            )
+
+
 class DaskArraySource:
     """Dask arrays of labels, scores and optional weights: one task per row block."""
 
     def __init__(self, truth: Any, scores: Any, weight: Any = None) -> None:
+        for name, array in (("labels", truth), ("scores", scores), ("weight", weight)):
+            _check_known_chunks(array, name)
         if scores is None or getattr(scores, "shape", None) != getattr(truth, "shape", None):
             raise ColumnError(
                 "scores must be a Dask array of the labels' shape "
@@ -241,10 +273,11 @@ def _source(
         raise TypeError(
             f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
         )
+    _check_column_names(data, labels=labels, scores=scores, weight=weight)
     return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight, groups=groups)
 
 
-@validated("threshold", "from_logits")
+@validated("from_logits", threshold="named_threshold")
 def counts(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -320,7 +353,10 @@ def evaluate(
 ) -> SlicedReport: ...
 
 
-@validated("threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices")
+@validated(
+    "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices",
+    threshold="named_threshold",
+)  # fmt: skip
 def evaluate(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -359,7 +395,10 @@ def evaluate(
     )  # fmt: skip
 
 
-@validated("threshold", "n_resamples", "confidence_level", "from_logits", seed="engine_seed")
+@validated(
+    "n_resamples", "confidence_level", "from_logits", threshold="named_threshold",
+    seed="engine_seed",
+)  # fmt: skip
 def bootstrap_report(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -410,8 +449,12 @@ def optimize_thresholds(
     in-memory search, in three passes (see
     [`optimize_thresholds`][multilabel_attr.parquet.optimize_thresholds]).
     """
+    settings = _tuning.check_tuning(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+    )  # fmt: skip
     source, spec = _source(data, labels, scores, weight)
-    return _tuning.tune(source, spec, locals())
+    return _tuning.optimize_thresholds(source, spec, settings, label_names, n_bins)
 
 
 def calibration_state(
@@ -434,7 +477,10 @@ def calibration_state(
     [`counts`][multilabel_attr.dask.counts].
     """
     source, spec = _source(data, labels, scores, weight)
-    return _calibration.calibration_state(source, spec, locals())
+    return _calibration.calibration_state(
+        source, spec, n_bins=n_bins, from_logits=from_logits, sketch_bins=sketch_bins,
+        label_names=label_names,
+    )  # fmt: skip
 
 
 def fit_calibrator(
@@ -460,7 +506,10 @@ def fit_calibrator(
     [`counts`][multilabel_attr.dask.counts].
     """
     source, spec = _source(data, labels, scores, weight)
-    return _calibration.fit_calibrator(source, spec, locals())
+    return _calibration.fit_calibrator(
+        source, spec, method=method, shared=shared, from_logits=from_logits,
+        label_names=label_names, max_iter=max_iter,
+    )  # fmt: skip
 
 
 def operating_points(

@@ -15,7 +15,6 @@ or as a list of scalar columns, one per label.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -23,6 +22,7 @@ from typing import Any, overload
 from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import ExplodePass, ReducePass
+from ._scale._files import data_files, named_batches, open_parquet, spill_folder
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
@@ -42,25 +42,18 @@ class ParquetSource:
     ----------
     path : str or path-like
         A ``.parquet`` file or a folder holding ``.parquet`` files (searched recursively).
+        As Spark and ``pyarrow.dataset`` do, files and folders whose names start with
+        ``_`` or ``.`` (``_SUCCESS``, ``_temporary/``, hidden files) are not data.
     batch_rows : int, default=262144
         At most this many rows are held in memory at once.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, batch_rows: int = 1 << 18) -> None:
-        import pyarrow.parquet as pq
-
         root = Path(path)
-        if root.is_dir():
-            self.files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
-            if not self.files:
-                raise ColumnError(f"no .parquet files found in folder {root}")
-        elif root.is_file():
-            self.files = [root]
-        else:
-            raise FileNotFoundError(f"Parquet path not found: {root}")
+        self.files = data_files(root)
         self.path = root
         self.batch_rows = int(batch_rows)
-        self._schema_names = list(pq.read_schema(self.files[0]).names)
+        self._schema_names = list(open_parquet(self.files[0]).schema_arrow.names)
 
     def describe(self) -> str:
         return str(self.path)
@@ -70,11 +63,9 @@ class ParquetSource:
 
     def row_groups(self) -> Iterator[tuple[Any, int, str, int]]:
         """Every ``(file, row group index, description, first row)`` in order."""
-        import pyarrow.parquet as pq
-
         first_row = 0
         for file in self.files:
-            metadata = pq.ParquetFile(file).metadata
+            metadata = open_parquet(file).metadata
             for group in range(metadata.num_row_groups):
                 yield file, group, Place(f"{file}, row group {group}", file=str(file),
                                          row_group=group), first_row  # fmt: skip
@@ -83,45 +74,43 @@ class ParquetSource:
     def run(
         self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
     ) -> bytes:
-        import pyarrow.parquet as pq
-
         wanted = getattr(getattr(task, "spec", None), "columns", None)
         merged: bytes | None = None
         current: Any = None
         handle: Any = None
         for file, group, where, first_row in self.row_groups():
             if file != current:
-                handle, current = pq.ParquetFile(file), file
-                missing = [c for c in wanted or () if c not in handle.schema_arrow.names]
+                handle, current = open_parquet(file), file
+                offered = handle.schema_arrow.names  # a new list on every access
+                present = set(offered)
+                missing = [c for c in wanted or () if c not in present]
                 if missing:
                     raise ColumnError(
                         f"column(s) {', '.join(map(repr, missing))} not found in {file}; its "
-                        f"columns are {handle.schema_arrow.names}"
+                        f"columns are {offered}"
                     )
-            batches = handle.iter_batches(
+            batches = named_batches(handle.iter_batches(
                 batch_size=self.batch_rows, row_groups=[group], columns=wanted,
                 use_threads=True,
-            )  # fmt: skip
+            ), where)  # fmt: skip
             payload = task(batches, where, first_row)
             merged = payload if merged is None else merge(merged, payload)
         assert merged is not None
         return merged
 
-
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells spilled to one Arrow file per bucket, then each bucket reduced on its own:
         an external sort in bounded memory."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        with tempfile.TemporaryDirectory(prefix="multilabel_attr-") as folder:
+        with spill_folder() as folder:
             writers: dict[int, Any] = {}
             try:
                 for file, group, where, _ in self.row_groups():
-                    batches = pq.ParquetFile(file).iter_batches(
+                    batches = named_batches(open_parquet(file).iter_batches(
                         batch_size=self.batch_rows, row_groups=[group],
                         columns=explode.spec.columns,
-                    )  # fmt: skip
+                    ), where)  # fmt: skip
                     for table in explode.tables(batches, where):
                         _spill(table, writers, folder)
             finally:
@@ -156,7 +145,7 @@ def _spec(
     return ColumnSpec.build(labels, scores, weight, row_id, groups)
 
 
-@validated("threshold", "from_logits", "batch_rows")
+@validated("from_logits", "batch_rows", threshold="named_threshold")
 def counts(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -231,8 +220,8 @@ def evaluate(
 
 
 @validated(
-    "threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices",
-    "batch_rows",
+    "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices",
+    "batch_rows", threshold="named_threshold",
 )  # fmt: skip
 def evaluate(
     path: str | os.PathLike[str],
@@ -293,8 +282,8 @@ def evaluate(
 
 
 @validated(
-    "threshold", "n_resamples", "confidence_level", "from_logits", "batch_rows",
-    seed="engine_seed",
+    "n_resamples", "confidence_level", "from_logits", "batch_rows",
+    threshold="named_threshold", seed="engine_seed",
 )  # fmt: skip
 def bootstrap_report(
     path: str | os.PathLike[str],
@@ -356,8 +345,13 @@ def optimize_thresholds(
     [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
     and [`counts`][multilabel_attr.parquet.counts].
     """
+    settings = _tuning.check_tuning(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+    )  # fmt: skip
+    spec = _spec(labels, scores, weight)
     source = ParquetSource(path, batch_rows=batch_rows)
-    return _tuning.tune(source, _spec(labels, scores, weight), locals())
+    return _tuning.optimize_thresholds(source, spec, settings, label_names, n_bins)
 
 
 def calibration_state(
@@ -381,7 +375,10 @@ def calibration_state(
     [`counts`][multilabel_attr.parquet.counts].
     """
     source, spec = ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight)
-    return _calibration.calibration_state(source, spec, locals())
+    return _calibration.calibration_state(
+        source, spec, n_bins=n_bins, from_logits=from_logits, sketch_bins=sketch_bins,
+        label_names=label_names,
+    )  # fmt: skip
 
 
 def fit_calibrator(
@@ -408,7 +405,10 @@ def fit_calibrator(
     [`counts`][multilabel_attr.parquet.counts].
     """
     source, spec = ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight)
-    return _calibration.fit_calibrator(source, spec, locals())
+    return _calibration.fit_calibrator(
+        source, spec, method=method, shared=shared, from_logits=from_logits,
+        label_names=label_names, max_iter=max_iter,
+    )  # fmt: skip
 
 
 def operating_points(

@@ -64,7 +64,8 @@ class SparkSource:
         self, task: PartitionTask, *, row_offsets: bool = False, merge: Merge = merge_payloads
     ) -> bytes:
         wanted = getattr(getattr(task, "spec", None), "columns", None)
-        frame = self.frame.select(*wanted) if wanted else self.frame
+        names = list(wanted) if wanted else list(self.frame.columns)
+        frame = self._select(names)
         offsets = self._row_offsets(frame) if row_offsets else {}
 
         def per_partition(batches: Iterator[Any]) -> Iterator[Any]:
@@ -74,7 +75,7 @@ class SparkSource:
             context = TaskContext.get()
             partition = context.partitionId() if context is not None else 0
             where = Place(f"partition {partition}", partition=partition)
-            payload = task(batches, where, offsets.get(partition, 0))
+            payload = task(_renamed(batches, names), where, offsets.get(partition, 0))
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
@@ -83,14 +84,15 @@ class SparkSource:
     def shuffle(self, explode: ExplodePass, reduce: ReducePass) -> list[bytes]:
         """Cells exploded in every partition, repartitioned by bucket, each partition's
         buckets sorted and reduced in Python: a distributed sort."""
-        frame = self.frame.select(*explode.spec.columns)
+        names = explode.spec.columns
+        frame = self._select(names)
 
         def emit(batches: Iterator[Any]) -> Iterator[Any]:
             from pyspark import TaskContext
 
             context = TaskContext.get()
             where = f"partition {context.partitionId() if context is not None else 0}"
-            for table in explode.tables(batches, where):
+            for table in explode.tables(_renamed(batches, names), where):
                 yield from table.to_batches()
 
         def reduced(batches: Iterator[Any]) -> Iterator[Any]:
@@ -102,6 +104,15 @@ class SparkSource:
         cells = frame.mapInArrow(emit, CELL_SCHEMA).repartition(explode.n_buckets, "bucket")
         rows = self._collect(cells.mapInArrow(reduced, "state binary"))
         return [bytes(row["state"]) for row in rows]
+
+    def _select(self, names: list[str]) -> Any:
+        """The columns ``names`` under the plain names ``c0``, ``c1``, ...: Spark reads a dot
+        in a column name as a struct field, and ``mapInArrow`` does so even when the name
+        is quoted; the tasks get the batches back under the real names (``_renamed``)."""
+        from pyspark.sql.functions import col
+
+        quoted = (f"`{name.replace('`', '``')}`" for name in names)
+        return self.frame.select(*(col(q).alias(f"c{i}") for i, q in enumerate(quoted)))
 
     @staticmethod
     def _collect(frame: Any) -> list[Any]:
@@ -116,13 +127,19 @@ class SparkSource:
         return rows
 
 
+def _renamed(batches: Iterator[Any], names: list[str]) -> Iterator[Any]:
+    """Arrow batches of ``SparkSource._select`` under the columns' real names."""
+    for batch in batches:
+        yield batch.rename_columns(names)
+
+
 def _spec(
     labels: Any, scores: Any, weight: Any, row_id: Any = None, groups: Any = None
 ) -> ColumnSpec:
     return ColumnSpec.build(labels, scores, weight, row_id, groups)
 
 
-@validated("threshold", "from_logits")
+@validated("from_logits", threshold="named_threshold")
 def counts(
     frame: Any,
     labels: str | Sequence[str],
@@ -198,7 +215,10 @@ def evaluate(
 ) -> SlicedReport: ...
 
 
-@validated("threshold", "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices")
+@validated(
+    "from_logits", "zero_division", "ranking", "min_slice_size", "max_slices",
+    threshold="named_threshold",
+)  # fmt: skip
 def evaluate(
     frame: Any,
     labels: str | Sequence[str],
@@ -239,7 +259,10 @@ def evaluate(
     )  # fmt: skip
 
 
-@validated("threshold", "n_resamples", "confidence_level", "from_logits", seed="engine_seed")
+@validated(
+    "n_resamples", "confidence_level", "from_logits", threshold="named_threshold",
+    seed="engine_seed",
+)  # fmt: skip
 def bootstrap_report(
     frame: Any,
     labels: str | Sequence[str],
@@ -297,7 +320,12 @@ def optimize_thresholds(
     only the scores inside the few sketch bins that can hold each optimum
     reach the driver.  Strategies ``"per_label"`` and ``"shared"``.
     """
-    return _tuning.tune(SparkSource(frame), _spec(labels, scores, weight), locals())
+    settings = _tuning.check_tuning(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+    )  # fmt: skip
+    spec = _spec(labels, scores, weight)
+    return _tuning.optimize_thresholds(SparkSource(frame), spec, settings, label_names, n_bins)
 
 
 def calibration_state(
@@ -320,7 +348,10 @@ def calibration_state(
     [`counts`][multilabel_attr.spark.counts].
     """
     source, spec = SparkSource(frame), _spec(labels, scores, weight)
-    return _calibration.calibration_state(source, spec, locals())
+    return _calibration.calibration_state(
+        source, spec, n_bins=n_bins, from_logits=from_logits, sketch_bins=sketch_bins,
+        label_names=label_names,
+    )  # fmt: skip
 
 
 def fit_calibrator(
@@ -346,7 +377,10 @@ def fit_calibrator(
     [`counts`][multilabel_attr.spark.counts].
     """
     source, spec = SparkSource(frame), _spec(labels, scores, weight)
-    return _calibration.fit_calibrator(source, spec, locals())
+    return _calibration.fit_calibrator(
+        source, spec, method=method, shared=shared, from_logits=from_logits,
+        label_names=label_names, max_iter=max_iter,
+    )  # fmt: skip
 
 
 def operating_points(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,17 +146,17 @@ def merge_newton_payloads(*payloads: bytes) -> bytes:
 
 
 def calibration_state(
-    engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]
+    engine: Any,
+    spec: ColumnSpec,
+    *,
+    n_bins: Any,
+    from_logits: bool,
+    sketch_bins: Any,
+    label_names: Sequence[str] | None,
 ) -> CalibrationState:
-    """The merged [`CalibrationState`][multilabel_attr.CalibrationState] of every partition.
-
-    ``arguments`` are the public wrapper's: ``n_bins``, ``from_logits``,
-    ``sketch_bins`` and ``label_names``.
-    """
-    n_bins = check_int(arguments["n_bins"], "n_bins", minimum=1)
-    from_logits, sketch_bins = arguments["from_logits"], arguments["sketch_bins"]
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
+    """The merged [`CalibrationState`][multilabel_attr.CalibrationState] of every partition
+    (``from_logits`` checked at the public door)."""
+    n_bins = check_int(n_bins, "n_bins", minimum=1)
     if sketch_bins is not None:
         check_int(sketch_bins, "sketch_bins", minimum=2)
     spec.check_present(list(engine.columns()), engine.describe())
@@ -165,19 +165,22 @@ def calibration_state(
     if not data:
         raise ColumnError(f"{engine.describe()} has no rows; nothing to measure")
     state = CalibrationState.from_dict(data)
-    names = arguments["label_names"] or spec.label_names
+    names = label_names or spec.label_names
     state.label_names = check_label_names(names, state.n_labels)
     return state
 
 
-def fit_calibrator(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) -> Calibrator:
-    """Platt or temperature scaling with one job per Newton pass (see the module).
-
-    ``arguments`` are the public wrapper's: ``method``, ``shared``, ``from_logits``,
-    ``label_names`` and ``max_iter``.
-    """
-    method, shared = arguments["method"], arguments["shared"]
-    from_logits, max_iter = arguments["from_logits"], arguments["max_iter"]
+def fit_calibrator(
+    engine: Any,
+    spec: ColumnSpec,
+    *,
+    method: Any,
+    shared: Any,
+    from_logits: Any,
+    label_names: Sequence[str] | None,
+    max_iter: Any,
+) -> Calibrator:
+    """Platt or temperature scaling with one job per Newton pass (see the module)."""
     check_fit_options(method, shared, from_logits, max_iter)
     if method == "isotonic":
         raise ValueError(
@@ -200,7 +203,7 @@ def fit_calibrator(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) 
     if not int(first["rows"]):
         raise ColumnError(f"{engine.describe()} has no rows; nothing to fit")
     n_labels = int(first["positives"].shape[0])
-    names = check_label_names(arguments["label_names"] or spec.label_names, n_labels)
+    names = check_label_names(label_names or spec.label_names, n_labels)
     refuse_one_class(first["positives"], float(first["weight"]), names, method)
 
     def sums_at(params: FloatArray) -> NewtonSums:

@@ -122,7 +122,8 @@ class ColumnSpec:
 
     def check_present(self, available: Sequence[str], where: str) -> None:
         """Raise naming every column of the spec that ``available`` lacks."""
-        missing = [name for name in self.columns if name not in available]
+        offered = set(available)
+        missing = [name for name in self.columns if name not in offered]
         if missing:
             raise ColumnError(
                 f"column(s) {', '.join(repr(m) for m in missing)} not found in {where}; "

@@ -32,10 +32,13 @@ from ..core._internal import (
     warn_undefined_labels,
 )
 from ..core._validation import per_label
+from ..thresholds._internal import Thresholds
 from . import _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
+from ._fingerprint import Fingerprint, check_unchanged
 from ._partition import CountTask, Merge, Partial, PartitionTask, Slicing, merge_payloads
+from ._row_ids import check_unique_ids
 
 
 class Engine(Protocol):
@@ -65,11 +68,39 @@ class Engine(Protocol):
         ...
 
 
+def _by_name(threshold: Any, names: Sequence[str] | None) -> Any:
+    """A [`Thresholds`][multilabel_attr.thresholds.Thresholds]' values in the order of
+    ``names``; refused when it holds other labels.  Other thresholds are returned as given."""
+    if not isinstance(threshold, Thresholds):
+        return threshold
+    own = threshold.label_names
+    values = np.asarray(threshold, np.float64)
+    if own is None or names is None or tuple(own) == tuple(names):
+        return values
+    missing = [name for name in names if name not in own]
+    unknown = [name for name in own if name not in names]
+    if missing or unknown or len(own) != len(names):
+        raise ColumnError(
+            f"threshold holds thresholds for the labels {list(own)}, which are not the labels "
+            f"of the data {list(names)}"
+            + (f"; no threshold for {missing}" if missing else "")
+            + (f"; no data for {unknown}" if unknown else "")
+        )
+    return values[[own.index(name) for name in names]]
+
+
 def _count_task(
-    engine: Engine, spec: ColumnSpec, threshold: Any, from_logits: bool, **extra: Any
+    engine: Engine,
+    spec: ColumnSpec,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    **extra: Any,
 ) -> CountTask:
     """The count task of checked options (``threshold`` a 0-d or 1-d array in [0, 1], or None)."""
     spec.check_present(list(engine.columns()), engine.describe())
+    names = label_names if label_names is not None else spec.label_names
+    threshold = _by_name(threshold, names)
     n_labels = spec.n_labels
     if threshold is not None and np.ndim(threshold) == 1:
         if n_labels is not None and np.shape(threshold)[0] != n_labels:
@@ -98,7 +129,7 @@ def counts(
     from_logits: bool,
     label_names: Sequence[str] | None,
 ) -> MultilabelCounts:
-    task = _count_task(engine, spec, threshold, from_logits)
+    task = _count_task(engine, spec, threshold, from_logits, label_names)
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     return merged.counts
@@ -123,7 +154,9 @@ def evaluate(
             max_slices=max_slices,
         )  # fmt: skip
     n_bins, exact = ranking
-    task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins)
+    task = _count_task(
+        engine, spec, threshold, from_logits, label_names, n_bins=n_bins, fingerprint=exact
+    )
     merged = _finish(engine, Partial.from_bytes(engine.run(task)), label_names, spec)
     assert merged.counts is not None
     if not exact:
@@ -131,7 +164,10 @@ def evaluate(
     sketch = merged.sketch
     assert sketch is not None
     explode = _exact.explode_task(spec, sketch, task.n_labels)
-    payloads = engine.shuffle(explode, _exact.ReducePass(_exact.Offsets.from_sketch(sketch)))
+    reduce = _exact.ReducePass(_exact.Offsets.from_sketch(sketch))
+    payloads = engine.shuffle(explode, reduce)
+    check_unchanged(merged.fingerprint, Fingerprint.of_payloads(payloads), engine.describe(),
+                    "exact ranking")  # fmt: skip
     auroc, ap = _exact.finish(payloads, sketch)
     names = name_labels(merged.counts)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
@@ -184,7 +220,9 @@ def evaluate_sliced(
         )
     min_size = min_slice_size
     slicing = _slicing(spec, label_names, max_slices)
-    task = _count_task(engine, spec, threshold, from_logits, n_bins=n_bins, slicing=slicing)
+    task = _count_task(
+        engine, spec, threshold, from_logits, label_names, n_bins=n_bins, slicing=slicing
+    )
     merged = Partial.from_bytes(engine.run(task))
     if merged.sliced is None:
         raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
@@ -216,12 +254,13 @@ def bootstrap_report(
     n_bins = ranking[0]
     level = confidence_level
     task = _count_task(
-        engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=seed,
+        engine, spec, threshold, from_logits, label_names, n_resamples=n_resamples, seed=seed,
         n_bins=n_bins,
     )  # fmt: skip
     merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
+    check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)
     report = _report(merged, task.threshold, 0)
     intervals = replicate_intervals(merged.replicates, report.label_names, level)
     return report.with_intervals(intervals, level)

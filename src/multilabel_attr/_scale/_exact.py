@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from ..core._internal import ScoreSketch, bin_index
 from ._columns import ColumnSpec
+from ._fingerprint import Fingerprint, cell_fingerprint
 from ._tuning import _Pass
 
 FloatArray = NDArray[np.float64]
@@ -41,14 +42,26 @@ def bucket_count(n_cells: int) -> int:
     return max(1, -(-n_cells // CELLS_PER_BUCKET))
 
 
+_MARK_DIGEST, _MARK_CELLS = -1, -2
+"""Groups of the rows that carry a block's fingerprint through the shuffle: the high and low
+32 bits of its digest, and its number of cells (as scores and weights, exact in float64)."""
+
+
 @dataclass(frozen=True)
 class ExplodePass(_Pass):
     """Every cell of a partition as an Arrow table: bucket, group ``g`` (label and bin),
-    score ``s``, truth ``t`` and weight ``w``."""
+    score ``s``, truth ``t`` and weight ``w``.
+
+    The cells of a bin that holds a single score (``single``, known from the count pass's
+    sketch) are summed into one positive and one negative cell per block: ranks only need
+    their total weights, and a bucket's size then no longer grows with the rows of such bins
+    (scores that take few values, such as 0/1 predictions or rounded scores).
+    """
 
     n_bins: int = 1024
     from_logits: bool = False
     n_buckets: int = 1
+    single: NDArray[np.bool_] | None = None
 
     def tables(self, batches: Iterable[Any], where: str) -> Iterable[Any]:
         import pyarrow as pa
@@ -58,13 +71,74 @@ class ExplodePass(_Pass):
             n_rows, n_labels = bins.shape
             group = (bins + (np.arange(n_labels) * self.n_bins)[None, :]).ravel().astype(np.int64)
             weight = np.ones(n_rows) if block.weight is None else block.weight
+            cells = (
+                group, block.scores.astype(np.float64, copy=False).ravel(), block.truth.ravel(),
+                np.repeat(weight, n_labels),
+            )  # fmt: skip
+            seen = cell_fingerprint(group // self.n_bins, *cells[1:])
+            if self.single is not None:
+                cells = _sum_single(self.single, *cells)
+            group, score, truth, cell_weight = (
+                np.concatenate([part, mark]) for part, mark in zip(cells, _marks(seen))
+            )  # fmt: skip
             yield pa.table({
-                "bucket": (group % self.n_buckets).astype(np.int32),
-                "g": group,
-                "s": block.scores.astype(np.float64, copy=False).ravel(),
-                "t": block.truth.ravel(),
-                "w": np.repeat(weight, n_labels),
+                "bucket": (np.maximum(group, 0) % self.n_buckets).astype(np.int32),
+                "g": group, "s": score, "t": truth, "w": cell_weight,
             })  # fmt: skip
+
+
+def _sum_single(
+    single: NDArray[np.bool_],
+    group: NDArray[np.int64],
+    score: FloatArray,
+    truth: NDArray[np.bool_],
+    weight: FloatArray,
+) -> tuple[NDArray[np.int64], FloatArray, NDArray[np.bool_], FloatArray]:
+    """The cells of single-score bins summed by (group, truth); other cells as they are."""
+    lone = single[group]
+    if not lone.any():
+        return group, score, truth, weight
+    keys, first, inverse = np.unique(
+        group[lone] * 2 + truth[lone], return_index=True, return_inverse=True
+    )
+    summed = np.bincount(inverse.ravel(), weights=weight[lone])
+    keep = ~lone
+    return (
+        np.concatenate([group[keep], keys // 2]),
+        np.concatenate([score[keep], score[lone][first]]),
+        np.concatenate([truth[keep], (keys % 2).astype(bool)]),
+        np.concatenate([weight[keep], summed]),
+    )
+
+
+def _marks(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
+    """The two rows that carry ``seen`` (see ``_MARK_DIGEST``)."""
+    return (
+        np.array([_MARK_DIGEST, _MARK_CELLS], np.int64),
+        np.array([float(seen.digest >> 32), float(seen.cells)]),
+        np.zeros(2, bool),
+        np.array([float(seen.digest & 0xFFFFFFFF), 0.0]),
+    )
+
+
+def _read_marks(table: Any) -> tuple[Any, Fingerprint]:
+    """The cells of ``table`` and the summed fingerprint of the blocks they came from."""
+    import pyarrow as pa
+
+    group = np.asarray(table.column("g").to_numpy(), np.int64)
+    marked = group < 0
+    if not marked.any():
+        return table, Fingerprint()
+    score = np.asarray(table.column("s").to_numpy(), np.float64)[marked]
+    weight = np.asarray(table.column("w").to_numpy(), np.float64)[marked]
+    kind = group[marked]
+    digests = (score[kind == _MARK_DIGEST].astype(np.uint64) << np.uint64(32)) | weight[
+        kind == _MARK_DIGEST
+    ].astype(np.uint64)
+    total = Fingerprint(
+        int(score[kind == _MARK_CELLS].sum()), int(digests.sum(dtype=np.uint64))
+    )
+    return table.filter(pa.array(~marked)), total
 
 
 @dataclass(frozen=True)
@@ -147,8 +221,9 @@ class ReducePass:
             return buffer.getvalue()
         table = pa.concat_tables([pa.table(t) if not isinstance(t, pa.Table) else t
                                   for t in parts])  # fmt: skip
+        table, seen = _read_marks(table)
         ids, pairs, precision = group_sums(table, self.offsets)
-        np.savez(buffer, group=ids, pairs=pairs, precision=precision)
+        np.savez(buffer, group=ids, pairs=pairs, precision=precision, **seen.arrays())
         return buffer.getvalue()
 
 
@@ -171,5 +246,8 @@ def finish(payloads: Iterable[bytes], sketch: ScoreSketch) -> tuple[FloatArray, 
 
 
 def explode_task(spec: ColumnSpec, sketch: ScoreSketch, n_labels: int | None) -> ExplodePass:
+    single = (sketch.lo == sketch.hi).ravel()
     cells = sketch.n_samples * sketch.n_labels
-    return ExplodePass(spec, n_labels, sketch.n_bins, sketch.from_logits, bucket_count(cells))
+    return ExplodePass(
+        spec, n_labels, sketch.n_bins, sketch.from_logits, bucket_count(cells), single
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,8 +24,10 @@ from ..core._internal import (
     SlicedCounts,
     prepare_sliced_batch,
 )
+from ..core._validation import check_probabilities
 from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
+from ._fingerprint import Fingerprint, block_fingerprint
 
 FloatArray = NDArray[np.float64]
 
@@ -44,6 +46,7 @@ class Partial:
     replicates: Replicates | None = None
     where: str = ""
     sketch: ScoreSketch | None = None
+    fingerprint: Fingerprint = field(default_factory=Fingerprint)
     sliced: SlicedCounts | None = None
     """With groups: every slice's counts (``counts`` is then ``None``)."""
     slice_sketches: dict[Any, ScoreSketch] | None = None
@@ -71,7 +74,10 @@ class Partial:
             replicates = self.replicates.merge(other.replicates)
         if self.sketch is not None and other.sketch is not None:
             sketch = self.sketch.merge(other.sketch)
-        return Partial(self.counts.merge(other.counts), replicates, self.where, sketch)
+        return Partial(
+            self.counts.merge(other.counts), replicates, self.where, sketch,
+            self.fingerprint + other.fingerprint,
+        )  # fmt: skip
 
     def _merge_sliced(self, other: Partial) -> Partial:
         assert self.sliced is not None and other.sliced is not None
@@ -93,7 +99,7 @@ class Partial:
         return Partial(where=self.where, sliced=sliced, slice_sketches=sketches)
 
     def to_bytes(self) -> bytes:
-        arrays: dict[str, Any] = {"where": np.array(self.where)}
+        arrays: dict[str, Any] = {"where": np.array(self.where), **self.fingerprint.arrays()}
         if self.sliced is not None:
             arrays["sliced"] = np.array(json.dumps(self.sliced.to_dict()))
         if self.slice_sketches is not None:
@@ -142,7 +148,7 @@ class Partial:
             for name in _SKETCH_FIELDS:
                 setattr(sketch, name, arrays[f"k_{name}"])
             sketch.n_samples = counts.n_samples
-        return cls(counts, replicates, where, sketch)
+        return cls(counts, replicates, where, sketch, Fingerprint.from_arrays(arrays))
 
 
     @classmethod
@@ -225,6 +231,23 @@ def describe_failure(
     return ColumnError(message + hint, argument=argument, column=column, **places)
 
 
+def add_to_sketch(
+    sketch: ScoreSketch, block: Block, from_logits: bool, *, checked: bool = False
+) -> None:
+    """Add a block whose labels and weights the engine has checked already (its scores too
+    when ``checked``: a block the counting took has passed the sketch's rules).
+
+    A block whose weights are all zero is valid here, as it is for the counts: the
+    whole input decides whether a metric is defined, not one of its partitions.
+    """
+    scores = block.scores
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if not from_logits and not checked:
+        check_probabilities(scores, "y_score")
+    sketch._add(block.truth.astype(bool, copy=False), scores, block.weight)
+
+
 @dataclass(frozen=True)
 class Slicing:
     """How a partition task slices its rows: label names (to find the slicing labels), the
@@ -248,6 +271,8 @@ class CountTask:
     n_bins: int = 0
     """Bins of the score sketch kept for the ranking columns (0: none)."""
     slicing: Slicing | None = None
+    fingerprint: bool = False
+    """Also take the input's fingerprint (for a run that reads it again)."""
 
     def count(self, block: Block, first_row: int) -> Partial:
         if block.n_rows == 0:
@@ -274,11 +299,9 @@ class CountTask:
             # The block passed the counting's checks, the same rules as the sketch's: add it
             # through the sketch's validated path rather than checking it again.
             sketch = ScoreSketch._empty(counts.n_labels, self.n_bins, self.from_logits)
-            scores = block.scores
-            if not np.issubdtype(scores.dtype, np.floating):
-                scores = scores.astype(np.float64)
-            sketch._add(block.truth == 1, scores, block.weight)
-        return Partial(counts, replicates, block.where, sketch)
+            add_to_sketch(sketch, block, self.from_logits, checked=True)
+        seen = block_fingerprint(block) if self.fingerprint else Fingerprint()
+        return Partial(counts, replicates, block.where, sketch, seen)
 
     def _count_sliced(self, block: Block, slicing: Slicing) -> Partial:
         """The core's sliced counting on one block: the slice key is one more key of the

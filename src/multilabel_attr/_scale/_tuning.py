@@ -21,8 +21,9 @@ The pooled (``shared``) search is the same on the sketch summed over labels.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,14 +43,18 @@ from ..thresholds._internal import (
     Objective,
     Settings,
     Thresholds,
+    best_cut,
     cut_threshold,
+    fallback_rule,
     objective_from_counts,
     prepare,
     resolve_settings,
+    search_clip,
     warn_fallback,
 )
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
-from ._partition import describe_failure, rebatch
+from ._fingerprint import Fingerprint, block_fingerprint, check_unchanged
+from ._partition import add_to_sketch, describe_failure, rebatch
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -66,6 +71,14 @@ def _pack(**arrays: Any) -> bytes:
 def _unpack(payload: bytes) -> dict[str, Any]:
     with np.load(io.BytesIO(payload), allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
+
+
+def _merge_fingerprints(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summed fingerprint of unpacked states (every pass takes one)."""
+    total = Fingerprint()
+    for part in parts:
+        total = total + Fingerprint.from_arrays(part)
+    return total.arrays()
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,9 @@ class SketchPass(_Pass):
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         sketch: ScoreSketch | None = None
         positives = weighted_positives = None
+        seen = Fingerprint()
         for block in self.blocks(batches, where):
+            seen = seen + block_fingerprint(block)
             n_labels = block.truth.shape[1]
             if sketch is None:
                 sketch = ScoreSketch._empty(n_labels, self.n_bins, self.from_logits)
@@ -112,7 +127,7 @@ class SketchPass(_Pass):
                 raise ColumnError(f"rows hold {n_labels} labels in {where}; expected "
                                   f"{sketch.n_labels}")  # fmt: skip
             try:
-                sketch.update(block.truth, block.scores, sample_weight=block.weight)
+                add_to_sketch(sketch, block, self.from_logits)
             except ValueError as exc:
                 hint = "" if self.from_logits else " (pass from_logits=True for logits or margins)"
                 raise describe_failure(exc, block, self.spec, 0.5, self.from_logits, hint) from exc
@@ -126,15 +141,15 @@ class SketchPass(_Pass):
         return _pack(
             where=np.array(where), pos=sketch.pos, neg=sketch.neg, lo=sketch.lo, hi=sketch.hi,
             n_samples=np.array(sketch.n_samples), positives=positives,
-            weighted_positives=weighted_positives,
+            weighted_positives=weighted_positives, **seen.arrays(),
         )  # fmt: skip
 
 
 def merge_sketch_payloads(*payloads: bytes) -> bytes:
     """Sum pass-1 states (bins, ranges and positive counts)."""
     merged: dict[str, Any] | None = None
-    for payload in payloads:
-        part = _unpack(payload)
+    parts = [_unpack(payload) for payload in payloads]
+    for part in parts:
         if "pos" not in part:
             continue
         if merged is None:
@@ -149,7 +164,7 @@ def merge_sketch_payloads(*payloads: bytes) -> bytes:
             merged[name] = merged[name] + part[name]
         merged["lo"] = np.minimum(merged["lo"], part["lo"])
         merged["hi"] = np.maximum(merged["hi"], part["hi"])
-    return _pack(**(merged or {"where": np.array("")}))
+    return _pack(**{**(merged or {"where": np.array("")}), **_merge_fingerprints(parts)})
 
 
 @dataclass(frozen=True)
@@ -163,7 +178,9 @@ class FetchPass(_Pass):
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         parts: dict[str, list[Any]] = {}
+        seen = Fingerprint()
         for block in self.blocks(batches, where):
+            seen = seen + block_fingerprint(block)
             bins = bin_index(block.scores, self.n_bins, self.from_logits)
             weight = np.ones(block.n_rows) if block.weight is None else block.weight
             for name, mask in (("label", self.per_label), ("pooled", self.pooled)):
@@ -178,15 +195,19 @@ class FetchPass(_Pass):
                 )
                 parts.setdefault(f"{name}_truth", []).append(block.truth[rows, labels])
                 parts.setdefault(f"{name}_weight", []).append(weight[rows])
-        return _pack(**{key: np.concatenate(values) for key, values in parts.items()})
+        fetched = {key: np.concatenate(values) for key, values in parts.items()}
+        return _pack(**fetched, **seen.arrays())
 
 
 def merge_fetch_payloads(*payloads: bytes) -> bytes:
+    unpacked = [_unpack(payload) for payload in payloads]
     parts: dict[str, list[Any]] = {}
-    for payload in payloads:
-        for key, value in _unpack(payload).items():
-            parts.setdefault(key, []).append(value)
-    return _pack(**{key: np.concatenate(values) for key, values in parts.items()})
+    for part in unpacked:
+        for key, value in part.items():
+            if not key.startswith("fp_"):
+                parts.setdefault(key, []).append(value)
+    fetched = {key: np.concatenate(values) for key, values in parts.items()}
+    return _pack(**fetched, **_merge_fingerprints(unpacked))
 
 
 @dataclass(frozen=True)
@@ -198,17 +219,20 @@ class CountPass(_Pass):
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         assert self.values is not None
         total = np.zeros((4, self.values.shape[0]))
+        seen = Fingerprint()
         for block in self.blocks(batches, where):
+            seen = seen + block_fingerprint(block)
             counts = count_batch(
                 block.truth, block.scores >= self.values, threshold=None, from_logits=False,
                 sample_weight=block.weight,
             )  # fmt: skip
             total += np.stack((counts.tp, counts.fp, counts.fn, counts.tn))
-        return _pack(counts=total)
+        return _pack(counts=total, **seen.arrays())
 
 
 def merge_count_payloads(*payloads: bytes) -> bytes:
-    return _pack(counts=sum(_unpack(p)["counts"] for p in payloads))
+    parts = [_unpack(p) for p in payloads]
+    return _pack(counts=sum(part["counts"] for part in parts), **_merge_fingerprints(parts))
 
 
 @dataclass(frozen=True)
@@ -220,6 +244,7 @@ class _Groups:
     lo: FloatArray
     hi: FloatArray
     n_bins: int
+    clip: tuple[float, float] | None = None
 
     def edge_counts(self) -> tuple[FloatArray, FloatArray]:
         """Weighted positives and negatives at or above every edge, shape (groups, bins + 1)."""
@@ -228,11 +253,27 @@ class _Groups:
         counts = sketch.counts_at_edges()
         return counts.tp, counts.fp
 
+    def edge_valid(self) -> BoolArray:
+        """The edge cuts a threshold in the searched range can produce, shape (groups, bins + 1).
+
+        The cut at edge ``k`` separates the largest score below the edge from the smallest
+        at or above it; the single-machine rule decides on that pair of scores.
+        """
+        n_groups = self.lo.shape[0]
+        below = np.maximum.accumulate(
+            np.concatenate([np.full((n_groups, 1), -np.inf), self.hi], axis=1), axis=1
+        )
+        above = np.minimum.accumulate(
+            np.concatenate([self.lo, np.full((n_groups, 1), np.inf)], axis=1)[:, ::-1], axis=1
+        )[:, ::-1]
+        valid: BoolArray = candidate_mask(np.stack([below, above], axis=-1), self.clip)[..., 1]
+        return valid
+
     def candidates(self, objective: Objective) -> BoolArray:
         """Bins whose inside cuts could beat, or tie from above, the best edge cut."""
         tp, fp = self.edge_counts()
         pos, neg = tp[:, :1], fp[:, :1]
-        values = objective(tp, fp, pos - tp, neg - fp)
+        values = np.where(self.edge_valid(), objective(tp, fp, pos - tp, neg - fp), -np.inf)
         best = values.max(axis=1, keepdims=True)
         top_edge = values.shape[1] - 1 - np.argmax(values[:, ::-1] == best, axis=1)
         splittable: BoolArray = self.lo < self.hi
@@ -249,14 +290,15 @@ def _search_group(
     g: int,
     tp_edges: FloatArray,
     fp_edges: FloatArray,
+    edge_valid: BoolArray,
     objective: Objective,
     fetched: dict[str, Any],
 ) -> tuple[float, float]:
     """The single-machine best cut of group ``g``: its threshold and metric value."""
     pos, neg = tp_edges[g, 0], fp_edges[g, 0]
     edge_values = objective(tp_edges[g], fp_edges[g], pos - tp_edges[g], neg - fp_edges[g])
-    best = float(edge_values.max())
-    key = (int(len(edge_values) - 1 - np.argmax(edge_values[::-1] == best)), 0)
+    edge = best_cut(edge_values, edge_valid[g])
+    best, key = float(edge_values[edge]), (edge, 0)
     sorted_bins: dict[int, FloatArray] = {}
     for b in np.unique(fetched["bin"]).tolist():
         inside = fetched["bin"] == b
@@ -269,13 +311,12 @@ def _search_group(
         tp = tp_edges[g, b + 1] + cut_counts.tp
         fp = fp_edges[g, b + 1] + cut_counts.fp
         values = objective(tp, fp, pos - tp, neg - fp)
-        valid = candidate_mask(scores, None)
+        valid = candidate_mask(scores, groups.clip)
         valid[0] = valid[-1] = False  # the bin's edge cuts, counted from the sketch
         if not valid.any():
             continue
-        masked = np.where(valid, values, -np.inf)
-        top = float(masked.max())
-        cut = int(masked.shape[0] - 1 - np.argmax(masked[::-1] == top))
+        cut = best_cut(values, valid)
+        top = float(values[cut])
         if top > best or (top == best and (b, cut) > key):
             best, key = top, (b, cut)
     return _threshold(groups, g, key, sorted_bins), best
@@ -294,11 +335,11 @@ def _threshold(
         lower = present[present < b]
         upper = present[present >= b]
         if lower.size == 0:
-            return cut_threshold(np.array([low, high]), 0, None)
+            return cut_threshold(np.array([low, high]), 0, groups.clip)
         if upper.size == 0:
-            return cut_threshold(np.array([low, high]), 2, None)
+            return cut_threshold(np.array([low, high]), 2, groups.clip)
         below, above = float(groups.hi[g, lower[-1]]), float(groups.lo[g, upper[0]])
-    return cut_threshold(np.array([low, below, above, high]), 2, None)
+    return cut_threshold(np.array([low, below, above, high]), 2, groups.clip)
 
 
 def search(
@@ -306,6 +347,7 @@ def search(
 ) -> tuple[FloatArray, FloatArray]:
     """Thresholds and values of every group from the sketch and the fetched bins."""
     tp_edges, fp_edges = groups.edge_counts()
+    edge_valid = groups.edge_valid()
     n_groups = groups.pos.shape[0]
     thresholds, values = np.empty(n_groups), np.empty(n_groups)
     labels = fetched.get(f"{prefix}_label", np.zeros(0, np.int64))
@@ -318,8 +360,16 @@ def search(
         }  # fmt: skip
         rows["truth"] = rows["truth"].astype(bool)
         rows["bin"] = rows["bin"].astype(np.int64)
-        thresholds[g], values[g] = _search_group(groups, g, tp_edges, fp_edges, objective, rows)
+        thresholds[g], values[g] = _search_group(
+            groups, g, tp_edges, fp_edges, edge_valid, objective, rows
+        )
     return thresholds, values
+
+
+def _ran(value: float | None) -> float:
+    """A search's result that ran (the pooled search runs when the fallback needs it)."""
+    assert value is not None
+    return value
 
 
 def optimize_thresholds(
@@ -327,12 +377,6 @@ def optimize_thresholds(
 ) -> Thresholds:
     """The single-machine [`optimize_thresholds`][multilabel_attr.thresholds.optimize_thresholds]
     result, from three passes over the engine's partitions."""
-    if settings.strategy not in ("per_label", "shared"):
-        raise ValueError(
-            f"strategy must be 'per_label' or 'shared' at scale; got {settings.strategy!r}"
-        )
-    if settings.clip is not None:
-        raise ValueError("clip is not supported at scale; pass clip=None")
     if settings.objective.constraint is not None:
         # Operating-point rules choose their cut by the core's selection, not by one value.
         from ._operating_points import tune_constrained
@@ -351,10 +395,11 @@ def optimize_thresholds(
     names = check_label_names(label_names if label_names is not None else spec.label_names,
                               n_labels)  # fmt: skip
     objective = settings.objective
-    labels = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins)
+    clip = search_clip(settings, float(state["lo"].min()), float(state["hi"].max()))
+    labels = _Groups(state["pos"], state["neg"], state["lo"], state["hi"], n_bins, clip)
     pooled = _Groups(
         state["pos"].sum(0, keepdims=True), state["neg"].sum(0, keepdims=True),
-        state["lo"].min(0, keepdims=True), state["hi"].max(0, keepdims=True), n_bins,
+        state["lo"].min(0, keepdims=True), state["hi"].max(0, keepdims=True), n_bins, clip,
     )  # fmt: skip
     fixed = np.zeros(n_labels, bool)
     if settings.strategy == "per_label" and settings.min_positives:
@@ -369,6 +414,9 @@ def optimize_thresholds(
         pooled.candidates(objective) if use_pooled else None,
     )  # fmt: skip
     fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
+    first = Fingerprint.from_arrays(state)
+    work = "the threshold search"
+    check_unchanged(first, Fingerprint.from_arrays(fetched), engine.describe(), work)
     shared = float(search(pooled, objective, fetched, "pooled")[0][0]) if use_pooled else None
     if settings.strategy == "shared":
         assert shared is not None
@@ -376,16 +424,12 @@ def optimize_thresholds(
     else:
         values = search(labels, objective, fetched, "label")[0]
         if fixed.any():
-            if settings.fallback == "shared":
-                assert shared is not None
-                fallback, rule = shared, f"the shared threshold {shared:.6g}"
-            else:
-                fallback = float(settings.fallback)
-                rule = f"the fallback threshold {fallback:.6g}"
+            fallback, rule = fallback_rule(settings.fallback, clip, partial(_ran, shared))
             values[fixed] = fallback
             warn_fallback(fixed, state["positives"][fixed].tolist(), settings.min_positives,
                           rule, names)  # fmt: skip
     counted = _unpack(engine.run(CountPass(spec, width, values), merge=merge_count_payloads))
+    check_unchanged(first, Fingerprint.from_arrays(counted), engine.describe(), work)
     objective_value, per_label = objective_from_counts(
         objective, settings.average, *counted["counts"]
     )
@@ -399,19 +443,27 @@ def optimize_thresholds(
     )  # fmt: skip
 
 
-TUNING_OPTIONS = (
-    "metric", "strategy", "average", "beta", "from_logits", "min_positives", "fallback",
-    "zero_division",
-)  # fmt: skip
-"""The options of the single-machine search that every engine's wrapper passes on."""
-
-
-def tune(engine: Any, spec: ColumnSpec, arguments: Mapping[str, Any]) -> Thresholds:
-    """Validate the search options like the single-machine search, then run it at scale.
-
-    ``arguments`` are the public wrapper's own (its ``locals()``): the
-    ``TUNING_OPTIONS``, ``label_names`` and ``n_bins``.
-    """
-    settings = resolve_settings(**{name: arguments[name] for name in TUNING_OPTIONS})
-    n_bins = int(arguments["n_bins"])  # checked at the door
-    return optimize_thresholds(engine, spec, settings, arguments["label_names"], n_bins)
+def check_tuning(
+    *,
+    metric: Any,
+    strategy: Any,
+    average: Any,
+    beta: Any,
+    from_logits: Any,
+    min_positives: Any,
+    fallback: Any,
+    zero_division: Any,
+) -> Settings:
+    """The search options, validated like the single-machine search's before any data is
+    read (``n_bins`` is checked at the door by the option table)."""
+    settings = resolve_settings(
+        metric=metric, strategy=strategy, average=average, beta=beta, from_logits=from_logits,
+        min_positives=min_positives, fallback=fallback, zero_division=zero_division,
+    )  # fmt: skip
+    if settings.strategy not in ("per_label", "shared"):
+        raise ValueError(
+            f"strategy must be 'per_label' or 'shared' at scale; got {settings.strategy!r}"
+        )
+    if settings.clip is not None:
+        raise ValueError("clip is not supported at scale; pass clip=None")
+    return settings

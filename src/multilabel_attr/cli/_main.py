@@ -201,8 +201,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
     check_options({name: (name, getattr(args, name)) for name in ("threshold", "from_logits")})
     if args.parquet:
         names = args.label_names.split(",") if args.label_names else None
+        # The engine matches a thresholds file to the labels by name, as it does any Thresholds.
         report = _parquet.run(
-            args, "evaluate", threshold=_threshold_argument(args, names), label_names=names,
+            args, "evaluate", threshold=_threshold_argument(args, None), label_names=names,
             from_logits=args.from_logits, zero_division=0, **_group_options(args, names),
         )  # fmt: skip
         _write_report(report, args)

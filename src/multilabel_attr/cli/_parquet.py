@@ -62,8 +62,12 @@ def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
         import dask.dataframe as dd
 
         from .. import dask as dask_engine
+        from .._scale._files import data_files
 
-        return dask_engine, dd.read_parquet(args.parquet)
+        # The files the local and Spark engines read: names starting with _ or . and
+        # _temporary/ folders are skipped.
+        files = data_files(Path(args.parquet))
+        return dask_engine, dd.read_parquet([str(file) for file in files])
     return spark_engine_and_frame(args)
 
 

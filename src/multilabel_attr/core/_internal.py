@@ -60,7 +60,7 @@ from .counts._formulas import (
     formula_by_name,
 )
 from .counts._groups import DEFAULT_MAX_SLICES, OVERALL, check_max_slices, check_min_slice_size
-from .counts._poisson import poisson_multiplicities
+from .counts._poisson import GOLDEN, poisson_multiplicities, splitmix64
 from .counts._serialization import SCHEMA_VERSION
 from .counts._sliced import SlicedCounts, prepare_sliced_batch
 from .counts._state import MultilabelCounts, prepare_batch
@@ -85,6 +85,7 @@ __all__ = [
     "DEFAULT_BINS",
     "DEFAULT_MAX_SLICES",
     "EER_NAMES",
+    "GOLDEN",
     "MATTHEWS",
     "NAMED_FORMULAS",
     "OVERALL",
@@ -164,6 +165,7 @@ __all__ = [
     "sketch_ranking_columns",
     "slice_replicates",
     "sort_with_truth",
+    "splitmix64",
     "summarize_checked",
     "summarize_counts",
     "validated",

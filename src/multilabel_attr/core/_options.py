@@ -211,6 +211,14 @@ def _threshold(value: Any, argument: str) -> Any:
     return None if value is None else check_probability_threshold(value, None, argument)
 
 
+def _named_threshold(value: Any, argument: str) -> Any:
+    # A per-label threshold that names its labels (a `Thresholds`) is kept as given once its
+    # values are checked: an engine matches it to the data's labels by name, which only the
+    # engine knows after opening the source.
+    checked = RULES["threshold"](value, argument)
+    return value if getattr(value, "label_names", None) is not None else checked
+
+
 def _optional_int(minimum: int) -> Rule:
     def rule(value: Any, argument: str) -> int | None:
         return None if value is None else check_int(value, argument, minimum=minimum)
@@ -315,6 +323,7 @@ RULES: dict[str, Rule] = {
     "n_splits": lambda value, argument: check_int(value, argument, minimum=2),
     "confidence_level": check_open_fraction,
     "threshold": _threshold,
+    "named_threshold": _named_threshold,
     "score_threshold": lambda value, argument: check_threshold(value, None, argument),
     "max_fpr": check_max_fpr,
     "ranking": check_ranking,
@@ -327,7 +336,8 @@ RULES: dict[str, Rule] = {
 
 
 def _logits_need_threshold(values: Mapping[str, Any]) -> None:
-    if values.get("from_logits") is True and "threshold" in values and values["threshold"] is None:
+    given = [values[rule] for rule in ("threshold", "named_threshold") if rule in values]
+    if values.get("from_logits") is True and any(value is None for value in given):
         raise InputError(
             "from_logits=True needs scores and a threshold; got threshold=None",
             argument="threshold",

@@ -9,19 +9,28 @@ its modules without breaking them; a test holds every package to it.
 """
 
 from ._objectives import Objective
-from ._optimize import Settings, objective_from_counts, prepare, resolve_settings
+from ._optimize import (
+    Settings,
+    objective_from_counts,
+    prepare,
+    resolve_settings,
+    search_clip,
+)
 from ._result import Thresholds
-from ._sweep import cut_threshold
-from ._warnings import warn_fallback, warn_infeasible
+from ._sweep import best_cut, cut_threshold
+from ._warnings import fallback_rule, warn_fallback, warn_infeasible
 
 __all__ = [
     "Objective",
     "Settings",
     "Thresholds",
+    "best_cut",
     "cut_threshold",
+    "fallback_rule",
     "objective_from_counts",
     "prepare",
     "resolve_settings",
+    "search_clip",
     "warn_fallback",
     "warn_infeasible",
 ]

@@ -35,7 +35,7 @@ from ._grouped import search_by_group
 from ._objectives import Objective, resolve_metric
 from ._result import Thresholds, ThresholdWarning
 from ._sweep import cut_threshold, sweep_labels, sweep_pooled
-from ._warnings import warn_fallback, warn_infeasible
+from ._warnings import fallback_rule, warn_fallback, warn_infeasible
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -229,19 +229,13 @@ def resolve_settings(
     )
 
 
-def search_clip(data: Prepared, settings: Settings) -> tuple[float, float] | None:
-    """The range the search keeps its thresholds in: ``clip``, or [0, 1] for probabilities."""
-    clip = settings.clip
-    if clip is None and not settings.from_logits and _probabilities(data.scores):
-        # Metrics take thresholds on the probability scale only: "everything positive" is
-        # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
-        clip = (0.0, 1.0)
-    return clip
-
-
 def run_settings(data: Prepared, settings: Settings) -> Thresholds:
     """Run a validated search on validated data."""
-    return run_clipped(data, settings, search_clip(data, settings))
+    return run_clipped(data, settings, _data_clip(data, settings))
+
+
+def _data_clip(data: Prepared, settings: Settings) -> tuple[float, float] | None:
+    return search_clip(settings, float(data.scores.min()), float(data.scores.max()))
 
 
 def run_clipped(data: Prepared, settings: Settings, clip: tuple[float, float] | None) -> Thresholds:
@@ -260,8 +254,13 @@ def run_clipped(data: Prepared, settings: Settings, clip: tuple[float, float] | 
     )
 
 
-def _probabilities(scores: NDArray[Any]) -> bool:
-    return bool(scores.min() >= 0 and scores.max() <= 1)
+def search_clip(settings: Settings, low: float, high: float) -> tuple[float, float] | None:
+    """The range of thresholds searched, for scores between ``low`` and ``high``."""
+    if settings.clip is None and not settings.from_logits and low >= 0 and high <= 1:
+        # Metrics take thresholds on the probability scale only: "everything positive" is
+        # then the threshold 0 and "nothing positive" 1 (allowed while no score is 1).
+        return (0.0, 1.0)
+    return settings.clip
 
 
 # fmt: off
@@ -440,7 +439,7 @@ def optimize_thresholds(
     data = prepare(y_true, y_score, sample_weight, label_names)
     if groups is None:
         return run_settings(data, settings)
-    clip = search_clip(data, settings)
+    clip = _data_clip(data, settings)
     return search_by_group(data, groups, lambda rows: run_clipped(rows, settings, clip))
 
 
@@ -540,14 +539,11 @@ def _fallback(
     """The threshold of the labels too rare to tune (``min_positives``) or where an
     operating-point rule is infeasible (``None``), announced with a warning."""
     truth = data.truth
-    if fallback == "shared":
-        value, _ = sweep_pooled(truth, data.scores, data.weights, objective, clip)
-        rule = f"the shared threshold {value:.6g}"
-    else:
-        value = float(fallback)
-        if clip is not None:
-            value = min(max(value, clip[0]), clip[1])
-        rule = f"the fallback threshold {value:.6g}"
+
+    def shared() -> float:
+        return sweep_pooled(truth, data.scores, data.weights, objective, clip)[0]
+
+    value, rule = fallback_rule(fallback, clip, shared)
     if min_positives is None:
         warn_infeasible(fixed, objective.name, rule, data.label_names)
         return value

@@ -1,10 +1,11 @@
-"""The threshold search's warnings about labels it does not tune, in one wording for the
-in-memory search and the scale-out engines."""
+"""The threshold search's warnings about labels it does not tune, and the fallback threshold
+they use, in one wording for the in-memory search and the scale-out engines."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,3 +50,17 @@ def warn_infeasible(
         ThresholdWarning,
         stacklevel=external_stacklevel(),
     )
+
+
+def fallback_rule(
+    fallback: Any, clip: tuple[float, float] | None, shared: Callable[[], float]
+) -> tuple[float, str]:
+    """The threshold of untuned labels and how the warning names it (``shared``: the exact
+    best single threshold, computed only when the fallback asks for it)."""
+    if fallback == "shared":
+        value = shared()
+        return value, f"the shared threshold {value:.6g}"
+    value = float(fallback)
+    if clip is not None:
+        value = min(max(value, clip[0]), clip[1])
+    return value, f"the fallback threshold {value:.6g}"

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _poisson_cdf() -> FloatArray:
@@ -31,7 +31,7 @@ def _poisson_cdf() -> FloatArray:
 _CDF = _poisson_cdf()
 
 
-def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+def splitmix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """The SplitMix64 finaliser (a bijection of 64-bit integers with full avalanche)."""
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -41,9 +41,9 @@ def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
 def poisson_multiplicities(seed: int, row_id: IntArray, n_resamples: int) -> NDArray[np.int8]:
     """Poisson(1) draws of shape (n_resamples, rows), a pure function of seed, row id and b."""
     with np.errstate(over="ignore"):
-        key = _mix(np.asarray([seed], np.uint64) * _GOLDEN + np.uint64(1))
-        row = _mix(row_id.astype(np.uint64) ^ key)
-        counter = np.arange(1, n_resamples + 1, dtype=np.uint64)[:, None] * _GOLDEN
-        bits = _mix(row[None, :] + counter)
+        key = splitmix64(np.asarray([seed], np.uint64) * GOLDEN + np.uint64(1))
+        row = splitmix64(row_id.astype(np.uint64) ^ key)
+        counter = np.arange(1, n_resamples + 1, dtype=np.uint64)[:, None] * GOLDEN
+        bits = splitmix64(row[None, :] + counter)
     uniform = (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
     return np.searchsorted(_CDF, uniform, side="right").astype(np.int8)
