@@ -6,15 +6,17 @@ counts and the smallest and largest score seen in the bin.
 
 Bins
 ----
-``n_bins`` bins over the logit of the score: ``n_bins - 1`` inner edges at
-``logit = sinh(u)`` for ``u`` uniform over ``[-U, U]``, ``sinh(U) = 74``, the two
-outer bins open-ended.  The spacing is about ``2 U / n_bins`` (``U`` about 5) near
-logit 0 and grows in the tails, so the scores of models of any confidence spread
-over many bins.  Bin ``k`` holds the scores ``s`` with
-``edge[k] <= s < edge[k + 1]`` (``edge[0] = -inf``, ``edge[n_bins] = +inf``), on the
-scale of the scores the sketch receives: probabilities by default (the sigmoids of
-the logit edges; those above logit 36.7 round to 1 in float64 and leave their bins
-empty), logits with ``from_logits=True``.  The edges are a pure function of
+``n_bins`` bins over the logit of the score: the middle half of the
+``n_bins - 1`` inner edges is uniform in logit over ``[-5, 5]`` (spacing
+``20 / (n_bins - 2)``, 0.1 at 200 bins); in the outer quarters the bin widths grow
+geometrically out to ``|logit| = 72``; the two outer bins are open-ended.  Logit
+spacing keeps the resolution fine near 0 and 1, where the scores of trained models
+pile up, and the geometric tails keep ordering the scores of very confident models.
+Bin ``k`` holds the scores ``s`` with ``edge[k] <= s < edge[k + 1]``
+(``edge[0] = -inf``, ``edge[n_bins] = +inf``), on the scale of the scores the sketch
+receives: probabilities by default (the sigmoids of the logit edges; those beyond
+logit 36.7 round to 1 in float64 and leave their bins empty), logits with
+``from_logits=True``.  The edges are a pure function of
 ``(n_bins, from_logits, edges_version)``, so any two sketches with the same settings
 merge, on any machine.  New sketches use layout version 2; a saved sketch of
 version 1 (inner edges uniform in logit over ``[-10, 10]``) loads and keeps its

@@ -27,36 +27,48 @@ EDGES_VERSIONS = (1, 2)
 LOGIT_RANGE = 10.0
 """Half-width of the logit interval covered by the inner bins (layout version 1)."""
 
-SINH_REACH = 74.0
-"""Largest inner edge, as a logit, of layout version 2.
-
-As a probability, ``sigmoid(x)`` rounds to 1 in float64 above about ``x = 36.7``:
-the few edges beyond are all 1 and their bins stay empty, since such scores are
-exact ties at 1 that the top bin holds as one value.  Logits keep every edge."""
-
-
 _BIN_BLOCK_CELLS = 1 << 20
 
+CENTER = 5.0
+"""Layout version 2: the middle half of the inner edges is uniform over ``[-5, 5]`` in logit."""
 
-_SINH_SPAN = float(np.arcsinh(SINH_REACH))
-"""Half-width ``U`` of the uniform grid in ``u``, with ``logit = sinh(u)`` (version 2)."""
+GROWTH = 8.0
+"""Layout version 2: beyond ``|logit| = 5`` the bin widths grow by ``exp(GROWTH * du)``
+from bin to bin (``du = 2 / (n_bins - 2)``), reaching logit 72."""
+
+
+def _logit_of_grid(u: NDArray[Any]) -> NDArray[Any]:
+    """Layout version 2 as a function of ``u`` in ``[-1, 1]``: linear for ``|u| <= 1/2``,
+    exponential beyond, with a continuous slope."""
+    a = np.abs(u)
+    tail = CENTER + CENTER / (0.5 * GROWTH) * np.expm1(GROWTH * np.maximum(a - 0.5, 0.0))
+    return np.sign(u) * np.where(a <= 0.5, 2.0 * CENTER * a, tail)
+
+
+def _grid_of_logit(z: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Inverse of ``_logit_of_grid`` in float32 (a first guess only)."""
+    a = np.abs(z)
+    tail = np.float32(0.5) + np.log1p(
+        np.maximum(a - np.float32(CENTER), 0) * np.float32(0.5 * GROWTH / CENTER)
+    ) / np.float32(GROWTH)
+    return np.sign(z) * np.where(a <= CENTER, a / np.float32(2.0 * CENTER), tail)
 
 
 def sketch_edges(n_bins: int, from_logits: bool, version: int = EDGES_VERSION) -> FloatArray:
     """The ``n_bins + 1`` bin boundaries, ``-inf`` and ``+inf`` included.
 
-    Version 1: inner edges uniform in logit over ``[-10, 10]``.  Version 2: inner
-    edges at ``logit = sinh(u)`` for ``u`` uniform over ``[-U, U]`` with
-    ``sinh(U) = 74``: about twice as fine as version 1 near logit 0, wider in the
-    tails, so the scores of confident models are still ordered far out.  Probability
-    edges are the sigmoids of the logit edges.
+    Version 1: inner edges uniform in logit over ``[-10, 10]``.  Version 2: the
+    middle half of the inner edges uniform over ``[-5, 5]`` (as fine as version 1),
+    the outer quarters widening geometrically out to ``|logit| = 72``, so the scores
+    of confident models are still ordered far out.  Probability edges are the
+    sigmoids of the logit edges (those beyond logit 36.7 round to 1 in float64).
     """
     if n_bins == 2:
         inner = np.zeros(1)
     elif version == 1:
         inner = np.linspace(-LOGIT_RANGE, LOGIT_RANGE, n_bins - 1)
     else:
-        inner = np.sinh(np.linspace(-_SINH_SPAN, _SINH_SPAN, n_bins - 1))
+        inner = _logit_of_grid(np.linspace(-1.0, 1.0, n_bins - 1))
     if not from_logits:
         inner = 1.0 / (1.0 + np.exp(-inner))
     return np.concatenate([[-np.inf], inner, [np.inf]])
@@ -102,9 +114,9 @@ def _bin_block(
         if n_bins == 2:
             guess = (z >= 0).astype(np.intp)
         else:
-            span = LOGIT_RANGE if version == 1 else _SINH_SPAN
+            span = LOGIT_RANGE if version == 1 else 1.0
             if version != 1:
-                z = np.arcsinh(z)
+                z = _grid_of_logit(z)
             step = np.float32((inner - 1) / (2 * span))
             position = np.clip((z + np.float32(span)) * step, -1, inner - 1)
             guess = np.floor(position).astype(np.intp) + 1
