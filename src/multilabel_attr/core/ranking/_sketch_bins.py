@@ -7,6 +7,7 @@ cuts and its JSON form all depend on it, and none on each other.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,17 @@ def sketch_edges(n_bins: int, from_logits: bool, version: int = EDGES_VERSION) -
     return np.concatenate([[-np.inf], inner, [np.inf]])
 
 
+@lru_cache(maxsize=64)
+def _block_edges(n_bins: int, from_logits: bool, version: int, single: bool) -> NDArray[Any]:
+    """The edges a block of scores is checked against (float32 ceilings for float32
+    scores), computed once per layout: small batches would otherwise pay for them."""
+    edges: NDArray[Any] = sketch_edges(n_bins, from_logits, version)
+    if single:
+        edges = float32_ceiling(edges)
+    edges.flags.writeable = False
+    return edges
+
+
 def bin_index(
     scores: NDArray[Any], n_bins: int, from_logits: bool, version: int = EDGES_VERSION
 ) -> NDArray[np.intp]:
@@ -101,9 +113,7 @@ def _bin_block(
     checked against the edges and a wrong one settled by a binary search, so rounding
     never misplaces a score.  Float32 scores are checked against the float32 ceilings
     of the edges, which for them means exactly the same as the float64 edges."""
-    edges: NDArray[Any] = sketch_edges(n_bins, from_logits, version)
-    if scores.dtype == np.float32:
-        edges = float32_ceiling(edges)
+    edges = _block_edges(n_bins, from_logits, version, scores.dtype == np.float32)
     inner = n_bins - 1
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         if from_logits:
