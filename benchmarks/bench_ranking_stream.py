@@ -3,11 +3,14 @@
 On 1M x 40 sigmoid scores of a realistic model (logits normal, shifted by the
 label, with a per-label prevalence), in one run:
 
-1. accuracy: the sketch's bound holds on every label (AUROC and average
-   precision), and at the state size of ``keras.metrics.AUC(num_thresholds=200,
-   multi_label=True)`` (4 x 200 floats per label; the sketch keeps 4 floats per
-   bin, so 200 bins) the sketch's worst-label error is compared with Keras's
-   (ROC and PR curves) against the exact one-shot values;
+1. accuracy, on these scores and on a skewed distribution (logits
+   ``scale_j * (z +/- 1)`` with ``scale_j`` log-uniform in ``[0.1, 30]``: some labels
+   barely leave 0.5, others saturate at 0 and 1): the sketch's bound holds on every
+   label (AUROC and average precision), and at the state size of
+   ``keras.metrics.AUC(num_thresholds=200, multi_label=True)`` (4 x 200 floats per
+   label; the sketch keeps 4 floats per bin, so 200 bins) the sketch's worst-label
+   error is compared with Keras's (ROC and PR curves) against the exact one-shot
+   values;
 2. per-batch cost: one 128 x 40 batch through ``ScoreSketch.update``,
    ``multilabel_attr.keras.AUROC.update_state`` and
    ``keras.metrics.AUC.update_state`` (eager);
@@ -38,6 +41,15 @@ def make_scores(n_rows: int, n_labels: int, seed: int = 0) -> tuple[np.ndarray, 
     return y, (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 
+def make_skewed_scores(n_rows: int, n_labels: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    prevalence = rng.uniform(0.02, 0.5, n_labels)
+    y = rng.random((n_rows, n_labels)) < prevalence
+    scale = np.exp(rng.uniform(np.log(0.1), np.log(30.0), n_labels))
+    logits = scale * (rng.normal(0.0, 1.0, (n_rows, n_labels)) + np.where(y, 1.0, -1.0))
+    return y, (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
 def best_of(repeats: int, run) -> float:
     times = []
     for _ in range(repeats):
@@ -61,10 +73,12 @@ def keras_auc(y: np.ndarray, s: np.ndarray, curve: str, batch: int) -> np.ndarra
     return np.asarray(per_label)
 
 
-def accuracy(y: np.ndarray, s: np.ndarray, exact_auc: np.ndarray, exact_ap: np.ndarray) -> None:
+def accuracy(
+    name: str, y: np.ndarray, s: np.ndarray, exact_auc: np.ndarray, exact_ap: np.ndarray
+) -> None:
     from multilabel_attr import ScoreSketch
 
-    print("\n== accuracy (worst label, against the exact one-shot values)")
+    print(f"\n== accuracy, {name} scores (worst label, against the exact one-shot values)")
     for n_bins in (200, 1024):
         sketch = ScoreSketch(y.shape[1], n_bins=n_bins).update(y, s)
         auc, ap = sketch.roc_auc(None), sketch.average_precision(None)
@@ -166,7 +180,13 @@ def main() -> None:
     y, s = make_scores(args.rows, args.labels)
     exact_auc, exact_ap = throughput(y, s)
     per_batch_cost(y, s)
-    accuracy(y, s, exact_auc, exact_ap)
+    accuracy("realistic", y, s, exact_auc, exact_ap)
+    from multilabel_attr import average_precision_score, roc_auc_score
+
+    y, s = make_skewed_scores(args.rows, args.labels)
+    exact_auc = roc_auc_score(y, s, average=None)
+    exact_ap = average_precision_score(y, s, average=None)
+    accuracy("skewed", y, s, exact_auc, exact_ap)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,10 @@ def test_bound_holds_for_any_distribution(seed, n_bins, scale, decimals, weighte
     )
 
 
+def _sigmoid(logits):
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
 ADVERSARIAL = {
     "all ties": lambda rng, y: np.full(y.shape, 0.5),
     "two tied values": lambda rng, y: np.where(rng.random(y.shape) < 0.5, 0.3, 0.7),
@@ -122,6 +126,11 @@ ADVERSARIAL = {
     "extreme logits": lambda rng, y: 1.0 / (1.0 + np.exp(-rng.normal(0, 40, y.shape))),
     "exact 0 and 1": lambda rng, y: np.where(rng.random(y.shape) < 0.5, 0.0, 1.0),
     "on the edges": lambda rng, y: rng.choice(sketch_edges(32, False)[1:-1], y.shape),
+    "on the edges, version 1": lambda rng, y: rng.choice(sketch_edges(32, False, 1)[1:-1], y.shape),
+    "saturated at 1": lambda rng, y: 1.0 / (1.0 + np.exp(-rng.normal(30, 8, y.shape))),
+    "wide scales": lambda rng, y: _sigmoid(
+        np.array([0.1, 3.0, 30.0]) * (rng.normal(size=y.shape) + np.where(y, 1.0, -1.0))
+    ),
     "outer bins only": lambda rng, y: np.where(y, 1 - 1e-9 * rng.random(y.shape), 1e-9),
 }
 
@@ -151,23 +160,62 @@ def test_logits_scale():
     from_z = ScoreSketch(4, n_bins=64, from_logits=True).update(y, logits)
     np.testing.assert_array_equal(from_p.pos, from_z.pos)
     np.testing.assert_allclose(from_p.roc_auc(None).value, from_z.roc_auc(None).value)
-    assert from_z.edges[1] == -10.0 and from_z.edges[-2] == 10.0
+    np.testing.assert_allclose(from_z.edges[[1, -2]], [-72.0, 72.0], rtol=1e-4)
+    # The middle half is uniform over [-5, 5], 20 / (n_bins - 2) apart; the tails widen.
+    widths = np.diff(sketch_edges(202, True)[1:-1])
+    np.testing.assert_allclose(widths[50:150], 0.1, rtol=1e-9)
+    assert np.all(np.diff(widths[150:]) > 0) and widths[-1] > 5
+    assert sketch_edges(64, True, 1)[1] == -10.0 and sketch_edges(64, True, 1)[-2] == 10.0
 
 
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("from_logits", [False, True])
-@pytest.mark.parametrize("n_bins", [2, 5, 200])
-def test_bin_index_matches_searchsorted(from_logits, n_bins):
+@pytest.mark.parametrize("n_bins", [2, 3, 5, 200, 4096])
+def test_bin_index_matches_searchsorted(from_logits, n_bins, dtype, version):
     rng = np.random.default_rng(0)
-    edges = sketch_edges(n_bins, from_logits)
+    edges = sketch_edges(n_bins, from_logits, version)
     inner = edges[1:-1]
     near = np.concatenate([inner, np.nextafter(inner, -np.inf), np.nextafter(inner, np.inf)])
     if from_logits:
-        values = np.concatenate([near, rng.normal(0, 20, 1000)])
+        values = np.concatenate([near, rng.normal(0, 20, 1000), rng.normal(0, 200, 100)])
     else:
-        values = np.concatenate([near, rng.random(1000), [0.0, 1.0, 1e-300]])
-    values = values.reshape(-1, 1)
-    expected = np.searchsorted(inner, values, side="right")
-    np.testing.assert_array_equal(bin_index(values, n_bins, from_logits), expected)
+        saturated = 1.0 / (1.0 + np.exp(-rng.uniform(-60, 60, 1000)))
+        values = np.concatenate([near, rng.random(1000), saturated, [0.0, 1.0, 1e-300]])
+    values = values.astype(dtype).reshape(-1, 1)
+    # Float32 scores are compared as the float64 numbers they are.
+    expected = np.searchsorted(inner, values.astype(np.float64), side="right")
+    np.testing.assert_array_equal(bin_index(values, n_bins, from_logits, version), expected)
+
+
+def test_layout_version_1_loads_keeps_its_bins_and_refuses_to_merge_with_version_2():
+    y, s, _ = _data(4)
+    data = json.loads(json.dumps(ScoreSketch(4, n_bins=32).update(y, s).to_dict()))
+    assert data["edges_version"] == 2
+    # A version-1 document, as the earlier layout wrote it: its bins come from its edges.
+    old_edges = sketch_edges(32, False, 1)
+    index = np.searchsorted(old_edges, s, side="right") - 1
+    data["edges_version"] = 1
+    for name, mask in (("pos", y), ("neg", ~y)):
+        counts = [np.bincount(index[mask[:, j], j], minlength=32) for j in range(4)]
+        data[name] = np.array(counts, dtype=float).tolist()
+    lo = np.full((4, 32), np.inf)
+    hi = np.full((4, 32), -np.inf)
+    for j in range(4):
+        np.minimum.at(lo[j], index[:, j], s[:, j])
+        np.maximum.at(hi[j], index[:, j], s[:, j])
+    data["lo"] = [[None if np.isinf(v) else v for v in row] for row in lo.tolist()]
+    data["hi"] = [[None if np.isinf(v) else v for v in row] for row in hi.tolist()]
+    old = ScoreSketch.from_dict(data)
+    assert old.edges_version == 1
+    np.testing.assert_array_equal(old.edges, old_edges)
+    assert old.to_dict()["edges_version"] == 1
+    # Updates of a loaded version-1 sketch keep the version-1 bins, and merge exactly.
+    again = old.empty_like().update(y, s)
+    assert again == old and (again + old).edges_version == 1
+    _assert_within_bound(old, y, s, None)
+    with pytest.raises(ValueError, match="edges_version: 1 and 2"):
+        old.merge(ScoreSketch(4, n_bins=32))
 
 
 def test_undefined_labels_follow_the_one_shot_policy():
@@ -213,6 +261,8 @@ def _tampered(change):
     [
         (lambda d: d.update(schema_version=2), "schema_version"),
         (lambda d: d.update(edges_version=0), "edges_version"),
+        (lambda d: d.update(edges_version=3), "edges_version"),
+        (lambda d: d.update(edges_version=True), "edges_version"),
         (lambda d: d.pop("pos"), "pos"),
         (lambda d: d["neg"][0].__setitem__(3, -1.0), "neg"),
         (lambda d: d["pos"].pop(), "pos"),
@@ -318,3 +368,22 @@ def test_counts_at_any_threshold_outside_the_bin_ranges():
     assert lo[0, 16] < hi[0, 16]
     with pytest.raises(ValueError, match="label"):
         sketch.counts_at([(lo[0, 16] + hi[0, 16]) / 2, 0.5, 0.5, 0.5])
+
+
+def test_confident_labels_stay_ordered_far_into_the_tails():
+    from sklearn.metrics import average_precision_score as sk_ap
+    from sklearn.metrics import roc_auc_score as sk_auc
+
+    # Logits of scale 30: most scores lie beyond |logit| = 10, yet in the layout's bins.
+    rng = np.random.default_rng(3)
+    y = rng.random((20_000, 3)) < np.array([0.05, 0.3, 0.5])
+    logits = np.array([0.2, 5.0, 30.0]) * (rng.normal(size=y.shape) + np.where(y, 1.0, -1.0))
+    for from_logits, s in ((True, logits), (False, _sigmoid(logits))):
+        sketch = ScoreSketch(3, n_bins=200, from_logits=from_logits).update(y, s)
+        auc, ap = sketch.roc_auc(None), sketch.average_precision(None)
+        for j in range(3):
+            auc_error = abs(auc.value[j] - sk_auc(y[:, j], s[:, j]))
+            ap_error = abs(ap.value[j] - sk_ap(y[:, j], s[:, j]))
+            assert auc_error <= auc.bound[j] and ap_error <= ap.bound[j]
+            # Version 1's edges stopped at |logit| = 10: errors near 4e-2 on the last label.
+            assert auc_error < 1e-3 and ap_error < 2e-3, (from_logits, j, auc_error, ap_error)

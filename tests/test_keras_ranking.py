@@ -23,7 +23,7 @@ AVERAGES = ("macro", "weighted", "micro", None)
 def scored_batch(rng: np.random.Generator, n: int, n_labels: int = 4):
     """Labels and float32 scores spread so every non-empty bin holds distinct scores."""
     y = (rng.random((n, n_labels)) < 0.4).astype(np.float32)
-    logits = rng.uniform(-6, 6, (n, n_labels)) + y
+    logits = rng.uniform(-4, 4, (n, n_labels)) + y
     return y, (1 / (1 + np.exp(-logits))).astype(np.float32)
 
 

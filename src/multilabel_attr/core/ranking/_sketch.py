@@ -6,16 +6,21 @@ counts and the smallest and largest score seen in the bin.
 
 Bins
 ----
-``n_bins`` bins over the logit of the score: ``n_bins - 1`` edges uniform in
-logit space over ``[-LOGIT_RANGE, LOGIT_RANGE]`` (``[-10, 10]``, probabilities
-from about ``4.5e-5`` to ``0.99995``), the two outer bins open-ended.  Logit
-spacing keeps the resolution fine near 0 and 1, where the scores of trained
-models pile up.  Bin ``k`` holds the scores ``s`` with
-``edge[k] <= s < edge[k + 1]`` (``edge[0] = -inf``, ``edge[n_bins] = +inf``),
-on the scale of the scores the sketch receives: probabilities by default,
-logits with ``from_logits=True``.  The edges are a pure function of
-``(n_bins, from_logits, EDGES_VERSION)``, so any two sketches with the same
-settings merge, on any machine.
+``n_bins`` bins over the logit of the score: the middle half of the
+``n_bins - 1`` inner edges is uniform in logit over ``[-5, 5]`` (spacing
+``20 / (n_bins - 2)``, 0.1 at 200 bins); in the outer quarters the bin widths grow
+geometrically out to ``|logit| = 72``; the two outer bins are open-ended.  Logit
+spacing keeps the resolution fine near 0 and 1, where the scores of trained models
+pile up, and the geometric tails keep ordering the scores of very confident models.
+Bin ``k`` holds the scores ``s`` with ``edge[k] <= s < edge[k + 1]``
+(``edge[0] = -inf``, ``edge[n_bins] = +inf``), on the scale of the scores the sketch
+receives: probabilities by default (the sigmoids of the logit edges; those beyond
+logit 36.7 round to 1 in float64 and leave their bins empty), logits with
+``from_logits=True``.  The edges are a pure function of
+``(n_bins, from_logits, edges_version)``, so any two sketches with the same settings
+merge, on any machine.  New sketches use layout version 2; a saved sketch of
+version 1 (inner edges uniform in logit over ``[-10, 10]``) loads and keeps its
+layout, and sketches of different versions refuse to merge.
 
 Capabilities
 ------------
@@ -58,7 +63,7 @@ from .._options import validated
 from .._validation import check_label_names, check_probabilities
 from ._exact import _ranking_binary, warn_undefined_labels
 from ._exact import _validate as validate_ranking_inputs
-from ._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
+from ._sketch_bins import DEFAULT_BINS, EDGES_VERSION, bin_index, sketch_edges
 from ._sketch_bounds import ap_from_bins, auroc_from_bins
 from ._sketch_cuts import candidate_bins, counts_at
 from ._sketch_json import sketch_from_dict, sketch_to_dict
@@ -123,6 +128,12 @@ class ScoreSketch:
     exact : bool, default=False
         Also keep every score, so the ranking metrics are exact (bound 0).
 
+    Attributes
+    ----------
+    edges_version : int
+        The bin layout (2 for new sketches; 1 for a loaded sketch saved with the
+        earlier layout); see [`edges`][multilabel_attr.ScoreSketch.edges].
+
     Examples
     --------
     >>> import numpy as np
@@ -138,6 +149,7 @@ class ScoreSketch:
 
     __slots__ = (
         "_exact_chunks",
+        "edges_version",
         "exact",
         "from_logits",
         "hi",
@@ -170,10 +182,11 @@ class ScoreSketch:
         from_logits: bool,
         exact: bool = False,
         label_names: Sequence[str] | None = None,
+        edges_version: int = EDGES_VERSION,
     ) -> ScoreSketch:
         """An empty sketch for settings already checked (the library's own path)."""
         sketch = cls.__new__(cls)
-        sketch._setup(n_labels, n_bins, label_names, from_logits, exact)
+        sketch._setup(n_labels, n_bins, label_names, from_logits, exact, edges_version)
         return sketch
 
     def _setup(
@@ -183,9 +196,11 @@ class ScoreSketch:
         label_names: Sequence[str] | None,
         from_logits: bool,
         exact: bool,
+        edges_version: int = EDGES_VERSION,
     ) -> None:
         self.n_labels = n_labels
         self.n_bins = n_bins
+        self.edges_version = edges_version
         self.label_names = check_label_names(label_names, self.n_labels)
         self.from_logits = from_logits
         self.exact = exact
@@ -202,7 +217,7 @@ class ScoreSketch:
     @property
     def edges(self) -> FloatArray:
         """The ``n_bins + 1`` bin boundaries on the sketch's score scale (``±inf`` outside)."""
-        return sketch_edges(self.n_bins, self.from_logits)
+        return sketch_edges(self.n_bins, self.from_logits, self.edges_version)
 
     def update(self, y_true: Any, y_score: Any, *, sample_weight: Any = None) -> ScoreSketch:
         """Add one batch of shape (n_samples, n_labels); returns ``self``.
@@ -233,7 +248,7 @@ class ScoreSketch:
             # Copies: the caller may reuse or change its arrays after the update.
             kept = None if weights is None else np.array(weights, np.float64)
             self._exact_chunks.append((mask.copy(), scores.copy(), kept))
-        index = bin_index(scores, self.n_bins, self.from_logits)
+        index = bin_index(scores, self.n_bins, self.from_logits, self.edges_version)
         flat = index + (np.arange(self.n_labels) * self.n_bins)[None, :]
         size = self.n_labels * self.n_bins
         keyed = (flat * 2 + mask).ravel()
@@ -255,7 +270,7 @@ class ScoreSketch:
     def _check_compatible(self, other: Any) -> None:
         if not isinstance(other, ScoreSketch):
             raise TypeError(f"other must be a ScoreSketch; got {type(other).__name__}")
-        for name in ("n_labels", "n_bins", "from_logits", "exact"):
+        for name in ("n_labels", "n_bins", "from_logits", "exact", "edges_version"):
             if getattr(self, name) != getattr(other, name):
                 raise ValueError(
                     f"cannot merge sketches with different {name}: {getattr(self, name)!r} and "
@@ -283,7 +298,7 @@ class ScoreSketch:
         """An empty sketch with the same settings."""
         return ScoreSketch._empty(
             self.n_labels, self.n_bins, self.from_logits, self.exact,
-            label_names if label_names is not None else self.label_names,
+            label_names if label_names is not None else self.label_names, self.edges_version,
         )  # fmt: skip
 
     def reset(self) -> None:
@@ -310,7 +325,7 @@ class ScoreSketch:
             return NotImplemented
         same = all(
             getattr(self, name) == getattr(other, name)
-            for name in ("n_labels", "n_bins", "from_logits", "exact", "n_samples")
+            for name in ("n_labels", "n_bins", "from_logits", "exact", "n_samples", "edges_version")
         )
         return same and all(
             np.array_equal(getattr(self, name), getattr(other, name))

@@ -122,7 +122,8 @@ def counts_at(sketch: ScoreSketch, threshold: Any) -> tuple[FloatArray, ...]:
         w = np.ones(truth.shape[0]) if weights is None else weights
         tp, fp = w @ (predicted & truth), w @ (predicted & ~truth)
         return tp, fp, w @ truth - tp, w @ ~truth - fp
-    index = bin_index(thresholds[None, :], sketch.n_bins, sketch.from_logits)[0]
+    layout = (sketch.n_bins, sketch.from_logits, sketch.edges_version)
+    index = bin_index(thresholds[None, :], *layout)[0]
     labels = np.arange(sketch.n_labels)
     lo, hi = sketch.lo[labels, index], sketch.hi[labels, index]
     inside = (lo < thresholds) & (thresholds <= hi)

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._errors import InputError
-from ._sketch_bins import EDGES_VERSION
+from ._sketch_bins import EDGES_VERSIONS
 
 if TYPE_CHECKING:
     from ._sketch import ScoreSketch
@@ -48,7 +48,7 @@ def sketch_to_dict(sketch: ScoreSketch) -> dict[str, Any]:
     return {
         "format": SKETCH_FORMAT,
         "schema_version": SKETCH_SCHEMA_VERSION,
-        "edges_version": EDGES_VERSION,
+        "edges_version": sketch.edges_version,
         "n_labels": sketch.n_labels,
         "n_bins": sketch.n_bins,
         "from_logits": sketch.from_logits,
@@ -149,12 +149,17 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
         raise _invalid(
             f"data must come from ScoreSketch.to_dict() (format {SKETCH_FORMAT!r}); got {got!r}"
         )
-    for name, expected in (
-        ("schema_version", SKETCH_SCHEMA_VERSION),
-        ("edges_version", EDGES_VERSION),
-    ):
-        if _field(data, name) != expected:
-            raise _invalid(f"sketch field {name!r} must be {expected}; got {data[name]!r}")
+    if _field(data, "schema_version") != SKETCH_SCHEMA_VERSION:
+        raise _invalid(
+            f"sketch field 'schema_version' must be {SKETCH_SCHEMA_VERSION}; "
+            f"got {data['schema_version']!r}"
+        )
+    edges_version = _field(data, "edges_version")
+    if isinstance(edges_version, bool) or edges_version not in EDGES_VERSIONS:
+        raise _invalid(
+            f"sketch field 'edges_version' must be one of {list(EDGES_VERSIONS)}; "
+            f"got {edges_version!r}"
+        )
     n_labels = _int_field(data, "n_labels", 1)
     n_bins = _int_field(data, "n_bins", 2)
     for name in ("pos", "neg", "lo", "hi"):
@@ -162,7 +167,7 @@ def sketch_from_dict(cls: type[ScoreSketch], data: Any) -> ScoreSketch:
         _check_size(_field(data, name), name, n_labels, n_bins)
     sketch = cls._empty(
         n_labels, n_bins, _bool_field(data, "from_logits"), _bool_field(data, "exact"),
-        _field(data, "label_names"),
+        _field(data, "label_names"), int(edges_version),
     )  # fmt: skip
     shape = (n_labels, n_bins)
     sketch.pos = _matrix(data, "pos", shape, np.nan)
