@@ -48,6 +48,7 @@ from .metrics._per_label import (
 )
 from .metrics._set_based import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
 from .metrics._subset_and_report import classification_report, zero_one_loss
+from .ranking._delong import DeLongComparison, DeLongInterval, delong_interval, delong_test
 from .ranking._exact import (
     average_precision_score,
     coverage_error,
@@ -82,6 +83,8 @@ __all__ = [
     "SPECIFICITY",
     "SUMMARY_METRICS",
     "YOUDEN",
+    "DeLongComparison",
+    "DeLongInterval",
     "EdgeCounts",
     "Formula",
     "MultilabelCounts",
@@ -100,6 +103,8 @@ __all__ = [
     "cohen_kappa_score",
     "coverage_error",
     "dcg_score",
+    "delong_interval",
+    "delong_test",
     "evaluate",
     "f1_score",
     "fbeta_formula",

@@ -319,6 +319,18 @@ def check_int(value: Any, name: str, *, minimum: int) -> int:
     return int(value)
 
 
+def check_confidence_level(confidence_level: Any) -> float:
+    """A confidence level in (0, 1), as a float."""
+    if isinstance(confidence_level, bool) or not isinstance(confidence_level, numbers.Real):
+        raise TypeError(
+            f"confidence_level must be a number in (0, 1); got {type(confidence_level).__name__}"
+        )
+    level = float(confidence_level)
+    if not 0 < level < 1:
+        raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}")
+    return level
+
+
 def check_beta(beta: Any) -> float:
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or math.isnan(beta) or beta < 0:
         raise ValueError(f"beta must be a non-negative number (or inf); got {beta!r}")
