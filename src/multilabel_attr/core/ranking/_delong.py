@@ -44,41 +44,39 @@ def placements(
     weight of those tied with it; for a negative: the same for the positives
     scoring above it.  Rows are compared only within their ``group`` (all rows
     when None).  Summed over the positives (times their weights) this is the
-    Mann-Whitney numerator of each group.
+    Mann-Whitney numerator of each group.  One sort serves both classes.
     """
-    result = np.zeros(truth.shape[0])
-    result[truth] = _below(truth, scores, weights, group)[truth]
-    result[~truth] = _below(~truth, -scores, weights, group)[~truth]
-    return result
-
-
-def _below(
-    truth: NDArray[np.bool_],
-    scores: NDArray[Any],
-    weights: FloatArray | None,
-    group: NDArray[np.intp] | None,
-) -> FloatArray:
-    """For every row: the weight of the false rows of its group scoring below it, plus half
-    of those tied with it."""
     n = truth.shape[0]
     order = np.argsort(scores, kind="stable") if group is None else np.lexsort((scores, group))
-    s = scores[order]
-    other = np.where(truth[order], 0.0, 1.0 if weights is None else weights[order])
-    before = np.cumsum(other) - other
-    index = np.arange(n)
+    s, t = scores[order], truth[order]
+    w = np.ones(n) if weights is None else weights[order]
+    pos_w = np.where(t, w, 0.0)
     new_run = np.ones(n, dtype=bool)
     new_run[1:] = s[1:] != s[:-1]
     if group is not None:
+        g = group[order]
         new_group = np.ones(n, dtype=bool)
-        new_group[1:] = group[order][1:] != group[order][:-1]
+        new_group[1:] = g[1:] != g[:-1]
         new_run |= new_group
-        group_start = np.maximum.accumulate(np.where(new_group, index, 0))
-    run_start = np.maximum.accumulate(np.where(new_run, index, 0))
     run = np.cumsum(new_run) - 1
-    tied = np.bincount(run, weights=other)[run]
-    below = before[run_start] - (0.0 if group is None else before[group_start])
+    # Per run of equal scores: each class's weight in it and strictly below it (in its group).
+    run_pos = np.bincount(run, weights=pos_w)
+    run_neg = np.bincount(run, weights=w) - run_pos
+    pos_below = np.cumsum(run_pos) - run_pos
+    neg_below = np.cumsum(run_neg) - run_neg
+    pos_total: float | FloatArray = float(run_pos.sum())
+    if group is not None:
+        run_group = g[new_run]
+        first_run = np.flatnonzero(np.r_[True, run_group[1:] != run_group[:-1]])
+        pos_below -= np.repeat(pos_below[first_run], np.diff(np.r_[first_run, run_pos.size]))
+        neg_below -= np.repeat(neg_below[first_run], np.diff(np.r_[first_run, run_pos.size]))
+        pos_total = np.bincount(run_group, weights=run_pos)[run_group].astype(np.float64)
+    pos_above = pos_total - pos_below - run_pos
+    placed = np.where(
+        t, (neg_below + 0.5 * run_neg)[run], (pos_above + 0.5 * run_pos)[run]
+    )
     out = np.empty(n)
-    out[order] = below + 0.5 * tied
+    out[order] = placed
     return out
 
 

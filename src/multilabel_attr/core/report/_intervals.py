@@ -54,7 +54,9 @@ def check_cluster(cluster: Any, n_samples: int) -> tuple[IntArray, int] | None:
 
 def multiplicities(rng: np.random.Generator, n_resamples: int, n_units: int) -> FloatArray:
     """Row ``b``: how many times each unit (sample or cluster) is drawn in resample ``b``."""
-    draws = rng.integers(0, n_units, size=(n_resamples, n_units))
+    # 32-bit draws are generated about twice as fast as 64-bit ones.
+    dtype = np.int32 if n_units < 2**31 else np.int64
+    draws = rng.integers(0, n_units, size=(n_resamples, n_units), dtype=dtype).astype(np.intp)
     flat = (draws + (np.arange(n_resamples) * n_units)[:, None]).ravel()
     return (
         np.bincount(flat, minlength=n_resamples * n_units)
