@@ -215,14 +215,16 @@ class DaskArraySource:
         )  # fmt: skip
 
 
-def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, ColumnSpec]:
+def _source(
+    data: Any, labels: Any, scores: Any, weight: Any, cluster: Any = None
+) -> tuple[Any, ColumnSpec]:
     import dask.array as da
 
     if isinstance(data, da.Array):
-        if labels is not None:
+        if labels is not None or cluster is not None:
             raise ColumnError(
-                "with Dask arrays pass the scores as scores=...; labels names columns of a "
-                "DataFrame"
+                "with Dask arrays pass the scores as scores=...; labels and cluster name "
+                "columns of a DataFrame"
             )
         spec = ColumnSpec("y_true", "y_score", None if weight is None else "sample_weight")
         return DaskArraySource(data, scores, weight), spec
@@ -230,7 +232,7 @@ def _source(data: Any, labels: Any, scores: Any, weight: Any) -> tuple[Any, Colu
         raise TypeError(
             f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
         )
-    return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight)
+    return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight, cluster=cluster)
 
 
 def counts(
@@ -309,6 +311,7 @@ def bootstrap_report(
     n_resamples: int = 1000,
     confidence_level: float = 0.95,
     seed: int = 0,
+    cluster: str | None = None,
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
 ) -> Report:
@@ -317,8 +320,10 @@ def bootstrap_report(
     Rows are identified by their position, so the intervals do not depend on
     the chunking and equal those of the Parquet and Spark engines on the same
     rows (see [`bootstrap_report`][multilabel_attr.spark.bootstrap_report]).
+    ``cluster`` names a DataFrame column of group ids: whole clusters are
+    resampled, their draws keyed by the cluster id.
     """
-    source, spec = _source(data, labels, scores, weight)
+    source, spec = _source(data, labels, scores, weight, cluster)
     return _driver.bootstrap_report(
         source, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
         n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,

@@ -10,6 +10,7 @@ the same three 2-D/1-D arrays; every error names the column and the place
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ class ColumnError(ValueError):
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """Where the labels, scores, weights and row ids live in a table.
+    """Where the labels, scores, weights, row ids and cluster ids live in a table.
 
     ``labels`` and ``scores`` are one array-column name or a sequence of scalar
     column names (one per label, in label order).
@@ -36,6 +37,7 @@ class ColumnSpec:
     scores: str | tuple[str, ...]
     weight: str | None = None
     row_id: str | None = None
+    cluster: str | None = None
 
     @classmethod
     def build(
@@ -44,6 +46,7 @@ class ColumnSpec:
         scores: Any,
         weight: Any = None,
         row_id: Any = None,
+        cluster: Any = None,
     ) -> ColumnSpec:
         """Validate the column arguments of a public function."""
         spec = cls(
@@ -51,7 +54,13 @@ class ColumnSpec:
             _names(scores, "scores"),
             _optional_name(weight, "weight"),
             _optional_name(row_id, "row_id"),
+            _optional_name(cluster, "cluster"),
         )
+        if spec.row_id is not None and spec.cluster is not None:
+            raise ColumnError(
+                "row_id and cluster are exclusive: a cluster bootstrap draws whole clusters, "
+                f"keyed by the cluster column; got row_id={row_id!r} and cluster={cluster!r}"
+            )
         if (
             isinstance(spec.labels, tuple)
             and isinstance(spec.scores, tuple)
@@ -67,7 +76,7 @@ class ColumnSpec:
     def columns(self) -> list[str]:
         """Every column read, each once, in a stable order."""
         names: list[str] = []
-        for group in (self.labels, self.scores, self.weight, self.row_id):
+        for group in (self.labels, self.scores, self.weight, self.row_id, self.cluster):
             if group is None:
                 continue
             for name in (group,) if isinstance(group, str) else group:
@@ -128,6 +137,8 @@ class Block:
     weight: FloatArray | None
     row_id: NDArray[np.int64] | None
     where: str
+    cluster_key: NDArray[np.int64] | None = None
+    """Each row's cluster as a 64-bit key (a cluster bootstrap draws by it), or None."""
 
     @property
     def n_rows(self) -> int:
@@ -214,7 +225,32 @@ def block_from_arrow(batch: Any, spec: ColumnSpec, n_labels: int | None, where: 
                 f"column {spec.row_id!r} must hold integers; got {ids.dtype} in {where}"
             )
         row_id = ids.astype(np.int64, copy=False)
-    return Block(truth, scores, weight, row_id, where)
+    cluster_key = None
+    if spec.cluster is not None:
+        cluster_key = _cluster_keys(batch.column(spec.cluster), spec.cluster, where)
+    return Block(truth, scores, weight, row_id, where, cluster_key)
+
+
+def _cluster_keys(column: Any, name: str, where: str) -> NDArray[np.int64]:
+    """Integer cluster ids as they are; strings as a stable 64-bit hash of their UTF-8 bytes
+    (the same in every process, unlike Python's ``hash``)."""
+    import pyarrow as pa
+
+    if column.null_count:
+        raise ColumnError(f"column {name!r} has {column.null_count} missing value(s) in {where}")
+    if pa.types.is_integer(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False)).astype(np.int64, copy=False)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise ColumnError(
+            f"column {name!r} must hold integer or string cluster ids; got type {column.type} "
+            f"in {where}"
+        )
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+    unique, inverse = np.unique(values, return_inverse=True)
+    digests = b"".join(
+        hashlib.blake2b(str(v).encode(), digest_size=8).digest() for v in unique.tolist()
+    )
+    return np.frombuffer(digests, dtype="<i8").astype(np.int64)[inverse.reshape(-1)]
 
 
 def block_from_arrays(

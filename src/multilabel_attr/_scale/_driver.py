@@ -185,7 +185,8 @@ def bootstrap_report(
         engine, spec, threshold, from_logits, n_resamples=n_resamples, seed=int(seed),
         n_bins=n_bins,
     )  # fmt: skip
-    merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
+    by_position = spec.row_id is None and spec.cluster is None
+    merged = Partial.from_bytes(engine.run(task, row_offsets=by_position))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
     report = _report(merged, task.threshold, 0)
