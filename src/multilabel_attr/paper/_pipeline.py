@@ -312,7 +312,12 @@ def reproduce(
     _, y_train, _ = celeba.load_numpy(data.root, "train", limit=chosen.cnn_subsets[0],
                                       images=False)  # fmt: skip
     papers_way = papers_way_tables(runs)
-    corrected = corrected_tables(runs, y_train, chosen, seed, attributes)
+    # Several images per person: with the identity file, the bootstrap resamples people.
+    annotations = celeba.read_annotations(data.root)
+    identities = None
+    if annotations.identities is not None:
+        identities = annotations.identities[annotations.split("test")]
+    corrected = corrected_tables(runs, y_train, chosen, seed, attributes, identities)
     figures = write_figures(out, data.root, runs, corrected.reports, attributes)
     wall = time.perf_counter() - started
     caveats = []
