@@ -7,7 +7,8 @@ draws depend on nothing else, so the replicates are the same however the rows
 are split into partitions, in whatever order the partitions run, and a retried
 task draws the same values again.  For large samples the Poisson bootstrap is
 equivalent to resampling with replacement, without needing the sample size
-up front.
+up front.  A cluster bootstrap keys the draws by the cluster id instead of the
+row id: every row of a cluster then gets the cluster's multiplicity.
 """
 
 from __future__ import annotations
