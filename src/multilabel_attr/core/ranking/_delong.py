@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_confidence_level, check_label_names, check_same_shape
-from ._exact import _validate, warn_undefined_labels
+from ._exact import _validate, map_blocks, warn_undefined_labels
 
 FloatArray = NDArray[np.float64]
 
@@ -72,9 +72,7 @@ def placements(
         neg_below -= np.repeat(neg_below[first_run], np.diff(np.r_[first_run, run_pos.size]))
         pos_total = np.bincount(run_group, weights=run_pos)[run_group].astype(np.float64)
     pos_above = pos_total - pos_below - run_pos
-    placed = np.where(
-        t, (neg_below + 0.5 * run_neg)[run], (pos_above + 0.5 * run_pos)[run]
-    )
+    placed = np.where(t, (neg_below + 0.5 * run_neg)[run], (pos_above + 0.5 * run_pos)[run])
     out = np.empty(n)
     out[order] = placed
     return out
@@ -97,6 +95,17 @@ def _components(truth: NDArray[np.bool_], scores: NDArray[Any]) -> _Components:
     place = placements(truth, scores)
     v10 = place[truth] / n_neg
     return _Components(float(v10.mean()), v10, place[~truth] / n_pos)
+
+
+def _all_components(truth: NDArray[np.bool_], scores: NDArray[Any]) -> list[_Components]:
+    """Every label's components, the labels on a thread pool (the sorts release the GIL)."""
+    parts: list[_Components | None] = [None] * truth.shape[1]
+
+    def work(j: int) -> None:
+        parts[j] = _components(truth[:, j], scores[:, j])
+
+    map_blocks(work, range(truth.shape[1]))
+    return [part for part in parts if part is not None]
 
 
 def _covariance(a: _Components, b: _Components) -> float:
@@ -169,9 +178,7 @@ def _setup(
         checked.append(_validate(y_true, other, None)[1])
         check_same_shape(truth, checked[-1], "y_score_b")
     n_labels = truth.shape[1]
-    names = check_label_names(label_names, n_labels) or tuple(
-        f"label_{i}" for i in range(n_labels)
-    )
+    names = check_label_names(label_names, n_labels) or tuple(f"label_{i}" for i in range(n_labels))
     return truth, checked, level, names
 
 
@@ -211,7 +218,7 @@ def delong_interval(
     True
     """
     truth, (scores,), level, names = _setup(y_true, [y_score], confidence_level, label_names)
-    parts = [_components(truth[:, j], scores[:, j]) for j in range(truth.shape[1])]
+    parts = _all_components(truth, scores)
     auroc = np.array([p.auroc for p in parts])
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
     se = np.sqrt(np.array([_covariance(p, p) for p in parts]))
@@ -258,8 +265,7 @@ def delong_test(
         y_true, [y_score_a, y_score_b], confidence_level, label_names
     )
     auc_a, auc_b, variance = (np.empty(truth.shape[1]) for _ in range(3))
-    for j in range(truth.shape[1]):
-        part_a, part_b = _components(truth[:, j], a[:, j]), _components(truth[:, j], b[:, j])
+    for j, (part_a, part_b) in enumerate(zip(_all_components(truth, a), _all_components(truth, b))):
         auc_a[j], auc_b[j] = part_a.auroc, part_b.auroc
         variance[j] = (
             _covariance(part_a, part_a) + _covariance(part_b, part_b)

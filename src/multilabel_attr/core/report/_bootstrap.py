@@ -324,7 +324,7 @@ def bootstrap_report(
     (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked)
     jackknife = None
     if method == "bca":
-        from ._jackknife import jackknife_metrics
+        from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
 
         scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)
         jackknife = jackknife_metrics(Rows.of(truth, pred), design, truth, scores)
