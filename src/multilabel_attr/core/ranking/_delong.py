@@ -47,7 +47,8 @@ def placements(
     Mann-Whitney numerator of each group.  One sort serves both classes.
     """
     n = truth.shape[0]
-    order = np.argsort(scores, kind="stable") if group is None else np.lexsort((scores, group))
+    # Ties are handled by runs of equal scores, so the sort need not be stable.
+    order = np.argsort(scores) if group is None else np.lexsort((scores, group))
     s, t = scores[order], truth[order]
     w = np.ones(n) if weights is None else weights[order]
     pos_w = np.where(t, w, 0.0)
@@ -113,8 +114,8 @@ def _covariance(a: _Components, b: _Components) -> float:
     m, n = a.v10.size, a.v01.size
     if m < 2 or n < 2:
         return math.nan
-    s10 = float(np.dot(a.v10 - a.v10.mean(), b.v10 - b.v10.mean())) / (m - 1)
-    s01 = float(np.dot(a.v01 - a.v01.mean(), b.v01 - b.v01.mean())) / (n - 1)
+    s10 = float(np.sum((a.v10 - a.v10.mean()) * (b.v10 - b.v10.mean()))) / (m - 1)
+    s01 = float(np.sum((a.v01 - a.v01.mean()) * (b.v01 - b.v01.mean()))) / (n - 1)
     return s10 / m + s01 / n
 
 
