@@ -32,8 +32,9 @@ from numpy.typing import NDArray
 from .._options import validated
 from ..counts._counting import binary_predictions
 from ..ranking._exact import _validate, per_label_auroc_ap
-from ._bootstrap import _MAX_CELLS_PER_CHUNK, Rows, _multiplicities
+from ._bootstrap import _MAX_CELLS_PER_CHUNK, Rows
 from ._evaluate import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate
+from ._intervals import multiplicities
 
 FloatArray = NDArray[np.float64]
 
@@ -300,7 +301,7 @@ def _replicates(
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
     parts: list[list[dict[str, FloatArray]]] = [[] for _ in models]
     for start in range(0, n_resamples, chunk):
-        multiplicity = _multiplicities(rng, min(chunk, n_resamples - start), n_samples)
+        multiplicity = multiplicities(rng, min(chunk, n_resamples - start), n_samples)
         for slot, model in zip(parts, models):
             summary, per_label = model.rows.metrics(multiplicity, weights)
             values = {**summary, **per_label}
