@@ -153,6 +153,9 @@ def test_loading_a_model_saved_with_an_older_layout_is_refused(tmp_path: Path):
             archive.writestr(name, data)
     with pytest.raises(ValueError, match="auroc_macro' was saved with score-bin layout version 1"):
         keras.models.load_model(older)
+    # The way out the error names: load without the compiled metrics, compile anew.
+    model = keras.models.load_model(older, compile=False)
+    model.compile(loss="mse", metrics=[mk.AUROC(3, n_bins=N_BINS)])
 
 
 @pytest.mark.parametrize(

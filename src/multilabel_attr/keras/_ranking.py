@@ -188,8 +188,9 @@ class _RankingMetric(keras.metrics.Metric):  # type: ignore[misc]
                 f"{cls.__name__} {config.get('name', '')!r} was saved with score-bin layout "
                 f"version {version}; this version of multilabel_attr bins scores with layout "
                 f"{EDGES_VERSION} (ScoreSketch.edges_version), and counts of one layout read "
-                "under another give wrong values. Create the metric anew (compile the model "
-                f"with {cls.__name__}(...) again) and evaluate the data again."
+                f"under another give wrong values. Create a new {cls.__name__} (for a saved "
+                "model: keras.models.load_model(path, compile=False), then compile it again) "
+                "and evaluate the data again."
             )
         return cls(**config)
 
