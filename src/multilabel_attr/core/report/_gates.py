@@ -33,9 +33,8 @@ from .._options import validated
 from ..counts._counting import binary_predictions
 from ..ranking._exact import _validate
 from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
-from ._bootstrap import _MAX_CELLS_PER_CHUNK, Rows
+from ._bootstrap import _MAX_CELLS_PER_CHUNK, Design, Rows
 from ._evaluate import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate
-from ._intervals import multiplicities
 
 FloatArray = NDArray[np.float64]
 
@@ -293,7 +292,7 @@ def _model(
 def _replicates(
     truth: NDArray[np.bool_],
     models: Sequence[_Model],
-    weights: FloatArray | None,
+    design: Design,
     n_resamples: int,
     seed: Any,
     ranking: bool,
@@ -305,12 +304,13 @@ def _replicates(
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
     parts: list[list[dict[str, FloatArray]]] = [[] for _ in models]
     for start in range(0, n_resamples, chunk):
-        multiplicity = multiplicities(rng, min(chunk, n_resamples - start), n_samples)
+        weight = design.draw(rng, min(chunk, n_resamples - start))
         for slot, model in zip(parts, models):
-            summary, per_label = model.rows.metrics(multiplicity, weights)
+            summary, per_label = model.rows.scores(
+                model.rows.counts(weight, design.weights is not None)
+            )
             values = {**summary, **per_label}
             if ranking and model.ranked is not None:
-                weight = multiplicity if weights is None else multiplicity * weights
                 values["auroc"], values["average_precision"] = resampled_auroc_ap(
                     model.ranked, weight
                 )
@@ -390,6 +390,7 @@ def validate(
     from_logits: bool = False,
     sample_weight: Any = None,
     label_names: Sequence[str] | None = None,
+    cluster: Any = None,
 ) -> Validation:
     """Release gates: check a candidate model's metrics against rules, on interval bounds.
 
@@ -420,6 +421,10 @@ def validate(
         The resamples; the default makes a gate reproducible.
     from_logits, sample_weight, label_names
         As in [`evaluate`][multilabel_attr.core.evaluate].
+    cluster : array-like of shape (n_samples,), optional
+        A group id per sample (for CelebA, the identity): whole groups are resampled, as in
+        [`bootstrap_report`][multilabel_attr.core.bootstrap_report], so that several images
+        of one person do not make the bounds that decide the rules too tight.
 
     Returns
     -------
@@ -451,7 +456,8 @@ def validate(
         models.append(_model(y_true, baseline, other, options, ranking))
     names = models[0].report.label_names
     truth, _, weights = binary_predictions(y_true, candidate, threshold, from_logits, sample_weight)
-    replicates = _replicates(truth, models, weights, n_resamples, seed, ranking)
+    design = Design.of(weights, cluster, truth.shape[0])
+    replicates = _replicates(truth, models, design, n_resamples, seed, ranking)
     tail = (1 - level) / 2
     results: list[GateResult] = []
     for rule in parsed:
