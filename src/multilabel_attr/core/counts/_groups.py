@@ -108,9 +108,10 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:
         if not left[first]:
             break
         same = keys == keys[first]
-        codes[same] = len(values)
+        if values:  # a row matches one key only; adding is cheaper than a masked write
+            codes += same * np.int64(len(values))
         values.append(keys[first])
-        left &= ~same
+        np.logical_and(left, ~same, out=left)
     else:
         if left.any():
             return None

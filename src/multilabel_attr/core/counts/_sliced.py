@@ -79,7 +79,8 @@ class SlicedBatch:
         return self._kept(self.truth), self._kept(self.pred)
 
     @cached_property
-    def _order(self) -> tuple[IntArray, IntArray]:
+    def layout(self) -> tuple[IntArray, IntArray]:
+        """``(order, bounds)``: slice ``i`` holds the rows ``order[bounds[i]:bounds[i + 1]]``."""
         # Only slices read row by row (ranking columns, the bootstrap) need the rows sorted.
         codes = self.index.codes
         order = np.argsort(small_codes(codes, len(self.index.keys)), kind="stable")
@@ -88,7 +89,7 @@ class SlicedBatch:
 
     def rows(self, i: int) -> IntArray:
         """Positions of slice ``i``'s rows, in input order."""
-        order, bounds = self._order
+        order, bounds = self.layout
         return order[int(bounds[i]) : int(bounds[i + 1])]
 
     def segment(self, i: int) -> tuple[NDArray[Any], NDArray[Any], FloatArray | None]:

@@ -521,6 +521,14 @@ def exact_ranking_columns(
         scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
         weights,
     )
+    return ranking_columns(auroc, ap, names, where)
+
+
+def ranking_columns(
+    auroc: FloatArray, ap: FloatArray, names: Sequence[str], where: str = ""
+) -> dict[str, list[float]]:
+    """The AUROC and average-precision columns, warning (naming the labels, and ``where``
+    they were computed) where a label's value is undefined."""
     warn_undefined_labels(f"ROC AUC{where}", np.isnan(auroc), "only one class in y_true", names)
     warn_undefined_labels(f"Average precision{where}", np.isnan(ap), "no positive sample", names)
     return {"auroc": auroc.tolist(), "average_precision": ap.tolist()}

@@ -28,6 +28,7 @@ from .._options import validated
 from ..counts._groups import OVERALL, slice_name
 from ..counts._sliced import SlicedBatch, SlicedCounts, count_sliced
 from ..counts._state import MultilabelCounts
+from ..ranking._exact import sliced_auroc_ap
 from ._disparities import (
     FAIRNESS_DEFINITIONS,
     GAPS,
@@ -44,6 +45,7 @@ from ._evaluate import (
     _text_table,
     _to_json_number,
     exact_ranking_columns,
+    ranking_columns,
     report_from_counts,
 )
 
@@ -418,7 +420,9 @@ def sliced_report(
     ranking columns per slice when ``ranking``."""
     shown, _ = shown_slices(counts, min_slice_size)
     columns: dict[str, Mapping[str, list[float]]] = {}
-    if ranking:
+    if ranking and batch.weights is None:
+        columns = _joint_ranking_columns(batch, counts, shown)
+    elif ranking:
         names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
         truth, scores = batch.columns()
         columns[OVERALL] = exact_ranking_columns(truth, scores, batch.weights, names)
@@ -430,6 +434,29 @@ def sliced_report(
     return report_from_sliced_counts(
         counts, batch.thresholds, zero_division, min_slice_size, columns
     )
+
+
+def _joint_ranking_columns(
+    batch: SlicedBatch, counts: SlicedCounts, shown: list[int]
+) -> dict[str, Mapping[str, list[float]]]:
+    """Exact ranking columns of all rows and of each shown slice, from one sort per slice
+    and label (unweighted rows); the same values and warnings as ranking each alone."""
+    names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
+    truth, scores = batch.columns()
+    order, bounds = batch.layout
+    auroc, ap = sliced_auroc_ap(
+        truth if truth.dtype == np.bool_ else truth == 1,
+        scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
+        order, bounds,
+    )  # fmt: skip
+    columns: dict[str, Mapping[str, list[float]]] = {
+        OVERALL: ranking_columns(auroc[0], ap[0], names)
+    }
+    slice_names = counts.names
+    for i in shown:
+        where = f" in slice {slice_names[i]}"
+        columns[slice_names[i]] = ranking_columns(auroc[i + 1], ap[i + 1], names, where)
+    return columns
 
 
 def report_from_sliced_counts(
