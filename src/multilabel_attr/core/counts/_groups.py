@@ -17,9 +17,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import binary_mask, check_int, group_keys
+from .._errors import InputError
+from .._validation import (
+    PerGroupThresholds,
+    binary_mask,
+    check_int,
+    check_probability_threshold,
+    group_keys,
+)
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 SliceKey = tuple[Any, ...]
 
 DEFAULT_MAX_SLICES = 1000
@@ -188,3 +196,31 @@ def check_key(value: Any, kind: str, name: str) -> Any:
     if not ok:
         raise ValueError(f"{name} must hold {kind} keys; got {type(value).__name__} {value!r}")
     return value
+
+
+def slice_thresholds(
+    thresholds: PerGroupThresholds, index: SliceIndex, n_labels: int
+) -> FloatArray:
+    """Each slice's thresholds (probability scale), one row per slice key: the slices are the
+    groups ``thresholds`` was tuned on, so every row of a slice shares its group's values."""
+    if len(index.factors) != thresholds.n_factors:
+        raise InputError(
+            f"threshold holds thresholds for groups of {thresholds.n_factors} group array(s); "
+            f"groups gives {len(index.factors)} ({', '.join(index.factors)}). Pass the group "
+            "arrays the thresholds were tuned on",
+            argument="threshold",
+        )
+    lookup = [key[0] if thresholds.n_factors == 1 else key for key in index.keys]
+    missing = [key for key in lookup if key not in thresholds]
+    if missing:
+        shown = ", ".join(repr(key) for key in missing[:10])
+        tuned = ", ".join(repr(key) for key in list(thresholds)[:20])
+        raise InputError(
+            f"groups holds key(s) without thresholds: {shown}; threshold has thresholds for "
+            f"the groups {tuned}",
+            argument="groups",
+        )
+    return np.stack(
+        [check_probability_threshold(thresholds[key], n_labels, f"threshold[{key!r}]")
+         for key in lookup]
+    )  # fmt: skip

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 from .._options import validated
-from .._validation import check_batch, check_label_names
+from .._validation import PerGroupThresholds, check_batch, check_label_names
 from ._counting import BatchCounts, count_slices, small_codes
 from ._groups import (
     DEFAULT_MAX_SLICES,
@@ -40,6 +40,7 @@ from ._groups import (
     group_columns,
     slice_index,
     slice_name,
+    slice_thresholds,
 )
 from ._set_input import is_set_input
 from ._state import MultilabelCounts
@@ -56,7 +57,8 @@ class SlicedBatch:
 
     ``truth``/``pred``/``weights`` hold the input's rows and columns; the slicing label
     columns (``ignore``) are left out when counting and when reading rows (``columns``,
-    ``segment``); ``thresholds`` are those of the counted labels.  ``rows(i)`` gives the
+    ``segment``); ``thresholds`` are those of the counted labels, one row per slice with
+    per-group thresholds (``slice_threshold(i)`` reads slice ``i``'s).  ``rows(i)`` gives the
     positions of slice ``i``'s rows (the bootstrap keys its draws by them).
     """
 
@@ -86,6 +88,12 @@ class SlicedBatch:
         order = np.argsort(small_codes(codes, len(self.index.keys)), kind="stable")
         bounds = np.concatenate([[0], np.cumsum(np.bincount(codes))]).astype(np.int64)
         return order.astype(np.int64), bounds
+
+    def slice_threshold(self, i: int) -> FloatArray | None:
+        """The thresholds of slice ``i``'s counted labels."""
+        if self.thresholds is None or self.thresholds.ndim == 1:
+            return self.thresholds
+        return self.thresholds[i]
 
     def rows(self, i: int) -> IntArray:
         """Positions of slice ``i``'s rows, in input order."""
@@ -166,9 +174,12 @@ def prepare_sliced_batch(
     """Validate a batch and its groups at the public boundary and order its rows by slice."""
     if is_set_input(y_true) or is_set_input(y_pred):
         raise TypeError("groups needs dense y_true and y_pred arrays; got sparse or top-k input")
+    per_group = threshold if isinstance(threshold, PerGroupThresholds) else None
+    # Per-group values are read once the slices are known; the scores are checked as scores.
     batch = check_batch(
-        y_true, y_pred, threshold=threshold, from_logits=from_logits, sample_weight=sample_weight
-    )
+        y_true, y_pred, threshold=threshold if per_group is None else 0.5,
+        from_logits=from_logits, sample_weight=sample_weight,
+    )  # fmt: skip
     n_rows, n_labels = batch.truth.shape
     names = check_label_names(label_names, n_labels)
     slicing, kept = slicing_columns(slice_labels, names, n_labels)
@@ -177,10 +188,11 @@ def prepare_sliced_batch(
         raise ValueError("groups must give group arrays or label names to slice by; got None")
     labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
     index = slice_index(columns, labels, n_rows, max_slices)
-    thresholds = None if batch.thresholds is None else batch.thresholds[kept]
+    # Per-group thresholds: one row of thresholds per slice (its group's).
+    every = batch.thresholds if per_group is None else slice_thresholds(per_group, index, n_labels)
     return SlicedBatch(
-        index, batch.truth, batch.pred, batch.weights, thresholds, batch.thresholds,
-        batch.from_logits, None if names is None else tuple(names[j] for j in kept),
+        index, batch.truth, batch.pred, batch.weights, None if every is None else every[..., kept],
+        every, batch.from_logits, None if names is None else tuple(names[j] for j in kept),
         tuple(slicing), tuple(kept),
     )  # fmt: skip
 

@@ -369,7 +369,7 @@ def evaluate(
 ) -> SlicedReport: ...
 @validated(
     "from_logits", "threshold", "zero_division", "labels", "min_slice_size", "max_slices",
-    ranking="ranking_columns",
+    ranking="ranking_columns", groups="slice_groups",
 )  # fmt: skip
 def evaluate(
     y_true: Any,
@@ -400,8 +400,10 @@ def evaluate(
     y_score : array-like of shape (n_samples, n_labels)
         Probabilities (or logits with ``from_logits=True``), or 0/1 predictions
         with ``threshold=None`` (then ranking columns are computed on them too).
-    threshold : float, array-like of shape (n_labels,) or Thresholds, default=0.5
-        Positive where ``score >= threshold``.
+    threshold : float, array-like of shape (n_labels,), Thresholds or GroupThresholds, default=0.5
+        Positive where ``score >= threshold``.  With ``groups``, a
+        [`GroupThresholds`][multilabel_attr.thresholds.GroupThresholds] thresholds each row
+        at its own group's thresholds (``groups`` must be the group arrays it was tuned on).
     label_names : sequence of str, optional
         Defaults to ``label_0`` ... .
     from_logits : bool, default=False

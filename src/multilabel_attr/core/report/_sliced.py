@@ -475,7 +475,13 @@ def report_from_sliced_counts(
     overall._require_samples()
     names = overall.label_names or tuple(f"label_{i}" for i in range(overall.n_labels))
     columns = ranking_columns or {}
-    reports = {OVERALL: report_from_counts(overall, threshold, zero_division, columns.get(OVERALL))}
+    # Per-group thresholds (one row per slice): all rows were cut at no single threshold.
+    per_slice = threshold is not None and np.ndim(threshold) == 2
+    reports = {
+        OVERALL: report_from_counts(
+            overall, None if per_slice else threshold, zero_division, columns.get(OVERALL)
+        )
+    }
     states = counts.slice_states()
     for i in shown:
         name = counts.names[i]
@@ -487,7 +493,8 @@ def report_from_sliced_counts(
                 f"above {state.n_samples}"
             )
         state.label_names = names
-        reports[name] = report_from_counts(state, threshold, zero_division, columns.get(name))
+        cut = threshold[i] if per_slice else threshold
+        reports[name] = report_from_counts(state, cut, zero_division, columns.get(name))
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}
     keys.update({counts.names[i]: counts.keys[i] for i in shown})
     sizes = {OVERALL: overall.n_samples, **counts.sizes}

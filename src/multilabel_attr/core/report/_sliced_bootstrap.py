@@ -172,7 +172,7 @@ def replicates_of(batch: SlicedBatch, seed: int, n_resamples: int) -> list[Slice
     for i in range(len(batch.index.keys)):
         truth, scores, weights = batch.segment(i)
         binary_truth, binary_pred, _ = binary_predictions(
-            truth, scores, batch.thresholds, batch.from_logits, None
+            truth, scores, batch.slice_threshold(i), batch.from_logits, None
         )
         parts.append(
             slice_replicates(binary_truth, binary_pred, weights, batch.rows(i), seed, n_resamples)
