@@ -29,7 +29,7 @@ from typing_extensions import Self
 
 from .._options import validated
 from .._validation import PerGroupThresholds, check_batch, check_label_names
-from ._counting import BatchCounts, count_slices, small_codes
+from ._counting import BatchCounts, count_slices, merge_histograms, small_codes
 from ._groups import (
     DEFAULT_MAX_SLICES,
     KEY_KINDS,
@@ -417,9 +417,21 @@ class SlicedCounts:
     @property
     def overall(self) -> MultilabelCounts:
         """The counts of all rows: the sum of every slice's counts."""
-        total = MultilabelCounts(len(self._kept), label_names=self.counted_labels)
-        for state in self._slices.values():
-            total = total.merge(state)
+        total = MultilabelCounts._empty(len(self._kept), self.counted_labels)
+        states = list(self._slices.values())
+        if not states:
+            return total
+        # One merge of every slice: the sums run in slice order, as merging them one by one.
+        total.tp, total.fp, total.fn, total.tn = (
+            np.sum([getattr(state, name) for state in states], axis=0)
+            for name in ("tp", "fp", "fn", "tn")
+        )
+        total.sample_keys, total.sample_weight, total.sample_count = merge_histograms(
+            tuple(state.sample_keys for state in states),
+            tuple(state.sample_weight for state in states),
+            tuple(state.sample_count for state in states),
+        )
+        total.n_samples = sum(state.n_samples for state in states)
         return total
 
     def slice_states(self) -> list[MultilabelCounts]:

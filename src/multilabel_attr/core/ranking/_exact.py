@@ -162,10 +162,14 @@ def per_label_auroc_ap(
 
 
 def sliced_auroc_ap(
-    truth: NDArray[np.bool_], scores: NDArray[Any], order: NDArray[Any], bounds: NDArray[Any]
+    truth: NDArray[np.bool_],
+    scores: NDArray[Any],
+    order: NDArray[Any],
+    bounds: NDArray[Any],
+    columns: Sequence[int],
 ) -> tuple[FloatArray, FloatArray]:
-    """Exact AUROC and average precision of every label, on all rows and on each slice of
-    the rows, without weights (validated inputs).
+    """Exact AUROC and average precision of the labels in ``columns``, on all rows and on
+    each slice of the rows, without weights (validated inputs).
 
     Slice ``s`` holds the rows ``order[bounds[s]:bounds[s + 1]]``.  Row 0 of each result is
     all rows and row ``s + 1`` slice ``s``.  Each slice's classes are sorted on their own;
@@ -173,17 +177,20 @@ def sliced_auroc_ap(
     sorted runs is a merge), so all rows cost one merge, not one more sort.  The sorted
     scores, and so every value, are those of evaluating each set of rows alone.
     """
-    n_labels = truth.shape[1]
+    n_labels = len(columns)
     n_slices = bounds.size - 1
+    # Whole columns are read as slices of the input; others (slicing labels left out) by index.
+    whole = list(columns) == list(range(truth.shape[1]))
     auc = np.empty((n_slices + 1, n_labels))
     ap = np.empty((n_slices + 1, n_labels))
     spans = [(int(bounds[s]), int(bounds[s + 1])) for s in range(n_slices)]
 
     def work(start: int) -> None:
         stop = min(start + _LABEL_BLOCK, n_labels)
+        block = slice(start, stop) if whole else list(columns[start:stop])
         # Transposed first: gathering the rows of a few contiguous columns is much faster.
-        block_truth = np.take(np.ascontiguousarray(truth[:, start:stop].T), order, axis=1)
-        block_scores = np.take(np.ascontiguousarray(scores[:, start:stop].T), order, axis=1)
+        block_truth = np.take(np.ascontiguousarray(truth[:, block].T), order, axis=1)
+        block_scores = np.take(np.ascontiguousarray(scores[:, block].T), order, axis=1)
         for offset in range(stop - start):
             label_truth, label_scores = block_truth[offset], block_scores[offset]
             runs: tuple[list[NDArray[Any]], list[NDArray[Any]]] = ([], [])

@@ -442,12 +442,12 @@ def _joint_ranking_columns(
     """Exact ranking columns of all rows and of each shown slice, from one sort per slice
     and label (unweighted rows); the same values and warnings as ranking each alone."""
     names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
-    truth, scores = batch.columns()
+    truth, scores = batch.truth, batch.pred  # the counted columns are read block by block
     order, bounds = batch.layout
     auroc, ap = sliced_auroc_ap(
         truth if truth.dtype == np.bool_ else truth == 1,
         scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
-        order, bounds,
+        order, bounds, batch.kept,
     )  # fmt: skip
     columns: dict[str, Mapping[str, list[float]]] = {
         OVERALL: ranking_columns(auroc[0], ap[0], names)
