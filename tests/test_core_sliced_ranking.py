@@ -100,3 +100,30 @@ def test_undefined_labels_warn_per_shown_slice() -> None:
     assert any("ROC AUC in slice group=b is undefined for label label_1" in m for m in messages)
     assert not any("group=c" in m for m in messages)  # hidden: not ranked, no warning
     assert np.isnan(report.slice("a").per_label["average_precision"][1])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_slices_equal_evaluating_each_alone(weighted: bool) -> None:
+    # 40 labels: the averages over labels sum more than one block of eight; the slices' count
+    # metrics are computed together, each must still equal its slice evaluated alone.
+    rng = np.random.default_rng(5)
+    n = 3000
+    y_true = rng.random((n, 40)) < rng.uniform(0.01, 0.5, 40)
+    y_score = np.clip(0.3 * y_true + 0.7 * rng.random((n, 40)), 0, 1)
+    keys = rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1])
+    weight = rng.random(n) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ml.UndefinedMetricWarning)
+        report = ml.evaluate(y_true, y_score, groups=keys, sample_weight=weight)
+        whole = ml.evaluate(y_true, y_score, sample_weight=weight)
+        for key in ("a", "b", "c"):
+            rows = keys == key
+            alone = ml.evaluate(y_true[rows], y_score[rows],
+                                sample_weight=None if weight is None else weight[rows])  # fmt: skip
+            if weight is None:
+                assert report.slice(key).to_dict() == alone.to_dict()
+            else:
+                for name, value in alone.summary.items():
+                    assert report.slice(key).summary[name] == pytest.approx(value, rel=1e-12)
+    if weight is None:
+        assert report.overall.to_dict() == whole.to_dict()

@@ -48,6 +48,7 @@ from ._evaluate import (
     ranking_columns,
     report_from_counts,
 )
+from ._stacked import score_states
 
 SLICED_REPORT_SCHEMA_VERSION = 1
 
@@ -477,26 +478,30 @@ def report_from_sliced_counts(
     columns = ranking_columns or {}
     # Per-group thresholds (one row per slice): all rows were cut at no single threshold.
     per_slice = threshold is not None and np.ndim(threshold) == 2
-    reports = {
-        OVERALL: report_from_counts(
-            overall, None if per_slice else threshold, zero_division, columns.get(OVERALL)
-        )
-    }
-    states = counts.slice_states()
+    states, slice_names = counts.slice_states(), counts.names
     for i in shown:
-        name = counts.names[i]
         state = states[i]
         if not np.any(state.sample_weight > 0):
             raise ValueError(
-                f"slice {name!r}: all its {state.n_samples} rows have sample_weight 0, so every "
-                "metric there is undefined; give them a positive weight or a min_slice_size "
-                f"above {state.n_samples}"
+                f"slice {slice_names[i]!r}: all its {state.n_samples} rows have sample_weight 0, "
+                "so every metric there is undefined; give them a positive weight or a "
+                f"min_slice_size above {state.n_samples}"
             )
         state.label_names = names
+    scored = score_states([overall, *(states[i] for i in shown)], zero_division)
+    overall_cut = None if per_slice else threshold
+    reports = {
+        OVERALL: report_from_counts(
+            overall, overall_cut, zero_division, columns.get(OVERALL), scored[0]
+        )
+    }
+    for i, scores in zip(shown, scored[1:]):
         cut = threshold[i] if per_slice else threshold
-        reports[name] = report_from_counts(state, cut, zero_division, columns.get(name))
+        reports[slice_names[i]] = report_from_counts(
+            states[i], cut, zero_division, columns.get(slice_names[i]), scores
+        )
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}
-    keys.update({counts.names[i]: counts.keys[i] for i in shown})
+    keys.update({slice_names[i]: counts.keys[i] for i in shown})
     sizes = {OVERALL: overall.n_samples, **counts.sizes}
     return SlicedReport(
         factors=counts.factors or (), reports=reports, keys=keys, sizes=sizes, hidden=hidden,
