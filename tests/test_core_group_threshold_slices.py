@@ -156,3 +156,24 @@ def test_per_group_thresholds_are_refused_where_rows_have_no_group() -> None:
         ml.evaluate("not read", None, groups=group, threshold=scores)
     with pytest.raises(ml.InputError, match="groups must be None, an array of group keys"):
         ml.evaluate("not read", None, groups=3.5)
+
+
+def test_slicing_by_a_label_column_finds_thresholds_tuned_on_it() -> None:
+    rng = np.random.default_rng(5)
+    names = ["Male", "Smiling", "Hat"]
+    y_true = rng.random((800, 3)) < 0.4
+    y_score = np.clip(0.3 * y_true + 0.7 * rng.random((800, 3)), 0, 1)
+    male = y_true[:, 0]  # a bool column: the thresholds' keys are False and True
+    tuned = optimize_thresholds(y_true[:, 1:], y_score[:, 1:], groups=male, label_names=names[1:])
+    wide = GroupThresholds(
+        {key: Thresholds([0.5, *tuned[key].values]) for key in tuned},
+        Thresholds([0.5, *tuned.overall.values]),
+    )
+    report = ml.evaluate(y_true, y_score, groups="Male", label_names=names, threshold=wide,
+                         ranking=False, zero_division=0)  # fmt: skip
+    pred = tuned.apply(y_score[:, 1:], male)
+    for key in (False, True):
+        rows = male == key
+        alone = ml.evaluate(y_true[rows][:, 1:], pred[rows], threshold=None, ranking=False,
+                            label_names=names[1:], zero_division=0)  # fmt: skip
+        _same_counts(report.slice(f"Male={int(key)}"), alone)

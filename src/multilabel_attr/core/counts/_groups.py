@@ -198,11 +198,24 @@ def check_key(value: Any, kind: str, name: str) -> Any:
     return value
 
 
+def _tuned_key(thresholds: PerGroupThresholds, key: SliceKey, n_label_factors: int) -> Any:
+    """The key of ``thresholds`` that a slice key means.  The 0/1 of a slicing label (the last
+    factors) also matches the False/True of thresholds tuned on a bool column."""
+    found = key[0] if thresholds.n_factors == 1 else key
+    if found in thresholds or not n_label_factors:
+        return found
+    cut = len(key) - n_label_factors
+    as_bools = key[:cut] + tuple(bool(value) for value in key[cut:])
+    other = as_bools[0] if thresholds.n_factors == 1 else as_bools
+    return other if other in thresholds else found
+
+
 def slice_thresholds(
-    thresholds: PerGroupThresholds, index: SliceIndex, n_labels: int
+    thresholds: PerGroupThresholds, index: SliceIndex, n_labels: int, n_label_factors: int = 0
 ) -> FloatArray:
     """Each slice's thresholds (probability scale), one row per slice key: the slices are the
-    groups ``thresholds`` was tuned on, so every row of a slice shares its group's values."""
+    groups ``thresholds`` was tuned on, so every row of a slice shares its group's values.
+    The last ``n_label_factors`` factors are slicing labels."""
     if len(index.factors) != thresholds.n_factors:
         raise InputError(
             f"threshold holds thresholds for groups of {thresholds.n_factors} group array(s); "
@@ -210,7 +223,7 @@ def slice_thresholds(
             "arrays the thresholds were tuned on",
             argument="threshold",
         )
-    lookup = [key[0] if thresholds.n_factors == 1 else key for key in index.keys]
+    lookup = [_tuned_key(thresholds, key, n_label_factors) for key in index.keys]
     missing = [key for key in lookup if key not in thresholds]
     if missing:
         shown = ", ".join(repr(key) for key in missing[:10])

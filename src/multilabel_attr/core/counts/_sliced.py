@@ -189,7 +189,11 @@ def prepare_sliced_batch(
     labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
     index = slice_index(columns, labels, n_rows, max_slices)
     # Per-group thresholds: one row of thresholds per slice (its group's).
-    every = batch.thresholds if per_group is None else slice_thresholds(per_group, index, n_labels)
+    every = (
+        batch.thresholds
+        if per_group is None
+        else slice_thresholds(per_group, index, n_labels, len(slicing))
+    )
     return SlicedBatch(
         index, batch.truth, batch.pred, batch.weights, None if every is None else every[..., kept],
         every, batch.from_logits, None if names is None else tuple(names[j] for j in kept),
