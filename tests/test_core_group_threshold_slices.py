@@ -177,3 +177,19 @@ def test_slicing_by_a_label_column_finds_thresholds_tuned_on_it() -> None:
         alone = ml.evaluate(y_true[rows][:, 1:], pred[rows], threshold=None, ranking=False,
                             label_names=names[1:], zero_division=0)  # fmt: skip
         _same_counts(report.slice(f"Male={int(key)}"), alone)
+
+
+def test_disparities_take_per_group_thresholds() -> None:
+    rng = np.random.default_rng(6)
+    y_true = rng.random((500, 3)) < 0.4
+    y_score = rng.random((500, 3))
+    group = rng.choice(["a", "b"], 500)
+    table = {"a": Thresholds([0.3, 0.5, 0.7]), "b": Thresholds([0.6, 0.4, 0.2])}
+    thresholds = GroupThresholds(table, Thresholds([0.5, 0.5, 0.5]))
+    pred = _by_hand(y_score, ["a", "b"], lambda key: group == key, table)
+    for metric in ("tpr", "fpr", "selection_rate"):
+        ours = ml.disparity(y_true, y_score, groups=group, metric=metric, threshold=thresholds,
+                            zero_division=0)  # fmt: skip
+        reference = ml.disparity(y_true, pred, groups=group, metric=metric, zero_division=0)
+        assert ours.by_group == reference.by_group
+        assert ours.gaps == reference.gaps
