@@ -96,8 +96,10 @@ def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
     if high - low >= _DENSE_RANGE:
         unique, inverse = np.unique(values, return_inverse=True)
         return unique.astype(np.int64), inverse.reshape(-1).astype(np.int64)
-    shifted = values - low
+    shifted = values - low if low else values
     seen = np.bincount(shifted, minlength=high - low + 1) > 0
+    if seen.all():  # every value in the range occurs (0/1 keys, crossed slice numbers)
+        return np.arange(low, high + 1, dtype=np.int64), shifted.astype(np.int64, copy=False)
     rank = np.cumsum(seen) - 1
     return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
 
