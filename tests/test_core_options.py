@@ -29,6 +29,7 @@ BAD_VALUES: dict[str, Any] = {
     "ranking_columns": "sketch",
     "ignore_ties": None,
     "shuffle": "no",
+    "simultaneous": "yes",
     "log_base": 1,
     "zero_division": "skip",
     "search_zero_division": "warn",
@@ -64,6 +65,7 @@ BAD_VALUES: dict[str, Any] = {
     "shared": 1,
     "calibrator_method": "beta",
     "slice_groups": 3.5,
+    "interval_method": "basic",
 }
 
 
@@ -128,6 +130,8 @@ OPTION_NAMES = set(_options.RULES) | {"random_state", "threshold_a", "threshold_
 
 NOT_DOORS: dict[str, str] = {
     "Formula": "a dataclass; samplewise is a field",
+    "DeLongComparison": "a result; confidence_level is a field",
+    "DeLongInterval": "a result; confidence_level is a field",
     "Disparity": "a result; confidence_level is a field",
     "OperatingPoints": "a result; from_logits is a field",
     "SlicedReport": "a result; confidence_level and min_slice_size are fields",

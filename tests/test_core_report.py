@@ -136,7 +136,8 @@ def test_bootstrap_intervals_contain_estimate_and_shrink_with_more_samples() -> 
 
 def test_bootstrap_resamples_match_direct_recomputation() -> None:
     """One resample's metrics equal the core's metrics on the resampled rows."""
-    from multilabel_attr.core.report._bootstrap import Rows, _multiplicities
+    from multilabel_attr.core.report._bootstrap import Rows
+    from multilabel_attr.core.report._intervals import multiplicities as _multiplicities
 
     y, score = _data(n=120, seed=4)
     pred = score >= 0.5

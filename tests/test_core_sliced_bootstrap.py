@@ -101,3 +101,51 @@ def test_point_estimates_match_evaluate_and_options_are_checked() -> None:
         ml.bootstrap_report("no data", None, groups=[1], confidence_level=2)
     with pytest.raises(ValueError, match="seed must be non-negative"):
         ml.bootstrap_report(d["y_true"], d["y_score"], groups=d["site"], seed=-1)
+
+
+def test_cluster_draws_are_keyed_by_the_cluster() -> None:
+    """A cluster's rows share their draws: with one cluster per row keyed by its position the
+    replicates are the rows' own; with clusters, each slice's intervals equal a replicate loop
+    whose draws are keyed by the cluster id."""
+    d = _data(2)
+    n = len(d["site"])
+    common = {"n_resamples": B, "seed": SEED, "confidence_level": LEVEL, "threshold": None}
+    plain = ml.bootstrap_report(d["y_true"], d["y_pred"], groups=d["site"], **common)
+    own = ml.bootstrap_report(
+        d["y_true"], d["y_pred"], groups=d["site"], cluster=np.arange(n), **common
+    )
+    assert own.overall.intervals == plain.overall.intervals
+    person = np.arange(n) // 4
+    clustered = ml.bootstrap_report(
+        d["y_true"], d["y_pred"], groups=d["site"], cluster=person, **common
+    )
+    rows = d["site"] == "b"
+    draws = poisson_multiplicities(SEED, person[rows].astype(np.int64), B).astype(np.float64)
+    truth, pred = d["y_true"][rows], d["y_pred"][rows]
+    f1 = np.array([[skm.f1_score(truth[:, j], pred[:, j], sample_weight=w, zero_division=0)
+                    for j in range(3)] for w in draws])  # fmt: skip
+    lows, highs = _tails(f1)
+    intervals = clustered.slice("b").intervals
+    for j, name in enumerate(clustered.overall.label_names):
+        assert intervals[f"f1:{name}"] == pytest.approx((lows[j], highs[j]), abs=1e-12)
+    # String ids are keyed by a stable hash of their text: the same in every call.
+    names = np.array([f"id{p}" for p in person])
+    twice = [
+        ml.bootstrap_report(d["y_true"], d["y_pred"], groups=d["site"], cluster=names, **common)
+        for _ in range(2)
+    ]
+    assert twice[0].overall.intervals == twice[1].overall.intervals
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"method": "bca"}, "with groups, intervals are percentile intervals"),
+        ({"simultaneous": True}, "with groups, intervals are percentile intervals"),
+        ({"cluster": np.zeros(5)}, "cluster must be 1-D with one group id per sample"),
+    ],
+)
+def test_sliced_bootstrap_refuses_what_it_cannot_do(options: dict[str, Any], match: str) -> None:
+    d = _data(3)
+    with pytest.raises(ValueError, match=match):
+        ml.bootstrap_report(d["y_true"], d["y_score"], groups=d["site"], n_resamples=B, **options)

@@ -255,17 +255,17 @@ class DaskArraySource:
 
 
 def _source(
-    data: Any, labels: Any, scores: Any, weight: Any, groups: Any = None
+    data: Any, labels: Any, scores: Any, weight: Any, groups: Any = None, cluster: Any = None
 ) -> tuple[Any, ColumnSpec]:
     import dask.array as da
 
     if isinstance(data, da.Array):
         if groups is not None:
             raise ColumnError("groups names columns of a DataFrame; Dask arrays have none")
-        if labels is not None:
+        if labels is not None or cluster is not None:
             raise ColumnError(
-                "with Dask arrays pass the scores as scores=...; labels names columns of a "
-                "DataFrame"
+                "with Dask arrays pass the scores as scores=...; labels and cluster name "
+                "columns of a DataFrame"
             )
         spec = ColumnSpec("y_true", "y_score", None if weight is None else "sample_weight")
         return DaskArraySource(data, scores, weight), spec
@@ -273,8 +273,9 @@ def _source(
         raise TypeError(
             f"data must be a Dask DataFrame or a Dask array; got {type(data).__name__}"
         )
-    _check_column_names(data, labels=labels, scores=scores, weight=weight)
-    return DaskFrameSource(data), ColumnSpec.build(labels, scores, weight, groups=groups)
+    _check_column_names(data, labels=labels, scores=scores, weight=weight, cluster=cluster)
+    spec = ColumnSpec.build(labels, scores, weight, groups=groups, cluster=cluster)
+    return DaskFrameSource(data), spec
 
 
 @validated("from_logits", threshold="named_threshold")
@@ -409,6 +410,7 @@ def bootstrap_report(
     n_resamples: int = 1000,
     confidence_level: float = 0.95,
     seed: int = 0,
+    cluster: str | None = None,
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
 ) -> Report:
@@ -417,8 +419,10 @@ def bootstrap_report(
     Rows are identified by their position, so the intervals do not depend on
     the chunking and equal those of the Parquet and Spark engines on the same
     rows (see [`bootstrap_report`][multilabel_attr.spark.bootstrap_report]).
+    ``cluster`` names a DataFrame column of group ids: whole clusters are
+    resampled, their draws keyed by the cluster id.
     """
-    source, spec = _source(data, labels, scores, weight)
+    source, spec = _source(data, labels, scores, weight, cluster=cluster)
     return _driver.bootstrap_report(
         source, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
         n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,

@@ -140,9 +140,14 @@ def _spill(table: Any, writers: dict[int, Any], folder: str) -> None:
 
 
 def _spec(
-    labels: Any, scores: Any, weight: Any, row_id: Any = None, groups: Any = None
+    labels: Any,
+    scores: Any,
+    weight: Any,
+    row_id: Any = None,
+    groups: Any = None,
+    cluster: Any = None,
 ) -> ColumnSpec:
-    return ColumnSpec.build(labels, scores, weight, row_id, groups)
+    return ColumnSpec.build(labels, scores, weight, row_id, groups=groups, cluster=cluster)
 
 
 @validated("from_logits", "batch_rows", threshold="named_threshold")
@@ -296,6 +301,7 @@ def bootstrap_report(
     confidence_level: float = 0.95,
     seed: int = 0,
     row_id: str | None = None,
+    cluster: str | None = None,
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
     batch_rows: int = 1 << 18,
@@ -306,12 +312,16 @@ def bootstrap_report(
     from its row id (the integer column ``row_id``, or the row's position in
     the files) and ``seed``: the intervals are the same on every engine and for
     every partitioning of the same rows.  Undefined values count as 0, as in
-    [`bootstrap_report`][multilabel_attr.bootstrap_report].
+    [`bootstrap_report`][multilabel_attr.bootstrap_report].  With ``cluster`` (a
+    column of integer or string group ids) the draws are keyed by the cluster
+    instead, so whole clusters are resampled, as in
+    [`bootstrap_report`][multilabel_attr.spark.bootstrap_report].
     """
     return _driver.bootstrap_report(
-        ParquetSource(path, batch_rows=batch_rows), _spec(labels, scores, weight, row_id),
-        threshold=threshold, from_logits=from_logits, label_names=label_names,
-        n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+        ParquetSource(path, batch_rows=batch_rows),
+        _spec(labels, scores, weight, row_id, cluster=cluster), threshold=threshold,
+        from_logits=from_logits, label_names=label_names, n_resamples=n_resamples,
+        confidence_level=confidence_level, seed=seed,
     )  # fmt: skip
 
 

@@ -134,9 +134,14 @@ def _renamed(batches: Iterator[Any], names: list[str]) -> Iterator[Any]:
 
 
 def _spec(
-    labels: Any, scores: Any, weight: Any, row_id: Any = None, groups: Any = None
+    labels: Any,
+    scores: Any,
+    weight: Any,
+    row_id: Any = None,
+    groups: Any = None,
+    cluster: Any = None,
 ) -> ColumnSpec:
-    return ColumnSpec.build(labels, scores, weight, row_id, groups)
+    return ColumnSpec.build(labels, scores, weight, row_id, groups=groups, cluster=cluster)
 
 
 @validated("from_logits", threshold="named_threshold")
@@ -274,6 +279,7 @@ def bootstrap_report(
     confidence_level: float = 0.95,
     seed: int = 0,
     row_id: str | None = None,
+    cluster: str | None = None,
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
 ) -> Report:
@@ -286,11 +292,16 @@ def bootstrap_report(
     freshly read DataFrame).  Replicate counts merge like counts, so the
     intervals do not depend on the partitioning, and equal those of the Parquet
     and Dask engines on the same rows.
+
+    With ``cluster`` (a column of integer or string group ids, such as a person's
+    identity) the draws are keyed by the cluster id instead: every row of a
+    cluster gets its cluster's multiplicity, whichever partition holds it, so
+    whole clusters are resampled (``row_id`` is then not used).
     """
     return _driver.bootstrap_report(
-        SparkSource(frame), _spec(labels, scores, weight, row_id), threshold=threshold,
-        from_logits=from_logits, label_names=label_names, n_resamples=n_resamples,
-        confidence_level=confidence_level, seed=seed,
+        SparkSource(frame), _spec(labels, scores, weight, row_id, cluster=cluster),
+        threshold=threshold, from_logits=from_logits, label_names=label_names,
+        n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
     )  # fmt: skip
 
 

@@ -4,6 +4,8 @@ Each row gets, for each replicate ``b``, an independent Poisson(1) multiplicity 
 core's counter-based generator (``poisson_multiplicities``), keyed by the seed, the row id
 and ``b``: the replicates are the same however the rows are split into partitions, in
 whatever order the partitions run, and equal to those of the in-memory sliced bootstrap.
+A cluster bootstrap keys the draws by the cluster id instead of the row id: every row of a
+cluster then gets the cluster's multiplicity.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import InputError
+from ..core._internal import InputError, cluster_keys
 from ..core._validation import group_keys
 
 FloatArray = NDArray[np.float64]
@@ -42,7 +42,7 @@ class Place(str):
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """Where the labels, scores, weights and row ids live in a table.
+    """Where the labels, scores, weights, row ids and cluster ids live in a table.
 
     ``labels`` and ``scores`` are one array-column name or a sequence of scalar
     column names (one per label, in label order).
@@ -55,6 +55,7 @@ class ColumnSpec:
     groups: tuple[str, ...] = ()
     """Columns whose values slice the rows (several are crossed); a label column among them
     slices by that label and is left out of the counted labels."""
+    cluster: str | None = None
 
     @classmethod
     def build(
@@ -64,6 +65,7 @@ class ColumnSpec:
         weight: Any = None,
         row_id: Any = None,
         groups: Any = None,
+        cluster: Any = None,
     ) -> ColumnSpec:
         """Validate the column arguments of a public function."""
         spec = cls(
@@ -72,7 +74,13 @@ class ColumnSpec:
             _optional_name(weight, "weight"),
             _optional_name(row_id, "row_id"),
             () if groups is None else _as_tuple(_names(groups, "groups")),
+            _optional_name(cluster, "cluster"),
         )
+        if spec.row_id is not None and spec.cluster is not None:
+            raise ColumnError(
+                "row_id and cluster are exclusive: a cluster bootstrap draws whole clusters, "
+                f"keyed by the cluster column; got row_id={row_id!r} and cluster={cluster!r}"
+            )
         if (
             isinstance(spec.labels, tuple)
             and isinstance(spec.scores, tuple)
@@ -88,7 +96,9 @@ class ColumnSpec:
     def columns(self) -> list[str]:
         """Every column read, each once, in a stable order."""
         names: list[str] = []
-        for group in (self.labels, self.scores, self.weight, self.row_id, self.groups):
+        for group in (
+            self.labels, self.scores, self.weight, self.row_id, self.groups, self.cluster
+        ):
             if group is None:
                 continue
             for name in (group,) if isinstance(group, str) else group:
@@ -167,6 +177,8 @@ class Block:
     where: str
     groups: dict[str, NDArray[Any]] | None = None
     """Each group column's keys (checked), by column name; ``None`` without groups."""
+    cluster_key: NDArray[np.int64] | None = None
+    """Each row's cluster as a 64-bit key (a cluster bootstrap draws by it), or None."""
 
     @property
     def n_rows(self) -> int:
@@ -254,7 +266,12 @@ def block_from_arrow(batch: Any, spec: ColumnSpec, n_labels: int | None, where: 
             )
         row_id = ids.astype(np.int64, copy=False)
     groups = {name: _group_keys(batch.column(name), name, where) for name in spec.group_columns}
-    return Block(truth, scores, weight, row_id, where, groups if spec.groups else None)
+    cluster_key = None
+    if spec.cluster is not None:
+        cluster_key = _cluster_keys(batch.column(spec.cluster), spec.cluster, where)
+    return Block(
+        truth, scores, weight, row_id, where, groups if spec.groups else None, cluster_key
+    )
 
 
 def _group_keys(column: Any, name: str, where: str) -> NDArray[Any]:
@@ -279,6 +296,23 @@ def _group_keys(column: Any, name: str, where: str) -> NDArray[Any]:
         )
     keys, _ = group_keys(column.to_numpy(zero_copy_only=False), f"column {name!r}", None)
     return keys
+
+
+def _cluster_keys(column: Any, name: str, where: str) -> NDArray[np.int64]:
+    """Integer cluster ids as they are; strings as a stable 64-bit hash of their UTF-8 bytes
+    (the same in every process, unlike Python's ``hash``)."""
+    import pyarrow as pa
+
+    if column.null_count:
+        raise ColumnError(f"column {name!r} has {column.null_count} missing value(s) in {where}")
+    if pa.types.is_integer(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False)).astype(np.int64, copy=False)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise ColumnError(
+            f"column {name!r} must hold integer or string cluster ids; got type {column.type} "
+            f"in {where}"
+        )
+    return cluster_keys(np.asarray(column.to_numpy(zero_copy_only=False), dtype=object))
 
 
 def block_from_arrays(

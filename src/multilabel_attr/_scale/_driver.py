@@ -257,7 +257,8 @@ def bootstrap_report(
         engine, spec, threshold, from_logits, label_names, n_resamples=n_resamples, seed=seed,
         n_bins=n_bins,
     )  # fmt: skip
-    merged = Partial.from_bytes(engine.run(task, row_offsets=spec.row_id is None))
+    by_position = spec.row_id is None and spec.cluster is None
+    merged = Partial.from_bytes(engine.run(task, row_offsets=by_position))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
     check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)

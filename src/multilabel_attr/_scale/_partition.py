@@ -288,7 +288,8 @@ class CountTask:
             raise describe_failure(exc, block, self.spec, self.threshold, self.from_logits) from exc
         replicates = None
         if self.n_resamples:
-            row_id = block.row_id
+            # A cluster's rows share their draws, wherever they are: the key is the cluster's.
+            row_id = block.row_id if block.cluster_key is None else block.cluster_key
             if row_id is None:
                 row_id = np.arange(first_row, first_row + block.n_rows, dtype=np.int64)
             replicates = replicate_block(

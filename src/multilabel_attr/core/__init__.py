@@ -62,6 +62,7 @@ from .metrics._per_label import (
 from .metrics._set_based import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
 from .metrics._subset_and_report import classification_report, zero_one_loss
 from .ranking._constraints import Constraint
+from .ranking._delong import DeLongComparison, DeLongInterval, delong_interval, delong_test
 from .ranking._exact import (
     average_precision_score,
     coverage_error,
@@ -125,6 +126,8 @@ __all__ = [
     "YOUDEN",
     "CalibrationState",
     "Constraint",
+    "DeLongComparison",
+    "DeLongInterval",
     "Disparity",
     "EdgeCounts",
     "Formula",
@@ -159,6 +162,8 @@ __all__ = [
     "convention_scores",
     "coverage_error",
     "dcg_score",
+    "delong_interval",
+    "delong_test",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "disparity",

@@ -60,7 +60,7 @@ from .counts._formulas import (
     formula_by_name,
 )
 from .counts._groups import DEFAULT_MAX_SLICES, OVERALL, check_max_slices, check_min_slice_size
-from .counts._poisson import GOLDEN, poisson_multiplicities, splitmix64
+from .counts._poisson import GOLDEN, cluster_keys, poisson_multiplicities, splitmix64
 from .counts._serialization import SCHEMA_VERSION
 from .counts._sliced import SlicedCounts, prepare_sliced_batch
 from .counts._state import MultilabelCounts, prepare_batch
@@ -125,6 +125,7 @@ __all__ = [
     "check_sample_weight",
     "check_threshold",
     "check_zero_division",
+    "cluster_keys",
     "combine_replicates",
     "count_batch",
     "curve",

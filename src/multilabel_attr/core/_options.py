@@ -291,6 +291,12 @@ CALIBRATOR_METHODS: dict[str, str] = {
 }
 """The maps of a calibrator."""
 
+INTERVAL_METHODS: dict[str, str] = {
+    "percentile": "percentile bootstrap intervals",
+    "bca": "bias-corrected and accelerated bootstrap intervals",
+}
+"""How a bootstrap turns replicates into an interval."""
+
 CONVENTION_NAMES: tuple[str, ...] = ("pedestrian", "coco")
 """The named metric conventions of [`convention_metrics`][multilabel_attr.convention_metrics]."""
 
@@ -324,6 +330,7 @@ RULES: dict[str, Rule] = {
     "ranking_columns": check_bool,
     "ignore_ties": check_bool,
     "shuffle": check_bool,
+    "simultaneous": check_bool,
     "log_base": check_log_base,
     "zero_division": _zero_division(),
     "search_zero_division": _zero_division((0.0, 1.0), " for a threshold search"),
@@ -334,6 +341,7 @@ RULES: dict[str, Rule] = {
     "norm": _choice(CALIBRATION_NORMS),
     "disparity_method": _choice(DISPARITY_METHODS),
     "calibrator_method": _choice(CALIBRATOR_METHODS),
+    "interval_method": _choice(INTERVAL_METHODS),
     "beta": lambda value, argument: check_beta(value),
     "k": check_ks,
     "optional_k": _optional_int(1),

@@ -50,6 +50,8 @@ class CorrectedTables:
     reports: dict[str, Report]
     mean_balanced: float
     validation_gain: dict[str, dict[str, float]]
+    n_identities: int | None = None
+    """Identities resampled by the cluster bootstrap (None: images resampled one by one)."""
 
     @property
     def majority(self) -> dict[str, float]:
@@ -61,6 +63,8 @@ class CorrectedTables:
         cnn, majority = self.columns["CNN"], self.majority
         return {
             "n_common_test": self.n_common,
+            "bootstrap_unit": "image" if self.n_identities is None else "identity",
+            "n_identities_test": self.n_identities,
             "corrected": self.columns,
             "intervals": {
                 k: {r: list(v) for r, v in iv.items()} for k, iv in self.intervals.items()
@@ -91,13 +95,19 @@ def corrected_tables(
     protocol: Protocol,
     seed: int,
     attributes: tuple[str, ...],
+    identities: NDArray[np.int64] | None = None,
 ) -> CorrectedTables:
-    """Tables 3 and 4: both models on the same test images with tuned thresholds."""
+    """Tables 3 and 4: both models on the same test images with tuned thresholds.
+
+    With ``identities`` (the test split's identity per image, in file order) the
+    bootstrap resamples identities: a person's images are not independent.
+    """
     cnn, transfer = runs["CNN"], runs["Transfer model"]
     n_common = min(cnn.y_test.shape[0], transfer.y_test.shape[0])
     y_common = cnn.y_test[:n_common]
     if not np.array_equal(y_common, transfer.y_test[:n_common]):
         raise RuntimeError("the two models' test subsets do not start with the same images")
+    cluster = None if identities is None else np.asarray(identities)[:n_common]
     reports: dict[str, Report] = {}
     columns: dict[str, dict[str, float]] = {}
     intervals: dict[str, dict[str, tuple[float, float]]] = {}
@@ -105,6 +115,7 @@ def corrected_tables(
         report = bootstrap_report(
             y_common, run.s_test[:n_common], threshold=run.exact_thresholds,
             n_resamples=protocol.bootstrap_resamples, seed=seed, label_names=attributes,
+            cluster=cluster,
         )  # fmt: skip
         reports[name] = report
         columns[name] = {row: report.summary[key] for row, key in ROW_KEYS.items()}
@@ -113,6 +124,7 @@ def corrected_tables(
         y_common, cnn.s_test[:n_common], transfer.s_test[:n_common],
         threshold_a=cnn.exact_thresholds, threshold_b=transfer.exact_thresholds,
         metrics=list(ROW_KEYS.values()), n_resamples=protocol.bootstrap_resamples, seed=seed,
+        cluster=cluster,
     )  # fmt: skip
     # Baselines: majority class per label, and grid vs exact thresholds.
     majority = majority_baseline(y_train, n_common)
@@ -138,6 +150,7 @@ def corrected_tables(
         reports=reports,
         mean_balanced=float(np.nanmean(balanced)),
         validation_gain={name: validation_f1_gain(run) for name, run in runs.items()},
+        n_identities=None if cluster is None else int(np.unique(cluster).size),
     )
 
 

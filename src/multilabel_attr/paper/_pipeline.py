@@ -318,12 +318,17 @@ def reproduce(
     _, y_train, _ = celeba.load_numpy(data.root, "train", limit=chosen.cnn_subsets[0],
                                       images=False)  # fmt: skip
     papers_way = papers_way_tables(runs)
-    corrected = corrected_tables(runs, y_train, chosen, seed, attributes)
+    # Several images per person: with the identity file, the bootstrap resamples people.
+    annotations = celeba.read_annotations(data.root)
+    identities = None
+    if annotations.identities is not None:
+        identities = annotations.identities[annotations.split("test")]
+    corrected = corrected_tables(runs, y_train, chosen, seed, attributes, identities)
     cnn = runs["CNN"]
     n_common = corrected.n_common
     subgroups = subgroup_tables(
         "CNN", cnn.y_test[:n_common], cnn.s_test[:n_common], cnn.exact_thresholds, attributes,
-        chosen.bootstrap_resamples, seed,
+        chosen.bootstrap_resamples, seed, None if identities is None else identities[:n_common],
     )  # fmt: skip
     figures = write_figures(out, data.root, runs, corrected.reports, attributes)
     figures += write_subgroup_figure(subgroups, out / "figures")

@@ -22,13 +22,19 @@ def _fmt(value: float, digits: int = 5) -> str:
     return "nan" if math.isnan(value) else f"{value:.{digits}f}"
 
 
+def _unit(tables: CorrectedTables) -> str:
+    if tables.n_identities is None:
+        return " of images"
+    return f" of the {tables.n_identities} identities, each with all its images"
+
+
 def corrected_markdown(tables: CorrectedTables, protocol: Protocol) -> str:
     """Tables 3 and 4 as Markdown, with the paired comparison and the baseline verdict."""
     lines = [
         markdown_table(tables.columns, intervals=tables.intervals),
         "",
         f"Paired bootstrap, CNN − Transfer model, on the same {tables.n_common} test images "
-        f"({protocol.bootstrap_resamples} resamples):",
+        f"({protocol.bootstrap_resamples} resamples{_unit(tables)}):",
         "",
         "| | Difference | 95% CI | p-value |",
         "|---|---|---|---|",
@@ -107,7 +113,8 @@ def report_markdown(
             "",
             "Each row holds its own metric; every number uses the per-label thresholds tuned "
             "on validation by the exact F1 optimizer; both models are scored on the same "
-            f"{corrected.n_common} test images; brackets are 95% bootstrap intervals.",
+            f"{corrected.n_common} test images; brackets are 95% bootstrap intervals"
+            f"{' (identities resampled)' if corrected.n_identities is not None else ''}.",
             "",
             corrected_markdown(corrected, protocol),
             "",

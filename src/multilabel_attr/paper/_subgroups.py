@@ -77,13 +77,15 @@ def subgroup_tables(
     attributes: Sequence[str],
     n_resamples: int,
     seed: int,
+    identities: NDArray[np.int64] | None = None,
 ) -> SubgroupTables:
-    """Slice the test scores by each of [`FACTORS`][multilabel_attr.paper.FACTORS]."""
+    """Slice the test scores by each of [`FACTORS`][multilabel_attr.paper.FACTORS]; with
+    ``identities`` (one per test image) the bootstrap resamples people, not images."""
     reports = {}
     for factor in (f for f in FACTORS if f in attributes):
         reports[factor] = bootstrap_report(
             y_test, s_test, threshold=thresholds, groups=factor, label_names=list(attributes),
-            n_resamples=n_resamples, seed=seed,
+            n_resamples=n_resamples, seed=seed, cluster=identities,
         )  # fmt: skip
     return SubgroupTables(model, reports)
 

@@ -12,7 +12,9 @@ up front.
 
 from __future__ import annotations
 
+import hashlib
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,3 +49,19 @@ def poisson_multiplicities(seed: int, row_id: IntArray, n_resamples: int) -> NDA
         bits = splitmix64(row[None, :] + counter)
     uniform = (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
     return np.searchsorted(_CDF, uniform, side="right").astype(np.int8)
+
+
+def cluster_keys(ids: NDArray[Any]) -> IntArray:
+    """Each row's cluster as the 64-bit key its draws are keyed by.
+
+    Integer ids are their own keys; any other id (a string) is keyed by a stable 64-bit hash
+    of its text's UTF-8 bytes, the same in every process (unlike Python's ``hash``), so that
+    memory and every engine draw a cluster's multiplicity from the same key.
+    """
+    if ids.dtype.kind in "iub":
+        return ids.astype(np.int64, copy=False)
+    unique, inverse = np.unique(np.asarray(ids, dtype=object), return_inverse=True)
+    digests = b"".join(
+        hashlib.blake2b(str(v).encode(), digest_size=8).digest() for v in unique.tolist()
+    )
+    return np.frombuffer(digests, dtype="<i8").astype(np.int64)[inverse.reshape(-1)]

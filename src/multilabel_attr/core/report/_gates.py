@@ -31,9 +31,11 @@ from numpy.typing import NDArray
 
 from .._options import validated
 from ..counts._counting import binary_predictions
-from ..ranking._exact import _validate, per_label_auroc_ap
-from ._bootstrap import _MAX_CELLS_PER_CHUNK, Rows, _multiplicities
+from ..ranking._exact import _validate
+from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
+from ._bootstrap import _MAX_CELLS_PER_CHUNK, Rows
 from ._evaluate import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate
+from ._intervals import multiplicities
 
 FloatArray = NDArray[np.float64]
 
@@ -270,7 +272,7 @@ class _Model:
 
     report: Report
     rows: Rows
-    scores: NDArray[Any]
+    ranked: list[RankedLabel] | None
 
 
 def _model(
@@ -281,8 +283,11 @@ def _model(
     truth, pred, _ = binary_predictions(
         y_true, y_score, threshold, options["from_logits"], options["sample_weight"]
     )
-    scores = _validate(y_true, y_score, options["sample_weight"])[1] if ranking else pred
-    return _Model(report, Rows.of(truth, pred), scores)
+    ranked = None
+    if ranking:
+        scores = _validate(y_true, y_score, options["sample_weight"])[1]
+        ranked = ranked_labels(truth, np.asarray(scores, np.float64))
+    return _Model(report, Rows.of(truth, pred), ranked)
 
 
 def _replicates(
@@ -300,15 +305,15 @@ def _replicates(
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
     parts: list[list[dict[str, FloatArray]]] = [[] for _ in models]
     for start in range(0, n_resamples, chunk):
-        multiplicity = _multiplicities(rng, min(chunk, n_resamples - start), n_samples)
+        multiplicity = multiplicities(rng, min(chunk, n_resamples - start), n_samples)
         for slot, model in zip(parts, models):
             summary, per_label = model.rows.metrics(multiplicity, weights)
             values = {**summary, **per_label}
-            if ranking:
+            if ranking and model.ranked is not None:
                 weight = multiplicity if weights is None else multiplicity * weights
-                pairs = [per_label_auroc_ap(truth, model.scores, row) for row in weight]
-                values["auroc"] = np.array([auc for auc, _ in pairs])
-                values["average_precision"] = np.array([ap for _, ap in pairs])
+                values["auroc"], values["average_precision"] = resampled_auroc_ap(
+                    model.ranked, weight
+                )
             slot.append(values)
     return [{k: np.concatenate([p[k] for p in slot]) for k in slot[0]} for slot in parts]
 

@@ -28,11 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..counts._counting import binary_predictions, sample_keys
-from ..counts._poisson import poisson_multiplicities
+from ..counts._poisson import cluster_keys, poisson_multiplicities
 from ..counts._sliced import SlicedBatch
 from ._bootstrap import replicate_metrics
 from ._disparities import GAPS, gap_arrays
 from ._evaluate import SUMMARY_METRICS
+from ._intervals import cluster_ids
 from ._sliced import SlicedReport, shown_slices, sliced_batch, sliced_report
 
 FloatArray = NDArray[np.float64]
@@ -166,16 +167,23 @@ def _draw_seed(seed: Any) -> int:
     raise TypeError(f"seed must be an int, a numpy Generator or None; got {type(seed).__name__}")
 
 
-def replicates_of(batch: SlicedBatch, seed: int, n_resamples: int) -> list[SliceReplicates]:
-    """Replicate counts of every slice of a slice-ordered batch, in key order."""
+def replicates_of(
+    batch: SlicedBatch, seed: int, n_resamples: int, draw_keys: IntArray | None = None
+) -> list[SliceReplicates]:
+    """Replicate counts of every slice of a slice-ordered batch, in key order.
+
+    A row's draws are keyed by its position, or by ``draw_keys[position]`` (its cluster's
+    key, so that a cluster's rows share their multiplicities).
+    """
     parts = []
     for i in range(len(batch.index.keys)):
         truth, scores, weights = batch.segment(i)
         binary_truth, binary_pred, _ = binary_predictions(
             truth, scores, batch.slice_threshold(i), batch.from_logits, None
         )
+        rows = batch.rows(i) if draw_keys is None else draw_keys[batch.rows(i)]
         parts.append(
-            slice_replicates(binary_truth, binary_pred, weights, batch.rows(i), seed, n_resamples)
+            slice_replicates(binary_truth, binary_pred, weights, rows, seed, n_resamples)
         )
     return parts
 
@@ -190,7 +198,11 @@ def sliced_bootstrap_report(
     seed = _draw_seed(options["seed"])
     batch, counts = sliced_batch(y_true, y_score, groups, {**options, "zero_division": 0})
     report = sliced_report(batch, counts, min_slice_size, 0, options["ranking"])
-    parts = replicates_of(batch, seed, n_resamples)
+    draw_keys = None
+    if options.get("cluster") is not None:
+        ids = cluster_ids(options["cluster"], batch.truth.shape[0])
+        draw_keys = cluster_keys(ids)
+    parts = replicates_of(batch, seed, n_resamples, draw_keys)
     shown, _ = shown_slices(counts, min_slice_size)
     everything = combine_replicates(parts)
     overall = replicate_metrics(everything.counts, everything.keys, everything.key_weight,

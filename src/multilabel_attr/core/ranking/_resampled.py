@@ -1,0 +1,135 @@
+"""Exact AUROC and average precision of many weighted resamples at once.
+
+A bootstrap resample only changes how often each sample counts, so each label's
+scores are sorted once and a resample is a column of multiplicities in that
+order.  With the negatives and the positives each in ascending order, the
+cumulative weight of the negatives below every positive gives the
+Mann-Whitney numerator, and the cumulative weights of both classes at or above
+every positive give its precision: every replicate's AUROC and AP follow from
+cumulative sums down a (samples, replicates) matrix, a block of replicates at a
+time.  Ties are counted as [`roc_auc_score`][multilabel_attr.roc_auc_score] and
+[`average_precision_score`][multilabel_attr.average_precision_score] count them:
+a tied negative counts one half, and a positive's precision counts every sample
+tied with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._exact import _first_of_run, map_blocks
+
+FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class RankedLabel:
+    """One label's samples in score order, as the resampled sums need them.
+
+    ``neg`` and ``pos`` index the negatives and positives in ascending score order;
+    ``below[i]`` and ``through[i]`` count the negatives scoring below positive ``i`` and
+    at or below it; ``first[i]`` is the first positive tied with positive ``i``.
+    ``through`` and ``first`` are None when no score is tied across (or within) the classes.
+    """
+
+    neg: IndexArray
+    pos: IndexArray
+    below: IndexArray
+    through: IndexArray | None
+    first: IndexArray | None
+
+    @classmethod
+    def of(cls, truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> RankedLabel:
+        neg = np.flatnonzero(~truth)
+        pos = np.flatnonzero(truth)
+        neg = neg[np.argsort(scores[neg], kind="stable")]
+        pos = pos[np.argsort(scores[pos], kind="stable")]
+        neg_scores, pos_scores = scores[neg], scores[pos]
+        below = np.searchsorted(neg_scores, pos_scores, "left")
+        through = np.searchsorted(neg_scores, pos_scores, "right")
+        first = _first_of_run(pos_scores)
+        return cls(
+            neg, pos, below,
+            None if np.array_equal(below, through) else through,
+            None if np.array_equal(first, np.arange(pos.size)) else first,
+        )  # fmt: skip
+
+
+def ranked_labels(truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> list[RankedLabel]:
+    """Every label's sort, done once for all replicates."""
+    return [RankedLabel.of(truth[:, j], scores[:, j]) for j in range(truth.shape[1])]
+
+
+def _exclusive_cumsum(values: NDArray[Any], dtype: type) -> NDArray[Any]:
+    """Cumulative sums along the samples (axis 1), with a leading column of zeros."""
+    out = np.zeros((values.shape[0], values.shape[1] + 1), dtype)
+    out[:, 1:] = values
+    # In place and in one type: a cumulative sum that also casts is several times slower.
+    np.cumsum(out[:, 1:], axis=1, out=out[:, 1:])
+    return out
+
+
+def _one_label(label: RankedLabel, weight: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
+    """AUROC and AP, shape (B,), of one label for the replicate rows of ``weight`` (B, n)."""
+    # Whole-number weights sum exactly in integers (and an integer running sum is many
+    # times faster than a floating-point one); the rest sum in float64.
+    exact = np.issubdtype(weight.dtype, np.integer)
+    running = np.int32 if exact else np.float64
+    total_type = np.int64 if exact else np.float64
+    neg_cum = _exclusive_cumsum(np.take(weight, label.neg, axis=1), running)
+    pos_weight = np.take(weight, label.pos, axis=1)
+    pos_cum = _exclusive_cumsum(pos_weight, running)
+    total_neg, total_pos = neg_cum[:, -1:], pos_cum[:, -1:]
+    neg_below = np.take(neg_cum, label.below, axis=1)
+    pairs = np.einsum("bi,bi->b", pos_weight, neg_below, dtype=total_type).astype(np.float64)
+    if label.through is not None:
+        # A negative tied with a positive counts one half: (below + through) / 2.
+        through = np.take(neg_cum, label.through, axis=1)
+        pairs += np.einsum("bi,bi->b", pos_weight, through, dtype=total_type)
+        pairs *= 0.5
+    pos_below = pos_cum[:, :-1] if label.first is None else np.take(pos_cum, label.first, axis=1)
+    pos_at_or_above = total_pos - pos_below
+    # A positive drawn zero times may have nothing at or above it; it adds 0 either way.
+    at_or_above = pos_at_or_above + (total_neg - neg_below)
+    if exact:
+        np.maximum(at_or_above, 1, out=at_or_above)
+    else:
+        at_or_above[at_or_above <= 0] = 1.0
+    precision = np.divide(pos_at_or_above, at_or_above, dtype=np.float64)
+    total_pos = total_pos[:, 0].astype(np.float64)
+    total_neg = total_neg[:, 0].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ap = np.einsum("bi,bi->b", pos_weight, precision, dtype=np.float64) / total_pos
+        auc = pairs / (total_pos * total_neg)
+    auc[(total_pos == 0) | (total_neg == 0)] = np.nan
+    ap[total_pos == 0] = np.nan
+    return auc, ap
+
+
+def resampled_auroc_ap(
+    labels: list[RankedLabel], weight: NDArray[np.floating]
+) -> tuple[FloatArray, FloatArray]:
+    """Exact AUROC and AP, each of shape (B, n_labels), of the replicates whose sample
+    weights are the rows of ``weight`` (B, n_samples).
+
+    Replicate ``b`` equals [`roc_auc_score`][multilabel_attr.roc_auc_score] and
+    [`average_precision_score`][multilabel_attr.average_precision_score] with
+    ``sample_weight=weight[b]`` (nan where a class has no weight).
+    """
+    n_replicates = weight.shape[0]
+    small = weight.size and weight.min() >= 0 and weight.max() <= 127
+    if small and weight.sum(axis=1).max() < 2**31 and np.all(weight == np.rint(weight)):
+        weight = weight.astype(np.int8)
+    auc = np.empty((n_replicates, len(labels)))
+    ap = np.empty((n_replicates, len(labels)))
+
+    def work(j: int) -> None:
+        auc[:, j], ap[:, j] = _one_label(labels[j], weight)
+
+    map_blocks(work, range(len(labels)))
+    return auc, ap
