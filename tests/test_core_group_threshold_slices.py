@@ -140,8 +140,8 @@ def test_per_group_thresholds_are_refused_where_rows_have_no_group() -> None:
     with pytest.raises(ml.InputError, match=r"Pass threshold\.overall") as caught:
         ml.f1_score("not read", None, threshold=thresholds)
     assert caught.value.argument == "threshold"
-    with pytest.raises(ml.InputError, match="apply only to rows with groups"):
-        ml.bootstrap_report(y_true, y_score, threshold=thresholds, n_resamples=5)
+    with pytest.raises(ml.InputError, match=r"per-group thresholds .* need each row's group"):
+        ml.bootstrap_report("not read", None, threshold=thresholds, n_resamples=5)
     with pytest.raises(ml.InputError, match=r"groups holds key\(s\) without thresholds: 'c'"):
         ml.evaluate(y_true, y_score, groups=np.array(["a", "c", "b", "b"]), threshold=thresholds)
     with pytest.raises(ml.InputError, match="groups of 1 group array"):

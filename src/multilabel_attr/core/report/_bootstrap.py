@@ -298,6 +298,7 @@ def bootstrap_report(
 @validated(
     "threshold", "n_resamples", "confidence_level", "seed", "from_logits", "min_slice_size",
     "max_slices", "simultaneous", ranking="ranking_columns", method="interval_method",
+    groups="slice_groups",
 )  # fmt: skip
 def bootstrap_report(
     y_true: Any,
