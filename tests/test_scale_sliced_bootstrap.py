@@ -134,15 +134,21 @@ def test_string_key_column_with_weights_equals_memory(folder: Path, rows: Rows) 
 
 
 def test_label_columns_as_groups_equal_memory(folder: Path, rows: Rows) -> None:
+    """Per-label thresholds too: those of the labels sliced by are left out with them."""
     report = mparquet.bootstrap_report(
         folder, NAMES, SCORES, groups=["Male", "Young"], n_resamples=B, seed=SEED,
-        min_slice_size=100,
+        min_slice_size=200, threshold=rows.thresholds,
     )  # fmt: skip
     memory = _memory(rows.truth, rows.scores, ["Male", "Young"], label_names=NAMES,
-                     min_slice_size=100)  # fmt: skip
+                     min_slice_size=200, threshold=rows.thresholds)  # fmt: skip
     assert report.slice_labels == ("Male", "Young")
     assert report.overall.label_names == ("Smiling", "Hat")
+    assert report.hidden
     assert_same_intervals(report, memory)
+    assert report.overall.per_label["threshold"] == list(rows.thresholds[2:])
+    plain = mparquet.evaluate(folder, NAMES, SCORES, groups=["Male", "Young"], ranking=False,
+                              threshold=rows.thresholds, zero_division=0)  # fmt: skip
+    assert plain.overall.per_label["threshold"] == list(rows.thresholds[2:])
 
 
 def test_key_column_crossed_with_a_label(folder: Path, rows: Rows) -> None:

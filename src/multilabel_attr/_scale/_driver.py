@@ -22,6 +22,7 @@ from ..core._internal import (
     MultilabelCounts,
     Report,
     ScoreSketch,
+    SlicedCounts,
     SlicedReport,
     check_label_names,
     name_labels,
@@ -198,6 +199,15 @@ def _slicing(spec: ColumnSpec, label_names: Any, max_slices: int) -> Slicing:
     return Slicing(None if names is None else tuple(names), slice_labels, max_slices)
 
 
+def _counted_threshold(threshold: Any, counts: SlicedCounts) -> Any:
+    """The thresholds of the counted labels (a label sliced by is not counted)."""
+    if threshold is None or np.ndim(threshold) == 0 or not counts.slice_labels:
+        return threshold
+    names = counts.label_names or ()
+    kept = [j for j, name in enumerate(names) if name not in counts.slice_labels]
+    return np.asarray(threshold)[kept]
+
+
 def evaluate_sliced(
     engine: Engine,
     spec: ColumnSpec,
@@ -237,7 +247,8 @@ def evaluate_sliced(
         shown, _ = shown_slices(counts, min_size)
         for i in shown:
             columns[counts.names[i]] = sketch_ranking_columns(sketches[counts.keys[i]])
-    return report_from_sliced_counts(counts, task.threshold, zero_division, min_size, columns)
+    threshold = _counted_threshold(task.threshold, counts)
+    return report_from_sliced_counts(counts, threshold, zero_division, min_size, columns)
 
 
 def bootstrap_report(
@@ -303,5 +314,6 @@ def bootstrap_sliced(
         raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
     counts = merged.sliced
     check_unique_ids(engine, spec, task.n_labels, counts.overall.n_samples)
-    report = report_from_sliced_counts(counts, task.threshold, 0, min_slice_size)
+    threshold = _counted_threshold(task.threshold, counts)
+    report = report_from_sliced_counts(counts, threshold, 0, min_slice_size)
     return with_slice_intervals(report, merged.slice_replicates, confidence_level)
