@@ -398,44 +398,20 @@ def evaluate(
 
 @overload
 def bootstrap_report(
-    data: Any,
-    labels: str | Sequence[str] | None = None,
-    scores: Any = None,
-    *,
-    weight: Any = None,
-    threshold: Any = 0.5,
-    n_resamples: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    cluster: str | None = None,
-    label_names: Sequence[str] | None = None,
-    from_logits: bool = False,
-    groups: None = None,
-    min_slice_size: int = 1,
-    max_slices: int = DEFAULT_MAX_SLICES,
-) -> Report: ...
-
-
+    data: Any, labels: str | Sequence[str] | None = None, scores: Any = None, *,
+    weight: Any = None, threshold: Any = 0.5, n_resamples: int = 1000,
+    confidence_level: float = 0.95, seed: int = 0, cluster: str | None = None,
+    label_names: Sequence[str] | None = None, from_logits: bool = False, groups: None = None,
+    min_slice_size: int = 1, max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...  # fmt: skip
 @overload
 def bootstrap_report(
-    data: Any,
-    labels: str | Sequence[str] | None = None,
-    scores: Any = None,
-    *,
-    weight: Any = None,
-    threshold: Any = 0.5,
-    n_resamples: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    cluster: str | None = None,
-    label_names: Sequence[str] | None = None,
-    from_logits: bool = False,
-    groups: str | Sequence[str],
-    min_slice_size: int = 1,
-    max_slices: int = DEFAULT_MAX_SLICES,
-) -> SlicedReport: ...
-
-
+    data: Any, labels: str | Sequence[str] | None = None, scores: Any = None, *,
+    weight: Any = None, threshold: Any = 0.5, n_resamples: int = 1000,
+    confidence_level: float = 0.95, seed: int = 0, cluster: str | None = None,
+    label_names: Sequence[str] | None = None, from_logits: bool = False,
+    groups: str | Sequence[str], min_slice_size: int = 1, max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...  # fmt: skip
 @validated(
     "n_resamples", "confidence_level", "from_logits", "min_slice_size", "max_slices",
     threshold="named_threshold", seed="engine_seed",
