@@ -68,8 +68,8 @@ def slice_replicates(
     # Each cell kind summed on its own: a count taken as a difference of sums would keep a
     # rounding residue where no row counts (a specificity of 1 instead of undefined), and
     # that residue would depend on how the rows are split into partitions.
-    cells = (truth & pred, pred & ~truth, truth & ~pred, ~(truth | pred))
-    sums = np.zeros((4, n_resamples, n_labels))
+    cells = np.concatenate([truth & pred, pred & ~truth, truth & ~pred, ~(truth | pred)], axis=1)
+    sums = np.zeros((n_resamples, 4 * n_labels))
     key_weight = np.zeros((n_resamples, keys.size))
     step = max(1, _CELLS_PER_CHUNK // n_resamples)
     for start in range(0, n_rows, step):
@@ -77,12 +77,11 @@ def slice_replicates(
         w = poisson_multiplicities(seed, row_ids[rows], n_resamples).astype(np.float64)
         if weights is not None:
             w *= weights[rows]
-        for out, cell in zip(sums, cells):
-            out += w @ cell[rows].astype(np.float64)
+        sums += w @ cells[rows].astype(np.float64)  # one product for the four cell kinds
         order = np.argsort(inverse[rows], kind="stable")
         present_keys, starts = np.unique(inverse[rows][order], return_index=True)
         key_weight[:, present_keys] += np.add.reduceat(w[:, order], starts, axis=1)
-    tp, fp, fn, tn = sums
+    tp, fp, fn, tn = (sums[:, k * n_labels : (k + 1) * n_labels] for k in range(4))
     # As in the multinomial bootstrap: presence stands in for sample counts when weighted.
     present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
     return SliceReplicates((tp, fp, fn, tn), keys.astype(np.int64), key_weight, present)
