@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -91,9 +93,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory, rows: Rows) -> Path:
 def _memory(truth: Any, scores: Any, groups: Any, **options: Any) -> ml.SlicedReport:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ml.UndefinedMetricWarning)
-        return ml.bootstrap_report(
-            truth, scores, groups=groups, n_resamples=B, seed=SEED, ranking=False, **options
-        )
+        options = {"n_resamples": B, "seed": SEED, "ranking": False, **options}
+        return ml.bootstrap_report(truth, scores, groups=groups, **options)
 
 
 def assert_same_intervals(engine: ml.SlicedReport, memory: ml.SlicedReport) -> None:
@@ -279,3 +280,84 @@ def test_spark_frame_equals_memory(spark: Any, rows: Rows) -> None:
     memory = _memory(rows.truth, rows.scores, {"site": rows.site}, sample_weight=rows.weight,
                      label_names=NAMES)  # fmt: skip
     assert_same_intervals(by_id, memory)
+
+
+class _Tables:
+    """An engine over in-memory Arrow tables, one partition each (empty ones too)."""
+
+    def __init__(self, tables: list[Any]) -> None:
+        self.tables = tables
+
+    def describe(self) -> str:
+        return "the tables"
+
+    def columns(self) -> list[str]:
+        return list(self.tables[0].schema.names)
+
+    def run(self, task: Any, *, row_offsets: bool = False, merge: Any = None) -> bytes:
+        from multilabel_attr._scale._partition import merge_payloads
+
+        payloads, first = [], 0
+        for i, table in enumerate(self.tables):
+            payloads.append(task(table.to_batches(), f"partition {i}", first if row_offsets else 0))
+            first += table.num_rows
+        return merge_payloads(*payloads)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(4, 40),
+    n_labels=st.integers(1, 3),
+    seed=st.integers(0, 2**32 - 1),
+    cuts=st.lists(st.floats(0, 1), max_size=4),
+    weighted=st.booleans(),
+    clustered=st.booleans(),
+)
+def test_any_partitioning_gives_the_in_memory_intervals(
+    n: int, n_labels: int, seed: int, cuts: list[float], weighted: bool, clustered: bool
+) -> None:
+    """Partitions of any size (empty, one row, a slice split over several) add up to the
+    replicate counts of memory, so every interval is the same."""
+    from multilabel_attr._scale import _driver
+    from multilabel_attr._scale._columns import ColumnSpec
+
+    rng = np.random.default_rng(seed)
+    truth = rng.random((n, n_labels)) < 0.5
+    scores = rng.random((n, n_labels))
+    site = rng.choice(np.array(["a", "b", "c"]), n)
+    weight = np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0.1, 2, n))
+    person = rng.integers(0, max(2, n // 3), n)
+    columns: dict[str, Any] = {f"y{j}": truth[:, j] for j in range(n_labels)}
+    columns |= {f"s{j}": scores[:, j] for j in range(n_labels)}
+    table = pa.table({**columns, "site": site, "w": weight, "person": person})
+    bounds = [0, *sorted(int(c * n) for c in cuts), n]
+    tables = [table.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
+    spec = ColumnSpec.build(
+        [f"y{j}" for j in range(n_labels)], [f"s{j}" for j in range(n_labels)],
+        "w" if weighted else None, groups="site", cluster="person" if clustered else None,
+    )  # fmt: skip
+    options = {"n_resamples": 20, "confidence_level": 0.9, "seed": seed}
+
+    def memory() -> ml.SlicedReport:
+        return _memory(
+            truth, scores, {"site": site}, threshold=0.5, cluster=person if clustered else None,
+            sample_weight=weight if weighted else None, label_names=spec.label_names, **options,
+        )  # fmt: skip
+
+    def engine() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ml.UndefinedMetricWarning)
+            return _driver.bootstrap_report(
+                _Tables(tables), spec, threshold=0.5, from_logits=False, label_names=None,
+                **options,
+            )  # fmt: skip
+
+    if weighted and any(weight[site == key].sum() == 0 for key in np.unique(site)):
+        # A slice whose rows all weigh 0 has no metric: refused on both paths alike.
+        for call in (memory, engine):
+            with pytest.raises(ValueError, match="sample_weight 0"):
+                call()
+        return
+    report = engine()
+    assert isinstance(report, ml.SlicedReport)
+    assert_same_intervals(report, memory())
