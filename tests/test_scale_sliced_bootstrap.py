@@ -165,6 +165,25 @@ def test_key_column_crossed_with_a_label(folder: Path, rows: Rows) -> None:
     assert_same_intervals(report, memory)
 
 
+def test_logits_and_per_label_thresholds_crossed_with_a_label(
+    tmp_path: Path, rows: Rows
+) -> None:
+    frame = rows.frame()
+    frame[SCORES] = np.round(8 * frame[SCORES] - 4, 3)
+    folder = _write(frame, tmp_path / "logits", [0, 450, 900], 100)
+    report = mparquet.bootstrap_report(
+        folder, NAMES, SCORES, weight="w", groups=["site", "Male"], threshold=rows.thresholds,
+        from_logits=True, n_resamples=B, seed=SEED,
+    )  # fmt: skip
+    logits = frame[SCORES].to_numpy()
+    memory = _memory(
+        rows.truth[:, 1:], logits[:, 1:], {"site": rows.site, "Male": rows.truth[:, 0]},
+        sample_weight=rows.weight, threshold=rows.thresholds[1:], from_logits=True,
+        label_names=NAMES[1:],
+    )  # fmt: skip
+    assert_same_intervals(report, memory)
+
+
 @pytest.mark.parametrize("column", ["person", "name"])
 def test_cluster_ids_equal_memory(folder: Path, rows: Rows, column: str) -> None:
     report = mparquet.bootstrap_report(
