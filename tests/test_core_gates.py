@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from multilabel_attr import GateRule, validate
+from multilabel_attr import GateRule, bootstrap_report, validate
 from multilabel_attr.cli import main
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
@@ -206,3 +206,37 @@ def test_command_writes_json(arrays: dict[str, str], tmp_path: Path) -> None:
     code = _run(arrays, tmp_path, ["f1:* >= baseline - 0.5"], "--format", "json", "-o", str(out))
     data = json.loads(out.read_text(encoding="utf-8"))
     assert code == 0 and data["ok"] and data["counts"]["passed"] == 3
+
+
+def test_cluster_gates_decide_on_the_cluster_bootstrap_intervals() -> None:
+    """With ``cluster`` the bound that decides a rule is the cluster bootstrap's interval bound
+    (the same draws as ``bootstrap_report(..., cluster=...)``); on data whose rows come in
+    copies, resampling the copies together widens it."""
+    truth, candidate, _ = _data(300, 5)
+    truth, candidate = np.repeat(truth, 3, axis=0), np.repeat(candidate, 3, axis=0)
+    person = np.repeat(np.arange(300), 3)
+    common = {"n_resamples": 300, "seed": 4}
+    gate = validate(truth, candidate, None, ["f1_macro >= 0.1"], cluster=person, **common)
+    report = bootstrap_report(truth, candidate, cluster=person, ranking=False, **common)
+    (result,) = gate.results
+    assert result.bound == pytest.approx(report.intervals["f1_macro"][0], abs=1e-12)
+    rows = validate(truth, candidate, None, ["f1_macro >= 0.1"], **common).results[0]
+    assert result.candidate == rows.candidate
+    assert report.summary["f1_macro"] - result.bound > 1.3 * (rows.candidate - rows.bound)
+
+
+def test_command_takes_cluster_ids(
+    arrays: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n = np.load(arrays["labels"]).shape[0]
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(f"person{i // 4}" for i in range(n)), encoding="utf-8")
+    out = tmp_path / "gate.json"
+    code = _run(arrays, tmp_path, ["f1_macro >= 0.1"], "--cluster", str(ids), "--format",
+                "json", "-o", str(out))  # fmt: skip
+    assert code == 0 and json.loads(out.read_text(encoding="utf-8"))["ok"]
+    np.save(tmp_path / "short.npy", np.arange(n - 1))
+    capsys.readouterr()
+    short = str(tmp_path / "short.npy")
+    assert _run(arrays, tmp_path, ["f1_macro >= 0.1"], "--cluster", short) == 1
+    assert "cluster must be 1-D with one group id per sample" in capsys.readouterr().err

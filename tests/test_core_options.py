@@ -64,6 +64,7 @@ BAD_VALUES: dict[str, Any] = {
     "default_from_logits": "no",
     "shared": 1,
     "calibrator_method": "beta",
+    "slice_groups": 3.5,
     "interval_method": "basic",
 }
 

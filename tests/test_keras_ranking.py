@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,76 @@ def test_config_round_trip_and_names():
     assert again.get_config() == metric.get_config()
     assert metric.name == "average_precision_per_label"
     assert mk.AUROC(3).name == "auroc_macro"
+
+
+def test_config_carries_the_sketch_layout_version():
+    core_version = ml.ScoreSketch(3, n_bins=64).edges_version
+    for cls in (mk.AUROC, mk.AveragePrecision):
+        metric = cls(3, n_bins=64)
+        config = json.loads(json.dumps(metric.get_config()))
+        assert config["edges_version"] == core_version == metric.edges_version
+        assert cls.from_config(config).get_config() == config
+
+
+def test_the_layouts_bin_scores_differently():
+    """A state kept under layout 1 is not a layout-2 state: why a saved one is refused."""
+    rng = np.random.default_rng(3)
+    y = (rng.random((300, 4)) < 0.4).astype(np.float32)
+    # The layouts share their edges for |logit| <= 5 and differ beyond.
+    s = (1 / (1 + np.exp(-rng.uniform(-12, 12, (300, 4))))).astype(np.float32)
+    old = ml.ScoreSketch(4, n_bins=N_BINS).to_dict()
+    old["edges_version"] = 1
+    sketch_v1 = ml.ScoreSketch.from_dict(old).update(y, s)
+    metric = mk.AUROC(4, average=None, n_bins=N_BINS)
+    metric.update_state(y, s)
+    bins = np.asarray(metric.bins)
+    assert not np.allclose(bins[..., 1], sketch_v1.pos)
+    current = ml.ScoreSketch(4, n_bins=N_BINS).update(y, s)
+    np.testing.assert_allclose(bins[..., 1], current.pos)
+
+
+@pytest.mark.parametrize("cls", [mk.AUROC, mk.AveragePrecision])
+@pytest.mark.parametrize("saved", [1, None])
+def test_config_of_an_older_layout_is_refused(cls, saved):
+    config = cls(3, n_bins=64).get_config()
+    if saved is None:  # written before the layout had a version: layout 1
+        del config["edges_version"]
+    else:
+        config["edges_version"] = saved
+    with pytest.raises(ValueError, match=r"saved with score-bin layout version 1; .* layout 2"):
+        cls.from_config(config)
+
+
+@pytest.mark.parametrize("version", ["2", 2.0, True, None])
+def test_config_layout_version_must_be_an_int(version):
+    config = mk.AUROC(3).get_config()
+    config["edges_version"] = version
+    with pytest.raises(TypeError, match="edges_version in the config of AUROC must be an int"):
+        mk.AUROC.from_config(config)
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+def test_loading_a_model_saved_with_an_older_layout_is_refused(tmp_path: Path):
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+    model.compile(loss="mse", metrics=[mk.AUROC(3, n_bins=N_BINS)])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    keras.models.load_model(path)  # the current layout loads
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    (metric,) = config["compile_config"]["metrics"]
+    del metric["config"]["edges_version"]
+    files["config.json"] = json.dumps(config).encode()
+    older = tmp_path / "older.keras"
+    with zipfile.ZipFile(older, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match="auroc_macro' was saved with score-bin layout version 1"):
+        keras.models.load_model(older)
+    # The way out the error names: load without the compiled metrics, compile anew.
+    model = keras.models.load_model(older, compile=False)
+    model.compile(loss="mse", metrics=[mk.AUROC(3, n_bins=N_BINS)])
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._main import CommandError, _read_matrix, _threshold_argument, _write_or_print
+from ._main import CommandError, _read_matrix, _read_npy, _threshold_argument, _write_or_print
 
 GATE_FAILED = 3
 """The exit code of a failed gate (1 is an error, 2 a usage error)."""
@@ -43,6 +43,18 @@ def _refuse_parquet(args: argparse.Namespace) -> None:
         )
 
 
+def _read_cluster(path: str | None) -> Any:
+    """One group id per row: a 1-D ``.npy`` of ints or strings, or a text file, one id a line."""
+    if path is None:
+        return None
+    file = Path(path)
+    if not file.exists():
+        raise CommandError(f"cluster file not found: {path}")
+    if file.suffix == ".npy":
+        return _read_npy(file, "cluster")
+    return [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from ..core import validate
     from ..core._internal import load_rules
@@ -52,6 +64,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     y_true, names = _read_matrix(args.labels, "labels")
     candidate, score_names = _read_matrix(args.candidate, "candidate")
     baseline = _read_matrix(args.baseline, "baseline")[0] if args.baseline else None
+    cluster = _read_cluster(args.cluster)
     names = args.label_names.split(",") if args.label_names else names or score_names
     baseline_threshold = None
     if args.baseline_thresholds:
@@ -62,7 +75,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         y_true, candidate, baseline, rules, threshold=_threshold_argument(args, names),
         baseline_threshold=baseline_threshold, n_resamples=args.n_resamples,
         confidence_level=args.confidence_level, seed=args.seed, from_logits=args.from_logits,
-        label_names=names,
+        label_names=names, cluster=cluster,
     )  # fmt: skip
     _write_or_print(result.to_json() if args.format == "json" else result.to_text(), args.output)
     if result.failed or (args.strict and result.missing):
@@ -90,6 +103,11 @@ def add_validate_command(
     p.add_argument("--n-resamples", type=int, default=1000)
     p.add_argument("--confidence-level", type=float, default=0.95)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--cluster", metavar="PATH",
+        help="one group id per row (.npy, or text with one id a line, e.g. the identity of each "
+        "image): whole groups are resampled",
+    )  # fmt: skip
     p.add_argument("--strict", action="store_true", help="missing rules fail the gate too")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("-o", "--output", help="write the result here instead of standard output")

@@ -68,7 +68,7 @@ from .ranking._constraints import EER_NAMES, Constraint, check_constraints, sele
 from .ranking._exact import map_blocks, warn_undefined_labels
 from .ranking._operating_points import OperatingPoints, finish_points
 from .ranking._sketch import ScoreSketch
-from .ranking._sketch_bins import DEFAULT_BINS, bin_index, sketch_edges
+from .ranking._sketch_bins import DEFAULT_BINS, EDGES_VERSION, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
 from .ranking._sketch_cuts import is_monotone
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
@@ -90,6 +90,7 @@ __all__ = [
     "COHEN_KAPPA",
     "DEFAULT_BINS",
     "DEFAULT_MAX_SLICES",
+    "EDGES_VERSION",
     "EER_NAMES",
     "GOLDEN",
     "MATTHEWS",

@@ -38,12 +38,14 @@ import numpy as np
 from ._errors import InputError, InputTypeError
 from ._validation import (
     AVERAGES,
+    PerGroupThresholds,
     check_average,
     check_beta,
     check_int,
     check_probability_threshold,
     check_threshold,
     check_zero_division,
+    refuse_group_thresholds,
 )
 
 Rule = Callable[[Any, str], Any]
@@ -208,13 +210,39 @@ def _average(allowed: tuple[str | None, ...]) -> Rule:
 
 
 def _threshold(value: Any, argument: str) -> Any:
+    if isinstance(value, PerGroupThresholds):
+        return _group_thresholds(value, argument)
     return None if value is None else check_probability_threshold(value, None, argument)
+
+
+def _group_thresholds(value: PerGroupThresholds, argument: str) -> PerGroupThresholds:
+    """Per-group thresholds, kept as given once every group's values are checked: which
+    group each row is in is known only with the data (see `_group_thresholds_need_groups`)."""
+    check_probability_threshold(value.overall, None, f"{argument}.overall")
+    for key in value:
+        check_probability_threshold(value[key], None, f"{argument}[{key!r}]")
+    return value
+
+
+def check_groups_argument(value: Any, argument: str) -> Any:
+    """``groups`` of an entry point that slices rows: None, or group keys or label names.
+
+    Only a lone number is refused here; the keys themselves are data, checked when read."""
+    if isinstance(value, (numbers.Number, np.generic, bytes)):
+        raise InputTypeError(
+            f"{argument} must be None, an array of group keys (one per row), several such "
+            f"arrays, a mapping of names to them, or label names; got {type(value).__name__} "
+            f"{value!r}",
+            argument=argument,
+        )
+    return value
 
 
 def _named_threshold(value: Any, argument: str) -> Any:
     # A per-label threshold that names its labels (a `Thresholds`) is kept as given once its
     # values are checked: an engine matches it to the data's labels by name, which only the
     # engine knows after opening the source.
+    refuse_group_thresholds(value, argument)
     checked = RULES["threshold"](value, argument)
     return value if getattr(value, "label_names", None) is not None else checked
 
@@ -331,6 +359,7 @@ RULES: dict[str, Rule] = {
     "n_splits": lambda value, argument: check_int(value, argument, minimum=2),
     "confidence_level": check_open_fraction,
     "threshold": _threshold,
+    "slice_groups": check_groups_argument,
     "named_threshold": _named_threshold,
     "score_threshold": lambda value, argument: check_threshold(value, None, argument),
     "max_fpr": check_max_fpr,
@@ -352,6 +381,22 @@ def _logits_need_threshold(values: Mapping[str, Any]) -> None:
         )
 
 
+def _group_thresholds_need_groups(values: Mapping[str, Any]) -> None:
+    # Entry points that slice rows are those that take max_slices; only they know each row's
+    # group, so only they apply per-group thresholds.
+    threshold = values.get("threshold")
+    if not isinstance(threshold, PerGroupThresholds):
+        return
+    if "max_slices" not in values:
+        refuse_group_thresholds(threshold, "threshold")
+    if "slice_groups" in values and values["slice_groups"] is None:
+        raise InputError(
+            f"threshold holds per-group thresholds ({type(threshold).__name__}), which need "
+            "each row's group; pass groups= (the group arrays they were tuned on)",
+            argument="threshold",
+        )
+
+
 def _shared_needs_temperature(values: Mapping[str, Any]) -> None:
     method = values.get("calibrator_method")
     if values.get("shared") is True and method is not None and method != "temperature":
@@ -364,6 +409,7 @@ def _shared_needs_temperature(values: Mapping[str, Any]) -> None:
 JOINT_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
     _logits_need_threshold,
     _shared_needs_temperature,
+    _group_thresholds_need_groups,
 )
 """Rules on several options at once; each gets the checked values keyed by rule name."""
 

@@ -11,9 +11,9 @@ import math
 import numbers
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -139,6 +139,35 @@ def check_probabilities(
         )
 
 
+@runtime_checkable
+class PerGroupThresholds(Protocol):
+    """What the core reads of per-group thresholds (a
+    [`GroupThresholds`][multilabel_attr.thresholds.GroupThresholds]): the number of group
+    arrays its keys combine, the groups it holds (``key in thresholds``, iteration) and each
+    group's thresholds (``thresholds[key]``, convertible to probability-scale values)."""
+
+    overall: Any
+    n_factors: int
+
+    def __getitem__(self, key: Any) -> Any: ...
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+def refuse_group_thresholds(threshold: Any, name: str) -> None:
+    """Per-group thresholds need each row's group: refused where rows have none."""
+    if isinstance(threshold, PerGroupThresholds):
+        raise InputTypeError(
+            f"{name} holds per-group thresholds ({type(threshold).__name__}); they apply only "
+            "to rows with groups: evaluate or bootstrap_report with groups= (the group arrays "
+            f"they were tuned on). Pass {name}.overall, or one group's {name}[key], to apply "
+            "one set of thresholds to every row",
+            argument=name,
+        )
+
+
 def check_threshold(
     threshold: Any, n_labels: int | None, name: str = "threshold"
 ) -> NDArray[np.float64]:
@@ -150,6 +179,7 @@ def check_threshold(
     With ``n_labels=None`` (the number of labels not known yet, before the data
     is read) a scalar stays a 0-d array and a vector may have any length.
     """
+    refuse_group_thresholds(threshold, name)
     if isinstance(threshold, (str, bytes, bool, np.bool_)):
         raise InputTypeError(
             f"{name} must be a number or one number per label; got {type(threshold).__name__} "
@@ -255,6 +285,7 @@ def check_batch(
 
 def per_label(threshold: Any, n_labels: int) -> NDArray[np.float64]:
     """Thresholds checked at the door (see ``_options``) as one value per label."""
+    refuse_group_thresholds(threshold, "threshold")
     values = np.asarray(threshold, np.float64)
     if values.ndim == 0:
         return np.full(n_labels, float(values))

@@ -13,6 +13,11 @@ The Keras state keeps no per-bin score range (a minimum does not survive the
 sum that combines replicas), so the metrics do not know which bins hold a
 single repeated score; their estimate then equals the sketch's wherever no
 bin is made of one repeated score, and the bound is never smaller.
+
+The bins follow the sketch's current layout (``ScoreSketch.edges_version``).  The
+config records that version, and a config of another layout (or one without it,
+saved before the layout had a version, with layout 1) is refused on load: counts
+binned under one layout read under another give wrong values, not an error.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from keras import ops
 
 from ..core._internal import (
     DEFAULT_BINS,
+    EDGES_VERSION,
     ap_from_bins,
     auroc_from_bins,
     check_options,
@@ -140,16 +146,53 @@ class _RankingMetric(keras.metrics.Metric):  # type: ignore[misc]
         """Whether ``y_pred`` holds logits."""
         return self._from_logits
 
+    @property
+    def edges_version(self) -> int:
+        """Version of the sketch's bin layout the counts are kept in."""
+        return EDGES_VERSION
+
     def get_config(self) -> dict[str, Any]:
-        """JSON-serialisable constructor arguments."""
+        """JSON-serialisable constructor arguments and the bin layout's version."""
         config: dict[str, Any] = super().get_config()
         config.update(
             num_labels=self._num_labels,
             average=self._average,
             n_bins=self._n_bins,
             from_logits=self._from_logits,
+            edges_version=EDGES_VERSION,
         )
         return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """The metric of a ``get_config`` result, refused if its bin layout is not the current one.
+
+        Raises
+        ------
+        ValueError
+            If the config was saved with another bin layout than the current one; a
+            config without ``edges_version`` predates the versions and has layout 1.
+        TypeError
+            If ``edges_version`` is not an int.
+        """
+        config = dict(config)
+        # Configs written before the layout had a version were binned with layout 1.
+        version = config.pop("edges_version", 1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError(
+                f"edges_version in the config of {cls.__name__} must be an int; "
+                f"got {version!r} ({type(version).__name__})"
+            )
+        if version != EDGES_VERSION:
+            raise ValueError(
+                f"{cls.__name__} {config.get('name', '')!r} was saved with score-bin layout "
+                f"version {version}; this version of multilabel_attr bins scores with layout "
+                f"{EDGES_VERSION} (ScoreSketch.edges_version), and counts of one layout read "
+                f"under another give wrong values. Create a new {cls.__name__} (for a saved "
+                "model: keras.models.load_model(path, compile=False), then compile it again) "
+                "and evaluate the data again."
+            )
+        return cls(**config)
 
 
 @_register

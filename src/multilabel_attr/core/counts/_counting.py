@@ -377,10 +377,14 @@ def count_slices(
     slice's columns are counted there.  A slice's counts are those of counting its rows
     alone (bit for bit without weights); every slice must hold at least one row.  The
     columns in ``ignore`` are left out (as if removed from the input, without copying it).
+    ``threshold`` of shape ``(n_slices, n_labels)`` gives each slice its own thresholds.
     """
     n_samples, n_labels = y_true.shape
     cut = None if threshold is None else score_cut(threshold, from_logits, y_pred.dtype)
     sliced = codes is not None and n_slices > 1
+    if cut is not None and cut.ndim == 2 and not sliced:
+        cut = cut[0]
+    row_cuts = cut is not None and cut.ndim == 2
 
     width = -(-n_labels // 8) * 8
     block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
@@ -408,7 +412,8 @@ def count_slices(
             else:
                 scores = y_pred[start:stop]
                 _check_block_scores(scores, y_pred, from_logits)
-                np.greater_equal(scores, cut, out=pred[:rows, :n_labels])
+                row_cut = cut[codes[start:stop]] if row_cuts else cut  # type: ignore[index]
+                np.greater_equal(scores, row_cut, out=pred[:rows, :n_labels])
             if ignore:
                 truth[:rows, ignore] = False
                 pred[:rows, ignore] = False

@@ -17,9 +17,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import binary_mask, check_int, group_keys
+from .._errors import InputError
+from .._validation import (
+    PerGroupThresholds,
+    binary_mask,
+    check_int,
+    check_probability_threshold,
+    group_keys,
+)
 
 IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 SliceKey = tuple[Any, ...]
 
 DEFAULT_MAX_SLICES = 1000
@@ -88,8 +96,10 @@ def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
     if high - low >= _DENSE_RANGE:
         unique, inverse = np.unique(values, return_inverse=True)
         return unique.astype(np.int64), inverse.reshape(-1).astype(np.int64)
-    shifted = values - low
+    shifted = values - low if low else values
     seen = np.bincount(shifted, minlength=high - low + 1) > 0
+    if seen.all():  # every value in the range occurs (0/1 keys, crossed slice numbers)
+        return np.arange(low, high + 1, dtype=np.int64), shifted.astype(np.int64, copy=False)
     rank = np.cumsum(seen) - 1
     return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
 
@@ -108,9 +118,10 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:
         if not left[first]:
             break
         same = keys == keys[first]
-        codes[same] = len(values)
+        if values:  # a row matches one key only; adding is cheaper than a masked write
+            codes += same * np.int64(len(values))
         values.append(keys[first])
-        left &= ~same
+        np.logical_and(left, ~same, out=left)
     else:
         if left.any():
             return None
@@ -187,3 +198,44 @@ def check_key(value: Any, kind: str, name: str) -> Any:
     if not ok:
         raise ValueError(f"{name} must hold {kind} keys; got {type(value).__name__} {value!r}")
     return value
+
+
+def _tuned_key(thresholds: PerGroupThresholds, key: SliceKey, n_label_factors: int) -> Any:
+    """The key of ``thresholds`` that a slice key means.  The 0/1 of a slicing label (the last
+    factors) also matches the False/True of thresholds tuned on a bool column."""
+    found = key[0] if thresholds.n_factors == 1 else key
+    if found in thresholds or not n_label_factors:
+        return found
+    cut = len(key) - n_label_factors
+    as_bools = key[:cut] + tuple(bool(value) for value in key[cut:])
+    other = as_bools[0] if thresholds.n_factors == 1 else as_bools
+    return other if other in thresholds else found
+
+
+def slice_thresholds(
+    thresholds: PerGroupThresholds, index: SliceIndex, n_labels: int, n_label_factors: int = 0
+) -> FloatArray:
+    """Each slice's thresholds (probability scale), one row per slice key: the slices are the
+    groups ``thresholds`` was tuned on, so every row of a slice shares its group's values.
+    The last ``n_label_factors`` factors are slicing labels."""
+    if len(index.factors) != thresholds.n_factors:
+        raise InputError(
+            f"threshold holds thresholds for groups of {thresholds.n_factors} group array(s); "
+            f"groups gives {len(index.factors)} ({', '.join(index.factors)}). Pass the group "
+            "arrays the thresholds were tuned on",
+            argument="threshold",
+        )
+    lookup = [_tuned_key(thresholds, key, n_label_factors) for key in index.keys]
+    missing = [key for key in lookup if key not in thresholds]
+    if missing:
+        shown = ", ".join(repr(key) for key in missing[:10])
+        tuned = ", ".join(repr(key) for key in list(thresholds)[:20])
+        raise InputError(
+            f"groups holds key(s) without thresholds: {shown}; threshold has thresholds for "
+            f"the groups {tuned}",
+            argument="groups",
+        )
+    return np.stack(
+        [check_probability_threshold(thresholds[key], n_labels, f"threshold[{key!r}]")
+         for key in lookup]
+    )  # fmt: skip

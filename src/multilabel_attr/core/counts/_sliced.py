@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 from .._options import validated
-from .._validation import check_batch, check_label_names
-from ._counting import BatchCounts, count_slices, small_codes
+from .._validation import PerGroupThresholds, check_batch, check_label_names
+from ._counting import BatchCounts, count_slices, merge_histograms, small_codes
 from ._groups import (
     DEFAULT_MAX_SLICES,
     KEY_KINDS,
@@ -40,6 +40,7 @@ from ._groups import (
     group_columns,
     slice_index,
     slice_name,
+    slice_thresholds,
 )
 from ._set_input import is_set_input
 from ._state import MultilabelCounts
@@ -56,7 +57,8 @@ class SlicedBatch:
 
     ``truth``/``pred``/``weights`` hold the input's rows and columns; the slicing label
     columns (``ignore``) are left out when counting and when reading rows (``columns``,
-    ``segment``); ``thresholds`` are those of the counted labels.  ``rows(i)`` gives the
+    ``segment``); ``thresholds`` are those of the counted labels, one row per slice with
+    per-group thresholds (``slice_threshold(i)`` reads slice ``i``'s).  ``rows(i)`` gives the
     positions of slice ``i``'s rows (the bootstrap keys its draws by them).
     """
 
@@ -79,16 +81,23 @@ class SlicedBatch:
         return self._kept(self.truth), self._kept(self.pred)
 
     @cached_property
-    def _order(self) -> tuple[IntArray, IntArray]:
+    def layout(self) -> tuple[IntArray, IntArray]:
+        """``(order, bounds)``: slice ``i`` holds the rows ``order[bounds[i]:bounds[i + 1]]``."""
         # Only slices read row by row (ranking columns, the bootstrap) need the rows sorted.
         codes = self.index.codes
         order = np.argsort(small_codes(codes, len(self.index.keys)), kind="stable")
         bounds = np.concatenate([[0], np.cumsum(np.bincount(codes))]).astype(np.int64)
         return order.astype(np.int64), bounds
 
+    def slice_threshold(self, i: int) -> FloatArray | None:
+        """The thresholds of slice ``i``'s counted labels."""
+        if self.thresholds is None or self.thresholds.ndim == 1:
+            return self.thresholds
+        return self.thresholds[i]
+
     def rows(self, i: int) -> IntArray:
         """Positions of slice ``i``'s rows, in input order."""
-        order, bounds = self._order
+        order, bounds = self.layout
         return order[int(bounds[i]) : int(bounds[i + 1])]
 
     def segment(self, i: int) -> tuple[NDArray[Any], NDArray[Any], FloatArray | None]:
@@ -165,9 +174,12 @@ def prepare_sliced_batch(
     """Validate a batch and its groups at the public boundary and order its rows by slice."""
     if is_set_input(y_true) or is_set_input(y_pred):
         raise TypeError("groups needs dense y_true and y_pred arrays; got sparse or top-k input")
+    per_group = threshold if isinstance(threshold, PerGroupThresholds) else None
+    # Per-group values are read once the slices are known; the scores are checked as scores.
     batch = check_batch(
-        y_true, y_pred, threshold=threshold, from_logits=from_logits, sample_weight=sample_weight
-    )
+        y_true, y_pred, threshold=threshold if per_group is None else 0.5,
+        from_logits=from_logits, sample_weight=sample_weight,
+    )  # fmt: skip
     n_rows, n_labels = batch.truth.shape
     names = check_label_names(label_names, n_labels)
     slicing, kept = slicing_columns(slice_labels, names, n_labels)
@@ -176,10 +188,15 @@ def prepare_sliced_batch(
         raise ValueError("groups must give group arrays or label names to slice by; got None")
     labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
     index = slice_index(columns, labels, n_rows, max_slices)
-    thresholds = None if batch.thresholds is None else batch.thresholds[kept]
+    # Per-group thresholds: one row of thresholds per slice (its group's).
+    every = (
+        batch.thresholds
+        if per_group is None
+        else slice_thresholds(per_group, index, n_labels, len(slicing))
+    )
     return SlicedBatch(
-        index, batch.truth, batch.pred, batch.weights, thresholds, batch.thresholds,
-        batch.from_logits, None if names is None else tuple(names[j] for j in kept),
+        index, batch.truth, batch.pred, batch.weights, None if every is None else every[..., kept],
+        every, batch.from_logits, None if names is None else tuple(names[j] for j in kept),
         tuple(slicing), tuple(kept),
     )  # fmt: skip
 
@@ -404,9 +421,21 @@ class SlicedCounts:
     @property
     def overall(self) -> MultilabelCounts:
         """The counts of all rows: the sum of every slice's counts."""
-        total = MultilabelCounts(len(self._kept), label_names=self.counted_labels)
-        for state in self._slices.values():
-            total = total.merge(state)
+        total = MultilabelCounts._empty(len(self._kept), self.counted_labels)
+        states = list(self._slices.values())
+        if not states:
+            return total
+        # One merge of every slice: the sums run in slice order, as merging them one by one.
+        total.tp, total.fp, total.fn, total.tn = (
+            np.sum([getattr(state, name) for state in states], axis=0)
+            for name in ("tp", "fp", "fn", "tn")
+        )
+        total.sample_keys, total.sample_weight, total.sample_count = merge_histograms(
+            tuple(state.sample_keys for state in states),
+            tuple(state.sample_weight for state in states),
+            tuple(state.sample_count for state in states),
+        )
+        total.n_samples = sum(state.n_samples for state in states)
         return total
 
     def slice_states(self) -> list[MultilabelCounts]:

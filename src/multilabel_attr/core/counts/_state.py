@@ -348,15 +348,21 @@ class MultilabelCounts:
         value, undefined = average_counts(
             formula, self.tp, self.fp, self.fn, self.tn, average, fill
         )
+        self._warn_labels(formula, average, undefined, zero_division)
+        if average is None:
+            return np.asarray(value, np.float64)
+        return float(value)
+
+    def _warn_labels(
+        self, formula: F.Formula, average: str | None, undefined: Any, zero_division: Any
+    ) -> None:
+        """Warn, naming the labels, where a label-based ``formula`` was undefined."""
         if np.any(undefined):
             if average == "micro":
                 subject = "the micro average"
             else:
                 subject = describe_labels(np.flatnonzero(undefined), self.label_names)
-            warn_undefined(formula, subject, fill, zero_division)
-        if average is None:
-            return np.asarray(value, np.float64)
-        return float(value)
+            warn_undefined(formula, subject, zero_division_fill(zero_division), zero_division)
 
     def _samples_score(self, formula: F.Formula, zero_division: Any, fill: float) -> float:
         present = present_counts(self.sample_weight, self.sample_count)

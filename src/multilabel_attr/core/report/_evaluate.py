@@ -369,7 +369,7 @@ def evaluate(
 ) -> SlicedReport: ...
 @validated(
     "from_logits", "threshold", "zero_division", "labels", "min_slice_size", "max_slices",
-    ranking="ranking_columns",
+    ranking="ranking_columns", groups="slice_groups",
 )  # fmt: skip
 def evaluate(
     y_true: Any,
@@ -400,8 +400,9 @@ def evaluate(
     y_score : array-like of shape (n_samples, n_labels)
         Probabilities (or logits with ``from_logits=True``), or 0/1 predictions
         with ``threshold=None`` (then ranking columns are computed on them too).
-    threshold : float, array-like of shape (n_labels,) or Thresholds, default=0.5
-        Positive where ``score >= threshold``.
+    threshold : float, array-like of shape (n_labels,), Thresholds or GroupThresholds, default=0.5
+        Positive where ``score >= threshold``; with ``groups`` (the arrays it was tuned on),
+        a [`GroupThresholds`][multilabel_attr.thresholds.GroupThresholds] cuts rows by group.
     label_names : sequence of str, optional
         Defaults to ``label_0`` ... .
     from_logits : bool, default=False
@@ -521,6 +522,14 @@ def exact_ranking_columns(
         scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
         weights,
     )
+    return ranking_columns(auroc, ap, names, where)
+
+
+def ranking_columns(
+    auroc: FloatArray, ap: FloatArray, names: Sequence[str], where: str = ""
+) -> dict[str, list[float]]:
+    """The AUROC and average-precision columns, warning (naming the labels, and ``where``
+    they were computed) where a label's value is undefined."""
     warn_undefined_labels(f"ROC AUC{where}", np.isnan(auroc), "only one class in y_true", names)
     warn_undefined_labels(f"Average precision{where}", np.isnan(ap), "no positive sample", names)
     return {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
@@ -549,16 +558,23 @@ def report_from_counts(
     threshold: Any,
     zero_division: Any,
     ranking_columns: Mapping[str, list[float]] | None,
+    scores: tuple[dict[str, float], dict[str, list[float]]] | None = None,
 ) -> Report:
     """The [`Report`][multilabel_attr.Report] of a count state and its ranking columns.
 
     ``ranking_columns`` maps ``"auroc"`` and ``"average_precision"`` (and,
     for estimates, their ``"*_bound"`` columns) to one value per label;
-    ``None`` leaves the ranking columns ``nan``.
+    ``None`` leaves the ranking columns ``nan``.  ``scores``: the summary and formula columns
+    when already computed (a sliced report scores all slices at once).
     """
     n_labels = counts.n_labels
     names = _name_labels(counts)
-    summary = _summarize(counts, zero_division)
+    if scores is None:
+        scores = _summarize(counts, zero_division), {
+            column: counts._score(formula, None, zero_division).tolist()
+            for column, formula in _PER_LABEL_FORMULAS.items()
+        }
+    summary = scores[0]
     total_weight = counts.total_weight
     per_label: dict[str, list[float]] = {
         "support": counts.support.tolist(),
@@ -571,8 +587,7 @@ def report_from_counts(
             else [math.nan] * n_labels
         ),
     }
-    for column, formula in _PER_LABEL_FORMULAS.items():
-        per_label[column] = counts._score(formula, None, zero_division).tolist()
+    per_label.update(scores[1])
     per_label["auroc"] = per_label["average_precision"] = [math.nan] * n_labels
     per_label.update(ranking_columns or {})
     columns = [*PER_LABEL_COLUMNS, *(c for c in RANKING_BOUND_COLUMNS if c in per_label)]

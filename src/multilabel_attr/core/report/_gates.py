@@ -31,10 +31,10 @@ from numpy.typing import NDArray
 
 from .._options import validated
 from ..counts._counting import binary_predictions
-from ..ranking._exact import _validate, per_label_auroc_ap
-from ._bootstrap import _MAX_CELLS_PER_CHUNK, Rows
+from ..ranking._exact import _validate
+from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
+from ._bootstrap import _MAX_CELLS_PER_CHUNK, Design, Rows
 from ._evaluate import PER_LABEL_COLUMNS, SUMMARY_METRICS, Report, evaluate
-from ._intervals import multiplicities
 
 FloatArray = NDArray[np.float64]
 
@@ -271,7 +271,7 @@ class _Model:
 
     report: Report
     rows: Rows
-    scores: NDArray[Any]
+    ranked: list[RankedLabel] | None
 
 
 def _model(
@@ -282,14 +282,17 @@ def _model(
     truth, pred, _ = binary_predictions(
         y_true, y_score, threshold, options["from_logits"], options["sample_weight"]
     )
-    scores = _validate(y_true, y_score, options["sample_weight"])[1] if ranking else pred
-    return _Model(report, Rows.of(truth, pred), scores)
+    ranked = None
+    if ranking:
+        scores = _validate(y_true, y_score, options["sample_weight"])[1]
+        ranked = ranked_labels(truth, np.asarray(scores, np.float64))
+    return _Model(report, Rows.of(truth, pred), ranked)
 
 
 def _replicates(
     truth: NDArray[np.bool_],
     models: Sequence[_Model],
-    weights: FloatArray | None,
+    design: Design,
     n_resamples: int,
     seed: Any,
     ranking: bool,
@@ -301,15 +304,16 @@ def _replicates(
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
     parts: list[list[dict[str, FloatArray]]] = [[] for _ in models]
     for start in range(0, n_resamples, chunk):
-        multiplicity = multiplicities(rng, min(chunk, n_resamples - start), n_samples)
+        weight = design.draw(rng, min(chunk, n_resamples - start))
         for slot, model in zip(parts, models):
-            summary, per_label = model.rows.metrics(multiplicity, weights)
+            summary, per_label = model.rows.scores(
+                model.rows.counts(weight, design.weights is not None)
+            )
             values = {**summary, **per_label}
-            if ranking:
-                weight = multiplicity if weights is None else multiplicity * weights
-                pairs = [per_label_auroc_ap(truth, model.scores, row) for row in weight]
-                values["auroc"] = np.array([auc for auc, _ in pairs])
-                values["average_precision"] = np.array([ap for _, ap in pairs])
+            if ranking and model.ranked is not None:
+                values["auroc"], values["average_precision"] = resampled_auroc_ap(
+                    model.ranked, weight
+                )
             slot.append(values)
     return [{k: np.concatenate([p[k] for p in slot]) for k in slot[0]} for slot in parts]
 
@@ -386,6 +390,7 @@ def validate(
     from_logits: bool = False,
     sample_weight: Any = None,
     label_names: Sequence[str] | None = None,
+    cluster: Any = None,
 ) -> Validation:
     """Release gates: check a candidate model's metrics against rules, on interval bounds.
 
@@ -416,6 +421,10 @@ def validate(
         The resamples; the default makes a gate reproducible.
     from_logits, sample_weight, label_names
         As in [`evaluate`][multilabel_attr.core.evaluate].
+    cluster : array-like of shape (n_samples,), optional
+        A group id per sample (for CelebA, the identity): whole groups are resampled, as in
+        [`bootstrap_report`][multilabel_attr.core.bootstrap_report], so that several images
+        of one person do not make the bounds that decide the rules too tight.
 
     Returns
     -------
@@ -447,7 +456,8 @@ def validate(
         models.append(_model(y_true, baseline, other, options, ranking))
     names = models[0].report.label_names
     truth, _, weights = binary_predictions(y_true, candidate, threshold, from_logits, sample_weight)
-    replicates = _replicates(truth, models, weights, n_resamples, seed, ranking)
+    design = Design.of(weights, cluster, truth.shape[0])
+    replicates = _replicates(truth, models, design, n_resamples, seed, ranking)
     tail = (1 - level) / 2
     results: list[GateResult] = []
     for rule in parsed:

@@ -28,6 +28,7 @@ from .._options import validated
 from ..counts._groups import OVERALL, slice_name
 from ..counts._sliced import SlicedBatch, SlicedCounts, count_sliced
 from ..counts._state import MultilabelCounts
+from ..ranking._exact import sliced_auroc_ap
 from ._disparities import (
     FAIRNESS_DEFINITIONS,
     GAPS,
@@ -44,8 +45,10 @@ from ._evaluate import (
     _text_table,
     _to_json_number,
     exact_ranking_columns,
+    ranking_columns,
     report_from_counts,
 )
+from ._stacked import score_states
 
 SLICED_REPORT_SCHEMA_VERSION = 1
 
@@ -418,7 +421,9 @@ def sliced_report(
     ranking columns per slice when ``ranking``."""
     shown, _ = shown_slices(counts, min_slice_size)
     columns: dict[str, Mapping[str, list[float]]] = {}
-    if ranking:
+    if ranking and batch.weights is None:
+        columns = _joint_ranking_columns(batch, counts, shown)
+    elif ranking:
         names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
         truth, scores = batch.columns()
         columns[OVERALL] = exact_ranking_columns(truth, scores, batch.weights, names)
@@ -430,6 +435,29 @@ def sliced_report(
     return report_from_sliced_counts(
         counts, batch.thresholds, zero_division, min_slice_size, columns
     )
+
+
+def _joint_ranking_columns(
+    batch: SlicedBatch, counts: SlicedCounts, shown: list[int]
+) -> dict[str, Mapping[str, list[float]]]:
+    """Exact ranking columns of all rows and of each shown slice, from one sort per slice
+    and label (unweighted rows); the same values and warnings as ranking each alone."""
+    names = counts.counted_labels or tuple(f"label_{i}" for i in range(counts.n_counted))
+    truth, scores = batch.truth, batch.pred  # the counted columns are read block by block
+    order, bounds = batch.layout
+    auroc, ap = sliced_auroc_ap(
+        truth if truth.dtype == np.bool_ else truth == 1,
+        scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64),
+        order, bounds, batch.kept,
+    )  # fmt: skip
+    columns: dict[str, Mapping[str, list[float]]] = {
+        OVERALL: ranking_columns(auroc[0], ap[0], names)
+    }
+    slice_names = counts.names
+    for i in shown:
+        where = f" in slice {slice_names[i]}"
+        columns[slice_names[i]] = ranking_columns(auroc[i + 1], ap[i + 1], names, where)
+    return columns
 
 
 def report_from_sliced_counts(
@@ -448,21 +476,32 @@ def report_from_sliced_counts(
     overall._require_samples()
     names = overall.label_names or tuple(f"label_{i}" for i in range(overall.n_labels))
     columns = ranking_columns or {}
-    reports = {OVERALL: report_from_counts(overall, threshold, zero_division, columns.get(OVERALL))}
-    states = counts.slice_states()
+    # Per-group thresholds (one row per slice): all rows were cut at no single threshold.
+    per_slice = threshold is not None and np.ndim(threshold) == 2
+    states, slice_names = counts.slice_states(), counts.names
     for i in shown:
-        name = counts.names[i]
         state = states[i]
         if not np.any(state.sample_weight > 0):
             raise ValueError(
-                f"slice {name!r}: all its {state.n_samples} rows have sample_weight 0, so every "
-                "metric there is undefined; give them a positive weight or a min_slice_size "
-                f"above {state.n_samples}"
+                f"slice {slice_names[i]!r}: all its {state.n_samples} rows have sample_weight 0, "
+                "so every metric there is undefined; give them a positive weight or a "
+                f"min_slice_size above {state.n_samples}"
             )
         state.label_names = names
-        reports[name] = report_from_counts(state, threshold, zero_division, columns.get(name))
+    scored = score_states([overall, *(states[i] for i in shown)], zero_division)
+    overall_cut = None if per_slice else threshold
+    reports = {
+        OVERALL: report_from_counts(
+            overall, overall_cut, zero_division, columns.get(OVERALL), scored[0]
+        )
+    }
+    for i, scores in zip(shown, scored[1:]):
+        cut = threshold[i] if per_slice else threshold
+        reports[slice_names[i]] = report_from_counts(
+            states[i], cut, zero_division, columns.get(slice_names[i]), scores
+        )
     keys: dict[str, tuple[Any, ...]] = {OVERALL: ()}
-    keys.update({counts.names[i]: counts.keys[i] for i in shown})
+    keys.update({slice_names[i]: counts.keys[i] for i in shown})
     sizes = {OVERALL: overall.n_samples, **counts.sizes}
     return SlicedReport(
         factors=counts.factors or (), reports=reports, keys=keys, sizes=sizes, hidden=hidden,

@@ -177,7 +177,7 @@ def replicates_of(
     for i in range(len(batch.index.keys)):
         truth, scores, weights = batch.segment(i)
         binary_truth, binary_pred, _ = binary_predictions(
-            truth, scores, batch.thresholds, batch.from_logits, None
+            truth, scores, batch.slice_threshold(i), batch.from_logits, None
         )
         rows = batch.rows(i) if draw_keys is None else draw_keys[batch.rows(i)]
         parts.append(

@@ -1,0 +1,54 @@
+"""The count metrics of several reports at once: one formula over stacked counts.
+
+A sliced report holds one [`Report`][multilabel_attr.Report] per slice, each a function of
+that slice's counts.  Every label-based formula (per label, ``micro``, ``macro``,
+``weighted``) is computed once over the counts of all slices stacked, one slice per row (the
+averaging keeps leading axes apart, as for bootstrap resamples); each row's values are those
+of scoring that slice alone, bit for bit.  The ``samples`` averages read each slice's own
+histogram of per-sample triples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._options import zero_division_fill
+from ..counts._averaging import average_counts
+from ..counts._state import MultilabelCounts
+from ._evaluate import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS, SUMMARY_METRICS
+
+ReportScores = tuple[dict[str, float], dict[str, list[float]]]
+"""A report's summary and its per-label formula columns."""
+
+
+def score_states(states: Sequence[MultilabelCounts], zero_division: Any) -> list[ReportScores]:
+    """The summary and the per-label formula columns of each state (options checked),
+    warning per state where a value is undefined, as scoring each state alone does."""
+    fill = zero_division_fill(zero_division)
+    for state in states:
+        state._require_samples()
+    tp, fp, fn, tn = (
+        np.stack([getattr(state, name) for state in states]) for name in ("tp", "fp", "fn", "tn")
+    )
+    summaries: list[dict[str, float]] = [{} for _ in states]
+    for key, _ in SUMMARY_METRICS:
+        formula, average = SUMMARY_FORMULAS[key]
+        if average == "samples":
+            for state, summary in zip(states, summaries):
+                summary[key] = state._samples_score(formula, zero_division, fill)
+            continue
+        values, undefined = average_counts(formula, tp, fp, fn, tn, average, fill)
+        for i, (state, summary) in enumerate(zip(states, summaries)):
+            state._warn_labels(formula, average, undefined[i], zero_division)
+            summary[key] = float(values[i])
+    columns: list[dict[str, list[float]]] = [{} for _ in states]
+    for column, formula in _PER_LABEL_FORMULAS.items():
+        values, undefined = average_counts(formula, tp, fp, fn, tn, None, fill)
+        rows = np.asarray(values, np.float64).tolist()
+        for i, state in enumerate(states):
+            state._warn_labels(formula, None, undefined[i], zero_division)
+            columns[i][column] = rows[i]
+    return list(zip(summaries, columns))
