@@ -396,9 +396,25 @@ def evaluate(
     )  # fmt: skip
 
 
+@overload
+def bootstrap_report(
+    data: Any, labels: str | Sequence[str] | None = None, scores: Any = None, *,
+    weight: Any = None, threshold: Any = 0.5, n_resamples: int = 1000,
+    confidence_level: float = 0.95, seed: int = 0, cluster: str | None = None,
+    label_names: Sequence[str] | None = None, from_logits: bool = False, groups: None = None,
+    min_slice_size: int = 1, max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...  # fmt: skip
+@overload
+def bootstrap_report(
+    data: Any, labels: str | Sequence[str] | None = None, scores: Any = None, *,
+    weight: Any = None, threshold: Any = 0.5, n_resamples: int = 1000,
+    confidence_level: float = 0.95, seed: int = 0, cluster: str | None = None,
+    label_names: Sequence[str] | None = None, from_logits: bool = False,
+    groups: str | Sequence[str], min_slice_size: int = 1, max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...  # fmt: skip
 @validated(
-    "n_resamples", "confidence_level", "from_logits", threshold="named_threshold",
-    seed="engine_seed",
+    "n_resamples", "confidence_level", "from_logits", "min_slice_size", "max_slices",
+    threshold="named_threshold", seed="engine_seed",
 )  # fmt: skip
 def bootstrap_report(
     data: Any,
@@ -413,19 +429,26 @@ def bootstrap_report(
     cluster: str | None = None,
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
-) -> Report:
+    groups: str | Sequence[str] | None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.dask.evaluate] with Poisson-bootstrap intervals.
 
     Rows are identified by their position, so the intervals do not depend on
     the chunking and equal those of the Parquet and Spark engines on the same
     rows (see [`bootstrap_report`][multilabel_attr.spark.bootstrap_report]).
     ``cluster`` names a DataFrame column of group ids: whole clusters are
-    resampled, their draws keyed by the cluster id.
+    resampled, their draws keyed by the cluster id.  ``groups``, ``min_slice_size``
+    and ``max_slices`` give intervals on every slice and gap, equal to the in-memory
+    [`bootstrap_report`][multilabel_attr.bootstrap_report] with ``groups`` (see
+    [`bootstrap_report`][multilabel_attr.parquet.bootstrap_report]).
     """
-    source, spec = _source(data, labels, scores, weight, cluster=cluster)
+    source, spec = _source(data, labels, scores, weight, groups, cluster=cluster)
     return _driver.bootstrap_report(
         source, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
         n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+        min_slice_size=min_slice_size, max_slices=max_slices,
     )  # fmt: skip
 
 

@@ -286,9 +286,53 @@ def evaluate(
     )  # fmt: skip
 
 
+@overload
+def bootstrap_report(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+    row_id: str | None = None,
+    cluster: str | None = None,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    batch_rows: int = 1 << 18,
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+
+
+@overload
+def bootstrap_report(
+    path: str | os.PathLike[str],
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+    row_id: str | None = None,
+    cluster: str | None = None,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    batch_rows: int = 1 << 18,
+    groups: str | Sequence[str],
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
+
+
 @validated(
-    "n_resamples", "confidence_level", "from_logits", "batch_rows",
-    threshold="named_threshold", seed="engine_seed",
+    "n_resamples", "confidence_level", "from_logits", "batch_rows", "min_slice_size",
+    "max_slices", threshold="named_threshold", seed="engine_seed",
 )  # fmt: skip
 def bootstrap_report(
     path: str | os.PathLike[str],
@@ -305,7 +349,10 @@ def bootstrap_report(
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
     batch_rows: int = 1 << 18,
-) -> Report:
+    groups: str | Sequence[str] | None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.parquet.evaluate] with Poisson-bootstrap intervals.
 
     Each row gets an independent Poisson(1) multiplicity per replicate, drawn
@@ -316,12 +363,21 @@ def bootstrap_report(
     column of integer or string group ids) the draws are keyed by the cluster
     instead, so whole clusters are resampled, as in
     [`bootstrap_report`][multilabel_attr.spark.bootstrap_report].
+
+    With ``groups`` (one column name or several, crossed; a label column slices by that
+    label and is left out of the counted labels) the result is a
+    [`SlicedReport`][multilabel_attr.SlicedReport]: every slice, all rows and every gap
+    between slices get intervals, each equal to those of
+    [`bootstrap_report`][multilabel_attr.bootstrap_report] with ``groups`` on the same rows
+    in memory (the same draws, keyed by position, ``row_id`` or ``cluster``).
+    ``min_slice_size`` hides smaller slices; more than ``max_slices`` slices are refused.
     """
     return _driver.bootstrap_report(
         ParquetSource(path, batch_rows=batch_rows),
-        _spec(labels, scores, weight, row_id, cluster=cluster), threshold=threshold,
-        from_logits=from_logits, label_names=label_names, n_resamples=n_resamples,
-        confidence_level=confidence_level, seed=seed,
+        _spec(labels, scores, weight, row_id, groups=groups, cluster=cluster),
+        threshold=threshold, from_logits=from_logits, label_names=label_names,
+        n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+        min_slice_size=min_slice_size, max_slices=max_slices,
     )  # fmt: skip
 
 

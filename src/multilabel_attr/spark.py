@@ -264,9 +264,51 @@ def evaluate(
     )  # fmt: skip
 
 
+@overload
+def bootstrap_report(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+    row_id: str | None = None,
+    cluster: str | None = None,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    groups: None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report: ...
+
+
+@overload
+def bootstrap_report(
+    frame: Any,
+    labels: str | Sequence[str],
+    scores: str | Sequence[str],
+    *,
+    weight: str | None = None,
+    threshold: Any = 0.5,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    seed: int = 0,
+    row_id: str | None = None,
+    cluster: str | None = None,
+    label_names: Sequence[str] | None = None,
+    from_logits: bool = False,
+    groups: str | Sequence[str],
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> SlicedReport: ...
+
+
 @validated(
-    "n_resamples", "confidence_level", "from_logits", threshold="named_threshold",
-    seed="engine_seed",
+    "n_resamples", "confidence_level", "from_logits", "min_slice_size", "max_slices",
+    threshold="named_threshold", seed="engine_seed",
 )  # fmt: skip
 def bootstrap_report(
     frame: Any,
@@ -282,7 +324,10 @@ def bootstrap_report(
     cluster: str | None = None,
     label_names: Sequence[str] | None = None,
     from_logits: bool = False,
-) -> Report:
+    groups: str | Sequence[str] | None = None,
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
     """[`evaluate`][multilabel_attr.spark.evaluate] with Poisson-bootstrap intervals.
 
     Each row gets an independent Poisson(1) multiplicity per replicate, drawn
@@ -297,11 +342,17 @@ def bootstrap_report(
     identity) the draws are keyed by the cluster id instead: every row of a
     cluster gets its cluster's multiplicity, whichever partition holds it, so
     whole clusters are resampled (``row_id`` is then not used).
+
+    With ``groups`` (column names, crossed; a label column slices by that label) every
+    slice and every gap between slices gets intervals, equal to the in-memory
+    [`bootstrap_report`][multilabel_attr.bootstrap_report] with ``groups`` on the same rows
+    (see [`bootstrap_report`][multilabel_attr.parquet.bootstrap_report]).
     """
     return _driver.bootstrap_report(
-        SparkSource(frame), _spec(labels, scores, weight, row_id, cluster=cluster),
+        SparkSource(frame), _spec(labels, scores, weight, row_id, groups=groups, cluster=cluster),
         threshold=threshold, from_logits=from_logits, label_names=label_names,
         n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+        min_slice_size=min_slice_size, max_slices=max_slices,
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from ..core._internal import (
     MultilabelCounts,
     Report,
     ScoreSketch,
+    SlicedCounts,
     SlicedReport,
     check_label_names,
     name_labels,
@@ -30,6 +31,7 @@ from ..core._internal import (
     shown_slices,
     sketch_ranking_columns,
     warn_undefined_labels,
+    with_slice_intervals,
 )
 from ..core._validation import per_label
 from ..thresholds._internal import Thresholds
@@ -197,6 +199,15 @@ def _slicing(spec: ColumnSpec, label_names: Any, max_slices: int) -> Slicing:
     return Slicing(None if names is None else tuple(names), slice_labels, max_slices)
 
 
+def _counted_threshold(threshold: Any, counts: SlicedCounts) -> Any:
+    """The thresholds of the counted labels (a label sliced by is not counted)."""
+    if threshold is None or np.ndim(threshold) == 0 or not counts.slice_labels:
+        return threshold
+    names = counts.label_names or ()
+    kept = [j for j, name in enumerate(names) if name not in counts.slice_labels]
+    return np.asarray(threshold)[kept]
+
+
 def evaluate_sliced(
     engine: Engine,
     spec: ColumnSpec,
@@ -236,7 +247,8 @@ def evaluate_sliced(
         shown, _ = shown_slices(counts, min_size)
         for i in shown:
             columns[counts.names[i]] = sketch_ranking_columns(sketches[counts.keys[i]])
-    return report_from_sliced_counts(counts, task.threshold, zero_division, min_size, columns)
+    threshold = _counted_threshold(task.threshold, counts)
+    return report_from_sliced_counts(counts, threshold, zero_division, min_size, columns)
 
 
 def bootstrap_report(
@@ -250,7 +262,15 @@ def bootstrap_report(
     confidence_level: Any,
     seed: Any,
     ranking: tuple[int, bool] = (0, False),
-) -> Report:
+    min_slice_size: int = 1,
+    max_slices: int = DEFAULT_MAX_SLICES,
+) -> Report | SlicedReport:
+    if spec.groups:
+        return bootstrap_sliced(
+            engine, spec, threshold=threshold, from_logits=from_logits, label_names=label_names,
+            n_resamples=n_resamples, confidence_level=confidence_level, seed=seed,
+            min_slice_size=min_slice_size, max_slices=max_slices,
+        )  # fmt: skip
     n_bins = ranking[0]
     level = confidence_level
     task = _count_task(
@@ -265,3 +285,35 @@ def bootstrap_report(
     report = _report(merged, task.threshold, 0)
     intervals = replicate_intervals(merged.replicates, report.label_names, level)
     return report.with_intervals(intervals, level)
+
+
+def bootstrap_sliced(
+    engine: Engine,
+    spec: ColumnSpec,
+    *,
+    threshold: Any,
+    from_logits: bool,
+    label_names: Sequence[str] | None,
+    n_resamples: int,
+    confidence_level: float,
+    seed: int,
+    min_slice_size: int,
+    max_slices: int,
+) -> SlicedReport:
+    """[`bootstrap_report`][multilabel_attr.bootstrap_report] with groups over an engine
+    (options checked at the door): each partition counts its slices and their replicate
+    counts (the core's, the draws keyed by position, row id or cluster as in memory), the
+    partitions' states add up, and the intervals come from the core's sliced bootstrap."""
+    task = _count_task(
+        engine, spec, threshold, from_logits, label_names, n_resamples=n_resamples, seed=seed,
+        slicing=_slicing(spec, label_names, max_slices),
+    )  # fmt: skip
+    by_position = spec.row_id is None and spec.cluster is None
+    merged = Partial.from_bytes(engine.run(task, row_offsets=by_position))
+    if merged.sliced is None or merged.slice_replicates is None:
+        raise ColumnError(f"{engine.describe()} has no rows; nothing to evaluate")
+    counts = merged.sliced
+    check_unique_ids(engine, spec, task.n_labels, counts.overall.n_samples)
+    threshold = _counted_threshold(task.threshold, counts)
+    report = report_from_sliced_counts(counts, threshold, 0, min_slice_size)
+    return with_slice_intervals(report, merged.slice_replicates, confidence_level)

@@ -22,7 +22,10 @@ from ..core._internal import (
     MultilabelCounts,
     ScoreSketch,
     SlicedCounts,
+    SliceReplicates,
+    combine_replicates,
     prepare_sliced_batch,
+    replicates_of,
 )
 from ..core._validation import check_probabilities
 from ._bootstrap import Replicates, replicate_block
@@ -51,6 +54,8 @@ class Partial:
     """With groups: every slice's counts (``counts`` is then ``None``)."""
     slice_sketches: dict[Any, ScoreSketch] | None = None
     """With groups and ranking columns: one sketch per slice key."""
+    slice_replicates: dict[Any, SliceReplicates] | None = None
+    """With groups and a bootstrap: every slice's replicate counts, by slice key."""
 
     @property
     def empty(self) -> bool:
@@ -96,7 +101,15 @@ class Partial:
             for key, sketch in other.slice_sketches.items():
                 old = sketches.get(key)
                 sketches[key] = sketch if old is None else old.merge(sketch)
-        return Partial(where=self.where, sliced=sliced, slice_sketches=sketches)
+        replicates = None
+        if self.slice_replicates is not None and other.slice_replicates is not None:
+            # A slice's replicate counts are sums over its rows: partitions add up.
+            replicates = dict(self.slice_replicates)
+            for key, part in other.slice_replicates.items():
+                mine = replicates.get(key)
+                replicates[key] = part if mine is None else combine_replicates([mine, part])
+        return Partial(where=self.where, sliced=sliced, slice_sketches=sketches,
+                       slice_replicates=replicates)  # fmt: skip
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, Any] = {"where": np.array(self.where), **self.fingerprint.arrays()}
@@ -110,6 +123,8 @@ class Partial:
                 arrays.update({f"s{i}_{k}": getattr(sketch, k) for k in _SKETCH_FIELDS})
                 arrays[f"s{i}_n"] = np.array(sketch.n_samples)
                 arrays[f"s{i}_from_logits"] = np.array(sketch.from_logits)
+        if self.slice_replicates is not None:
+            arrays.update(_replicate_arrays(self.slice_replicates))
         if self.counts is not None:
             arrays["n_samples"] = np.array(self.counts.n_samples)
             for name in _COUNT_FIELDS:
@@ -167,7 +182,36 @@ class Partial:
                     setattr(sketch, name, arrays[f"s{i}_{name}"])
                 sketch.n_samples = int(arrays[f"s{i}_n"])
                 sketches[tuple(key)] = sketch
-        return cls(where=where, sliced=sliced, slice_sketches=sketches)
+        replicates = _replicates_from_arrays(arrays) if "b_keys" in arrays else None
+        return cls(where=where, sliced=sliced, slice_sketches=sketches,
+                   slice_replicates=replicates)  # fmt: skip
+
+
+_REPLICATE_FIELDS = ("tp", "fp", "fn", "tn")
+
+
+def _replicate_arrays(replicates: dict[Any, SliceReplicates]) -> dict[str, Any]:
+    """Every slice's replicate counts as named arrays (the slice keys as JSON)."""
+    keys = list(replicates)
+    arrays: dict[str, Any] = {"b_keys": np.array(json.dumps([list(k) for k in keys]))}
+    for i, key in enumerate(keys):
+        part = replicates[key]
+        arrays.update({f"b{i}_{name}": c for name, c in zip(_REPLICATE_FIELDS, part.counts)})
+        arrays[f"b{i}_sample_keys"] = part.keys
+        arrays[f"b{i}_key_weight"] = part.key_weight
+        arrays[f"b{i}_present"] = part.present
+    return arrays
+
+
+def _replicates_from_arrays(arrays: dict[str, Any]) -> dict[Any, SliceReplicates]:
+    replicates = {}
+    for i, key in enumerate(json.loads(str(arrays["b_keys"]))):
+        tp, fp, fn, tn = (arrays[f"b{i}_{name}"] for name in _REPLICATE_FIELDS)
+        replicates[tuple(key)] = SliceReplicates(
+            (tp, fp, fn, tn), arrays[f"b{i}_sample_keys"], arrays[f"b{i}_key_weight"],
+            arrays[f"b{i}_present"],
+        )  # fmt: skip
+    return replicates
 
 
 def merge_payloads(*payloads: bytes) -> bytes:
@@ -278,7 +322,7 @@ class CountTask:
         if block.n_rows == 0:
             return Partial(where=block.where)
         if self.slicing is not None:
-            return self._count_sliced(block, self.slicing)
+            return self._count_sliced(block, self.slicing, first_row)
         try:
             counts = MultilabelCounts._from_checked(
                 block.truth, block.scores, threshold=self.threshold,
@@ -288,13 +332,10 @@ class CountTask:
             raise describe_failure(exc, block, self.spec, self.threshold, self.from_logits) from exc
         replicates = None
         if self.n_resamples:
-            # A cluster's rows share their draws, wherever they are: the key is the cluster's.
-            row_id = block.row_id if block.cluster_key is None else block.cluster_key
-            if row_id is None:
-                row_id = np.arange(first_row, first_row + block.n_rows, dtype=np.int64)
             replicates = replicate_block(
-                block, row_id, self.threshold, self.from_logits, self.n_resamples, self.seed
-            )
+                block, _draw_keys(block, first_row), self.threshold, self.from_logits,
+                self.n_resamples, self.seed,
+            )  # fmt: skip
         sketch = None
         if self.n_bins:
             # The block passed the counting's checks, the same rules as the sketch's: add it
@@ -304,7 +345,7 @@ class CountTask:
         seen = block_fingerprint(block) if self.fingerprint else Fingerprint()
         return Partial(counts, replicates, block.where, sketch, seen)
 
-    def _count_sliced(self, block: Block, slicing: Slicing) -> Partial:
+    def _count_sliced(self, block: Block, slicing: Slicing, first_row: int) -> Partial:
         """The core's sliced counting on one block: the slice key is one more key of the
         same counting pass."""
         try:
@@ -329,7 +370,13 @@ class CountTask:
                 sketches[key] = ScoreSketch(
                     truth.shape[1], n_bins=self.n_bins, from_logits=self.from_logits
                 ).update(truth, scores, sample_weight=weights)
-        return Partial(where=block.where, sliced=sliced, slice_sketches=sketches)
+        replicates = None
+        if self.n_resamples:
+            # The core's replicates of every slice, the draws keyed as in memory.
+            parts = replicates_of(batch, self.seed, self.n_resamples, _draw_keys(block, first_row))
+            replicates = dict(zip(batch.index.keys, parts))
+        return Partial(where=block.where, sliced=sliced, slice_sketches=sketches,
+                       slice_replicates=replicates)  # fmt: skip
 
     def __call__(self, batches: Iterable[Any], where: str, first_row: int = 0) -> bytes:
         merged = Partial(where=where)
@@ -343,6 +390,15 @@ class CountTask:
         if not merged.where:
             merged.where = where
         return merged.to_bytes()
+
+
+def _draw_keys(block: Block, first_row: int) -> NDArray[np.int64]:
+    """The key of each row's bootstrap draws: its cluster's, else its id, else its position."""
+    # A cluster's rows share their draws, wherever they are: the key is the cluster's.
+    keys = block.row_id if block.cluster_key is None else block.cluster_key
+    if keys is None:
+        keys = np.arange(first_row, first_row + block.n_rows, dtype=np.int64)
+    return keys
 
 
 def rebatch(items: Iterable[Any], rows: int = BATCH_ROWS) -> Iterator[Any]:

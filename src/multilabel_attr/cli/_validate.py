@@ -30,6 +30,19 @@ def _read_rules(path: str) -> Any:
         raise CommandError(f"rules file {path} is not valid JSON: {exc}") from exc
 
 
+def _refuse_parquet(args: argparse.Namespace) -> None:
+    """``validate`` bootstraps arrays in memory only: Parquet input and slices are refused in
+    one line, before any file is read, pointing to the engines that have them."""
+    given = [flag for flag, value in (("--parquet", args.refused_parquet),
+                                      ("--group-by", args.refused_group_by)) if value]  # fmt: skip
+    if given:
+        raise CommandError(
+            f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} not available here: "
+            "validate bootstraps .npy/.csv arrays without slices; for intervals on slices of "
+            "Parquet rows use multilabel_attr.parquet.bootstrap_report(..., groups=...)"
+        )
+
+
 def _read_cluster(path: str | None) -> Any:
     """One group id per row: a 1-D ``.npy`` of ints or strings, or a text file, one id a line."""
     if path is None:
@@ -46,6 +59,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from ..core import validate
     from ..core._internal import load_rules
 
+    _refuse_parquet(args)
     rules = load_rules(_read_rules(args.rules))  # checked before any array is read
     y_true, names = _read_matrix(args.labels, "labels")
     candidate, score_names = _read_matrix(args.candidate, "candidate")
@@ -97,4 +111,7 @@ def add_validate_command(
     p.add_argument("--strict", action="store_true", help="missing rules fail the gate too")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("-o", "--output", help="write the result here instead of standard output")
+    # Taken only to refuse them with a message that says where they are available.
+    p.add_argument("--parquet", dest="refused_parquet", help=argparse.SUPPRESS)
+    p.add_argument("--group-by", dest="refused_group_by", help=argparse.SUPPRESS)
     p.set_defaults(run=_cmd_validate)

@@ -77,7 +77,13 @@ from .report._evaluate import _name_labels as name_labels
 from .report._evaluate import _summarize as summarize_checked
 from .report._gates import load_rules
 from .report._sliced import SlicedReport, report_from_sliced_counts, shown_slices
-from .report._sliced_bootstrap import SliceReplicates, combine_replicates, slice_replicates
+from .report._sliced_bootstrap import (
+    SliceReplicates,
+    combine_replicates,
+    replicates_of,
+    slice_replicates,
+    with_slice_intervals,
+)
 from .report._sliced_streaming import _ranking_columns as sketch_ranking_columns
 
 __all__ = [
@@ -155,6 +161,7 @@ __all__ = [
     "prepare_batch",
     "prepare_sliced_batch",
     "present_counts",
+    "replicates_of",
     "report_from_counts",
     "report_from_sliced_counts",
     "sample_triples",
@@ -172,5 +179,6 @@ __all__ = [
     "summarize_counts",
     "validated",
     "warn_undefined_labels",
+    "with_slice_intervals",
     "zero_division_fill",
 ]

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from ..counts._counting import binary_predictions, sample_keys
 from ..counts._poisson import cluster_keys, poisson_multiplicities
 from ..counts._sliced import SlicedBatch
-from ._bootstrap import replicate_metrics
+from ._bootstrap import Metrics, replicate_metrics
 from ._disparities import GAPS, gap_arrays
 from ._evaluate import SUMMARY_METRICS
 from ._intervals import cluster_ids
@@ -63,11 +63,13 @@ def slice_replicates(
 ) -> SliceReplicates:
     """The replicate counts of one slice's rows (drawn in chunks of rows)."""
     n_rows, n_labels = truth.shape
-    hit = truth & pred
     keys, inverse = np.unique(sample_keys(truth, pred), return_inverse=True)
     inverse = inverse.reshape(-1)
-    sums = np.zeros((3, n_resamples, n_labels))
-    total = np.zeros(n_resamples)
+    # Each cell kind summed on its own: a count taken as a difference of sums would keep a
+    # rounding residue where no row counts (a specificity of 1 instead of undefined), and
+    # that residue would depend on how the rows are split into partitions.
+    cells = np.concatenate([truth & pred, pred & ~truth, truth & ~pred, ~(truth | pred)], axis=1)
+    sums = np.zeros((n_resamples, 4 * n_labels))
     key_weight = np.zeros((n_resamples, keys.size))
     step = max(1, _CELLS_PER_CHUNK // n_resamples)
     for start in range(0, n_rows, step):
@@ -75,15 +77,11 @@ def slice_replicates(
         w = poisson_multiplicities(seed, row_ids[rows], n_resamples).astype(np.float64)
         if weights is not None:
             w *= weights[rows]
-        for out, cells in zip(sums, (hit, pred, truth)):
-            out += w @ cells[rows].astype(np.float64)
-        total += w.sum(axis=1)
+        sums += w @ cells[rows].astype(np.float64)  # one product for the four cell kinds
         order = np.argsort(inverse[rows], kind="stable")
         present_keys, starts = np.unique(inverse[rows][order], return_index=True)
         key_weight[:, present_keys] += np.add.reduceat(w[:, order], starts, axis=1)
-    tp, predicted, true = sums
-    fp, fn = predicted - tp, true - tp
-    tn = total[:, None] - tp - fp - fn
+    tp, fp, fn, tn = (sums[:, k * n_labels : (k + 1) * n_labels] for k in range(4))
     # As in the multinomial bootstrap: presence stands in for sample counts when weighted.
     present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
     return SliceReplicates((tp, fp, fn, tn), keys.astype(np.int64), key_weight, present)
@@ -203,14 +201,25 @@ def sliced_bootstrap_report(
         ids = cluster_ids(options["cluster"], batch.truth.shape[0])
         draw_keys = cluster_keys(ids)
     parts = replicates_of(batch, seed, n_resamples, draw_keys)
-    shown, _ = shown_slices(counts, min_slice_size)
-    everything = combine_replicates(parts)
-    overall = replicate_metrics(everything.counts, everything.keys, everything.key_weight,
-                                everything.present)  # fmt: skip
-    metrics = [
-        replicate_metrics(parts[i].counts, parts[i].keys, parts[i].key_weight, parts[i].present)
-        for i in shown
-    ]
+    return with_slice_intervals(report, dict(zip(batch.index.keys, parts)), level)
+
+
+def _metrics(part: SliceReplicates) -> Metrics:
+    return replicate_metrics(part.counts, part.keys, part.key_weight, part.present)
+
+
+def with_slice_intervals(
+    report: SlicedReport, parts: Mapping[Any, SliceReplicates], level: float
+) -> SlicedReport:
+    """``report`` with the intervals of every shown slice, of all rows and of every gap, from
+    the replicate counts of every slice by key (whether drawn in memory or merged from the
+    partitions of an engine)."""
+    assert report.counts is not None
+    counts = report.counts
+    ordered = [parts[key] for key in counts.keys]
+    shown, _ = shown_slices(counts, report.min_slice_size)
+    overall = _metrics(combine_replicates(ordered))
+    metrics = [_metrics(ordered[i]) for i in shown]
     names = report.overall.label_names
     reports = {"overall": report.overall.with_intervals(_intervals(*overall, names, level), level)}
     for i, slice_metrics in zip(shown, metrics):
@@ -219,7 +228,8 @@ def sliced_bootstrap_report(
         reports[name] = report.reports[name].with_intervals(intervals, level)
     return SlicedReport(
         factors=report.factors, reports=reports, keys=report.keys, sizes=report.sizes,
-        hidden=report.hidden, slice_labels=report.slice_labels, min_slice_size=min_slice_size,
+        hidden=report.hidden, slice_labels=report.slice_labels,
+        min_slice_size=report.min_slice_size,
         gap_intervals=_gap_intervals(metrics, overall, names, level), confidence_level=level,
         counts=report.counts,
     )  # fmt: skip
