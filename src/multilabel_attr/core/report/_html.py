@@ -66,9 +66,11 @@ def _page(title: str, sections: Sequence[str]) -> str:
     )
 
 
-def report_html(report: Report, title: str = "Multi-label evaluation") -> str:
-    """The page of a plain [`Report`][multilabel_attr.Report]."""
-    return _page(title, _report_sections(report, "Summary"))
+def report_html(
+    report: Report, title: str = "Multi-label evaluation", charts: Sequence[str] = ()
+) -> str:
+    """The page of a plain [`Report`][multilabel_attr.Report], with any chart sections."""
+    return _page(title, [*_report_sections(report, "Summary"), *charts])
 
 
 def _interval_text(interval: tuple[float, float] | None) -> str:
