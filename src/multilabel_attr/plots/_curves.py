@@ -85,7 +85,7 @@ def _plot_curves(
         line.set_gid(f"curve:{kind}")
         _draw_points(ax, curves, label, chosen_points)
         if chosen_points:
-            ax.legend(fontsize=6.5, loc="lower right" if kind == "roc" else "lower left")
+            ax.legend(fontsize=6.5, loc="best")
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
         ax.set_title(names[label], fontsize=8.5, pad=3)
         ax.grid(color="#E5E5E5", linewidth=0.6)

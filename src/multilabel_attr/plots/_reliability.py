@@ -65,7 +65,7 @@ def _draw_series(
         band.set_gid(f"band:{name}")
     total = float(curve.weight[label].sum())
     share = curve.weight[label] / total if total > 0 else curve.weight[label]
-    stairs = hist.stairs(share, curve.edges[label], color=color(index), alpha=0.5, fill=True)
+    stairs = hist.stairs(share, curve.edges[label], color=color(index), alpha=0.3, fill=True)
     stairs.set_gid(f"weights:{name}")
 
 
@@ -158,7 +158,8 @@ def plot_reliability_diagram(
         ax.set_title(names[label], fontsize=8.5, pad=3)
         ax.grid(color="#E5E5E5", linewidth=0.6)
         ax.tick_params(labelsize=7)
-    fig.supxlabel("mean score in bin", fontsize=9)
+        if index + n_cols >= len(selected):
+            ax.set_xlabel("mean score in bin", fontsize=8)
     fig.supylabel("observed rate of positives", fontsize=9)
     band_text = "" if band is None else f"; bars: {confidence_level:.0%} {band} interval"
     fig.suptitle(f"{title or 'Reliability diagram'}\n(histogram: share of samples per bin"
