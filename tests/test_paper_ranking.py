@@ -75,13 +75,13 @@ def test_delong_table_equals_delong_test_and_is_written(tmp_path: Path) -> None:
 def test_reliability_figure_draws_both_models(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     runs = _runs()
-    figure = reliability_figure(runs, 300, NAMES)
+    figure = reliability_figure(runs, NAMES)
     panels = [ax for ax in figure.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == ["Smiling", "Male", "Wearing_Hat"]
     for name, run in runs.items():
         curve = ml.calibration_curve(run.y_test[:300], run.s_test[:300], n_bins=10)
         line = next(a for a in panels[1].get_children() if a.get_gid() == f"reliability:{name}")
         np.testing.assert_array_equal(line.get_ydata(), curve.observed_rate[1][curve.weight[1] > 0])
-    (path,) = write_reliability_figure(runs, 300, NAMES, tmp_path / "figures")
+    (path,) = write_reliability_figure(runs, NAMES, tmp_path / "figures")
     assert path == tmp_path / "figures" / "reliability.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

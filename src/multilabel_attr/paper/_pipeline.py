@@ -24,7 +24,6 @@ from ._ranking import (
     delong_comparison,
     delong_markdown,
     delong_summary,
-    write_reliability_figure,
 )
 from ._report import report_markdown, report_summary, write_figures, write_report
 from ._subgroups import (
@@ -339,7 +338,6 @@ def reproduce(
     figures = write_figures(out, data.root, runs, corrected.reports, attributes)
     figures += write_subgroup_figure(subgroups, out / "figures")
     comparison = delong_comparison(runs, n_common, attributes)
-    figures += write_reliability_figure(runs, n_common, attributes, out / "figures")
     wall = time.perf_counter() - started
     caveats = []
     if data.synthetic:

@@ -83,12 +83,11 @@ def delong_summary(comparison: DeLongComparison) -> dict[str, Any]:
     }
 
 
-def reliability_figure(
-    runs: Mapping[str, ModelRun], n_common: int, attributes: tuple[str, ...]
-) -> Any:
+def reliability_figure(runs: Mapping[str, ModelRun], attributes: tuple[str, ...]) -> Any:
     """Both models' reliability diagrams of a few attributes, on the same test images."""
     from .. import plots
 
+    n_common = min(run.y_test.shape[0] for run in runs.values())
     curves = {
         name: calibration_curve(run.y_test[:n_common], run.s_test[:n_common], n_bins=10)
         for name, run in runs.items()
@@ -101,7 +100,7 @@ def reliability_figure(
 
 
 def write_reliability_figure(
-    runs: Mapping[str, ModelRun], n_common: int, attributes: tuple[str, ...], figures_dir: Path
+    runs: Mapping[str, ModelRun], attributes: tuple[str, ...], figures_dir: Path
 ) -> list[Path]:
     """Save the reliability figure under ``figures_dir`` (nothing without matplotlib)."""
     try:
@@ -109,5 +108,5 @@ def write_reliability_figure(
     except ImportError:  # matplotlib is optional
         return []
     path = figures_dir / "reliability.png"
-    plots.save_figure(reliability_figure(runs, n_common, attributes), path)
+    plots.save_figure(reliability_figure(runs, attributes), path)
     return [path]
