@@ -176,3 +176,23 @@ def test_cli_html_adds_score_charts_to_the_plain_page(tmp_path: Path) -> None:
     eer = ml.operating_points(y, s, "eer")["eer"]
     assert dom.count('class="operating-point"') == 2 * len(NAMES)
     assert f"eer at threshold {eer.thresholds[0]:.4g}" in dom
+
+
+def test_cli_html_charts_from_logits_equal_those_of_probabilities(tmp_path: Path) -> None:
+    y, s = _data()
+    s = np.clip(s, 0.01, 0.99)
+    logits = np.log(s / (1 - s))
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "logits.npy", logits)
+    assert main(["evaluate", "--labels", str(tmp_path / "y.npy"), "--scores",
+                 str(tmp_path / "logits.npy"), "--from-logits", "--label-names", ",".join(NAMES),
+                 "--html", str(tmp_path / "page.html")]) == 0  # fmt: skip
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    expected = ml.evaluate(y, logits, from_logits=True, label_names=NAMES, zero_division=0)
+    charts = {
+        "calibration": ml.calibration_curve(y, logits, n_bins=10, from_logits=True),
+        "curves": [ml.roc_curves(y, logits), ml.precision_recall_curves(y, logits)],
+        "points": ml.operating_points(y, logits, "eer", from_logits=True, label_names=NAMES)["eer"],
+    }
+    assert page == expected.to_html(**charts)  # type: ignore[arg-type]
+    assert page.count('class="operating-point"') == 2 * len(NAMES)
