@@ -20,7 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validation import check_label_names
+from ..counts._averaging import divide
 from ..counts._cuts import candidate_mask, curve
+from ..counts._formulas import FALL_OUT, PRECISION, RECALL, Formula
 from ._exact import _validate
 
 FloatArray = NDArray[np.float64]
@@ -68,10 +70,14 @@ class RankingCurves:
         return float(self.x[label][i]), float(self.y[label][i])
 
 
-def _divide(numerator: FloatArray, denominator: float) -> FloatArray:
-    if denominator > 0:
-        return numerator / denominator
-    return np.full(numerator.shape, math.nan)
+def _rates(
+    formulas: tuple[Formula, Formula], tp: FloatArray, fp: FloatArray, positives: Any,
+    negatives: Any,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """Two rates of every cut by the core's formulas, ``nan`` where undefined."""
+    fn, tn = positives - tp, negatives - fp
+    x, y = (divide(*f.parts(tp, fp, fn, tn, np), math.nan)[0] for f in formulas)
+    return x, y
 
 
 def _label_curve(
@@ -86,12 +92,10 @@ def _label_curve(
     cuts = sorted_scores[starts].astype(np.float64)
     if kind == "roc":
         # The cut that predicts nothing (threshold inf) opens the curve at (0, 0).
-        thresholds = np.append(math.inf, cuts[::-1])
-        fpr = _divide(np.append(0.0, fp[::-1]), float(counts.negatives))
-        tpr = _divide(np.append(0.0, tp[::-1]), float(counts.positives))
-        return fpr, tpr, thresholds
-    precision = tp / (tp + fp)
-    recall = _divide(tp, float(counts.positives))
+        fpr, tpr = _rates((FALL_OUT, RECALL), np.append(0.0, tp[::-1]),
+                          np.append(0.0, fp[::-1]), counts.positives, counts.negatives)  # fmt: skip
+        return fpr, tpr, np.append(math.inf, cuts[::-1])
+    recall, precision = _rates((RECALL, PRECISION), tp, fp, counts.positives, counts.negatives)
     return np.append(recall, 0.0), np.append(precision, 1.0), cuts
 
 
