@@ -65,6 +65,8 @@ BAD_VALUES: dict[str, Any] = {
     "shared": 1,
     "calibrator_method": "beta",
     "interval_method": "basic",
+    "band_method": "normal",
+    "optional_band": "normal",
 }
 
 
@@ -138,6 +140,7 @@ NOT_DOORS: dict[str, str] = {
     "calibration_error_from_sums": "a formula of sums; every caller checks norm at its door",
     "PairedComparison": "a result; confidence_level is a field",
     "Report": "a result; confidence_level is a field",
+    "ReliabilityBands": "a result; confidence_level is a field",
     "Report.with_intervals": "builds a result from checked values",
     "ScoreSketch.candidate_bins": "zero_division here is the fill value of a search's metric",
     "TopK.check_labels": "n_labels comes from the data",

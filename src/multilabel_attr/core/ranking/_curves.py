@@ -49,21 +49,21 @@ class RankingCurves:
     y: tuple[FloatArray, ...]
     thresholds: tuple[FloatArray, ...]
 
-    def point_at(self, label: int, threshold: float) -> tuple[float, float]:
-        """The curve's point at one of its thresholds; ``nan`` for a ``nan`` threshold.
+    def point_at(self, label: int, cut: float) -> tuple[float, float]:
+        """The curve's point at ``cut``, one of its thresholds; ``nan`` for a ``nan`` cut.
 
         Raises
         ------
         ValueError
-            If ``threshold`` is not one of the label's thresholds (it was not found on
-            these scores, e.g. on another data set or scale).
+            If ``cut`` is not one of the label's thresholds (it was not found on these
+            scores, e.g. on another data set or scale).
         """
-        if math.isnan(threshold):
+        if math.isnan(cut):
             return math.nan, math.nan
-        where = np.flatnonzero(self.thresholds[label] == threshold)
+        where = np.flatnonzero(self.thresholds[label] == cut)
         if where.size == 0:
             raise ValueError(
-                f"threshold {threshold!r} of label {self.label_names[label]!r} is not one of "
+                f"threshold {cut!r} of label {self.label_names[label]!r} is not one of "
                 "its scores: the operating points were computed on other scores"
             )
         i = int(where[0])
