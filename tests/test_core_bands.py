@@ -118,3 +118,13 @@ def test_curve_of_a_label_without_positives_is_nan_not_an_error() -> None:
     roc = ml.roc_curves(y, s, label_names=["a", "b"])
     assert roc.label_names == ("a", "b")
     assert np.all(np.isnan(roc.y[0])) and not np.any(np.isnan(roc.y[1]))
+
+
+def test_clopper_pearson_without_scipy_names_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)
+    with pytest.raises(ImportError, match="method='clopper-pearson' needs scipy"):
+        ml.binomial_interval([1], [4], method="clopper-pearson")
+    low, _ = ml.binomial_interval([1], [4])  # Wilson needs nothing
+    assert 0 < float(low[0]) < 0.25
