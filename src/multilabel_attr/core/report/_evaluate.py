@@ -262,19 +262,10 @@ class Report:
         self, path: str | os.PathLike[str] | None = None, *, title: str = "Multi-label evaluation",
         calibration: Any = None, curves: Any = None, points: Any = None,
     ) -> str:  # fmt: skip
-        """One self-contained HTML page (inline CSS and SVG; no server, network or script)
-        with the summary and the per-label table; also written atomically to ``path``.
-
-        Charts of the scores are added when given: per label, a reliability chart with its
-        Wilson band from ``calibration`` (a `ReliabilityCurve` or `CalibrationState`), an
-        ROC or PR chart from each of ``curves`` (`roc_curves`, `precision_recall_curves`)
-        with the `OperatingPoints` of ``points`` (one or a sequence) marked."""
+        """A self-contained HTML page (inline CSS and SVG, no script), also written to ``path``;
+        charts of the scores: ``calibration``, ``curves``, ``points`` (see the figures guide)."""
         from ._html import report_html
-        from ._html_charts import chart_sections, check_charts
-
-        curve, ranking, marked = check_charts(len(self.label_names), calibration, curves, points)
-        charts = chart_sections(self.label_names, curve, ranking, marked)
-        text = report_html(self, str(title), charts)
+        text = report_html(self, str(title), calibration, curves, points)
         if path is not None:
             write_text_atomic(Path(path), text)
         return text
