@@ -66,6 +66,8 @@ BAD_VALUES: dict[str, Any] = {
     "calibrator_method": "beta",
     "slice_groups": 3.5,
     "interval_method": "basic",
+    "band_method": "normal",
+    "optional_band": "normal",
 }
 
 
@@ -139,6 +141,7 @@ NOT_DOORS: dict[str, str] = {
     "calibration_error_from_sums": "a formula of sums; every caller checks norm at its door",
     "PairedComparison": "a result; confidence_level is a field",
     "Report": "a result; confidence_level is a field",
+    "ReliabilityBands": "a result; confidence_level is a field",
     "Report.with_intervals": "builds a result from checked values",
     "ScoreSketch.candidate_bins": "zero_division here is the fill value of a search's metric",
     "TopK.check_labels": "n_labels comes from the data",

@@ -104,3 +104,95 @@ def test_cli_html_for_plain_and_sliced_reports(tmp_path: Path) -> None:
     dom = _render(tmp_path / "sliced.html", tmp_path)
     assert dom.count('class="disparity"') == len(NAMES) - 1
     assert "Young=0" in dom and "Young=1" in dom
+
+
+def _charts(y: np.ndarray, s: np.ndarray) -> dict[str, object]:
+    points = ml.operating_points(y, s, ["eer", "recall@precision>=0.8"], label_names=NAMES)
+    return {
+        "calibration": ml.calibration_curve(y, s, n_bins=10),
+        "curves": [ml.roc_curves(y, s), ml.precision_recall_curves(y, s)],
+        "points": list(points.values()),
+    }
+
+
+def test_plain_page_charts_are_self_contained_svg_of_the_scores() -> None:
+    y, s = _data()
+    report = ml.evaluate(y, s, label_names=NAMES, zero_division=0)
+    charts = _charts(y, s)
+    page = report.to_html(**charts)  # type: ignore[arg-type]
+    assert "<script" not in page and "https://" not in page and "<link" not in page
+    for kind in ("reliability", "roc", "pr"):
+        assert page.count(f'class="{kind}"') == len(NAMES)
+    curve = charts["calibration"]
+    assert page.count('class="bin"') == int(np.sum(curve.weight > 0))  # type: ignore[attr-defined]
+    assert page.count('class="band"') == int(np.sum(curve.weight > 0))  # type: ignore[attr-defined]
+    # two rules marked on both curves of every label
+    assert page.count('class="operating-point"') == 2 * 2 * len(NAMES)
+    eer = charts["points"][0]  # type: ignore[index]
+    assert f"eer at threshold {eer.thresholds[0]:.4g}" in page
+    # a bin's tooltip carries its Wilson interval
+    bands = ml.reliability_bands(curve)  # type: ignore[arg-type]
+    b = int(np.flatnonzero(curve.weight[0] > 0)[0])  # type: ignore[attr-defined]
+    assert f"[{bands.low[0, b]:.3f}, {bands.high[0, b]:.3f}]" in page
+    assert 'class="reliability"' not in report.to_html()
+
+
+def test_plain_page_charts_reject_mismatched_arguments() -> None:
+    y, s = _data()
+    report = ml.evaluate(y, s, label_names=NAMES, zero_division=0)
+    with pytest.raises(ValueError, match="the report's 5 labels; got \\[2\\]"):
+        report.to_html(calibration=ml.calibration_curve(y[:, :2], s[:, :2]))
+    with pytest.raises(TypeError, match="curves must be a RankingCurves"):
+        report.to_html(curves="roc")
+    with pytest.raises(TypeError, match="calibration must be a ReliabilityCurve"):
+        report.to_html(calibration=s)
+
+
+@needs_chromium
+def test_plain_page_charts_render_in_chromium(tmp_path: Path) -> None:
+    y, s = _data()
+    report = ml.evaluate(y, s, label_names=NAMES, zero_division=0)
+    path = tmp_path / "plain.html"
+    report.to_html(path, **_charts(y, s))  # type: ignore[arg-type]
+    dom = _render(path, tmp_path, tmp_path / "shot.png")
+    assert (tmp_path / "shot.png").stat().st_size > 10_000
+    for kind in ("reliability", "roc", "pr"):
+        assert dom.count(f'class="{kind}"') == len(NAMES)
+    assert dom.count("<polyline") == 3 * len(NAMES)
+    assert "Calibration by label" in dom and "Precision-recall curves by label" in dom
+
+
+@needs_chromium
+def test_cli_html_adds_score_charts_to_the_plain_page(tmp_path: Path) -> None:
+    y, s = _data()
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "s.npy", s)
+    assert main(["evaluate", "--labels", str(tmp_path / "y.npy"), "--scores",
+                 str(tmp_path / "s.npy"), "--label-names", ",".join(NAMES),
+                 "--html", str(tmp_path / "plain.html")]) == 0  # fmt: skip
+    dom = _render(tmp_path / "plain.html", tmp_path)
+    for kind in ("reliability", "roc", "pr"):
+        assert dom.count(f'class="{kind}"') == len(NAMES)
+    eer = ml.operating_points(y, s, "eer")["eer"]
+    assert dom.count('class="operating-point"') == 2 * len(NAMES)
+    assert f"eer at threshold {eer.thresholds[0]:.4g}" in dom
+
+
+def test_cli_html_charts_from_logits_equal_those_of_probabilities(tmp_path: Path) -> None:
+    y, s = _data()
+    s = np.clip(s, 0.01, 0.99)
+    logits = np.log(s / (1 - s))
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "logits.npy", logits)
+    assert main(["evaluate", "--labels", str(tmp_path / "y.npy"), "--scores",
+                 str(tmp_path / "logits.npy"), "--from-logits", "--label-names", ",".join(NAMES),
+                 "--html", str(tmp_path / "page.html")]) == 0  # fmt: skip
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    expected = ml.evaluate(y, logits, from_logits=True, label_names=NAMES, zero_division=0)
+    charts = {
+        "calibration": ml.calibration_curve(y, logits, n_bins=10, from_logits=True),
+        "curves": [ml.roc_curves(y, logits), ml.precision_recall_curves(y, logits)],
+        "points": ml.operating_points(y, logits, "eer", from_logits=True, label_names=NAMES)["eer"],
+    }
+    assert page == expected.to_html(**charts)  # type: ignore[arg-type]
+    assert page.count('class="operating-point"') == 2 * len(NAMES)

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from .. import __version__
 from .._tensorflow import import_tensorflow_quietly
 from . import _parquet
+from ._charts import score_charts
 
 PROG = "multilabel-attr"
 
@@ -215,13 +216,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
         y_true, y_score, threshold=_threshold_argument(args, names), label_names=names,
         from_logits=args.from_logits, zero_division=0, **_group_options(args, names),
     )  # fmt: skip
-    _write_report(report, args)
+    _write_report(report, args, lambda: score_charts(report, y_true, y_score, names,
+                                                     args.from_logits))  # fmt: skip
 
 
-def _write_report(report: Any, args: argparse.Namespace) -> None:
+def _write_report(report: Any, args: argparse.Namespace, charts: Any = dict) -> None:
     _write_or_print(_render(report, args.format), args.output)
     if args.html:
-        report.to_html(args.html)
+        report.to_html(args.html, **charts())
         print(f"wrote {args.html}", file=sys.stderr)
 
 

@@ -62,6 +62,7 @@ from .metrics._per_label import (
 from .metrics._set_based import f1_score, fbeta_score, jaccard_score, precision_score, recall_score
 from .metrics._subset_and_report import classification_report, zero_one_loss
 from .ranking._constraints import Constraint
+from .ranking._curves import RankingCurves, precision_recall_curves, roc_curves
 from .ranking._delong import DeLongComparison, DeLongInterval, delong_interval, delong_test
 from .ranking._exact import (
     average_precision_score,
@@ -81,6 +82,7 @@ from .ranking._operating_points import (
 )
 from .ranking._partial_and_dcg import dcg_score, ndcg_score
 from .ranking._sketch import EdgeCounts, RankingEstimate, ScoreSketch
+from .report._bands import ReliabilityBands, binomial_interval, reliability_bands
 from .report._bootstrap import PairedComparison, bootstrap_report, paired_bootstrap
 from .report._disparities import FAIRNESS_DEFINITIONS, GAPS, RATE_FORMULAS, Disparity, disparity
 from .report._evaluate import (
@@ -138,7 +140,9 @@ __all__ = [
     "MultilabelCounts",
     "OperatingPoints",
     "PairedComparison",
+    "RankingCurves",
     "RankingEstimate",
+    "ReliabilityBands",
     "ReliabilityCurve",
     "Report",
     "ScoreSketch",
@@ -152,6 +156,7 @@ __all__ = [
     "Validation",
     "average_precision_score",
     "balanced_accuracy_score",
+    "binomial_interval",
     "bootstrap_report",
     "brier_score",
     "calibration_curve",
@@ -195,6 +200,7 @@ __all__ = [
     "paired_bootstrap",
     "precision_at_k",
     "precision_at_recall",
+    "precision_recall_curves",
     "precision_score",
     "predictive_parity_difference",
     "predictive_parity_ratio",
@@ -204,7 +210,9 @@ __all__ = [
     "recall_at_k",
     "recall_at_precision",
     "recall_score",
+    "reliability_bands",
     "roc_auc_score",
+    "roc_curves",
     "sensitivity_at_specificity",
     "signed_to_binary",
     "specificity_at_sensitivity",

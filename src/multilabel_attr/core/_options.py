@@ -297,6 +297,12 @@ INTERVAL_METHODS: dict[str, str] = {
 }
 """How a bootstrap turns replicates into an interval."""
 
+BAND_METHODS: dict[str, str] = {
+    "wilson": "Wilson score interval",
+    "clopper-pearson": "Clopper-Pearson exact interval, needs scipy",
+}
+"""The binomial intervals of a reliability curve's observed rates."""
+
 CONVENTION_NAMES: tuple[str, ...] = ("pedestrian", "coco")
 """The named metric conventions of [`convention_metrics`][multilabel_attr.convention_metrics]."""
 
@@ -342,6 +348,8 @@ RULES: dict[str, Rule] = {
     "disparity_method": _choice(DISPARITY_METHODS),
     "calibrator_method": _choice(CALIBRATOR_METHODS),
     "interval_method": _choice(INTERVAL_METHODS),
+    "band_method": _choice(BAND_METHODS),
+    "optional_band": _choice({**BAND_METHODS, None: "no band"}),
     "beta": lambda value, argument: check_beta(value),
     "k": check_ks,
     "optional_k": _optional_int(1),

@@ -20,6 +20,11 @@ from .._io import text_digest, write_text_atomic
 from .._tensorflow import import_tensorflow_quietly
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
+from ._ranking import (
+    delong_comparison,
+    delong_markdown,
+    delong_summary,
+)
 from ._report import report_markdown, report_summary, write_figures, write_report
 from ._subgroups import (
     subgroup_markdown,
@@ -332,6 +337,7 @@ def reproduce(
     )  # fmt: skip
     figures = write_figures(out, data.root, runs, corrected.reports, attributes)
     figures += write_subgroup_figure(subgroups, out / "figures")
+    comparison = delong_comparison(runs, n_common, attributes)
     wall = time.perf_counter() - started
     caveats = []
     if data.synthetic:
@@ -345,12 +351,14 @@ def reproduce(
         wall_time_s=wall, papers_way=papers_way, corrected=corrected,
     )  # fmt: skip
     markdown += "\n" + subgroup_markdown(subgroups, data.synthetic)
+    markdown += "\n" + delong_markdown(comparison, n_common)
     summary = report_summary(
         protocol=chosen, data_description=data.description, synthetic=data.synthetic,
         weights_note=weights_note, papers_way=papers_way, corrected=corrected, runs=runs,
         wall_time_s=wall, figures=[str(p.relative_to(out)) for p in figures],
     )  # fmt: skip
     summary["subgroups"] = subgroup_summary(subgroups, data.synthetic)
+    summary["delong"] = delong_summary(comparison)
     summary["speed"] = {
         "precision": speed.precision,
         "jit_compile": speed.jit_compile,

@@ -15,6 +15,7 @@ from .._io import write_text_atomic
 from ..core import MultilabelCounts, Report
 from ._compute import ROW_KEYS, CorrectedTables, ModelRun
 from ._protocols import Protocol
+from ._ranking import write_reliability_figure
 from ._tables import PUBLISHED_TABLE, TABLE_ROWS, markdown_table
 
 
@@ -234,4 +235,4 @@ def write_figures(
     )
     counts = MultilabelCounts.from_batch(cnn.y_test, cnn.s_test, threshold=cnn.exact_thresholds)
     save(plots.plot_confusion_grid(counts.confusion_matrix(), attributes), "confusion_cnn.png")
-    return written
+    return written + write_reliability_figure(runs, attributes, figures_dir)

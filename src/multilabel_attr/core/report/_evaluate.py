@@ -259,13 +259,13 @@ class Report:
         return header, rows
 
     def to_html(
-        self, path: str | os.PathLike[str] | None = None, *, title: str = "Multi-label evaluation"
-    ) -> str:
-        """One self-contained HTML page (inline CSS; no server, network or script) with the
-        summary and the per-label table; also written atomically to ``path`` when given."""
+        self, path: str | os.PathLike[str] | None = None, *, title: str = "Multi-label evaluation",
+        calibration: Any = None, curves: Any = None, points: Any = None,
+    ) -> str:  # fmt: skip
+        """A self-contained HTML page (inline CSS and SVG, no script), also written to ``path``;
+        charts of the scores: ``calibration``, ``curves``, ``points`` (see the figures guide)."""
         from ._html import report_html
-
-        text = report_html(self, str(title))
+        text = report_html(self, str(title), calibration, curves, points)
         if path is not None:
             write_text_atomic(Path(path), text)
         return text

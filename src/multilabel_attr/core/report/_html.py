@@ -66,9 +66,27 @@ def _page(title: str, sections: Sequence[str]) -> str:
     )
 
 
-def report_html(report: Report, title: str = "Multi-label evaluation") -> str:
-    """The page of a plain [`Report`][multilabel_attr.Report]."""
-    return _page(title, _report_sections(report, "Summary"))
+def report_html(
+    report: Report,
+    title: str = "Multi-label evaluation",
+    calibration: object = None,
+    curves: object = None,
+    points: object = None,
+) -> str:
+    """The page of a plain [`Report`][multilabel_attr.Report], with the charts of the scores.
+
+    ``calibration`` (a [`ReliabilityCurve`][multilabel_attr.ReliabilityCurve] or
+    [`CalibrationState`][multilabel_attr.CalibrationState]) adds a reliability chart per label
+    with its Wilson band; each of ``curves`` ([`roc_curves`][multilabel_attr.roc_curves],
+    [`precision_recall_curves`][multilabel_attr.precision_recall_curves]) an ROC or PR chart
+    per label, with the [`OperatingPoints`][multilabel_attr.OperatingPoints] of ``points`` (one
+    or a sequence, on the same scores) marked.  Each is checked against the report's labels.
+    """
+    from ._html_charts import chart_sections, check_charts
+
+    curve, ranking, marked = check_charts(len(report.label_names), calibration, curves, points)
+    charts = chart_sections(report.label_names, curve, ranking, marked)
+    return _page(title, [*_report_sections(report, "Summary"), *charts])
 
 
 def _interval_text(interval: tuple[float, float] | None) -> str:
