@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from ..core._internal import check_calibration_batch, check_label_names, check_options, validated
 from ._calibrator import Calibrator
 from ._isotonic import isotonic_fit
-from ._newton import logit_feature, newton_fit, newton_sums
+from ._newton import logit_feature, newton_fit, newton_pass
 
 FloatArray = NDArray[np.float64]
 
@@ -144,18 +144,15 @@ def fit_calibrator(
     refuse_one_class(w @ batch.truth, float(w.sum()), names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)
     rows = slice(None, None, max(_WARM_STRIDE, batch.truth.shape[0] // _WARM_ROWS))
-    warm = [np.ascontiguousarray(a[rows]) for a in (batch.truth, z)]
+    warm_truth, warm_z = np.ascontiguousarray(batch.truth[rows]), np.ascontiguousarray(z[rows])
     warm_weights = None if batch.weights is None else batch.weights[rows]
     params = newton_start(method, bool(shared), n_labels)
     # Passes over a strided sample bring the start close to the optimum; Newton's quadratic
     # convergence then needs two or three passes over all the rows.
-    for truth, feature, weights in ((warm[0], warm[1], warm_weights),
+    for truth, feature, weights in ((warm_truth, warm_z, warm_weights),
                                     (batch.truth, z, batch.weights)):  # fmt: skip
-
-        def sums_at(params: FloatArray, t: Any = truth, f: Any = feature, w: Any = weights) -> Any:
-            return newton_sums(t, f, w, params)
-
-        params, passes = newton_fit(sums_at, params, n_labels=n_labels, shared=bool(shared),
+        params, passes = newton_fit(newton_pass(truth, feature, weights), params,
+                                    n_labels=n_labels, shared=bool(shared),
                                     max_iter=max_iter)  # fmt: skip
     return calibrator_from_params(method, params, shared=bool(shared), n_labels=n_labels,
                                   iterations=passes, **common)  # fmt: skip
