@@ -117,7 +117,8 @@ def label_sums(truth: NDArray[np.bool_], z: FloatArray, weights: FloatArray | No
         if weights is not None:
             labels *= weights[block, None]
         largest = np.max(np.abs(z[block]), axis=0)
-        return np.stack([labels.sum(axis=0), np.einsum("ij,ij->j", labels, z[block]), largest])
+        positives = np.ones(labels.shape[0]) @ labels
+        return np.stack([positives, np.einsum("ij,ij->j", labels, z[block]), largest])
 
     parts = np.stack(_block_parts(block_sums, *z.shape))
     return LabelSums(parts[:, 0].sum(axis=0), parts[:, 1].sum(axis=0), parts[:, 2].max(axis=0))
