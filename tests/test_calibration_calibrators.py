@@ -120,6 +120,34 @@ def test_newton_sums_merge_across_partitions() -> None:
     np.testing.assert_allclose(merged[:, 1], memory.params["intercept"], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("scale", [1.0, 150.0])
+def test_newton_sums_equal_the_direct_formulas(weighted: bool, scale: float) -> None:
+    truth, logits, weights = _data(8, n=2500, weighted=weighted)
+    rng = np.random.default_rng(9)
+    # At scale 150 some |a z + b| pass 700, where exp(-u) overflows without care.
+    params = np.column_stack([rng.uniform(-1.0, 1.0, 3) * scale, rng.normal(0, 3, 3)])
+    ours = newton_sums(truth.astype(bool), logits, weights, params)
+    w = np.ones(truth.shape[0]) if weights is None else weights
+    u = logits * params[:, 0] + params[:, 1]
+    sigmoid = 0.5 * (1.0 + np.tanh(u / 2))  # no exponential to overflow
+    residual, curvature = sigmoid - truth, sigmoid * 0.5 * (1.0 - np.tanh(u / 2))
+    np.testing.assert_allclose(ours.loss, w @ (np.logaddexp(0.0, u) - truth * u), rtol=1e-12)
+    gradient = np.stack([w @ (residual * logits), w @ residual], axis=1)
+    np.testing.assert_allclose(ours.gradient, gradient, rtol=1e-10, atol=1e-9)
+    cross = w @ (curvature * logits)
+    hessian = np.stack([np.stack([w @ (curvature * logits**2), cross], 1),
+                        np.stack([cross, w @ curvature], 1)], 1)  # fmt: skip
+    np.testing.assert_allclose(ours.hessian, hessian, rtol=1e-10, atol=1e-9)
+    temperature = newton_sums(truth.astype(bool), logits, weights, params[:, :1])
+    u = logits * params[:, 0]
+    np.testing.assert_allclose(temperature.loss, w @ (np.logaddexp(0.0, u) - truth * u),
+                               rtol=1e-12)  # fmt: skip
+    residual = 0.5 * (1.0 + np.tanh(u / 2)) - truth
+    np.testing.assert_allclose(temperature.gradient[:, 0], w @ (residual * logits),
+                               rtol=1e-10, atol=1e-9)  # fmt: skip
+
+
 def test_apply_on_either_scale_and_json_round_trip(tmp_path: Path) -> None:
     truth, logits, _ = _data(6)
     names = ["Smiling", "Bald", "Eyeglasses"]

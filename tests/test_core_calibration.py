@@ -96,6 +96,25 @@ def test_brier_and_log_loss_equal_sklearn_per_label(weighted: bool) -> None:
                ref(truth.ravel(), scores.ravel(), sample_weight=pooled, **extra))  # fmt: skip
 
 
+@settings(max_examples=60, deadline=None)
+@given(n_bins=st.integers(1, 300), seed=st.integers(0, 2**32 - 1), fortran=st.booleans())
+def test_equal_width_bins_of_scores_on_and_beside_every_edge(
+    n_bins: int, seed: int, fortran: bool
+) -> None:
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    near = np.concatenate([edges, np.nextafter(edges, 0.0), np.nextafter(edges, 1.0)])
+    rng = np.random.default_rng(seed)
+    pool = np.concatenate([near, rng.random(200)])
+    scores = rng.choice(pool, (2 * pool.size, 3))
+    scores = np.asfortranarray(scores) if fortran else scores
+    truth = rng.integers(0, 2, scores.shape)
+    weight = ml.calibration_curve(truth, scores, n_bins=n_bins).weight
+    # A score's bin is the number of inner edges at or below it (the last bin is closed).
+    index = (scores[:, :, None] >= edges[1:-1]).sum(axis=2)
+    expected = [np.bincount(index[:, j], minlength=n_bins) for j in range(3)]
+    np.testing.assert_array_equal(weight, np.array(expected, np.float64))
+
+
 def _sklearn_curve(truth: np.ndarray, scores: np.ndarray, n_bins: int, strategy: str) -> Any:
     calibration = pytest.importorskip("sklearn.calibration")
     return calibration.calibration_curve(truth, scores, n_bins=n_bins, strategy=strategy)

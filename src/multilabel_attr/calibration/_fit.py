@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from ..core._internal import check_calibration_batch, check_label_names, check_options, validated
 from ._calibrator import Calibrator
 from ._isotonic import isotonic_fit
-from ._newton import logit_feature, newton_fit, newton_sums
+from ._newton import logit_feature, newton_fit, newton_pass
 
 FloatArray = NDArray[np.float64]
 
@@ -50,9 +50,19 @@ def refuse_one_class(positives: FloatArray, total: float, names: Any, method: st
         )
 
 
-def newton_start(method: str, shared: bool, n_labels: int) -> FloatArray:
-    """The identity map: slope 1 and intercept 0, or temperature 1."""
+def newton_start(
+    method: str, shared: bool, n_labels: int, prevalence: FloatArray | None = None
+) -> FloatArray:
+    """The identity map: slope 1 and intercept 0, or temperature 1.
+
+    For Platt scaling with the labels' (weighted) ``prevalence``, the best constant
+    map instead: slope 0 and intercept the logit of the prevalence.  Newton's first
+    step from it is a weighted least-squares fit, so confident scores (logits far
+    from 0) do not send it far off, as they can from the identity.
+    """
     if method == "platt":
+        if prevalence is not None:
+            return np.column_stack([np.zeros(n_labels), np.log(prevalence / (1 - prevalence))])
         return np.tile([1.0, 0.0], (n_labels, 1))
     return np.ones((1 if shared else n_labels, 1))
 
@@ -141,21 +151,19 @@ def fit_calibrator(
         fitted = {"x": [p[0] for p in points], "y": [p[1] for p in points]}
         return Calibrator._checked("isotonic", fitted, **common)
     w = np.ones(batch.truth.shape[0]) if batch.weights is None else batch.weights
-    refuse_one_class(w @ batch.truth, float(w.sum()), names, method)
+    positives, total = w @ batch.truth, float(w.sum())
+    refuse_one_class(positives, total, names, method)
     z = batch.scores.astype(np.float64) if from_logits else logit_feature(batch.probs)
     rows = slice(None, None, max(_WARM_STRIDE, batch.truth.shape[0] // _WARM_ROWS))
-    warm = [np.ascontiguousarray(a[rows]) for a in (batch.truth, z)]
+    warm_truth, warm_z = np.ascontiguousarray(batch.truth[rows]), np.ascontiguousarray(z[rows])
     warm_weights = None if batch.weights is None else batch.weights[rows]
-    params = newton_start(method, bool(shared), n_labels)
+    params = newton_start(method, bool(shared), n_labels, positives / total)
     # Passes over a strided sample bring the start close to the optimum; Newton's quadratic
     # convergence then needs two or three passes over all the rows.
-    for truth, feature, weights in ((warm[0], warm[1], warm_weights),
+    for truth, feature, weights in ((warm_truth, warm_z, warm_weights),
                                     (batch.truth, z, batch.weights)):  # fmt: skip
-
-        def sums_at(params: FloatArray, t: Any = truth, f: Any = feature, w: Any = weights) -> Any:
-            return newton_sums(t, f, w, params)
-
-        params, passes = newton_fit(sums_at, params, n_labels=n_labels, shared=bool(shared),
+        params, passes = newton_fit(newton_pass(truth, feature, weights), params,
+                                    n_labels=n_labels, shared=bool(shared),
                                     max_iter=max_iter)  # fmt: skip
     return calibrator_from_params(method, params, shared=bool(shared), n_labels=n_labels,
                                   iterations=passes, **common)  # fmt: skip

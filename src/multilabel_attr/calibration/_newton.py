@@ -30,16 +30,33 @@ from ..core._internal import map_blocks
 FloatArray = NDArray[np.float64]
 
 EPS = float(np.finfo(np.float64).eps)
-_BLOCK_CELLS = 1 << 18
+_BLOCK_CELLS = 1 << 15
+"""Cells of one block: the pass's temporaries stay in a core's cache (measured fastest)."""
+_EXP_LIMIT = 700.0
+"""The largest exponent taken (``exp(700)`` is finite); beyond it ``log(1 + exp(m)) - m`` is
+zero to rounding."""
 _FINAL_STEP = 1e-7
 """A relative Newton step below this is the last one (its square is below float64 rounding)."""
 
 
+def _row_blocks(n_rows: int, n_labels: int) -> tuple[int, list[int]]:
+    rows = max(1, _BLOCK_CELLS // max(1, n_labels))
+    return rows, list(range(0, n_rows, rows))
+
+
 def logit_feature(probs: FloatArray) -> FloatArray:
-    """The logit of clipped probabilities (see the module)."""
-    clipped = np.clip(probs, EPS, 1.0 - EPS)
-    # One logarithm of the odds: the same value as log(p) - log1p(-p) to rounding.
-    z: FloatArray = np.log(clipped / (1.0 - clipped))
+    """The logit of clipped probabilities of shape (n_samples, n_labels) (see the module), over
+    row blocks on a thread pool."""
+    z: FloatArray = np.empty(probs.shape)
+    rows, starts = _row_blocks(*probs.shape)
+
+    def work(start: int) -> None:
+        block = slice(start, start + rows)
+        clipped = np.clip(probs[block], EPS, 1.0 - EPS)
+        # One logarithm of the odds: the same value as log(p) - log1p(-p) to rounding.
+        np.log(clipped / (1.0 - clipped), out=z[block])
+
+    map_blocks(work, starts)
     return z
 
 
@@ -64,50 +81,111 @@ class NewtonSums:
         )
 
 
-def _column_dot(a: FloatArray, b: FloatArray, w: FloatArray | None) -> FloatArray:
-    """Per-label ``sum_i w_i a_ij b_ij`` without a temporary product when unweighted."""
-    if w is None:
-        return np.asarray(np.einsum("ij,ij->j", a, b), np.float64)
-    return np.asarray(w @ (a * b), np.float64)
+@dataclass(frozen=True)
+class LabelSums:
+    """The per-label sums that no pass changes: ``sum w y``, ``sum w y z`` and ``max |z|``.
+
+    With them the log loss ``sum w (log(1 + exp(u)) - y u)`` and its gradient in
+    ``u = a z + b`` need, pass after pass, only sums of functions of ``u``: the labels
+    are read once.
+    """
+
+    positives: FloatArray
+    positive_feature: FloatArray
+    largest: FloatArray
 
 
-def _column_sum(a: FloatArray, w: FloatArray | None) -> FloatArray:
-    # A matrix-vector product sums the columns several times faster than ndarray.sum(axis=0).
-    return np.asarray((np.ones(a.shape[0]) if w is None else w) @ a, np.float64)
+def _block_parts(
+    block_sums: Callable[[slice], FloatArray], n_rows: int, n_labels: int
+) -> list[FloatArray]:
+    """``block_sums`` of every row block, in order, computed on a thread pool."""
+    rows, starts = _row_blocks(n_rows, n_labels)
+    parts: list[Any] = [None] * len(starts)
+
+    def work(start: int) -> None:
+        parts[start // rows] = block_sums(slice(start, start + rows))
+
+    map_blocks(work, starts)
+    return parts
 
 
-def _block_sums(
-    truth: NDArray[np.bool_], z: FloatArray, w: FloatArray | None, params: FloatArray
-) -> NewtonSums:
-    u = z * params[:, 0]
+def label_sums(truth: NDArray[np.bool_], z: FloatArray, weights: FloatArray | None) -> LabelSums:
+    """The [`LabelSums`][multilabel_attr.calibration._newton.LabelSums] of in-memory rows."""
+
+    def block_sums(block: slice) -> FloatArray:
+        labels = truth[block].astype(np.float64)
+        if weights is not None:
+            labels *= weights[block, None]
+        largest = np.max(np.abs(z[block]), axis=0)
+        positives = np.ones(labels.shape[0]) @ labels
+        return np.stack([positives, np.einsum("ij,ij->j", labels, z[block]), largest])
+
+    parts = np.stack(_block_parts(block_sums, *z.shape))
+    return LabelSums(parts[:, 0].sum(axis=0), parts[:, 1].sum(axis=0), parts[:, 2].max(axis=0))
+
+
+def _curve_block(z: FloatArray, w: FloatArray | None, params: FloatArray, clamp: bool) -> Any:
+    """Per label: the sums of ``log(1 + exp(u))``, ``s``, ``s z``, ``c``, ``c z`` and ``c z^2``
+    over a block, with ``s = sigmoid(u)`` and ``c = s (1 - s)``."""
+    m = z * -params[:, 0]  # m = -u: one exponential gives the sigmoid and the softplus
     if params.shape[1] == 2:
-        u += params[:, 1]
-    # log(1 + exp(u)) - y u and sigmoid(u) from one exponential, stable for any u.
-    e = np.abs(u)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
+        m -= params[:, 1]
+    if clamp:
+        np.minimum(m, _EXP_LIMIT, out=m)
+    e = np.exp(m)
     d = e + 1.0
-    loss = np.log(d)
-    loss += np.maximum(u, 0.0)
-    loss -= np.where(truth, u, 0.0)
-    s = np.where(u >= 0, 1.0, e)
-    s /= d
-    curvature = 1.0 - s
-    curvature *= s
-    s -= truth  # the residual sigmoid(u) - y
-    weighted_z = curvature * z
-    loss_sum = _column_sum(loss, w)
-    g_slope, h_slope = _column_dot(s, z, w), _column_dot(weighted_z, z, w)
+    softplus = np.log(d)
+    softplus -= m  # log(1 + exp(u)) = log(1 + exp(-u)) + u
+    s = np.divide(1.0, d, out=d)
+    e *= s
+    e *= s  # the curvature s (1 - s) = exp(-u) s^2, accurate at both ends
+    curvature_z = e * z
+    # A matrix-vector product sums the columns several times faster than ndarray.sum(axis=0).
+    row_weights = np.ones(z.shape[0]) if w is None else w
+    if w is None:
+        s_z, curvature_zz = np.einsum("ij,ij->j", s, z), np.einsum("ij,ij->j", curvature_z, z)
+    else:
+        s_z, curvature_zz = w @ (s * z), w @ (curvature_z * z)
+    sums = (softplus, s, e, curvature_z)
+    column = [row_weights @ x for x in sums]
+    return np.stack([column[0], column[1], s_z, column[2], column[3], curvature_zz])
+
+
+def _combine(fixed: LabelSums, curve: FloatArray, params: FloatArray) -> NewtonSums:
+    """The log loss, gradient and Hessian from the label sums and a pass's curve sums."""
+    softplus, sigmoid, sigmoid_z, curvature, curvature_z, curvature_zz = curve
+    slope = params[:, 0]
+    loss = softplus - slope * fixed.positive_feature
+    g_slope = sigmoid_z - fixed.positive_feature
     if params.shape[1] == 1:
-        return NewtonSums(loss_sum, g_slope[:, None], h_slope[:, None, None])
-    g_intercept, h_cross, h_intercept = (
-        _column_sum(s, w),
-        _column_sum(weighted_z, w),
-        _column_sum(curvature, w),
+        return NewtonSums(loss, g_slope[:, None], curvature_zz[:, None, None])
+    loss -= params[:, 1] * fixed.positives
+    gradient = np.stack([g_slope, sigmoid - fixed.positives], axis=1)
+    hessian = np.stack(
+        [np.stack([curvature_zz, curvature_z], 1), np.stack([curvature_z, curvature], 1)], 1
     )
-    gradient = np.stack([g_slope, g_intercept], axis=1)
-    hessian = np.stack([np.stack([h_slope, h_cross], 1), np.stack([h_cross, h_intercept], 1)], 1)
-    return NewtonSums(loss_sum, gradient, hessian)
+    return NewtonSums(loss, gradient, hessian)
+
+
+def newton_pass(
+    truth: NDArray[np.bool_], z: FloatArray, weights: FloatArray | None
+) -> Callable[[FloatArray], NewtonSums]:
+    """The Newton pass over in-memory rows: the labels are summed once, here; each call then
+    reads the feature once, over row blocks on a thread pool."""
+    fixed = label_sums(truth, z, weights)
+
+    def sums_at(params: FloatArray) -> NewtonSums:
+        intercept = np.abs(params[:, 1]) if params.shape[1] == 2 else 0.0
+        clamp = bool(np.any(np.abs(params[:, 0]) * fixed.largest + intercept > _EXP_LIMIT))
+
+        def block_sums(block: slice) -> Any:
+            w = None if weights is None else weights[block]
+            return _curve_block(z[block], w, params, clamp)
+
+        parts = _block_parts(block_sums, *z.shape)
+        return _combine(fixed, np.sum(parts, axis=0), params)
+
+    return sums_at
 
 
 def newton_sums(
@@ -115,20 +193,7 @@ def newton_sums(
 ) -> NewtonSums:
     """One pass: the sums at ``params`` (shape (n_labels, 2) for Platt ``(a, b)``, (n_labels, 1)
     for the inverse temperature), over row blocks on a thread pool."""
-    rows = max(1, _BLOCK_CELLS // z.shape[1])
-    starts = list(range(0, z.shape[0], rows))
-    parts: list[Any] = [None] * len(starts)
-
-    def work(start: int) -> None:
-        block = slice(start, start + rows)
-        w = None if weights is None else weights[block]
-        parts[start // rows] = _block_sums(truth[block], z[block], w, params)
-
-    map_blocks(work, starts)
-    total: NewtonSums = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
+    return newton_pass(truth, z, weights)(params)
 
 
 def _pooled(sums: NewtonSums) -> NewtonSums:

@@ -25,7 +25,8 @@ from ._binning import uniform_index
 
 FloatArray = NDArray[np.float64]
 
-_BLOCK_CELLS = 1 << 19
+_BLOCK_CELLS = 1 << 17
+"""Cells of one block: its temporaries stay in a core's cache (measured fastest)."""
 
 
 @dataclass(frozen=True)
@@ -87,42 +88,63 @@ class BatchSums:
 
 
 def _keyed_sums(
-    index: NDArray[np.intp], n_bins: int, probs: FloatArray, truth: NDArray[np.bool_], w: Any
+    index: NDArray[np.intp], n_bins: int, probs: FloatArray, truth: FloatArray, w: Any
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per-label, per-bin ``(weight, score_sum, label_sum)`` of a block via one key per cell."""
+    """Per-label, per-bin ``(weight, score_sum, label_sum)`` of a block via one key per cell.
+
+    ``index`` (the bins) is turned into the keys in place; ``truth`` holds 0.0 and 1.0.
+    """
     n_labels = probs.shape[1]
-    keys = (index + np.arange(n_labels) * n_bins).ravel()
+    index += np.arange(n_labels) * n_bins
+    keys = index.ravel()
     size = n_labels * n_bins
-    flat_truth = truth.ravel()
-    cell = None if w is None else np.broadcast_to(w[:, None], probs.shape).ravel()
-    weight = np.bincount(keys, cell, size)
-    score = np.bincount(keys, probs.ravel() if w is None else (probs * w[:, None]).ravel(), size)
-    label = np.bincount(keys[flat_truth], None if cell is None else cell[flat_truth], size)
+    if w is None:
+        parts = (
+            np.bincount(keys, None, size),
+            np.bincount(keys, probs.ravel(), size),
+            np.bincount(keys, truth.ravel(), size),
+        )
+    else:
+        column = w[:, None]
+        parts = (
+            np.bincount(keys, np.broadcast_to(column, probs.shape).ravel(), size),
+            np.bincount(keys, (probs * column).ravel(), size),
+            np.bincount(keys, (truth * column).ravel(), size),
+        )
     shape = (n_labels, n_bins)
     return (
-        weight.astype(np.float64).reshape(shape),
-        score.astype(np.float64).reshape(shape),
-        label.astype(np.float64).reshape(shape),
+        parts[0].astype(np.float64).reshape(shape),
+        parts[1].astype(np.float64).reshape(shape),
+        parts[2].astype(np.float64).reshape(shape),
     )
 
 
 def _block_sums(
     truth: NDArray[np.bool_], probs: FloatArray, w: Any, eps: float, n_bins: int, fine_bins: int
 ) -> BatchSums:
-    sums = _keyed_sums(uniform_index(probs, n_bins), n_bins, probs, truth, w)
-    squared = probs - truth
-    squared *= squared
-    clipped = np.clip(probs, eps, 1.0 - eps)
-    own = np.where(truth, clipped, 1.0 - clipped)
-    np.log(own, out=own)
-    # A matrix-vector product sums the columns several times faster than ndarray.sum(axis=0).
-    row_weights = np.ones(probs.shape[0]) if w is None else w
-    brier = row_weights @ squared
-    log_loss = -(row_weights @ own)
+    # Truth as 0.0/1.0 once: bincount's weights, the Brier residual and the log-loss flip.
+    labels = truth.astype(np.float64)
+    sums = _keyed_sums(uniform_index(probs, n_bins), n_bins, probs, labels, w)
     fine = None
     if fine_bins:
-        fine = _keyed_sums(bin_index(probs, fine_bins, False), fine_bins, probs, truth, w)
-    return BatchSums(*sums, brier, log_loss, fine)
+        fine = _keyed_sums(bin_index(probs, fine_bins, False), fine_bins, probs, labels, w)
+    residual = probs - labels
+    # The probability given to the true label, |p - (1 - y)|: p itself where y = 1 and
+    # 1 - p where y = 0, exactly (one subtraction, no selection between two arrays).
+    own = np.clip(probs, eps, 1.0 - eps)
+    labels -= 1.0
+    own += labels
+    np.abs(own, out=own)
+    np.log(own, out=own)
+    if w is None:
+        brier = np.einsum("ij,ij->j", residual, residual)
+        # A matrix-vector product sums the columns several times faster than ndarray.sum(axis=0).
+        log_loss = -(np.ones(probs.shape[0]) @ own)
+    else:
+        residual *= residual
+        brier = w @ residual
+        log_loss = -(w @ own)
+    return BatchSums(*sums, np.asarray(brier, np.float64), np.asarray(log_loss, np.float64), fine)
 
 
 def batch_sums(batch: CheckedBatch, n_bins: int, fine_bins: int) -> BatchSums:
