@@ -15,7 +15,6 @@ A cluster bootstrap draws whole clusters: a row's multiplicity is its cluster's.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, overload
@@ -41,7 +40,7 @@ from ._evaluate import (
 from ._intervals import (
     bca_bounds,
     check_cluster,
-    multiplicities,
+    drawn_counts,
     percentile_bounds,
     simultaneous_bounds,
 )
@@ -92,9 +91,17 @@ def replicate_metrics(
     return summary, per_label
 
 
+# Integer weights sum exactly in float32 (as BLAS accumulates them) below this total.
+_FLOAT32_EXACT = 2**24
+
+
 @dataclass(frozen=True)
 class Rows:
-    """The rows a bootstrap resamples: 0/1 indicators and each sample's triple key."""
+    """The rows a bootstrap resamples: 0/1 indicators and each sample's triple key.
+
+    ``stacked`` holds ``hit``, ``pred`` and ``truth`` one above the other (3L, n) in float32,
+    so that one matrix product gives every count of a block of whole-number resamples.
+    """
 
     truth: FloatArray
     pred: FloatArray
@@ -103,6 +110,7 @@ class Rows:
     key_of_row: IntArray
     key_order: NDArray[np.intp]
     key_starts: NDArray[np.intp]
+    stacked: NDArray[np.float32]
 
     @classmethod
     def of(cls, truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> Rows:
@@ -110,26 +118,43 @@ class Rows:
         order = np.argsort(inverse, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
         hit = truth & pred
+        stacked = np.concatenate([hit.T, pred.T, truth.T], axis=0).astype(np.float32)
         return cls(
             truth.astype(np.float64), pred.astype(np.float64), hit.astype(np.float64),
-            keys.astype(np.int64), inverse.astype(np.int64).reshape(-1), order, starts,
+            keys.astype(np.int64), inverse.astype(np.int64).reshape(-1), order, starts, stacked,
         )  # fmt: skip
 
-    def counts(self, weight: FloatArray, weighted: bool) -> Counts:
-        """The counts of the weightings in the rows of ``weight`` (B, n)."""
-
-        def total(indicator: FloatArray) -> FloatArray:
+    def _totals(self, weight: NDArray[Any]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Each replicate's weight in every indicator (B, 3L), in its keys (B, K), and in all."""
+        if np.issubdtype(weight.dtype, np.integer):
+            # Whole-number resamples: float32 products and sums are exact (every partial
+            # sum is an integer below 2**24) and BLAS runs them several times faster.
+            small = weight.astype(np.float32)
+            total = small.sum(axis=1, dtype=np.float64)
+            if total.max(initial=0.0) < _FLOAT32_EXACT:
+                # With the replicates as the columns of the result, as below.
+                sums = (self.stacked @ small.T).T.astype(np.float64)
+                by_key = np.add.reduceat(small[:, self.key_order], self.key_starts, axis=1)
+                return sums, by_key.astype(np.float64), total
+            weight = weight.astype(np.float64)
+        sums = np.concatenate(
             # The same product, transposed: BLAS runs a long inner dimension many times
             # faster with the replicates as the columns of the result.
-            return (indicator.T @ weight.T).T
+            [(indicator.T @ weight.T).T for indicator in (self.hit, self.pred, self.truth)],
+            axis=1,
+        )
+        by_key = np.add.reduceat(weight[:, self.key_order], self.key_starts, axis=1)
+        return sums, by_key, weight.sum(axis=1)
 
-        tp = total(self.hit)
+    def counts(self, weight: NDArray[Any], weighted: bool) -> Counts:
+        """The counts of the weightings in the rows of ``weight`` (B, n)."""
+        sums, key_weight, total = self._totals(weight)
+        tp, pred, true = np.split(sums, 3, axis=1)
         # Differences of weighted sums can leave a rounding residue below 0 where no row
         # counts (an MCC would take the root of a negative number); such a cell is 0.
-        fp = np.maximum(total(self.pred) - tp, 0.0)
-        fn = np.maximum(total(self.truth) - tp, 0.0)
-        tn = np.maximum(weight.sum(axis=1)[:, None] - tp - fp - fn, 0.0)
-        key_weight = np.add.reduceat(weight[:, self.key_order], self.key_starts, axis=1)
+        fp = np.maximum(pred - tp, 0.0)
+        fn = np.maximum(true - tp, 0.0)
+        tn = np.maximum(total[:, None] - tp - fp - fn, 0.0)
         # Sample counts matter only to average a resample whose weights sum to zero (then
         # undefined anyway), so presence stands in for them and saves a second pass.
         present = (key_weight > 0).astype(np.float64) if weighted else key_weight
@@ -141,14 +166,12 @@ class Rows:
         return replicate_metrics((tp, fp, fn, tn), self.keys, key_weight, present)
 
     def metrics(
-        self, multiplicity: FloatArray, weights: FloatArray | None
+        self, multiplicity: NDArray[Any], weights: FloatArray | None
     ) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
         """Summary metrics, shape (B,), and per-label metrics, shape (B, L), of the resamples
         whose multiplicities are the rows of ``multiplicity`` (B, n)."""
         weight = multiplicity if weights is None else multiplicity * weights
         return self.scores(self.counts(weight, weights is not None))
-
-
 
 
 @dataclass(frozen=True)
@@ -166,9 +189,10 @@ class Design:
             return cls(weights, None, n_samples)
         return cls(weights, checked[0], checked[1])
 
-    def draw(self, rng: np.random.Generator, n_resamples: int) -> FloatArray:
-        """The sample weights of ``n_resamples`` resamples, shape (B, n)."""
-        drawn = multiplicities(rng, n_resamples, self.n_units)
+    def draw(self, rng: np.random.Generator, n_resamples: int) -> NDArray[Any]:
+        """The sample weights of ``n_resamples`` resamples, shape (B, n): the small-integer
+        multiplicities themselves when rows carry no weights."""
+        drawn = drawn_counts(rng, n_resamples, self.n_units)
         if self.units is not None:
             drawn = drawn[:, self.units]
         return drawn if self.weights is None else drawn * self.weights
@@ -418,120 +442,3 @@ def bootstrap_report(
         jackknife = jackknife_metrics(Rows.of(truth, pred), design, truth, scores)
     intervals = _intervals(report, replicates, level, method, jackknife, simultaneous)
     return report.with_intervals(intervals, level)
-
-
-@dataclass(frozen=True)
-class PairedComparison:
-    """Difference ``a - b`` of one metric between two models on the same samples.
-
-    Attributes
-    ----------
-    metric : str
-    value_a, value_b : float
-        Point estimates on the full data.
-    difference : float
-        ``value_a - value_b``.
-    interval : (float, float)
-        Percentile bootstrap interval of the difference.
-    p_value : float
-        Two-sided bootstrap p-value for "no difference": twice the smaller
-        share of resampled differences on either side of zero, counted as
-        ``(k + 1) / (B + 1)`` so that it is never 0 (at most 1).
-    confidence_level : float
-    """
-
-    metric: str
-    value_a: float
-    value_b: float
-    difference: float
-    interval: tuple[float, float]
-    p_value: float
-    confidence_level: float
-
-
-@validated(
-    "n_resamples", "confidence_level", "seed", "from_logits",
-    threshold_a="threshold", threshold_b="threshold",
-)  # fmt: skip
-def paired_bootstrap(
-    y_true: Any,
-    y_score_a: Any,
-    y_score_b: Any,
-    *,
-    threshold_a: Any = 0.5,
-    threshold_b: Any = 0.5,
-    metrics: Sequence[str] | None = None,
-    n_resamples: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int | np.random.Generator | None = None,
-    from_logits: bool = False,
-    sample_weight: Any = None,
-    cluster: Any = None,
-) -> dict[str, PairedComparison]:
-    """Compare two models' summary metrics on the same samples with a paired bootstrap.
-
-    Both models are evaluated on the same resamples, so the interval of the
-    difference accounts for the correlation between them.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples, n_labels)
-    y_score_a, y_score_b : array-like of shape (n_samples, n_labels)
-        Scores (or 0/1 predictions with the matching threshold None).
-    threshold_a, threshold_b : float, per-label array-like or Thresholds
-    metrics : sequence of str, optional
-        Keys of `SUMMARY_METRICS`; all of them by default.
-    n_resamples, confidence_level, seed, from_logits, sample_weight, cluster
-        As in [`bootstrap_report`][multilabel_attr.core.bootstrap_report].
-
-    Returns
-    -------
-    dict of str to PairedComparison
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from multilabel_attr import paired_bootstrap
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.random((400, 5)) < 0.3
-    >>> good = np.clip(0.5 * y + 0.5 * rng.random((400, 5)), 0, 1)
-    >>> bad = rng.random((400, 5))
-    >>> result = paired_bootstrap(y, good, bad, metrics=["f1_samples"], seed=0)
-    >>> result["f1_samples"].difference > 0, result["f1_samples"].p_value < 0.01
-    (True, True)
-    """
-    level = confidence_level
-    known = [key for key, _ in SUMMARY_METRICS]
-    chosen = list(known if metrics is None else metrics)
-    for name in chosen:
-        if name not in known:
-            raise ValueError(f"metrics must be keys of SUMMARY_METRICS {known}; got {name!r}")
-    truth, pred_a, weights = binary_predictions(
-        y_true, y_score_a, threshold_a, from_logits, sample_weight
-    )
-    _, pred_b, _ = binary_predictions(y_true, y_score_b, threshold_b, from_logits, sample_weight)
-    once = np.ones((1, truth.shape[0]))
-    point_a = Rows.of(truth, pred_a).metrics(once, weights)[0]
-    point_b = Rows.of(truth, pred_b).metrics(once, weights)[0]
-    design = Design.of(weights, cluster, truth.shape[0])
-    (res_a, _), (res_b, _) = _resample_all(truth, [pred_a, pred_b], design, n_resamples, seed)
-    tail = (1 - level) / 2 * 100
-    results = {}
-    for name in chosen:
-        diffs = res_a[name] - res_b[name]
-        diffs = diffs[~np.isnan(diffs)]
-        low, high = np.percentile(diffs, [tail, 100 - tail]) if diffs.size else (math.nan,) * 2
-        # The +1 terms count the observed data as one resample, so p is never exactly 0.
-        side = min(np.count_nonzero(diffs <= 0), np.count_nonzero(diffs >= 0))
-        p_value = min(1.0, 2 * (side + 1) / (diffs.size + 1))
-        value_a, value_b = float(point_a[name][0]), float(point_b[name][0])
-        results[name] = PairedComparison(
-            metric=name,
-            value_a=value_a,
-            value_b=value_b,
-            difference=value_a - value_b,
-            interval=(float(low), float(high)),
-            p_value=float(p_value),
-            confidence_level=level,
-        )
-    return results
