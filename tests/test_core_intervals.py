@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import multilabel_attr as ml
 from multilabel_attr.core.ranking._resampled import ranked_labels, resampled_auroc_ap
 from multilabel_attr.core.report._bootstrap import Design, Rows, _resample_all
-from multilabel_attr.core.report._intervals import multiplicities
+from multilabel_attr.core.report._intervals import multiplicities, simultaneous_bounds
 from multilabel_attr.core.report._jackknife import jackknife_metrics
 
 sk = pytest.importorskip("sklearn.metrics")
@@ -293,6 +293,25 @@ def test_leave_one_cluster_out_values_equal_recomputation(weighted: bool) -> Non
 
 
 # -- simultaneous bands and the cluster bootstrap ---------------------------------------------
+
+
+def test_simultaneous_band_takes_the_finite_sample_order_statistic() -> None:
+    # 19 replicates of two columns around 0: the 95% critical value is the
+    # ceil(20 * 0.95) = 19th smallest of the per-replicate maxima, that is the largest.
+    rng = np.random.default_rng(31)
+    replicates = rng.normal(size=(19, 2)) * [1.0, 3.0]
+    point = np.zeros(2)
+    se = replicates.std(axis=0, ddof=1)
+    critical = np.max(np.abs(replicates) / se, axis=1).max()
+    low, high = simultaneous_bounds(replicates, point, 0.95)
+    np.testing.assert_allclose(high, critical * se, rtol=1e-15)
+    np.testing.assert_allclose(low, -critical * se, rtol=1e-15)
+    # 99 replicates at 90%: the 90th smallest of 99.
+    replicates = rng.normal(size=(99, 3))
+    se = replicates.std(axis=0, ddof=1)
+    critical = np.sort(np.max(np.abs(replicates) / se, axis=1))[89]
+    np.testing.assert_allclose(simultaneous_bounds(replicates, point[:1].repeat(3), 0.9)[1],
+                               critical * se, rtol=1e-15)  # fmt: skip
 
 
 def test_simultaneous_band_is_wider_than_each_pointwise_interval() -> None:

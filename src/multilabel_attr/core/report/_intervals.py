@@ -130,8 +130,10 @@ def simultaneous_bounds(
 
     Studentised max-statistic: each replicate's largest ``|theta* - theta| / se`` over
     the columns, with ``se`` the replicates' standard deviation; the band is
-    ``theta -/+ c * se`` with ``c`` that statistic's ``level`` quantile.  Columns without
-    spread (``se`` 0 or undefined) are left out of the maximum and get ``theta``.
+    ``theta -/+ c * se`` with ``c`` that statistic's ``ceil((B + 1) * level)``-th smallest
+    value of ``B`` (the finite-sample quantile: the data's own statistic, 0, counts as
+    one more resample).  Columns without spread (``se`` 0 or undefined) are left out of
+    the maximum and get ``theta``.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.nanstd(replicates, axis=0, ddof=1)
@@ -140,6 +142,7 @@ def simultaneous_bounds(
     if not np.any(usable):
         return point.copy(), point.copy()
     worst = np.nanmax(np.where(np.isnan(scaled), -np.inf, scaled), axis=1)
-    critical = float(np.quantile(worst[np.isfinite(worst)], level))
+    worst = np.sort(worst[np.isfinite(worst)])
+    critical = float(worst[min(math.ceil((worst.size + 1) * level), worst.size) - 1])
     spread = np.where(usable, critical * np.nan_to_num(se), 0.0)
     return point - spread, point + spread
