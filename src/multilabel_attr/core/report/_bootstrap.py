@@ -16,7 +16,7 @@ A cluster bootstrap draws whole clusters: a row's multiplicity is its cluster's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -29,6 +29,7 @@ from ..counts._counting import binary_predictions, sample_keys
 from ..counts._groups import DEFAULT_MAX_SLICES
 from ..counts._set_input import is_set_input
 from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
+from ._calibration_bootstrap import CalibrationRows, calibration_columns
 from ._evaluate import (
     _PER_LABEL_FORMULAS,
     SUMMARY_FORMULAS,
@@ -205,9 +206,11 @@ def _resample_all(
     n_resamples: int,
     seed: int | np.random.Generator | None,
     ranked: list[RankedLabel] | None = None,
+    calibrated: CalibrationRows | None = None,
 ) -> list[Metrics]:
     """Metrics of every resample for each prediction set, on the same resamples; with
-    ``ranked``, the first set's per-label metrics include AUROC and AP."""
+    ``ranked``, the first set's per-label metrics include AUROC and AP, and with
+    ``calibrated`` its calibration columns."""
     rng = np.random.default_rng(seed)
     n_samples = truth.shape[0]
     rows = [Rows.of(truth, pred) for pred in preds]
@@ -220,6 +223,8 @@ def _resample_all(
         if ranked is not None:
             auroc, ap = resampled_auroc_ap(ranked, weight)
             parts[0][-1][1].update(auroc=auroc, average_precision=ap)
+        if calibrated is not None:
+            parts[0][-1][1].update(calibrated.replicates(weight))
     merged = []
     for slot in parts:
         summary = {k: np.concatenate([s[k] for s, _ in slot]) for k in slot[0][0]}
@@ -294,6 +299,7 @@ def bootstrap_report(
     ranking: bool = True,
     method: str = "percentile",
     simultaneous: bool = False,
+    calibration: bool = False,
     cluster: Any = None,
     groups: None = None,
     min_slice_size: int = 1,
@@ -314,6 +320,7 @@ def bootstrap_report(
     ranking: bool = True,
     method: str = "percentile",
     simultaneous: bool = False,
+    calibration: bool = False,
     cluster: Any = None,
     groups: GroupsArgument,
     min_slice_size: int = 1,
@@ -322,6 +329,7 @@ def bootstrap_report(
 @validated(
     "threshold", "n_resamples", "confidence_level", "seed", "from_logits", "min_slice_size",
     "max_slices", "simultaneous", ranking="ranking_columns", method="interval_method",
+    calibration="calibration_columns",
 )  # fmt: skip
 def bootstrap_report(
     y_true: Any,
@@ -337,6 +345,7 @@ def bootstrap_report(
     ranking: bool = True,
     method: str = "percentile",
     simultaneous: bool = False,
+    calibration: bool = False,
     cluster: Any = None,
     groups: Any = None,
     min_slice_size: int = 1,
@@ -375,6 +384,16 @@ def bootstrap_report(
         Per-label intervals that hold for all labels at once (a studentised
         max-statistic band over labels), for claims such as "these attributes differ";
         summary metrics keep their ``method`` intervals.
+    calibration : bool, default=False
+        Also compute and resample each label's calibration errors: the columns ``ece``
+        (15 equal-width bins), ``brier`` and ``log_loss`` of ``Report.per_label``, with
+        their intervals under ``"<column>:<label>"``.  ``y_score`` must then hold
+        probabilities (or logits with ``from_logits``).  Every resample's values equal
+        [`expected_calibration_error`][multilabel_attr.expected_calibration_error],
+        [`brier_score`][multilabel_attr.brier_score] and
+        [`log_loss`][multilabel_attr.log_loss] with the resample's multiplicities as
+        sample weights; their intervals are percentile intervals (also with
+        ``method="bca"``).  Not available with ``groups``.
     cluster : array-like of shape (n_samples,), optional
         A group id per sample (for CelebA, the identity): whole groups are resampled,
         so that samples which are not independent (several images of one person) do
@@ -409,10 +428,11 @@ def bootstrap_report(
     True
     """
     if groups is not None:
-        if method != "percentile" or simultaneous:
+        if method != "percentile" or simultaneous or calibration:
             raise ValueError(
-                "with groups, intervals are percentile intervals: method must be 'percentile' "
-                f"and simultaneous False; got method={method!r}, simultaneous={simultaneous!r}"
+                "with groups, intervals are percentile intervals of the count-based and ranking "
+                "metrics: method must be 'percentile', simultaneous and calibration False; got "
+                f"method={method!r}, simultaneous={simultaneous!r}, calibration={calibration!r}"
             )
         from ._sliced_bootstrap import sliced_bootstrap_report  # builds on this module
 
@@ -433,7 +453,12 @@ def bootstrap_report(
     )
     design = Design.of(weights, cluster, truth.shape[0])
     ranked = _ranked(y_true, y_score, truth) if ranking else None
-    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked)
+    calibrated = None
+    if calibration:
+        calibrated = CalibrationRows.of(y_true, y_score, from_logits)
+        columns = calibration_columns(y_true, y_score, sample_weight, from_logits)
+        report = replace(report, per_label={**report.per_label, **columns})
+    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, calibrated)
     jackknife = None
     if method == "bca":
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
