@@ -38,7 +38,7 @@ def test_replicates_equal_the_references_with_multiplicities_as_weights(weighted
     weights = np.random.default_rng(1).random(n) + 0.5 if weighted else None
     design = Design.of(weights, None, n)
     rows = CalibrationRows.of(y, probs, False)
-    ((_, per_label),) = _resample_all(y, [probs >= 0.5], design, 4, 7, None, rows)
+    ((_, per_label),) = _resample_all(y, [probs >= 0.5], design, 4, 7, None, [rows])
     drawn = multiplicities(np.random.default_rng(7), 4, n)
     for b in range(4):
         w = drawn[b] if weights is None else drawn[b] * weights
@@ -63,7 +63,7 @@ def test_report_carries_the_columns_and_their_percentile_intervals() -> None:
     report = ml.bootstrap_report(y, probs, n_resamples=200, seed=3, calibration=True)
     rows = CalibrationRows.of(y, probs, False)
     design = Design.of(None, None, y.shape[0])
-    ((_, per_label),) = _resample_all(y, [probs >= 0.5], design, 200, 3, None, rows)
+    ((_, per_label),) = _resample_all(y, [probs >= 0.5], design, 200, 3, None, [rows])
     for j, name in enumerate(report.label_names):
         brier = sk.brier_score_loss(y[:, j], probs[:, j])
         assert report.per_label["brier"][j] == pytest.approx(brier, abs=1e-12)

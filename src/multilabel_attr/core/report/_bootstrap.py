@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,7 @@ from ..counts._averaging import average_counts, samples_average
 from ..counts._counting import binary_predictions, sample_keys
 from ..counts._groups import DEFAULT_MAX_SLICES
 from ..counts._set_input import is_set_input
+from ..ranking._constraints import check_constraints
 from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
 from ._calibration_bootstrap import CalibrationRows, calibration_columns
 from ._evaluate import (
@@ -45,6 +46,7 @@ from ._intervals import (
     percentile_bounds,
     simultaneous_bounds,
 )
+from ._operating_bootstrap import OperatingRows, operating_columns
 
 if TYPE_CHECKING:
     from ._sliced import SlicedReport
@@ -57,6 +59,12 @@ _MAX_CELLS_PER_CHUNK = 4_000_000
 
 
 Metrics = tuple[dict[str, FloatArray], dict[str, FloatArray]]
+
+
+class ExtraColumns(Protocol):
+    """Per-label columns resampled beside the counts: their values for replicate weights."""
+
+    def replicates(self, weight: NDArray[Any]) -> dict[str, FloatArray]: ...
 
 
 Counts = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
@@ -206,11 +214,11 @@ def _resample_all(
     n_resamples: int,
     seed: int | np.random.Generator | None,
     ranked: list[RankedLabel] | None = None,
-    calibrated: CalibrationRows | None = None,
+    extra: Sequence[ExtraColumns] = (),
 ) -> list[Metrics]:
     """Metrics of every resample for each prediction set, on the same resamples; with
-    ``ranked``, the first set's per-label metrics include AUROC and AP, and with
-    ``calibrated`` its calibration columns."""
+    ``ranked``, the first set's per-label metrics include AUROC and AP, and each of
+    ``extra`` adds its columns (calibration errors, operating points) to them."""
     rng = np.random.default_rng(seed)
     n_samples = truth.shape[0]
     rows = [Rows.of(truth, pred) for pred in preds]
@@ -223,8 +231,8 @@ def _resample_all(
         if ranked is not None:
             auroc, ap = resampled_auroc_ap(ranked, weight)
             parts[0][-1][1].update(auroc=auroc, average_precision=ap)
-        if calibrated is not None:
-            parts[0][-1][1].update(calibrated.replicates(weight))
+        for columns in extra:
+            parts[0][-1][1].update(columns.replicates(weight))
     merged = []
     for slot in parts:
         summary = {k: np.concatenate([s[k] for s, _ in slot]) for k in slot[0][0]}
@@ -233,14 +241,17 @@ def _resample_all(
     return merged
 
 
+def _dense_scores(y_score: Any) -> NDArray[np.floating]:
+    """The scores as a float array (checked already by the point estimates)."""
+    scores = to_numpy(y_score, "y_score")
+    return scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64)
+
+
 def _ranked(y_true: Any, y_score: Any, truth: NDArray[np.bool_]) -> list[RankedLabel] | None:
     """Each label's sorted scores for resampling the ranking columns (dense scores only)."""
     if is_set_input(y_true) or is_set_input(y_score):
         return None
-    scores = to_numpy(y_score, "y_score")
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
-    return ranked_labels(truth, scores)
+    return ranked_labels(truth, _dense_scores(y_score))
 
 
 def _bounds(
@@ -300,6 +311,7 @@ def bootstrap_report(
     method: str = "percentile",
     simultaneous: bool = False,
     calibration: bool = False,
+    constraints: Any = None,
     cluster: Any = None,
     groups: None = None,
     min_slice_size: int = 1,
@@ -321,6 +333,7 @@ def bootstrap_report(
     method: str = "percentile",
     simultaneous: bool = False,
     calibration: bool = False,
+    constraints: Any = None,
     cluster: Any = None,
     groups: GroupsArgument,
     min_slice_size: int = 1,
@@ -346,6 +359,7 @@ def bootstrap_report(
     method: str = "percentile",
     simultaneous: bool = False,
     calibration: bool = False,
+    constraints: Any = None,
     cluster: Any = None,
     groups: Any = None,
     min_slice_size: int = 1,
@@ -394,6 +408,15 @@ def bootstrap_report(
         [`log_loss`][multilabel_attr.log_loss] with the resample's multiplicities as
         sample weights; their intervals are percentile intervals (also with
         ``method="bca"``).  Not available with ``groups``.
+    constraints : str, Constraint or sequence of them, optional
+        Operating-point rules such as ``"recall@precision>=0.9"`` or ``"eer"`` (see
+        [`operating_points`][multilabel_attr.operating_points]): each adds a per-label
+        column named by the rule (its value, ``nan`` where infeasible), with intervals
+        under ``"<rule>:<label>"``.  Every resample's value equals
+        [`operating_points`][multilabel_attr.operating_points] with the resample's
+        multiplicities as sample weights; a resample where the rule is infeasible is
+        left out of that label's interval, which is a percentile interval.  Dense
+        scores only; not available with ``groups``.
     cluster : array-like of shape (n_samples,), optional
         A group id per sample (for CelebA, the identity): whole groups are resampled,
         so that samples which are not independent (several images of one person) do
@@ -427,12 +450,14 @@ def bootstrap_report(
     >>> bool(low <= report.per_label["auroc"][0] <= high)
     True
     """
+    rules = None if constraints is None else check_constraints(constraints)
     if groups is not None:
-        if method != "percentile" or simultaneous or calibration:
+        if method != "percentile" or simultaneous or calibration or rules:
             raise ValueError(
                 "with groups, intervals are percentile intervals of the count-based and ranking "
-                "metrics: method must be 'percentile', simultaneous and calibration False; got "
-                f"method={method!r}, simultaneous={simultaneous!r}, calibration={calibration!r}"
+                "metrics: method must be 'percentile', simultaneous and calibration False and "
+                f"constraints None; got method={method!r}, simultaneous={simultaneous!r}, "
+                f"calibration={calibration!r}, constraints={constraints!r}"
             )
         from ._sliced_bootstrap import sliced_bootstrap_report  # builds on this module
 
@@ -453,12 +478,16 @@ def bootstrap_report(
     )
     design = Design.of(weights, cluster, truth.shape[0])
     ranked = _ranked(y_true, y_score, truth) if ranking else None
-    calibrated = None
+    extra: list[ExtraColumns] = []
     if calibration:
-        calibrated = CalibrationRows.of(y_true, y_score, from_logits)
+        extra.append(CalibrationRows.of(y_true, y_score, from_logits))
         columns = calibration_columns(y_true, y_score, sample_weight, from_logits)
         report = replace(report, per_label={**report.per_label, **columns})
-    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, calibrated)
+    if rules:
+        columns = operating_columns(y_true, y_score, rules, sample_weight, from_logits)
+        extra.append(OperatingRows.of(truth, _dense_scores(y_score), rules))
+        report = replace(report, per_label={**report.per_label, **columns})
+    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra)
     jackknife = None
     if method == "bca":
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
