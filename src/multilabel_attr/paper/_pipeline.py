@@ -18,6 +18,7 @@ import numpy as np
 
 from .._io import text_digest, write_text_atomic
 from .._tensorflow import import_tensorflow_quietly
+from ._calibration import calibration_markdown, calibration_table
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
 from ._report import report_markdown, report_summary, write_figures, write_report
@@ -326,6 +327,7 @@ def reproduce(
     corrected = corrected_tables(runs, y_train, chosen, seed, attributes, identities)
     cnn = runs["CNN"]
     n_common = corrected.n_common
+    calibration = calibration_table(runs, n_common, chosen.bootstrap_resamples, seed, identities)
     subgroups = subgroup_tables(
         "CNN", cnn.y_test[:n_common], cnn.s_test[:n_common], cnn.exact_thresholds, attributes,
         chosen.bootstrap_resamples, seed, None if identities is None else identities[:n_common],
@@ -344,12 +346,14 @@ def reproduce(
         protocol=chosen, data_description=data.description, caveats=caveats,
         wall_time_s=wall, papers_way=papers_way, corrected=corrected,
     )  # fmt: skip
+    markdown += "\n" + calibration_markdown(calibration)
     markdown += "\n" + subgroup_markdown(subgroups, data.synthetic)
     summary = report_summary(
         protocol=chosen, data_description=data.description, synthetic=data.synthetic,
         weights_note=weights_note, papers_way=papers_way, corrected=corrected, runs=runs,
         wall_time_s=wall, figures=[str(p.relative_to(out)) for p in figures],
     )  # fmt: skip
+    summary["calibration"] = calibration.numbers()
     summary["subgroups"] = subgroup_summary(subgroups, data.synthetic)
     summary["speed"] = {
         "precision": speed.precision,

@@ -98,3 +98,32 @@ def calibration_columns(
         "log_loss": log_loss(y_true, y_score, **options),
     }
     return {column: np.asarray(value, np.float64).tolist() for column, value in values.items()}
+
+
+def calibration_replicates(
+    y_true: Any,
+    y_score: Any,
+    *,
+    n_resamples: int,
+    seed: int | np.random.Generator | None,
+    cluster: Any = None,
+    from_logits: bool = False,
+) -> dict[str, FloatArray]:
+    """ECE, Brier score and log loss of every resample, each (B, L).
+
+    The resamples are those [`bootstrap_report`][multilabel_attr.bootstrap_report] draws
+    with the same ``seed`` and ``cluster``, so an average over labels of these replicates
+    has the interval that goes with the report's per-label ones.
+    """
+    from ._bootstrap import _MAX_CELLS_PER_CHUNK, Design  # it builds on this module
+
+    rows = CalibrationRows.of(y_true, y_score, from_logits)
+    n_samples = rows.losses.shape[1]
+    design = Design.of(None, cluster, n_samples)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
+    parts = [
+        rows.replicates(design.draw(rng, min(chunk, n_resamples - start)))
+        for start in range(0, n_resamples, chunk)
+    ]
+    return {column: np.concatenate([part[column] for part in parts]) for column in parts[0]}
