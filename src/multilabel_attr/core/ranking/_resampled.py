@@ -26,6 +26,9 @@ from ._exact import _first_of_run, map_blocks
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
 
+_CACHED_CELLS = 400_000
+"""(replicate, sample) cells per block of the running sums: about a core's L2 cache."""
+
 
 @dataclass(frozen=True)
 class RankedLabel:
@@ -134,8 +137,14 @@ def resampled_auroc_ap(
     auc = np.empty((n_replicates, len(labels)))
     ap = np.empty((n_replicates, len(labels)))
 
+    # A few replicates at a time: their running sums and products stay in the core's own
+    # cache, which makes every pass over them about twice as fast as on a larger block.
+    block = max(1, _CACHED_CELLS // max(1, weight.shape[1]))
+
     def work(j: int) -> None:
-        auc[:, j], ap[:, j] = _one_label(labels[j], weight)
+        for start in range(0, n_replicates, block):
+            rows = slice(start, start + block)
+            auc[rows, j], ap[rows, j] = _one_label(labels[j], weight[rows])
 
     map_blocks(work, range(len(labels)))
     return auc, ap

@@ -143,7 +143,9 @@ class Rows:
             if total.max(initial=0.0) < _FLOAT32_EXACT:
                 # With the replicates as the columns of the result, as below.
                 sums = (self.stacked @ small.T).T.astype(np.float64)
-                by_key = np.add.reduceat(small[:, self.key_order], self.key_starts, axis=1)
+                # Gathered in the multiplicities' own small type (a quarter of the bytes).
+                drawn = np.take(weight, self.key_order, axis=1)
+                by_key = np.add.reduceat(drawn, self.key_starts, axis=1, dtype=np.int64)
                 return sums, by_key.astype(np.float64), total
             weight = weight.astype(np.float64)
         sums = np.concatenate(
