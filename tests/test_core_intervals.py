@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import multilabel_attr as ml
 from multilabel_attr.core.ranking._resampled import ranked_labels, resampled_auroc_ap
 from multilabel_attr.core.report._bootstrap import Design, Rows, _resample_all
-from multilabel_attr.core.report._intervals import multiplicities
+from multilabel_attr.core.report._intervals import multiplicities, simultaneous_bounds
 from multilabel_attr.core.report._jackknife import jackknife_metrics
 
 sk = pytest.importorskip("sklearn.metrics")
@@ -217,6 +217,57 @@ def test_bca_equals_scipy_on_the_same_replicates() -> None:
     np.testing.assert_allclose(report.intervals["hamming_loss"], expected, atol=1e-12)
 
 
+@pytest.mark.parametrize("clustered", [False, True])
+def test_paired_bca_equals_scipy_on_the_same_replicates(clustered: bool) -> None:
+    # scipy's BCa of the difference, with its own jackknife (of rows, or of whole clusters
+    # when the data it resamples are the cluster ids), on our replicates of the difference.
+    y, good = _data(n=120, n_labels=3, seed=21)
+    bad = np.random.default_rng(22).random(y.shape)
+    pred_a, pred_b = good >= 0.5, bad >= 0.5
+    cluster = np.arange(120) // 3 if clustered else None
+    result = ml.paired_bootstrap(
+        y, good, bad, n_resamples=300, seed=4, method="bca", cluster=cluster,
+        metrics=["f1_samples", "hamming_loss", "f1_macro"],
+    )  # fmt: skip
+    design = Design.of(None, cluster, 120)
+    (res_a, _), (res_b, _) = _resample_all(y, [pred_a, pred_b], design, 300, 4)
+    units = np.arange(40 if clustered else 120)
+
+    def rows_of(picked: np.ndarray) -> np.ndarray:
+        return (3 * picked[:, None] + np.arange(3)).ravel() if clustered else picked
+
+    references = {
+        "f1_samples": lambda t, p: sk.f1_score(t, p, average="samples", zero_division=0),
+        "hamming_loss": sk.hamming_loss,
+        "f1_macro": lambda t, p: sk.f1_score(t, p, average="macro", zero_division=0),
+    }
+    for name, metric in references.items():
+
+        def difference(picked: np.ndarray, metric=metric) -> float:  # type: ignore[no-untyped-def]
+            rows = rows_of(picked)
+            return float(metric(y[rows], pred_a[rows]) - metric(y[rows], pred_b[rows]))
+
+        expected = _scipy_bca((units,), difference, res_a[name] - res_b[name])
+        comparison = result[name]
+        assert comparison.method == "bca"
+        assert comparison.difference == pytest.approx(difference(units), abs=1e-12)
+        np.testing.assert_allclose(comparison.interval, expected, atol=1e-12)
+
+
+def test_paired_bca_differs_from_the_percentile_interval_only_in_its_bounds() -> None:
+    y, good = _data(n=200, seed=23)
+    bad = np.random.default_rng(24).random(y.shape)
+    percentile = ml.paired_bootstrap(y, good, bad, n_resamples=200, seed=1)
+    bca = ml.paired_bootstrap(y, good, bad, n_resamples=200, seed=1, method="bca")
+    assert percentile.keys() == bca.keys()
+    for name, plain in percentile.items():
+        assert (plain.difference, plain.p_value) == (bca[name].difference, bca[name].p_value)
+        assert plain.method == "percentile"
+    assert any(percentile[k].interval != bca[k].interval for k in percentile)
+    with pytest.raises(ValueError, match=r"method must be one of 'percentile' .* got 'basic'"):
+        ml.paired_bootstrap(y, good, bad, n_resamples=10, method="basic")
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_leave_one_cluster_out_values_equal_recomputation(weighted: bool) -> None:
     y, score = _data(n=90, seed=12, decimals=1)
@@ -242,6 +293,25 @@ def test_leave_one_cluster_out_values_equal_recomputation(weighted: bool) -> Non
 
 
 # -- simultaneous bands and the cluster bootstrap ---------------------------------------------
+
+
+def test_simultaneous_band_takes_the_finite_sample_order_statistic() -> None:
+    # 19 replicates of two columns around 0: the 95% critical value is the
+    # ceil(20 * 0.95) = 19th smallest of the per-replicate maxima, that is the largest.
+    rng = np.random.default_rng(31)
+    replicates = rng.normal(size=(19, 2)) * [1.0, 3.0]
+    point = np.zeros(2)
+    se = replicates.std(axis=0, ddof=1)
+    critical = np.max(np.abs(replicates) / se, axis=1).max()
+    low, high = simultaneous_bounds(replicates, point, 0.95)
+    np.testing.assert_allclose(high, critical * se, rtol=1e-15)
+    np.testing.assert_allclose(low, -critical * se, rtol=1e-15)
+    # 99 replicates at 90%: the 90th smallest of 99.
+    replicates = rng.normal(size=(99, 3))
+    se = replicates.std(axis=0, ddof=1)
+    critical = np.sort(np.max(np.abs(replicates) / se, axis=1))[89]
+    np.testing.assert_allclose(simultaneous_bounds(replicates, point[:1].repeat(3), 0.9)[1],
+                               critical * se, rtol=1e-15)  # fmt: skip
 
 
 def test_simultaneous_band_is_wider_than_each_pointwise_interval() -> None:

@@ -27,6 +27,7 @@ BAD_VALUES: dict[str, Any] = {
     "output_dict": "no",
     "exact": 0,
     "ranking_columns": "sketch",
+    "calibration_columns": "yes",
     "ignore_ties": None,
     "shuffle": "no",
     "simultaneous": "yes",

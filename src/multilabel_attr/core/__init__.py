@@ -83,7 +83,7 @@ from .ranking._operating_points import (
 from .ranking._partial_and_dcg import dcg_score, ndcg_score
 from .ranking._sketch import EdgeCounts, RankingEstimate, ScoreSketch
 from .report._bands import ReliabilityBands, binomial_interval, reliability_bands
-from .report._bootstrap import PairedComparison, bootstrap_report, paired_bootstrap
+from .report._bootstrap import bootstrap_report
 from .report._disparities import FAIRNESS_DEFINITIONS, GAPS, RATE_FORMULAS, Disparity, disparity
 from .report._evaluate import (
     PER_LABEL_COLUMNS,
@@ -104,6 +104,7 @@ from .report._fairness import (
     predictive_parity_ratio,
 )
 from .report._gates import GateResult, GateRule, Validation, validate
+from .report._paired import PairedComparison, paired_bootstrap
 from .report._sliced import SlicedReport
 from .report._sliced_streaming import SlicedStreamingEvaluation
 from .report._streaming import StreamingEvaluation

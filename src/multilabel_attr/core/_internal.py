@@ -71,11 +71,13 @@ from .ranking._sketch import ScoreSketch
 from .ranking._sketch_bins import DEFAULT_BINS, EDGES_VERSION, bin_index, sketch_edges
 from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
 from .ranking._sketch_cuts import is_monotone
+from .report._calibration_bootstrap import calibration_replicates
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
 from .report._evaluate import Report, report_from_counts, summarize_counts
 from .report._evaluate import _name_labels as name_labels
 from .report._evaluate import _summarize as summarize_checked
 from .report._gates import load_rules
+from .report._intervals import percentile_bounds
 from .report._sliced import SlicedReport, report_from_sliced_counts, shown_slices
 from .report._sliced_bootstrap import (
     SliceReplicates,
@@ -120,6 +122,7 @@ __all__ = [
     "binary_predictions",
     "calibration_batch_sums",
     "calibration_error_from_sums",
+    "calibration_replicates",
     "candidate_mask",
     "check_calibration_batch",
     "check_constraints",
@@ -156,6 +159,7 @@ __all__ = [
     "name_labels",
     "nan_average",
     "nan_mean",
+    "percentile_bounds",
     "poisson_multiplicities",
     "pool_labels",
     "prepare_batch",

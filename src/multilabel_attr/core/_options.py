@@ -334,6 +334,7 @@ RULES: dict[str, Rule] = {
     "output_dict": check_bool,
     "exact": check_bool,
     "ranking_columns": check_bool,
+    "calibration_columns": check_bool,
     "ignore_ties": check_bool,
     "shuffle": check_bool,
     "simultaneous": check_bool,

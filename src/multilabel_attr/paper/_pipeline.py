@@ -18,6 +18,7 @@ import numpy as np
 
 from .._io import text_digest, write_text_atomic
 from .._tensorflow import import_tensorflow_quietly
+from ._calibration import calibration_markdown, calibration_table
 from ._compute import ModelRun, corrected_tables, papers_way_tables
 from ._protocols import PROTOCOLS, Protocol, ProtocolName, default_cache_dir
 from ._ranking import (
@@ -232,6 +233,19 @@ def _check_speed(precision: Any, jit_compile: Any, strategy: Any, cache: Any) ->
     )
 
 
+def _resolve_protocol(protocol: ProtocolName | Protocol | None, real_data: bool) -> Protocol:
+    """The protocol by name or as given; by default the paper's on real data."""
+    if protocol is None:
+        protocol = "paper" if real_data else "quick"
+    if isinstance(protocol, str):
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}; got {protocol!r}")
+        return PROTOCOLS[protocol]
+    if isinstance(protocol, Protocol):
+        return protocol
+    raise TypeError(f"protocol must be a name or a Protocol; got {type(protocol).__name__}")
+
+
 def reproduce(
     output_dir: str | os.PathLike[str] = "outputs/reproduction",
     *,
@@ -290,16 +304,7 @@ def reproduce(
     started = time.perf_counter()
     import_tensorflow_quietly()
     speed = _check_speed(precision, jit_compile, strategy, cache_images)
-    if protocol is None:
-        protocol = "paper" if celeba_dir is not None else "quick"
-    if isinstance(protocol, str):
-        if protocol not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}; got {protocol!r}")
-        chosen = PROTOCOLS[protocol]
-    elif isinstance(protocol, Protocol):
-        chosen = protocol
-    else:
-        raise TypeError(f"protocol must be a name or a Protocol; got {type(protocol).__name__}")
+    chosen = _resolve_protocol(protocol, celeba_dir is not None)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -331,6 +336,7 @@ def reproduce(
     corrected = corrected_tables(runs, y_train, chosen, seed, attributes, identities)
     cnn = runs["CNN"]
     n_common = corrected.n_common
+    calibration = calibration_table(runs, n_common, chosen.bootstrap_resamples, seed, identities)
     subgroups = subgroup_tables(
         "CNN", cnn.y_test[:n_common], cnn.s_test[:n_common], cnn.exact_thresholds, attributes,
         chosen.bootstrap_resamples, seed, None if identities is None else identities[:n_common],
@@ -350,6 +356,7 @@ def reproduce(
         protocol=chosen, data_description=data.description, caveats=caveats,
         wall_time_s=wall, papers_way=papers_way, corrected=corrected,
     )  # fmt: skip
+    markdown += "\n" + calibration_markdown(calibration)
     markdown += "\n" + subgroup_markdown(subgroups, data.synthetic)
     markdown += "\n" + delong_markdown(comparison, n_common)
     summary = report_summary(
@@ -357,6 +364,7 @@ def reproduce(
         weights_note=weights_note, papers_way=papers_way, corrected=corrected, runs=runs,
         wall_time_s=wall, figures=[str(p.relative_to(out)) for p in figures],
     )  # fmt: skip
+    summary["calibration"] = calibration.numbers()
     summary["subgroups"] = subgroup_summary(subgroups, data.synthetic)
     summary["delong"] = delong_summary(comparison)
     summary["speed"] = {

@@ -26,22 +26,28 @@ from ._exact import _first_of_run, map_blocks
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
 
+_CACHED_CELLS = 400_000
+"""(replicate, sample) cells per block of the running sums: about a core's L2 cache."""
+
 
 @dataclass(frozen=True)
 class RankedLabel:
     """One label's samples in score order, as the resampled sums need them.
 
     ``neg`` and ``pos`` index the negatives and positives in ascending score order;
-    ``below[i]`` and ``through[i]`` count the negatives scoring below positive ``i`` and
-    at or below it; ``first[i]`` is the first positive tied with positive ``i``.
-    ``through`` and ``first`` are None when no score is tied across (or within) the classes.
+    ``below[i]`` counts the negatives scoring below positive ``i``.  Ties touch few
+    positives, so only those are listed: ``tied`` are the positives tied with some
+    negative and ``through`` the negatives at or below each of them; ``runs`` are the
+    positives tied with an earlier positive and ``first`` the first positive of each one's run.
     """
 
     neg: IndexArray
     pos: IndexArray
     below: IndexArray
-    through: IndexArray | None
-    first: IndexArray | None
+    tied: IndexArray
+    through: IndexArray
+    runs: IndexArray
+    first: IndexArray
 
     @classmethod
     def of(cls, truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> RankedLabel:
@@ -53,11 +59,9 @@ class RankedLabel:
         below = np.searchsorted(neg_scores, pos_scores, "left")
         through = np.searchsorted(neg_scores, pos_scores, "right")
         first = _first_of_run(pos_scores)
-        return cls(
-            neg, pos, below,
-            None if np.array_equal(below, through) else through,
-            None if np.array_equal(first, np.arange(pos.size)) else first,
-        )  # fmt: skip
+        tied = np.flatnonzero(through != below)
+        runs = np.flatnonzero(first != np.arange(pos.size))
+        return cls(neg, pos, below, tied, through[tied], runs, first[runs])
 
 
 def ranked_labels(truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> list[RankedLabel]:
@@ -67,10 +71,10 @@ def ranked_labels(truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> lis
 
 def _exclusive_cumsum(values: NDArray[Any], dtype: type) -> NDArray[Any]:
     """Cumulative sums along the samples (axis 1), with a leading column of zeros."""
-    out = np.zeros((values.shape[0], values.shape[1] + 1), dtype)
-    out[:, 1:] = values
-    # In place and in one type: a cumulative sum that also casts is several times slower.
-    np.cumsum(out[:, 1:], axis=1, out=out[:, 1:])
+    out = np.empty((values.shape[0], values.shape[1] + 1), dtype)
+    out[:, 0] = 0
+    # On a block of a few replicates (in cache) the sum that also casts is the fastest.
+    np.cumsum(values, axis=1, dtype=dtype, out=out[:, 1:])
     return out
 
 
@@ -80,31 +84,35 @@ def _one_label(label: RankedLabel, weight: NDArray[Any]) -> tuple[FloatArray, Fl
     # times faster than a floating-point one); the rest sum in float64.
     exact = np.issubdtype(weight.dtype, np.integer)
     running = np.int32 if exact else np.float64
-    total_type = np.int64 if exact else np.float64
     neg_cum = _exclusive_cumsum(np.take(weight, label.neg, axis=1), running)
-    pos_weight = np.take(weight, label.pos, axis=1)
-    pos_cum = _exclusive_cumsum(pos_weight, running)
+    pos_small = np.take(weight, label.pos, axis=1)
+    pos_cum = _exclusive_cumsum(pos_small, running)
+    # Products and sums in float64 from here: exact for integer counts (below 2**53), and
+    # one type throughout, since a product that also casts is several times slower.
+    pos_weight = pos_small.astype(np.float64)
     total_neg, total_pos = neg_cum[:, -1:], pos_cum[:, -1:]
     neg_below = np.take(neg_cum, label.below, axis=1)
-    pairs = np.einsum("bi,bi->b", pos_weight, neg_below, dtype=total_type).astype(np.float64)
-    if label.through is not None:
-        # A negative tied with a positive counts one half: (below + through) / 2.
-        through = np.take(neg_cum, label.through, axis=1)
-        pairs += np.einsum("bi,bi->b", pos_weight, through, dtype=total_type)
-        pairs *= 0.5
-    pos_below = pos_cum[:, :-1] if label.first is None else np.take(pos_cum, label.first, axis=1)
-    pos_at_or_above = total_pos - pos_below
+    pairs = np.einsum("bi,bi->b", pos_weight, neg_below.astype(np.float64))
+    if label.tied.size:
+        # A negative tied with a positive counts one half: (below + through) / 2, that is
+        # below plus half the tied negatives.
+        tied = np.take(neg_cum, label.through, axis=1) - neg_below[:, label.tied]
+        pairs += 0.5 * np.einsum("bi,bi->b", pos_weight[:, label.tied], tied.astype(np.float64))
+    pos_at_or_above = total_pos - pos_cum[:, :-1]
+    # A positive's precision counts every positive tied with it, from its run's first.
+    pos_at_or_above[:, label.runs] = total_pos - np.take(pos_cum, label.first, axis=1)
     # A positive drawn zero times may have nothing at or above it; it adds 0 either way.
-    at_or_above = pos_at_or_above + (total_neg - neg_below)
+    at_or_above = pos_at_or_above - (neg_below - total_neg)
     if exact:
         np.maximum(at_or_above, 1, out=at_or_above)
     else:
         at_or_above[at_or_above <= 0] = 1.0
-    precision = np.divide(pos_at_or_above, at_or_above, dtype=np.float64)
+    precision = pos_at_or_above.astype(np.float64)
+    precision /= at_or_above
     total_pos = total_pos[:, 0].astype(np.float64)
     total_neg = total_neg[:, 0].astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ap = np.einsum("bi,bi->b", pos_weight, precision, dtype=np.float64) / total_pos
+        ap = np.einsum("bi,bi->b", pos_weight, precision) / total_pos
         auc = pairs / (total_pos * total_neg)
     auc[(total_pos == 0) | (total_neg == 0)] = np.nan
     ap[total_pos == 0] = np.nan
@@ -112,7 +120,7 @@ def _one_label(label: RankedLabel, weight: NDArray[Any]) -> tuple[FloatArray, Fl
 
 
 def resampled_auroc_ap(
-    labels: list[RankedLabel], weight: NDArray[np.floating]
+    labels: list[RankedLabel], weight: NDArray[Any]
 ) -> tuple[FloatArray, FloatArray]:
     """Exact AUROC and AP, each of shape (B, n_labels), of the replicates whose sample
     weights are the rows of ``weight`` (B, n_samples).
@@ -123,13 +131,20 @@ def resampled_auroc_ap(
     """
     n_replicates = weight.shape[0]
     small = weight.size and weight.min() >= 0 and weight.max() <= 127
-    if small and weight.sum(axis=1).max() < 2**31 and np.all(weight == np.rint(weight)):
-        weight = weight.astype(np.int8)
+    integral = np.issubdtype(weight.dtype, np.integer) or np.all(weight == np.rint(weight))
+    if small and integral and weight.sum(axis=1, dtype=np.int64).max() < 2**31:
+        weight = weight.astype(np.int8, copy=False)
     auc = np.empty((n_replicates, len(labels)))
     ap = np.empty((n_replicates, len(labels)))
 
+    # A few replicates at a time: their running sums and products stay in the core's own
+    # cache, which makes every pass over them about twice as fast as on a larger block.
+    block = max(1, _CACHED_CELLS // max(1, weight.shape[1]))
+
     def work(j: int) -> None:
-        auc[:, j], ap[:, j] = _one_label(labels[j], weight)
+        for start in range(0, n_replicates, block):
+            rows = slice(start, start + block)
+            auc[rows, j], ap[rows, j] = _one_label(labels[j], weight[rows])
 
     map_blocks(work, range(len(labels)))
     return auc, ap

@@ -15,10 +15,9 @@ A cluster bootstrap draws whole clusters: a row's multiplicity is its cluster's.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, overload
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +28,9 @@ from ..counts._averaging import average_counts, samples_average
 from ..counts._counting import binary_predictions, sample_keys
 from ..counts._groups import DEFAULT_MAX_SLICES
 from ..counts._set_input import is_set_input
+from ..ranking._constraints import check_constraints
 from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
+from ._calibration_bootstrap import CalibrationRows, calibration_columns
 from ._evaluate import (
     _PER_LABEL_FORMULAS,
     SUMMARY_FORMULAS,
@@ -41,10 +42,11 @@ from ._evaluate import (
 from ._intervals import (
     bca_bounds,
     check_cluster,
-    multiplicities,
+    drawn_counts,
     percentile_bounds,
     simultaneous_bounds,
 )
+from ._operating_bootstrap import OperatingRows, operating_columns
 
 if TYPE_CHECKING:
     from ._sliced import SlicedReport
@@ -57,6 +59,12 @@ _MAX_CELLS_PER_CHUNK = 4_000_000
 
 
 Metrics = tuple[dict[str, FloatArray], dict[str, FloatArray]]
+
+
+class ExtraColumns(Protocol):
+    """Per-label columns resampled beside the counts: their values for replicate weights."""
+
+    def replicates(self, weight: NDArray[Any]) -> dict[str, FloatArray]: ...
 
 
 Counts = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
@@ -92,9 +100,17 @@ def replicate_metrics(
     return summary, per_label
 
 
+# Integer weights sum exactly in float32 (as BLAS accumulates them) below this total.
+_FLOAT32_EXACT = 2**24
+
+
 @dataclass(frozen=True)
 class Rows:
-    """The rows a bootstrap resamples: 0/1 indicators and each sample's triple key."""
+    """The rows a bootstrap resamples: 0/1 indicators and each sample's triple key.
+
+    ``stacked`` holds ``hit``, ``pred`` and ``truth`` one above the other (3L, n) in float32,
+    so that one matrix product gives every count of a block of whole-number resamples.
+    """
 
     truth: FloatArray
     pred: FloatArray
@@ -103,6 +119,7 @@ class Rows:
     key_of_row: IntArray
     key_order: NDArray[np.intp]
     key_starts: NDArray[np.intp]
+    stacked: NDArray[np.float32]
 
     @classmethod
     def of(cls, truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> Rows:
@@ -110,26 +127,45 @@ class Rows:
         order = np.argsort(inverse, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
         hit = truth & pred
+        stacked = np.concatenate([hit.T, pred.T, truth.T], axis=0).astype(np.float32)
         return cls(
             truth.astype(np.float64), pred.astype(np.float64), hit.astype(np.float64),
-            keys.astype(np.int64), inverse.astype(np.int64).reshape(-1), order, starts,
+            keys.astype(np.int64), inverse.astype(np.int64).reshape(-1), order, starts, stacked,
         )  # fmt: skip
 
-    def counts(self, weight: FloatArray, weighted: bool) -> Counts:
-        """The counts of the weightings in the rows of ``weight`` (B, n)."""
-
-        def total(indicator: FloatArray) -> FloatArray:
+    def _totals(self, weight: NDArray[Any]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Each replicate's weight in every indicator (B, 3L), in its keys (B, K), and in all."""
+        if np.issubdtype(weight.dtype, np.integer):
+            # Whole-number resamples: float32 products and sums are exact (every partial
+            # sum is an integer below 2**24) and BLAS runs them several times faster.
+            small = weight.astype(np.float32)
+            total = small.sum(axis=1, dtype=np.float64)
+            if total.max(initial=0.0) < _FLOAT32_EXACT:
+                # With the replicates as the columns of the result, as below.
+                sums = (self.stacked @ small.T).T.astype(np.float64)
+                # Gathered in the multiplicities' own small type (a quarter of the bytes).
+                drawn = np.take(weight, self.key_order, axis=1)
+                by_key = np.add.reduceat(drawn, self.key_starts, axis=1, dtype=np.int64)
+                return sums, by_key.astype(np.float64), total
+            weight = weight.astype(np.float64)
+        sums = np.concatenate(
             # The same product, transposed: BLAS runs a long inner dimension many times
             # faster with the replicates as the columns of the result.
-            return (indicator.T @ weight.T).T
+            [(indicator.T @ weight.T).T for indicator in (self.hit, self.pred, self.truth)],
+            axis=1,
+        )
+        by_key = np.add.reduceat(weight[:, self.key_order], self.key_starts, axis=1)
+        return sums, by_key, weight.sum(axis=1)
 
-        tp = total(self.hit)
+    def counts(self, weight: NDArray[Any], weighted: bool) -> Counts:
+        """The counts of the weightings in the rows of ``weight`` (B, n)."""
+        sums, key_weight, total = self._totals(weight)
+        tp, pred, true = np.split(sums, 3, axis=1)
         # Differences of weighted sums can leave a rounding residue below 0 where no row
         # counts (an MCC would take the root of a negative number); such a cell is 0.
-        fp = np.maximum(total(self.pred) - tp, 0.0)
-        fn = np.maximum(total(self.truth) - tp, 0.0)
-        tn = np.maximum(weight.sum(axis=1)[:, None] - tp - fp - fn, 0.0)
-        key_weight = np.add.reduceat(weight[:, self.key_order], self.key_starts, axis=1)
+        fp = np.maximum(pred - tp, 0.0)
+        fn = np.maximum(true - tp, 0.0)
+        tn = np.maximum(total[:, None] - tp - fp - fn, 0.0)
         # Sample counts matter only to average a resample whose weights sum to zero (then
         # undefined anyway), so presence stands in for them and saves a second pass.
         present = (key_weight > 0).astype(np.float64) if weighted else key_weight
@@ -141,14 +177,12 @@ class Rows:
         return replicate_metrics((tp, fp, fn, tn), self.keys, key_weight, present)
 
     def metrics(
-        self, multiplicity: FloatArray, weights: FloatArray | None
+        self, multiplicity: NDArray[Any], weights: FloatArray | None
     ) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
         """Summary metrics, shape (B,), and per-label metrics, shape (B, L), of the resamples
         whose multiplicities are the rows of ``multiplicity`` (B, n)."""
         weight = multiplicity if weights is None else multiplicity * weights
         return self.scores(self.counts(weight, weights is not None))
-
-
 
 
 @dataclass(frozen=True)
@@ -166,9 +200,10 @@ class Design:
             return cls(weights, None, n_samples)
         return cls(weights, checked[0], checked[1])
 
-    def draw(self, rng: np.random.Generator, n_resamples: int) -> FloatArray:
-        """The sample weights of ``n_resamples`` resamples, shape (B, n)."""
-        drawn = multiplicities(rng, n_resamples, self.n_units)
+    def draw(self, rng: np.random.Generator, n_resamples: int) -> NDArray[Any]:
+        """The sample weights of ``n_resamples`` resamples, shape (B, n): the small-integer
+        multiplicities themselves when rows carry no weights."""
+        drawn = drawn_counts(rng, n_resamples, self.n_units)
         if self.units is not None:
             drawn = drawn[:, self.units]
         return drawn if self.weights is None else drawn * self.weights
@@ -181,9 +216,11 @@ def _resample_all(
     n_resamples: int,
     seed: int | np.random.Generator | None,
     ranked: list[RankedLabel] | None = None,
+    extra: Sequence[ExtraColumns] = (),
 ) -> list[Metrics]:
     """Metrics of every resample for each prediction set, on the same resamples; with
-    ``ranked``, the first set's per-label metrics include AUROC and AP."""
+    ``ranked``, the first set's per-label metrics include AUROC and AP, and each of
+    ``extra`` adds its columns (calibration errors, operating points) to them."""
     rng = np.random.default_rng(seed)
     n_samples = truth.shape[0]
     rows = [Rows.of(truth, pred) for pred in preds]
@@ -196,6 +233,8 @@ def _resample_all(
         if ranked is not None:
             auroc, ap = resampled_auroc_ap(ranked, weight)
             parts[0][-1][1].update(auroc=auroc, average_precision=ap)
+        for columns in extra:
+            parts[0][-1][1].update(columns.replicates(weight))
     merged = []
     for slot in parts:
         summary = {k: np.concatenate([s[k] for s, _ in slot]) for k in slot[0][0]}
@@ -204,14 +243,17 @@ def _resample_all(
     return merged
 
 
+def _dense_scores(y_score: Any) -> NDArray[np.floating]:
+    """The scores as a float array (checked already by the point estimates)."""
+    scores = to_numpy(y_score, "y_score")
+    return scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64)
+
+
 def _ranked(y_true: Any, y_score: Any, truth: NDArray[np.bool_]) -> list[RankedLabel] | None:
     """Each label's sorted scores for resampling the ranking columns (dense scores only)."""
     if is_set_input(y_true) or is_set_input(y_score):
         return None
-    scores = to_numpy(y_score, "y_score")
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
-    return ranked_labels(truth, scores)
+    return ranked_labels(truth, _dense_scores(y_score))
 
 
 def _bounds(
@@ -270,6 +312,8 @@ def bootstrap_report(
     ranking: bool = True,
     method: str = "percentile",
     simultaneous: bool = False,
+    calibration: bool = False,
+    constraints: Any = None,
     cluster: Any = None,
     groups: None = None,
     min_slice_size: int = 1,
@@ -290,6 +334,8 @@ def bootstrap_report(
     ranking: bool = True,
     method: str = "percentile",
     simultaneous: bool = False,
+    calibration: bool = False,
+    constraints: Any = None,
     cluster: Any = None,
     groups: GroupsArgument,
     min_slice_size: int = 1,
@@ -298,7 +344,7 @@ def bootstrap_report(
 @validated(
     "threshold", "n_resamples", "confidence_level", "seed", "from_logits", "min_slice_size",
     "max_slices", "simultaneous", ranking="ranking_columns", method="interval_method",
-    groups="slice_groups",
+    groups="slice_groups", calibration="calibration_columns",
 )  # fmt: skip
 def bootstrap_report(
     y_true: Any,
@@ -314,6 +360,8 @@ def bootstrap_report(
     ranking: bool = True,
     method: str = "percentile",
     simultaneous: bool = False,
+    calibration: bool = False,
+    constraints: Any = None,
     cluster: Any = None,
     groups: Any = None,
     min_slice_size: int = 1,
@@ -352,6 +400,25 @@ def bootstrap_report(
         Per-label intervals that hold for all labels at once (a studentised
         max-statistic band over labels), for claims such as "these attributes differ";
         summary metrics keep their ``method`` intervals.
+    calibration : bool, default=False
+        Also compute and resample each label's calibration errors: the columns ``ece``
+        (15 equal-width bins), ``brier`` and ``log_loss`` of ``Report.per_label``, with
+        their intervals under ``"<column>:<label>"``.  ``y_score`` must then hold
+        probabilities (or logits with ``from_logits``).  Every resample's values equal
+        [`expected_calibration_error`][multilabel_attr.expected_calibration_error],
+        [`brier_score`][multilabel_attr.brier_score] and
+        [`log_loss`][multilabel_attr.log_loss] with the resample's multiplicities as
+        sample weights; their intervals are percentile intervals (also with
+        ``method="bca"``).  Not available with ``groups``.
+    constraints : str, Constraint or sequence of them, optional
+        Operating-point rules such as ``"recall@precision>=0.9"`` or ``"eer"`` (see
+        [`operating_points`][multilabel_attr.operating_points]): each adds a per-label
+        column named by the rule (its value, ``nan`` where infeasible), with intervals
+        under ``"<rule>:<label>"``.  Every resample's value equals
+        [`operating_points`][multilabel_attr.operating_points] with the resample's
+        multiplicities as sample weights; a resample where the rule is infeasible is
+        left out of that label's interval, which is a percentile interval.  Dense
+        scores only; not available with ``groups``.
     cluster : array-like of shape (n_samples,), optional
         A group id per sample (for CelebA, the identity): whole groups are resampled,
         so that samples which are not independent (several images of one person) do
@@ -385,11 +452,14 @@ def bootstrap_report(
     >>> bool(low <= report.per_label["auroc"][0] <= high)
     True
     """
+    rules = None if constraints is None else check_constraints(constraints)
     if groups is not None:
-        if method != "percentile" or simultaneous:
+        if method != "percentile" or simultaneous or calibration or rules:
             raise ValueError(
-                "with groups, intervals are percentile intervals: method must be 'percentile' "
-                f"and simultaneous False; got method={method!r}, simultaneous={simultaneous!r}"
+                "with groups, intervals are percentile intervals of the count-based and ranking "
+                "metrics: method must be 'percentile', simultaneous and calibration False and "
+                f"constraints None; got method={method!r}, simultaneous={simultaneous!r}, "
+                f"calibration={calibration!r}, constraints={constraints!r}"
             )
         from ._sliced_bootstrap import sliced_bootstrap_report  # builds on this module
 
@@ -410,7 +480,16 @@ def bootstrap_report(
     )
     design = Design.of(weights, cluster, truth.shape[0])
     ranked = _ranked(y_true, y_score, truth) if ranking else None
-    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked)
+    extra: list[ExtraColumns] = []
+    if calibration:
+        extra.append(CalibrationRows.of(y_true, y_score, from_logits))
+        columns = calibration_columns(y_true, y_score, sample_weight, from_logits)
+        report = replace(report, per_label={**report.per_label, **columns})
+    if rules:
+        columns = operating_columns(y_true, y_score, rules, sample_weight, from_logits)
+        extra.append(OperatingRows.of(truth, _dense_scores(y_score), rules))
+        report = replace(report, per_label={**report.per_label, **columns})
+    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra)
     jackknife = None
     if method == "bca":
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
@@ -419,120 +498,3 @@ def bootstrap_report(
         jackknife = jackknife_metrics(Rows.of(truth, pred), design, truth, scores)
     intervals = _intervals(report, replicates, level, method, jackknife, simultaneous)
     return report.with_intervals(intervals, level)
-
-
-@dataclass(frozen=True)
-class PairedComparison:
-    """Difference ``a - b`` of one metric between two models on the same samples.
-
-    Attributes
-    ----------
-    metric : str
-    value_a, value_b : float
-        Point estimates on the full data.
-    difference : float
-        ``value_a - value_b``.
-    interval : (float, float)
-        Percentile bootstrap interval of the difference.
-    p_value : float
-        Two-sided bootstrap p-value for "no difference": twice the smaller
-        share of resampled differences on either side of zero, counted as
-        ``(k + 1) / (B + 1)`` so that it is never 0 (at most 1).
-    confidence_level : float
-    """
-
-    metric: str
-    value_a: float
-    value_b: float
-    difference: float
-    interval: tuple[float, float]
-    p_value: float
-    confidence_level: float
-
-
-@validated(
-    "n_resamples", "confidence_level", "seed", "from_logits",
-    threshold_a="threshold", threshold_b="threshold",
-)  # fmt: skip
-def paired_bootstrap(
-    y_true: Any,
-    y_score_a: Any,
-    y_score_b: Any,
-    *,
-    threshold_a: Any = 0.5,
-    threshold_b: Any = 0.5,
-    metrics: Sequence[str] | None = None,
-    n_resamples: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int | np.random.Generator | None = None,
-    from_logits: bool = False,
-    sample_weight: Any = None,
-    cluster: Any = None,
-) -> dict[str, PairedComparison]:
-    """Compare two models' summary metrics on the same samples with a paired bootstrap.
-
-    Both models are evaluated on the same resamples, so the interval of the
-    difference accounts for the correlation between them.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples, n_labels)
-    y_score_a, y_score_b : array-like of shape (n_samples, n_labels)
-        Scores (or 0/1 predictions with the matching threshold None).
-    threshold_a, threshold_b : float, per-label array-like or Thresholds
-    metrics : sequence of str, optional
-        Keys of `SUMMARY_METRICS`; all of them by default.
-    n_resamples, confidence_level, seed, from_logits, sample_weight, cluster
-        As in [`bootstrap_report`][multilabel_attr.core.bootstrap_report].
-
-    Returns
-    -------
-    dict of str to PairedComparison
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from multilabel_attr import paired_bootstrap
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.random((400, 5)) < 0.3
-    >>> good = np.clip(0.5 * y + 0.5 * rng.random((400, 5)), 0, 1)
-    >>> bad = rng.random((400, 5))
-    >>> result = paired_bootstrap(y, good, bad, metrics=["f1_samples"], seed=0)
-    >>> result["f1_samples"].difference > 0, result["f1_samples"].p_value < 0.01
-    (True, True)
-    """
-    level = confidence_level
-    known = [key for key, _ in SUMMARY_METRICS]
-    chosen = list(known if metrics is None else metrics)
-    for name in chosen:
-        if name not in known:
-            raise ValueError(f"metrics must be keys of SUMMARY_METRICS {known}; got {name!r}")
-    truth, pred_a, weights = binary_predictions(
-        y_true, y_score_a, threshold_a, from_logits, sample_weight
-    )
-    _, pred_b, _ = binary_predictions(y_true, y_score_b, threshold_b, from_logits, sample_weight)
-    once = np.ones((1, truth.shape[0]))
-    point_a = Rows.of(truth, pred_a).metrics(once, weights)[0]
-    point_b = Rows.of(truth, pred_b).metrics(once, weights)[0]
-    design = Design.of(weights, cluster, truth.shape[0])
-    (res_a, _), (res_b, _) = _resample_all(truth, [pred_a, pred_b], design, n_resamples, seed)
-    tail = (1 - level) / 2 * 100
-    results = {}
-    for name in chosen:
-        diffs = res_a[name] - res_b[name]
-        diffs = diffs[~np.isnan(diffs)]
-        low, high = np.percentile(diffs, [tail, 100 - tail]) if diffs.size else (math.nan,) * 2
-        # The +1 terms count the observed data as one resample, so p is never exactly 0.
-        side = min(np.count_nonzero(diffs <= 0), np.count_nonzero(diffs >= 0))
-        p_value = min(1.0, 2 * (side + 1) / (diffs.size + 1))
-        value_a, value_b = float(point_a[name][0]), float(point_b[name][0])
-        results[name] = PairedComparison(
-            metric=name,
-            value_a=value_a,
-            value_b=value_b,
-            difference=value_a - value_b,
-            interval=(float(low), float(high)),
-            p_value=float(p_value),
-            confidence_level=level,
-        )
-    return results
