@@ -86,8 +86,16 @@ class Unreadable:
 
 VALID: dict[str, Any] = {
     "n_labels": 3, "beta": 1.0, "metric": "selection_rate", "groups": Unreadable(),
+    "constraints": Unreadable(),
 }  # fmt: skip
 """Values of required options and keywords, for calls that test another option."""
+
+
+ENGINE_FUNCTIONS = (
+    "counts", "evaluate", "bootstrap_report", "optimize_thresholds", "calibration_state",
+    "fit_calibrator", "operating_points",
+)  # fmt: skip
+"""Every public function of an engine: each checks its options on the driver, before a job."""
 
 
 def _engine_modules() -> list[Any]:
@@ -110,7 +118,7 @@ def _public_callables() -> list[tuple[str, Callable[..., Any]]]:
     sources += [("thresholds.Thresholds", Thresholds)]
     sources += [("calibration.fit_calibrator", fit_calibrator), ("Calibrator", Calibrator)]
     for module in _engine_modules():
-        for name in ("counts", "evaluate", "bootstrap_report", "optimize_thresholds"):
+        for name in ENGINE_FUNCTIONS:
             sources.append((f"{module.__name__}.{name}", getattr(module, name)))
     for name, value in sources:
         if inspect.isclass(value):
@@ -488,3 +496,72 @@ def test_the_parquet_engine_checks_each_option_once_per_call(
     parquet.bootstrap_report(path, "y", "s", threshold=0.4, n_resamples=20, from_logits=False)
     assert counted["from_logits"] == [False] and counted["threshold"] == [0.4]
     assert counted["zero_division"] == []
+
+
+@pytest.mark.parametrize("function", ["calibration_state", "fit_calibrator", "operating_points"])
+def test_a_parquet_engine_refuses_a_bad_option_before_opening_the_path(
+    function: str, tmp_path: Any
+) -> None:
+    pytest.importorskip("pyarrow")
+    from multilabel_attr import parquet
+
+    missing = tmp_path / "no-such-folder" / "rows.parquet"
+    with pytest.raises(FileNotFoundError):
+        parquet.counts(missing, "y", "s")  # the path alone is refused when it is opened
+    bad = {"calibration_state": {"sketch_bins": 1}, "fit_calibrator": {"max_iter": 0},
+           "operating_points": {"n_bins": 1, "constraints": Unreadable()}}[function]  # fmt: skip
+    for options in (bad, {**bad, "from_logits": "no"}):
+        argument = "from_logits" if "from_logits" in options else next(iter(bad))
+        with pytest.raises(ml.InputError) as caught:
+            getattr(parquet, function)(missing, "y", "s", **options)
+        assert caught.value.argument == argument
+
+
+class SparkFrameStub(Unreadable):
+    """A stand-in for a Spark DataFrame that no job may touch."""
+
+
+@pytest.mark.parametrize("function", ["calibration_state", "fit_calibrator", "operating_points"])
+def test_the_spark_and_dask_engines_check_options_on_the_driver(function: str) -> None:
+    engines = [m for m in _engine_modules() if m.__name__.split(".")[-1] in ("spark", "dask")]
+    if not engines:
+        pytest.skip("neither pyspark nor dask is installed")
+    extra = {"constraints": Unreadable()} if function == "operating_points" else {}
+    for engine in engines:
+        with pytest.raises(ml.InputError) as caught:
+            getattr(engine, function)(SparkFrameStub(), "y", "s", from_logits=1, **extra)
+        assert caught.value.argument == "from_logits"
+
+
+KERAS_BAD_OPTIONS: list[tuple[str, str, Any]] = [
+    ("ExpectedCalibrationError", "num_labels", 0),
+    ("ExpectedCalibrationError", "n_bins", 0),
+    ("ExpectedCalibrationError", "norm", "l2"),
+    ("ExpectedCalibrationError", "average", "samples"),
+    ("ExpectedCalibrationError", "from_logits", "no"),
+    ("BrierScore", "num_labels", 1.5),
+    ("BrierScore", "average", "samples"),
+    ("BrierScore", "from_logits", 1),
+]
+
+
+@pytest.mark.tf
+def test_the_keras_calibration_metrics_check_their_options_by_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("keras")
+    from multilabel_attr import keras as mk
+
+    for name, argument, value in KERAS_BAD_OPTIONS:
+        positional = {"num_labels": value} if argument == "num_labels" else {}
+        keywords = {} if positional else {argument: value}
+        with pytest.raises(ml.InputError) as caught:
+            getattr(mk, name)(positional.get("num_labels", 3), **keywords)
+        assert caught.value.argument == argument, (name, argument)
+        assert argument in str(caught.value)
+    calls = {rule: _counting(monkeypatch, rule) for rule in ("from_logits", "norm", "n_labels")}
+    metric = mk.ExpectedCalibrationError(np.int64(3), norm="max", from_logits=np.bool_(False))
+    assert calls == {"from_logits": [False], "norm": ["max"], "n_labels": [3]}
+    assert metric.num_labels == 3 and type(metric.num_labels) is int
+    assert metric.from_logits is False and metric.name == "max_calibration_error_macro"
+    assert mk.BrierScore(3, average=None).name == "brier_score_per_label"
