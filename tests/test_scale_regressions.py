@@ -372,3 +372,32 @@ def test_repeated_row_ids_are_refused_and_named(tmp_path: Path) -> None:
                                     n_resamples=20)  # fmt: skip
     expected = mparquet.bootstrap_report(tmp_path / "ordered.parquet", "y", "s", n_resamples=20)
     assert got.intervals == expected.intervals
+
+
+@pytest.mark.parametrize("change", ["values", "rows"])
+def test_a_bootstrap_whose_input_changes_between_passes_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The count pass and the pass that checks the row ids read the same rows, or fail."""
+
+    def write(truth: np.ndarray, scores: np.ndarray) -> Path:
+        columns = {"y": list(truth.astype(np.int8)), "s": list(scores),
+                   "id": np.arange(len(truth), dtype=np.int64)}  # fmt: skip
+        pq.write_table(pa.table(columns), tmp_path / "t.parquet", row_group_size=3)
+        return tmp_path / "t.parquet"
+
+    path = write(TRUTH, SCORES)
+    call = partial(mparquet.bootstrap_report, path, "y", "s", row_id="id", n_resamples=20)
+    unchanged = call()  # the same rows read twice: no alarm
+    assert unchanged.summary == mparquet.bootstrap_report(path, "y", "s", n_resamples=20).summary
+    changed = (TRUTH, SCORES[::-1].copy()) if change == "values" else (TRUTH[:3], SCORES[:3])
+    run = mparquet.ParquetSource.run
+
+    def rewriting_run(self: Any, task: Any, **options: Any) -> bytes:
+        result = run(self, task, **options)
+        write(*changed)  # the file is rewritten once the count pass has read it
+        return result
+
+    monkeypatch.setattr(mparquet.ParquetSource, "run", rewriting_run)
+    with pytest.raises(ValueError, match=r"t\.parquet changed between the passes of the bootstrap"):
+        call()

@@ -253,15 +253,19 @@ def bootstrap_report(
 ) -> Report:
     n_bins = ranking[0]
     level = confidence_level
+    # Row ids are read again, by the pass that looks for repeats: both passes take the
+    # input's fingerprint, so replicates counted from other data than the ids checked fail.
     task = _count_task(
         engine, spec, threshold, from_logits, label_names, n_resamples=n_resamples, seed=seed,
-        n_bins=n_bins,
+        n_bins=n_bins, fingerprint=spec.row_id is not None,
     )  # fmt: skip
     by_position = spec.row_id is None and spec.cluster is None
     merged = Partial.from_bytes(engine.run(task, row_offsets=by_position))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
-    check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)
+    seen = check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)
+    if seen is not None:
+        check_unchanged(merged.fingerprint, seen, engine.describe(), "the bootstrap")
     report = _report(merged, task.threshold, 0)
     intervals = replicate_intervals(merged.replicates, report.label_names, level)
     return report.with_intervals(intervals, level)

@@ -79,7 +79,7 @@ class ExplodePass(_Pass):
             if self.single is not None:
                 cells = _sum_single(self.single, *cells)
             group, score, truth, cell_weight = (
-                np.concatenate([part, mark]) for part, mark in zip(cells, _marks(seen))
+                np.concatenate([part, mark]) for part, mark in zip(cells, fingerprint_rows(seen))
             )  # fmt: skip
             yield pa.table({
                 "bucket": (np.maximum(group, 0) % self.n_buckets).astype(np.int32),
@@ -111,8 +111,8 @@ def _sum_single(
     )
 
 
-def _marks(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
-    """The two rows that carry ``seen`` (see ``_MARK_DIGEST``)."""
+def fingerprint_rows(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
+    """The two rows (group, score, truth, weight) that carry ``seen`` (see ``_MARK_DIGEST``)."""
     return (
         np.array([_MARK_DIGEST, _MARK_CELLS], np.int64),
         np.array([float(seen.digest >> 32), float(seen.cells)]),
@@ -121,12 +121,16 @@ def _marks(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
     )
 
 
-def _read_marks(table: Any) -> tuple[Any, Fingerprint]:
-    """The cells of ``table`` and the summed fingerprint of the blocks they came from."""
+def read_fingerprint_rows(table: Any, marked: Any = None) -> tuple[Any, Fingerprint]:
+    """The cells of ``table`` and the summed fingerprint of the blocks they came from.
+
+    The fingerprint's rows are those of a negative group, or those ``marked`` (where a
+    negative group is a value of the cells).
+    """
     import pyarrow as pa
 
     group = np.asarray(table.column("g").to_numpy(), np.int64)
-    marked = group < 0
+    marked = group < 0 if marked is None else marked
     if not marked.any():
         return table, Fingerprint()
     score = np.asarray(table.column("s").to_numpy(), np.float64)[marked]
@@ -221,7 +225,7 @@ class ReducePass:
             return buffer.getvalue()
         table = pa.concat_tables([pa.table(t) if not isinstance(t, pa.Table) else t
                                   for t in parts])  # fmt: skip
-        table, seen = _read_marks(table)
+        table, seen = read_fingerprint_rows(table)
         ids, pairs, precision = group_sums(table, self.offsets)
         np.savez(buffer, group=ids, pairs=pairs, precision=precision, **seen.arrays())
         return buffer.getvalue()
