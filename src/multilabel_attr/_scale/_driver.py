@@ -33,7 +33,7 @@ from ..core._internal import (
 )
 from ..core._validation import per_label
 from ..thresholds._internal import Thresholds
-from . import _exact
+from . import _crowded, _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
 from ._fingerprint import Fingerprint, check_unchanged
@@ -163,12 +163,12 @@ def evaluate(
         return _report(merged, task.threshold, zero_division)
     sketch = merged.sketch
     assert sketch is not None
-    explode = _exact.explode_task(spec, sketch, task.n_labels)
-    reduce = _exact.ReducePass(_exact.Offsets.from_sketch(sketch))
-    payloads = engine.shuffle(explode, reduce)
+    layout = _crowded.layout(engine, spec, sketch, task.n_labels, merged.fingerprint)
+    explode = _exact.explode_task(spec, sketch, task.n_labels, layout)
+    payloads = engine.shuffle(explode, _exact.ReducePass(layout.offsets))
     check_unchanged(merged.fingerprint, Fingerprint.of_payloads(payloads), engine.describe(),
                     "exact ranking")  # fmt: skip
-    auroc, ap = _exact.finish(payloads, sketch)
+    auroc, ap = _exact.finish(payloads, sketch, layout)
     names = name_labels(merged.counts)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
     warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
