@@ -106,8 +106,8 @@ def merge_cut_payloads(*payloads: bytes) -> bytes:
 
 def _crowded(layout: _exact.Layout, cells: FloatArray, limit: int) -> IntArray:
     """Groups of more than ``limit`` cells and several distinct (finite) scores."""
-    spread = layout.hi - layout.lo
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
+        spread = layout.hi - layout.lo
         wanted = (cells > limit) & (spread > 0) & np.isfinite(spread)
     return np.flatnonzero(wanted).astype(np.int64)
 
