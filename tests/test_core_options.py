@@ -295,6 +295,14 @@ def test_state_methods_refuse_bad_options_before_counting() -> None:
     assert checked >= 60
 
 
+def _warm(call: Callable[[], Any]) -> None:
+    """Call once first: a validated function checks its defaults on its first call only, so
+    the calls counted next are the checks every call makes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        call()
+
+
 def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
     calls: list[Any] = []
     original = _options.RULES[rule]
@@ -330,6 +338,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
 def test_zero_division_is_checked_once_per_public_call(
     monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]
 ) -> None:
+    _warm(call)
     calls = _counting(monkeypatch, "zero_division")
     call()
     assert calls == [0]
@@ -338,9 +347,13 @@ def test_zero_division_is_checked_once_per_public_call(
 def test_from_logits_and_threshold_are_checked_once_through_the_bootstrap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    def call() -> Any:
+        return ml.bootstrap_report(Y, S, threshold=0.4, n_resamples=20, seed=0, from_logits=False)
+
+    _warm(call)
     logits = _counting(monkeypatch, "from_logits")
     thresholds = _counting(monkeypatch, "threshold")
-    ml.bootstrap_report(Y, S, threshold=0.4, n_resamples=20, seed=0, from_logits=False)
+    call()
     assert logits == [False]
     assert thresholds == [0.4]
 
@@ -362,6 +375,7 @@ def test_from_logits_and_threshold_are_checked_once_through_the_bootstrap(
 def test_from_logits_is_checked_once_per_public_call(
     monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]
 ) -> None:
+    _warm(call)
     calls = _counting(monkeypatch, "from_logits")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # undefined rates of one-class slices
@@ -424,6 +438,23 @@ def test_an_option_that_names_no_rule_is_a_programming_error() -> None:
         @_options.validated("colour")
         def entry(*, colour: str = "red") -> None: ...
 
+    @_options.validated("from_logits")
+    def other(*, from_logit: bool = False) -> None: ...
+
+    with pytest.raises(TypeError, match="no argument or rule for 'from_logits'"):
+        other()  # the signature is read on the first call
+
+
+def test_every_entry_point_names_its_arguments_and_has_good_defaults() -> None:
+    """What a first call checks, for every public entry point, without calling any."""
+    checked = 0
+    for _, function in _public_callables():
+        rules = getattr(function, "__validated__", None)
+        if rules:
+            _options._prepare(inspect.unwrap(function), rules)
+            checked += 1
+    assert checked >= 100
+
 
 def test_input_errors_carry_their_place_and_survive_pickling() -> None:
     error = ml.InputError("bad", argument="y_score", column="s", file="a.parquet", row_group=3)
@@ -485,6 +516,8 @@ def test_the_parquet_engine_checks_each_option_once_per_call(
     )
     pq.write_table(table, path, row_group_size=8)  # five row groups
     rules = ("zero_division", "from_logits", "threshold", "n_labels", "n_bins")
+    _warm(lambda: parquet.evaluate(path, "y", "s", zero_division=0))
+    _warm(lambda: parquet.bootstrap_report(path, "y", "s", n_resamples=20))
     counted = {rule: _counting(monkeypatch, rule) for rule in rules}
     parquet.evaluate(path, "y", "s", threshold=0.4, zero_division=0, from_logits=False)
     assert counted["zero_division"] == [0]
