@@ -90,8 +90,16 @@ class Unreadable:
 
 VALID: dict[str, Any] = {
     "n_labels": 3, "beta": 1.0, "metric": "selection_rate", "groups": Unreadable(),
+    "constraints": Unreadable(),
 }  # fmt: skip
 """Values of required options and keywords, for calls that test another option."""
+
+
+ENGINE_FUNCTIONS = (
+    "counts", "evaluate", "bootstrap_report", "optimize_thresholds", "calibration_state",
+    "fit_calibrator", "operating_points",
+)  # fmt: skip
+"""Every public function of an engine: each checks its options on the driver, before a job."""
 
 
 def _engine_modules() -> list[Any]:
@@ -114,7 +122,7 @@ def _public_callables() -> list[tuple[str, Callable[..., Any]]]:
     sources += [("thresholds.Thresholds", Thresholds)]
     sources += [("calibration.fit_calibrator", fit_calibrator), ("Calibrator", Calibrator)]
     for module in _engine_modules():
-        for name in ("counts", "evaluate", "bootstrap_report", "optimize_thresholds"):
+        for name in ENGINE_FUNCTIONS:
             sources.append((f"{module.__name__}.{name}", getattr(module, name)))
     for name, value in sources:
         if inspect.isclass(value):
@@ -292,6 +300,14 @@ def test_state_methods_refuse_bad_options_before_counting() -> None:
     assert checked >= 60
 
 
+def _warm(call: Callable[[], Any]) -> None:
+    """Call once first: a validated function checks its defaults on its first call only, so
+    the calls counted next are the checks every call makes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        call()
+
+
 def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
     calls: list[Any] = []
     original = _options.RULES[rule]
@@ -327,6 +343,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
 def test_zero_division_is_checked_once_per_public_call(
     monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]
 ) -> None:
+    _warm(call)
     calls = _counting(monkeypatch, "zero_division")
     call()
     assert calls == [0]
@@ -335,9 +352,13 @@ def test_zero_division_is_checked_once_per_public_call(
 def test_from_logits_and_threshold_are_checked_once_through_the_bootstrap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    def call() -> Any:
+        return ml.bootstrap_report(Y, S, threshold=0.4, n_resamples=20, seed=0, from_logits=False)
+
+    _warm(call)
     logits = _counting(monkeypatch, "from_logits")
     thresholds = _counting(monkeypatch, "threshold")
-    ml.bootstrap_report(Y, S, threshold=0.4, n_resamples=20, seed=0, from_logits=False)
+    call()
     assert logits == [False]
     assert thresholds == [0.4]
 
@@ -359,6 +380,7 @@ def test_from_logits_and_threshold_are_checked_once_through_the_bootstrap(
 def test_from_logits_is_checked_once_per_public_call(
     monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]
 ) -> None:
+    _warm(call)
     calls = _counting(monkeypatch, "from_logits")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # undefined rates of one-class slices
@@ -421,6 +443,23 @@ def test_an_option_that_names_no_rule_is_a_programming_error() -> None:
         @_options.validated("colour")
         def entry(*, colour: str = "red") -> None: ...
 
+    @_options.validated("from_logits")
+    def other(*, from_logit: bool = False) -> None: ...
+
+    with pytest.raises(TypeError, match="no argument or rule for 'from_logits'"):
+        other()  # the signature is read on the first call
+
+
+def test_every_entry_point_names_its_arguments_and_has_good_defaults() -> None:
+    """What a first call checks, for every public entry point, without calling any."""
+    checked = 0
+    for _, function in _public_callables():
+        rules = getattr(function, "__validated__", None)
+        if rules:
+            _options._prepare(inspect.unwrap(function), rules)
+            checked += 1
+    assert checked >= 100
+
 
 def test_input_errors_carry_their_place_and_survive_pickling() -> None:
     error = ml.InputError("bad", argument="y_score", column="s", file="a.parquet", row_group=3)
@@ -482,6 +521,8 @@ def test_the_parquet_engine_checks_each_option_once_per_call(
     )
     pq.write_table(table, path, row_group_size=8)  # five row groups
     rules = ("zero_division", "from_logits", "threshold", "n_labels", "n_bins")
+    _warm(lambda: parquet.evaluate(path, "y", "s", zero_division=0))
+    _warm(lambda: parquet.bootstrap_report(path, "y", "s", n_resamples=20))
     counted = {rule: _counting(monkeypatch, rule) for rule in rules}
     parquet.evaluate(path, "y", "s", threshold=0.4, zero_division=0, from_logits=False)
     assert counted["zero_division"] == [0]
@@ -493,3 +534,72 @@ def test_the_parquet_engine_checks_each_option_once_per_call(
     parquet.bootstrap_report(path, "y", "s", threshold=0.4, n_resamples=20, from_logits=False)
     assert counted["from_logits"] == [False] and counted["threshold"] == [0.4]
     assert counted["zero_division"] == []
+
+
+@pytest.mark.parametrize("function", ["calibration_state", "fit_calibrator", "operating_points"])
+def test_a_parquet_engine_refuses_a_bad_option_before_opening_the_path(
+    function: str, tmp_path: Any
+) -> None:
+    pytest.importorskip("pyarrow")
+    from multilabel_attr import parquet
+
+    missing = tmp_path / "no-such-folder" / "rows.parquet"
+    with pytest.raises(FileNotFoundError):
+        parquet.counts(missing, "y", "s")  # the path alone is refused when it is opened
+    bad = {"calibration_state": {"sketch_bins": 1}, "fit_calibrator": {"max_iter": 0},
+           "operating_points": {"n_bins": 1, "constraints": Unreadable()}}[function]  # fmt: skip
+    for options in (bad, {**bad, "from_logits": "no"}):
+        argument = "from_logits" if "from_logits" in options else next(iter(bad))
+        with pytest.raises(ml.InputError) as caught:
+            getattr(parquet, function)(missing, "y", "s", **options)
+        assert caught.value.argument == argument
+
+
+class SparkFrameStub(Unreadable):
+    """A stand-in for a Spark DataFrame that no job may touch."""
+
+
+@pytest.mark.parametrize("function", ["calibration_state", "fit_calibrator", "operating_points"])
+def test_the_spark_and_dask_engines_check_options_on_the_driver(function: str) -> None:
+    engines = [m for m in _engine_modules() if m.__name__.split(".")[-1] in ("spark", "dask")]
+    if not engines:
+        pytest.skip("neither pyspark nor dask is installed")
+    extra = {"constraints": Unreadable()} if function == "operating_points" else {}
+    for engine in engines:
+        with pytest.raises(ml.InputError) as caught:
+            getattr(engine, function)(SparkFrameStub(), "y", "s", from_logits=1, **extra)
+        assert caught.value.argument == "from_logits"
+
+
+KERAS_BAD_OPTIONS: list[tuple[str, str, Any]] = [
+    ("ExpectedCalibrationError", "num_labels", 0),
+    ("ExpectedCalibrationError", "n_bins", 0),
+    ("ExpectedCalibrationError", "norm", "l2"),
+    ("ExpectedCalibrationError", "average", "samples"),
+    ("ExpectedCalibrationError", "from_logits", "no"),
+    ("BrierScore", "num_labels", 1.5),
+    ("BrierScore", "average", "samples"),
+    ("BrierScore", "from_logits", 1),
+]
+
+
+@pytest.mark.tf
+def test_the_keras_calibration_metrics_check_their_options_by_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("keras")
+    from multilabel_attr import keras as mk
+
+    for name, argument, value in KERAS_BAD_OPTIONS:
+        positional = {"num_labels": value} if argument == "num_labels" else {}
+        keywords = {} if positional else {argument: value}
+        with pytest.raises(ml.InputError) as caught:
+            getattr(mk, name)(positional.get("num_labels", 3), **keywords)
+        assert caught.value.argument == argument, (name, argument)
+        assert argument in str(caught.value)
+    calls = {rule: _counting(monkeypatch, rule) for rule in ("from_logits", "norm", "n_labels")}
+    metric = mk.ExpectedCalibrationError(np.int64(3), norm="max", from_logits=np.bool_(False))
+    assert calls == {"from_logits": [False], "norm": ["max"], "n_labels": [3]}
+    assert metric.num_labels == 3 and type(metric.num_labels) is int
+    assert metric.from_logits is False and metric.name == "max_calibration_error_macro"
+    assert mk.BrierScore(3, average=None).name == "brier_score_per_label"

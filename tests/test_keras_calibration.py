@@ -80,11 +80,11 @@ def test_update_inside_a_graph() -> None:
 
 def test_bad_input_gets_clear_errors() -> None:
     y, s, _ = _data(4, n=10)
-    with pytest.raises(ValueError, match="norm must be 'l1'"):
+    with pytest.raises(ValueError, match="norm must be one of 'l1'"):
         mk.ExpectedCalibrationError(4, norm="l2")
     with pytest.raises(ValueError, match="n_bins must be at least 1"):
         mk.ExpectedCalibrationError(4, n_bins=0)
-    with pytest.raises(TypeError, match="from_logits must be a bool"):
+    with pytest.raises(TypeError, match="from_logits must be True or False"):
         mk.BrierScore(4, from_logits="yes")
     with pytest.raises(ValueError, match="average must be one of"):
         mk.BrierScore(4, average="samples")

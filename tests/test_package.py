@@ -35,6 +35,19 @@ def test_import_is_numpy_only() -> None:
     assert _fresh_import("import multilabel_attr")["heavy"] == []
 
 
+def test_import_leaves_what_only_some_calls_need_unloaded() -> None:
+    """Thread pools, normal quantiles and temporary files load with the first call that
+    needs them, not with the package."""
+    code = (
+        "import sys, multilabel_attr\n"
+        "late = ('concurrent.futures', 'statistics', 'tempfile', 'shutil')\n"
+        "print(sorted(m for m in late if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env={"PYTHONPATH": SRC})  # fmt: skip
+    assert result.stdout.strip() == "[]"
+
+
 def test_lazy_subpackages_stay_light_until_used() -> None:
     result = _fresh_import(
         "import multilabel_attr.thresholds, multilabel_attr.paper, multilabel_attr.datasets, "

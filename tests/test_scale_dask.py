@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -158,3 +159,20 @@ def test_exact_ranking_by_a_shuffle(client: Any, frame: Any, data: Data,
     unweighted = ml.evaluate(data.truth, data.scores, zero_division=0)
     assert arrays.per_label["auroc"] == pytest.approx(unweighted.per_label["auroc"], abs=1e-12,
                                                       nan_ok=True)  # fmt: skip
+    # Bins of a few distinct scores count as crowded here: they are cut by one more pass.
+    from multilabel_attr._scale import _crowded
+
+    cuts: list[int] = []
+    cut = _exact.Layout.cut
+    monkeypatch.setattr(_crowded, "crowding_limit", lambda: 2)
+    monkeypatch.setattr(_exact.Layout, "cut", lambda self, targets, *sums: (
+        cuts.append(targets.size), cut(self, targets, *sums))[1])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ml.UndefinedMetricWarning)
+        again = mdask.evaluate(frame, "labels", "scores", weight="w", ranking="exact",
+                               zero_division=0)  # fmt: skip
+    assert cuts
+    for column in ("auroc", "average_precision"):
+        assert again.per_label[column] == pytest.approx(
+            expected.per_label[column], abs=1e-12, nan_ok=True
+        )

@@ -372,3 +372,79 @@ def test_repeated_row_ids_are_refused_and_named(tmp_path: Path) -> None:
                                     n_resamples=20)  # fmt: skip
     expected = mparquet.bootstrap_report(tmp_path / "ordered.parquet", "y", "s", n_resamples=20)
     assert got.intervals == expected.intervals
+
+
+@pytest.mark.parametrize("change", ["values", "rows"])
+def test_a_bootstrap_whose_input_changes_between_passes_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The count pass and the pass that checks the row ids read the same rows, or fail."""
+
+    def write(truth: np.ndarray, scores: np.ndarray) -> Path:
+        columns = {"y": list(truth.astype(np.int8)), "s": list(scores),
+                   "id": np.arange(len(truth), dtype=np.int64)}  # fmt: skip
+        pq.write_table(pa.table(columns), tmp_path / "t.parquet", row_group_size=3)
+        return tmp_path / "t.parquet"
+
+    path = write(TRUTH, SCORES)
+    call = partial(mparquet.bootstrap_report, path, "y", "s", row_id="id", n_resamples=20)
+    unchanged = call()  # the same rows read twice: no alarm
+    assert unchanged.summary == mparquet.bootstrap_report(path, "y", "s", n_resamples=20).summary
+    changed = (TRUTH, SCORES[::-1].copy()) if change == "values" else (TRUTH[:3], SCORES[:3])
+    run = mparquet.ParquetSource.run
+
+    def rewriting_run(self: Any, task: Any, **options: Any) -> bytes:
+        result = run(self, task, **options)
+        write(*changed)  # the file is rewritten once the count pass has read it
+        return result
+
+    monkeypatch.setattr(mparquet.ParquetSource, "run", rewriting_run)
+    with pytest.raises(ValueError, match=r"t\.parquet changed between the passes of the bootstrap"):
+        call()
+
+
+@pytest.mark.filterwarnings("ignore::multilabel_attr.UndefinedMetricWarning")
+def test_exact_ranking_cuts_bins_crowded_with_distinct_scores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Distinct scores packed into one sketch bin are cut into finer groups (again where a
+    cut is still crowded), so no reducer holds the bin whole; the values stay exact."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from multilabel_attr._scale import _exact
+
+    monkeypatch.setattr(_exact, "CELLS_PER_BUCKET", 1 << 10)  # a crowded group: > 256 cells
+    rng = np.random.default_rng(7)
+    n = 20_000
+    truth = rng.random((n, 3)) < 0.3
+    scores = 0.5 + 1e-7 * rng.standard_normal((n, 3))
+    scores[:6_000, 0] = 0.5 + 1e-13 * rng.standard_normal(6_000)  # crowded after one cut
+    scores[:, 1] = 0.3 + 1e-9 * rng.integers(0, 400, n)  # ties: 400 distinct scores
+    scores[:100, 2] = rng.random(100)  # the rest of the range, in other bins
+    weight = rng.integers(0, 4, n) / 2
+    path = _write(tmp_path / "t.parquet", truth, scores, weight, group_rows=3_000)
+    held: list[int] = []
+    cuts: list[int] = []
+    group_sums, cut = _exact.group_sums, _exact.Layout.cut
+
+    def recording(table: Any, offsets: Any) -> Any:
+        held.append(table.num_rows)
+        return group_sums(table, offsets)
+
+    def counting(self: Any, targets: Any, *sums: Any) -> Any:
+        cuts.append(targets.size)
+        return cut(self, targets, *sums)
+
+    monkeypatch.setattr(_exact, "group_sums", recording)
+    monkeypatch.setattr(_exact.Layout, "cut", counting)
+    report = mparquet.evaluate(path, "y", "s", weight="w", ranking="exact", zero_division=0)
+    assert len(cuts) >= 2  # the cluster of label 0 needed a second pass
+    assert max(held) <= 4 * 1024  # no bucket holds a bin (of some 20,000 cells) whole
+    expected = ml.evaluate(truth, scores, sample_weight=weight, zero_division=0)
+    for name, peer in (("auroc", roc_auc_score), ("average_precision", average_precision_score)):
+        np.testing.assert_allclose(report.per_label[name], expected.per_label[name], rtol=1e-12,
+                                   atol=0)  # fmt: skip
+        for j in range(3):
+            assert report.per_label[name][j] == pytest.approx(
+                peer(truth[:, j], scores[:, j], sample_weight=weight), rel=1e-12
+            )

@@ -15,9 +15,7 @@ import io
 import json
 import math
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,6 +62,8 @@ def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
             yield tmp
         return
     target.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # loaded on first write: importing the package stays cheap
+
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
     )
@@ -84,6 +84,9 @@ def atomic_path(target: Path, *, suffix: str = "") -> Iterator[Path]:
 def _special_file_path(target: Path, suffix: str) -> Iterator[Path]:
     # A FIFO or device cannot be swapped in by a rename (and must not be replaced): write
     # the whole result aside, then stream it in, so a failed writer sends nothing.
+    import shutil
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="multilabel-attr-") as folder:
         tmp = Path(folder) / f"{target.name}{suffix or '.tmp'}"
         yield tmp

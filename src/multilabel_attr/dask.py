@@ -484,6 +484,7 @@ def optimize_thresholds(
     return _tuning.optimize_thresholds(source, spec, settings, label_names, n_bins)
 
 
+@validated("from_logits", "sketch_bins", n_bins="calibration_bins")
 def calibration_state(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -510,6 +511,7 @@ def calibration_state(
     )  # fmt: skip
 
 
+@validated("shared", "from_logits", "max_iter", method="calibrator_method")
 def fit_calibrator(
     data: Any,
     labels: str | Sequence[str] | None = None,
@@ -539,6 +541,7 @@ def fit_calibrator(
     )  # fmt: skip
 
 
+@validated("from_logits", "n_bins")
 def operating_points(
     data: Any,
     labels: str | Sequence[str] | None = None,

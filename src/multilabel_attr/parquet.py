@@ -420,6 +420,7 @@ def optimize_thresholds(
     return _tuning.optimize_thresholds(source, spec, settings, label_names, n_bins)
 
 
+@validated("from_logits", "sketch_bins", "batch_rows", n_bins="calibration_bins")
 def calibration_state(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -447,6 +448,7 @@ def calibration_state(
     )  # fmt: skip
 
 
+@validated("shared", "from_logits", "max_iter", "batch_rows", method="calibrator_method")
 def fit_calibrator(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],
@@ -477,6 +479,7 @@ def fit_calibrator(
     )  # fmt: skip
 
 
+@validated("from_logits", "n_bins", "batch_rows")
 def operating_points(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],

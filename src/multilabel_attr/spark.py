@@ -390,6 +390,7 @@ def optimize_thresholds(
     return _tuning.optimize_thresholds(SparkSource(frame), spec, settings, label_names, n_bins)
 
 
+@validated("from_logits", "sketch_bins", n_bins="calibration_bins")
 def calibration_state(
     frame: Any,
     labels: str | Sequence[str],
@@ -416,6 +417,7 @@ def calibration_state(
     )  # fmt: skip
 
 
+@validated("shared", "from_logits", "max_iter", method="calibrator_method")
 def fit_calibrator(
     frame: Any,
     labels: str | Sequence[str],
@@ -445,6 +447,7 @@ def fit_calibrator(
     )  # fmt: skip
 
 
+@validated("from_logits", "n_bins")
 def operating_points(
     frame: Any,
     labels: str | Sequence[str],

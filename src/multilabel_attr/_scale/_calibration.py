@@ -26,7 +26,6 @@ from ..calibration._internal import (
     Calibrator,
     NewtonSums,
     calibrator_from_params,
-    check_fit_options,
     logit_feature,
     newton_fit,
     newton_start,
@@ -34,7 +33,7 @@ from ..calibration._internal import (
     refuse_one_class,
 )
 from ..core import CalibrationState
-from ..core._internal import check_calibration_batch, check_int, check_label_names
+from ..core._internal import check_calibration_batch, check_label_names
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
 from ._partition import describe_failure, rebatch
 
@@ -149,18 +148,15 @@ def calibration_state(
     engine: Any,
     spec: ColumnSpec,
     *,
-    n_bins: Any,
+    n_bins: int,
     from_logits: bool,
-    sketch_bins: Any,
+    sketch_bins: int | None,
     label_names: Sequence[str] | None,
 ) -> CalibrationState:
     """The merged [`CalibrationState`][multilabel_attr.CalibrationState] of every partition
-    (``from_logits`` checked at the public door)."""
-    n_bins = check_int(n_bins, "n_bins", minimum=1)
-    if sketch_bins is not None:
-        check_int(sketch_bins, "sketch_bins", minimum=2)
+    (the options checked at the public door)."""
     spec.check_present(list(engine.columns()), engine.describe())
-    task = CalibrationPass(spec, spec.n_labels, n_bins, bool(from_logits), sketch_bins)
+    task = CalibrationPass(spec, spec.n_labels, n_bins, from_logits, sketch_bins)
     data = json.loads(engine.run(task, merge=merge_state_payloads))
     if not data:
         raise ColumnError(f"{engine.describe()} has no rows; nothing to measure")
@@ -174,14 +170,14 @@ def fit_calibrator(
     engine: Any,
     spec: ColumnSpec,
     *,
-    method: Any,
-    shared: Any,
-    from_logits: Any,
+    method: str,
+    shared: bool,
+    from_logits: bool,
     label_names: Sequence[str] | None,
-    max_iter: Any,
+    max_iter: int,
 ) -> Calibrator:
-    """Platt or temperature scaling with one job per Newton pass (see the module)."""
-    check_fit_options(method, shared, from_logits, max_iter)
+    """Platt or temperature scaling with one job per Newton pass (see the module; the options
+    checked at the public door)."""
     if method == "isotonic":
         raise ValueError(
             "method='isotonic' needs every score of a label sorted together and is not offered "
@@ -193,7 +189,7 @@ def fit_calibrator(
     def run(params: FloatArray) -> dict[str, Any]:
         key = params.tobytes() + bytes(params.shape)
         if key not in seen:
-            task = NewtonPass(spec, spec.n_labels, params, bool(from_logits))
+            task = NewtonPass(spec, spec.n_labels, params, from_logits)
             seen.clear()
             seen[key] = _unpack(engine.run(task, merge=merge_newton_payloads))
         return seen[key]
@@ -212,10 +208,10 @@ def fit_calibrator(
         sums = run(params)
         return NewtonSums(sums["loss"], sums["gradient"], sums["hessian"])
 
-    start = newton_start(method, bool(shared), n_labels)
-    params, passes = newton_fit(sums_at, start, n_labels=n_labels, shared=bool(shared),
+    start = newton_start(method, shared, n_labels)
+    params, passes = newton_fit(sums_at, start, n_labels=n_labels, shared=shared,
                                 max_iter=max_iter)  # fmt: skip
     return calibrator_from_params(
-        method, params, shared=bool(shared), n_labels=n_labels, label_names=names,
-        from_logits=bool(from_logits), n_samples=int(first["rows"]), iterations=passes,
+        method, params, shared=shared, n_labels=n_labels, label_names=names,
+        from_logits=from_logits, n_samples=int(first["rows"]), iterations=passes,
     )  # fmt: skip

@@ -35,7 +35,7 @@ from ..core._internal import (
 )
 from ..core._validation import per_label
 from ..thresholds._internal import Thresholds
-from . import _exact
+from . import _crowded, _exact
 from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
 from ._fingerprint import Fingerprint, check_unchanged
@@ -165,12 +165,12 @@ def evaluate(
         return _report(merged, task.threshold, zero_division)
     sketch = merged.sketch
     assert sketch is not None
-    explode = _exact.explode_task(spec, sketch, task.n_labels)
-    reduce = _exact.ReducePass(_exact.Offsets.from_sketch(sketch))
-    payloads = engine.shuffle(explode, reduce)
+    layout = _crowded.layout(engine, spec, sketch, task.n_labels, merged.fingerprint)
+    explode = _exact.explode_task(spec, sketch, task.n_labels, layout)
+    payloads = engine.shuffle(explode, _exact.ReducePass(layout.offsets))
     check_unchanged(merged.fingerprint, Fingerprint.of_payloads(payloads), engine.describe(),
                     "exact ranking")  # fmt: skip
-    auroc, ap = _exact.finish(payloads, sketch)
+    auroc, ap = _exact.finish(payloads, sketch, layout)
     names = name_labels(merged.counts)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
     warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
@@ -273,15 +273,19 @@ def bootstrap_report(
         )  # fmt: skip
     n_bins = ranking[0]
     level = confidence_level
+    # Row ids are read again, by the pass that looks for repeats: both passes take the
+    # input's fingerprint, so replicates counted from other data than the ids checked fail.
     task = _count_task(
         engine, spec, threshold, from_logits, label_names, n_resamples=n_resamples, seed=seed,
-        n_bins=n_bins,
+        n_bins=n_bins, fingerprint=spec.row_id is not None,
     )  # fmt: skip
     by_position = spec.row_id is None and spec.cluster is None
     merged = Partial.from_bytes(engine.run(task, row_offsets=by_position))
     merged = _finish(engine, merged, label_names, spec)
     assert merged.counts is not None and merged.replicates is not None
-    check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)
+    seen = check_unique_ids(engine, spec, task.n_labels, merged.counts.n_samples)
+    if seen is not None:
+        check_unchanged(merged.fingerprint, seen, engine.describe(), "the bootstrap")
     report = _report(merged, task.threshold, 0)
     intervals = replicate_intervals(merged.replicates, report.label_names, level)
     return report.with_intervals(intervals, level)

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..core._internal import ScoreSketch, bin_index
-from ._columns import ColumnSpec
+from ._columns import Block, ColumnSpec
 from ._fingerprint import Fingerprint, cell_fingerprint
 from ._tuning import _Pass
 
@@ -38,8 +38,44 @@ CELLS_PER_BUCKET = 1 << 22
 """Target cells per bucket: what one reducer sorts at once."""
 
 
+FINE_CUTS = 1024
+"""Equal-width cuts of a crowded group's score range (see ``_crowded``)."""
+
+
 def bucket_count(n_cells: int) -> int:
     return max(1, -(-n_cells // CELLS_PER_BUCKET))
+
+
+Cells = tuple[NDArray[np.int64], FloatArray, NDArray[np.bool_], FloatArray]
+"""Cells as flat arrays: group, score, truth and weight."""
+
+
+def block_cells(block: Block, n_bins: int, from_logits: bool) -> Cells:
+    """A block's cells, label-major within each row: the sketch group (label and bin), the
+    score, the truth and the weight."""
+    bins = bin_index(block.scores, n_bins, from_logits)
+    n_rows, n_labels = bins.shape
+    group = (bins + (np.arange(n_labels) * n_bins)[None, :]).ravel().astype(np.int64)
+    weight = np.ones(n_rows) if block.weight is None else block.weight
+    return (
+        group, block.scores.astype(np.float64, copy=False).ravel(), block.truth.ravel(),
+        np.repeat(weight, n_labels),
+    )  # fmt: skip
+
+
+def cells_fingerprint(
+    group: NDArray[np.int64], score: FloatArray, truth: NDArray[Any], weight: FloatArray,
+    n_bins: int,
+) -> Fingerprint:  # fmt: skip
+    """The fingerprint of cells of sketch groups (their label is the group's)."""
+    return cell_fingerprint(group // n_bins, score, truth, weight)
+
+
+def cut_of(score: FloatArray, lo: FloatArray, hi: FloatArray) -> NDArray[np.int64]:
+    """The cut of each score within its group's range ``[lo, hi]`` (``lo < hi``, finite):
+    rounding keeps it monotone in the score, so a cut never reorders scores."""
+    position = np.floor((score - lo) / (hi - lo) * FINE_CUTS)
+    return np.clip(position, 0, FINE_CUTS - 1).astype(np.int64)
 
 
 _MARK_DIGEST, _MARK_CELLS = -1, -2
@@ -52,34 +88,30 @@ class ExplodePass(_Pass):
     """Every cell of a partition as an Arrow table: bucket, group ``g`` (label and bin),
     score ``s``, truth ``t`` and weight ``w``.
 
-    The cells of a bin that holds a single score (``single``, known from the count pass's
-    sketch) are summed into one positive and one negative cell per block: ranks only need
-    their total weights, and a bucket's size then no longer grows with the rows of such bins
-    (scores that take few values, such as 0/1 predictions or rounded scores).
+    The cells of a group that holds a single score (known from the count pass's sketch, or
+    from a cut pass) are summed into one positive and one negative cell per block: ranks only
+    need their total weights, and a bucket's size then no longer grows with the rows of such
+    groups (scores that take few values, such as 0/1 predictions or rounded scores).  Groups
+    of many scores crowded into one bin are cut finer by the ``layout`` (see ``_crowded``).
     """
 
     n_bins: int = 1024
     from_logits: bool = False
     n_buckets: int = 1
-    single: NDArray[np.bool_] | None = None
+    layout: Layout | None = None
 
     def tables(self, batches: Iterable[Any], where: str) -> Iterable[Any]:
         import pyarrow as pa
 
         for block in self.blocks(batches, where):
-            bins = bin_index(block.scores, self.n_bins, self.from_logits)
-            n_rows, n_labels = bins.shape
-            group = (bins + (np.arange(n_labels) * self.n_bins)[None, :]).ravel().astype(np.int64)
-            weight = np.ones(n_rows) if block.weight is None else block.weight
-            cells = (
-                group, block.scores.astype(np.float64, copy=False).ravel(), block.truth.ravel(),
-                np.repeat(weight, n_labels),
-            )  # fmt: skip
-            seen = cell_fingerprint(group // self.n_bins, *cells[1:])
-            if self.single is not None:
-                cells = _sum_single(self.single, *cells)
+            group, score, truth, weight = block_cells(block, self.n_bins, self.from_logits)
+            seen = cells_fingerprint(group, score, truth, weight, self.n_bins)
+            cells = (group, score, truth, weight)
+            if self.layout is not None:
+                group = self.layout.assign(group, score)
+                cells = _sum_single(self.layout.single, group, score, truth, weight)
             group, score, truth, cell_weight = (
-                np.concatenate([part, mark]) for part, mark in zip(cells, _marks(seen))
+                np.concatenate([part, mark]) for part, mark in zip(cells, fingerprint_rows(seen))
             )  # fmt: skip
             yield pa.table({
                 "bucket": (np.maximum(group, 0) % self.n_buckets).astype(np.int32),
@@ -111,8 +143,8 @@ def _sum_single(
     )
 
 
-def _marks(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
-    """The two rows that carry ``seen`` (see ``_MARK_DIGEST``)."""
+def fingerprint_rows(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
+    """The two rows (group, score, truth, weight) that carry ``seen`` (see ``_MARK_DIGEST``)."""
     return (
         np.array([_MARK_DIGEST, _MARK_CELLS], np.int64),
         np.array([float(seen.digest >> 32), float(seen.cells)]),
@@ -121,12 +153,16 @@ def _marks(seen: Fingerprint) -> tuple[NDArray[Any], ...]:
     )
 
 
-def _read_marks(table: Any) -> tuple[Any, Fingerprint]:
-    """The cells of ``table`` and the summed fingerprint of the blocks they came from."""
+def read_fingerprint_rows(table: Any, marked: Any = None) -> tuple[Any, Fingerprint]:
+    """The cells of ``table`` and the summed fingerprint of the blocks they came from.
+
+    The fingerprint's rows are those of a negative group, or those ``marked`` (where a
+    negative group is a value of the cells).
+    """
     import pyarrow as pa
 
     group = np.asarray(table.column("g").to_numpy(), np.int64)
-    marked = group < 0
+    marked = group < 0 if marked is None else marked
     if not marked.any():
         return table, Fingerprint()
     score = np.asarray(table.column("s").to_numpy(), np.float64)[marked]
@@ -157,6 +193,89 @@ class Offsets:
         return cls(
             edges.tp[:, 1:].ravel(), edges.fp[:, 1:].ravel(),
             (neg_total - edges.fp[:, :-1]).ravel(),
+        )  # fmt: skip
+
+
+def _exclusive(values: FloatArray, reverse: bool = False) -> FloatArray:
+    """Per row, the sum of the earlier values (the later ones with ``reverse``)."""
+    ordered = values[:, ::-1] if reverse else values
+    before = np.zeros_like(ordered)
+    before[:, 1:] = np.cumsum(ordered, axis=1)[:, :-1]
+    result: FloatArray = before[:, ::-1] if reverse else before
+    return result
+
+
+def _no_ids() -> NDArray[np.int64]:
+    return np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The groups the exact shuffle sorts cells in: the sketch's (label, bin) groups, then
+    the cuts of crowded groups, each cut a group with ids of its own.
+
+    Per group: its label, whether it holds one score, its offsets, and its smallest and
+    largest score.  ``parents`` are the groups that were cut, in order, and ``first_child``
+    the id of each one's first cut.
+    """
+
+    label: NDArray[np.int64]
+    single: NDArray[np.bool_]
+    offsets: Offsets
+    lo: FloatArray
+    hi: FloatArray
+    parents: NDArray[np.int64] = field(default_factory=_no_ids)
+    first_child: NDArray[np.int64] = field(default_factory=_no_ids)
+
+    @classmethod
+    def from_sketch(cls, sketch: ScoreSketch) -> Layout:
+        labels = np.repeat(np.arange(sketch.n_labels, dtype=np.int64), sketch.n_bins)
+        lo, hi = sketch.lo.ravel().astype(np.float64), sketch.hi.ravel().astype(np.float64)
+        return cls(labels, lo == hi, Offsets.from_sketch(sketch), lo, hi)
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.label.size)
+
+    def assign(self, group: NDArray[np.int64], score: FloatArray) -> NDArray[np.int64]:
+        """The final group of each cell of sketch group ``group``."""
+        if self.parents.size == 0:
+            return group
+        cut_index = np.full(self.n_groups, -1, np.int64)
+        cut_index[self.parents] = np.arange(self.parents.size)
+        group = group.copy()
+        while True:  # a cut's id is above its parent's, so this ends
+            index = cut_index[group]
+            inside = index >= 0
+            if not inside.any():
+                return group
+            parent = self.parents[index[inside]]
+            cut = cut_of(score[inside], self.lo[parent], self.hi[parent])
+            group[inside] = self.first_child[index[inside]] + cut
+
+    def cut(
+        self, targets: NDArray[np.int64], cells: NDArray[np.int64], pos: FloatArray,
+        neg: FloatArray, lo: FloatArray, hi: FloatArray,
+    ) -> Layout:  # fmt: skip
+        """The layout with each group of ``targets`` cut in ``FINE_CUTS`` groups, of the
+        sums of a cut pass (one row of ``FINE_CUTS`` per target, in score order)."""
+        shape = (targets.size, FINE_CUTS)
+        pos, neg = pos.reshape(shape), neg.reshape(shape)
+        above = self.offsets
+        offsets = Offsets(
+            np.append(above.pos_above, (above.pos_above[targets][:, None]
+                                        + _exclusive(pos, reverse=True)).ravel()),
+            np.append(above.neg_above, (above.neg_above[targets][:, None]
+                                        + _exclusive(neg, reverse=True)).ravel()),
+            np.append(above.neg_below, (above.neg_below[targets][:, None]
+                                        + _exclusive(neg)).ravel()),
+        )  # fmt: skip
+        first = self.n_groups + np.arange(targets.size, dtype=np.int64) * FINE_CUTS
+        return Layout(
+            np.append(self.label, np.repeat(self.label[targets], FINE_CUTS)),
+            np.append(self.single, (cells > 0) & (lo == hi)), offsets,
+            np.append(self.lo, lo), np.append(self.hi, hi),
+            np.append(self.parents, targets), np.append(self.first_child, first),
         )  # fmt: skip
 
 
@@ -221,16 +340,17 @@ class ReducePass:
             return buffer.getvalue()
         table = pa.concat_tables([pa.table(t) if not isinstance(t, pa.Table) else t
                                   for t in parts])  # fmt: skip
-        table, seen = _read_marks(table)
+        table, seen = read_fingerprint_rows(table)
         ids, pairs, precision = group_sums(table, self.offsets)
         np.savez(buffer, group=ids, pairs=pairs, precision=precision, **seen.arrays())
         return buffer.getvalue()
 
 
-def finish(payloads: Iterable[bytes], sketch: ScoreSketch) -> tuple[FloatArray, FloatArray]:
+def finish(
+    payloads: Iterable[bytes], sketch: ScoreSketch, layout: Layout
+) -> tuple[FloatArray, FloatArray]:
     """Per-label exact AUROC and AP from the groups' sums (``nan`` where undefined)."""
-    n_groups = sketch.n_labels * sketch.n_bins
-    pairs, precision = np.zeros(n_groups), np.zeros(n_groups)
+    pairs, precision = np.zeros(layout.n_groups), np.zeros(layout.n_groups)
     for payload in payloads:
         with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             np.add.at(pairs, data["group"], data["pairs"])
@@ -238,16 +358,23 @@ def finish(payloads: Iterable[bytes], sketch: ScoreSketch) -> tuple[FloatArray, 
     pos = sketch.pos.sum(axis=1)
     neg = sketch.neg.sum(axis=1)
     shape = (sketch.n_labels, sketch.n_bins)
+    base = sketch.n_labels * sketch.n_bins
+    cuts = layout.label[base:]
+    pair_sum = pairs[:base].reshape(shape).sum(axis=1)
+    precision_sum = precision[:base].reshape(shape).sum(axis=1)
+    if cuts.size:
+        pair_sum = pair_sum + np.bincount(cuts, pairs[base:], sketch.n_labels)
+        precision_sum = precision_sum + np.bincount(cuts, precision[base:], sketch.n_labels)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ap = np.where(pos > 0, precision.reshape(shape).sum(axis=1) / pos, np.nan)
-        auc = np.where((pos > 0) & (neg > 0), pairs.reshape(shape).sum(axis=1) / (pos * neg),
-                       np.nan)  # fmt: skip
+        ap = np.where(pos > 0, precision_sum / pos, np.nan)
+        auc = np.where((pos > 0) & (neg > 0), pair_sum / (pos * neg), np.nan)
     return auc, ap
 
 
-def explode_task(spec: ColumnSpec, sketch: ScoreSketch, n_labels: int | None) -> ExplodePass:
-    single = (sketch.lo == sketch.hi).ravel()
+def explode_task(
+    spec: ColumnSpec, sketch: ScoreSketch, n_labels: int | None, layout: Layout
+) -> ExplodePass:
     cells = sketch.n_samples * sketch.n_labels
     return ExplodePass(
-        spec, n_labels, sketch.n_bins, sketch.from_logits, bucket_count(cells), single
+        spec, n_labels, sketch.n_bins, sketch.from_logits, bucket_count(cells), layout
     )

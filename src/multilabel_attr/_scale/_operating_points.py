@@ -29,8 +29,6 @@ from ..core._internal import (
     OperatingPoints,
     candidate_mask,
     check_constraints,
-    check_from_logits,
-    check_int,
     check_label_names,
     curve,
     finish_points,
@@ -174,19 +172,18 @@ def operating_points(
     constraints: Any,
     *,
     label_names: Sequence[str] | None,
-    from_logits: Any,
-    n_bins: Any,
+    from_logits: bool,
+    n_bins: int,
 ) -> dict[str, OperatingPoints]:
     """The in-memory [`operating_points`][multilabel_attr.core.operating_points], exactly, from
-    two passes over the engine's partitions."""
+    two passes over the engine's partitions (``from_logits`` and ``n_bins`` checked at the
+    public door)."""
     rules = check_constraints(constraints)
-    logits = check_from_logits(from_logits)
-    n_bins = check_int(n_bins, "n_bins", minimum=2)
-    sk = _sketch(engine, spec, n_bins, logits, label_names)
+    sk = _sketch(engine, spec, n_bins, from_logits, label_names)
     wanted = np.zeros((sk.n_labels, n_bins), bool)
     for rule in rules:
         wanted |= candidate_bins(rule, sk.groups, sk.tp, sk.fp)
-    fetch = FetchPass(spec, spec.n_labels, n_bins, logits, wanted, None)
+    fetch = FetchPass(spec, spec.n_labels, n_bins, from_logits, wanted, None)
     fetched = _unpack(engine.run(fetch, merge=merge_fetch_payloads))
     n_labels = sk.n_labels
     swept = [
@@ -200,7 +197,7 @@ def operating_points(
             out[0][g], out[2][g], out[3][g] = chosen.values, chosen.achieved, chosen.feasible
             out[1][g] = cuts.thresholds[int(chosen.cuts)] if chosen.feasible else np.nan
     classes = (sk.state["weighted_positives"] > 0, sk.state["neg"].sum(axis=1) > 0)
-    return finish_points(rules, swept, classes, sk.names, logits)
+    return finish_points(rules, swept, classes, sk.names, from_logits)
 
 
 def _select(rule: Constraint, cuts: _Cuts) -> Any:

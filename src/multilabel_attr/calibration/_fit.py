@@ -1,7 +1,7 @@
 """Fitting per-label calibrators: validation at the door, then Newton passes or isotonic fits.
 
-The pieces around the Newton passes (option checks, the start, the checks on the
-data's classes and on the fitted temperatures, building the result) are shared
+The pieces around the Newton passes (the start, the checks on the data's
+classes and on the fitted temperatures, building the result) are shared
 with the engines, which run each pass as one job over their partitions.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import check_calibration_batch, check_label_names, check_options, validated
+from ..core._internal import check_calibration_batch, check_label_names, validated
 from ._calibrator import Calibrator
 from ._isotonic import isotonic_fit
 from ._newton import logit_feature, newton_fit, newton_pass
@@ -29,13 +29,6 @@ _WARM_STRIDE = 8
 FIT_OPTIONS = {"method": "calibrator_method", "shared": "shared", "from_logits": "from_logits",
                "max_iter": "max_iter"}  # fmt: skip
 """The options of a fit and their rules."""
-
-
-def check_fit_options(method: Any, shared: Any, from_logits: Any, max_iter: Any) -> None:
-    """Check the options of a fit in the rule table, before any data is read (for the engines,
-    whose entry points take them in other forms)."""
-    given = {"method": method, "shared": shared, "from_logits": from_logits, "max_iter": max_iter}
-    check_options({name: (rule, given[name]) for name, rule in FIT_OPTIONS.items()})
 
 
 def refuse_one_class(positives: FloatArray, total: float, names: Any, method: str) -> None:

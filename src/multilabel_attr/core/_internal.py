@@ -10,7 +10,6 @@ that need both.
 from ._errors import InputError, InputTypeError
 from ._options import RULES, check_options, validated, zero_division_fill
 from ._validation import (
-    check_from_logits,
     check_int,
     check_label_names,
     check_sample_weight,
@@ -126,7 +125,6 @@ __all__ = [
     "candidate_mask",
     "check_calibration_batch",
     "check_constraints",
-    "check_from_logits",
     "check_int",
     "check_label_names",
     "check_max_slices",

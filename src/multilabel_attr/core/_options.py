@@ -22,7 +22,8 @@ and its name in the decorator of each entry point that takes it::
 An argument whose name differs from its rule's names the rule:
 ``@validated(threshold_a="threshold")``; a variant of a rule (a smaller set of
 allowed values, say) is a rule of its own, such as ``"label_average"``.
-Defaults are checked once, when the function is decorated.
+Defaults are checked once, on the first call (a rule name that does not exist is refused
+when the function is decorated).
 """
 
 from __future__ import annotations
@@ -452,26 +453,19 @@ def validated(*options: str, **renamed: str) -> Callable[[F], F]:
     """
 
     def decorate(func: F) -> F:
-        signature = inspect.signature(func)
         rules = {**{name: name for name in options}, **renamed}
-        for name, rule in rules.items():
-            if name not in signature.parameters or rule not in RULES:
-                raise TypeError(f"{func.__qualname__}: no argument or rule for {name!r}")
-        defaults = _check(
-            rules,
-            {
-                name: signature.parameters[name].default
-                for name in rules
-                if signature.parameters[name].default is not inspect.Parameter.empty
-            },
-            {},
-        )
-        for value in defaults.values():
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)  # shared by every call that leaves the default
+        unknown = [rule for rule in rules.values() if rule not in RULES]
+        if unknown:
+            raise TypeError(f"{func.__qualname__}: no argument or rule for {unknown[0]!r}")
+        # The signature and the checked defaults are built on the first call: importing the
+        # package decorates every entry point, and most are never called in a session.
+        prepared: list[tuple[inspect.Signature, dict[str, Any]]] = []
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not prepared:
+                prepared.append(_prepare(func, rules))
+            signature, defaults = prepared[0]
             bound = signature.bind(*args, **kwargs)
             given = bound.arguments
             values = _check(rules, {name: given[name] for name in rules if name in given}, defaults)
@@ -482,6 +476,29 @@ def validated(*options: str, **renamed: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _prepare(
+    func: Callable[..., Any], rules: Mapping[str, str]
+) -> tuple[inspect.Signature, dict[str, Any]]:
+    """The signature of a validated function and its checked defaults."""
+    signature = inspect.signature(func)
+    for name in rules:
+        if name not in signature.parameters:
+            raise TypeError(f"{func.__qualname__}: no argument or rule for {name!r}")
+    defaults = _check(
+        rules,
+        {
+            name: signature.parameters[name].default
+            for name in rules
+            if signature.parameters[name].default is not inspect.Parameter.empty
+        },
+        {},
+    )
+    for value in defaults.values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)  # shared by every call that leaves the default
+    return signature, defaults
 
 
 def zero_division_fill(zero_division: Any) -> float:

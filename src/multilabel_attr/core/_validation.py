@@ -298,13 +298,6 @@ def per_label(threshold: Any, n_labels: int) -> NDArray[np.float64]:
     return values
 
 
-def check_from_logits(from_logits: Any) -> bool:
-    """``from_logits`` as a bool; anything else (``1``, ``"yes"``) is refused."""
-    if not isinstance(from_logits, (bool, np.bool_)):
-        raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-    return bool(from_logits)
-
-
 def check_sample_weight(
     sample_weight: Any, n_samples: int, *, positive_sum: bool = False
 ) -> NDArray[np.float64] | None:

@@ -13,7 +13,7 @@ across replicas.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -21,21 +21,25 @@ from keras import ops
 
 from ..core._internal import (
     calibration_error_from_sums,
+    check_options,
     float32_ceiling,
     mean_loss_from_sums,
     nan_mean,
     pool_labels,
 )
-from ..core._validation import check_average, check_int, check_probabilities
+from ..core._validation import check_probabilities
 from ._base import MultilabelMetric, _concrete_values, _snake_case, check_batch
 
 _register = keras.saving.register_keras_serializable(package="multilabel_attr")
 
-_AVERAGES: tuple[str | None, ...] = ("macro", "weighted", "micro", None)
-
 
 class _CalibrationMetric(keras.metrics.Metric):  # type: ignore[misc]
     """Validation, probabilities and weights shared by the calibration metrics."""
+
+    _OPTIONS: ClassVar[dict[str, str]] = {
+        "num_labels": "n_labels", "average": "label_average", "from_logits": "from_logits",
+    }  # fmt: skip
+    """Each constructor option and its rule, all checked together before anything is built."""
 
     def __init__(
         self,
@@ -45,17 +49,23 @@ class _CalibrationMetric(keras.metrics.Metric):  # type: ignore[misc]
         from_logits: bool = False,
         name: str | None = None,
         dtype: Any = None,
+        **options: Any,
     ) -> None:
-        self._num_labels = check_int(num_labels, "num_labels", minimum=1)
-        check_average(average, _AVERAGES)
-        if not isinstance(from_logits, (bool, np.bool_)):
-            raise TypeError(f"from_logits must be a bool; got {type(from_logits).__name__}")
-        self._average = average
-        self._from_logits = bool(from_logits)
+        given = {"num_labels": num_labels, "average": average, "from_logits": from_logits}
+        self._checked = check_options(
+            {argument: (rule, {**given, **options}[argument])
+             for argument, rule in self._OPTIONS.items()}
+        )  # fmt: skip
+        self._num_labels: int = self._checked["num_labels"]
+        self._average: str | None = self._checked["average"]
+        self._from_logits: bool = self._checked["from_logits"]
         if name is None:
-            name = _snake_case(type(self).__name__)
+            name = self._name_stem()
             name += "_per_label" if average is None else f"_{average}"
         super().__init__(name=name, dtype=dtype)
+
+    def _name_stem(self) -> str:
+        return _snake_case(type(self).__name__)
 
     def _inputs(self, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
         """Labels, probabilities (float32, or float64 if given) and per-cell weights."""
@@ -131,6 +141,10 @@ class ExpectedCalibrationError(_CalibrationMetric):
         Dtype of the sums and the result (default: Keras's float type).
     """
 
+    _OPTIONS: ClassVar[dict[str, str]] = {
+        **_CalibrationMetric._OPTIONS, "n_bins": "calibration_bins", "norm": "norm",
+    }  # fmt: skip
+
     def __init__(
         self,
         num_labels: int,
@@ -142,14 +156,10 @@ class ExpectedCalibrationError(_CalibrationMetric):
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        self._n_bins = check_int(n_bins, "n_bins", minimum=1)
-        if norm not in ("l1", "max"):
-            raise ValueError(f"norm must be 'l1' (expected) or 'max' (maximum); got {norm!r}")
-        self._norm = norm
-        if name is None and norm == "max":
-            name = "max_calibration_error" + ("_per_label" if average is None else f"_{average}")
         super().__init__(num_labels, average=average, from_logits=from_logits, name=name,
-                         dtype=dtype)  # fmt: skip
+                         dtype=dtype, n_bins=n_bins, norm=norm)  # fmt: skip
+        self._n_bins: int = self._checked["n_bins"]
+        self._norm: str = self._checked["norm"]
         inner = np.linspace(0.0, 1.0, self._n_bins + 1)[1:-1]
         self._edges = (inner, float32_ceiling(inner))
         self.bins = self.add_variable(
@@ -188,6 +198,9 @@ class ExpectedCalibrationError(_CalibrationMetric):
 
         value = self._average_labels(per_label, ops.sum(label, axis=1), pooled)
         return ops.cast(value, self.dtype)
+
+    def _name_stem(self) -> str:
+        return "max_calibration_error" if self._checked["norm"] == "max" else super()._name_stem()
 
     @property
     def n_bins(self) -> int:

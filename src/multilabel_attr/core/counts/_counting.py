@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -454,6 +453,9 @@ def count_slices(
     workers = worker_count(len(starts))
     tasks = [range(start, n_samples, block_rows * workers) for start in starts[:workers]]
     if workers > 1:
+        # Loaded on first use, so that importing the package stays cheap.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(work, tasks))
     else:

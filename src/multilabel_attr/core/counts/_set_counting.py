@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
@@ -47,6 +46,9 @@ def _in_threads(work: Callable[[list[Any]], _T], blocks: list[Any]) -> list[_T]:
     shares = [blocks[index::workers] for index in range(workers)]
     if workers == 1:
         return [work(shares[0])]
+    # Loaded on first use, so that importing the package stays cheap.
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(work, shares))
 

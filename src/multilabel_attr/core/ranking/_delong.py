@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -225,6 +224,8 @@ def delong_interval(
     auroc = np.array([p.auroc for p in parts])
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
     se = np.sqrt(np.array([_covariance(p, p) for p in parts]))
+    from statistics import NormalDist  # loaded on first use: importing stays cheap
+
     z = NormalDist().inv_cdf(0.5 + level / 2)
     return DeLongInterval(names, auroc, se, auroc - z * se, auroc + z * se, level)
 
@@ -283,6 +284,8 @@ def delong_test(
         # Equal placements (the same model twice) are no evidence of a difference.
         z = np.where(se > 0, difference / se, np.where(difference == 0, 0.0, np.nan))
     p_value = np.array([math.erfc(abs(v) / math.sqrt(2)) for v in z])
+    from statistics import NormalDist  # loaded on first use: importing stays cheap
+
     half = NormalDist().inv_cdf(0.5 + level / 2) * se
     return DeLongComparison(
         names, auc_a, auc_b, difference, se, z, p_value, difference - half, difference + half,

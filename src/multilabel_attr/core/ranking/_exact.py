@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -212,6 +211,9 @@ def map_blocks(work: Callable[[int], None], starts: Sequence[int]) -> None:
     """Run ``work(start)`` for every block start, on a thread pool when there are several."""
     workers = worker_count(len(starts))
     if workers > 1:
+        # Loaded on first use, so that importing the package stays cheap.
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(work, starts))
     else:

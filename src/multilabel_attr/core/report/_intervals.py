@@ -8,7 +8,6 @@ together are resampled together.
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -103,6 +102,8 @@ def bca_bounds(
     whose jackknife values are all equal, has no BCa correction: it keeps the
     percentile interval.
     """
+    from statistics import NormalDist  # loaded on first use: importing stays cheap
+
     normal = NormalDist()
     finite = ~np.isnan(replicates)
     below = np.sum((replicates < point) & finite, axis=0) + np.sum(
