@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -127,6 +126,8 @@ def binomial_interval(
     """
     k, n = _check_counts(positives, total)
     if method == "wilson":
+        from statistics import NormalDist  # loaded by the first call that needs a quantile
+
         return _wilson(k, n, NormalDist().inv_cdf(0.5 + confidence_level / 2))
     return _clopper_pearson(k, n, confidence_level)
 
