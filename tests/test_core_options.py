@@ -65,6 +65,7 @@ BAD_VALUES: dict[str, Any] = {
     "default_from_logits": "no",
     "shared": 1,
     "calibrator_method": "beta",
+    "scale_calibrator_method": "isotonic",
     "slice_groups": 3.5,
     "interval_method": "basic",
     "band_method": "normal",

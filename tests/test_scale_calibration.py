@@ -99,8 +99,9 @@ def test_parquet_newton_fit_equals_in_memory(
 
 
 def test_parquet_errors(data: Data, folder: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not offered at scale"):
-        mparquet.fit_calibrator(folder, "labels", "scores", method="isotonic")
+    # Refused at the door: the path is never opened.
+    with pytest.raises(ValueError, match=r"method must be one of 'platt' .* got 'isotonic'"):
+        mparquet.fit_calibrator(tmp_path / "absent", "labels", "scores", method="isotonic")
     with pytest.raises(ValueError, match="n_bins must be at least 1"):
         mparquet.calibration_state(folder, "labels", "scores", n_bins=0)
     with pytest.raises(TypeError, match=r"from_logits must be True or False \(a bool\)"):

@@ -448,7 +448,9 @@ def calibration_state(
     )  # fmt: skip
 
 
-@validated("shared", "from_logits", "max_iter", "batch_rows", method="calibrator_method")
+@validated(
+    "shared", "from_logits", "max_iter", "batch_rows", method="scale_calibrator_method"
+)
 def fit_calibrator(
     path: str | os.PathLike[str],
     labels: str | Sequence[str],

@@ -417,7 +417,7 @@ def calibration_state(
     )  # fmt: skip
 
 
-@validated("shared", "from_logits", "max_iter", method="calibrator_method")
+@validated("shared", "from_logits", "max_iter", method="scale_calibrator_method")
 def fit_calibrator(
     frame: Any,
     labels: str | Sequence[str],

@@ -178,11 +178,6 @@ def fit_calibrator(
 ) -> Calibrator:
     """Platt or temperature scaling with one job per Newton pass (see the module; the options
     checked at the public door)."""
-    if method == "isotonic":
-        raise ValueError(
-            "method='isotonic' needs every score of a label sorted together and is not offered "
-            "at scale; use method='platt' or 'temperature', or fit in memory"
-        )
     spec.check_present(list(engine.columns()), engine.describe())
     seen: dict[bytes, dict[str, Any]] = {}
 

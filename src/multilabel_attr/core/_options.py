@@ -349,6 +349,10 @@ RULES: dict[str, Rule] = {
     "norm": _choice(CALIBRATION_NORMS),
     "disparity_method": _choice(DISPARITY_METHODS),
     "calibrator_method": _choice(CALIBRATOR_METHODS),
+    # Isotonic regression sorts every score of a label together: not a sum that merges.
+    "scale_calibrator_method": _choice(
+        {k: v for k, v in CALIBRATOR_METHODS.items() if k != "isotonic"}
+    ),
     "interval_method": _choice(INTERVAL_METHODS),
     "band_method": _choice(BAND_METHODS),
     "optional_band": _choice({**BAND_METHODS, None: "no band"}),
