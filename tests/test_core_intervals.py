@@ -314,6 +314,29 @@ def test_simultaneous_band_takes_the_finite_sample_order_statistic() -> None:
                                critical * se, rtol=1e-15)  # fmt: skip
 
 
+def test_simultaneous_band_studentises_by_the_jackknife_standard_error() -> None:
+    # Leave-one-out means of 5 values: the jackknife SE of a mean is the textbook
+    # s / sqrt(n); it replaces the replicates' SD in the maximum and in the band.
+    rng = np.random.default_rng(32)
+    data = rng.normal(size=(5, 2)) * [1.0, 4.0]
+    jackknife = (data.sum(axis=0) - data) / 4
+    se = data.std(axis=0, ddof=1) / np.sqrt(5)
+    replicates = rng.normal(size=(39, 2)) * [0.5, 2.0]
+    point = data.mean(axis=0)
+    # ceil(40 * 0.95) = 38th smallest of the 39 maxima.
+    critical = np.sort(np.max(np.abs(replicates - point) / se, axis=1))[37]
+    low, high = simultaneous_bounds(replicates, point, 0.95, jackknife)
+    np.testing.assert_allclose(high - point, critical * se, rtol=1e-12)
+    np.testing.assert_allclose(point - low, critical * se, rtol=1e-12)
+    # A column whose leave-one-out values do not vary keeps the replicates' SD.
+    flat = jackknife.copy()
+    flat[:, 1] = 0.3
+    se_mixed = np.array([se[0], replicates[:, 1].std(ddof=1)])
+    critical = np.sort(np.max(np.abs(replicates - point) / se_mixed, axis=1))[37]
+    high = simultaneous_bounds(replicates, point, 0.95, flat)[1]
+    np.testing.assert_allclose(high - point, critical * se_mixed, rtol=1e-12)
+
+
 def test_simultaneous_band_is_wider_than_each_pointwise_interval() -> None:
     y, score = _data(n=500, n_labels=8)
     pointwise = ml.bootstrap_report(y, score, n_resamples=300, seed=1)

@@ -266,7 +266,7 @@ def _bounds(
 ) -> tuple[FloatArray, FloatArray]:
     """The interval of every column of ``replicates`` (B, k) by the chosen method."""
     if simultaneous:
-        return simultaneous_bounds(replicates, point, level)
+        return simultaneous_bounds(replicates, point, level, jackknife)
     if method == "bca" and jackknife is not None:
         return bca_bounds(replicates, point, jackknife, level)
     return percentile_bounds(replicates, level)
@@ -398,8 +398,9 @@ def bootstrap_report(
         shortcut and keeps its percentile interval.
     simultaneous : bool, default=False
         Per-label intervals that hold for all labels at once (a studentised
-        max-statistic band over labels), for claims such as "these attributes differ";
-        summary metrics keep their ``method`` intervals.
+        max-statistic band over labels, with each label's jackknife standard error
+        where the leave-one-out values exist), for claims such as "these attributes
+        differ"; summary metrics keep their ``method`` intervals.
     calibration : bool, default=False
         Also compute and resample each label's calibration errors: the columns ``ece``
         (15 equal-width bins), ``brier`` and ``log_loss`` of ``Report.per_label``, with
@@ -491,7 +492,7 @@ def bootstrap_report(
         report = replace(report, per_label={**report.per_label, **columns})
     (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra)
     jackknife = None
-    if method == "bca":
+    if method == "bca" or simultaneous:
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
 
         scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)

@@ -1,4 +1,5 @@
-"""Leave-one-out values of every metric, from the counts, for BCa's acceleration.
+"""Leave-one-out values of every metric, from the counts: BCa's acceleration and the
+simultaneous band's standard errors.
 
 Leaving one unit out (a row, or a cluster of rows) subtracts that unit's
 contribution from the totals: its weight in each label's confusion cell and in
