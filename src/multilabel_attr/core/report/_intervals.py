@@ -127,8 +127,8 @@ def bca_bounds(
 def jackknife_se(jackknife: FloatArray) -> FloatArray:
     """Jackknife standard error of every column of the leave-one-unit-out values (U, k).
 
-    ``sqrt((U - 1) / U * sum((theta_(i) - mean)^2))`` over the finite values; ``nan`` for
-    a column with fewer than two.
+    ``sqrt((U - 1) / U * sum((theta_(i) - mean)^2))`` over the finite values (Efron and
+    Tibshirani, chapter 11); ``nan`` for a column with fewer than two.
     """
     finite = np.isfinite(jackknife)
     units = finite.sum(axis=0)
@@ -146,16 +146,15 @@ def simultaneous_bounds(
 ) -> tuple[FloatArray, FloatArray]:
     """A band over the columns (labels) that holds for all of them at once.
 
-    Studentised max-statistic (the max-t band of Efron and Tibshirani, section 12.5,
-    taken over the columns): each replicate's largest ``|theta* - theta| / se`` over the
-    columns; the band is ``theta -/+ c * se`` with ``c`` that statistic's
-    ``ceil((B + 1) * level)``-th smallest value of ``B`` (the finite-sample quantile: the
-    data's own statistic, 0, counts as one more resample).  ``se`` is the jackknife
-    standard error of a column when its leave-one-unit-out values (U, k) are given,
-    else the replicates' standard deviation: the jackknife's carries no resampling
-    noise, so the band's width varies less from one seed to the next and it covers
-    slightly more often.  Columns without spread (``se`` 0 or undefined) are left out
-    of the maximum and get ``theta``.
+    Studentised max-statistic (Beran's balanced simultaneous confidence sets, 1988):
+    each replicate's largest ``|theta* - theta| / se`` over the columns; the band is
+    ``theta -/+ c * se`` with ``c`` that statistic's ``ceil((B + 1) * level)``-th smallest
+    value of ``B`` (the finite-sample quantile: the data's own statistic, 0, counts as
+    one more resample).  ``se`` is a column's jackknife standard error when its
+    leave-one-unit-out values (U, k) are given, else the replicates' standard
+    deviation: the jackknife's carries no resampling noise, so the band's width varies
+    less from one seed to the next and it covers slightly more often.  Columns without
+    spread (``se`` 0 or undefined) are left out of the maximum and get ``theta``.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.nanstd(replicates, axis=0, ddof=1)
