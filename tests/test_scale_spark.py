@@ -168,7 +168,10 @@ def test_exact_ranking_by_a_distributed_sort(frame: Any, data: Data,
 
     cuts: list[int] = []
     cut = _exact.Layout.cut
-    monkeypatch.setattr(_crowded, "crowding_limit", lambda: 2)
+    # Few cells make a crowd here, and one cutting pass is enough: every group it cuts sends
+    # its 1,024 cuts' sums to the driver, which a small local JVM must hold.
+    monkeypatch.setattr(_crowded, "crowding_limit", lambda: 8)
+    monkeypatch.setattr(_crowded, "MAX_PASSES", 1)
     monkeypatch.setattr(_exact.Layout, "cut", lambda self, targets, *sums: (
         cuts.append(targets.size), cut(self, targets, *sums))[1])  # fmt: skip
     with warnings.catch_warnings():
