@@ -65,8 +65,15 @@ class RankedLabel:
 
 
 def ranked_labels(truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> list[RankedLabel]:
-    """Every label's sort, done once for all replicates."""
-    return [RankedLabel.of(truth[:, j], scores[:, j]) for j in range(truth.shape[1])]
+    """Every label's sort, done once for all replicates, the labels on a thread pool (the
+    sorts release the GIL)."""
+    ranked: list[RankedLabel | None] = [None] * truth.shape[1]
+
+    def work(j: int) -> None:
+        ranked[j] = RankedLabel.of(truth[:, j], scores[:, j])
+
+    map_blocks(work, range(truth.shape[1]))
+    return [label for label in ranked if label is not None]
 
 
 def _exclusive_cumsum(values: NDArray[Any], dtype: type) -> NDArray[Any]:
