@@ -158,7 +158,9 @@ def test_delong_on_float32_scores_with_ties_equals_the_pairwise_reference(
     y = rng.random((n, 2)) < 0.5
     y[:2] = [[True, True], [False, False]]  # both classes in every label
     y[2:4] = y[:2]  # two of each: the variance is defined
-    a = (rng.integers(0, values, size=(n, 2)) / values).astype(np.float32)
+    # Negative scores and zeros of both signs: the float32 sort orders their bits.
+    a = (rng.integers(-values, values + 1, size=(n, 2)) / values).astype(np.float32)
+    a[rng.random((n, 2)) < 0.2] = -0.0
     b = np.where(y, a, rng.integers(0, values, size=(n, 2)) / values).astype(np.float32)
     single, paired = ml.delong_interval(y, a), ml.delong_test(y, a, b)
     for j in range(2):
