@@ -30,10 +30,12 @@ def _data(
 
 @pytest.mark.parametrize("decimals", [None, 1, 2])
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_resampled_auroc_ap_equal_sklearn_with_multiplicities_as_weights(
-    decimals: int | None, weighted: bool
+    decimals: int | None, weighted: bool, dtype: type
 ) -> None:
     y, score = _data(n=250, decimals=decimals, seed=1)
+    score = (score - 0.5).astype(dtype)  # negative scores too, sorted by their bits in float32
     weight = multiplicities(np.random.default_rng(2), 6, y.shape[0])
     if weighted:
         weight = weight * np.random.default_rng(3).random(y.shape[0])

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from .._options import validated
 from .._validation import check_label_names, check_same_shape
-from ._exact import _validate, map_blocks, warn_undefined_labels
+from ._exact import _validate, map_blocks, sorted_order, warn_undefined_labels
 
 FloatArray = NDArray[np.float64]
 
@@ -81,33 +81,12 @@ def placements(
     return out
 
 
-def _sorted(scores: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
-    """The order that sorts ``scores``, and keys in that order that are equal where the
-    scores are (ties are handled by runs of equal scores: the sort need not be stable).
-
-    float32 scores sort as one 64-bit integer per row, an order-preserving form of the
-    score's bits above the row's index: a plain integer sort, faster than an argsort.
-    """
-    n = scores.shape[0]
-    if scores.dtype != np.float32 or n >= 2**32:
-        order = np.argsort(scores)
-        return order, scores[order]
-    # Adding zero turns -0.0 into 0.0, so that equal scores have equal bits.
-    bits = (scores + np.float32(0.0)).view(np.uint32)
-    # Negative scores (sign bit set) order by their inverted bits, below every other score.
-    key = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(0x80000000))
-    packed = (key.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
-    packed.sort()
-    order = (packed & np.uint64(0xFFFFFFFF)).view(np.intp)
-    return order, packed >> np.uint64(32)
-
-
 def _counted_placements(truth: NDArray[np.bool_], scores: NDArray[Any]) -> FloatArray:
     """[`placements`][multilabel_attr.core.ranking._delong.placements] of unweighted rows,
     counted in integers from one sort: per run of equal scores, how many samples of each
     class lie in it and below it."""
     n = truth.shape[0]
-    order, ordered = _sorted(scores)
+    order, ordered = sorted_order(scores)
     in_order = truth[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     ends = np.r_[starts[1:], n]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._exact import _first_of_run, map_blocks
+from ._exact import _first_of_run, map_blocks, sorted_order
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
@@ -51,11 +51,11 @@ class RankedLabel:
 
     @classmethod
     def of(cls, truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> RankedLabel:
-        neg = np.flatnonzero(~truth)
-        pos = np.flatnonzero(truth)
-        neg = neg[np.argsort(scores[neg], kind="stable")]
-        pos = pos[np.argsort(scores[pos], kind="stable")]
-        neg_scores, pos_scores = scores[neg], scores[pos]
+        # One sort of the label; within a run of tied scores the order does not matter.
+        order, keys = sorted_order(scores)
+        positive = truth[order]
+        neg, pos = order[~positive], order[positive]
+        neg_scores, pos_scores = keys[~positive], keys[positive]
         below = np.searchsorted(neg_scores, pos_scores, "left")
         through = np.searchsorted(neg_scores, pos_scores, "right")
         first = _first_of_run(pos_scores)
