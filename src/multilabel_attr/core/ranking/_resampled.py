@@ -109,13 +109,14 @@ def _one_label(label: RankedLabel, weight: NDArray[Any]) -> tuple[FloatArray, Fl
     # A positive's precision counts every positive tied with it, from its run's first.
     pos_at_or_above[:, label.runs] = total_pos - np.take(pos_cum, label.first, axis=1)
     # A positive drawn zero times may have nothing at or above it; it adds 0 either way.
-    at_or_above = pos_at_or_above - (neg_below - total_neg)
+    at_or_above = pos_at_or_above + total_neg
+    at_or_above -= neg_below
     if exact:
         np.maximum(at_or_above, 1, out=at_or_above)
     else:
         at_or_above[at_or_above <= 0] = 1.0
-    precision = pos_at_or_above.astype(np.float64)
-    precision /= at_or_above
+    # Integer counts divide straight into float64, without a converted copy first.
+    precision = np.divide(pos_at_or_above, at_or_above, dtype=np.float64)
     total_pos = total_pos[:, 0].astype(np.float64)
     total_neg = total_neg[:, 0].astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
