@@ -30,10 +30,12 @@ def _data(
 
 @pytest.mark.parametrize("decimals", [None, 1, 2])
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_resampled_auroc_ap_equal_sklearn_with_multiplicities_as_weights(
-    decimals: int | None, weighted: bool
+    decimals: int | None, weighted: bool, dtype: type
 ) -> None:
     y, score = _data(n=250, decimals=decimals, seed=1)
+    score = (score - 0.5).astype(dtype)  # negative scores too, sorted by their bits in float32
     weight = multiplicities(np.random.default_rng(2), 6, y.shape[0])
     if weighted:
         weight = weight * np.random.default_rng(3).random(y.shape[0])
@@ -147,6 +149,28 @@ def test_delong_variance_equals_the_pairwise_reference(decimals: int | None) -> 
         assert paired.p_value[j] == pytest.approx(2 * norm.sf(abs(z)), rel=1e-9)
         half = norm.ppf(0.95) * single.std_error[j]
         assert single.low[j] == pytest.approx(single.auroc[j] - half, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(4, 60), values=st.integers(1, 6), seed=st.integers(0, 2**31 - 1))
+def test_delong_on_float32_scores_with_ties_equals_the_pairwise_reference(
+    n: int, values: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, 2)) < 0.5
+    y[:2] = [[True, True], [False, False]]  # both classes in every label
+    y[2:4] = y[:2]  # two of each: the variance is defined
+    # Negative scores and zeros of both signs: the float32 sort orders their bits.
+    a = (rng.integers(-values, values + 1, size=(n, 2)) / values).astype(np.float32)
+    a[rng.random((n, 2)) < 0.2] = -0.0
+    b = np.where(y, a, rng.integers(0, values, size=(n, 2)) / values).astype(np.float32)
+    single, paired = ml.delong_interval(y, a), ml.delong_test(y, a, b)
+    for j in range(2):
+        aucs, cov = _delong_reference(y[:, j], [a[:, j], b[:, j]])
+        assert single.auroc[j] == pytest.approx(aucs[0], abs=1e-12)
+        assert abs(single.std_error[j] ** 2 - cov[0, 0]) < 1e-10
+        variance = max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)
+        assert abs(paired.std_error[j] ** 2 - variance) < 1e-10
 
 
 def test_delong_test_of_a_model_with_itself_finds_no_difference() -> None:

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from .._options import validated
 from .._validation import check_label_names, check_same_shape
-from ._exact import _validate, map_blocks, warn_undefined_labels
+from ._exact import _validate, map_blocks, sorted_order, warn_undefined_labels
 
 FloatArray = NDArray[np.float64]
 
@@ -47,6 +47,8 @@ def placements(
     Mann-Whitney numerator of each group.  One sort serves both classes.
     """
     n = truth.shape[0]
+    if weights is None and group is None:
+        return _counted_placements(truth, scores)
     # Ties are handled by runs of equal scores, so the sort need not be stable.
     order = np.argsort(scores) if group is None else np.lexsort((scores, group))
     s, t = scores[order], truth[order]
@@ -76,6 +78,33 @@ def placements(
     placed = np.where(t, (neg_below + 0.5 * run_neg)[run], (pos_above + 0.5 * run_pos)[run])
     out = np.empty(n)
     out[order] = placed
+    return out
+
+
+def _counted_placements(truth: NDArray[np.bool_], scores: NDArray[Any]) -> FloatArray:
+    """[`placements`][multilabel_attr.core.ranking._delong.placements] of unweighted rows,
+    counted in integers from one sort: per run of equal scores, how many samples of each
+    class lie in it and below it."""
+    n = truth.shape[0]
+    order, ordered = sorted_order(scores)
+    in_order = truth[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], n]
+    pos_through = np.empty(n + 1, np.int64)
+    pos_through[0] = 0
+    np.cumsum(in_order, out=pos_through[1:])
+    pos_below = pos_through[starts]
+    run_pos = pos_through[ends] - pos_below
+    run_neg = ends - starts - run_pos
+    # A positive outranks the negatives below its run and half of those in it; a negative
+    # is outranked by the positives above its run and half of those in it.
+    pos_place = (starts - pos_below) + 0.5 * run_neg
+    neg_place = (pos_through[-1] - pos_below - run_pos) + 0.5 * run_pos
+    if starts.size < n:  # ties: each row takes its run's values
+        run_of = np.repeat(np.arange(starts.size), ends - starts)
+        pos_place, neg_place = pos_place[run_of], neg_place[run_of]
+    out = np.empty(n)
+    out[order] = np.where(in_order, pos_place, neg_place)
     return out
 
 

@@ -67,6 +67,27 @@ def _validate(
     return mask, scores, weights
 
 
+def sorted_order(scores: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
+    """The order that sorts ``scores``, and keys in that order that sort and tie as the
+    scores do.  Tied scores may come in any order.
+
+    float32 scores sort as one 64-bit integer per row, an order-preserving form of the
+    score's bits above the row's index: a plain integer sort, faster than an argsort.
+    """
+    n = scores.shape[0]
+    if scores.dtype != np.float32 or n >= 2**32:
+        order = np.argsort(scores)
+        return order, scores[order]
+    # Adding zero turns -0.0 into 0.0, so that equal scores have equal bits.
+    bits = (scores + np.float32(0.0)).view(np.uint32)
+    # Negative scores (sign bit set) order by their inverted bits, below every other score.
+    key = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(0x80000000))
+    packed = (key.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64(0xFFFFFFFF)).view(np.intp)
+    return order, packed >> np.uint64(32)
+
+
 def _first_of_run(sorted_values: NDArray[Any]) -> NDArray[np.intp]:
     """For a sorted array, the index of the first element equal to each element."""
     n = sorted_values.shape[0]

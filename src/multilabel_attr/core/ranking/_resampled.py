@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._exact import _first_of_run, map_blocks
+from ._exact import _first_of_run, map_blocks, sorted_order
 
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
@@ -51,11 +51,11 @@ class RankedLabel:
 
     @classmethod
     def of(cls, truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> RankedLabel:
-        neg = np.flatnonzero(~truth)
-        pos = np.flatnonzero(truth)
-        neg = neg[np.argsort(scores[neg], kind="stable")]
-        pos = pos[np.argsort(scores[pos], kind="stable")]
-        neg_scores, pos_scores = scores[neg], scores[pos]
+        # One sort of the label; within a run of tied scores the order does not matter.
+        order, keys = sorted_order(scores)
+        positive = truth[order]
+        neg, pos = order[~positive], order[positive]
+        neg_scores, pos_scores = keys[~positive], keys[positive]
         below = np.searchsorted(neg_scores, pos_scores, "left")
         through = np.searchsorted(neg_scores, pos_scores, "right")
         first = _first_of_run(pos_scores)
@@ -65,8 +65,15 @@ class RankedLabel:
 
 
 def ranked_labels(truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> list[RankedLabel]:
-    """Every label's sort, done once for all replicates."""
-    return [RankedLabel.of(truth[:, j], scores[:, j]) for j in range(truth.shape[1])]
+    """Every label's sort, done once for all replicates, the labels on a thread pool (the
+    sorts release the GIL)."""
+    ranked: list[RankedLabel | None] = [None] * truth.shape[1]
+
+    def work(j: int) -> None:
+        ranked[j] = RankedLabel.of(truth[:, j], scores[:, j])
+
+    map_blocks(work, range(truth.shape[1]))
+    return [label for label in ranked if label is not None]
 
 
 def _exclusive_cumsum(values: NDArray[Any], dtype: type) -> NDArray[Any]:
@@ -102,13 +109,14 @@ def _one_label(label: RankedLabel, weight: NDArray[Any]) -> tuple[FloatArray, Fl
     # A positive's precision counts every positive tied with it, from its run's first.
     pos_at_or_above[:, label.runs] = total_pos - np.take(pos_cum, label.first, axis=1)
     # A positive drawn zero times may have nothing at or above it; it adds 0 either way.
-    at_or_above = pos_at_or_above - (neg_below - total_neg)
+    at_or_above = pos_at_or_above + total_neg
+    at_or_above -= neg_below
     if exact:
         np.maximum(at_or_above, 1, out=at_or_above)
     else:
         at_or_above[at_or_above <= 0] = 1.0
-    precision = pos_at_or_above.astype(np.float64)
-    precision /= at_or_above
+    # Integer counts divide straight into float64, without a converted copy first.
+    precision = np.divide(pos_at_or_above, at_or_above, dtype=np.float64)
     total_pos = total_pos[:, 0].astype(np.float64)
     total_neg = total_neg[:, 0].astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
