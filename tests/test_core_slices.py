@@ -227,3 +227,25 @@ def test_slicing_labels_over_many_blocks_are_left_out_exactly() -> None:
             y_true[rows][:, kept], y_score[rows][:, kept], threshold=0.5
         )
         assert counts == alone
+
+
+def test_many_slices_of_uneven_sizes_count_each_slice_exactly() -> None:
+    # Hundreds of slices (counted in small groups of rows) beside one holding half the rows
+    # (many whole groups per block), over several blocks and threads.
+    rng = np.random.default_rng(11)
+    n = 80_000
+    y_true = rng.random((n, 13)) < 0.3
+    y_score = rng.random((n, 13))
+    groups = np.where(rng.random(n) < 0.5, 0, rng.integers(1, 400, n))
+    state = ml.SlicedCounts(13, max_slices=400).update(
+        y_true, y_score, groups=groups, threshold=0.5
+    )
+    assert len(state.keys) == 400
+    pred = y_score >= 0.5
+    for (key,), counts in state.items():
+        rows = groups == key
+        truth, hit = y_true[rows], y_true[rows] & pred[rows]
+        np.testing.assert_array_equal(counts.tp, hit.sum(axis=0))
+        np.testing.assert_array_equal(counts.fp, pred[rows].sum(axis=0) - hit.sum(axis=0))
+        np.testing.assert_array_equal(counts.fn, truth.sum(axis=0) - hit.sum(axis=0))
+        assert counts == ml.MultilabelCounts.from_batch(truth, y_score[rows], threshold=0.5)
