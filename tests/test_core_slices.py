@@ -249,3 +249,26 @@ def test_many_slices_of_uneven_sizes_count_each_slice_exactly() -> None:
         np.testing.assert_array_equal(counts.fp, pred[rows].sum(axis=0) - hit.sum(axis=0))
         np.testing.assert_array_equal(counts.fn, truth.sum(axis=0) - hit.sum(axis=0))
         assert counts == ml.MultilabelCounts.from_batch(truth, y_score[rows], threshold=0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pool=st.lists(st.text(max_size=4), min_size=1, max_size=20, unique=True),
+    seed=st.integers(0, 10_000),
+    step=st.sampled_from([1, 2]),
+)
+def test_string_keys_are_told_apart_exactly(pool: list[str], seed: int, step: int) -> None:
+    # Any text (empty, non-ASCII, sharing prefixes), few or many distinct keys, and a
+    # strided key array: the slices are numpy's distinct keys, in its order.
+    rng = np.random.default_rng(seed)
+    n = 120
+    keys = np.array(pool)[rng.integers(0, len(pool), 2 * n)][::step][:n]
+    y_true = rng.random((keys.size, 3)) < 0.5
+    y_pred = rng.random((keys.size, 3)) < 0.5
+    state = ml.SlicedCounts(3, max_slices=50).update(y_true, y_pred, groups={"k": keys})
+    distinct, sizes = np.unique(keys, return_counts=True)
+    assert state.keys == [(key,) for key in distinct.tolist()]
+    assert list(state.sizes.values()) == sizes.tolist()
+    for (key,), counts in state.items():
+        rows = keys == key
+        assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_pred[rows])

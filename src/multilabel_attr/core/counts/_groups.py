@@ -10,6 +10,7 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,36 +105,71 @@ def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
     return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
 
 
+def _crossed_codes(combined: IntArray, n_combinations: int) -> tuple[IntArray, IntArray]:
+    """``_factorize_ints`` of crossed positions, each in ``0..n_combinations - 1``: no pass
+    to find their range."""
+    if n_combinations >= _DENSE_RANGE:
+        return _factorize_ints(combined)
+    seen = np.bincount(combined, minlength=n_combinations) > 0
+    if seen.all():
+        return np.arange(n_combinations, dtype=np.int64), combined
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen).astype(np.int64), rank[combined].astype(np.int64)
+
+
 _FEW = 16
 
 
-def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:
+def _matcher(keys: NDArray[Any]) -> Any:
+    """A function telling which rows hold the same key as row ``i``.  Strings are compared
+    as their columns of code points (numpy pads them with zeros), which is much cheaper than
+    comparing them as strings."""
+    if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
+        return lambda i: keys == keys[i]
+    points = keys.view(np.uint32).reshape(keys.size, -1)
+
+    def same_as(i: int) -> NDArray[np.bool_]:
+        same: NDArray[np.bool_] = points[:, 0] == points[i, 0]
+        for column in range(1, points.shape[1]):
+            same &= points[:, column] == points[i, column]
+        return same
+
+    return same_as
+
+
+def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
     """``factorize`` by comparing with each distinct key in turn (a few linear passes when
-    there are at most 16 of them, as group columns usually have); None when there are more."""
-    codes = np.zeros(keys.size, np.int64)
+    there are at most 16 of them, as group columns usually have, the positions as uint8);
+    None when there are more."""
+    codes = np.zeros(keys.size, np.uint8)
     left = np.ones(keys.size, np.bool_)
-    values: list[Any] = []
+    same_as = _matcher(keys)
+    firsts: list[int] = []
     for _ in range(_FEW):
         first = int(np.argmax(left))
         if not left[first]:
             break
-        same = keys == keys[first]
-        if values:  # a row matches one key only; adding is cheaper than a masked write
-            codes += same * np.int64(len(values))
-        values.append(keys[first])
+        same = same_as(first)
+        if firsts:  # a row matches one key only; adding is cheaper than a masked write
+            codes += same.view(np.uint8) * np.uint8(len(firsts))
+        firsts.append(first)
         np.logical_and(left, ~same, out=left)
     else:
         if left.any():
             return None
-    order = np.argsort(np.asarray(values, dtype=keys.dtype), kind="stable")
-    rank = np.empty(len(values), np.int64)
-    rank[order] = np.arange(len(values))
-    return np.asarray(values, dtype=keys.dtype)[order], rank[codes]
+    values = keys[firsts]
+    order = np.argsort(values, kind="stable")
+    if np.array_equal(order, np.arange(order.size)):
+        return values, codes
+    rank = np.empty(len(firsts), np.uint8)
+    rank[order] = np.arange(len(firsts))
+    return values[order], rank[codes]
 
 
-def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray]:
+def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """Sorted distinct keys and each row's position among them (``np.unique`` with
-    ``return_inverse``, in linear passes for bools, small-range ints and strings)."""
+    ``return_inverse``, in linear passes for bools, small-range ints and strings); the
+    positions are int64, or uint8 for a few distinct strings."""
     if keys.dtype == np.bool_:
         unique, inverse = _factorize_ints(keys.astype(np.int64))
         return unique.astype(np.bool_), inverse
@@ -159,7 +195,7 @@ def slice_index(
     factors: list[str] = []
     kinds: list[str] = []
     uniques: list[NDArray[Any]] = []
-    combined = np.zeros(n_rows, np.int64)
+    combined: IntArray | None = None
     parts = [(factor, *group_keys(keys, arg, n_rows)) for factor, arg, keys in columns]
     for label, column in label_columns:
         mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
@@ -168,11 +204,16 @@ def slice_index(
         raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
     for factor, keys, kind in parts:
         unique, inverse = factorize(keys)
-        combined = combined * unique.size + inverse
+        if combined is None:
+            combined = inverse.astype(np.int64, copy=False)
+        else:
+            combined = combined * unique.size
+            combined += inverse
         factors.append(factor)
         kinds.append(kind)
         uniques.append(unique)
-    present, codes = _factorize_ints(combined)
+    assert combined is not None
+    present, codes = _crossed_codes(combined, math.prod(unique.size for unique in uniques))
     if present.size > max_slices:
         raise ValueError(
             f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "
