@@ -262,10 +262,11 @@ def test_string_keys_are_told_apart_exactly(pool: list[str], seed: int, step: in
     # strided key array: the slices are numpy's distinct keys, in its order.
     rng = np.random.default_rng(seed)
     n = 120
+    pool = pool + [key + "\u00e9" for key in pool]  # keys that differ after a shared start
     keys = np.array(pool)[rng.integers(0, len(pool), 2 * n)][::step][:n]
     y_true = rng.random((keys.size, 3)) < 0.5
     y_pred = rng.random((keys.size, 3)) < 0.5
-    state = ml.SlicedCounts(3, max_slices=50).update(y_true, y_pred, groups={"k": keys})
+    state = ml.SlicedCounts(3, max_slices=100).update(y_true, y_pred, groups={"k": keys})
     distinct, sizes = np.unique(keys, return_counts=True)
     assert state.keys == [(key,) for key in distinct.tolist()]
     assert list(state.sizes.values()) == sizes.tolist()
