@@ -423,7 +423,10 @@ def count_slices(
     width, block_rows, lane_rows = _blocks(n_samples, n_labels, n_slices if sliced else 1,
                                            sample_weight is None)  # fmt: skip
     starts = list(range(0, n_samples, block_rows))
-    base = n_labels + 1
+    # Keys count the labels kept (ignored columns are cleared before rows are counted), and
+    # carry each row's slice: slice s owns the keys s * cube .. (s + 1) * cube - 1.
+    base = n_labels - len(set(ignore)) + 1
+    cube = np.uint64(base**3)
     keys = np.empty(n_samples, np.int64)
 
     def work(task: range) -> tuple[FloatArray, ...]:
@@ -462,6 +465,8 @@ def count_slices(
             key = n_hit * np.uint64(base * base - base - 1)
             key += n_pred * np.uint64(base)
             key += n_true
+            if sliced:
+                key += codes[start:stop].astype(np.uint64) * cube  # type: ignore[index]
             keys[start:stop] = key
             layout = _Layout.of(codes[start:stop], n_slices) if sliced else None  # type: ignore[index]
             if sample_weight is None and layout is None:
@@ -498,41 +503,30 @@ def count_slices(
     if ignore:
         kept = np.setdiff1d(np.arange(n_labels), ignore)
         results = [tuple(r[:, kept] for r in result) for result in results]
-    return _slice_results(results, keys, codes if sliced else None, n_slices,
-                          n_labels - len(ignore), sample_weight, n_labels)  # fmt: skip
+    return _slice_results(results, keys, n_slices, base - 1, sample_weight)
 
 
 def _slice_results(
     results: list[tuple[FloatArray, ...]],
     keys: IntArray,
-    codes: IntArray | None,
     n_slices: int,
     n_labels: int,
     sample_weight: FloatArray | None,
-    n_columns: int,
 ) -> list[BatchCounts]:
-    """Sum the workers' counts and split the per-sample histogram by slice.
-
-    ``keys`` were encoded for ``n_columns`` labels; they are re-encoded for the
-    ``n_labels`` counted (fewer when columns were ignored)."""
+    """Sum the workers' counts and split the per-sample histogram by slice (``keys`` carry
+    each row's slice, see `count_slices`)."""
     tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:, :n_labels] for i in range(4))
-    sizes = np.bincount(codes, minlength=n_slices) if codes is not None else [keys.size]
+    cube = (n_labels + 1) ** 3
+    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
+    owner = key_set // cube
+    bounds = np.searchsorted(owner, np.arange(n_slices + 1)).tolist()
+    parts = [slice(bounds[s], bounds[s + 1]) for s in range(n_slices)]
+    sizes = [int(key_count[part].sum()) for part in parts]
     if sample_weight is None:
         # Unweighted counts are integers: every sample is a true negative unless counted.
         tn = np.asarray(sizes, np.float64)[:, None] - tp - fp - fn
-    if n_columns != n_labels:
-        keys = encode_triples(*decode_triples(keys, n_columns), n_labels)
-    cube = (n_labels + 1) ** 3
-    if codes is not None:
-        keys = keys + codes * cube
-    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
-    owner = key_set // cube
-    bounds = np.searchsorted(owner, np.arange(n_slices + 1))
-    found = []
-    for s in range(n_slices):
-        part = slice(int(bounds[s]), int(bounds[s + 1]))
-        found.append(BatchCounts(
-            tp[s], fp[s], fn[s], tn[s], key_set[part] - s * cube, key_weight[part],
-            key_count[part], int(sizes[s]),
-        ))  # fmt: skip
-    return found
+    return [
+        BatchCounts(tp[s], fp[s], fn[s], tn[s], key_set[part] - s * cube, key_weight[part],
+                    key_count[part], sizes[s])
+        for s, part in enumerate(parts)
+    ]  # fmt: skip
