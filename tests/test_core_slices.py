@@ -273,3 +273,17 @@ def test_string_keys_are_told_apart_exactly(pool: list[str], seed: int, step: in
     for (key,), counts in state.items():
         rows = keys == key
         assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_pred[rows])
+
+
+def test_string_keys_over_many_chunks_of_rows() -> None:
+    # Enough rows for several chunks on several threads; a key first seen late.
+    rng = np.random.default_rng(12)
+    keys = rng.choice(["young", "old", "older"], 200_000)
+    keys[150_000] = "oldest"
+    y_true = rng.random((keys.size, 2)) < 0.5
+    state = ml.SlicedCounts(2).update(y_true, y_true, groups={"age": keys})
+    distinct, sizes = np.unique(keys, return_counts=True)
+    assert state.keys == [(key,) for key in distinct.tolist()]
+    assert list(state.sizes.values()) == sizes.tolist()
+    for (key,), counts in state.items():
+        np.testing.assert_array_equal(counts.tp, y_true[keys == key].sum(axis=0))

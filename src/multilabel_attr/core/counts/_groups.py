@@ -11,8 +11,10 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from .._validation import (
     check_probability_threshold,
     group_keys,
 )
+from ._counting import worker_count
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -120,18 +123,21 @@ def _crossed_codes(combined: IntArray, n_combinations: int) -> tuple[IntArray, I
 _FEW = 16
 
 
+_CHUNK_ROWS = 1 << 16
+
+
 def _matcher(keys: NDArray[Any]) -> Any:
-    """A function telling which rows hold the same key as row ``i``.  Strings are compared
-    as their columns of code points (numpy pads them with zeros), which is much cheaper than
-    comparing them as strings."""
+    """A function telling which of the rows ``rows`` hold the same key as row ``i``.
+    Strings are compared as their columns of code points (numpy pads them with zeros),
+    which is much cheaper than comparing them as strings."""
     if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
-        return lambda i: keys == keys[i]
+        return lambda i, rows: keys[rows] == keys[i]
     points = keys.view(np.uint32).reshape(keys.size, -1)
 
-    def same_as(i: int) -> NDArray[np.bool_]:
-        same: NDArray[np.bool_] = points[:, 0] == points[i, 0]
+    def same_as(i: int, rows: slice) -> NDArray[np.bool_]:
+        same: NDArray[np.bool_] = points[rows, 0] == points[i, 0]
         for column in range(1, points.shape[1]):
-            same &= points[:, column] == points[i, column]
+            same &= points[rows, column] == points[i, column]
         return same
 
     return same_as
@@ -140,23 +146,29 @@ def _matcher(keys: NDArray[Any]) -> Any:
 def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
     """``factorize`` by comparing with each distinct key in turn (a few linear passes when
     there are at most 16 of them, as group columns usually have, the positions as uint8);
-    None when there are more."""
+    None when there are more.  Each pass runs over chunks of rows on a few threads."""
     codes = np.zeros(keys.size, np.uint8)
     left = np.ones(keys.size, np.bool_)
     same_as = _matcher(keys)
+    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, keys.size, _CHUNK_ROWS)]
+
+    def mark(first: int, number: int, rows: slice) -> None:
+        same = same_as(first, rows)
+        if number:  # a row matches one key only; adding is cheaper than a masked write
+            codes[rows] += same.view(np.uint8) * np.uint8(number)
+        np.logical_and(left[rows], ~same, out=left[rows])
+
     firsts: list[int] = []
-    for _ in range(_FEW):
-        first = int(np.argmax(left))
-        if not left[first]:
-            break
-        same = same_as(first)
-        if firsts:  # a row matches one key only; adding is cheaper than a masked write
-            codes += same.view(np.uint8) * np.uint8(len(firsts))
-        firsts.append(first)
-        np.logical_and(left, ~same, out=left)
-    else:
-        if left.any():
-            return None
+    with _pool(len(chunks)) as run:
+        for _ in range(_FEW):
+            first = int(np.argmax(left))
+            if not left[first]:
+                break
+            run(partial(mark, first, len(firsts)), chunks)
+            firsts.append(first)
+        else:
+            if left.any():
+                return None
     values = keys[firsts]
     order = np.argsort(values, kind="stable")
     if np.array_equal(order, np.arange(order.size)):
@@ -164,6 +176,23 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] 
     rank = np.empty(len(firsts), np.uint8)
     rank[order] = np.arange(len(firsts))
     return values[order], rank[codes]
+
+
+@contextmanager
+def _pool(
+    n_tasks: int,
+) -> Iterator[Callable[[Callable[[slice], object], list[slice]], list[object]]]:
+    """A function running a task on each chunk, on a few threads when there are several
+    chunks (numpy releases the GIL in its loops)."""
+    workers = worker_count(n_tasks)
+    if workers == 1:
+        yield lambda task, chunks: [task(chunk) for chunk in chunks]
+        return
+    # Loaded on first use, so that importing the package stays cheap.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield lambda task, chunks: list(pool.map(task, chunks))
 
 
 def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
