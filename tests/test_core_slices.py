@@ -287,3 +287,25 @@ def test_string_keys_over_many_chunks_of_rows() -> None:
     assert list(state.sizes.values()) == sizes.tolist()
     for (key,), counts in state.items():
         np.testing.assert_array_equal(counts.tp, y_true[keys == key].sum(axis=0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    low=st.integers(-5, 5),
+    spread=st.integers(0, 3),
+    seed=st.integers(0, 10_000),
+    kind=st.sampled_from(["int64", "uint8", "int32", "bool"]),
+)
+def test_int_and_bool_keys_are_numbered_as_numpy_does(
+    low: int, spread: int, seed: int, kind: str
+) -> None:
+    # One, two (the shortcut for 0/1-like keys) or more values, offset from zero.
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(low, low + spread + 1, 90)
+    keys = keys > low if kind == "bool" else keys - min(low, 0) if kind == "uint8" else keys
+    keys = keys.astype(kind)
+    y_true = rng.random((keys.size, 2)) < 0.5
+    state = ml.SlicedCounts(2).update(y_true, y_true, groups={"k": keys})
+    distinct, sizes = np.unique(keys, return_counts=True)
+    assert state.keys == [(key,) for key in distinct.tolist()]
+    assert list(state.sizes.values()) == sizes.tolist()

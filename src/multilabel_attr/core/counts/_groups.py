@@ -198,11 +198,16 @@ def _pool(
 def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """Sorted distinct keys and each row's position among them (``np.unique`` with
     ``return_inverse``, in linear passes for bools, small-range ints and strings); the
-    positions are int64, or uint8 for a few distinct strings."""
+    positions are int64, or of the keys' own integer type (uint8 for bools and a few
+    distinct strings)."""
     if keys.dtype == np.bool_:
-        unique, inverse = _factorize_ints(keys.astype(np.int64))
+        unique, inverse = factorize(keys.view(np.uint8))
         return unique.astype(np.bool_), inverse
     if keys.dtype.kind in "iu":
+        if keys.size:
+            low, high = keys.min(), keys.max()
+            if high - low <= 1:  # one or two values, both present (0/1 keys): no count
+                return np.arange(int(low), int(high) + 1), keys - low if low else keys
         return _factorize_ints(keys.astype(np.int64, copy=False))
     found = _few_distinct(keys)
     if found is not None:
@@ -228,7 +233,7 @@ def slice_index(
     parts = [(factor, *group_keys(keys, arg, n_rows)) for factor, arg, keys in columns]
     for label, column in label_columns:
         mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
-        parts.append((label, mask.astype(np.int64), "int"))
+        parts.append((label, mask.view(np.uint8), "int"))
     if len({factor for factor, _, _ in parts}) != len(parts):
         raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
     for factor, keys, kind in parts:
