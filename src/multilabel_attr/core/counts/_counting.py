@@ -387,8 +387,8 @@ def _blocks(n_samples: int, n_labels: int, n_slices: int, counted: bool) -> tupl
     block_rows = _LANE_ROWS * max(1, cells // (width * _LANE_ROWS))
     block_rows = min(block_rows, -(-n_samples // _LANE_ROWS) * _LANE_ROWS)
     # Smaller groups when there are many slices keep the padding of each one's last group
-    # small.
-    return width, block_rows, min(_LANE_ROWS, max(8, block_rows // n_slices))
+    # (at most a block's rows in all, or one row per slice) small.
+    return width, block_rows, min(_LANE_ROWS, max(1, block_rows // n_slices))
 
 
 def count_slices(
