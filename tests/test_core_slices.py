@@ -309,3 +309,18 @@ def test_int_and_bool_keys_are_numbered_as_numpy_does(
     distinct, sizes = np.unique(keys, return_counts=True)
     assert state.keys == [(key,) for key in distinct.tolist()]
     assert list(state.sizes.values()) == sizes.tolist()
+
+
+def test_more_slices_than_rows_in_a_block_count_each_slice_exactly() -> None:
+    rng = np.random.default_rng(13)
+    n = 1_500
+    y_true = rng.random((n, 5)) < 0.4
+    y_score = rng.random((n, 5))
+    groups = rng.permutation(np.concatenate([np.arange(1_200), rng.integers(0, 1_200, 300)]))
+    state = ml.SlicedCounts(5, max_slices=1_200).update(
+        y_true, y_score, groups=groups, threshold=0.5
+    )
+    assert len(state.keys) == 1_200
+    for (key,), counts in state.items():
+        rows = groups == key
+        assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_score[rows], threshold=0.5)
