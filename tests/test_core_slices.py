@@ -227,3 +227,100 @@ def test_slicing_labels_over_many_blocks_are_left_out_exactly() -> None:
             y_true[rows][:, kept], y_score[rows][:, kept], threshold=0.5
         )
         assert counts == alone
+
+
+def test_many_slices_of_uneven_sizes_count_each_slice_exactly() -> None:
+    # Hundreds of slices (counted in small groups of rows) beside one holding half the rows
+    # (many whole groups per block), over several blocks and threads.
+    rng = np.random.default_rng(11)
+    n = 80_000
+    y_true = rng.random((n, 13)) < 0.3
+    y_score = rng.random((n, 13))
+    groups = np.where(rng.random(n) < 0.5, 0, rng.integers(1, 400, n))
+    state = ml.SlicedCounts(13, max_slices=400).update(
+        y_true, y_score, groups=groups, threshold=0.5
+    )
+    assert len(state.keys) == 400
+    pred = y_score >= 0.5
+    for (key,), counts in state.items():
+        rows = groups == key
+        truth, hit = y_true[rows], y_true[rows] & pred[rows]
+        np.testing.assert_array_equal(counts.tp, hit.sum(axis=0))
+        np.testing.assert_array_equal(counts.fp, pred[rows].sum(axis=0) - hit.sum(axis=0))
+        np.testing.assert_array_equal(counts.fn, truth.sum(axis=0) - hit.sum(axis=0))
+        assert counts == ml.MultilabelCounts.from_batch(truth, y_score[rows], threshold=0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    pool=st.lists(st.text(max_size=4), min_size=1, max_size=20, unique=True),
+    seed=st.integers(0, 10_000),
+    step=st.sampled_from([1, 2]),
+)
+def test_string_keys_are_told_apart_exactly(pool: list[str], seed: int, step: int) -> None:
+    # Any text (empty, non-ASCII, sharing prefixes), few or many distinct keys, and a
+    # strided key array: the slices are numpy's distinct keys, in its order.
+    rng = np.random.default_rng(seed)
+    n = 120
+    pool = pool + [key + "\u00e9" for key in pool]  # keys that differ after a shared start
+    keys = np.array(pool)[rng.integers(0, len(pool), 2 * n)][::step][:n]
+    y_true = rng.random((keys.size, 3)) < 0.5
+    y_pred = rng.random((keys.size, 3)) < 0.5
+    state = ml.SlicedCounts(3, max_slices=100).update(y_true, y_pred, groups={"k": keys})
+    distinct, sizes = np.unique(keys, return_counts=True)
+    assert state.keys == [(key,) for key in distinct.tolist()]
+    assert list(state.sizes.values()) == sizes.tolist()
+    for (key,), counts in state.items():
+        rows = keys == key
+        assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_pred[rows])
+
+
+def test_string_keys_over_many_chunks_of_rows() -> None:
+    # Enough rows for several chunks on several threads; a key first seen late.
+    rng = np.random.default_rng(12)
+    keys = rng.choice(["young", "old", "older"], 200_000)
+    keys[150_000] = "oldest"
+    y_true = rng.random((keys.size, 2)) < 0.5
+    state = ml.SlicedCounts(2).update(y_true, y_true, groups={"age": keys})
+    distinct, sizes = np.unique(keys, return_counts=True)
+    assert state.keys == [(key,) for key in distinct.tolist()]
+    assert list(state.sizes.values()) == sizes.tolist()
+    for (key,), counts in state.items():
+        np.testing.assert_array_equal(counts.tp, y_true[keys == key].sum(axis=0))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    low=st.integers(-5, 5),
+    spread=st.integers(0, 3),
+    seed=st.integers(0, 10_000),
+    kind=st.sampled_from(["int64", "uint8", "int32", "bool"]),
+)
+def test_int_and_bool_keys_are_numbered_as_numpy_does(
+    low: int, spread: int, seed: int, kind: str
+) -> None:
+    # One, two (the shortcut for 0/1-like keys) or more values, offset from zero.
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(low, low + spread + 1, 90)
+    keys = keys > low if kind == "bool" else keys - min(low, 0) if kind == "uint8" else keys
+    keys = keys.astype(kind)
+    y_true = rng.random((keys.size, 2)) < 0.5
+    state = ml.SlicedCounts(2).update(y_true, y_true, groups={"k": keys})
+    distinct, sizes = np.unique(keys, return_counts=True)
+    assert state.keys == [(key,) for key in distinct.tolist()]
+    assert list(state.sizes.values()) == sizes.tolist()
+
+
+def test_more_slices_than_rows_in_a_block_count_each_slice_exactly() -> None:
+    rng = np.random.default_rng(13)
+    n = 1_500
+    y_true = rng.random((n, 5)) < 0.4
+    y_score = rng.random((n, 5))
+    groups = rng.permutation(np.concatenate([np.arange(1_200), rng.integers(0, 1_200, 300)]))
+    state = ml.SlicedCounts(5, max_slices=1_200).update(
+        y_true, y_score, groups=groups, threshold=0.5
+    )
+    assert len(state.keys) == 1_200
+    for (key,), counts in state.items():
+        rows = groups == key
+        assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_score[rows], threshold=0.5)

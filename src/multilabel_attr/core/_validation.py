@@ -504,7 +504,7 @@ def _key_values(values: Any, name: str) -> NDArray[Any]:
             f"got shape {array.shape}"
         )
     if array.dtype.kind in _KEY_KINDS:
-        return array.astype(np.int64) if array.dtype.kind in "iu" else array
+        return array.astype(np.int64, copy=False) if array.dtype.kind in "iu" else array
     if array.dtype.kind == "f" and np.isnan(array).any():
         row = int(np.flatnonzero(np.isnan(array))[0])
         raise ValueError(f"{name} holds NaN at row {row}; every sample needs a group key")

@@ -316,32 +316,52 @@ class _Layout:
         return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
 
 
-def _segment_counts(rows: NDArray[np.bool_]) -> IntArray:
-    """Number of True cells in each column of contiguous rows (any number of them): whole
-    groups of 255 rows by the word-wise count, the rest directly."""
-    body = rows.shape[0] - rows.shape[0] % _LANE_ROWS
-    counts = rows[body:].sum(axis=0, dtype=np.int64)
-    if body:
-        counts += _column_counts(rows[:body])
-    return counts
+def _lane_groups(
+    layout: _Layout, lane_rows: int, blank: int
+) -> tuple[NDArray[np.intp], IntArray, IntArray]:
+    """The rows of a block laid out so that every slice fills whole groups of ``lane_rows``
+    rows: ``(index, starts, present)``.
+
+    Position ``j * n_groups + g`` of ``index`` holds the ``j``-th row of group ``g`` (the
+    row ``blank``, all zeros, pads each slice's last group), so adding the rows
+    ``lane_rows`` at a time, as `_column_counts` does, sums each group apart.  The groups of
+    slice ``present[i]`` start at ``starts[i]``.
+    """
+    sizes = np.diff(layout.bounds)
+    groups = -(-sizes // lane_rows)
+    first = np.concatenate([[0], np.cumsum(groups)])
+    table = np.full((int(first[-1]), lane_rows), blank, np.intp)
+    present = np.flatnonzero(sizes)
+    bounds = layout.bounds.tolist()
+    for s in present.tolist():
+        rows = table[first[s] : first[s + 1]].reshape(-1)
+        rows[: bounds[s + 1] - bounds[s]] = layout.order[bounds[s] : bounds[s + 1]]
+    return table.T.reshape(-1), first[present], present
 
 
 def _slice_column_counts(
-    truth: NDArray[np.bool_],
-    pred: NDArray[np.bool_],
+    cells: NDArray[np.bool_],
     layout: _Layout,
-    sums: tuple[IntArray, ...],
+    lane_rows: int,
+    out: NDArray[np.bool_],
+    sums: IntArray,
 ) -> None:
-    """Add each slice's column counts of truth, predictions and hits to ``sums``
-    (each of shape (n_slices, width)); ``truth`` and ``pred`` are a block's rows."""
-    sorted_truth = np.take(truth, layout.order, axis=0)
-    sorted_pred = np.take(pred, layout.order, axis=0)
-    sorted_hit = sorted_truth & sorted_pred
-    bounds = layout.bounds.tolist()
-    for buffer, total in zip((sorted_truth, sorted_pred, sorted_hit), sums):
-        for s in range(len(bounds) - 1):
-            if bounds[s + 1] > bounds[s]:
-                total[s] += _segment_counts(buffer[bounds[s] : bounds[s + 1]])
+    """Add each slice's column counts of truth, predictions and hits to ``sums`` (shape
+    (3, n_slices, width)).
+
+    ``cells`` holds a block's truth and predictions (hits are recomputed) as
+    (3, rows + 1, width), its last row all zeros; ``out`` is a flat buffer for the rows
+    laid out by `_lane_groups`, so that one word-wise sum counts every slice at once.
+    """
+    _, n_rows, width = cells.shape
+    index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1)
+    grouped = out[: 3 * index.size * width].reshape(3, index.size, width)
+    # mode="clip": with out=, the default mode would copy through a buffer first.
+    np.take(cells[:2], index, axis=1, out=grouped[:2], mode="clip")
+    np.bitwise_and(grouped[0], grouped[1], out=grouped[2])
+    words = grouped.view(np.uint64).reshape(3, lane_rows, -1)
+    partial = np.add.reduce(words, axis=1).view(np.uint8).reshape(3, -1, width)
+    sums[:, present] += np.add.reduceat(partial, starts, axis=1, dtype=np.int64)
 
 
 def _slice_products(
@@ -355,6 +375,20 @@ def _slice_products(
         rows = slice(int(layout.bounds[s]), int(layout.bounds[s + 1]))
         for buffer, total in zip(buffers, sums):
             total[s] += weights[rows] @ buffer[rows]
+
+
+def _blocks(n_samples: int, n_labels: int, n_slices: int, counted: bool) -> tuple[int, int, int]:
+    """``(width, block_rows, lane_rows)``: the labels padded to whole words, the rows of a
+    block (a multiple of 255) and the rows of a group of one slice (``counted``: without
+    weights, the case whose slices are counted in groups of rows)."""
+    width = -(-n_labels // 8) * 8
+    # Sorting a block's rows by slice fills three more planes: smaller blocks stay in cache.
+    cells = _BLOCK_CELLS // 2 if n_slices > 1 and counted else _BLOCK_CELLS
+    block_rows = _LANE_ROWS * max(1, cells // (width * _LANE_ROWS))
+    block_rows = min(block_rows, -(-n_samples // _LANE_ROWS) * _LANE_ROWS)
+    # Smaller groups when there are many slices keep the padding of each one's last group
+    # (at most a block's rows in all, or one row per slice) small.
+    return width, block_rows, min(_LANE_ROWS, max(1, block_rows // n_slices))
 
 
 def count_slices(
@@ -372,10 +406,11 @@ def count_slices(
     ``codes[i]`` (``codes=None``: one slice).
 
     The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
-    block the 0/1 rows are sorted by slice (the input itself is never copied), and each
-    slice's columns are counted there.  A slice's counts are those of counting its rows
-    alone (bit for bit without weights); every slice must hold at least one row.  The
-    columns in ``ignore`` are left out (as if removed from the input, without copying it).
+    block the 0/1 rows are copied into groups of rows of one slice (the input itself is
+    never copied), and one word-wise sum counts every slice's columns.  A slice's counts
+    are those of counting its rows alone (bit for bit without weights); every slice must
+    hold at least one row.  The columns in ``ignore`` are left out (as if removed from the
+    input, without copying it).
     ``threshold`` of shape ``(n_slices, n_labels)`` gives each slice its own thresholds.
     """
     n_samples, n_labels = y_true.shape
@@ -385,19 +420,25 @@ def count_slices(
         cut = cut[0]
     row_cuts = cut is not None and cut.ndim == 2
 
-    width = -(-n_labels // 8) * 8
-    block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
-    block_rows = min(block_rows, -(-n_samples // _LANE_ROWS) * _LANE_ROWS)
+    width, block_rows, lane_rows = _blocks(n_samples, n_labels, n_slices if sliced else 1,
+                                           sample_weight is None)  # fmt: skip
     starts = list(range(0, n_samples, block_rows))
-    base = n_labels + 1
+    # Keys count the labels kept (ignored columns are cleared before rows are counted), and
+    # carry each row's slice: slice s owns the keys s * cube .. (s + 1) * cube - 1.
+    base = n_labels - len(set(ignore)) + 1
+    cube = np.uint64(base**3)
     keys = np.empty(n_samples, np.int64)
 
     def work(task: range) -> tuple[FloatArray, ...]:
-        truth = np.zeros((block_rows, width), np.bool_)
-        pred = np.zeros((block_rows, width), np.bool_)
-        hit = np.empty((block_rows, width), np.bool_)
+        # Truth, predictions and hits as planes of one buffer, and a last row of zeros that
+        # pads the slices' groups of rows.
+        cells = np.zeros((3, block_rows + 1, width), np.bool_)
+        truth, pred, hit = (plane[:block_rows] for plane in cells)
+        grouped = np.empty(3 * (block_rows + n_slices * lane_rows) * width if sliced else 0,
+                           np.bool_)  # fmt: skip
         tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
-        true_sum, pred_sum, tp_sum = (np.zeros((n_slices, width), np.int64) for _ in range(3))
+        sums = np.zeros((3, n_slices, width), np.int64)
+        true_sum, pred_sum, tp_sum = sums
         for start in task:
             stop = min(start + block_rows, n_samples)
             rows = stop - start
@@ -424,26 +465,25 @@ def count_slices(
             key = n_hit * np.uint64(base * base - base - 1)
             key += n_pred * np.uint64(base)
             key += n_true
+            if sliced:
+                key += codes[start:stop].astype(np.uint64) * cube  # type: ignore[index]
             keys[start:stop] = key
             layout = _Layout.of(codes[start:stop], n_slices) if sliced else None  # type: ignore[index]
             if sample_weight is None and layout is None:
-                true_sum[0] += _column_counts(truth)
-                pred_sum[0] += _column_counts(pred)
-                tp_sum[0] += _column_counts(hit)
+                sums[:, 0] += np.stack([_column_counts(plane) for plane in (truth, pred, hit)])
             elif sample_weight is None:
                 assert layout is not None
-                _slice_column_counts(truth[:rows], pred[:rows], layout,
-                                     (true_sum, pred_sum, tp_sum))  # fmt: skip
+                _slice_column_counts(cells, layout, lane_rows, grouped, sums)
             else:
                 t, p, h = truth[:rows], pred[:rows], hit[:rows]
                 w = sample_weight[start:stop]
-                cells = (h, p & ~t, t & ~p, ~(t | p))
+                parts = (h, p & ~t, t & ~p, ~(t | p))
                 if layout is None:
-                    for out, cell in zip((tp, fp, fn, tn), cells):
-                        out[0] += w @ cell
+                    for out, part in zip((tp, fp, fn, tn), parts):
+                        out[0] += w @ part
                 else:
-                    sorted_cells = tuple(cell[layout.order] for cell in cells)
-                    _slice_products(sorted_cells, w[layout.order], layout, (tp, fp, fn, tn))
+                    sorted_parts = tuple(part[layout.order] for part in parts)
+                    _slice_products(sorted_parts, w[layout.order], layout, (tp, fp, fn, tn))
         if sample_weight is None:
             tp = tp_sum.astype(np.float64)
             fp = (pred_sum - tp_sum).astype(np.float64)
@@ -463,41 +503,30 @@ def count_slices(
     if ignore:
         kept = np.setdiff1d(np.arange(n_labels), ignore)
         results = [tuple(r[:, kept] for r in result) for result in results]
-    return _slice_results(results, keys, codes if sliced else None, n_slices,
-                          n_labels - len(ignore), sample_weight, n_labels)  # fmt: skip
+    return _slice_results(results, keys, n_slices, base - 1, sample_weight)
 
 
 def _slice_results(
     results: list[tuple[FloatArray, ...]],
     keys: IntArray,
-    codes: IntArray | None,
     n_slices: int,
     n_labels: int,
     sample_weight: FloatArray | None,
-    n_columns: int,
 ) -> list[BatchCounts]:
-    """Sum the workers' counts and split the per-sample histogram by slice.
-
-    ``keys`` were encoded for ``n_columns`` labels; they are re-encoded for the
-    ``n_labels`` counted (fewer when columns were ignored)."""
+    """Sum the workers' counts and split the per-sample histogram by slice (``keys`` carry
+    each row's slice, see `count_slices`)."""
     tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:, :n_labels] for i in range(4))
-    sizes = np.bincount(codes, minlength=n_slices) if codes is not None else [keys.size]
+    cube = (n_labels + 1) ** 3
+    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
+    owner = key_set // cube
+    bounds = np.searchsorted(owner, np.arange(n_slices + 1)).tolist()
+    parts = [slice(bounds[s], bounds[s + 1]) for s in range(n_slices)]
+    sizes = [int(key_count[part].sum()) for part in parts]
     if sample_weight is None:
         # Unweighted counts are integers: every sample is a true negative unless counted.
         tn = np.asarray(sizes, np.float64)[:, None] - tp - fp - fn
-    if n_columns != n_labels:
-        keys = encode_triples(*decode_triples(keys, n_columns), n_labels)
-    cube = (n_labels + 1) ** 3
-    if codes is not None:
-        keys = keys + codes * cube
-    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
-    owner = key_set // cube
-    bounds = np.searchsorted(owner, np.arange(n_slices + 1))
-    found = []
-    for s in range(n_slices):
-        part = slice(int(bounds[s]), int(bounds[s + 1]))
-        found.append(BatchCounts(
-            tp[s], fp[s], fn[s], tn[s], key_set[part] - s * cube, key_weight[part],
-            key_count[part], int(sizes[s]),
-        ))  # fmt: skip
-    return found
+    return [
+        BatchCounts(tp[s], fp[s], fn[s], tn[s], key_set[part] - s * cube, key_weight[part],
+                    key_count[part], sizes[s])
+        for s, part in enumerate(parts)
+    ]  # fmt: skip

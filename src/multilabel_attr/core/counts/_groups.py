@@ -10,8 +10,11 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,6 +28,7 @@ from .._validation import (
     check_probability_threshold,
     group_keys,
 )
+from ._counting import worker_count
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -104,40 +108,106 @@ def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
     return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
 
 
+def _crossed_codes(combined: IntArray, n_combinations: int) -> tuple[IntArray, IntArray]:
+    """``_factorize_ints`` of crossed positions, each in ``0..n_combinations - 1``: no pass
+    to find their range."""
+    if n_combinations >= _DENSE_RANGE:
+        return _factorize_ints(combined)
+    seen = np.bincount(combined, minlength=n_combinations) > 0
+    if seen.all():
+        return np.arange(n_combinations, dtype=np.int64), combined
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen).astype(np.int64), rank[combined].astype(np.int64)
+
+
 _FEW = 16
 
 
-def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:
+_CHUNK_ROWS = 1 << 16
+
+
+def _matcher(keys: NDArray[Any]) -> Any:
+    """A function telling which of the rows ``rows`` hold the same key as row ``i``.
+    Strings are compared as their columns of code points (numpy pads them with zeros),
+    which is much cheaper than comparing them as strings."""
+    if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
+        return lambda i, rows: keys[rows] == keys[i]
+    points = keys.view(np.uint32).reshape(keys.size, -1)
+
+    def same_as(i: int, rows: slice) -> NDArray[np.bool_]:
+        same: NDArray[np.bool_] = points[rows, 0] == points[i, 0]
+        for column in range(1, points.shape[1]):
+            same &= points[rows, column] == points[i, column]
+        return same
+
+    return same_as
+
+
+def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
     """``factorize`` by comparing with each distinct key in turn (a few linear passes when
-    there are at most 16 of them, as group columns usually have); None when there are more."""
-    codes = np.zeros(keys.size, np.int64)
+    there are at most 16 of them, as group columns usually have, the positions as uint8);
+    None when there are more.  Each pass runs over chunks of rows on a few threads."""
+    codes = np.zeros(keys.size, np.uint8)
     left = np.ones(keys.size, np.bool_)
-    values: list[Any] = []
-    for _ in range(_FEW):
-        first = int(np.argmax(left))
-        if not left[first]:
-            break
-        same = keys == keys[first]
-        if values:  # a row matches one key only; adding is cheaper than a masked write
-            codes += same * np.int64(len(values))
-        values.append(keys[first])
-        np.logical_and(left, ~same, out=left)
-    else:
-        if left.any():
-            return None
-    order = np.argsort(np.asarray(values, dtype=keys.dtype), kind="stable")
-    rank = np.empty(len(values), np.int64)
-    rank[order] = np.arange(len(values))
-    return np.asarray(values, dtype=keys.dtype)[order], rank[codes]
+    same_as = _matcher(keys)
+    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, keys.size, _CHUNK_ROWS)]
+
+    def mark(first: int, number: int, rows: slice) -> None:
+        same = same_as(first, rows)
+        if number:  # a row matches one key only; adding is cheaper than a masked write
+            codes[rows] += same.view(np.uint8) * np.uint8(number)
+        np.logical_and(left[rows], ~same, out=left[rows])
+
+    firsts: list[int] = []
+    with _pool(len(chunks)) as run:
+        for _ in range(_FEW):
+            first = int(np.argmax(left))
+            if not left[first]:
+                break
+            run(partial(mark, first, len(firsts)), chunks)
+            firsts.append(first)
+        else:
+            if left.any():
+                return None
+    values = keys[firsts]
+    order = np.argsort(values, kind="stable")
+    if np.array_equal(order, np.arange(order.size)):
+        return values, codes
+    rank = np.empty(len(firsts), np.uint8)
+    rank[order] = np.arange(len(firsts))
+    return values[order], rank[codes]
 
 
-def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], IntArray]:
+@contextmanager
+def _pool(
+    n_tasks: int,
+) -> Iterator[Callable[[Callable[[slice], object], list[slice]], list[object]]]:
+    """A function running a task on each chunk, on a few threads when there are several
+    chunks (numpy releases the GIL in its loops)."""
+    workers = worker_count(n_tasks)
+    if workers == 1:
+        yield lambda task, chunks: [task(chunk) for chunk in chunks]
+        return
+    # Loaded on first use, so that importing the package stays cheap.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield lambda task, chunks: list(pool.map(task, chunks))
+
+
+def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """Sorted distinct keys and each row's position among them (``np.unique`` with
-    ``return_inverse``, in linear passes for bools, small-range ints and strings)."""
+    ``return_inverse``, in linear passes for bools, small-range ints and strings); the
+    positions are int64, or of the keys' own integer type (uint8 for bools and a few
+    distinct strings)."""
     if keys.dtype == np.bool_:
-        unique, inverse = _factorize_ints(keys.astype(np.int64))
+        unique, inverse = factorize(keys.view(np.uint8))
         return unique.astype(np.bool_), inverse
     if keys.dtype.kind in "iu":
+        if keys.size:
+            low, high = keys.min(), keys.max()
+            if high - low <= 1:  # one or two values, both present (0/1 keys): no count
+                return np.arange(int(low), int(high) + 1), keys - low if low else keys
         return _factorize_ints(keys.astype(np.int64, copy=False))
     found = _few_distinct(keys)
     if found is not None:
@@ -159,20 +229,25 @@ def slice_index(
     factors: list[str] = []
     kinds: list[str] = []
     uniques: list[NDArray[Any]] = []
-    combined = np.zeros(n_rows, np.int64)
+    combined: IntArray | None = None
     parts = [(factor, *group_keys(keys, arg, n_rows)) for factor, arg, keys in columns]
     for label, column in label_columns:
         mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
-        parts.append((label, mask.astype(np.int64), "int"))
+        parts.append((label, mask.view(np.uint8), "int"))
     if len({factor for factor, _, _ in parts}) != len(parts):
         raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
     for factor, keys, kind in parts:
         unique, inverse = factorize(keys)
-        combined = combined * unique.size + inverse
+        if combined is None:
+            combined = inverse.astype(np.int64, copy=False)
+        else:
+            combined = combined * unique.size
+            combined += inverse
         factors.append(factor)
         kinds.append(kind)
         uniques.append(unique)
-    present, codes = _factorize_ints(combined)
+    assert combined is not None
+    present, codes = _crossed_codes(combined, math.prod(unique.size for unique in uniques))
     if present.size > max_slices:
         raise ValueError(
             f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "

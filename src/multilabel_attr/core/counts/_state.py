@@ -18,6 +18,7 @@ from ._averaging import (
     describe_labels,
     present_counts,
     samples_average,
+    samples_mean,
     warn_undefined,
 )
 from ._counting import BatchCounts, count_batch, merge_histograms
@@ -364,11 +365,22 @@ class MultilabelCounts:
                 subject = describe_labels(np.flatnonzero(undefined), self.label_names)
             warn_undefined(formula, subject, zero_division_fill(zero_division), zero_division)
 
-    def _samples_score(self, formula: F.Formula, zero_division: Any, fill: float) -> float:
+    def _samples_score(
+        self,
+        formula: F.Formula,
+        zero_division: Any,
+        fill: float,
+        scored: tuple[NDArray[np.float64], NDArray[np.bool_]] | None = None,
+    ) -> float:
+        """The ``samples`` average of ``formula``; ``scored`` gives its values (and where
+        they are undefined) at this state's keys when they are already known."""
         present = present_counts(self.sample_weight, self.sample_count)
-        value, undefined = samples_average(
-            formula, self.sample_keys, self.sample_weight, present, self.n_labels, fill
-        )
+        if scored is None:
+            value, undefined = samples_average(
+                formula, self.sample_keys, self.sample_weight, present, self.n_labels, fill
+            )
+        else:
+            value, undefined = samples_mean(scored[0], self.sample_weight, present, np), scored[1]
         # A zero-weight sample takes no part in a samples average, so it is not reported.
         undefined = undefined & (self.sample_weight > 0)
         if np.any(undefined):

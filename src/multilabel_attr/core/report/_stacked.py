@@ -4,8 +4,8 @@ A sliced report holds one [`Report`][multilabel_attr.Report] per slice, each a f
 that slice's counts.  Every label-based formula (per label, ``micro``, ``macro``,
 ``weighted``) is computed once over the counts of all slices stacked, one slice per row (the
 averaging keeps leading axes apart, as for bootstrap resamples); each row's values are those
-of scoring that slice alone, bit for bit.  The ``samples`` averages read each slice's own
-histogram of per-sample triples.
+of scoring that slice alone, bit for bit.  The ``samples`` averages evaluate each formula
+once over every slice's per-sample triples and average each slice's own histogram.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._options import zero_division_fill
-from ..counts._averaging import average_counts
+from ..counts._averaging import average_counts, key_values
 from ..counts._state import MultilabelCounts
 from ._evaluate import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS, SUMMARY_METRICS
 
@@ -34,11 +34,18 @@ def score_states(states: Sequence[MultilabelCounts], zero_division: Any) -> list
         np.stack([getattr(state, name) for state in states]) for name in ("tp", "fp", "fn", "tn")
     )
     summaries: list[dict[str, float]] = [{} for _ in states]
+    keys = np.concatenate([state.sample_keys for state in states])
+    ends = np.cumsum([state.sample_keys.size for state in states]).tolist()
+    parts = [slice(end - state.sample_keys.size, end) for state, end in zip(states, ends)]
+    n_labels = states[0].n_labels
     for key, _ in SUMMARY_METRICS:
         formula, average = SUMMARY_FORMULAS[key]
         if average == "samples":
-            for state, summary in zip(states, summaries):
-                summary[key] = state._samples_score(formula, zero_division, fill)
+            # One pass of the formula over every state's keys, then each state's average.
+            values, undefined = key_values(formula, keys, n_labels, fill)
+            for state, summary, part in zip(states, summaries, parts):
+                scored = (values[part], undefined[part])
+                summary[key] = state._samples_score(formula, zero_division, fill, scored)
             continue
         values, undefined = average_counts(formula, tp, fp, fn, tn, average, fill)
         for i, (state, summary) in enumerate(zip(states, summaries)):
