@@ -30,8 +30,9 @@ from ..core._internal import map_blocks
 FloatArray = NDArray[np.float64]
 
 EPS = float(np.finfo(np.float64).eps)
-_BLOCK_CELLS = 1 << 15
-"""Cells of one block: the pass's temporaries stay in a core's cache (measured fastest)."""
+_BLOCK_CELLS = 1 << 17
+"""Cells of one block: the pass's temporaries stay near a core (fastest measured at 1M x 40;
+smaller blocks pay more per-block overhead than they save in cache)."""
 _EXP_LIMIT = 700.0
 """The largest exponent taken (``exp(700)`` is finite); beyond it ``log(1 + exp(m)) - m`` is
 zero to rounding."""
