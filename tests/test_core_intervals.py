@@ -173,6 +173,29 @@ def test_delong_on_float32_scores_with_ties_equals_the_pairwise_reference(
         assert abs(paired.std_error[j] ** 2 - variance) < 1e-10
 
 
+def test_delong_interval_labels_with_too_few_of_a_class() -> None:
+    # Nine labels run as several tasks; a label with one positive has an AUROC but no
+    # variance, and one without positives has neither (with a warning).
+    rng = np.random.default_rng(3)
+    y = rng.random((300, 9)) < 0.4
+    y[:, 4] = False
+    y[7, 4] = True
+    y[:, 6] = False
+    s = y + rng.normal(size=y.shape)
+    with pytest.warns(UserWarning, match="label_6"):
+        result = ml.delong_interval(y, s, label_names=[f"label_{j}" for j in range(9)])
+    for j in range(9):
+        if j == 6:
+            assert np.isnan(result.auroc[j]) and np.isnan(result.std_error[j])
+            continue
+        assert result.auroc[j] == pytest.approx(sk.roc_auc_score(y[:, j], s[:, j]), abs=1e-12)
+        if j == 4:
+            assert np.isnan(result.std_error[j]) and np.isnan(result.low[j])
+        else:
+            _, cov = _delong_reference(y[:, j], [s[:, j]])
+            assert abs(result.std_error[j] ** 2 - cov[0, 0]) < 1e-10
+
+
 def test_delong_test_of_a_model_with_itself_finds_no_difference() -> None:
     y, a = _data(n=200)
     result = ml.delong_test(y, a, a)

@@ -108,6 +108,82 @@ def _counted_placements(truth: NDArray[np.bool_], scores: NDArray[Any]) -> Float
     return out
 
 
+def class_placements(
+    truth: NDArray[np.bool_], scores: NDArray[Any]
+) -> tuple[FloatArray, FloatArray]:
+    """The unweighted placements of the positives and of the negatives, each class in
+    ascending score order (not in row order).
+
+    Each class is sorted on its own and the two sorted runs are merged by a stable sort,
+    which finds the runs and merges them in one linear pass: two sorts of the class
+    sizes cost less than one of all rows with an index.  In the merge the positives come
+    before the negatives they tie with, so without ties a positive's placement is the
+    number of negatives before it.
+    """
+    pos, neg = np.sort(scores[truth]), np.sort(scores[~truth])
+    m, n = pos.size, neg.size
+    merged = np.concatenate((pos, neg))
+    order = np.argsort(merged, kind="stable")
+    is_pos = order < m
+    ordered = merged[order]
+    tied = ordered[1:] == ordered[:-1]
+    if not tied.any():
+        # The k-th positive at merged position r has r - k negatives below it; the k-th
+        # negative at r has r - k positives below it, the others above.
+        pos_place = np.flatnonzero(is_pos) - np.arange(m)
+        neg_place = m - (np.flatnonzero(~is_pos) - np.arange(n))
+        return pos_place.astype(np.float64), neg_place.astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, ~tied])
+    ends = np.r_[starts[1:], m + n]
+    pos_through = np.zeros(m + n + 1, np.int64)
+    np.cumsum(is_pos, out=pos_through[1:])
+    pos_below = pos_through[starts]
+    run_pos = pos_through[ends] - pos_below
+    run_neg = ends - starts - run_pos
+    # Per run of equal scores, as in _counted_placements; each class repeats its run's value.
+    pos_place = np.repeat((starts - pos_below) + 0.5 * run_neg, run_pos)
+    neg_place = np.repeat((m - pos_below - run_pos) + 0.5 * run_pos, run_neg)
+    return pos_place, neg_place
+
+
+def _label_variance(truth: NDArray[np.bool_], scores: NDArray[Any]) -> tuple[float, float]:
+    """One label's AUROC and DeLong's variance of it (``nan`` where undefined)."""
+    n_pos = int(np.count_nonzero(truth))
+    n_neg = truth.shape[0] - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan, math.nan
+    pos_place, neg_place = class_placements(truth, scores)
+    v10, v01 = pos_place / n_neg, neg_place / n_pos
+    auroc = float(v10.mean())
+    if n_pos < 2 or n_neg < 2:
+        return auroc, math.nan
+    variance = float(v10.var(ddof=1)) / n_pos + float(v01.var(ddof=1)) / n_neg
+    return auroc, variance
+
+
+_LABELS_PER_TASK = 4
+
+
+def _all_variances(truth: NDArray[np.bool_], scores: NDArray[Any]) -> tuple[FloatArray, FloatArray]:
+    """Every label's AUROC and DeLong variance, a few labels per task on a thread pool.
+
+    A task copies its labels' columns out together: reading a few neighbouring columns of
+    each row is one cache line where a single strided column is one per row.
+    """
+    n_labels = truth.shape[1]
+    auroc, variance = np.empty(n_labels), np.empty(n_labels)
+
+    def work(first: int) -> None:
+        last = min(first + _LABELS_PER_TASK, n_labels)
+        t = np.ascontiguousarray(truth[:, first:last].T)
+        s = np.ascontiguousarray(scores[:, first:last].T)
+        for j in range(last - first):
+            auroc[first + j], variance[first + j] = _label_variance(t[j], s[j])
+
+    map_blocks(work, range(0, n_labels, _LABELS_PER_TASK))
+    return auroc, variance
+
+
 @dataclass(frozen=True)
 class _Components:
     """Per label: the AUROC and the structural components of its positives and negatives."""
@@ -222,7 +298,7 @@ def delong_interval(
 ) -> DeLongInterval:
     """AUROC per label with DeLong's standard error and a normal confidence interval.
 
-    Fast DeLong: one sort per label, O(n log n); the AUROC equals
+    Fast DeLong: each class of each label sorted once, O(n log n); the AUROC equals
     [`roc_auc_score`][multilabel_attr.roc_auc_score] with ``average=None``.
 
     Parameters
@@ -249,10 +325,9 @@ def delong_interval(
     True
     """
     truth, (scores,), level, names = _setup(y_true, [y_score], confidence_level, label_names)
-    parts = _all_components(truth, scores)
-    auroc = np.array([p.auroc for p in parts])
+    auroc, variance = _all_variances(truth, scores)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
-    se = np.sqrt(np.array([_covariance(p, p) for p in parts]))
+    se = np.sqrt(variance)
     from statistics import NormalDist  # loaded on first use: importing stays cheap
 
     z = NormalDist().inv_cdf(0.5 + level / 2)
