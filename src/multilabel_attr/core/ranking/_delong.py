@@ -141,8 +141,8 @@ def class_placements(
     run_pos = pos_through[ends] - pos_below
     run_neg = ends - starts - run_pos
     # Per run of equal scores, as in _counted_placements; each class repeats its run's value.
-    pos_place = np.repeat((starts - pos_below) + 0.5 * run_neg, run_pos)
-    neg_place = np.repeat((m - pos_below - run_pos) + 0.5 * run_pos, run_neg)
+    pos_place: FloatArray = np.repeat((starts - pos_below) + 0.5 * run_neg, run_pos)
+    neg_place: FloatArray = np.repeat((m - pos_below - run_pos) + 0.5 * run_pos, run_neg)
     return pos_place, neg_place
 
 
