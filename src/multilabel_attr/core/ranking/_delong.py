@@ -130,9 +130,9 @@ def class_placements(
     if not tied.any():
         # The k-th positive at merged position r has r - k negatives below it; the k-th
         # negative at r has r - k positives below it, the others above.
-        pos_place = np.flatnonzero(is_pos) - np.arange(m)
-        neg_place = m - (np.flatnonzero(~is_pos) - np.arange(n))
-        return pos_place.astype(np.float64), neg_place.astype(np.float64)
+        neg_below = np.flatnonzero(is_pos) - np.arange(m)
+        pos_above = m - (np.flatnonzero(~is_pos) - np.arange(n))
+        return neg_below.astype(np.float64), pos_above.astype(np.float64)
     starts = np.flatnonzero(np.r_[True, ~tied])
     ends = np.r_[starts[1:], m + n]
     pos_through = np.zeros(m + n + 1, np.int64)
@@ -141,8 +141,8 @@ def class_placements(
     run_pos = pos_through[ends] - pos_below
     run_neg = ends - starts - run_pos
     # Per run of equal scores, as in _counted_placements; each class repeats its run's value.
-    pos_place: FloatArray = np.repeat((starts - pos_below) + 0.5 * run_neg, run_pos)
-    neg_place: FloatArray = np.repeat((m - pos_below - run_pos) + 0.5 * run_pos, run_neg)
+    pos_place = np.repeat((starts - pos_below) + 0.5 * run_neg, run_pos)
+    neg_place = np.repeat((m - pos_below - run_pos) + 0.5 * run_pos, run_neg)
     return pos_place, neg_place
 
 
