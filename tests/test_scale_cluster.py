@@ -15,8 +15,8 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from _scale_data import Data, assert_intervals_equal, make_data  # noqa: E402
 from multilabel_attr import parquet as mparquet  # noqa: E402
-from multilabel_attr._scale._bootstrap import poisson_multiplicities  # noqa: E402
 from multilabel_attr._scale._columns import ColumnError  # noqa: E402
+from multilabel_attr.core._internal import poisson_multiplicities  # noqa: E402
 from multilabel_attr.core.report._bootstrap import Rows  # noqa: E402
 
 SIZE = 6  # rows per cluster

@@ -26,6 +26,7 @@ from ..core._internal import (
     SlicedReport,
     check_label_names,
     name_labels,
+    replicate_intervals,
     report_from_counts,
     report_from_sliced_counts,
     shown_slices,
@@ -36,7 +37,6 @@ from ..core._internal import (
 from ..core._validation import per_label
 from ..thresholds._internal import Thresholds
 from . import _crowded, _exact
-from ._bootstrap import replicate_intervals
 from ._columns import ColumnError, ColumnSpec
 from ._fingerprint import Fingerprint, check_unchanged
 from ._partition import CountTask, Merge, Partial, PartitionTask, Slicing, merge_payloads

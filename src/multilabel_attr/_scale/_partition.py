@@ -23,12 +23,13 @@ from ..core._internal import (
     ScoreSketch,
     SlicedCounts,
     SliceReplicates,
+    binary_predictions,
     combine_replicates,
     prepare_sliced_batch,
     replicates_of,
+    slice_replicates,
 )
 from ..core._validation import check_probabilities
-from ._bootstrap import Replicates, replicate_block
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
 from ._fingerprint import Fingerprint, block_fingerprint
 
@@ -46,7 +47,8 @@ class Partial:
     """Merged state of some partitions: counts, and bootstrap replicates when asked for."""
 
     counts: MultilabelCounts | None = None
-    replicates: Replicates | None = None
+    replicates: SliceReplicates | None = None
+    """With a bootstrap: the replicate counts of all rows (the core's, as in memory)."""
     where: str = ""
     sketch: ScoreSketch | None = None
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
@@ -76,7 +78,7 @@ class Partial:
             )
         replicates = sketch = None
         if self.replicates is not None and other.replicates is not None:
-            replicates = self.replicates.merge(other.replicates)
+            replicates = combine_replicates([self.replicates, other.replicates])
         if self.sketch is not None and other.sketch is not None:
             sketch = self.sketch.merge(other.sketch)
         return Partial(
@@ -130,7 +132,7 @@ class Partial:
             for name in _COUNT_FIELDS:
                 arrays[name] = getattr(self.counts, name)
         if self.replicates is not None:
-            arrays.update({f"r_{k}": v for k, v in self.replicates.arrays().items()})
+            arrays.update(_replicate_arrays({(): self.replicates}))
         if self.sketch is not None:
             arrays.update({f"k_{k}": getattr(self.sketch, k) for k in _SKETCH_FIELDS})
             arrays["k_from_logits"] = np.array(self.sketch.from_logits)
@@ -151,11 +153,7 @@ class Partial:
         for name in _COUNT_FIELDS:
             setattr(counts, name, arrays[name])
         counts.n_samples = int(arrays["n_samples"])
-        replicates = None
-        if "r_tp" in arrays:
-            replicates = Replicates.from_arrays(
-                {k[2:]: v for k, v in arrays.items() if k.startswith("r_")}
-            )
+        replicates = _replicates_from_arrays(arrays)[()] if "b_keys" in arrays else None
         sketch = None
         if "k_pos" in arrays:
             pos = arrays["k_pos"]
@@ -332,10 +330,13 @@ class CountTask:
             raise describe_failure(exc, block, self.spec, self.threshold, self.from_logits) from exc
         replicates = None
         if self.n_resamples:
-            replicates = replicate_block(
-                block, _draw_keys(block, first_row), self.threshold, self.from_logits,
-                self.n_resamples, self.seed,
-            )  # fmt: skip
+            # The core's replicate counts, the draws keyed as in memory.
+            truth, pred, weight = binary_predictions(
+                block.truth, block.scores, self.threshold, self.from_logits, block.weight
+            )
+            replicates = slice_replicates(
+                truth, pred, weight, _draw_keys(block, first_row), self.seed, self.n_resamples
+            )
         sketch = None
         if self.n_bins:
             # The block passed the counting's checks, the same rules as the sketch's: add it

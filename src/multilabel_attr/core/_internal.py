@@ -81,6 +81,7 @@ from .report._sliced import SlicedReport, report_from_sliced_counts, shown_slice
 from .report._sliced_bootstrap import (
     SliceReplicates,
     combine_replicates,
+    replicate_intervals,
     replicates_of,
     slice_replicates,
     with_slice_intervals,
@@ -163,6 +164,7 @@ __all__ = [
     "prepare_batch",
     "prepare_sliced_batch",
     "present_counts",
+    "replicate_intervals",
     "replicates_of",
     "report_from_counts",
     "report_from_sliced_counts",

@@ -208,6 +208,15 @@ def _metrics(part: SliceReplicates) -> Metrics:
     return replicate_metrics(part.counts, part.keys, part.key_weight, part.present)
 
 
+def replicate_intervals(
+    part: SliceReplicates, label_names: tuple[str, ...], level: float
+) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of every summary and per-label metric of one set of replicate
+    counts (undefined values count as 0, as in
+    [`bootstrap_report`][multilabel_attr.bootstrap_report])."""
+    return _intervals(*_metrics(part), label_names, level)
+
+
 def with_slice_intervals(
     report: SlicedReport, parts: Mapping[Any, SliceReplicates], level: float
 ) -> SlicedReport:
