@@ -7,8 +7,13 @@ ones of the negatives (``V01``: the share of positives scoring above each
 negative).  Their sample variances give the variance of the AUROC,
 ``var = S10 / m + S01 / n`` for ``m`` positives and ``n`` negatives, and their
 covariances across two models scored on the same samples give the variance of
-the difference.  One sort per label yields all placements, so the cost is that
-of sorting (Sun and Xu 2014) instead of the ``m * n`` pairs of the definition.
+the difference.  Sorting yields all placements, so the cost is that of sorting
+(Sun and Xu 2014) instead of the ``m * n`` pairs of the definition.  The interval
+of one model needs the placements' values only, so it sorts just the smaller
+class of each label and locates the other among it
+([`class_placements`][multilabel_attr.core.ranking._placements.class_placements]);
+the paired test pairs each row's placements under both models, so it sorts
+every row, one sort per label and model.
 
 DeLong's estimator is defined for unweighted samples; these functions take no
 ``sample_weight`` (resample with [`bootstrap_report`][multilabel_attr.bootstrap_report]
@@ -28,6 +33,7 @@ from numpy.typing import NDArray
 from .._options import validated
 from .._validation import check_label_names, check_same_shape
 from ._exact import _validate, map_blocks, sorted_order, warn_undefined_labels
+from ._placements import class_placements
 
 FloatArray = NDArray[np.float64]
 
@@ -106,44 +112,6 @@ def _counted_placements(truth: NDArray[np.bool_], scores: NDArray[Any]) -> Float
     out = np.empty(n)
     out[order] = np.where(in_order, pos_place, neg_place)
     return out
-
-
-def class_placements(
-    truth: NDArray[np.bool_], scores: NDArray[Any]
-) -> tuple[FloatArray, FloatArray]:
-    """The unweighted placements of the positives and of the negatives, each class in
-    ascending score order (not in row order).
-
-    Each class is sorted on its own and the two sorted runs are merged by a stable sort,
-    which finds the runs and merges them in one linear pass: two sorts of the class
-    sizes cost less than one of all rows with an index.  In the merge the positives come
-    before the negatives they tie with, so without ties a positive's placement is the
-    number of negatives before it.
-    """
-    pos, neg = np.sort(scores[truth]), np.sort(scores[~truth])
-    m, n = pos.size, neg.size
-    merged = np.concatenate((pos, neg))
-    order = np.argsort(merged, kind="stable")
-    is_pos = order < m
-    ordered = merged[order]
-    tied = ordered[1:] == ordered[:-1]
-    if not tied.any():
-        # The k-th positive at merged position r has r - k negatives below it; the k-th
-        # negative at r has r - k positives below it, the others above.
-        neg_below = np.flatnonzero(is_pos) - np.arange(m)
-        pos_above = m - (np.flatnonzero(~is_pos) - np.arange(n))
-        return neg_below.astype(np.float64), pos_above.astype(np.float64)
-    starts = np.flatnonzero(np.r_[True, ~tied])
-    ends = np.r_[starts[1:], m + n]
-    pos_through = np.zeros(m + n + 1, np.int64)
-    np.cumsum(is_pos, out=pos_through[1:])
-    pos_below = pos_through[starts]
-    run_pos = pos_through[ends] - pos_below
-    run_neg = ends - starts - run_pos
-    # Per run of equal scores, as in _counted_placements; each class repeats its run's value.
-    pos_place = np.repeat((starts - pos_below) + 0.5 * run_neg, run_pos)
-    neg_place = np.repeat((m - pos_below - run_pos) + 0.5 * run_pos, run_neg)
-    return pos_place, neg_place
 
 
 def _label_variance(truth: NDArray[np.bool_], scores: NDArray[Any]) -> tuple[float, float]:
@@ -298,7 +266,7 @@ def delong_interval(
 ) -> DeLongInterval:
     """AUROC per label with DeLong's standard error and a normal confidence interval.
 
-    Fast DeLong: each class of each label sorted once, O(n log n); the AUROC equals
+    Fast DeLong: O(n log n) per label, sorting only the smaller class; the AUROC equals
     [`roc_auc_score`][multilabel_attr.roc_auc_score] with ``average=None``.
 
     Parameters

@@ -38,6 +38,7 @@ from .._validation import (
 from ..counts._averaging import UndefinedMetricWarning, nan_average, rescale, samples_mean
 from ..counts._counting import worker_count
 from ..counts._set_input import is_set_input
+from ._placements import order_keys
 
 FloatArray = NDArray[np.float64]
 RankingAverage = Literal["micro", "macro", "weighted", "samples"]
@@ -78,10 +79,7 @@ def sorted_order(scores: NDArray[Any]) -> tuple[NDArray[np.intp], NDArray[Any]]:
     if scores.dtype != np.float32 or n >= 2**32:
         order = np.argsort(scores)
         return order, scores[order]
-    # Adding zero turns -0.0 into 0.0, so that equal scores have equal bits.
-    bits = (scores + np.float32(0.0)).view(np.uint32)
-    # Negative scores (sign bit set) order by their inverted bits, below every other score.
-    key = np.where(bits >> np.uint32(31), ~bits, bits | np.uint32(0x80000000))
+    key = order_keys(scores)
     packed = (key.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
     packed.sort()
     order = (packed & np.uint64(0xFFFFFFFF)).view(np.intp)
