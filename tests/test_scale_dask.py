@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,35 @@ def test_bootstrap_does_not_depend_on_chunks(client: Any, frame: Any, data: Data
         weight=da.from_array(data.weight, chunks=100), **kwargs,
     )  # fmt: skip
     assert_intervals_equal(b, a)
+
+
+def _growing_rows(part: Any, counter: str) -> Any:
+    """A source that holds one more row each time it is read."""
+    from pathlib import Path
+
+    path = Path(counter)
+    reads = int(path.read_text()) if path.exists() else 0
+    path.write_text(str(reads + 1))
+    return part.iloc[: 100 + reads]
+
+
+def test_a_frame_that_changes_between_the_bootstrap_passes_is_named(
+    client: Any, frame: Any, tmp_path: Any
+) -> None:
+    # A bootstrap keyed by position numbers the rows in a pass of its own; a partition
+    # that then holds other rows would draw other rows' multiplicities.
+    part = frame.partitions[4].compute()
+    changing = dd.from_map(
+        partial(_growing_rows, part), [str(tmp_path / "reads")], meta=part.iloc[:0],
+        enforce_metadata=False,
+    )  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"changed between the passes of the bootstrap: partition 0 holds 10[1-9]"
+    ):
+        mdask.bootstrap_report(changing, "labels", "scores", n_resamples=5)
+    # With row ids the draws do not depend on positions: no numbering pass.
+    steady = dd.from_map(lambda p: p, [part], meta=part.iloc[:0], enforce_metadata=False)
+    mdask.bootstrap_report(steady, "labels", "scores", n_resamples=5)
 
 
 def test_errors_name_column_and_partition(client: Any, frame: Any, data: Data) -> None:

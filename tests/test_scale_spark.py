@@ -98,6 +98,26 @@ def test_bootstrap_equals_the_parquet_engine(
     assert_intervals_equal(mspark.bootstrap_report(ordered, "labels", "scores", **kwargs), expected)
 
 
+def test_a_frame_that_changes_between_the_bootstrap_passes_is_named(
+    frame: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bootstrap keyed by position numbers the rows in a pass of its own; a partition
+    # that holds other rows by the counting pass would draw other rows' multiplicities.
+    numbered = mspark.SparkSource._row_offsets
+
+    def one_row_more(self: Any, selected: Any) -> dict[int, tuple[int, int]]:
+        offsets = numbered(self, selected)
+        partition = max(offsets, key=lambda p: offsets[p][1])
+        first, rows = offsets[partition]
+        return {**offsets, partition: (first, rows + 1)}
+
+    monkeypatch.setattr(mspark.SparkSource, "_row_offsets", one_row_more)
+    with pytest.raises(ValueError, match=r"changed between the passes of the bootstrap: partition"):
+        mspark.bootstrap_report(frame, "labels", "scores", n_resamples=5)
+    # Row ids key the draws without a numbering pass.
+    mspark.bootstrap_report(frame, "labels", "scores", row_id="row", n_resamples=5)
+
+
 def test_bad_values_name_column_and_partition(spark: Any) -> None:
     rows = [(1, 0, 0.2, 0.5), (0, 1, 0.4, float("nan"))]
     frame = spark.createDataFrame(rows, ["y0", "y1", "s0", "s1"]).coalesce(1)

@@ -24,6 +24,7 @@ import numpy as np
 from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place, block_from_arrays
 from ._scale._exact import ExplodePass, ReducePass
+from ._scale._fingerprint import check_partition_rows
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
@@ -60,9 +61,14 @@ def _tree_reduce(payloads: list[Any], merge: Merge) -> bytes:
     return result
 
 
-def _frame_partition(frame: Any, task: PartitionTask, where: str, first_row: int) -> bytes:
+def _frame_partition(
+    frame: Any, task: PartitionTask, where: str, first_row: int, counted: int | None = None
+) -> bytes:
     import pyarrow as pa
 
+    if counted is not None:
+        # Rows numbered by a pass of their own (a bootstrap keyed by position).
+        check_partition_rows(str(where), len(frame), counted, "the DataFrame")
     batch = pa.RecordBatch.from_pandas(frame, preserve_index=False) if len(frame) else None
     return task([] if batch is None else [batch], where, first_row)
 
@@ -139,14 +145,17 @@ class DaskFrameSource:
         wanted = getattr(getattr(task, "spec", None), "columns", None)
         frame = self.frame[wanted] if wanted else self.frame
         starts = [0] * frame.npartitions
+        sizes: list[int | None] = [None] * frame.npartitions
         if row_offsets:
-            sizes = np.asarray(frame.map_partitions(len).compute(), np.int64)
-            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).tolist()
+            counted = np.asarray(frame.map_partitions(len).compute(), np.int64)
+            starts = np.concatenate([[0], np.cumsum(counted)[:-1]]).astype(np.int64).tolist()
+            sizes = list(counted.tolist())
         parts = frame.to_delayed()
         return _tree_reduce(
             [
                 delayed(_frame_partition)(
-                    part, task, Place(f"partition {index}", partition=index), starts[index]
+                    part, task, Place(f"partition {index}", partition=index),
+                    starts[index], sizes[index],
                 )
                 for index, part in enumerate(parts)
             ],

@@ -21,6 +21,7 @@ from typing import Any, overload
 from ._scale import _calibration, _driver, _operating_points, _tuning
 from ._scale._columns import ColumnError, ColumnSpec, Place
 from ._scale._exact import CELL_SCHEMA, ExplodePass, ReducePass
+from ._scale._fingerprint import check_partition_rows
 from ._scale._partition import Merge, PartitionTask, merge_payloads
 from ._scale._tuning import DEFAULT_TUNING_BINS
 from .calibration import Calibrator
@@ -50,13 +51,14 @@ class SparkSource:
     def columns(self) -> Sequence[str]:
         return list(self.frame.columns)
 
-    def _row_offsets(self, frame: Any) -> dict[int, int]:
+    def _row_offsets(self, frame: Any) -> dict[int, tuple[int, int]]:
+        """Each partition's first row number and number of rows."""
         from pyspark.sql.functions import spark_partition_id
 
         sizes = frame.groupBy(spark_partition_id().alias("p")).count().collect()
         offsets, running = {}, 0
         for row in sorted(sizes, key=lambda r: r["p"]):
-            offsets[int(row["p"])] = running
+            offsets[int(row["p"])] = (running, int(row["count"]))
             running += int(row["count"])
         return offsets
 
@@ -75,7 +77,15 @@ class SparkSource:
             context = TaskContext.get()
             partition = context.partitionId() if context is not None else 0
             where = Place(f"partition {partition}", partition=partition)
-            payload = task(_renamed(batches, names), where, offsets.get(partition, 0))
+            if not row_offsets:
+                payload = task(_renamed(batches, names), where, 0)
+            else:
+                # Rows are numbered by a pass of their own: a partition that holds other
+                # rows now would draw other rows' multiplicities.
+                first, counted = offsets.get(partition, (0, None))
+                seen = _Counted(_renamed(batches, names))
+                payload = task(seen, where, first)
+                check_partition_rows(str(where), seen.rows, counted, "the DataFrame")
             yield pa.RecordBatch.from_arrays([pa.array([payload], pa.binary())], ["state"])
 
         rows = self._collect(frame.mapInArrow(per_partition, "state binary"))
@@ -125,6 +135,19 @@ class SparkSource:
                 raise ColumnError(found[-1].strip()) from exc
             raise
         return rows
+
+
+class _Counted:
+    """Arrow batches passed through, their rows counted."""
+
+    def __init__(self, batches: Iterator[Any]) -> None:
+        self._batches = batches
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for batch in self._batches:
+            self.rows += batch.num_rows
+            yield batch
 
 
 def _renamed(batches: Iterator[Any], names: list[str]) -> Iterator[Any]:

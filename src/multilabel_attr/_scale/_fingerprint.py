@@ -96,3 +96,17 @@ def check_unchanged(first: Fingerprint, later: Fingerprint, source: str, work: s
         f"{source} changed between the passes of {work}: {change}. The input must stay the "
         "same while it is read (cache or persist a DataFrame built from changing sources)"
     )
+
+
+def check_partition_rows(where: str, rows: int, counted: int | None, source: str) -> None:
+    """Raise unless a partition holds the rows counted for it by the pass that numbered the
+    rows (a bootstrap keyed by position draws each row's multiplicities from its number)."""
+    if rows == counted:
+        return
+    before = "no such partition" if counted is None else f"{counted} rows"
+    raise ColumnError(
+        f"{source} changed between the passes of the bootstrap: {where} holds {rows} rows "
+        f"where the pass that numbered the rows found {before}. The input must stay the same "
+        "while it is read (cache or persist a DataFrame built from changing sources, or give "
+        "row_id)"
+    )
