@@ -104,6 +104,10 @@ def test_cli_html_for_plain_and_sliced_reports(tmp_path: Path) -> None:
     dom = _render(tmp_path / "sliced.html", tmp_path)
     assert dom.count('class="disparity"') == len(NAMES) - 1
     assert "Young=0" in dom and "Young=1" in dom
+    # The scores' charts of all rows, for the counted labels (Young slices, it is not counted).
+    for kind in ("reliability", "roc", "pr"):
+        assert dom.count(f'class="{kind}"') == len(NAMES) - 1
+    assert 'aria-label="Young' not in dom.split("of the scores of all rows")[1]
 
 
 def _charts(y: np.ndarray, s: np.ndarray) -> dict[str, object]:
@@ -134,6 +138,33 @@ def test_plain_page_charts_are_self_contained_svg_of_the_scores() -> None:
     bands = ml.reliability_bands(curve)  # type: ignore[arg-type]
     b = int(np.flatnonzero(curve.weight[0] > 0)[0])  # type: ignore[attr-defined]
     assert f"[{bands.low[0, b]:.3f}, {bands.high[0, b]:.3f}]" in page
+    assert 'class="reliability"' not in report.to_html()
+
+
+def test_sliced_page_charts_are_those_of_the_counted_labels() -> None:
+    y, s = _data()
+    report = ml.evaluate(y, s, groups=["Male"], label_names=NAMES, zero_division=0)
+    counted = NAMES[1:]
+    points = ml.operating_points(y[:, 1:], s[:, 1:], "eer", label_names=counted)["eer"]
+    charts = {
+        "calibration": ml.calibration_curve(y[:, 1:], s[:, 1:], n_bins=10),
+        "curves": [ml.roc_curves(y[:, 1:], s[:, 1:])],
+        "points": points,
+    }
+    page = report.to_html(**charts)  # type: ignore[arg-type]
+    assert page.count('class="reliability"') == page.count('class="roc"') == len(counted)
+    assert page.count('class="operating-point"') == len(counted)
+    assert f"eer at threshold {points.thresholds[0]:.4g}" in page
+    # The plain page's charts are the same figures.
+    plain = ml.evaluate(y[:, 1:], s[:, 1:], label_names=counted, zero_division=0)
+    figures = re.findall(r'<figure><svg[^>]*class="(?:reliability|roc)".*?</figure>', page)
+    assert len(figures) == 2 * len(counted)
+    assert figures == re.findall(
+        r'<figure><svg[^>]*class="(?:reliability|roc)".*?</figure>',
+        plain.to_html(**charts),  # type: ignore[arg-type]
+    )
+    with pytest.raises(ValueError, match="the report's 4 labels; got \\[5\\]"):
+        report.to_html(calibration=ml.calibration_curve(y, s))
     assert 'class="reliability"' not in report.to_html()
 
 

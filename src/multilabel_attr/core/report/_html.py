@@ -171,8 +171,20 @@ def _charts(report: SlicedReport, disparity: Disparity) -> str:
     return f'<div class="charts">{"".join(figures)}</div>'
 
 
-def sliced_html(report: SlicedReport, metric: str, title: str) -> str:
-    """The page of a [`SlicedReport`][multilabel_attr.SlicedReport]."""
+def sliced_html(
+    report: SlicedReport,
+    metric: str,
+    title: str,
+    calibration: object = None,
+    curves: object = None,
+    points: object = None,
+) -> str:
+    """The page of a [`SlicedReport`][multilabel_attr.SlicedReport], with the charts of the
+    scores of all rows when given (as in ``report_html``)."""
+    from ._html_charts import chart_sections, check_charts
+
+    names = report.overall.label_names
+    curve, ranking, marked = check_charts(len(names), calibration, curves, points)
     disparity = report.disparity(metric, zero_division=0)
     header, rows = report._slice_table()
     sections = [
@@ -192,6 +204,10 @@ def sliced_html(report: SlicedReport, metric: str, title: str) -> str:
         sections.append(f'<p class="note">{html.escape(report._hidden_line())}</p>')
     sections.append(f"<h2>Disparity of {html.escape(metric)} by label</h2>")
     sections.append(_charts(report, disparity))
+    charts = chart_sections(names, curve, ranking, marked)
+    if charts:
+        sections.append('<p class="note">The charts below are of the scores of all rows.</p>')
+        sections.extend(charts)
     sections.append("<h2>Per-label tables by slice</h2>")
     for name in report.groups:
         inner = "".join(_report_sections(report.reports[name], name)[1:])

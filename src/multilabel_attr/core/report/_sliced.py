@@ -282,6 +282,9 @@ class SlicedReport:
         *,
         metric: str = "f1",
         title: str = "Sliced multi-label evaluation",
+        calibration: Any = None,
+        curves: Any = None,
+        points: Any = None,
     ) -> str:
         """One self-contained HTML page (inline CSS and SVG; no server, network or script):
         the summary, the per-label table, the slices and one disparity chart of ``metric``
@@ -290,11 +293,13 @@ class SlicedReport:
         Returns the page; also writes it atomically to ``path`` when given.  ``metric`` is a
         per-label column (``"f1"``, ``"recall"`` ...) or, with the counts, any count metric
         of [`disparity`][multilabel_attr.core.SlicedReport.disparity] (``"fpr"``,
-        ``"selection_rate"``).
+        ``"selection_rate"``).  ``calibration``, ``curves`` and ``points`` add the charts of
+        the scores of all rows, as in [`Report.to_html`][multilabel_attr.Report.to_html]; they
+        cover the counted labels (without the slicing labels).
         """
         from ._html import check_metric, sliced_html
 
-        text = sliced_html(self, check_metric(metric), str(title))
+        text = sliced_html(self, check_metric(metric), str(title), calibration, curves, points)
         if path is not None:
             write_text_atomic(Path(path), text)
         return text
