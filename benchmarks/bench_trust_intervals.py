@@ -9,7 +9,7 @@ Data: 200k samples x 40 labels (``bench_metrics.py``'s data: prevalences from
    weights.  The peer is timed on a few replicates and scaled to all of them (a
    full run would take about an hour); its values are checked equal to ours on
    those replicates.
-2. ``delong_interval``, fast DeLong (one sort per label), against the bootstrap:
+2. ``delong_interval``, fast DeLong (the smaller class of each label sorted), against the bootstrap:
    the same question ("how uncertain is each label's AUROC?") answered from the
    placements instead of resampling.  The widths of the two intervals are printed
    side by side.
