@@ -21,7 +21,11 @@ from sklearn.metrics import (
 import multilabel_attr as ml
 from multilabel_attr.core.ranking._resampled import ranked_labels
 from multilabel_attr.core.report._bootstrap import Design, Rows, _resample_all
-from multilabel_attr.core.report._intervals import drawn_counts, simultaneous_bounds
+from multilabel_attr.core.report._intervals import (
+    drawn_counts,
+    jackknife_se,
+    simultaneous_bounds,
+)
 from multilabel_attr.core.report._jackknife import jackknife_metrics
 from multilabel_attr.core.report._replicate_jackknife import ReplicateSpread
 
@@ -66,7 +70,8 @@ def _data(n: int = 30, n_labels: int = 3) -> tuple[np.ndarray, np.ndarray]:
 def test_each_replicates_standard_error_is_the_jackknife_over_its_drawn_units(
     design_kind: str,
 ) -> None:
-    y, score = _data()
+    y, raw = _data()
+    score = raw.astype(np.float64)
     n = y.shape[0]
     pred = score >= 0.7
     weights = np.random.default_rng(3).random(n) + 0.5 if "weighted" in design_kind else None
@@ -89,6 +94,12 @@ def test_each_replicates_standard_error_is_the_jackknife_over_its_drawn_units(
                 assert own["auroc"][b, j] == pytest.approx(expected, abs=1e-10), (b, j)
     # The AUROC has its own standard errors in the unweighted row design only.
     assert ("auroc" in own) == (design_kind == "rows")
+    # The sample's own standard errors: the same as those of the leave-one-unit-out values.
+    rows = Rows.of(y, pred)
+    sample = spread.sample_se(rows, design, score)
+    _, left_out = jackknife_metrics(rows, design, y, score)
+    for column in (*COUNT_METRICS, "support", "prevalence", "specificity", "auroc"):
+        np.testing.assert_allclose(sample[column], jackknife_se(left_out[column]), rtol=1e-10)
 
 
 def test_the_bootstrap_t_band_studentises_each_replicate_by_its_own_standard_error() -> None:

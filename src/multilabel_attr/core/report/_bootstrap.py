@@ -299,11 +299,12 @@ def _bounds(
     method: str,
     jackknife: FloatArray | None,
     simultaneous: bool,
-    replicate_se: FloatArray | None = None,
+    spread: tuple[FloatArray | None, FloatArray | None] = (None, None),
 ) -> tuple[FloatArray, FloatArray]:
-    """The interval of every column of ``replicates`` (B, k) by the chosen method."""
+    """The interval of every column of ``replicates`` (B, k) by the chosen method; the
+    band's replicate and sample standard errors in ``spread`` where known."""
     if simultaneous:
-        return simultaneous_bounds(replicates, point, level, jackknife, replicate_se)
+        return simultaneous_bounds(replicates, point, level, jackknife, *spread)
     if method == "bca" and jackknife is not None:
         return bca_bounds(replicates, point, jackknife, level)
     return percentile_bounds(replicates, level)
@@ -316,7 +317,7 @@ def _intervals(
     method: str,
     jackknife: Metrics | None,
     simultaneous: bool,
-    replicate_se: dict[str, FloatArray],
+    spread: tuple[dict[str, FloatArray], dict[str, FloatArray]],
 ) -> dict[str, tuple[float, float]]:
     summary, per_label = replicates
     keys = [key for key, _ in SUMMARY_METRICS]
@@ -329,8 +330,8 @@ def _intervals(
     for column, values in per_label.items():
         point = np.asarray(report.per_label[column], np.float64)
         jack = None if jackknife is None else jackknife[1].get(column)
-        own = replicate_se.get(column)
-        lows, highs = _bounds(values, point, level, method, jack, simultaneous, own)
+        known = (spread[0].get(column), spread[1].get(column))
+        lows, highs = _bounds(values, point, level, method, jack, simultaneous, known)
         for name, low, high in zip(report.label_names, lows, highs):
             intervals[f"{column}:{name}"] = (float(low), float(high))
     return intervals
@@ -436,10 +437,23 @@ def bootstrap_report(
         recomputing the metrics per left-out row.  Average precision has no such
         shortcut and keeps its percentile interval.
     simultaneous : bool, default=False
-        Per-label intervals that hold for all labels at once (a studentised
-        max-statistic band over labels, with each label's jackknife standard error
-        where the leave-one-out values exist), for claims such as "these attributes
-        differ"; summary metrics keep their ``method`` intervals.
+        Per-label intervals that hold for all labels at once, for claims such as
+        "these attributes differ"; summary metrics keep their ``method`` intervals.
+        The band is ``theta -/+ c * se`` with ``se`` each label's jackknife standard
+        error and ``c`` the ``level`` quantile of the largest studentised gap over
+        labels (Beran 1988; the bootstrap-t max statistic of Romano and Wolf 2005).
+        The per-label count metrics (``support``, ``prevalence``, ``precision``,
+        ``recall``, ``f1``, ``specificity``, ``balanced_accuracy``, ``mcc``) get the
+        bootstrap-t band: each replicate's gap is divided by that replicate's own
+        jackknife standard error, leaving out one drawn unit (row or cluster) at a
+        time, computed from its counts; with ``sample_weight`` a unit's weight is
+        what it adds to the counts, so the cost grows with the number of distinct
+        (weight, outcome) pairs.  So does ``auroc`` without ``sample_weight`` and
+        ``cluster`` (from each replicate's placements).  The other per-label columns
+        (``average_precision``, the calibration errors, operating points, and
+        ``auroc`` with weights or clusters) divide every replicate's gap by the
+        label's jackknife standard error where it exists, else by the replicates'
+        standard deviation.
     calibration : bool, default=False
         Also compute and resample each label's calibration errors: the columns ``ece``
         (15 equal-width bins), ``brier`` and ``log_loss`` of ``Report.per_label``, with
@@ -537,11 +551,13 @@ def bootstrap_report(
         spread = ReplicateSpread.of(rows, design, ranked is not None)
     (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra, spread)
     jackknife = None
-    if rows is not None:
+    scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)
+    if method == "bca" and rows is not None:
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
 
-        scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)
         jackknife = jackknife_metrics(rows, design, truth, scores)
-    own = {} if spread is None else spread.columns()
-    intervals = _intervals(report, replicates, level, method, jackknife, simultaneous, own)
+    known: tuple[dict[str, FloatArray], dict[str, FloatArray]] = ({}, {})
+    if spread is not None and rows is not None:
+        known = (spread.columns(), spread.sample_se(rows, design, scores))
+    intervals = _intervals(report, replicates, level, method, jackknife, simultaneous, known)
     return report.with_intervals(intervals, level)

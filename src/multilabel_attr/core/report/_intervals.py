@@ -144,6 +144,7 @@ def simultaneous_bounds(
     level: float,
     jackknife: FloatArray | None = None,
     replicate_se: FloatArray | None = None,
+    sample_se: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """A band over the columns (labels) that holds for all of them at once.
 
@@ -153,7 +154,8 @@ def simultaneous_bounds(
     ``c`` that statistic's ``ceil((B + 1) * level)``-th smallest value of ``B`` (the
     finite-sample quantile: the data's own statistic, 0, counts as one more resample).
     ``se`` is a column's jackknife standard error when its leave-one-unit-out values
-    (U, k) are given, else the replicates' standard deviation.  ``se*`` is the
+    (U, k) are given or ``sample_se`` (k,) holds it, else the replicates' standard
+    deviation.  ``se*`` is the
     replicate's own standard error where ``replicate_se`` (B, k) gives it (the
     bootstrap-t band: each replicate is studentised by the spread of its own sample, so
     that the statistic's law does not depend on how uncertain a column is, which makes
@@ -166,6 +168,8 @@ def simultaneous_bounds(
         if jackknife is not None:
             from_jackknife = jackknife_se(jackknife)
             se = np.where(np.isfinite(from_jackknife) & (from_jackknife > 0), from_jackknife, se)
+        if sample_se is not None:
+            se = np.where(np.isfinite(sample_se) & (sample_se > 0), sample_se, se)
         usable = np.isfinite(se) & (se > 0) & np.isfinite(point)
         scale = np.broadcast_to(se, replicates.shape) if replicate_se is None else replicate_se
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)[:, usable]

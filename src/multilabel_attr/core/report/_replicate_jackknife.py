@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..ranking._delong import leave_one_out_auroc
 from ._bootstrap import Counts, Design, Rows, per_label_metrics
+from ._intervals import jackknife_se
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -139,6 +141,29 @@ class ReplicateSpread:
         if auroc_se is not None:
             merged["auroc"] = auroc_se
         self.parts.append(merged)
+
+    def sample_se(
+        self, rows: Rows, design: Design, scores: FloatArray | None
+    ) -> dict[str, FloatArray]:
+        """The sample's own jackknife standard errors (L,) of the per-label count metrics,
+        and of the AUROC when ``scores`` are given: the band's ``se``.
+
+        The sample is the replicate that draws every unit once, so the count metrics take
+        the same path as the replicates'; the AUROC's left-out values come from
+        [`leave_one_out_auroc`][multilabel_attr.core.ranking._delong.leave_one_out_auroc].
+        """
+        ones = np.ones((1, design.n_units), np.int8)
+        counts = rows.counts(design.row_weights(ones), design.weights is not None)
+        n_units = np.array([float(design.n_units)])
+        multiplicity = self._multiplicity(ones, counts)
+        own = jackknife_spread(counts[:4], self.kinds, multiplicity, n_units)
+        out = {column: values[0] for column, values in own.items()}
+        if scores is not None:
+            truth = rows.truth.astype(bool)
+            units = np.arange(truth.shape[0]) if design.units is None else design.units
+            left_out = leave_one_out_auroc(truth, scores, design.weights, units, design.n_units)
+            out["auroc"] = jackknife_se(left_out)
+        return out
 
     def columns(self) -> dict[str, FloatArray]:
         """Every column's standard errors (B, L), over all the replicates gathered."""
