@@ -4,6 +4,7 @@ multiplicities as sample weights."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -149,3 +150,16 @@ def test_bootstrap_report_bands_count_metrics_and_auroc_by_the_bootstrap_t() -> 
     )
     got = [report.intervals[f"average_precision:{name}"] for name in report.label_names]
     np.testing.assert_allclose(np.array(got), np.stack([low, high], axis=1), rtol=1e-12)
+
+
+def test_a_label_without_positives_gets_no_auroc_band_and_no_numpy_warning() -> None:
+    y, raw = _data(n=120, n_labels=3)
+    y[:, 2] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=ml.UndefinedMetricWarning)
+        report = ml.bootstrap_report(y, raw / 2, n_resamples=40, seed=3, simultaneous=True)
+    assert np.isnan(report.intervals["auroc:label_2"]).all()
+    low, high = report.intervals["auroc:label_0"]
+    assert low < report.per_label["auroc"][0] < high
+    assert report.intervals["recall:label_2"] == (0.0, 0.0)  # no spread: the point itself

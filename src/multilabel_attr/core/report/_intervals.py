@@ -8,6 +8,7 @@ together are resampled together.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -133,7 +134,8 @@ def jackknife_se(jackknife: FloatArray) -> FloatArray:
     finite = np.isfinite(jackknife)
     units = finite.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        centred = np.where(finite, jackknife - np.nanmean(jackknife, axis=0), 0.0)
+        mean = np.sum(np.where(finite, jackknife, 0.0), axis=0) / units
+        centred = np.where(finite, jackknife - mean, 0.0)
         out = np.sqrt((units - 1) / units * np.sum(centred**2, axis=0))
     return np.where(units >= 2, out, np.nan)
 
@@ -163,7 +165,9 @@ def simultaneous_bounds(
     (``se`` 0 or undefined) are left out of the maximum and get ``theta``, and so are a
     replicate's entries whose ``se*`` is 0 or undefined.
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # A column without two finite replicates (a label without positives) has no spread.
+        warnings.simplefilter("ignore", RuntimeWarning)
         se = np.nanstd(replicates, axis=0, ddof=1)
         if jackknife is not None:
             from_jackknife = jackknife_se(jackknife)
