@@ -9,7 +9,10 @@ four kinds per label (a true positive, false positive, false negative or true
 negative), and the replicate's own counts are how many drawn units of each kind
 it holds.  Clusters and weighted rows are grouped by what they add, and a
 replicate's number of each kind follows from its unit multiplicities.  The
-left-out counts go through the per-label formulas of every other metric.
+left-out counts go through the per-label formulas of every other metric.  The cost
+is that of the formulas on (replicates, kinds, labels): four kinds for unweighted
+rows, and for weighted rows as many as the distinct (weight, outcome) pairs of a
+label, up to one per row.
 """
 
 from __future__ import annotations
