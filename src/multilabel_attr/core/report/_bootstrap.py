@@ -29,7 +29,12 @@ from ..counts._counting import binary_predictions, sample_keys
 from ..counts._groups import DEFAULT_MAX_SLICES
 from ..counts._set_input import is_set_input
 from ..ranking._constraints import check_constraints
-from ..ranking._resampled import RankedLabel, ranked_labels, resampled_auroc_ap
+from ..ranking._resampled import (
+    RankedLabel,
+    ranked_labels,
+    resampled_auroc_ap,
+    resampled_auroc_ap_se,
+)
 from ._calibration_bootstrap import CalibrationRows, calibration_columns
 from ._evaluate import (
     _PER_LABEL_FORMULAS,
@@ -71,6 +76,15 @@ Counts = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, Float
 """``tp, fp, fn, tn`` (..., L), and the weight and presence of each sample key (..., K)."""
 
 
+class Spread(Protocol):
+    """What each replicate's own standard errors are made from: its drawn units (B, U), its
+    counts and, where ``ranking``, its AUROC's standard errors (B, L)."""
+
+    ranking: bool
+
+    def add(self, drawn: NDArray[Any], counts: Counts, auroc_se: FloatArray | None) -> None: ...
+
+
 def replicate_metrics(
     counts: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     keys: IntArray,
@@ -92,12 +106,21 @@ def replicate_metrics(
         else:
             value, _ = average_counts(formula, tp, fp, fn, tn, average, 0.0)
         summary[key] = np.asarray(value, np.float64)
+    return summary, per_label_metrics(counts)
+
+
+def per_label_metrics(
+    counts: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+) -> dict[str, FloatArray]:
+    """Every per-label count metric of ``tp, fp, fn, tn`` (any shape, labels last), with
+    undefined values as 0 (``zero_division=0``)."""
+    tp, fp, fn, tn = counts
     support = tp + fn
     with np.errstate(divide="ignore", invalid="ignore"):
         per_label = {"support": support, "prevalence": support / (tp + fp + fn + tn)}
     for column, formula in _PER_LABEL_FORMULAS.items():
         per_label[column] = np.asarray(average_counts(formula, tp, fp, fn, tn, None, 0.0)[0])
-    return summary, per_label
+    return per_label
 
 
 # Integer weights sum exactly in float32 (as BLAS accumulates them) below this total.
@@ -203,7 +226,10 @@ class Design:
     def draw(self, rng: np.random.Generator, n_resamples: int) -> NDArray[Any]:
         """The sample weights of ``n_resamples`` resamples, shape (B, n): the small-integer
         multiplicities themselves when rows carry no weights."""
-        drawn = drawn_counts(rng, n_resamples, self.n_units)
+        return self.row_weights(drawn_counts(rng, n_resamples, self.n_units))
+
+    def row_weights(self, drawn: NDArray[Any]) -> NDArray[Any]:
+        """The sample weights (B, n) of resamples that draw each unit ``drawn`` (B, U) times."""
         if self.units is not None:
             drawn = drawn[:, self.units]
         return drawn if self.weights is None else drawn * self.weights
@@ -217,22 +243,32 @@ def _resample_all(
     seed: int | np.random.Generator | None,
     ranked: list[RankedLabel] | None = None,
     extra: Sequence[ExtraColumns] = (),
+    spread: Spread | None = None,
 ) -> list[Metrics]:
     """Metrics of every resample for each prediction set, on the same resamples; with
     ``ranked``, the first set's per-label metrics include AUROC and AP, and each of
-    ``extra`` adds its columns (calibration errors, operating points) to them."""
+    ``extra`` adds its columns (calibration errors, operating points) to them.  ``spread``
+    is handed every block's draws and the first set's counts."""
     rng = np.random.default_rng(seed)
     n_samples = truth.shape[0]
     rows = [Rows.of(truth, pred) for pred in preds]
     chunk = max(1, _MAX_CELLS_PER_CHUNK // n_samples)
     parts: list[list[Metrics]] = [[] for _ in preds]
     for start in range(0, n_resamples, chunk):
-        weight = design.draw(rng, min(chunk, n_resamples - start))
-        for slot, data in zip(parts, rows):
-            slot.append(data.scores(data.counts(weight, design.weights is not None)))
+        drawn = drawn_counts(rng, min(chunk, n_resamples - start), design.n_units)
+        weight = design.row_weights(drawn)
+        counted = [data.counts(weight, design.weights is not None) for data in rows]
+        for slot, data, counts in zip(parts, rows, counted):
+            slot.append(data.scores(counts))
+        auroc_se = None
         if ranked is not None:
-            auroc, ap = resampled_auroc_ap(ranked, weight)
+            if spread is not None and spread.ranking:
+                auroc, ap, auroc_se = resampled_auroc_ap_se(ranked, weight)
+            else:
+                auroc, ap = resampled_auroc_ap(ranked, weight)
             parts[0][-1][1].update(auroc=auroc, average_precision=ap)
+        if spread is not None:
+            spread.add(drawn, counted[0], auroc_se)
         for columns in extra:
             parts[0][-1][1].update(columns.replicates(weight))
     merged = []
@@ -263,10 +299,12 @@ def _bounds(
     method: str,
     jackknife: FloatArray | None,
     simultaneous: bool,
+    spread: tuple[FloatArray | None, FloatArray | None] = (None, None),
 ) -> tuple[FloatArray, FloatArray]:
-    """The interval of every column of ``replicates`` (B, k) by the chosen method."""
+    """The interval of every column of ``replicates`` (B, k) by the chosen method; the
+    band's replicate and sample standard errors in ``spread`` where known."""
     if simultaneous:
-        return simultaneous_bounds(replicates, point, level, jackknife)
+        return simultaneous_bounds(replicates, point, level, jackknife, *spread)
     if method == "bca" and jackknife is not None:
         return bca_bounds(replicates, point, jackknife, level)
     return percentile_bounds(replicates, level)
@@ -279,6 +317,7 @@ def _intervals(
     method: str,
     jackknife: Metrics | None,
     simultaneous: bool,
+    spread: tuple[dict[str, FloatArray], dict[str, FloatArray]],
 ) -> dict[str, tuple[float, float]]:
     summary, per_label = replicates
     keys = [key for key, _ in SUMMARY_METRICS]
@@ -291,7 +330,8 @@ def _intervals(
     for column, values in per_label.items():
         point = np.asarray(report.per_label[column], np.float64)
         jack = None if jackknife is None else jackknife[1].get(column)
-        lows, highs = _bounds(values, point, level, method, jack, simultaneous)
+        known = (spread[0].get(column), spread[1].get(column))
+        lows, highs = _bounds(values, point, level, method, jack, simultaneous, known)
         for name, low, high in zip(report.label_names, lows, highs):
             intervals[f"{column}:{name}"] = (float(low), float(high))
     return intervals
@@ -397,10 +437,23 @@ def bootstrap_report(
         recomputing the metrics per left-out row.  Average precision has no such
         shortcut and keeps its percentile interval.
     simultaneous : bool, default=False
-        Per-label intervals that hold for all labels at once (a studentised
-        max-statistic band over labels, with each label's jackknife standard error
-        where the leave-one-out values exist), for claims such as "these attributes
-        differ"; summary metrics keep their ``method`` intervals.
+        Per-label intervals that hold for all labels at once, for claims such as
+        "these attributes differ"; summary metrics keep their ``method`` intervals.
+        The band is ``theta -/+ c * se`` with ``se`` each label's jackknife standard
+        error and ``c`` the ``level`` quantile of the largest studentised gap over
+        labels (Beran 1988; the bootstrap-t max statistic of Romano and Wolf 2005).
+        The per-label count metrics (``support``, ``prevalence``, ``precision``,
+        ``recall``, ``f1``, ``specificity``, ``balanced_accuracy``, ``mcc``) get the
+        bootstrap-t band: each replicate's gap is divided by that replicate's own
+        jackknife standard error, leaving out one drawn unit (row or cluster) at a
+        time, computed from its counts; with ``sample_weight`` a unit's weight is
+        what it adds to the counts, so the cost grows with the number of distinct
+        (weight, outcome) pairs.  So does ``auroc`` without ``sample_weight`` and
+        ``cluster`` (from each replicate's placements).  The other per-label columns
+        (``average_precision``, the calibration errors, operating points, and
+        ``auroc`` with weights or clusters) divide every replicate's gap by the
+        label's jackknife standard error where it exists, else by the replicates'
+        standard deviation.
     calibration : bool, default=False
         Also compute and resample each label's calibration errors: the columns ``ece``
         (15 equal-width bins), ``brier`` and ``log_loss`` of ``Report.per_label``, with
@@ -490,12 +543,21 @@ def bootstrap_report(
         columns = operating_columns(y_true, y_score, rules, sample_weight, from_logits)
         extra.append(OperatingRows.of(truth, _dense_scores(y_score), rules))
         report = replace(report, per_label={**report.per_label, **columns})
-    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra)
+    spread = None
+    rows = Rows.of(truth, pred) if method == "bca" or simultaneous else None
+    if simultaneous and rows is not None:
+        from ._replicate_jackknife import ReplicateSpread  # it builds on Rows and Design
+
+        spread = ReplicateSpread.of(rows, design, ranked is not None)
+    (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra, spread)
     jackknife = None
-    if method == "bca" or simultaneous:
+    scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)
+    if method == "bca" and rows is not None:
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
 
-        scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)
-        jackknife = jackknife_metrics(Rows.of(truth, pred), design, truth, scores)
-    intervals = _intervals(report, replicates, level, method, jackknife, simultaneous)
+        jackknife = jackknife_metrics(rows, design, truth, scores)
+    known: tuple[dict[str, FloatArray], dict[str, FloatArray]] = ({}, {})
+    if spread is not None and rows is not None:
+        known = (spread.columns(), spread.sample_se(rows, design, scores))
+    intervals = _intervals(report, replicates, level, method, jackknife, simultaneous, known)
     return report.with_intervals(intervals, level)

@@ -8,6 +8,7 @@ together are resampled together.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -133,7 +134,8 @@ def jackknife_se(jackknife: FloatArray) -> FloatArray:
     finite = np.isfinite(jackknife)
     units = finite.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        centred = np.where(finite, jackknife - np.nanmean(jackknife, axis=0), 0.0)
+        mean = np.sum(np.where(finite, jackknife, 0.0), axis=0) / units
+        centred = np.where(finite, jackknife - mean, 0.0)
         out = np.sqrt((units - 1) / units * np.sum(centred**2, axis=0))
     return np.where(units >= 2, out, np.nan)
 
@@ -143,26 +145,39 @@ def simultaneous_bounds(
     point: FloatArray,
     level: float,
     jackknife: FloatArray | None = None,
+    replicate_se: FloatArray | None = None,
+    sample_se: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """A band over the columns (labels) that holds for all of them at once.
 
-    Studentised max-statistic (Beran's balanced simultaneous confidence sets, 1988):
-    each replicate's largest ``|theta* - theta| / se`` over the columns; the band is
-    ``theta -/+ c * se`` with ``c`` that statistic's ``ceil((B + 1) * level)``-th smallest
-    value of ``B`` (the finite-sample quantile: the data's own statistic, 0, counts as
-    one more resample).  ``se`` is a column's jackknife standard error when its
-    leave-one-unit-out values (U, k) are given, else the replicates' standard
-    deviation: the jackknife's carries no resampling noise, so the band's width varies
-    less from one seed to the next and it covers slightly more often.  Columns without
-    spread (``se`` 0 or undefined) are left out of the maximum and get ``theta``.
+    Studentised max-statistic (Beran's balanced simultaneous confidence sets, 1988;
+    the bootstrap-t max statistic of Romano and Wolf, 2005): each replicate's largest
+    ``|theta* - theta| / se*`` over the columns; the band is ``theta -/+ c * se`` with
+    ``c`` that statistic's ``ceil((B + 1) * level)``-th smallest value of ``B`` (the
+    finite-sample quantile: the data's own statistic, 0, counts as one more resample).
+    ``se`` is a column's jackknife standard error when its leave-one-unit-out values
+    (U, k) are given or ``sample_se`` (k,) holds it, else the replicates' standard
+    deviation.  ``se*`` is the
+    replicate's own standard error where ``replicate_se`` (B, k) gives it (the
+    bootstrap-t band: each replicate is studentised by the spread of its own sample, so
+    that the statistic's law does not depend on how uncertain a column is, which makes
+    the band cover at its level more closely), else ``se``.  Columns without spread
+    (``se`` 0 or undefined) are left out of the maximum and get ``theta``, and so are a
+    replicate's entries whose ``se*`` is 0 or undefined.
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # A column without two finite replicates (a label without positives) has no spread.
+        warnings.simplefilter("ignore", RuntimeWarning)
         se = np.nanstd(replicates, axis=0, ddof=1)
         if jackknife is not None:
             from_jackknife = jackknife_se(jackknife)
             se = np.where(np.isfinite(from_jackknife) & (from_jackknife > 0), from_jackknife, se)
+        if sample_se is not None:
+            se = np.where(np.isfinite(sample_se) & (sample_se > 0), sample_se, se)
         usable = np.isfinite(se) & (se > 0) & np.isfinite(point)
-        scaled = np.abs(replicates[:, usable] - point[usable]) / se[usable]
+        scale = np.broadcast_to(se, replicates.shape) if replicate_se is None else replicate_se
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, np.nan)[:, usable]
+        scaled = np.abs(replicates[:, usable] - point[usable]) / scale
     if not np.any(usable):
         return point.copy(), point.copy()
     worst = np.nanmax(np.where(np.isnan(scaled), -np.inf, scaled), axis=1)
