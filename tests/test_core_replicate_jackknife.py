@@ -163,3 +163,31 @@ def test_a_label_without_positives_gets_no_auroc_band_and_no_numpy_warning() -> 
     low, high = report.intervals["auroc:label_0"]
     assert low < report.per_label["auroc"][0] < high
     assert report.intervals["recall:label_2"] == (0.0, 0.0)  # no spread: the point itself
+
+
+def test_continuous_weights_band_by_the_samples_jackknife_beyond_the_kind_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Continuous weights make nearly every row a kind of its own; past the limit the count
+    # metrics are studentised by the sample's jackknife standard error alone.
+    from multilabel_attr.core.report import _replicate_jackknife
+
+    y, raw = _data(n=200, n_labels=3)
+    score = raw / 2
+    w = np.random.default_rng(5).gamma(2.0, size=y.shape[0])
+    rows = Rows.of(y, score >= 0.5)
+    design = Design.of(w, None, y.shape[0])
+    assert ReplicateSpread.of(rows, design, ranking=True) is not None  # 3 x ~200 kind cells
+    monkeypatch.setattr(_replicate_jackknife, "_MAX_KIND_CELLS", 3 * 150)
+    assert ReplicateSpread.of(rows, design, ranking=True) is None
+    report = ml.bootstrap_report(
+        y, score, sample_weight=w, n_resamples=60, seed=2, simultaneous=True, ranking=False
+    )
+    ((_, per_label),) = _resample_all(y, [score >= 0.5], design, 60, 2, None, ())
+    _, left_out = jackknife_metrics(rows, design, y, None)
+    for column in ("f1", "recall"):
+        low, high = simultaneous_bounds(
+            per_label[column], np.asarray(report.per_label[column]), 0.95, left_out[column]
+        )
+        got = np.array([report.intervals[f"{column}:{name}"] for name in report.label_names])
+        np.testing.assert_allclose(got, np.stack([low, high], axis=1), rtol=1e-12)

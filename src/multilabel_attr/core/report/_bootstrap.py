@@ -446,11 +446,13 @@ def bootstrap_report(
         ``recall``, ``f1``, ``specificity``, ``balanced_accuracy``, ``mcc``) get the
         bootstrap-t band: each replicate's gap is divided by that replicate's own
         jackknife standard error, leaving out one drawn unit (row or cluster) at a
-        time, computed from its counts; with ``sample_weight`` a unit's weight is
-        what it adds to the counts, so the cost grows with the number of distinct
-        (weight, outcome) pairs.  So does ``auroc`` without ``sample_weight`` and
-        ``cluster`` (from each replicate's placements).  The other per-label columns
-        (``average_precision``, the calibration errors, operating points, and
+        time, computed from its counts.  With ``sample_weight`` a unit is what it adds
+        to the counts, so the cost grows with the number of distinct (weight, outcome)
+        pairs; above 262,144 of them over the labels (continuous weights give about
+        one per row) the count metrics are divided by the sample's jackknife standard
+        error instead.  ``auroc`` without ``sample_weight`` and ``cluster`` gets the
+        bootstrap-t band too (from each replicate's placements).  The other per-label
+        columns (``average_precision``, the calibration errors, operating points, and
         ``auroc`` with weights or clusters) divide every replicate's gap by the
         label's jackknife standard error where it exists, else by the replicates'
         standard deviation.
@@ -552,7 +554,7 @@ def bootstrap_report(
     (replicates,) = _resample_all(truth, [pred], design, n_resamples, seed, ranked, extra, spread)
     jackknife = None
     scores = None if ranked is None else to_numpy(y_score, "y_score").astype(np.float64)
-    if method == "bca" and rows is not None:
+    if (method == "bca" or (simultaneous and spread is None)) and rows is not None:
         from ._jackknife import jackknife_metrics  # it builds on Rows and Design, above
 
         jackknife = jackknife_metrics(rows, design, truth, scores)

@@ -31,6 +31,9 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 _MAX_CELLS_PER_CHUNK = 1_000_000
+_MAX_KIND_CELLS = 1 << 18
+"""(kind, label) cells per replicate above which the replicates' own standard errors cost
+too much (continuous weights make nearly every row a kind of its own)."""
 
 
 def jackknife_spread(
@@ -108,12 +111,17 @@ class ReplicateSpread:
     parts: list[dict[str, FloatArray]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, rows: Rows, design: Design, ranking: bool) -> ReplicateSpread:
+    def of(cls, rows: Rows, design: Design, ranking: bool) -> ReplicateSpread | None:
+        """The spread of ``design``'s replicates; ``None`` where its units fall into more
+        kinds than the replicates' standard errors are worth (then the band studentises
+        by the sample's jackknife standard errors only)."""
         n_labels = rows.truth.shape[1]
         if design.units is None and design.weights is None:
             kinds = np.broadcast_to(np.eye(4)[:, None, :], (4, n_labels, 4)).copy()
             return cls(kinds, None, ranking)
         kinds, groups = _unit_kinds(rows, design)
+        if kinds.shape[0] * n_labels > _MAX_KIND_CELLS:
+            return None
         return cls(kinds, groups, False)
 
     def _multiplicity(self, drawn: NDArray[Any], counts: Counts) -> FloatArray:
