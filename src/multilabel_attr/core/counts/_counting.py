@@ -237,16 +237,20 @@ def _row_counts(buffer: NDArray[np.bool_]) -> NDArray[np.uint64]:
     return result
 
 
-def _column_counts(buffer: NDArray[np.bool_]) -> IntArray:
-    """Number of True cells in each column; ``buffer`` has a multiple of 255 rows.
+def _column_counts(planes: NDArray[np.bool_]) -> IntArray:
+    """Number of True cells in each column of each plane of ``planes`` (shape (planes, rows,
+    width), rows a multiple of 255, C-contiguous planes): shape (planes, width).
 
     Groups of 255 rows are added as uint64 words, eight byte lanes at a time (a
-    byte holds at most 255 ones), then the bytes are widened and summed.
+    byte holds at most 255 ones), then the bytes are widened and summed; one reduction
+    covers every plane.
     """
-    rows, width = buffer.shape
-    words = buffer.view(np.uint64).reshape(_LANE_ROWS, -1)
-    partial = np.add.reduce(words, axis=0).view(np.uint8).reshape(rows // _LANE_ROWS, width)
-    counts: IntArray = partial.sum(axis=0, dtype=np.int64)
+    n_planes, rows, width = planes.shape
+    words = planes.view(np.uint64).reshape(n_planes, _LANE_ROWS, -1)
+    partial = np.add.reduce(words, axis=1).view(np.uint8)
+    counts: IntArray = partial.reshape(n_planes, rows // _LANE_ROWS, width).sum(
+        axis=1, dtype=np.int64
+    )
     return counts
 
 
@@ -301,6 +305,9 @@ def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits:
         check_probabilities(y_pred, "y_score")
 
 
+_FEW_SLICES = 8
+
+
 @dataclass(frozen=True)
 class _Layout:
     """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
@@ -310,9 +317,24 @@ class _Layout:
     bounds: IntArray
 
     @classmethod
-    def of(cls, codes: IntArray, n_slices: int) -> _Layout:
+    def of(cls, codes: IntArray, n_slices: int, skip: int | None = None) -> _Layout:
+        """The layout of a block's rows; the rows of slice ``skip`` are left out (that slice
+        is then empty)."""
+        small = small_codes(codes, n_slices)
+        if n_slices <= _FEW_SLICES:
+            # A few slices: one linear pass each finds their rows, in order (no sort).
+            kept = [s for s in range(n_slices) if s != skip]
+            parts = [np.flatnonzero(small == s) for s in kept]
+            sizes = np.zeros(n_slices, np.int64)
+            sizes[kept] = [part.size for part in parts]
+            order = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
         sizes = np.bincount(codes, minlength=n_slices)
-        order = np.argsort(small_codes(codes, n_slices), kind="stable")
+        order = np.argsort(small, kind="stable")
+        if skip is not None:
+            start = int(sizes[:skip].sum())
+            order = np.concatenate([order[:start], order[start + int(sizes[skip]) :]])
+            sizes[skip] = 0
         return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
 
 
@@ -355,6 +377,8 @@ def _slice_column_counts(
     """
     _, n_rows, width = cells.shape
     index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1)
+    if not present.size:
+        return
     grouped = out[: 3 * index.size * width].reshape(3, index.size, width)
     # mode="clip": with out=, the default mode would copy through a buffer first.
     np.take(cells[:2], index, axis=1, out=grouped[:2], mode="clip")
@@ -375,6 +399,22 @@ def _slice_products(
         rows = slice(int(layout.bounds[s]), int(layout.bounds[s + 1]))
         for buffer, total in zip(buffers, sums):
             total[s] += weights[rows] @ buffer[rows]
+
+
+def _block_keys(
+    truth: NDArray[np.bool_], pred: NDArray[np.bool_], hit: NDArray[np.bool_], base: int
+) -> NDArray[np.uint64]:
+    """Each row's ``(tp, fp, fn)`` key (see `encode_triples`) from its planes' row counts."""
+    # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
+    key = _row_counts(hit) * np.uint64(base * base - base - 1)
+    key += _row_counts(pred) * np.uint64(base)
+    key += _row_counts(truth)
+    return key
+
+
+def _largest(codes: IntArray, n_slices: int) -> int:
+    """The slice holding the most of ``codes``' rows."""
+    return int(np.argmax(np.bincount(codes, minlength=n_slices)))
 
 
 def _blocks(n_samples: int, n_labels: int, n_slices: int, counted: bool) -> tuple[int, int, int]:
@@ -428,6 +468,11 @@ def count_slices(
     base = n_labels - len(set(ignore)) + 1
     cube = np.uint64(base**3)
     keys = np.empty(n_samples, np.int64)
+    # Unweighted counts are integers: one slice (the largest of the first block) is the
+    # whole block's column counts less the other slices', so its rows are never gathered.
+    derived = None
+    if codes is not None and sliced and sample_weight is None:
+        derived = _largest(codes[:block_rows], n_slices)
 
     def work(task: range) -> tuple[FloatArray, ...]:
         # Truth, predictions and hits as planes of one buffer, and a last row of zeros that
@@ -438,7 +483,7 @@ def count_slices(
                            np.bool_)  # fmt: skip
         tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
         sums = np.zeros((3, n_slices, width), np.int64)
-        true_sum, pred_sum, tp_sum = sums
+        whole = np.zeros((3, width), np.int64)
         for start in task:
             stop = min(start + block_rows, n_samples)
             rows = stop - start
@@ -458,22 +503,15 @@ def count_slices(
                 truth[:rows, ignore] = False
                 pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
-            n_true = _row_counts(truth[:rows])
-            n_pred = _row_counts(pred[:rows])
-            n_hit = _row_counts(hit[:rows])
-            # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
-            key = n_hit * np.uint64(base * base - base - 1)
-            key += n_pred * np.uint64(base)
-            key += n_true
+            key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base)
             if sliced:
                 key += codes[start:stop].astype(np.uint64) * cube  # type: ignore[index]
             keys[start:stop] = key
-            layout = _Layout.of(codes[start:stop], n_slices) if sliced else None  # type: ignore[index]
-            if sample_weight is None and layout is None:
-                sums[:, 0] += np.stack([_column_counts(plane) for plane in (truth, pred, hit)])
-            elif sample_weight is None:
-                assert layout is not None
-                _slice_column_counts(cells, layout, lane_rows, grouped, sums)
+            layout = _Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
+            if sample_weight is None:
+                whole += _column_counts(cells[:, :block_rows])
+                if layout is not None:
+                    _slice_column_counts(cells, layout, lane_rows, grouped, sums)
             else:
                 t, p, h = truth[:rows], pred[:rows], hit[:rows]
                 w = sample_weight[start:stop]
@@ -485,6 +523,8 @@ def count_slices(
                     sorted_parts = tuple(part[layout.order] for part in parts)
                     _slice_products(sorted_parts, w[layout.order], layout, (tp, fp, fn, tn))
         if sample_weight is None:
+            sums[:, 0 if derived is None else derived] += whole - sums.sum(axis=1)
+            true_sum, pred_sum, tp_sum = sums
             tp = tp_sum.astype(np.float64)
             fp = (pred_sum - tp_sum).astype(np.float64)
             fn = (true_sum - tp_sum).astype(np.float64)
