@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import multilabel_attr as ml
 from multilabel_attr.core.counts import _counting
+from multilabel_attr.core.counts._groups import group_columns, slice_index
 
 
 def _keys(rng: Any, n: int, n_slices: int, singles: int, contiguous: bool) -> Any:
@@ -68,3 +69,25 @@ def test_each_slice_over_small_blocks_equals_counting_it_alone(
         assert counts == ml.MultilabelCounts.from_batch(truth, scores, threshold=0.5)
     whole = ml.MultilabelCounts.from_batch(y_true[:, kept], y_score[:, kept], threshold=0.5)
     assert state.overall == whole
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 3_000),
+    sizes=st.lists(st.sampled_from([1, 2, 3, 17, 300]), min_size=1, max_size=3),
+)
+def test_crossed_keys_are_numbered_as_sorting_the_key_tuples(
+    seed: int, n: int, sizes: list[int]
+) -> None:
+    # Crossings of up to 300 * 300 * 300 combinations (numbered in 8, 16 and 64-bit
+    # integers), most of them absent.
+    rng = np.random.default_rng(seed)
+    arrays = {f"f{i}": rng.integers(0, size, n) * 7 - 5 for i, size in enumerate(sizes)}
+    index = slice_index(group_columns(arrays), [], n, max_slices=n)
+    rows = list(zip(*(a.tolist() for a in arrays.values())))
+    expected = sorted(set(rows))
+    assert list(index.keys) == expected
+    assert index.codes.dtype == np.int64
+    position = {key: i for i, key in enumerate(expected)}
+    np.testing.assert_array_equal(index.codes, [position[row] for row in rows])

@@ -10,7 +10,6 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,7 +107,17 @@ def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
     return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
 
 
-def _crossed_codes(combined: IntArray, n_combinations: int) -> tuple[IntArray, IntArray]:
+def _position_type(n_combinations: int) -> np.dtype[Any]:
+    """The smallest unsigned integer type holding ``0..n_combinations - 1`` (int64 past 16
+    bits)."""
+    if n_combinations <= 1 << 8:
+        return np.dtype(np.uint8)
+    if n_combinations <= 1 << 16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int64)
+
+
+def _crossed_codes(combined: NDArray[Any], n_combinations: int) -> tuple[IntArray, NDArray[Any]]:
     """``_factorize_ints`` of crossed positions, each in ``0..n_combinations - 1``: no pass
     to find their range."""
     if n_combinations >= _DENSE_RANGE:
@@ -229,25 +238,34 @@ def slice_index(
     factors: list[str] = []
     kinds: list[str] = []
     uniques: list[NDArray[Any]] = []
-    combined: IntArray | None = None
+    combined: NDArray[Any] | None = None
     parts = [(factor, *group_keys(keys, arg, n_rows)) for factor, arg, keys in columns]
     for label, column in label_columns:
         mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
-        parts.append((label, mask.view(np.uint8), "int"))
+        # One contiguous copy: the passes that number the keys then read 1 byte per row.
+        parts.append((label, np.ascontiguousarray(mask.view(np.uint8)), "int"))
     if len({factor for factor, _, _ in parts}) != len(parts):
         raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
+    n_combinations = 1
     for factor, keys, kind in parts:
         unique, inverse = factorize(keys)
+        n_combinations *= unique.size
+        # Crossed positions in the smallest integer type that holds them (less to write).
+        dtype = _position_type(n_combinations)
         if combined is None:
-            combined = inverse.astype(np.int64, copy=False)
+            combined = inverse.astype(dtype, copy=False)
         else:
-            combined = combined * unique.size
-            combined += inverse
+            combined = combined.astype(dtype, copy=False) * dtype.type(unique.size)
+            np.add(combined, inverse, out=combined, casting="unsafe")
         factors.append(factor)
         kinds.append(kind)
         uniques.append(unique)
     assert combined is not None
-    present, codes = _crossed_codes(combined, math.prod(unique.size for unique in uniques))
+    if len(uniques) == 1:  # every distinct key of one factor is present
+        present, codes = np.arange(n_combinations), combined.astype(np.int64)
+    else:
+        present, codes = _crossed_codes(combined, n_combinations)
+        codes = codes.astype(np.int64, copy=False)
     if present.size > max_slices:
         raise ValueError(
             f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "

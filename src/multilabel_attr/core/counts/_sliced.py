@@ -186,7 +186,11 @@ def prepare_sliced_batch(
     columns = group_columns(groups)
     if not columns and not slicing:
         raise ValueError("groups must give group arrays or label names to slice by; got None")
-    labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
+    labels: list[tuple[str, NDArray[Any]]] = []
+    if names and slicing:
+        # The slicing columns are read out together: one pass over the rows of y_true.
+        chosen = batch.truth[:, slicing]
+        labels = [(names[j], chosen[:, i]) for i, j in enumerate(slicing)]
     index = slice_index(columns, labels, n_rows, max_slices)
     # Per-group thresholds: one row of thresholds per slice (its group's).
     every = (
