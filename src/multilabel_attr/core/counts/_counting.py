@@ -18,9 +18,10 @@ on a few threads (numpy releases the GIL inside its loops).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +35,7 @@ from .._validation import (
     check_score_values,
     threshold_cut,
 )
+from ._layout import Layout, slice_column_counts, slice_products
 
 _BLOCK_CELLS = 1 << 20
 _LANE_ROWS = 255
@@ -42,6 +44,7 @@ _DENSE_KEY_LIMIT = 1 << 22
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,13 @@ def merge_histograms(
     )
 
 
+Histogram = tuple[IntArray, FloatArray, IntArray]
+"""Sorted distinct keys, their summed weights and their numbers of samples."""
+
+
 def _histogram(
     keys: IntArray, weights: FloatArray | None, n_labels: int, n_slices: int = 1
-) -> tuple[IntArray, FloatArray, IntArray]:
+) -> Histogram:
     if n_slices * (n_labels + 1) ** 3 <= _DENSE_KEY_LIMIT:
         size = n_slices * (n_labels + 1) ** 3
         count = np.bincount(keys, minlength=size)
@@ -111,6 +118,32 @@ def _histogram(
         unique_count if weights is None else np.bincount(inverse, weights, unique.size)
     ).astype(np.float64, copy=False)
     return unique.astype(np.int64), unique_weight, unique_count
+
+
+class _KeyBuffer:
+    """The per-sample keys of one worker's blocks of rows (``task`` holds their first rows),
+    with their weights, stored one block after another."""
+
+    def __init__(
+        self, task: range, block_rows: int, n_samples: int, weights: FloatArray | None
+    ) -> None:
+        size = sum(min(block_rows, n_samples - start) for start in task)
+        self.keys = np.empty(size, np.int64)
+        self.all_weights = weights
+        self.weights = None if weights is None else np.empty(size, np.float64)
+        self.filled = 0
+
+    def add(self, keys: NDArray[Any], start: int, stop: int) -> None:
+        """Store the keys of the rows ``start:stop``."""
+        end = self.filled + stop - start
+        self.keys[self.filled : end] = keys
+        if self.weights is not None and self.all_weights is not None:
+            self.weights[self.filled : end] = self.all_weights[start:stop]
+        self.filled = end
+
+    def histogram(self, n_labels: int, n_slices: int) -> Histogram:
+        """The sparse histogram of the keys stored (see `_histogram`)."""
+        return _histogram(self.keys, self.weights, n_labels, n_slices)
 
 
 def _float32_ceiling(cut: FloatArray) -> NDArray[np.float32]:
@@ -176,6 +209,23 @@ def sample_triples(
 def sample_keys(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> IntArray:
     """Each sample's ``(tp, fp, fn)`` triple as a key (see `encode_triples`)."""
     return encode_triples(*sample_triples(truth, pred), truth.shape[1])
+
+
+@contextmanager
+def thread_pool(
+    n_tasks: int,
+) -> Iterator[Callable[[Callable[[Any], Result], Sequence[Any]], list[Result]]]:
+    """A function running a task on each item, on a few threads when there are several
+    items (numpy releases the GIL in its loops)."""
+    workers = worker_count(n_tasks)
+    if workers == 1:
+        yield lambda task, items: [task(item) for item in items]
+        return
+    # Loaded on first use, so that importing the package stays cheap.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield lambda task, items: list(pool.map(task, items))
 
 
 def worker_count(n_tasks: int) -> int:
@@ -283,16 +333,6 @@ def count_batch(
     return counts
 
 
-def small_codes(codes: IntArray, n_slices: int) -> NDArray[Any]:
-    """Slice numbers in the smallest integer type that holds them: a stable sort of 8 and
-    16-bit integers is a radix sort."""
-    if n_slices <= 1 << 8:
-        return codes.astype(np.uint8)
-    if n_slices <= 1 << 16:
-        return codes.astype(np.uint16)
-    return codes
-
-
 def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits: bool) -> None:
     """One min/max per block; the full checks run (and raise, counting the whole input
     ``y_pred``) only when it fails."""
@@ -303,102 +343,6 @@ def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits:
         check_finite_scores(y_pred, "y_score")
     if not from_logits and (low < 0 or high > 1):
         check_probabilities(y_pred, "y_score")
-
-
-_FEW_SLICES = 8
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
-    sorted rows ``bounds[s]:bounds[s+1]``."""
-
-    order: NDArray[np.intp]
-    bounds: IntArray
-
-    @classmethod
-    def of(cls, codes: IntArray, n_slices: int, skip: int | None = None) -> _Layout:
-        """The layout of a block's rows; the rows of slice ``skip`` are left out (that slice
-        is then empty)."""
-        small = small_codes(codes, n_slices)
-        if n_slices <= _FEW_SLICES:
-            # A few slices: one linear pass each finds their rows, in order (no sort).
-            kept = [s for s in range(n_slices) if s != skip]
-            parts = [np.flatnonzero(small == s) for s in kept]
-            sizes = np.zeros(n_slices, np.int64)
-            sizes[kept] = [part.size for part in parts]
-            order = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
-        sizes = np.bincount(codes, minlength=n_slices)
-        order = np.argsort(small, kind="stable")
-        if skip is not None:
-            start = int(sizes[:skip].sum())
-            order = np.concatenate([order[:start], order[start + int(sizes[skip]) :]])
-            sizes[skip] = 0
-        return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
-
-
-def _lane_groups(
-    layout: _Layout, lane_rows: int, blank: int
-) -> tuple[NDArray[np.intp], IntArray, IntArray]:
-    """The rows of a block laid out so that every slice fills whole groups of ``lane_rows``
-    rows: ``(index, starts, present)``.
-
-    Position ``j * n_groups + g`` of ``index`` holds the ``j``-th row of group ``g`` (the
-    row ``blank``, all zeros, pads each slice's last group), so adding the rows
-    ``lane_rows`` at a time, as `_column_counts` does, sums each group apart.  The groups of
-    slice ``present[i]`` start at ``starts[i]``.
-    """
-    sizes = np.diff(layout.bounds)
-    groups = -(-sizes // lane_rows)
-    first = np.concatenate([[0], np.cumsum(groups)])
-    table = np.full((int(first[-1]), lane_rows), blank, np.intp)
-    present = np.flatnonzero(sizes)
-    bounds = layout.bounds.tolist()
-    for s in present.tolist():
-        rows = table[first[s] : first[s + 1]].reshape(-1)
-        rows[: bounds[s + 1] - bounds[s]] = layout.order[bounds[s] : bounds[s + 1]]
-    return table.T.reshape(-1), first[present], present
-
-
-def _slice_column_counts(
-    cells: NDArray[np.bool_],
-    layout: _Layout,
-    lane_rows: int,
-    out: NDArray[np.bool_],
-    sums: IntArray,
-) -> None:
-    """Add each slice's column counts of truth, predictions and hits to ``sums`` (shape
-    (3, n_slices, width)).
-
-    ``cells`` holds a block's truth and predictions (hits are recomputed) as
-    (3, rows + 1, width), its last row all zeros; ``out`` is a flat buffer for the rows
-    laid out by `_lane_groups`, so that one word-wise sum counts every slice at once.
-    """
-    _, n_rows, width = cells.shape
-    index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1)
-    if not present.size:
-        return
-    grouped = out[: 3 * index.size * width].reshape(3, index.size, width)
-    # mode="clip": with out=, the default mode would copy through a buffer first.
-    np.take(cells[:2], index, axis=1, out=grouped[:2], mode="clip")
-    np.bitwise_and(grouped[0], grouped[1], out=grouped[2])
-    words = grouped.view(np.uint64).reshape(3, lane_rows, -1)
-    partial = np.add.reduce(words, axis=1).view(np.uint8).reshape(3, -1, width)
-    sums[:, present] += np.add.reduceat(partial, starts, axis=1, dtype=np.int64)
-
-
-def _slice_products(
-    buffers: tuple[NDArray[np.bool_], ...],
-    weights: FloatArray,
-    layout: _Layout,
-    sums: tuple[FloatArray, ...],
-) -> None:
-    """Add each slice's weighted column sums of each (row-sorted) buffer to ``sums``."""
-    for s in range(layout.bounds.size - 1):
-        rows = slice(int(layout.bounds[s]), int(layout.bounds[s + 1]))
-        for buffer, total in zip(buffers, sums):
-            total[s] += weights[rows] @ buffer[rows]
 
 
 def _block_keys(
@@ -467,14 +411,15 @@ def count_slices(
     # carry each row's slice: slice s owns the keys s * cube .. (s + 1) * cube - 1.
     base = n_labels - len(set(ignore)) + 1
     cube = np.uint64(base**3)
-    keys = np.empty(n_samples, np.int64)
     # Unweighted counts are integers: one slice (the largest of the first block) is the
     # whole block's column counts less the other slices', so its rows are never gathered.
     derived = None
     if codes is not None and sliced and sample_weight is None:
         derived = _largest(codes[:block_rows], n_slices)
 
-    def work(task: range) -> tuple[FloatArray, ...]:
+    def work(task: range) -> tuple[tuple[FloatArray, ...], Histogram]:
+        # Each worker histograms its own rows' keys: the histograms are summed at the end.
+        keys = _KeyBuffer(task, block_rows, n_samples, sample_weight)
         # Truth, predictions and hits as planes of one buffer, and a last row of zeros that
         # pads the slices' groups of rows.
         cells = np.zeros((3, block_rows + 1, width), np.bool_)
@@ -506,12 +451,12 @@ def count_slices(
             key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base)
             if sliced:
                 key += codes[start:stop].astype(np.uint64) * cube  # type: ignore[index]
-            keys[start:stop] = key
-            layout = _Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
+            keys.add(key, start, stop)
+            layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
             if sample_weight is None:
                 whole += _column_counts(cells[:, :block_rows])
                 if layout is not None:
-                    _slice_column_counts(cells, layout, lane_rows, grouped, sums)
+                    slice_column_counts(cells, layout, lane_rows, grouped, sums)
             else:
                 t, p, h = truth[:rows], pred[:rows], hit[:rows]
                 w = sample_weight[start:stop]
@@ -521,43 +466,41 @@ def count_slices(
                         out[0] += w @ part
                 else:
                     sorted_parts = tuple(part[layout.order] for part in parts)
-                    _slice_products(sorted_parts, w[layout.order], layout, (tp, fp, fn, tn))
+                    slice_products(sorted_parts, w[layout.order], layout, (tp, fp, fn, tn))
         if sample_weight is None:
             sums[:, 0 if derived is None else derived] += whole - sums.sum(axis=1)
             true_sum, pred_sum, tp_sum = sums
             tp = tp_sum.astype(np.float64)
             fp = (pred_sum - tp_sum).astype(np.float64)
             fn = (true_sum - tp_sum).astype(np.float64)
-        return tp, fp, fn, tn
+        return (tp, fp, fn, tn), keys.histogram(base - 1, n_slices)
 
     workers = worker_count(len(starts))
     tasks = [range(start, n_samples, block_rows * workers) for start in starts[:workers]]
-    if workers > 1:
-        # Loaded on first use, so that importing the package stays cheap.
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, tasks))
-    else:
-        results = [work(tasks[0])]
+    with thread_pool(len(tasks)) as run:
+        outcomes = run(work, tasks)
+    results = [result for result, _ in outcomes]
     if ignore:
         kept = np.setdiff1d(np.arange(n_labels), ignore)
         results = [tuple(r[:, kept] for r in result) for result in results]
-    return _slice_results(results, keys, n_slices, base - 1, sample_weight)
+    histograms = [histogram for _, histogram in outcomes]
+    if len(histograms) > 1:
+        histograms = [merge_histograms(*zip(*histograms))]
+    return _slice_results(results, histograms[0], n_slices, base - 1, sample_weight)
 
 
 def _slice_results(
     results: list[tuple[FloatArray, ...]],
-    keys: IntArray,
+    histogram: Histogram,
     n_slices: int,
     n_labels: int,
     sample_weight: FloatArray | None,
 ) -> list[BatchCounts]:
-    """Sum the workers' counts and split the per-sample histogram by slice (``keys`` carry
+    """Sum the workers' counts and split the per-sample histogram by slice (its keys carry
     each row's slice, see `count_slices`)."""
     tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:, :n_labels] for i in range(4))
     cube = (n_labels + 1) ** 3
-    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
+    key_set, key_weight, key_count = histogram
     owner = key_set // cube
     bounds = np.searchsorted(owner, np.arange(n_slices + 1)).tolist()
     parts = [slice(bounds[s], bounds[s + 1]) for s in range(n_slices)]

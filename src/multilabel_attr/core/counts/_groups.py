@@ -10,8 +10,7 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -27,7 +26,7 @@ from .._validation import (
     check_probability_threshold,
     group_keys,
 )
-from ._counting import worker_count
+from ._counting import thread_pool
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -168,7 +167,7 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] 
         np.logical_and(left[rows], ~same, out=left[rows])
 
     firsts: list[int] = []
-    with _pool(len(chunks)) as run:
+    with thread_pool(len(chunks)) as run:
         for _ in range(_FEW):
             first = int(np.argmax(left))
             if not left[first]:
@@ -185,23 +184,6 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] 
     rank = np.empty(len(firsts), np.uint8)
     rank[order] = np.arange(len(firsts))
     return values[order], rank[codes]
-
-
-@contextmanager
-def _pool(
-    n_tasks: int,
-) -> Iterator[Callable[[Callable[[slice], object], list[slice]], list[object]]]:
-    """A function running a task on each chunk, on a few threads when there are several
-    chunks (numpy releases the GIL in its loops)."""
-    workers = worker_count(n_tasks)
-    if workers == 1:
-        yield lambda task, chunks: [task(chunk) for chunk in chunks]
-        return
-    # Loaded on first use, so that importing the package stays cheap.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield lambda task, chunks: list(pool.map(task, chunks))
 
 
 def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:

@@ -29,7 +29,7 @@ from typing_extensions import Self
 
 from .._options import validated
 from .._validation import PerGroupThresholds, check_batch, check_label_names
-from ._counting import BatchCounts, count_slices, merge_histograms, small_codes
+from ._counting import BatchCounts, count_slices, merge_histograms
 from ._groups import (
     DEFAULT_MAX_SLICES,
     KEY_KINDS,
@@ -42,6 +42,7 @@ from ._groups import (
     slice_name,
     slice_thresholds,
 )
+from ._layout import small_codes
 from ._set_input import is_set_input
 from ._state import MultilabelCounts
 
