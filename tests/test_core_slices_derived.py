@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import multilabel_attr as ml
 from multilabel_attr.core.counts import _counting
-from multilabel_attr.core.counts._groups import group_columns, slice_index
+from multilabel_attr.core.counts._groups import factorize, group_columns, slice_index
 
 
 def _keys(rng: Any, n: int, n_slices: int, singles: int, contiguous: bool) -> Any:
@@ -91,3 +91,32 @@ def test_crossed_keys_are_numbered_as_sorting_the_key_tuples(
     assert index.codes.dtype == np.int64
     position = {key: i for i, key in enumerate(expected)}
     np.testing.assert_array_equal(index.codes, [position[row] for row in rows])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    pool=st.lists(
+        st.one_of(
+            st.text(st.characters(max_codepoint=255), max_size=9),
+            st.text(st.characters(max_codepoint=0xFFFF), max_size=5),
+            st.text(max_size=3),
+        ),
+        min_size=1,
+        max_size=18,
+        unique=True,
+    ),
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 300),
+)
+def test_string_keys_packed_into_words_are_numbered_as_numpy_does(
+    pool: list[str], seed: int, n: int
+) -> None:
+    # Keys of up to 8 narrow code points are compared as one integer each: any width, code
+    # points of 8 and 16 bits, NULs inside and trailing (which numpy drops), shared prefixes.
+    rng = np.random.default_rng(seed)
+    pool = pool + [key + "\x00" for key in pool] + [key + "\x00a" for key in pool]
+    keys = np.array(pool)[rng.integers(0, len(pool), n)]
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    found, codes = factorize(keys)
+    assert found.tolist() == distinct.tolist()
+    np.testing.assert_array_equal(codes, inverse.reshape(-1))

@@ -134,13 +134,36 @@ _FEW = 16
 _CHUNK_ROWS = 1 << 16
 
 
+def _packed_strings(points: NDArray[np.uint32]) -> NDArray[np.uint64] | None:
+    """Each string (a row of code points) as one integer, equal for equal strings only: its
+    code points narrowed to 8 or 16 bits and read as one little-endian word; None when they
+    do not fit in 8 bytes."""
+    n, width = points.shape
+    top = int(points.max()) if points.size else 0
+    narrow = np.dtype(np.uint8) if top < 1 << 8 else np.dtype(np.uint16)
+    row_bytes = width * narrow.itemsize
+    if top >= 1 << 16 or row_bytes > 8:
+        return None
+    # Rows of row_bytes bytes one after another, then zeros: the word read at the start of a
+    # row holds it in its low bytes (and the next row's first bytes, masked off).
+    buffer = np.zeros(n * row_bytes + 8, np.uint8)
+    buffer[: n * row_bytes].view(narrow).reshape(n, width)[...] = points
+    words = np.ndarray((n,), np.dtype("<u8"), buffer, strides=(row_bytes,))
+    packed: NDArray[np.uint64] = words & np.uint64((1 << (8 * row_bytes)) - 1)
+    return packed
+
+
 def _matcher(keys: NDArray[Any]) -> Any:
     """A function telling which of the rows ``rows`` hold the same key as row ``i``.
-    Strings are compared as their columns of code points (numpy pads them with zeros),
-    which is much cheaper than comparing them as strings."""
+    Strings are compared as one integer each when their code points fit in 8 bytes, else
+    as their columns of code points (numpy pads them with zeros), both much cheaper than
+    comparing them as strings."""
     if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
         return lambda i, rows: keys[rows] == keys[i]
     points = keys.view(np.uint32).reshape(keys.size, -1)
+    packed = _packed_strings(points)
+    if packed is not None:
+        return lambda i, rows: packed[rows] == packed[i]
 
     def same_as(i: int, rows: slice) -> NDArray[np.bool_]:
         same: NDArray[np.bool_] = points[rows, 0] == points[i, 0]
