@@ -121,7 +121,11 @@ def _crossed_codes(combined: NDArray[Any], n_combinations: int) -> tuple[IntArra
     to find their range."""
     if n_combinations >= _DENSE_RANGE:
         return _factorize_ints(combined)
-    seen = np.bincount(combined, minlength=n_combinations) > 0
+    if n_combinations <= _FEW and combined.dtype == np.uint8:
+        # A few byte-sized positions: a comparison each is cheaper than counting all rows.
+        seen = np.array([np.any(combined == c) for c in range(n_combinations)], np.bool_)
+    else:
+        seen = np.bincount(combined, minlength=n_combinations) > 0
     if seen.all():
         return np.arange(n_combinations, dtype=np.int64), combined
     rank = np.cumsum(seen) - 1
