@@ -465,8 +465,9 @@ def count_slices(
                     for out, part in zip((tp, fp, fn, tn), parts):
                         out[0] += w @ part
                 else:
-                    sorted_parts = tuple(part[layout.order] for part in parts)
-                    slice_products(sorted_parts, w[layout.order], layout, (tp, fp, fn, tn))
+                    order = layout.order
+                    sorted_parts = tuple(part[order] for part in parts)
+                    slice_products(sorted_parts, w[order], layout, (tp, fp, fn, tn))
         if sample_weight is None:
             sums[:, 0 if derived is None else derived] += whole - sums.sum(axis=1)
             true_sum, pred_sum, tp_sum = sums

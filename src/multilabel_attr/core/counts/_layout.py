@@ -32,37 +32,36 @@ _FEW_SLICES = 8
 
 @dataclass(frozen=True)
 class Layout:
-    """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
-    sorted rows ``bounds[s]:bounds[s+1]``."""
+    """The rows of a block by slice: ``parts`` pairs each slice holding rows of the block
+    (in slice order) with the positions of its rows (in row order)."""
 
-    order: NDArray[np.intp]
-    bounds: IntArray
+    parts: list[tuple[int, NDArray[np.intp]]]
 
     @classmethod
     def of(cls, codes: IntArray, n_slices: int, skip: int | None = None) -> Layout:
-        """The layout of a block's rows; the rows of slice ``skip`` are left out (that slice
-        is then empty)."""
+        """The layout of a block's rows; the rows of slice ``skip`` are left out."""
         small = small_codes(codes, n_slices)
         if n_slices <= _FEW_SLICES:
             # A few slices: one linear pass each finds their rows, in order (no sort).
-            kept = [s for s in range(n_slices) if s != skip]
-            parts = [np.flatnonzero(small == s) for s in kept]
-            sizes = np.zeros(n_slices, np.int64)
-            sizes[kept] = [part.size for part in parts]
-            order = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+            found = [(s, np.flatnonzero(small == s)) for s in range(n_slices) if s != skip]
+            return cls([(s, rows) for s, rows in found if rows.size])
         sizes = np.bincount(codes, minlength=n_slices)
         order = np.argsort(small, kind="stable")
-        if skip is not None:
-            start = int(sizes[:skip].sum())
-            order = np.concatenate([order[:start], order[start + int(sizes[skip]) :]])
-            sizes[skip] = 0
-        return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        present = np.flatnonzero(sizes).tolist()
+        return cls([(s, order[bounds[s] : bounds[s + 1]]) for s in present if s != skip])
+
+    @property
+    def order(self) -> NDArray[np.intp]:
+        """The block's rows ordered by slice (those of ``parts``, one part after another)."""
+        if not self.parts:
+            return np.zeros(0, np.intp)
+        return np.concatenate([rows for _, rows in self.parts])
 
 
 def _lane_groups(
     layout: Layout, lane_rows: int, blank: int
-) -> tuple[NDArray[np.intp], IntArray, IntArray]:
+) -> tuple[NDArray[np.intp], list[int], list[int]]:
     """The rows of a block laid out so that every slice fills whole groups of ``lane_rows``
     rows: ``(index, starts, present)``.
 
@@ -71,16 +70,17 @@ def _lane_groups(
     ``lane_rows`` at a time, as `_column_counts` does, sums each group apart.  The groups of
     slice ``present[i]`` start at ``starts[i]``.
     """
-    sizes = np.diff(layout.bounds)
-    groups = -(-sizes // lane_rows)
-    first = np.concatenate([[0], np.cumsum(groups)])
-    table = np.full((int(first[-1]), lane_rows), blank, np.intp)
-    present = np.flatnonzero(sizes)
-    bounds = layout.bounds.tolist()
-    for s in present.tolist():
-        rows = table[first[s] : first[s + 1]].reshape(-1)
-        rows[: bounds[s + 1] - bounds[s]] = layout.order[bounds[s] : bounds[s + 1]]
-    return table.T.reshape(-1), first[present], present
+    groups = [-(-rows.size // lane_rows) for _, rows in layout.parts]
+    table = np.empty((sum(groups), lane_rows), np.intp)
+    starts: list[int] = []
+    first = 0
+    for (_, rows), n_groups in zip(layout.parts, groups):
+        positions = table[first : first + n_groups].reshape(-1)
+        positions[: rows.size] = rows
+        positions[rows.size :] = blank
+        starts.append(first)
+        first += n_groups
+    return table.T.reshape(-1), starts, [s for s, _ in layout.parts]
 
 
 def slice_column_counts(
@@ -97,10 +97,10 @@ def slice_column_counts(
     (3, rows + 1, width), its last row all zeros; ``out`` is a flat buffer for the rows
     laid out by `_lane_groups`, so that one word-wise sum counts every slice at once.
     """
+    if not layout.parts:
+        return
     _, n_rows, width = cells.shape
     index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1)
-    if not present.size:
-        return
     grouped = out[: 3 * index.size * width].reshape(3, index.size, width)
     # mode="clip": with out=, the default mode would copy through a buffer first.
     np.take(cells[:2], index, axis=1, out=grouped[:2], mode="clip")
@@ -116,8 +116,11 @@ def slice_products(
     layout: Layout,
     sums: tuple[FloatArray, ...],
 ) -> None:
-    """Add each slice's weighted column sums of each (row-sorted) buffer to ``sums``."""
-    for s in range(layout.bounds.size - 1):
-        rows = slice(int(layout.bounds[s]), int(layout.bounds[s + 1]))
+    """Add each slice's weighted column sums of each buffer (rows in ``layout.order``) to
+    ``sums``."""
+    first = 0
+    for s, part in layout.parts:
+        rows = slice(first, first + part.size)
         for buffer, total in zip(buffers, sums):
             total[s] += weights[rows] @ buffer[rows]
+        first += part.size
