@@ -157,17 +157,18 @@ def _packed_strings(points: NDArray[np.uint32]) -> NDArray[np.uint64] | None:
     return packed
 
 
-def _matcher(keys: NDArray[Any]) -> Any:
-    """A function telling which of the rows ``rows`` hold the same key as row ``i``.
-    Strings are compared as one integer each when their code points fit in 8 bytes, else
-    as their columns of code points (numpy pads them with zeros), both much cheaper than
-    comparing them as strings."""
+def _matcher(keys: NDArray[Any]) -> tuple[Any, int]:
+    """A function telling which of the rows ``rows`` hold the same key as row ``i``, and the
+    rows worth comparing as one task.  Strings are compared as one integer each when their
+    code points fit in 8 bytes (cheap enough for one task of every row), else as their
+    columns of code points (numpy pads them with zeros), both much cheaper than comparing
+    them as strings."""
     if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
-        return lambda i, rows: keys[rows] == keys[i]
+        return (lambda i, rows: keys[rows] == keys[i]), _CHUNK_ROWS
     points = keys.view(np.uint32).reshape(keys.size, -1)
     packed = _packed_strings(points)
     if packed is not None:
-        return lambda i, rows: packed[rows] == packed[i]
+        return (lambda i, rows: packed[rows] == packed[i]), max(1, keys.size)
 
     def same_as(i: int, rows: slice) -> NDArray[np.bool_]:
         same: NDArray[np.bool_] = points[rows, 0] == points[i, 0]
@@ -175,17 +176,18 @@ def _matcher(keys: NDArray[Any]) -> Any:
             same &= points[rows, column] == points[i, column]
         return same
 
-    return same_as
+    return same_as, _CHUNK_ROWS
 
 
 def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
     """``factorize`` by comparing with each distinct key in turn (a few linear passes when
     there are at most 16 of them, as group columns usually have, the positions as uint8);
-    None when there are more.  Each pass runs over chunks of rows on a few threads."""
+    None when there are more.  Each pass runs over chunks of rows on a few threads (or over
+    every row at once when the comparison is cheap)."""
     codes = np.zeros(keys.size, np.uint8)
     left = np.ones(keys.size, np.bool_)
-    same_as = _matcher(keys)
-    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, keys.size, _CHUNK_ROWS)]
+    same_as, chunk_rows = _matcher(keys)
+    chunks = [slice(start, start + chunk_rows) for start in range(0, keys.size, chunk_rows)]
 
     def mark(first: int, number: int, rows: slice) -> None:
         same = same_as(first, rows)
