@@ -150,7 +150,8 @@ def _packed_strings(points: NDArray[np.uint32]) -> NDArray[np.uint64] | None:
         return None
     # Rows of row_bytes bytes one after another, then zeros: the word read at the start of a
     # row holds it in its low bytes (and the next row's first bytes, masked off).
-    buffer = np.zeros(n * row_bytes + 8, np.uint8)
+    buffer = np.empty(n * row_bytes + 8, np.uint8)
+    buffer[n * row_bytes :] = 0
     buffer[: n * row_bytes].view(narrow).reshape(n, width)[...] = points
     words = np.ndarray((n,), np.dtype("<u8"), buffer, strides=(row_bytes,))
     packed: NDArray[np.uint64] = words & np.uint64((1 << (8 * row_bytes)) - 1)
