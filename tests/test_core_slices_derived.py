@@ -46,7 +46,7 @@ def test_each_slice_over_small_blocks_equals_counting_it_alone(
     names = [f"l{j}" for j in range(n_labels)]
     with pytest.MonkeyPatch.context() as patch:
         # Blocks of 255 rows: the first block picks the derived slice, later ones may lack it.
-        patch.setattr(_counting, "_BLOCK_CELLS", 2 * 16 * 255)
+        patch.setattr(_counting, "_BLOCK_CELLS", 16 * 255)
         if sliced_labels:
             state = ml.SlicedCounts(n_labels, label_names=names, slice_labels=["l0"])
             state.update(y_true, y_score, groups={"k": keys}, threshold=0.5)

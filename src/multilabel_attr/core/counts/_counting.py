@@ -361,14 +361,11 @@ def _largest(codes: IntArray, n_slices: int) -> int:
     return int(np.argmax(np.bincount(codes, minlength=n_slices)))
 
 
-def _blocks(n_samples: int, n_labels: int, n_slices: int, counted: bool) -> tuple[int, int, int]:
+def _blocks(n_samples: int, n_labels: int, n_slices: int) -> tuple[int, int, int]:
     """``(width, block_rows, lane_rows)``: the labels padded to whole words, the rows of a
-    block (a multiple of 255) and the rows of a group of one slice (``counted``: without
-    weights, the case whose slices are counted in groups of rows)."""
+    block (a multiple of 255) and the rows of a group of one slice."""
     width = -(-n_labels // 8) * 8
-    # Sorting a block's rows by slice fills three more planes: smaller blocks stay in cache.
-    cells = _BLOCK_CELLS // 2 if n_slices > 1 and counted else _BLOCK_CELLS
-    block_rows = _LANE_ROWS * max(1, cells // (width * _LANE_ROWS))
+    block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
     block_rows = min(block_rows, -(-n_samples // _LANE_ROWS) * _LANE_ROWS)
     # Smaller groups when there are many slices keep the padding of each one's last group
     # (at most a block's rows in all, or one row per slice) small.
@@ -404,8 +401,7 @@ def count_slices(
         cut = cut[0]
     row_cuts = cut is not None and cut.ndim == 2
 
-    width, block_rows, lane_rows = _blocks(n_samples, n_labels, n_slices if sliced else 1,
-                                           sample_weight is None)  # fmt: skip
+    width, block_rows, lane_rows = _blocks(n_samples, n_labels, n_slices if sliced else 1)
     starts = list(range(0, n_samples, block_rows))
     # Keys count the labels kept (ignored columns are cleared before rows are counted), and
     # carry each row's slice: slice s owns the keys s * cube .. (s + 1) * cube - 1.
