@@ -388,9 +388,11 @@ def count_slices(
 
     The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
     block the 0/1 rows are copied into groups of rows of one slice (the input itself is
-    never copied), and one word-wise sum counts every slice's columns.  A slice's counts
-    are those of counting its rows alone (bit for bit without weights); every slice must
-    hold at least one row.  The columns in ``ignore`` are left out (as if removed from the
+    never copied), and one word-wise sum counts every slice's columns.  Without weights
+    the rows of one slice (the largest of the first block) are not copied: its column
+    counts are the whole block's less the other slices'.  A slice's counts are those of
+    counting its rows alone (bit for bit without weights); every slice must hold at least
+    one row.  The columns in ``ignore`` are left out (as if removed from the
     input, without copying it).
     ``threshold`` of shape ``(n_slices, n_labels)`` gives each slice its own thresholds.
     """
