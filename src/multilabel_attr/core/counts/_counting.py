@@ -18,9 +18,10 @@ on a few threads (numpy releases the GIL inside its loops).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +35,7 @@ from .._validation import (
     check_score_values,
     threshold_cut,
 )
+from ._layout import Layout, slice_column_counts, slice_products
 
 _BLOCK_CELLS = 1 << 20
 _LANE_ROWS = 255
@@ -42,6 +44,7 @@ _DENSE_KEY_LIMIT = 1 << 22
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,13 @@ def merge_histograms(
     )
 
 
+Histogram = tuple[IntArray, FloatArray, IntArray]
+"""Sorted distinct keys, their summed weights and their numbers of samples."""
+
+
 def _histogram(
     keys: IntArray, weights: FloatArray | None, n_labels: int, n_slices: int = 1
-) -> tuple[IntArray, FloatArray, IntArray]:
+) -> Histogram:
     if n_slices * (n_labels + 1) ** 3 <= _DENSE_KEY_LIMIT:
         size = n_slices * (n_labels + 1) ** 3
         count = np.bincount(keys, minlength=size)
@@ -111,6 +118,32 @@ def _histogram(
         unique_count if weights is None else np.bincount(inverse, weights, unique.size)
     ).astype(np.float64, copy=False)
     return unique.astype(np.int64), unique_weight, unique_count
+
+
+class _KeyBuffer:
+    """The per-sample keys of one worker's blocks of rows (``task`` holds their first rows),
+    with their weights, stored one block after another."""
+
+    def __init__(
+        self, task: range, block_rows: int, n_samples: int, weights: FloatArray | None
+    ) -> None:
+        size = sum(min(block_rows, n_samples - start) for start in task)
+        self.keys = np.empty(size, np.int64)
+        self.all_weights = weights
+        self.weights = None if weights is None else np.empty(size, np.float64)
+        self.filled = 0
+
+    def add(self, keys: NDArray[Any], start: int, stop: int) -> None:
+        """Store the keys of the rows ``start:stop``."""
+        end = self.filled + stop - start
+        self.keys[self.filled : end] = keys
+        if self.weights is not None and self.all_weights is not None:
+            self.weights[self.filled : end] = self.all_weights[start:stop]
+        self.filled = end
+
+    def histogram(self, n_labels: int, n_slices: int) -> Histogram:
+        """The sparse histogram of the keys stored (see `_histogram`)."""
+        return _histogram(self.keys, self.weights, n_labels, n_slices)
 
 
 def _float32_ceiling(cut: FloatArray) -> NDArray[np.float32]:
@@ -178,6 +211,23 @@ def sample_keys(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> IntArray:
     return encode_triples(*sample_triples(truth, pred), truth.shape[1])
 
 
+@contextmanager
+def thread_pool(
+    n_tasks: int,
+) -> Iterator[Callable[[Callable[[Any], Result], Sequence[Any]], list[Result]]]:
+    """A function running a task on each item, on a few threads when there are several
+    items (numpy releases the GIL in its loops)."""
+    workers = worker_count(n_tasks)
+    if workers == 1:
+        yield lambda task, items: [task(item) for item in items]
+        return
+    # Loaded on first use, so that importing the package stays cheap.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield lambda task, items: list(pool.map(task, items))
+
+
 def worker_count(n_tasks: int) -> int:
     """Threads to use for ``n_tasks`` independent blocks (numpy releases the GIL)."""
     try:
@@ -237,16 +287,20 @@ def _row_counts(buffer: NDArray[np.bool_]) -> NDArray[np.uint64]:
     return result
 
 
-def _column_counts(buffer: NDArray[np.bool_]) -> IntArray:
-    """Number of True cells in each column; ``buffer`` has a multiple of 255 rows.
+def _column_counts(planes: NDArray[np.bool_]) -> IntArray:
+    """Number of True cells in each column of each plane of ``planes`` (shape (planes, rows,
+    width), rows a multiple of 255, C-contiguous planes): shape (planes, width).
 
     Groups of 255 rows are added as uint64 words, eight byte lanes at a time (a
-    byte holds at most 255 ones), then the bytes are widened and summed.
+    byte holds at most 255 ones), then the bytes are widened and summed; one reduction
+    covers every plane.
     """
-    rows, width = buffer.shape
-    words = buffer.view(np.uint64).reshape(_LANE_ROWS, -1)
-    partial = np.add.reduce(words, axis=0).view(np.uint8).reshape(rows // _LANE_ROWS, width)
-    counts: IntArray = partial.sum(axis=0, dtype=np.int64)
+    n_planes, rows, width = planes.shape
+    words = planes.view(np.uint64).reshape(n_planes, _LANE_ROWS, -1)
+    partial = np.add.reduce(words, axis=1).view(np.uint8)
+    counts: IntArray = partial.reshape(n_planes, rows // _LANE_ROWS, width).sum(
+        axis=1, dtype=np.int64
+    )
     return counts
 
 
@@ -279,16 +333,6 @@ def count_batch(
     return counts
 
 
-def small_codes(codes: IntArray, n_slices: int) -> NDArray[Any]:
-    """Slice numbers in the smallest integer type that holds them: a stable sort of 8 and
-    16-bit integers is a radix sort."""
-    if n_slices <= 1 << 8:
-        return codes.astype(np.uint8)
-    if n_slices <= 1 << 16:
-        return codes.astype(np.uint16)
-    return codes
-
-
 def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits: bool) -> None:
     """One min/max per block; the full checks run (and raise, counting the whole input
     ``y_pred``) only when it fails."""
@@ -301,90 +345,27 @@ def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits:
         check_probabilities(y_pred, "y_score")
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """The rows of a block ordered by slice: ``order`` sorts them, and slice ``s`` holds the
-    sorted rows ``bounds[s]:bounds[s+1]``."""
-
-    order: NDArray[np.intp]
-    bounds: IntArray
-
-    @classmethod
-    def of(cls, codes: IntArray, n_slices: int) -> _Layout:
-        sizes = np.bincount(codes, minlength=n_slices)
-        order = np.argsort(small_codes(codes, n_slices), kind="stable")
-        return cls(order, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+def _block_keys(
+    truth: NDArray[np.bool_], pred: NDArray[np.bool_], hit: NDArray[np.bool_], base: int
+) -> NDArray[np.uint64]:
+    """Each row's ``(tp, fp, fn)`` key (see `encode_triples`) from its planes' row counts."""
+    # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
+    key = _row_counts(hit) * np.uint64(base * base - base - 1)
+    key += _row_counts(pred) * np.uint64(base)
+    key += _row_counts(truth)
+    return key
 
 
-def _lane_groups(
-    layout: _Layout, lane_rows: int, blank: int
-) -> tuple[NDArray[np.intp], IntArray, IntArray]:
-    """The rows of a block laid out so that every slice fills whole groups of ``lane_rows``
-    rows: ``(index, starts, present)``.
-
-    Position ``j * n_groups + g`` of ``index`` holds the ``j``-th row of group ``g`` (the
-    row ``blank``, all zeros, pads each slice's last group), so adding the rows
-    ``lane_rows`` at a time, as `_column_counts` does, sums each group apart.  The groups of
-    slice ``present[i]`` start at ``starts[i]``.
-    """
-    sizes = np.diff(layout.bounds)
-    groups = -(-sizes // lane_rows)
-    first = np.concatenate([[0], np.cumsum(groups)])
-    table = np.full((int(first[-1]), lane_rows), blank, np.intp)
-    present = np.flatnonzero(sizes)
-    bounds = layout.bounds.tolist()
-    for s in present.tolist():
-        rows = table[first[s] : first[s + 1]].reshape(-1)
-        rows[: bounds[s + 1] - bounds[s]] = layout.order[bounds[s] : bounds[s + 1]]
-    return table.T.reshape(-1), first[present], present
+def _largest(codes: IntArray, n_slices: int) -> int:
+    """The slice holding the most of ``codes``' rows."""
+    return int(np.argmax(np.bincount(codes, minlength=n_slices)))
 
 
-def _slice_column_counts(
-    cells: NDArray[np.bool_],
-    layout: _Layout,
-    lane_rows: int,
-    out: NDArray[np.bool_],
-    sums: IntArray,
-) -> None:
-    """Add each slice's column counts of truth, predictions and hits to ``sums`` (shape
-    (3, n_slices, width)).
-
-    ``cells`` holds a block's truth and predictions (hits are recomputed) as
-    (3, rows + 1, width), its last row all zeros; ``out`` is a flat buffer for the rows
-    laid out by `_lane_groups`, so that one word-wise sum counts every slice at once.
-    """
-    _, n_rows, width = cells.shape
-    index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1)
-    grouped = out[: 3 * index.size * width].reshape(3, index.size, width)
-    # mode="clip": with out=, the default mode would copy through a buffer first.
-    np.take(cells[:2], index, axis=1, out=grouped[:2], mode="clip")
-    np.bitwise_and(grouped[0], grouped[1], out=grouped[2])
-    words = grouped.view(np.uint64).reshape(3, lane_rows, -1)
-    partial = np.add.reduce(words, axis=1).view(np.uint8).reshape(3, -1, width)
-    sums[:, present] += np.add.reduceat(partial, starts, axis=1, dtype=np.int64)
-
-
-def _slice_products(
-    buffers: tuple[NDArray[np.bool_], ...],
-    weights: FloatArray,
-    layout: _Layout,
-    sums: tuple[FloatArray, ...],
-) -> None:
-    """Add each slice's weighted column sums of each (row-sorted) buffer to ``sums``."""
-    for s in range(layout.bounds.size - 1):
-        rows = slice(int(layout.bounds[s]), int(layout.bounds[s + 1]))
-        for buffer, total in zip(buffers, sums):
-            total[s] += weights[rows] @ buffer[rows]
-
-
-def _blocks(n_samples: int, n_labels: int, n_slices: int, counted: bool) -> tuple[int, int, int]:
+def _blocks(n_samples: int, n_labels: int, n_slices: int) -> tuple[int, int, int]:
     """``(width, block_rows, lane_rows)``: the labels padded to whole words, the rows of a
-    block (a multiple of 255) and the rows of a group of one slice (``counted``: without
-    weights, the case whose slices are counted in groups of rows)."""
+    block (a multiple of 255) and the rows of a group of one slice."""
     width = -(-n_labels // 8) * 8
-    # Sorting a block's rows by slice fills three more planes: smaller blocks stay in cache.
-    cells = _BLOCK_CELLS // 2 if n_slices > 1 and counted else _BLOCK_CELLS
-    block_rows = _LANE_ROWS * max(1, cells // (width * _LANE_ROWS))
+    block_rows = _LANE_ROWS * max(1, _BLOCK_CELLS // (width * _LANE_ROWS))
     block_rows = min(block_rows, -(-n_samples // _LANE_ROWS) * _LANE_ROWS)
     # Smaller groups when there are many slices keep the padding of each one's last group
     # (at most a block's rows in all, or one row per slice) small.
@@ -407,9 +388,11 @@ def count_slices(
 
     The pass of [`count_batch`][multilabel_attr.core.counts._counting.count_batch]; in each
     block the 0/1 rows are copied into groups of rows of one slice (the input itself is
-    never copied), and one word-wise sum counts every slice's columns.  A slice's counts
-    are those of counting its rows alone (bit for bit without weights); every slice must
-    hold at least one row.  The columns in ``ignore`` are left out (as if removed from the
+    never copied), and one word-wise sum counts every slice's columns.  Without weights
+    the rows of one slice (the largest of the first block) are not copied: its column
+    counts are the whole block's less the other slices'.  A slice's counts are those of
+    counting its rows alone (bit for bit without weights); every slice must hold at least
+    one row.  The columns in ``ignore`` are left out (as if removed from the
     input, without copying it).
     ``threshold`` of shape ``(n_slices, n_labels)`` gives each slice its own thresholds.
     """
@@ -420,16 +403,21 @@ def count_slices(
         cut = cut[0]
     row_cuts = cut is not None and cut.ndim == 2
 
-    width, block_rows, lane_rows = _blocks(n_samples, n_labels, n_slices if sliced else 1,
-                                           sample_weight is None)  # fmt: skip
+    width, block_rows, lane_rows = _blocks(n_samples, n_labels, n_slices if sliced else 1)
     starts = list(range(0, n_samples, block_rows))
     # Keys count the labels kept (ignored columns are cleared before rows are counted), and
     # carry each row's slice: slice s owns the keys s * cube .. (s + 1) * cube - 1.
     base = n_labels - len(set(ignore)) + 1
     cube = np.uint64(base**3)
-    keys = np.empty(n_samples, np.int64)
+    # Unweighted counts are integers: one slice (the largest of the first block) is the
+    # whole block's column counts less the other slices', so its rows are never gathered.
+    derived = None
+    if codes is not None and sliced and sample_weight is None:
+        derived = _largest(codes[:block_rows], n_slices)
 
-    def work(task: range) -> tuple[FloatArray, ...]:
+    def work(task: range) -> tuple[tuple[FloatArray, ...], Histogram]:
+        # Each worker histograms its own rows' keys: the histograms are summed at the end.
+        keys = _KeyBuffer(task, block_rows, n_samples, sample_weight)
         # Truth, predictions and hits as planes of one buffer, and a last row of zeros that
         # pads the slices' groups of rows.
         cells = np.zeros((3, block_rows + 1, width), np.bool_)
@@ -438,7 +426,7 @@ def count_slices(
                            np.bool_)  # fmt: skip
         tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
         sums = np.zeros((3, n_slices, width), np.int64)
-        true_sum, pred_sum, tp_sum = sums
+        whole = np.zeros((3, width), np.int64)
         for start in task:
             stop = min(start + block_rows, n_samples)
             rows = stop - start
@@ -458,22 +446,15 @@ def count_slices(
                 truth[:rows, ignore] = False
                 pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
-            n_true = _row_counts(truth[:rows])
-            n_pred = _row_counts(pred[:rows])
-            n_hit = _row_counts(hit[:rows])
-            # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
-            key = n_hit * np.uint64(base * base - base - 1)
-            key += n_pred * np.uint64(base)
-            key += n_true
+            key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base)
             if sliced:
                 key += codes[start:stop].astype(np.uint64) * cube  # type: ignore[index]
-            keys[start:stop] = key
-            layout = _Layout.of(codes[start:stop], n_slices) if sliced else None  # type: ignore[index]
-            if sample_weight is None and layout is None:
-                sums[:, 0] += np.stack([_column_counts(plane) for plane in (truth, pred, hit)])
-            elif sample_weight is None:
-                assert layout is not None
-                _slice_column_counts(cells, layout, lane_rows, grouped, sums)
+            keys.add(key, start, stop)
+            layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
+            if sample_weight is None:
+                whole += _column_counts(cells[:, :block_rows])
+                if layout is not None:
+                    slice_column_counts(cells, layout, lane_rows, grouped, sums)
             else:
                 t, p, h = truth[:rows], pred[:rows], hit[:rows]
                 w = sample_weight[start:stop]
@@ -482,42 +463,43 @@ def count_slices(
                     for out, part in zip((tp, fp, fn, tn), parts):
                         out[0] += w @ part
                 else:
-                    sorted_parts = tuple(part[layout.order] for part in parts)
-                    _slice_products(sorted_parts, w[layout.order], layout, (tp, fp, fn, tn))
+                    order = layout.order
+                    sorted_parts = tuple(part[order] for part in parts)
+                    slice_products(sorted_parts, w[order], layout, (tp, fp, fn, tn))
         if sample_weight is None:
+            sums[:, 0 if derived is None else derived] += whole - sums.sum(axis=1)
+            true_sum, pred_sum, tp_sum = sums
             tp = tp_sum.astype(np.float64)
             fp = (pred_sum - tp_sum).astype(np.float64)
             fn = (true_sum - tp_sum).astype(np.float64)
-        return tp, fp, fn, tn
+        return (tp, fp, fn, tn), keys.histogram(base - 1, n_slices)
 
     workers = worker_count(len(starts))
     tasks = [range(start, n_samples, block_rows * workers) for start in starts[:workers]]
-    if workers > 1:
-        # Loaded on first use, so that importing the package stays cheap.
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(work, tasks))
-    else:
-        results = [work(tasks[0])]
+    with thread_pool(len(tasks)) as run:
+        outcomes = run(work, tasks)
+    results = [result for result, _ in outcomes]
     if ignore:
         kept = np.setdiff1d(np.arange(n_labels), ignore)
         results = [tuple(r[:, kept] for r in result) for result in results]
-    return _slice_results(results, keys, n_slices, base - 1, sample_weight)
+    histograms = [histogram for _, histogram in outcomes]
+    if len(histograms) > 1:
+        histograms = [merge_histograms(*zip(*histograms))]
+    return _slice_results(results, histograms[0], n_slices, base - 1, sample_weight)
 
 
 def _slice_results(
     results: list[tuple[FloatArray, ...]],
-    keys: IntArray,
+    histogram: Histogram,
     n_slices: int,
     n_labels: int,
     sample_weight: FloatArray | None,
 ) -> list[BatchCounts]:
-    """Sum the workers' counts and split the per-sample histogram by slice (``keys`` carry
+    """Sum the workers' counts and split the per-sample histogram by slice (its keys carry
     each row's slice, see `count_slices`)."""
     tp, fp, fn, tn = (np.sum([r[i] for r in results], axis=0)[:, :n_labels] for i in range(4))
     cube = (n_labels + 1) ** 3
-    key_set, key_weight, key_count = _histogram(keys, sample_weight, n_labels, n_slices)
+    key_set, key_weight, key_count = histogram
     owner = key_set // cube
     bounds = np.searchsorted(owner, np.arange(n_slices + 1)).tolist()
     parts = [slice(bounds[s], bounds[s + 1]) for s in range(n_slices)]

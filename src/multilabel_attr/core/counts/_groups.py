@@ -10,9 +10,7 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,7 +26,7 @@ from .._validation import (
     check_probability_threshold,
     group_keys,
 )
-from ._counting import worker_count
+from ._counting import thread_pool
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -108,12 +106,26 @@ def _factorize_ints(values: IntArray) -> tuple[IntArray, IntArray]:
     return (np.flatnonzero(seen) + low).astype(np.int64), rank[shifted].astype(np.int64)
 
 
-def _crossed_codes(combined: IntArray, n_combinations: int) -> tuple[IntArray, IntArray]:
+def _position_type(n_combinations: int) -> np.dtype[Any]:
+    """The smallest unsigned integer type holding ``0..n_combinations - 1`` (int64 past 16
+    bits)."""
+    if n_combinations <= 1 << 8:
+        return np.dtype(np.uint8)
+    if n_combinations <= 1 << 16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int64)
+
+
+def _crossed_codes(combined: NDArray[Any], n_combinations: int) -> tuple[IntArray, NDArray[Any]]:
     """``_factorize_ints`` of crossed positions, each in ``0..n_combinations - 1``: no pass
     to find their range."""
     if n_combinations >= _DENSE_RANGE:
         return _factorize_ints(combined)
-    seen = np.bincount(combined, minlength=n_combinations) > 0
+    if n_combinations <= _FEW and combined.dtype == np.uint8:
+        # A few byte-sized positions: a comparison each is cheaper than counting all rows.
+        seen = np.array([np.any(combined == c) for c in range(n_combinations)], np.bool_)
+    else:
+        seen = np.bincount(combined, minlength=n_combinations) > 0
     if seen.all():
         return np.arange(n_combinations, dtype=np.int64), combined
     rank = np.cumsum(seen) - 1
@@ -126,13 +138,38 @@ _FEW = 16
 _CHUNK_ROWS = 1 << 16
 
 
-def _matcher(keys: NDArray[Any]) -> Any:
-    """A function telling which of the rows ``rows`` hold the same key as row ``i``.
-    Strings are compared as their columns of code points (numpy pads them with zeros),
-    which is much cheaper than comparing them as strings."""
+def _packed_strings(points: NDArray[np.uint32]) -> NDArray[np.uint64] | None:
+    """Each string (a row of code points) as one integer, equal for equal strings only: its
+    code points narrowed to 8 or 16 bits and read as one little-endian word; None when they
+    do not fit in 8 bytes."""
+    n, width = points.shape
+    top = int(points.max()) if points.size else 0
+    narrow = np.dtype(np.uint8) if top < 1 << 8 else np.dtype(np.uint16)
+    row_bytes = width * narrow.itemsize
+    if top >= 1 << 16 or row_bytes > 8:
+        return None
+    # Rows of row_bytes bytes one after another, then zeros: the word read at the start of a
+    # row holds it in its low bytes (and the next row's first bytes, masked off).
+    buffer = np.empty(n * row_bytes + 8, np.uint8)
+    buffer[n * row_bytes :] = 0
+    buffer[: n * row_bytes].view(narrow).reshape(n, width)[...] = points
+    words = np.ndarray((n,), np.dtype("<u8"), buffer, strides=(row_bytes,))
+    packed: NDArray[np.uint64] = words & np.uint64((1 << (8 * row_bytes)) - 1)
+    return packed
+
+
+def _matcher(keys: NDArray[Any]) -> tuple[Any, int]:
+    """A function telling which of the rows ``rows`` hold the same key as row ``i``, and the
+    rows worth comparing as one task.  Strings are compared as one integer each when their
+    code points fit in 8 bytes (cheap enough for one task of every row), else as their
+    columns of code points (numpy pads them with zeros), both much cheaper than comparing
+    them as strings."""
     if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
-        return lambda i, rows: keys[rows] == keys[i]
+        return (lambda i, rows: keys[rows] == keys[i]), _CHUNK_ROWS
     points = keys.view(np.uint32).reshape(keys.size, -1)
+    packed = _packed_strings(points)
+    if packed is not None:
+        return (lambda i, rows: packed[rows] == packed[i]), max(1, keys.size)
 
     def same_as(i: int, rows: slice) -> NDArray[np.bool_]:
         same: NDArray[np.bool_] = points[rows, 0] == points[i, 0]
@@ -140,17 +177,18 @@ def _matcher(keys: NDArray[Any]) -> Any:
             same &= points[rows, column] == points[i, column]
         return same
 
-    return same_as
+    return same_as, _CHUNK_ROWS
 
 
 def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
     """``factorize`` by comparing with each distinct key in turn (a few linear passes when
     there are at most 16 of them, as group columns usually have, the positions as uint8);
-    None when there are more.  Each pass runs over chunks of rows on a few threads."""
+    None when there are more.  Each pass runs over chunks of rows on a few threads (or over
+    every row at once when the comparison is cheap)."""
     codes = np.zeros(keys.size, np.uint8)
     left = np.ones(keys.size, np.bool_)
-    same_as = _matcher(keys)
-    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, keys.size, _CHUNK_ROWS)]
+    same_as, chunk_rows = _matcher(keys)
+    chunks = [slice(start, start + chunk_rows) for start in range(0, keys.size, chunk_rows)]
 
     def mark(first: int, number: int, rows: slice) -> None:
         same = same_as(first, rows)
@@ -159,7 +197,7 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] 
         np.logical_and(left[rows], ~same, out=left[rows])
 
     firsts: list[int] = []
-    with _pool(len(chunks)) as run:
+    with thread_pool(len(chunks)) as run:
         for _ in range(_FEW):
             first = int(np.argmax(left))
             if not left[first]:
@@ -176,23 +214,6 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] 
     rank = np.empty(len(firsts), np.uint8)
     rank[order] = np.arange(len(firsts))
     return values[order], rank[codes]
-
-
-@contextmanager
-def _pool(
-    n_tasks: int,
-) -> Iterator[Callable[[Callable[[slice], object], list[slice]], list[object]]]:
-    """A function running a task on each chunk, on a few threads when there are several
-    chunks (numpy releases the GIL in its loops)."""
-    workers = worker_count(n_tasks)
-    if workers == 1:
-        yield lambda task, chunks: [task(chunk) for chunk in chunks]
-        return
-    # Loaded on first use, so that importing the package stays cheap.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield lambda task, chunks: list(pool.map(task, chunks))
 
 
 def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -229,25 +250,34 @@ def slice_index(
     factors: list[str] = []
     kinds: list[str] = []
     uniques: list[NDArray[Any]] = []
-    combined: IntArray | None = None
+    combined: NDArray[Any] | None = None
     parts = [(factor, *group_keys(keys, arg, n_rows)) for factor, arg, keys in columns]
     for label, column in label_columns:
         mask = binary_mask(column, f"slicing label {label!r} (a column of y_true)")
-        parts.append((label, mask.view(np.uint8), "int"))
+        # One contiguous copy: the passes that number the keys then read 1 byte per row.
+        parts.append((label, np.ascontiguousarray(mask.view(np.uint8)), "int"))
     if len({factor for factor, _, _ in parts}) != len(parts):
         raise ValueError(f"groups repeat a factor name: {[factor for factor, _, _ in parts]}")
+    n_combinations = 1
     for factor, keys, kind in parts:
         unique, inverse = factorize(keys)
+        n_combinations *= unique.size
+        # Crossed positions in the smallest integer type that holds them (less to write).
+        dtype = _position_type(n_combinations)
         if combined is None:
-            combined = inverse.astype(np.int64, copy=False)
+            combined = inverse.astype(dtype, copy=False)
         else:
-            combined = combined * unique.size
-            combined += inverse
+            combined = combined.astype(dtype, copy=False) * dtype.type(unique.size)
+            np.add(combined, inverse, out=combined, casting="unsafe")
         factors.append(factor)
         kinds.append(kind)
         uniques.append(unique)
     assert combined is not None
-    present, codes = _crossed_codes(combined, math.prod(unique.size for unique in uniques))
+    if len(uniques) == 1:  # every distinct key of one factor is present
+        present, codes = np.arange(n_combinations), combined.astype(np.int64)
+    else:
+        present, codes = _crossed_codes(combined, n_combinations)
+        codes = codes.astype(np.int64, copy=False)
     if present.size > max_slices:
         raise ValueError(
             f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "

@@ -29,7 +29,7 @@ from typing_extensions import Self
 
 from .._options import validated
 from .._validation import PerGroupThresholds, check_batch, check_label_names
-from ._counting import BatchCounts, count_slices, merge_histograms, small_codes
+from ._counting import BatchCounts, count_slices, merge_histograms
 from ._groups import (
     DEFAULT_MAX_SLICES,
     KEY_KINDS,
@@ -42,6 +42,7 @@ from ._groups import (
     slice_name,
     slice_thresholds,
 )
+from ._layout import small_codes
 from ._set_input import is_set_input
 from ._state import MultilabelCounts
 
@@ -186,7 +187,11 @@ def prepare_sliced_batch(
     columns = group_columns(groups)
     if not columns and not slicing:
         raise ValueError("groups must give group arrays or label names to slice by; got None")
-    labels = [(names[j], batch.truth[:, j]) for j in slicing] if names else []
+    labels: list[tuple[str, NDArray[Any]]] = []
+    if names and slicing:
+        # The slicing columns are read out together: one pass over the rows of y_true.
+        chosen = batch.truth[:, slicing]
+        labels = [(names[j], chosen[:, i]) for i, j in enumerate(slicing)]
     index = slice_index(columns, labels, n_rows, max_slices)
     # Per-group thresholds: one row of thresholds per slice (its group's).
     every = (
