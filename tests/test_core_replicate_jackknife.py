@@ -191,3 +191,17 @@ def test_continuous_weights_band_by_the_samples_jackknife_beyond_the_kind_limit(
         )
         got = np.array([report.intervals[f"{column}:{name}"] for name in report.label_names])
         np.testing.assert_allclose(got, np.stack([low, high], axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{"simultaneous": True}, {"method": "bca"}])
+def test_a_single_cluster_shows_no_spread_without_failing(options: dict[str, Any]) -> None:
+    # Every replicate draws the one cluster once: no replicate has two units to leave out,
+    # and the band, like the percentile interval, is the point itself.
+    y, raw = _data(n=90, n_labels=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        report = ml.bootstrap_report(
+            y, raw / 2, cluster=np.zeros(90, int), n_resamples=20, seed=0, **options
+        )
+    for name, value in zip(report.label_names, report.per_label["f1"]):
+        assert report.intervals[f"f1:{name}"] == (value, value)

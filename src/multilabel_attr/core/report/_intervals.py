@@ -87,8 +87,10 @@ def percentile_bounds(replicates: FloatArray, level: float) -> tuple[FloatArray,
 
 def acceleration(jackknife: FloatArray) -> FloatArray:
     """BCa's acceleration of every column of the leave-one-unit-out values (U, k)."""
-    d = np.nanmean(jackknife, axis=0) - jackknife
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        # A column without a finite left-out value (a single unit) has no acceleration.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = np.nanmean(jackknife, axis=0) - jackknife
         return np.nansum(d**3, axis=0) / (6 * np.nansum(d**2, axis=0) ** 1.5)
 
 
@@ -182,6 +184,10 @@ def simultaneous_bounds(
         return point.copy(), point.copy()
     worst = np.nanmax(np.where(np.isnan(scaled), -np.inf, scaled), axis=1)
     worst = np.sort(worst[np.isfinite(worst)])
+    if not worst.size:
+        # No replicate has a standard error of its own (each drew fewer than two units, as
+        # with a single cluster): they show no spread, as their percentile interval does.
+        return point.copy(), point.copy()
     critical = float(worst[min(math.ceil((worst.size + 1) * level), worst.size) - 1])
     spread = np.where(usable, critical * np.nan_to_num(se), 0.0)
     return point - spread, point + spread
