@@ -79,7 +79,7 @@ def test_each_replicates_standard_error_is_the_jackknife_over_its_drawn_units(
     cluster = np.arange(n) // 3 if "cluster" in design_kind else None
     design = Design.of(weights, cluster, n)
     spread = ReplicateSpread.of(Rows.of(y, pred), design, ranking=True)
-    _resample_all(y, [pred], design, 2, 5, ranked_labels(y, score), (), spread)
+    _resample_all(y, [pred], design, 2, 5, ranked_labels(y, score, True), (), spread)
     own = spread.columns()
     # The same draws as the bootstrap's.
     drawn = drawn_counts(np.random.default_rng(5), 2, design.n_units)
@@ -133,7 +133,7 @@ def test_bootstrap_report_bands_count_metrics_and_auroc_by_the_bootstrap_t() -> 
     rows = Rows.of(y, score >= 0.35)
     design = Design.of(None, None, y.shape[0])
     spread = ReplicateSpread.of(rows, design, ranking=True)
-    ranked = ranked_labels(y, score)
+    ranked = ranked_labels(y, score, True)
     ((_, per_label),) = _resample_all(y, [score >= 0.35], design, 99, 1, ranked, (), spread)
     own = spread.columns()
     _, left_out = jackknife_metrics(rows, design, y, score.astype(np.float64))

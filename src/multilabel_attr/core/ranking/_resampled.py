@@ -56,7 +56,11 @@ class RankedLabel:
     neg_from: IndexArray
 
     @classmethod
-    def of(cls, truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> RankedLabel:
+    def of(
+        cls, truth: NDArray[np.bool_], scores: NDArray[np.floating], negatives: bool = False
+    ) -> RankedLabel:
+        """The label's samples in score order; the negatives' placements (``neg_through``,
+        ``neg_tied``, ``neg_from``) only with ``negatives`` (else empty)."""
         # One sort of the label; within a run of tied scores the order does not matter.
         order, keys = sorted_order(scores)
         positive = truth[order]
@@ -67,22 +71,28 @@ class RankedLabel:
         first = _first_of_run(pos_scores)
         tied = np.flatnonzero(through != below)
         runs = np.flatnonzero(first != np.arange(pos.size))
-        neg_from = np.searchsorted(pos_scores, neg_scores, "left")
-        neg_through = np.searchsorted(pos_scores, neg_scores, "right")
-        neg_tied = np.flatnonzero(neg_through != neg_from)
+        if negatives:
+            neg_from = np.searchsorted(pos_scores, neg_scores, "left")
+            neg_through = np.searchsorted(pos_scores, neg_scores, "right")
+            neg_tied = np.flatnonzero(neg_through != neg_from)
+        else:
+            neg_from = neg_through = neg_tied = np.zeros(0, np.intp)
         return cls(
             neg, pos, below, tied, through[tied], runs, first[runs],
             neg_through, neg_tied, neg_from[neg_tied],
         )  # fmt: skip
 
 
-def ranked_labels(truth: NDArray[np.bool_], scores: NDArray[np.floating]) -> list[RankedLabel]:
+def ranked_labels(
+    truth: NDArray[np.bool_], scores: NDArray[np.floating], negatives: bool = False
+) -> list[RankedLabel]:
     """Every label's sort, done once for all replicates, the labels on a thread pool (the
-    sorts release the GIL)."""
+    sorts release the GIL); ``negatives`` for the replicates' own AUROC errors
+    ([`resampled_auroc_ap_se`][multilabel_attr.core.ranking._resampled.resampled_auroc_ap_se])."""
     ranked: list[RankedLabel | None] = [None] * truth.shape[1]
 
     def work(j: int) -> None:
-        ranked[j] = RankedLabel.of(truth[:, j], scores[:, j])
+        ranked[j] = RankedLabel.of(truth[:, j], scores[:, j], negatives)
 
     map_blocks(work, range(truth.shape[1]))
     return [label for label in ranked if label is not None]
@@ -164,6 +174,8 @@ def _jackknife_se(
     drawn units, so the jackknife's sum of squares needs only the multiplicity-weighted
     sums of the squared placements, read from the same running sums as the AUROC.
     """
+    if label.neg_through.size != label.neg.size:
+        raise ValueError("the label was ranked without its negatives' placements")
     total_pos = pos_cum[:, -1].astype(np.float64)
     total_neg = np.sum(neg_small, axis=1, dtype=np.float64)
     # A negative's placement: the positives above it, plus half those tied with it.

@@ -285,11 +285,14 @@ def _dense_scores(y_score: Any) -> NDArray[np.floating]:
     return scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64)
 
 
-def _ranked(y_true: Any, y_score: Any, truth: NDArray[np.bool_]) -> list[RankedLabel] | None:
-    """Each label's sorted scores for resampling the ranking columns (dense scores only)."""
+def _ranked(
+    y_true: Any, y_score: Any, truth: NDArray[np.bool_], negatives: bool = False
+) -> list[RankedLabel] | None:
+    """Each label's sorted scores for resampling the ranking columns (dense scores only);
+    ``negatives`` for the replicates' own AUROC errors."""
     if is_set_input(y_true) or is_set_input(y_score):
         return None
-    return ranked_labels(truth, _dense_scores(y_score))
+    return ranked_labels(truth, _dense_scores(y_score), negatives)
 
 
 def _bounds(
@@ -535,7 +538,7 @@ def bootstrap_report(
         y_true, y_score, threshold, from_logits, sample_weight
     )
     design = Design.of(weights, cluster, truth.shape[0])
-    ranked = _ranked(y_true, y_score, truth) if ranking else None
+    ranked = _ranked(y_true, y_score, truth, simultaneous) if ranking else None
     extra: list[ExtraColumns] = []
     if calibration:
         extra.append(CalibrationRows.of(y_true, y_score, from_logits))
