@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import multilabel_attr as ml
 
 TOL = 1e-12
+
+
+def local_spark(
+    app: str, *, shuffle_partitions: int | None = None, batch_rows: int | None = None
+) -> Iterator[Any]:
+    """A local[2] Spark session for one test module (its fixture yields from this), stopped
+    after it; skips the module's Spark tests without pyspark or a Java runtime.
+    ``shuffle_partitions`` and ``batch_rows`` (Arrow batch size) set Spark's own when given."""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs a Java runtime")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName(app)
+    builder = builder.config("spark.ui.enabled", "false")
+    if shuffle_partitions is not None:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if batch_rows is not None:
+        builder = builder.config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_rows))
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,6 @@ and Platt and temperature fits by one job per Newton pass equal the in-memory fi
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 import multilabel_attr as ml  # noqa: E402
-from _scale_data import Data, make_data  # noqa: E402
+from _scale_data import Data, local_spark, make_data  # noqa: E402
 from multilabel_attr import parquet as mparquet  # noqa: E402
 from multilabel_attr.calibration import Calibrator, fit_calibrator  # noqa: E402
 
@@ -138,22 +135,7 @@ def test_dask_equals_in_memory(data: Data) -> None:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs a Java runtime")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("multilabel_attr-calibration-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    yield from local_spark("multilabel_attr-calibration-tests", batch_rows=200)
 
 
 @pytest.mark.slow

@@ -12,9 +12,6 @@ every sum is exact in any order and the comparisons can be exact too.
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +25,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 import multilabel_attr as ml  # noqa: E402
-from _scale_data import assert_reports_equal  # noqa: E402
+from _scale_data import assert_reports_equal, local_spark  # noqa: E402
 from multilabel_attr import parquet as mparquet  # noqa: E402
 from multilabel_attr.thresholds import (  # noqa: E402
     Thresholds,
@@ -168,20 +165,7 @@ def client() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs a Java runtime")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]").appName("multilabel_attr-differential")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "3")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "16").getOrCreate()
-    )  # fmt: skip
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    yield from local_spark("multilabel_attr-differential", shuffle_partitions=3, batch_rows=16)
 
 
 def dask_frame(case: Case) -> Any:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +14,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 import multilabel_attr as ml  # noqa: E402
+from _scale_data import local_spark  # noqa: E402
 from multilabel_attr import parquet as mparquet  # noqa: E402
 
 RULES = [
@@ -133,22 +131,7 @@ def test_dask_arrays_equal_in_memory() -> None:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs a Java runtime")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("multilabel_attr-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()  # the Spark engine's tests build their own session
+    yield from local_spark("multilabel_attr-tests", shuffle_partitions=4)
 
 
 @pytest.mark.slow

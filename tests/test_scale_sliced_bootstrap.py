@@ -5,9 +5,6 @@ counts with the core's code, the partitions add up, and every interval equals th
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 import pandas as pd  # noqa: E402
 
 import multilabel_attr as ml  # noqa: E402
+from _scale_data import local_spark  # noqa: E402
 from multilabel_attr import parquet as mparquet  # noqa: E402
 from multilabel_attr._scale._columns import ColumnError  # noqa: E402
 from multilabel_attr.core._internal import poisson_multiplicities  # noqa: E402
@@ -264,20 +262,7 @@ def test_dask_frame_equals_memory(rows: Rows) -> None:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs a Java runtime")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]").appName("multilabel_attr-sliced-bootstrap")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )  # fmt: skip
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    yield from local_spark("multilabel_attr-sliced-bootstrap", shuffle_partitions=4)
 
 
 @pytest.mark.slow

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ import pyarrow.parquet as pq
 from sklearn.metrics import f1_score, recall_score
 
 import multilabel_attr as ml
+from _scale_data import local_spark
 from multilabel_attr import parquet as mparquet
 
 NAMES = ["Male", "Young", "Smiling", "Bald", "Hat", "Glasses"]
@@ -177,20 +175,7 @@ def test_dask_frame_equals_memory(data: Any) -> None:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs a Java runtime")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]").appName("multilabel_attr-slices")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "300").getOrCreate()
-    )  # fmt: skip
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    yield from local_spark("multilabel_attr-slices", batch_rows=300)
 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,13 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs a Java runtime", allow_module_level=True)
 
 import multilabel_attr as ml
-from _scale_data import Data, assert_intervals_equal, assert_reports_equal, make_data
+from _scale_data import (
+    Data,
+    assert_intervals_equal,
+    assert_reports_equal,
+    local_spark,
+    make_data,
+)
 from multilabel_attr import parquet as mparquet
 from multilabel_attr import spark as mspark
 
@@ -27,20 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully suppo
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("multilabel_attr-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    yield from local_spark("multilabel_attr-tests", shuffle_partitions=4, batch_rows=200)
 
 
 @pytest.fixture(scope="module")
