@@ -86,9 +86,12 @@ def test_crossed_keys_are_numbered_as_sorting_the_key_tuples(
     arrays = {f"f{i}": rng.integers(0, size, n) * 7 - 5 for i, size in enumerate(sizes)}
     index = slice_index(group_columns(arrays), [], n, max_slices=n)
     rows = list(zip(*(a.tolist() for a in arrays.values())))
+    n_slices = int(np.prod([np.unique(a).size for a in arrays.values()]))
     expected = sorted(set(rows))
     assert list(index.keys) == expected
-    assert index.codes.dtype == np.int64
+    # Slice numbers in the smallest unsigned type that holds them (int64 past 16 bits).
+    smallest = np.uint8 if n_slices <= 256 else np.uint16 if n_slices <= 65536 else np.int64
+    assert index.codes.dtype == smallest
     position = {key: i for i, key in enumerate(expected)}
     np.testing.assert_array_equal(index.codes, [position[row] for row in rows])
 

@@ -258,33 +258,39 @@ def _mask_into(block: NDArray[Any], out: NDArray[np.bool_], name: str) -> None:
     np.copyto(out, binary_mask(block, name))
 
 
-def _row_counts(buffer: NDArray[np.bool_]) -> NDArray[np.uint64]:
-    """Number of True cells in each row of a bool buffer whose width is a multiple of 8.
+def _row_counts(buffer: NDArray[np.bool_], out: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Number of True cells in each row of a bool buffer whose width is a multiple of 8,
+    written into ``out`` (one uint64 per row).
 
     Rows are viewed as uint64 words of eight 0/1 bytes.  The words of a row are
     added lane-wise (each byte lane stays below 256 for up to 2040 labels) and
-    the bytes of the sum are then added horizontally with a multiply.
+    the bytes of the sum are then added horizontally with a multiply.  Every step writes
+    into ``out``: block-sized temporaries would be allocated and freed on every block.
     """
     words = buffer.view(np.uint64)
     n_words = words.shape[1]
-    result: NDArray[np.uint64]
     if n_words > 255:
-        result = np.count_nonzero(buffer, axis=1).astype(np.uint64)
-        return result
+        np.copyto(out, np.count_nonzero(buffer, axis=1), casting="unsafe")
+        return out
     if n_words <= 8:
-        lanes = words[:, 0].copy()
+        np.copyto(out, words[:, 0])
         for column in range(1, n_words):
-            lanes += words[:, column]
+            np.add(out, words[:, column], out=out)
     else:
-        lanes = np.add.reduce(words, axis=1)
+        np.add.reduce(words, axis=1, out=out)
     if n_words * 8 <= 255:
-        result = (lanes * np.uint64(0x0101010101010101)) >> np.uint64(56)
-        return result
+        np.multiply(out, np.uint64(0x0101010101010101), out=out)
+        np.right_shift(out, np.uint64(56), out=out)
+        return out
     # Up to 2040 labels: fold bytes into 16-bit lanes first so the total fits.
     even = np.uint64(0x00FF00FF00FF00FF)
-    lanes = (lanes & even) + ((lanes >> np.uint64(8)) & even)
-    result = (lanes * np.uint64(0x0001000100010001)) >> np.uint64(48)
-    return result
+    high = np.right_shift(out, np.uint64(8))
+    np.bitwise_and(high, even, out=high)
+    np.bitwise_and(out, even, out=out)
+    np.add(out, high, out=out)
+    np.multiply(out, np.uint64(0x0001000100010001), out=out)
+    np.right_shift(out, np.uint64(48), out=out)
+    return out
 
 
 def _column_counts(planes: NDArray[np.bool_]) -> IntArray:
@@ -346,13 +352,21 @@ def _check_block_scores(scores: NDArray[Any], y_pred: NDArray[Any], from_logits:
 
 
 def _block_keys(
-    truth: NDArray[np.bool_], pred: NDArray[np.bool_], hit: NDArray[np.bool_], base: int
+    truth: NDArray[np.bool_],
+    pred: NDArray[np.bool_],
+    hit: NDArray[np.bool_],
+    base: int,
+    scratch: NDArray[np.uint64],
 ) -> NDArray[np.uint64]:
-    """Each row's ``(tp, fp, fn)`` key (see `encode_triples`) from its planes' row counts."""
+    """Each row's ``(tp, fp, fn)`` key (see `encode_triples`) from its planes' row counts,
+    computed in ``scratch`` (two uint64 per row, at least); returns a view of it."""
+    rows = truth.shape[0]
+    key, part = scratch[:rows], scratch[rows : 2 * rows]
     # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
-    key = _row_counts(hit) * np.uint64(base * base - base - 1)
-    key += _row_counts(pred) * np.uint64(base)
-    key += _row_counts(truth)
+    np.multiply(_row_counts(hit, key), np.uint64(base * base - base - 1), out=key)
+    np.multiply(_row_counts(pred, part), np.uint64(base), out=part)
+    np.add(key, part, out=key)
+    np.add(key, _row_counts(truth, part), out=key)
     return key
 
 
@@ -424,6 +438,10 @@ def count_slices(
         truth, pred, hit = (plane[:block_rows] for plane in cells)
         grouped = np.empty(3 * (block_rows + n_slices * lane_rows) * width if sliced else 0,
                            np.bool_)  # fmt: skip
+        # Scratch for the keys and the grouped rows' positions: allocating block-sized
+        # temporaries on every block costs more than using them.
+        scratch = np.empty(2 * block_rows, np.uint64)
+        positions = np.empty(2 * (block_rows + n_slices * lane_rows) if sliced else 0, np.intp)
         tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
         sums = np.zeros((3, n_slices, width), np.int64)
         whole = np.zeros((3, width), np.int64)
@@ -446,15 +464,17 @@ def count_slices(
                 truth[:rows, ignore] = False
                 pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
-            key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base)
+            key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base, scratch)
             if sliced:
-                key += codes[start:stop].astype(np.uint64) * cube  # type: ignore[index]
+                offset = scratch[rows : 2 * rows]  # free once the keys are made
+                np.multiply(codes[start:stop], cube, out=offset, casting="unsafe")  # type: ignore[index]
+                key += offset
             keys.add(key, start, stop)
             layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
             if sample_weight is None:
                 whole += _column_counts(cells[:, :block_rows])
                 if layout is not None:
-                    slice_column_counts(cells, layout, lane_rows, grouped, sums)
+                    slice_column_counts(cells, layout, lane_rows, (grouped, positions), sums)
             else:
                 t, p, h = truth[:rows], pred[:rows], hit[:rows]
                 w = sample_weight[start:stop]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,6 @@ from .._validation import (
     check_probability_threshold,
     group_keys,
 )
-from ._counting import thread_pool
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -45,12 +43,13 @@ KEY_KINDS = ("int", "str", "bool")
 @dataclass(frozen=True)
 class SliceIndex:
     """The slices of one batch: factor names, key kinds, the keys present (sorted) and the
-    slice number of each row (an index into ``keys``)."""
+    slice number of each row (an index into ``keys``, in the smallest unsigned integer type
+    that holds it: a 1-byte number per row is cheap to read in every counting block)."""
 
     factors: tuple[str, ...]
     kinds: tuple[str, ...]
     keys: tuple[SliceKey, ...]
-    codes: IntArray
+    codes: NDArray[Any]
 
 
 def slice_name(factors: Sequence[str], key: SliceKey) -> str:
@@ -129,91 +128,108 @@ def _crossed_codes(combined: NDArray[Any], n_combinations: int) -> tuple[IntArra
     if seen.all():
         return np.arange(n_combinations, dtype=np.int64), combined
     rank = np.cumsum(seen) - 1
-    return np.flatnonzero(seen).astype(np.int64), rank[combined].astype(np.int64)
+    return np.flatnonzero(seen).astype(np.int64), rank[combined].astype(combined.dtype)
 
 
 _FEW = 16
 
 
 _CHUNK_ROWS = 1 << 16
+_UNSEEN = 255
 
 
-def _packed_strings(points: NDArray[np.uint32]) -> NDArray[np.uint64] | None:
-    """Each string (a row of code points) as one integer, equal for equal strings only: its
-    code points narrowed to 8 or 16 bits and read as one little-endian word; None when they
-    do not fit in 8 bytes."""
+def _packed_rows(points: NDArray[np.uint32]) -> tuple[NDArray[np.uint64], int] | None:
+    """Each string (a row of code points) as one integer, equal for equal strings only, and
+    the bytes per code point: the code points narrowed to 8 or 16 bits and read as one
+    little-endian word; None when they do not fit in 8 bytes."""
     n, width = points.shape
-    top = int(points.max()) if points.size else 0
-    narrow = np.dtype(np.uint8) if top < 1 << 8 else np.dtype(np.uint16)
-    row_bytes = width * narrow.itemsize
-    if top >= 1 << 16 or row_bytes > 8:
+    top = int(points.max(initial=0))
+    size = 1 if top < 1 << 8 else 2
+    if top >= 1 << 16 or width * size > 8:
         return None
-    # Rows of row_bytes bytes one after another, then zeros: the word read at the start of a
-    # row holds it in its low bytes (and the next row's first bytes, masked off).
-    buffer = np.empty(n * row_bytes + 8, np.uint8)
-    buffer[n * row_bytes :] = 0
-    buffer[: n * row_bytes].view(narrow).reshape(n, width)[...] = points
-    words = np.ndarray((n,), np.dtype("<u8"), buffer, strides=(row_bytes,))
-    packed: NDArray[np.uint64] = words & np.uint64((1 << (8 * row_bytes)) - 1)
-    return packed
+    narrow = np.dtype(np.uint8 if size == 1 else np.uint16)
+    # Rows of width * size bytes one after another, then zeros: the word read at the start
+    # of a row holds it in its low bytes (and the next row's first bytes, masked off).
+    buffer = np.zeros(n * width * size + 8, np.uint8)
+    np.copyto(buffer[: n * width * size].view(narrow).reshape(n, width), points, "unsafe")
+    words = np.ndarray((n,), np.dtype("<u8"), buffer, strides=(width * size,))
+    packed = np.bitwise_and(words, np.uint64((1 << (8 * width * size)) - 1))
+    return packed, size
 
 
-def _matcher(keys: NDArray[Any]) -> tuple[Any, int]:
-    """A function telling which of the rows ``rows`` hold the same key as row ``i``, and the
-    rows worth comparing as one task.  Strings are compared as one integer each when their
-    code points fit in 8 bytes (cheap enough for one task of every row), else as their
-    columns of code points (numpy pads them with zeros), both much cheaper than comparing
-    them as strings."""
+def _pack_key(point_row: NDArray[np.uint32], size: int) -> int | None:
+    """One string's code points packed as `_packed_rows` packs them with ``size`` bytes per
+    code point; None when one does not fit (then it equals no packed row)."""
+    if int(point_row.max(initial=0)) >= 1 << (8 * size):
+        return None
+    return sum(int(p) << (8 * size * i) for i, p in enumerate(point_row.tolist()))
+
+
+def _chunk_matcher(keys: NDArray[Any], rows: slice) -> Any:
+    """A function telling which rows of the chunk ``rows`` hold the key of row ``i`` (any row
+    of ``keys``).  Strings are compared as one integer each when their code points fit in 8
+    bytes, else as their columns of code points (numpy pads them with zeros), both much
+    cheaper than comparing them as strings."""
     if keys.dtype.kind != "U" or not keys.flags.c_contiguous or keys.dtype.itemsize == 0:
-        return (lambda i, rows: keys[rows] == keys[i]), _CHUNK_ROWS
+        chunk = keys[rows]
+        return lambda i: chunk == keys[i]
     points = keys.view(np.uint32).reshape(keys.size, -1)
-    packed = _packed_strings(points)
+    chunk_points = points[rows]
+    packed = _packed_rows(chunk_points)
     if packed is not None:
-        return (lambda i, rows: packed[rows] == packed[i]), max(1, keys.size)
+        words, size = packed
 
-    def same_as(i: int, rows: slice) -> NDArray[np.bool_]:
-        same: NDArray[np.bool_] = points[rows, 0] == points[i, 0]
+        def same_packed(i: int) -> NDArray[np.bool_]:
+            key = _pack_key(points[i], size)
+            return np.zeros(words.size, np.bool_) if key is None else words == np.uint64(key)
+
+        return same_packed
+
+    def same_columns(i: int) -> NDArray[np.bool_]:
+        same: NDArray[np.bool_] = chunk_points[:, 0] == points[i, 0]
         for column in range(1, points.shape[1]):
-            same &= points[rows, column] == points[i, column]
+            same &= chunk_points[:, column] == points[i, column]
         return same
 
-    return same_as, _CHUNK_ROWS
+    return same_columns
+
+
+def _mark(out: NDArray[np.uint8], same: NDArray[np.bool_], number: int) -> None:
+    """Set ``out`` to ``number`` where ``same`` (``out`` holds `_UNSEEN` there: a row matches
+    one key only); a subtraction, several times cheaper than a masked write."""
+    np.subtract(out, same.view(np.uint8) * np.uint8(_UNSEEN - number), out=out)
 
 
 def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
-    """``factorize`` by comparing with each distinct key in turn (a few linear passes when
-    there are at most 16 of them, as group columns usually have, the positions as uint8);
-    None when there are more.  Each pass runs over chunks of rows on a few threads (or over
-    every row at once when the comparison is cheap)."""
-    codes = np.zeros(keys.size, np.uint8)
-    left = np.ones(keys.size, np.bool_)
-    same_as, chunk_rows = _matcher(keys)
-    chunks = [slice(start, start + chunk_rows) for start in range(0, keys.size, chunk_rows)]
-
-    def mark(first: int, number: int, rows: slice) -> None:
-        same = same_as(first, rows)
-        if number:  # a row matches one key only; adding is cheaper than a masked write
-            codes[rows] += same.view(np.uint8) * np.uint8(number)
-        np.logical_and(left[rows], ~same, out=left[rows])
-
+    """``factorize`` by comparing with each distinct key in turn, when there are at most 16
+    of them, as group columns usually have (the positions as uint8); None when there are
+    more.  One pass over chunks of rows small enough to stay in cache: each chunk is
+    compared with the keys seen so far, and its first row matching none is a new key."""
+    codes = np.empty(keys.size, np.uint8)
     firsts: list[int] = []
-    with thread_pool(len(chunks)) as run:
-        for _ in range(_FEW):
-            first = int(np.argmax(left))
-            if not left[first]:
+    for start in range(0, keys.size, _CHUNK_ROWS):
+        rows = slice(start, min(start + _CHUNK_ROWS, keys.size))
+        out = codes[rows]
+        out.fill(_UNSEEN)
+        same_as = _chunk_matcher(keys, rows)
+        for number, first in enumerate(firsts):
+            _mark(out, same_as(first), number)
+        while True:
+            unseen = out == _UNSEEN
+            row = int(np.argmax(unseen))
+            if not unseen[row]:
                 break
-            run(partial(mark, first, len(firsts)), chunks)
-            firsts.append(first)
-        else:
-            if left.any():
+            if len(firsts) == _FEW:
                 return None
+            firsts.append(start + row)
+            _mark(out, same_as(start + row), len(firsts) - 1)
     values = keys[firsts]
     order = np.argsort(values, kind="stable")
     if np.array_equal(order, np.arange(order.size)):
         return values, codes
-    rank = np.empty(len(firsts), np.uint8)
+    rank = np.zeros(256, np.uint8)
     rank[order] = np.arange(len(firsts))
-    return values[order], rank[codes]
+    return values[order], np.take(rank, codes)
 
 
 def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -274,10 +290,9 @@ def slice_index(
         uniques.append(unique)
     assert combined is not None
     if len(uniques) == 1:  # every distinct key of one factor is present
-        present, codes = np.arange(n_combinations), combined.astype(np.int64)
+        present, codes = np.arange(n_combinations), combined
     else:
         present, codes = _crossed_codes(combined, n_combinations)
-        codes = codes.astype(np.int64, copy=False)
     if present.size > max_slices:
         raise ValueError(
             f"groups make {present.size} slices, more than max_slices={max_slices}; pass a "

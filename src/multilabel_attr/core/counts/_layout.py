@@ -21,9 +21,9 @@ def small_codes(codes: IntArray, n_slices: int) -> NDArray[Any]:
     """Slice numbers in the smallest integer type that holds them: a stable sort of 8 and
     16-bit integers is a radix sort."""
     if n_slices <= 1 << 8:
-        return codes.astype(np.uint8)
+        return codes.astype(np.uint8, copy=False)
     if n_slices <= 1 << 16:
-        return codes.astype(np.uint16)
+        return codes.astype(np.uint16, copy=False)
     return codes
 
 
@@ -60,7 +60,7 @@ class Layout:
 
 
 def _lane_groups(
-    layout: Layout, lane_rows: int, blank: int
+    layout: Layout, lane_rows: int, blank: int, scratch: NDArray[np.intp]
 ) -> tuple[NDArray[np.intp], list[int], list[int]]:
     """The rows of a block laid out so that every slice fills whole groups of ``lane_rows``
     rows: ``(index, starts, present)``.
@@ -68,10 +68,13 @@ def _lane_groups(
     Position ``j * n_groups + g`` of ``index`` holds the ``j``-th row of group ``g`` (the
     row ``blank``, all zeros, pads each slice's last group), so adding the rows
     ``lane_rows`` at a time, as `_column_counts` does, sums each group apart.  The groups of
-    slice ``present[i]`` start at ``starts[i]``.
+    slice ``present[i]`` start at ``starts[i]``.  The positions are laid out in ``scratch``
+    (twice the grouped rows, at least): block-sized temporaries would be allocated and freed
+    on every block.
     """
     groups = [-(-rows.size // lane_rows) for _, rows in layout.parts]
-    table = np.empty((sum(groups), lane_rows), np.intp)
+    size = sum(groups) * lane_rows
+    table = scratch[:size].reshape(-1, lane_rows)
     starts: list[int] = []
     first = 0
     for (_, rows), n_groups in zip(layout.parts, groups):
@@ -80,28 +83,32 @@ def _lane_groups(
         positions[rows.size :] = blank
         starts.append(first)
         first += n_groups
-    return table.T.reshape(-1), starts, [s for s, _ in layout.parts]
+    index = scratch[size : 2 * size]
+    np.copyto(index.reshape(lane_rows, -1), table.T)
+    return index, starts, [s for s, _ in layout.parts]
 
 
 def slice_column_counts(
     cells: NDArray[np.bool_],
     layout: Layout,
     lane_rows: int,
-    out: NDArray[np.bool_],
+    out: tuple[NDArray[np.bool_], NDArray[np.intp]],
     sums: IntArray,
 ) -> None:
     """Add each slice's column counts of truth, predictions and hits to ``sums`` (shape
     (3, n_slices, width)).
 
     ``cells`` holds a block's truth and predictions (hits are recomputed) as
-    (3, rows + 1, width), its last row all zeros; ``out`` is a flat buffer for the rows
-    laid out by `_lane_groups`, so that one word-wise sum counts every slice at once.
+    (3, rows + 1, width), its last row all zeros; ``out`` holds a flat buffer for the rows
+    laid out by `_lane_groups`, so that one word-wise sum counts every slice at once, and
+    one for their positions.
     """
     if not layout.parts:
         return
     _, n_rows, width = cells.shape
-    index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1)
-    grouped = out[: 3 * index.size * width].reshape(3, index.size, width)
+    buffer, scratch = out
+    index, starts, present = _lane_groups(layout, lane_rows, n_rows - 1, scratch)
+    grouped = buffer[: 3 * index.size * width].reshape(3, index.size, width)
     # mode="clip": with out=, the default mode would copy through a buffer first.
     np.take(cells[:2], index, axis=1, out=grouped[:2], mode="clip")
     np.bitwise_and(grouped[0], grouped[1], out=grouped[2])
