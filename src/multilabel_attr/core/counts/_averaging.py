@@ -114,6 +114,23 @@ def samples_mean(values: Any, weights: Any, counts: Any, xp: Any = np) -> Any:
     return mean_from_sums(mean_sums(values, weights, counts, xp), xp)
 
 
+def segment_means(
+    values: FloatArray, weights: FloatArray, counts: FloatArray, parts: Sequence[slice]
+) -> list[float]:
+    """`samples_mean` of each part of the entries (one part per count state), bit for bit:
+    the elementwise steps run once over every entry, the sums over each part alone."""
+    if float(np.max(np.abs(weights), initial=0.0)) > _LARGE:  # `rescale` acts per part
+        return [float(samples_mean(values[part], weights[part], counts[part])) for part in parts]
+    keep = np.logical_and(np.logical_not(np.isnan(values)), counts > 0)
+    kept = np.where(keep, values, 0.0)
+    kept_weights = np.where(keep, weights, 0.0)
+    kept_counts = np.where(keep, counts, 0.0)
+    terms = (kept * kept_weights, kept_weights, kept * kept_counts, kept_counts)
+    sums = np.array([[np.sum(term[part]) for part in parts] for term in terms])
+    means: list[float] = np.asarray(mean_from_sums(tuple(sums)), np.float64).tolist()
+    return means
+
+
 def nan_mean(values: Any, weights: Any | None, xp: Any = np) -> Any:
     """Weighted mean ignoring nan; unweighted when the remaining weights sum to zero."""
     ones = xp.ones_like(values)

@@ -83,7 +83,15 @@ def merge_histograms(
 ) -> tuple[IntArray, FloatArray, IntArray]:
     """Sum several sparse histograms into one with sorted unique keys."""
     all_keys = np.concatenate(keys)
-    unique, inverse = np.unique(all_keys, return_inverse=True)
+    if all_keys.size and 0 <= all_keys.min() and all_keys.max() < _DENSE_KEY_LIMIT:
+        # Keys of a few labels: one count over their range instead of a sort (the sums run
+        # in the same order, so they are the same).
+        size = int(all_keys.max()) + 1
+        present = np.flatnonzero(np.bincount(all_keys, minlength=size))
+        inverse = np.searchsorted(present, all_keys)
+        unique = present
+    else:
+        unique, inverse = np.unique(all_keys, return_inverse=True)
     merged_weight: FloatArray = np.bincount(
         inverse, weights=np.concatenate(weights), minlength=unique.size
     ).astype(np.float64, copy=False)

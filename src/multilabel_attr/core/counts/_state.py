@@ -358,7 +358,7 @@ class MultilabelCounts:
         self, formula: F.Formula, average: str | None, undefined: Any, zero_division: Any
     ) -> None:
         """Warn, naming the labels, where a label-based ``formula`` was undefined."""
-        if np.any(undefined):
+        if zero_division == "warn" and np.any(undefined):
             if average == "micro":
                 subject = "the micro average"
             else:
@@ -381,13 +381,22 @@ class MultilabelCounts:
             )
         else:
             value, undefined = samples_mean(scored[0], self.sample_weight, present, np), scored[1]
+        self._warn_samples(formula, undefined, fill, zero_division)
+        return float(value)
+
+    def _warn_samples(
+        self, formula: F.Formula, undefined: NDArray[np.bool_], fill: float, zero_division: Any
+    ) -> None:
+        """Warn, counting the samples, where a samplewise ``formula`` was undefined
+        (``undefined``: one flag per key of this state)."""
+        if zero_division != "warn":
+            return
         # A zero-weight sample takes no part in a samples average, so it is not reported.
         undefined = undefined & (self.sample_weight > 0)
         if np.any(undefined):
             n_bad = int(self.sample_count[undefined].sum())
             subject = f"{n_bad} of {self.n_samples} sample{'s' if self.n_samples > 1 else ''}"
             warn_undefined(formula, subject, fill, zero_division)
-        return float(value)
 
     @validated("average", "zero_division")
     def precision_score(self, average: str | None = "macro", zero_division: Any = "warn") -> Any:

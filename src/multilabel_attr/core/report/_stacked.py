@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from .._options import zero_division_fill
-from ..counts._averaging import average_counts, key_values
+from ..counts._averaging import average_counts, present_counts, sample_values, segment_means
+from ..counts._counting import decode_triples
 from ..counts._state import MultilabelCounts
 from ._evaluate import _PER_LABEL_FORMULAS, SUMMARY_FORMULAS, SUMMARY_METRICS
 
@@ -34,18 +35,26 @@ def score_states(states: Sequence[MultilabelCounts], zero_division: Any) -> list
         np.stack([getattr(state, name) for state in states]) for name in ("tp", "fp", "fn", "tn")
     )
     summaries: list[dict[str, float]] = [{} for _ in states]
-    keys = np.concatenate([state.sample_keys for state in states])
     ends = np.cumsum([state.sample_keys.size for state in states]).tolist()
     parts = [slice(end - state.sample_keys.size, end) for state, end in zip(states, ends)]
     n_labels = states[0].n_labels
+    # Every state's per-sample triples, read once for every samplewise formula.
+    triples = decode_triples(np.concatenate([state.sample_keys for state in states]), n_labels)
+    weights = np.concatenate([state.sample_weight for state in states])
+    present = np.concatenate(
+        [present_counts(state.sample_weight, state.sample_count) for state in states]
+    )
     for key, _ in SUMMARY_METRICS:
         formula, average = SUMMARY_FORMULAS[key]
         if average == "samples":
             # One pass of the formula over every state's keys, then each state's average.
-            values, undefined = key_values(formula, keys, n_labels, fill)
-            for state, summary, part in zip(states, summaries, parts):
-                scored = (values[part], undefined[part])
-                summary[key] = state._samples_score(formula, zero_division, fill, scored)
+            values, undefined = sample_values(formula, *triples, n_labels, fill)
+            values = np.broadcast_to(np.asarray(values, np.float64), weights.shape)
+            undefined = np.broadcast_to(np.asarray(undefined, bool), weights.shape)
+            means = segment_means(values, weights, present, parts)
+            for state, summary, part, mean in zip(states, summaries, parts, means):
+                state._warn_samples(formula, undefined[part], fill, zero_division)
+                summary[key] = mean
             continue
         values, undefined = average_counts(formula, tp, fp, fn, tn, average, fill)
         for i, (state, summary) in enumerate(zip(states, summaries)):
