@@ -119,3 +119,25 @@ def test_bad_values_in_a_late_block_are_reported() -> None:
     y_score[10, 0] = 1.25
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*\[0.2, 1.25\]"):
         ml.f1_score(y_true, y_score, threshold=0.5)
+
+
+@pytest.mark.usefixtures("blocks")
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_each_float_type_checks_its_probabilities_in_every_block(dtype: Any) -> None:
+    # The probability check runs block by block: -0.0 and 1.0 pass; the smallest negative,
+    # the next float above 1, inf and nan are each refused, in a late block.
+    y_true = np.zeros((3000, 4), np.int64)
+    y_true[::3, 1] = 1
+    y_score = np.full((3000, 4), 0.25, dtype)
+    y_score[1::3, 1] = 1.0
+    y_score[2::3, 2] = -0.0
+    expected = _reference(y_true, y_score.astype(np.float64) >= 0.5, None)
+    _check(ml.MultilabelCounts.from_batch(y_true, y_score, threshold=0.5), expected)
+    tiny = np.finfo(dtype).smallest_subnormal
+    above_one = np.nextafter(dtype(1), dtype(2))
+    for bad, match in [(-tiny, "probabilities"), (above_one, "probabilities"),
+                       (np.inf, "finite"), (-np.inf, "finite"), (np.nan, "finite")]:  # fmt: skip
+        spoiled = y_score.copy()
+        spoiled[2777, 3] = bad
+        with pytest.raises(ValueError, match=match):
+            ml.MultilabelCounts.from_batch(y_true, spoiled, threshold=0.5)
