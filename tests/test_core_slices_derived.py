@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import multilabel_attr as ml
-from multilabel_attr.core.counts import _counting
+from multilabel_attr.core.counts import _counting, _groups
 from multilabel_attr.core.counts._groups import factorize, group_columns, slice_index
 
 
@@ -110,16 +110,39 @@ def test_crossed_keys_are_numbered_as_sorting_the_key_tuples(
     ),
     seed=st.integers(0, 10_000),
     n=st.integers(1, 300),
+    chunk_rows=st.sampled_from([1, 7, 64, 1 << 16]),
 )
 def test_string_keys_packed_into_words_are_numbered_as_numpy_does(
-    pool: list[str], seed: int, n: int
+    pool: list[str], seed: int, n: int, chunk_rows: int
 ) -> None:
     # Keys of up to 8 narrow code points are compared as one integer each: any width, code
     # points of 8 and 16 bits, NULs inside and trailing (which numpy drops), shared prefixes.
+    # Small chunks of rows: keys first seen in late chunks, chunks packed with 8 and with 16
+    # bits per code point (or not at all) in one array, more than 16 keys found mid-way.
     rng = np.random.default_rng(seed)
     pool = pool + [key + "\x00" for key in pool] + [key + "\x00a" for key in pool]
     keys = np.array(pool)[rng.integers(0, len(pool), n)]
     distinct, inverse = np.unique(keys, return_inverse=True)
-    found, codes = factorize(keys)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_groups, "_CHUNK_ROWS", chunk_rows)
+        found, codes = factorize(keys)
+        # Up to 16 keys are numbered by comparisons (np.unique's sort only past them).
+        assert (_groups._few_distinct(keys) is None) == (distinct.size > 16)
     assert found.tolist() == distinct.tolist()
     np.testing.assert_array_equal(codes, inverse.reshape(-1))
+
+
+def test_a_key_seen_in_one_chunk_is_found_in_chunks_packed_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Chunks of two rows: "ab" is first seen in a chunk of 8-bit code points, then met in a
+    # chunk packed with 16 bits per code point (beside a wide key) and in one too wide to
+    # pack at all (compared column by column), and a wide key is looked for in 8-bit chunks.
+    monkeypatch.setattr(_groups, "_CHUNK_ROWS", 2)
+    keys = np.array(["ab", "cd", "ab", "\u0100z", "\U0001f600", "ab", "cd", "\u0100z", "ab"])
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    numbered = _groups._few_distinct(keys)  # by comparisons, not by np.unique's sort
+    assert numbered is not None
+    found, codes = numbered
+    assert found.tolist() == distinct.tolist()
+    np.testing.assert_array_equal(codes, inverse)

@@ -475,7 +475,7 @@ def count_slices(
             key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base, scratch)
             if sliced:
                 offset = scratch[rows : 2 * rows]  # free once the keys are made
-                np.multiply(codes[start:stop], cube, out=offset, casting="unsafe")  # type: ignore[index]
+                np.multiply(codes[start:stop], cube, out=offset, dtype=np.uint64, casting="unsafe")  # type: ignore[index]
                 key += offset
             keys.add(key, start, stop)
             layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
