@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import multilabel_attr as ml
-from multilabel_attr.core._internal import poisson_multiplicities
+from multilabel_attr.core._internal import cluster_keys, poisson_multiplicities
 
 skm = pytest.importorskip("sklearn.metrics")
 
@@ -140,8 +140,8 @@ def test_cluster_draws_are_keyed_by_the_cluster() -> None:
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({"method": "bca"}, "with groups, intervals are percentile intervals"),
-        ({"simultaneous": True}, "with groups, intervals are percentile intervals"),
+        ({"simultaneous": True}, "with groups, intervals are percentile or BCa intervals"),
+        ({"calibration": True}, "with groups, intervals are percentile or BCa intervals"),
         ({"cluster": np.zeros(5)}, "cluster must be 1-D with one group id per sample"),
     ],
 )
@@ -149,3 +149,60 @@ def test_sliced_bootstrap_refuses_what_it_cannot_do(options: dict[str, Any], mat
     d = _data(3)
     with pytest.raises(ValueError, match=match):
         ml.bootstrap_report(d["y_true"], d["y_score"], groups=d["site"], n_resamples=B, **options)
+
+
+def _f1_values(truth: Any, pred: Any, weight: Any) -> np.ndarray:
+    """scikit-learn's F1 of each label, then the samples F1 (undefined as 0)."""
+    per_label = [skm.f1_score(truth[:, j], pred[:, j], sample_weight=weight, zero_division=0)
+                 for j in range(truth.shape[1])]  # fmt: skip
+    samples = skm.f1_score(truth, pred, average="samples", sample_weight=weight, zero_division=0)
+    return np.array([*per_label, samples])
+
+
+def _bca_reference(replicates: Any, point: Any, jackknife: Any, level: float) -> np.ndarray:
+    """Efron and Tibshirani's BCa interval (14.3) of each column, written out."""
+    from statistics import NormalDist
+
+    normal, out = NormalDist(), []
+    for k in range(point.size):
+        column = replicates[:, k]
+        share = (np.sum(column < point[k]) + np.sum(column <= point[k])) / (2 * column.size)
+        d = jackknife[:, k].mean() - jackknife[:, k]
+        accel = np.sum(d**3) / (6 * np.sum(d**2) ** 1.5)
+        z0, z = normal.inv_cdf(share), normal.inv_cdf((1 - level) / 2)
+        tails = [normal.cdf(z0 + (z0 + t) / (1 - accel * (z0 + t))) for t in (z, -z)]
+        out.append(np.quantile(column, tails))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("design", ["rows", "weighted", "clusters"])
+def test_bca_slice_intervals_equal_a_leave_one_out_loop(design: str) -> None:
+    # Each slice's BCa interval from the same Poisson replicates, its bias correction from
+    # them and its acceleration from scikit-learn's F1 with one unit of the slice (a row, or
+    # a cluster's rows of the slice) left out at a time; all rows likewise.
+    d = _data(4, n=150)
+    weight = d["weight"] if design == "weighted" else None
+    cluster = np.arange(150) // 3 if design == "clusters" else None
+    report = ml.bootstrap_report(
+        d["y_true"], d["y_pred"], threshold=None, groups={"site": d["site"]}, n_resamples=B,
+        confidence_level=LEVEL, seed=SEED, sample_weight=weight, cluster=cluster, method="bca",
+    )  # fmt: skip
+    draw_key = np.arange(150) if cluster is None else cluster_keys(cluster)
+    units = np.arange(150) if cluster is None else cluster
+    names = report.overall.label_names
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key in ("site=a", "site=b", "site=c", "overall"):
+            rows = np.ones(150, bool) if key == "overall" else d["site"] == key[-1]
+            ids = np.flatnonzero(rows)
+            truth, pred = d["y_true"][ids], d["y_pred"][ids]
+            w = np.ones(ids.size) if weight is None else weight[ids]
+            draws = poisson_multiplicities(SEED, draw_key[ids].astype(np.int64), B) * w
+            replicates = np.array([_f1_values(truth, pred, r) for r in draws])
+            point = _f1_values(truth, pred, w)
+            jackknife = np.array([_f1_values(truth, pred, w * (units[ids] != u))
+                                  for u in np.unique(units[ids])])  # fmt: skip
+            expected = _bca_reference(replicates, point, jackknife, LEVEL)
+            intervals = report.slice(key).intervals
+            got = [intervals[f"f1:{name}"] for name in names] + [intervals["f1_samples"]]
+            np.testing.assert_allclose(got, expected, atol=1e-12)

@@ -488,8 +488,10 @@ def bootstrap_report(
         from the same replicates of a counter-based Poisson bootstrap keyed by ``seed`` and
         each row's position, or with ``cluster`` by each row's cluster (the draws the engines
         make), see [`SlicedReport`][multilabel_attr.SlicedReport].  Sliced intervals are
-        percentile intervals of the count-based metrics (``method="bca"`` and
-        ``simultaneous=True`` are refused with ``groups``).
+        intervals of the count-based metrics: percentile intervals, or with
+        ``method="bca"`` BCa intervals for every slice and for all rows (the acceleration
+        from leaving out one row, or one cluster's rows of the slice, at a time); the gaps
+        keep percentile intervals.  ``simultaneous=True`` is refused with ``groups``.
 
     Returns
     -------
@@ -513,12 +515,12 @@ def bootstrap_report(
     """
     rules = None if constraints is None else check_constraints(constraints)
     if groups is not None:
-        if method != "percentile" or simultaneous or calibration or rules:
+        if simultaneous or calibration or rules:
             raise ValueError(
-                "with groups, intervals are percentile intervals of the count-based and ranking "
-                "metrics: method must be 'percentile', simultaneous and calibration False and "
-                f"constraints None; got method={method!r}, simultaneous={simultaneous!r}, "
-                f"calibration={calibration!r}, constraints={constraints!r}"
+                "with groups, intervals are percentile or BCa intervals of the count-based "
+                "metrics: simultaneous and calibration must be False and constraints None; got "
+                f"simultaneous={simultaneous!r}, calibration={calibration!r}, "
+                f"constraints={constraints!r}"
             )
         from ._sliced_bootstrap import sliced_bootstrap_report  # builds on this module
 
@@ -526,7 +528,7 @@ def bootstrap_report(
             "threshold": threshold, "n_resamples": n_resamples, "seed": seed, "ranking": ranking,
             "confidence_level": confidence_level, "label_names": label_names,
             "from_logits": from_logits, "sample_weight": sample_weight, "cluster": cluster,
-            "min_slice_size": min_slice_size, "max_slices": max_slices,
+            "min_slice_size": min_slice_size, "max_slices": max_slices, "method": method,
         }  # fmt: skip
         return sliced_bootstrap_report(y_true, y_score, groups, options)
     level = confidence_level

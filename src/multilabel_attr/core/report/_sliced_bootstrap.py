@@ -30,10 +30,10 @@ from numpy.typing import NDArray
 from ..counts._counting import binary_predictions, sample_keys
 from ..counts._poisson import cluster_keys, poisson_multiplicities
 from ..counts._sliced import SlicedBatch
-from ._bootstrap import Metrics, replicate_metrics
+from ._bootstrap import Design, Metrics, Rows, replicate_metrics
 from ._disparities import GAPS, gap_arrays
-from ._evaluate import SUMMARY_METRICS
-from ._intervals import cluster_ids
+from ._evaluate import SUMMARY_METRICS, Report
+from ._intervals import bca_bounds, cluster_ids
 from ._sliced import SlicedReport, shown_slices, sliced_batch, sliced_report
 
 FloatArray = NDArray[np.float64]
@@ -120,13 +120,24 @@ def _intervals(
     per_label: Mapping[str, FloatArray],
     label_names: tuple[str, ...],
     level: float,
+    bca: tuple[Report, Metrics] | None = None,
 ) -> dict[str, tuple[float, float]]:
+    """Percentile intervals of every metric, or BCa intervals when ``bca`` gives the point
+    estimates and the leave-one-unit-out values (their jackknife)."""
     intervals: dict[str, tuple[float, float]] = {}
     for key, _ in SUMMARY_METRICS:
-        low, high = _percentiles(summary[key], level)
-        intervals[key] = (float(low), float(high))
+        if bca is None:
+            low, high = _percentiles(summary[key], level)
+        else:
+            point, jackknife = np.array([bca[0].summary[key]]), bca[1][0][key][:, None]
+            low, high = bca_bounds(summary[key][:, None], point, jackknife, level)
+        intervals[key] = (float(np.squeeze(low)), float(np.squeeze(high)))
     for column, values in per_label.items():
-        lows, highs = _percentiles(values, level)
+        if bca is None:
+            lows, highs = _percentiles(values, level)
+        else:
+            point = np.asarray(bca[0].per_label[column], np.float64)
+            lows, highs = bca_bounds(values, point, bca[1][1][column], level)
         for name, low, high in zip(label_names, lows.tolist(), highs.tolist()):
             intervals[f"{column}:{name}"] = (low, high)
     return intervals
@@ -165,6 +176,17 @@ def _draw_seed(seed: Any) -> int:
     raise TypeError(f"seed must be an int, a numpy Generator or None; got {type(seed).__name__}")
 
 
+def _binary_segment(
+    batch: SlicedBatch, i: int
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], FloatArray | None]:
+    """Truth, 0/1 predictions (at the slice's thresholds) and weights of slice ``i``'s rows."""
+    truth, scores, weights = batch.segment(i)
+    binary_truth, binary_pred, _ = binary_predictions(
+        truth, scores, batch.slice_threshold(i), batch.from_logits, None
+    )
+    return binary_truth, binary_pred, weights
+
+
 def replicates_of(
     batch: SlicedBatch, seed: int, n_resamples: int, draw_keys: IntArray | None = None
 ) -> list[SliceReplicates]:
@@ -175,15 +197,34 @@ def replicates_of(
     """
     parts = []
     for i in range(len(batch.index.keys)):
-        truth, scores, weights = batch.segment(i)
-        binary_truth, binary_pred, _ = binary_predictions(
-            truth, scores, batch.slice_threshold(i), batch.from_logits, None
-        )
+        truth, pred, weights = _binary_segment(batch, i)
         rows = batch.rows(i) if draw_keys is None else draw_keys[batch.rows(i)]
-        parts.append(
-            slice_replicates(binary_truth, binary_pred, weights, rows, seed, n_resamples)
-        )
+        parts.append(slice_replicates(truth, pred, weights, rows, seed, n_resamples))
     return parts
+
+
+def slice_jackknives(
+    batch: SlicedBatch, shown: list[int], cluster: Any
+) -> tuple[Metrics, list[Metrics]]:
+    """The leave-one-unit-out metrics of all rows and of each shown slice (one row, or the
+    slice's rows of one cluster, left out in turn), from the counts, as
+    [`bootstrap_report`][multilabel_attr.bootstrap_report]'s BCa takes them."""
+    from ._jackknife import jackknife_metrics  # it builds on the bootstrap's Rows and Design
+
+    ids = None if cluster is None else cluster_ids(cluster, batch.truth.shape[0])
+    segments = [_binary_segment(batch, i) for i in range(len(batch.index.keys))]
+
+    def jackknife(parts: list[int]) -> Metrics:
+        truth = np.concatenate([segments[i][0] for i in parts])
+        pred = np.concatenate([segments[i][1] for i in parts])
+        weights = None
+        if batch.weights is not None:
+            weights = np.concatenate([batch.weights[batch.rows(i)] for i in parts])
+        units = None if ids is None else np.concatenate([ids[batch.rows(i)] for i in parts])
+        design = Design.of(weights, units, truth.shape[0])
+        return jackknife_metrics(Rows.of(truth, pred), design, truth, None)
+
+    return jackknife(list(range(len(segments)))), [jackknife([i]) for i in shown]
 
 
 def sliced_bootstrap_report(
@@ -201,7 +242,11 @@ def sliced_bootstrap_report(
         ids = cluster_ids(options["cluster"], batch.truth.shape[0])
         draw_keys = cluster_keys(ids)
     parts = replicates_of(batch, seed, n_resamples, draw_keys)
-    return with_slice_intervals(report, dict(zip(batch.index.keys, parts)), level)
+    jackknives = None
+    if options.get("method", "percentile") == "bca":
+        shown, _ = shown_slices(counts, min_slice_size)
+        jackknives = slice_jackknives(batch, shown, options.get("cluster"))
+    return with_slice_intervals(report, dict(zip(batch.index.keys, parts)), level, jackknives)
 
 
 def _metrics(part: SliceReplicates) -> Metrics:
@@ -218,11 +263,16 @@ def replicate_intervals(
 
 
 def with_slice_intervals(
-    report: SlicedReport, parts: Mapping[Any, SliceReplicates], level: float
+    report: SlicedReport,
+    parts: Mapping[Any, SliceReplicates],
+    level: float,
+    jackknives: tuple[Metrics, list[Metrics]] | None = None,
 ) -> SlicedReport:
     """``report`` with the intervals of every shown slice, of all rows and of every gap, from
     the replicate counts of every slice by key (whether drawn in memory or merged from the
-    partitions of an engine)."""
+    partitions of an engine).  ``jackknives`` (all rows', then each shown slice's
+    leave-one-unit-out metrics) makes the slices' intervals BCa intervals; the gaps keep
+    percentile intervals."""
     assert report.counts is not None
     counts = report.counts
     ordered = [parts[key] for key in counts.keys]
@@ -230,10 +280,15 @@ def with_slice_intervals(
     overall = _metrics(combine_replicates(ordered))
     metrics = [_metrics(ordered[i]) for i in shown]
     names = report.overall.label_names
-    reports = {"overall": report.overall.with_intervals(_intervals(*overall, names, level), level)}
-    for i, slice_metrics in zip(shown, metrics):
+    whole, each = (None, [None] * len(shown)) if jackknives is None else jackknives
+    bca = None if whole is None else (report.overall, whole)
+    reports = {
+        "overall": report.overall.with_intervals(_intervals(*overall, names, level, bca), level)
+    }
+    for i, slice_metrics, jackknife in zip(shown, metrics, each):
         name = counts.names[i]
-        intervals = _intervals(*slice_metrics, names, level)
+        bca = None if jackknife is None else (report.reports[name], jackknife)
+        intervals = _intervals(*slice_metrics, names, level, bca)
         reports[name] = report.reports[name].with_intervals(intervals, level)
     return SlicedReport(
         factors=report.factors, reports=reports, keys=report.keys, sizes=report.sizes,
