@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import multilabel_attr as ml
 from multilabel_attr.core._internal import cluster_keys, poisson_multiplicities
@@ -206,3 +208,42 @@ def test_bca_slice_intervals_equal_a_leave_one_out_loop(design: str) -> None:
             intervals = report.slice(key).intervals
             got = [intervals[f"f1:{name}"] for name in names] + [intervals["f1_samples"]]
             np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def _poisson_reference(seed: int, row_id: np.ndarray, n_resamples: int) -> np.ndarray:
+    """The draws as defined: the Poisson(1) inverse CDF at the top 53 bits of the mixed
+    counter, as a float uniform, written out without blocks or integer cuts."""
+    import math
+
+    def mix(x: np.ndarray) -> np.ndarray:
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    cdf = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(24)])[:-1]
+    with np.errstate(over="ignore"):
+        key = mix(np.asarray([seed], np.uint64) * golden + np.uint64(1))
+        row = mix(row_id.astype(np.uint64) ^ key)
+        counter = np.arange(1, n_resamples + 1, dtype=np.uint64)[:, None] * golden
+        bits = mix(row[None, :] + counter)
+    uniform = (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    return np.searchsorted(cdf, uniform, side="right").astype(np.int8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**63 - 1),
+    n_rows=st.integers(0, 3_000),
+    n_resamples=st.integers(1, 400),
+    offset=st.integers(-(2**62), 2**62),
+)
+def test_poisson_draws_equal_their_definition(
+    seed: int, n_rows: int, n_resamples: int, offset: int
+) -> None:
+    # The draws compare the raw bits with integer cuts, block by block, the rare large
+    # draws by a search: the same values as the float definition, tails included.
+    ids = np.arange(n_rows, dtype=np.int64) * 7919 + offset
+    draws = poisson_multiplicities(seed, ids, n_resamples)
+    assert draws.shape == (n_resamples, n_rows) and draws.dtype == np.int8
+    np.testing.assert_array_equal(draws, _poisson_reference(seed, ids, n_resamples))

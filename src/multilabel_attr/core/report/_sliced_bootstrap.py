@@ -65,23 +65,39 @@ def slice_replicates(
     n_rows, n_labels = truth.shape
     keys, inverse = np.unique(sample_keys(truth, pred), return_inverse=True)
     inverse = inverse.reshape(-1)
-    # Each cell kind summed on its own: a count taken as a difference of sums would keep a
-    # rounding residue where no row counts (a specificity of 1 instead of undefined), and
-    # that residue would depend on how the rows are split into partitions.
-    cells = np.concatenate([truth & pred, pred & ~truth, truth & ~pred, ~(truth | pred)], axis=1)
-    sums = np.zeros((n_resamples, 4 * n_labels))
+    if weights is None:
+        # Whole-number draws: every sum is an integer, exact in float32 below 2**24 (a
+        # chunk's rows times the largest draw stay below it), so hits, predictions and truths
+        # give every cell exactly.
+        cells = np.concatenate([truth & pred, pred, truth], axis=1).astype(np.float32)
+        dtype, step = np.float32, min(1 << 19, max(1, _CELLS_PER_CHUNK // n_resamples))
+    else:
+        # Each cell kind summed on its own: a count taken as a difference of weighted sums
+        # would keep a rounding residue where no row counts (a specificity of 1 instead of
+        # undefined), and that residue would depend on how the rows are split.
+        cells = np.concatenate(
+            [truth & pred, pred & ~truth, truth & ~pred, ~(truth | pred)], axis=1
+        ).astype(np.float64)
+        dtype, step = np.float64, max(1, _CELLS_PER_CHUNK // n_resamples)
+    sums = np.zeros((n_resamples, cells.shape[1]))
     key_weight = np.zeros((n_resamples, keys.size))
-    step = max(1, _CELLS_PER_CHUNK // n_resamples)
     for start in range(0, n_rows, step):
         rows = slice(start, min(start + step, n_rows))
-        w = poisson_multiplicities(seed, row_ids[rows], n_resamples).astype(np.float64)
+        w = poisson_multiplicities(seed, row_ids[rows], n_resamples).astype(dtype)
         if weights is not None:
             w *= weights[rows]
-        sums += w @ cells[rows].astype(np.float64)  # one product for the four cell kinds
+        sums += w @ cells[rows]  # one product for every cell kind
         order = np.argsort(inverse[rows], kind="stable")
         present_keys, starts = np.unique(inverse[rows][order], return_index=True)
-        key_weight[:, present_keys] += np.add.reduceat(w[:, order], starts, axis=1)
-    tp, fp, fn, tn = (sums[:, k * n_labels : (k + 1) * n_labels] for k in range(4))
+        key_weight[:, present_keys] += np.add.reduceat(
+            w[:, order], starts, axis=1, dtype=np.float64
+        )
+    parts = [sums[:, k * n_labels : (k + 1) * n_labels] for k in range(cells.shape[1] // n_labels)]
+    if weights is None:
+        hit, predicted, true = parts
+        total = key_weight.sum(axis=1, keepdims=True)  # every row has one key
+        parts = [hit, predicted - hit, true - hit, total - predicted - true + hit]
+    tp, fp, fn, tn = parts
     # As in the multinomial bootstrap: presence stands in for sample counts when weighted.
     present = key_weight if weights is None else (key_weight > 0).astype(np.float64)
     return SliceReplicates((tp, fp, fn, tn), keys.astype(np.int64), key_weight, present)
