@@ -97,7 +97,7 @@ def test_calibration_option_is_checked_at_the_door() -> None:
     y, probs = _data(n=30)
     with pytest.raises(TypeError, match=r"calibration must be True or False \(a bool\); got str"):
         ml.bootstrap_report(y, probs, n_resamples=10, calibration="yes")
-    with pytest.raises(ValueError, match="calibration False"):
+    with pytest.raises(ValueError, match="calibration must be False"):
         ml.bootstrap_report(
             y, probs, n_resamples=10, calibration=True, groups={"g": np.arange(30) % 2}
         )

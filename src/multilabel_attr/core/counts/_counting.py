@@ -383,6 +383,13 @@ def _largest(codes: IntArray, n_slices: int) -> int:
     return int(np.argmax(np.bincount(codes, minlength=n_slices)))
 
 
+def _slice_offsets(
+    codes: NDArray[Any], cube: np.uint64, out: NDArray[np.uint64]
+) -> NDArray[np.uint64]:
+    """Each row's first key of its slice, ``codes * cube``, written into ``out``."""
+    return np.multiply(codes, cube, out=out, dtype=np.uint64, casting="unsafe")
+
+
 def _blocks(n_samples: int, n_labels: int, n_slices: int) -> tuple[int, int, int]:
     """``(width, block_rows, lane_rows)``: the labels padded to whole words, the rows of a
     block (a multiple of 255) and the rows of a group of one slice."""
@@ -433,9 +440,8 @@ def count_slices(
     cube = np.uint64(base**3)
     # Unweighted counts are integers: one slice (the largest of the first block) is the
     # whole block's column counts less the other slices', so its rows are never gathered.
-    derived = None
-    if codes is not None and sliced and sample_weight is None:
-        derived = _largest(codes[:block_rows], n_slices)
+    unweighted = sliced and sample_weight is None
+    derived = _largest(codes[:block_rows], n_slices) if unweighted else None  # type: ignore[index]
 
     def work(task: range) -> tuple[tuple[FloatArray, ...], Histogram]:
         # Each worker histograms its own rows' keys: the histograms are summed at the end.
@@ -444,12 +450,11 @@ def count_slices(
         # pads the slices' groups of rows.
         cells = np.zeros((3, block_rows + 1, width), np.bool_)
         truth, pred, hit = (plane[:block_rows] for plane in cells)
-        grouped = np.empty(3 * (block_rows + n_slices * lane_rows) * width if sliced else 0,
-                           np.bool_)  # fmt: skip
-        # Scratch for the keys and the grouped rows' positions: allocating block-sized
-        # temporaries on every block costs more than using them.
+        # Scratch reused by every block: allocating block-sized temporaries costs more.
+        grouped_rows = block_rows + n_slices * lane_rows if sliced else 0
+        grouped = np.empty(3 * grouped_rows * width, np.bool_)
+        positions = np.empty(2 * grouped_rows, np.intp)
         scratch = np.empty(2 * block_rows, np.uint64)
-        positions = np.empty(2 * (block_rows + n_slices * lane_rows) if sliced else 0, np.intp)
         tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
         sums = np.zeros((3, n_slices, width), np.int64)
         whole = np.zeros((3, width), np.int64)
@@ -473,10 +478,8 @@ def count_slices(
                 pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
             key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base, scratch)
-            if sliced:
-                offset = scratch[rows : 2 * rows]  # free once the keys are made
-                np.multiply(codes[start:stop], cube, out=offset, dtype=np.uint64, casting="unsafe")  # type: ignore[index]
-                key += offset
+            if sliced:  # the scratch past the keys is free once they are made
+                key += _slice_offsets(codes[start:stop], cube, scratch[rows : 2 * rows])  # type: ignore[index]
             keys.add(key, start, stop)
             layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
             if sample_weight is None:
