@@ -146,3 +146,21 @@ def test_a_key_seen_in_one_chunk_is_found_in_chunks_packed_otherwise(
     found, codes = numbered
     assert found.tolist() == distinct.tolist()
     np.testing.assert_array_equal(codes, inverse)
+
+
+def test_keys_numbered_in_sorted_order_after_the_first_chunk_and_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first chunk holds "m" then "c" (numbered 1, 0 once it is done); "a" and "x" come
+    # later, so every number is moved again at the end.
+    monkeypatch.setattr(_groups, "_CHUNK_ROWS", 3)
+    keys = np.array(["m", "c", "m", "x", "c", "a", "m", "a"])
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    found, codes = factorize(keys)
+    assert found.tolist() == distinct.tolist() == ["a", "c", "m", "x"]
+    np.testing.assert_array_equal(codes, inverse)
+    # All keys in the first chunk: nothing is renumbered past it, and the numbers are sorted.
+    keys = np.array(["y", "o", "y", "o", "o", "y", "y"])
+    found, codes = factorize(keys)
+    assert found.tolist() == ["o", "y"]
+    np.testing.assert_array_equal(codes, (keys == "y").astype(np.uint8))

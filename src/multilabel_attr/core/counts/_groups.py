@@ -200,6 +200,19 @@ def _mark(out: NDArray[np.uint8], same: NDArray[np.bool_], number: int) -> None:
     np.subtract(out, same.view(np.uint8) * np.uint8(_UNSEEN - number), out=out)
 
 
+def _sorted_numbers(keys: NDArray[Any], firsts: list[int], out: NDArray[np.uint8]) -> None:
+    """Renumber the keys first seen at ``firsts`` in sorted order, in ``firsts`` and in the
+    numbers ``out`` holds.  Done after the first chunk too: the keys of most arrays are all
+    in it, and then no row past it is renumbered."""
+    order = np.argsort(keys[firsts], kind="stable")
+    if np.array_equal(order, np.arange(order.size)):
+        return
+    rank = np.zeros(256, np.uint8)
+    rank[order] = np.arange(order.size)
+    np.take(rank, out, out=out)
+    firsts[:] = [firsts[i] for i in order.tolist()]
+
+
 def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] | None:
     """``factorize`` by comparing with each distinct key in turn, when there are at most 16
     of them, as group columns usually have (the positions as uint8); None when there are
@@ -223,13 +236,11 @@ def _few_distinct(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.uint8]] 
                 return None
             firsts.append(start + row)
             _mark(out, same_as(start + row), len(firsts) - 1)
-    values = keys[firsts]
-    order = np.argsort(values, kind="stable")
-    if np.array_equal(order, np.arange(order.size)):
-        return values, codes
-    rank = np.zeros(256, np.uint8)
-    rank[order] = np.arange(len(firsts))
-    return values[order], np.take(rank, codes)
+        if start == 0:
+            _sorted_numbers(keys, firsts, out)
+    # Keys first seen after the first chunk may still be out of order.
+    _sorted_numbers(keys, firsts, codes)
+    return keys[firsts], codes
 
 
 def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
