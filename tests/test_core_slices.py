@@ -131,6 +131,17 @@ def test_key_types_are_kept() -> None:
         (np.array([0.5, 1, 1, 1, 2, 2]), TypeError, "groups must hold bools, ints or strings"),
         (np.zeros((6, 2)), ValueError, "groups must be a 1-D array"),
         (
+            np.array([2**63 + 5, 1, 1, 1, 2, 2], dtype=np.uint64),
+            ValueError,
+            "groups holds the int key 9223372036854775813 at row 0, outside the 64-bit",
+        ),
+        (
+            np.array([1, -(2**64), 1, 1, 2, 2], dtype=object),
+            ValueError,
+            "groups holds the int key -18446744073709551616 at row 1",
+        ),
+        (np.array([b"a", b"b"] * 3), TypeError, r"got dtype \|S1$"),
+        (
             {"a": np.arange(6), "b": np.arange(5)},
             ValueError,
             r"groups\['b'\] must have one key per sample",
@@ -323,4 +334,19 @@ def test_more_slices_than_rows_in_a_block_count_each_slice_exactly() -> None:
     assert len(state.keys) == 1_200
     for (key,), counts in state.items():
         rows = groups == key
+        assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_score[rows], threshold=0.5)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64", "object"])
+def test_int_keys_at_the_ends_of_int64_keep_their_values(dtype: str) -> None:
+    # Their range (2**64 - 1) does not fit in int64: no wrap-around in numbering them.
+    rng = np.random.default_rng(17)
+    ends = [-(2**63), 2**63 - 1, 0] if dtype != "uint64" else [0, 2**63 - 1, 7]
+    keys = np.array([ends[i] for i in rng.integers(0, 3, 60)], dtype=dtype)
+    y_true = rng.random((keys.size, 3)) < 0.5
+    y_score = rng.random((keys.size, 3))
+    state = ml.SlicedCounts(3).update(y_true, y_score, groups={"k": keys}, threshold=0.5)
+    assert state.keys == [(key,) for key in sorted(set(ends))]
+    for (key,), counts in state.items():
+        rows = np.array([k == key for k in keys.tolist()])
         assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_score[rows], threshold=0.5)

@@ -504,14 +504,16 @@ def _key_values(values: Any, name: str) -> NDArray[Any]:
             f"got shape {array.shape}"
         )
     if array.dtype.kind in _KEY_KINDS:
+        if array.dtype.kind == "u" and array.size and int(array.max()) > _INT64_MAX:
+            _refuse_large_key(array.tolist(), name)
         return array.astype(np.int64, copy=False) if array.dtype.kind in "iu" else array
     if array.dtype.kind == "f" and np.isnan(array).any():
         row = int(np.flatnonzero(np.isnan(array))[0])
         raise ValueError(f"{name} holds NaN at row {row}; every sample needs a group key")
     if array.dtype.kind != "O":
         raise TypeError(
-            f"{name} must hold bools, ints or strings; got dtype {array.dtype} "
-            "(convert float keys to int or str)"
+            f"{name} must hold bools, ints or strings; got dtype {array.dtype}"
+            + (" (convert float keys to int or str)" if array.dtype.kind == "f" else "")
         )
     items = array.tolist()
     kinds = {_key_kind(t) for t in set(map(type, items))}
@@ -529,7 +531,23 @@ def _key_values(values: Any, name: str) -> NDArray[Any]:
             "use one type per array"
         )
     kind = kinds.pop() or "str" if kinds else "str"
+    if kind == "int":
+        _refuse_large_key(items, name)
     return np.asarray(items, dtype={"bool": bool, "int": np.int64, "str": str}[kind])
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _refuse_large_key(items: list[Any], name: str) -> None:
+    """Raise when an int key lies outside int64, the type int keys are counted and stored
+    in (naming the first such key)."""
+    for row, value in enumerate(items):
+        if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+            raise ValueError(
+                f"{name} holds the int key {value} at row {row}, outside the 64-bit signed "
+                "range that int keys are stored in; use smaller ints or string keys"
+            )
 
 
 def group_keys(values: Any, name: str, n_samples: int | None) -> tuple[NDArray[Any], str]:

@@ -253,9 +253,10 @@ def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
         return unique.astype(np.bool_), inverse
     if keys.dtype.kind in "iu":
         if keys.size:
-            low, high = keys.min(), keys.max()
+            low, high = int(keys.min()), int(keys.max())
+            # Python ints: the range of int64 keys may not fit in int64.
             if high - low <= 1:  # one or two values, both present (0/1 keys): no count
-                return np.arange(int(low), int(high) + 1), keys - low if low else keys
+                return np.arange(low, high + 1), keys - low if low else keys
         return _factorize_ints(keys.astype(np.int64, copy=False))
     found = _few_distinct(keys)
     if found is not None:
