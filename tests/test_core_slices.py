@@ -187,12 +187,32 @@ def test_tampered_saved_state_is_refused() -> None:
     bad_key["slices"][0]["key"] = ["0"]
     with pytest.raises(ValueError, match="must hold int keys"):
         ml.SlicedCounts.from_dict(bad_key)
+    huge = json.loads(json.dumps(data))
+    huge["slices"][0]["key"] = [2**70]
+    with pytest.raises(ValueError, match=r"must hold int keys within int64; got int 1180591"):
+        ml.SlicedCounts.from_dict(huge)
     repeated = json.loads(json.dumps(data))
     repeated["slices"][1]["key"] = [0]
     with pytest.raises(ValueError, match="repeats the slice"):
         ml.SlicedCounts.from_dict(repeated)
     with pytest.raises(ValueError, match="schema_version"):
         ml.SlicedCounts.from_dict({**data, "schema_version": 9})
+
+
+def test_states_that_do_not_match_are_not_merged() -> None:
+    y_true, y_score = _rows(9, n=40, n_labels=3)
+    groups = {"g": np.arange(40) % 2}
+    state = ml.SlicedCounts(3).update(y_true, y_score, groups=groups, threshold=0.5)
+    fewer = ml.SlicedCounts(2).update(y_true[:, :2], y_score[:, :2], groups=groups, threshold=0.5)
+    with pytest.raises(ValueError, match=r"this state counts 3 labels .*; the other 2"):
+        state.merge(fewer)
+    strings = {"g": np.array(["a", "b"] * 20)}
+    other = ml.SlicedCounts(3).update(y_true, y_score, groups=strings, threshold=0.5)
+    with pytest.raises(ValueError, match="mixes key types across batches"):
+        state.merge(other)
+    with pytest.raises(TypeError, match="can only merge SlicedCounts; got int"):
+        state.merge(5)  # type: ignore[arg-type]
+    assert state == ml.SlicedCounts(3).update(y_true, y_score, groups=groups, threshold=0.5)
 
 
 @pytest.mark.parametrize("weighted", [False, True])

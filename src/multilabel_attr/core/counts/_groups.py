@@ -324,11 +324,16 @@ def check_key(value: Any, kind: str, name: str) -> Any:
     """A saved key value of ``kind``, or an error naming where it was read."""
     ok = {
         "bool": isinstance(value, bool),
-        "int": isinstance(value, int) and not isinstance(value, bool),
+        "int": isinstance(value, int)
+        and not isinstance(value, bool)
+        and -(2**63) <= value < 2**63,  # as int keys are counted: int64
         "str": isinstance(value, str),
     }.get(kind, False)
     if not ok:
-        raise ValueError(f"{name} must hold {kind} keys; got {type(value).__name__} {value!r}")
+        within = " within int64" if kind == "int" else ""
+        raise ValueError(
+            f"{name} must hold {kind} keys{within}; got {type(value).__name__} {value!r}"
+        )
     return value
 
 

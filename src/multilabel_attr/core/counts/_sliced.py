@@ -458,7 +458,11 @@ class SlicedCounts:
         if not isinstance(other, SlicedCounts):
             raise TypeError(f"can only merge SlicedCounts; got {type(other).__name__}")
         if (other.n_labels, other.slice_labels) != (self.n_labels, self.slice_labels):
-            raise ValueError("cannot merge sliced states with different labels or slice_labels")
+            raise ValueError(
+                "cannot merge sliced states with different labels or slice_labels: this state "
+                f"counts {self.n_labels} labels sliced by labels {list(self.slice_labels)}; "
+                f"the other {other.n_labels} sliced by {list(other.slice_labels)}"
+            )
         merged = SlicedCounts(
             self.n_labels, label_names=self.label_names or other.label_names,
             slice_labels=self.slice_labels, max_slices=max(self.max_slices, other.max_slices),
