@@ -153,6 +153,15 @@ def test_bad_groups_name_the_column(folder: Path, tmp_path: Path) -> None:
         mparquet.evaluate(path, ["y"], ["s"], groups="g")
     with pytest.raises(ValueError, match=r"column 'h' \(groups\) must hold ints, strings or bools"):
         mparquet.evaluate(path, ["y"], ["s"], groups="h")
+    huge = tmp_path / "huge.parquet"
+    pq.write_table(
+        pa.table({"y": [1, 0], "s": [0.2, 0.7], "g": pa.array([1, 2**63], pa.uint64())}), huge
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"the int key 9223372036854775808 at row 1.*huge\.parquet, row group 0",
+    ):
+        mparquet.evaluate(huge, ["y"], ["s"], groups="g")
 
 
 def test_dask_frame_equals_memory(data: Any) -> None:

@@ -294,7 +294,10 @@ def _group_keys(column: Any, name: str, where: str) -> NDArray[Any]:
             f"column {name!r} (groups) must hold ints, strings or bools; got type {kind} "
             f"in {where}"
         )
-    keys, _ = group_keys(column.to_numpy(zero_copy_only=False), f"column {name!r}", None)
+    try:
+        keys, _ = group_keys(column.to_numpy(zero_copy_only=False), f"column {name!r}", None)
+    except ValueError as error:  # an int key outside int64
+        raise ColumnError(f"{error} (in {where})") from None
     return keys
 
 
