@@ -336,9 +336,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch, rule: str) -> list[Any]:
         lambda: ml.SlicedReport.from_counts(
             ml.SlicedCounts.from_batch(Y, S, groups=GROUPS, threshold=0.5), zero_division=0
         ),
-        lambda: ml.SlicedStreamingEvaluation(3).update(Y, S, groups=GROUPS).report(
-            zero_division=0
-        ),
+        lambda: ml.SlicedStreamingEvaluation(3).update(Y, S, groups=GROUPS).report(zero_division=0),
     ],
 )
 def test_zero_division_is_checked_once_per_public_call(
@@ -521,7 +519,7 @@ def test_the_parquet_engine_checks_each_option_once_per_call(
         {"y": list(np.tile(Y, (10, 1)).astype(np.int8)), "s": list(np.tile(S, (10, 1)))}
     )
     pq.write_table(table, path, row_group_size=8)  # five row groups
-    rules = ("zero_division", "from_logits", "threshold", "n_labels", "n_bins")
+    rules = ("zero_division", "from_logits", "threshold", "n_labels", "n_bins", "calibration_bins")
     _warm(lambda: parquet.evaluate(path, "y", "s", zero_division=0))
     _warm(lambda: parquet.bootstrap_report(path, "y", "s", n_resamples=20))
     counted = {rule: _counting(monkeypatch, rule) for rule in rules}
@@ -535,6 +533,25 @@ def test_the_parquet_engine_checks_each_option_once_per_call(
     parquet.bootstrap_report(path, "y", "s", threshold=0.4, n_resamples=20, from_logits=False)
     assert counted["from_logits"] == [False] and counted["threshold"] == [0.4]
     assert counted["zero_division"] == []
+    for calls in counted.values():
+        calls.clear()
+    # Five row groups, one calibration state each: the options are checked at the door only.
+    _warm(lambda: parquet.calibration_state(path, "y", "s", n_bins=4))
+    for calls in counted.values():
+        calls.clear()
+    loads: list[Any] = []
+    from_dict = ml.CalibrationState.from_dict.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        ml.CalibrationState,
+        "from_dict",
+        classmethod(lambda cls, data: loads.append(1) or from_dict(cls, data)),
+    )
+    parquet.calibration_state(path, "y", "s", n_bins=4, from_logits=False)
+    # A saved state (a partition's, or a merge of two) is checked as it is read, and the
+    # options once at the door: nothing else checks them again.
+    assert len(loads) >= 5
+    assert counted["calibration_bins"] == [4] * (1 + len(loads))
+    assert counted["from_logits"] == [False] * (1 + len(loads))
 
 
 @pytest.mark.parametrize("function", ["calibration_state", "fit_calibrator", "operating_points"])

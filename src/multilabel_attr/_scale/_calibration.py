@@ -67,7 +67,7 @@ class CalibrationPass:
         state: CalibrationState | None = None
         for block in _blocks(batches, self.spec, self.n_labels, where):
             if state is None:
-                state = CalibrationState(
+                state = CalibrationState._checked(
                     block.truth.shape[1], n_bins=self.n_bins, from_logits=self.from_logits,
                     sketch_bins=self.sketch_bins,
                 )  # fmt: skip

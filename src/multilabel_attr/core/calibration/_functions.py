@@ -20,7 +20,9 @@ def _filled(
     batch = check_calibration_batch(
         y_true, y_score, sample_weight, from_logits=from_logits, n_labels=None
     )
-    state = CalibrationState(batch.truth.shape[1], n_bins=n_bins, exact=exact, sketch_bins=None)
+    state = CalibrationState._checked(
+        batch.truth.shape[1], n_bins=n_bins, exact=exact, sketch_bins=None
+    )
     # The batch is checked already; exact mode keeps its probabilities without a copy.
     state._add(batch_sums(batch, n_bins, 0))
     state.n_samples = batch.truth.shape[0]

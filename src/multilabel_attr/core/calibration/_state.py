@@ -128,6 +128,27 @@ class CalibrationState:
         self.n_samples = 0
         self._chunks: list[tuple[NDArray[np.bool_], FloatArray, FloatArray | None]] = []
 
+    @classmethod
+    def _checked(
+        cls,
+        n_labels: int,
+        *,
+        n_bins: int,
+        from_logits: bool = False,
+        exact: bool = False,
+        sketch_bins: int | None = DEFAULT_BINS,
+        label_names: Sequence[str] | None = None,
+    ) -> CalibrationState:
+        """An empty state for options already checked (at the door, by the public function or
+        the engine that calls it, or when the state they come from was built): each partition
+        and each merge does not check them again."""
+        state = cls.__new__(cls)
+        cls.__init__.__wrapped__(  # type: ignore[attr-defined]
+            state, n_labels, n_bins=n_bins, from_logits=from_logits, exact=exact,
+            sketch_bins=sketch_bins, label_names=label_names,
+        )  # fmt: skip
+        return state
+
     # -- state -------------------------------------------------------------------------------
 
     def update(self, y_true: Any, y_score: Any, *, sample_weight: Any = None) -> CalibrationState:
@@ -196,7 +217,7 @@ class CalibrationState:
 
     def empty_like(self, *, label_names: Sequence[str] | None = None) -> CalibrationState:
         """An empty state with the same settings."""
-        return CalibrationState(
+        return CalibrationState._checked(
             self.n_labels, n_bins=self.n_bins, from_logits=self.from_logits, exact=self.exact,
             sketch_bins=self.sketch_bins or None,
             label_names=label_names if label_names is not None else self.label_names,
