@@ -365,12 +365,16 @@ class CountTask:
         sliced.add_batch(batch)
         sketches = None
         if self.n_bins:
+            # The counting has checked the rows by the sketch's rules: added without a
+            # second check, as `count` adds an unsliced block.
             sketches = {}
             for i, key in enumerate(batch.index.keys):
                 truth, scores, weights = batch.segment(i)
-                sketches[key] = ScoreSketch(
-                    truth.shape[1], n_bins=self.n_bins, from_logits=self.from_logits
-                ).update(truth, scores, sample_weight=weights)
+                sketch = ScoreSketch._empty(truth.shape[1], self.n_bins, self.from_logits)
+                if not np.issubdtype(scores.dtype, np.floating):
+                    scores = scores.astype(np.float64)
+                sketch._add(truth.astype(bool, copy=False), scores, weights)
+                sketches[key] = sketch
         replicates = None
         if self.n_resamples:
             # The core's replicates of every slice, the draws keyed as in memory.
