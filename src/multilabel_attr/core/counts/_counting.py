@@ -141,10 +141,13 @@ class _KeyBuffer:
         self.weights = None if weights is None else np.empty(size, np.float64)
         self.filled = 0
 
-    def add(self, keys: NDArray[Any], start: int, stop: int) -> None:
-        """Store the keys of the rows ``start:stop``."""
+    def next_keys(self, rows: int) -> NDArray[np.uint64]:
+        """Where the keys of the next ``rows`` rows go (computed there, not copied)."""
+        return self.keys[self.filled : self.filled + rows].view(np.uint64)
+
+    def add(self, start: int, stop: int) -> None:
+        """Take the keys of the rows ``start:stop``, written into `next_keys`."""
         end = self.filled + stop - start
-        self.keys[self.filled : end] = keys
         if self.weights is not None and self.all_weights is not None:
             self.weights[self.filled : end] = self.all_weights[start:stop]
         self.filled = end
@@ -364,12 +367,12 @@ def _block_keys(
     pred: NDArray[np.bool_],
     hit: NDArray[np.bool_],
     base: int,
+    key: NDArray[np.uint64],
     scratch: NDArray[np.uint64],
 ) -> NDArray[np.uint64]:
     """Each row's ``(tp, fp, fn)`` key (see `encode_triples`) from its planes' row counts,
-    computed in ``scratch`` (two uint64 per row, at least); returns a view of it."""
-    rows = truth.shape[0]
-    key, part = scratch[:rows], scratch[rows : 2 * rows]
+    written into ``key`` (``scratch``: one uint64 per row, at least); returns ``key``."""
+    part = scratch[: truth.shape[0]]
     # key = tp * base^2 + fp * base + fn, with fp = n_pred - tp, fn = n_true - tp.
     np.multiply(_row_counts(hit, key), np.uint64(base * base - base - 1), out=key)
     np.multiply(_row_counts(pred, part), np.uint64(base), out=part)
@@ -454,7 +457,7 @@ def count_slices(
         grouped_rows = block_rows + n_slices * lane_rows if sliced else 0
         grouped = np.empty(3 * grouped_rows * width, np.bool_)
         positions = np.empty(2 * grouped_rows, np.intp)
-        scratch = np.empty(2 * block_rows, np.uint64)
+        scratch = np.empty(block_rows, np.uint64)
         tp, fp, fn, tn = (np.zeros((n_slices, width), np.float64) for _ in range(4))
         sums = np.zeros((3, n_slices, width), np.int64)
         whole = np.zeros((3, width), np.int64)
@@ -477,10 +480,12 @@ def count_slices(
                 truth[:rows, ignore] = False
                 pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
-            key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base, scratch)
-            if sliced:  # the scratch past the keys is free once they are made
-                key += _slice_offsets(codes[start:stop], cube, scratch[rows : 2 * rows])  # type: ignore[index]
-            keys.add(key, start, stop)
+            key = _block_keys(
+                truth[:rows], pred[:rows], hit[:rows], base, keys.next_keys(rows), scratch
+            )
+            if sliced:
+                key += _slice_offsets(codes[start:stop], cube, scratch[:rows])  # type: ignore[index]
+            keys.add(start, stop)
             layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
             if sample_weight is None:
                 whole += _column_counts(cells[:, :block_rows])
