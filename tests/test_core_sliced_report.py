@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -160,3 +161,32 @@ def test_lists_of_keys_and_zero_weight_slices() -> None:
     weight = np.where(np.arange(60) % 2 == 0, 0.0, 1.0)
     with pytest.raises(ValueError, match="slice 'group=0': all its 30 rows have sample_weight 0"):
         ml.evaluate(d["y_true"], d["y_score"], groups=keys, sample_weight=weight)
+
+
+def _markdown_cells(line: str) -> list[str]:
+    """The cells of a Markdown table row: split at every ``|`` not escaped."""
+    return re.split(r"(?<!\\)\|", line.strip())[1:-1]
+
+
+def test_names_from_the_data_do_not_break_markdown_or_text() -> None:
+    rng = np.random.default_rng(21)
+    n = 60
+    keys = np.array(["a|b", "two\nlines", "<script>x</script>"])[np.arange(n) % 3]
+    names = ["Hat|Cap", "R&D", "<b>bold</b>"]
+    report = ml.evaluate(
+        rng.random((n, 3)) < 0.5, rng.random((n, 3)), groups={"site|zone": keys},
+        label_names=names, threshold=0.5, ranking=False, zero_division=0,
+    )  # fmt: skip
+    markdown = report.to_markdown()
+    assert "<script>" not in markdown and "<b>" not in markdown
+    assert "&lt;script&gt;" not in markdown  # only "<" is an entity: ">" opens nothing
+    assert "&lt;script>x&lt;/script>" in markdown and "R&amp;D" in markdown
+    table_rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    widths = {len(_markdown_cells(line)) for line in table_rows[:5]}
+    assert widths == {6}  # the slice table: every row has the header's columns
+    label_rows = [row for row in table_rows if "Hat" in row or "R&amp;D" in row]
+    assert any(_markdown_cells(row)[0].strip() == "Hat\\|Cap" for row in label_rows)
+    assert "### site\\|zone=two lines" in markdown and "**Sliced by site\\|zone**" in markdown
+    text = report.to_text()
+    assert "== site|zone=two\\nlines ==" in text
+    assert all(line.count("==") in (0, 2) for line in text.splitlines())

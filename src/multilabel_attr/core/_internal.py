@@ -87,6 +87,7 @@ from .report._sliced_bootstrap import (
     with_slice_intervals,
 )
 from .report._sliced_streaming import _ranking_columns as sketch_ranking_columns
+from .report._tables import markdown_table, markdown_text
 
 __all__ = [
     "COHEN_KAPPA",
@@ -151,6 +152,8 @@ __all__ = [
     "label_name_difference",
     "load_rules",
     "map_blocks",
+    "markdown_table",
+    "markdown_text",
     "mean_from_sums",
     "mean_loss_from_sums",
     "mean_sums",

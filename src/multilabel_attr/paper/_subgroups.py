@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import SlicedReport, bootstrap_report
+from ..core._internal import markdown_table, markdown_text
 
 FACTORS: tuple[str, ...] = ("Male", "Young")
 """The attributes the reproduction slices by, one at a time."""
@@ -119,9 +120,8 @@ def subgroup_markdown(tables: SubgroupTables, synthetic: bool, level: float = 0.
             header += [f"{metric} {name}" for name in groups]
         header += ["Equal opportunity gap", "FPR gap", "Equalized odds gap"]
         sizes = ", ".join(f"{name}: {report.sizes[name]} images" for name in groups)
-        lines += ["", f"**By {factor}** ({sizes})", ""]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
+        lines += ["", markdown_text(f"**By {factor}** ({sizes})"), ""]
+        rows = []
         for row in tables.rows(factor):
             cells = [row["attribute"]]
             for metric in ("f1", "tpr", "fpr"):
@@ -131,7 +131,8 @@ def subgroup_markdown(tables: SubgroupTables, synthetic: bool, level: float = 0.
                 _with_interval(row["fpr_gap"], row["fpr_gap_interval"]),
                 _fmt(row["equalized_odds_gap"]),
             ]
-            lines.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
+        lines.append(markdown_table(header, rows))
     return "\n".join(lines) + "\n"
 
 

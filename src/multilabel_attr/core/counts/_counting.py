@@ -141,16 +141,13 @@ class _KeyBuffer:
         self.weights = None if weights is None else np.empty(size, np.float64)
         self.filled = 0
 
-    def next_keys(self, rows: int) -> NDArray[np.uint64]:
-        """Where the keys of the next ``rows`` rows go (computed there, not copied)."""
-        return self.keys[self.filled : self.filled + rows].view(np.uint64)
-
-    def add(self, start: int, stop: int) -> None:
-        """Take the keys of the rows ``start:stop``, written into `next_keys`."""
-        end = self.filled + stop - start
+    def take(self, start: int, stop: int) -> NDArray[np.uint64]:
+        """Where the keys of the rows ``start:stop`` go (computed there, not copied); their
+        weights are stored."""
+        begin, self.filled = self.filled, self.filled + stop - start
         if self.weights is not None and self.all_weights is not None:
-            self.weights[self.filled : end] = self.all_weights[start:stop]
-        self.filled = end
+            self.weights[begin : self.filled] = self.all_weights[start:stop]
+        return self.keys[begin : self.filled].view(np.uint64)
 
     def histogram(self, n_labels: int, n_slices: int) -> Histogram:
         """The sparse histogram of the keys stored (see `_histogram`)."""
@@ -480,12 +477,10 @@ def count_slices(
                 truth[:rows, ignore] = False
                 pred[:rows, ignore] = False
             np.bitwise_and(truth, pred, out=hit)
-            key = _block_keys(
-                truth[:rows], pred[:rows], hit[:rows], base, keys.next_keys(rows), scratch
-            )
+            slot = keys.take(start, stop)
+            key = _block_keys(truth[:rows], pred[:rows], hit[:rows], base, slot, scratch)
             if sliced:
                 key += _slice_offsets(codes[start:stop], cube, scratch[:rows])  # type: ignore[index]
-            keys.add(start, stop)
             layout = Layout.of(codes[start:stop], n_slices, derived) if sliced else None  # type: ignore[index]
             if sample_weight is None:
                 whole += _column_counts(cells[:, :block_rows])

@@ -22,6 +22,7 @@ from ..counts._groups import DEFAULT_MAX_SLICES
 from ..counts._set_input import check_labels, is_set_input, set_ranking_columns
 from ..counts._state import MultilabelCounts
 from ..ranking._exact import per_label_auroc_ap, warn_undefined_labels
+from ._tables import markdown_table, text_table
 
 if TYPE_CHECKING:
     from ._sliced import SlicedReport
@@ -276,10 +277,10 @@ class Report:
         lines = [
             f"Multi-label evaluation: {self.n_samples} samples, {len(self.label_names)} labels"
         ]
-        lines.append(_text_table(["metric", "value", ci_title], self._summary_rows()))
+        lines.append(text_table(["metric", "value", ci_title], self._summary_rows()))
         header, rows = self._label_rows()
         lines.append("")
-        lines.append(_text_table(header, rows))
+        lines.append(text_table(header, rows))
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
@@ -292,9 +293,9 @@ class Report:
             [
                 f"**{self.n_samples} samples, {len(self.label_names)} labels**",
                 "",
-                _markdown_table(header, summary_rows),
+                markdown_table(header, summary_rows),
                 "",
-                _markdown_table(label_header, label_rows),
+                markdown_table(label_header, label_rows),
             ]
         )
 
@@ -316,23 +317,6 @@ def _format_cell(column: str, value: float) -> str:
     if column == "support":
         return f"{value:g}"
     return f"{value:.4f}"
-
-
-def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first = str(cells[0]).ljust(widths[0])
-        rest = [str(c).rjust(w) for c, w in zip(cells[1:], widths[1:])]
-        return "  ".join([first, *rest]).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 @overload

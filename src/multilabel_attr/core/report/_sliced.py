@@ -41,14 +41,13 @@ from ._evaluate import (
     PER_LABEL_COLUMNS,
     SUMMARY_METRICS,
     Report,
-    _markdown_table,
-    _text_table,
     _to_json_number,
     exact_ranking_columns,
     ranking_columns,
     report_from_counts,
 )
 from ._stacked import score_states
+from ._tables import markdown_table, markdown_text, plain_text, text_table
 
 SLICED_REPORT_SCHEMA_VERSION = 1
 
@@ -353,21 +352,23 @@ class SlicedReport:
     def to_text(self) -> str:
         """Plain text: a table of slices, the hidden slices, then each slice's report."""
         header, rows = self._slice_table()
-        lines = [f"Sliced evaluation by {', '.join(self.factors)}", _text_table(header, rows)]
+        factors = plain_text(", ".join(self.factors))
+        lines = [f"Sliced evaluation by {factors}", text_table(header, rows)]
         if self.hidden:
-            lines.append(self._hidden_line())
+            lines.append(plain_text(self._hidden_line()))
         for name, report in self.reports.items():
-            lines += ["", f"== {name} ==", report.to_text()]
+            lines += ["", f"== {plain_text(name)} ==", report.to_text()]
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
         """Markdown: a table of slices, the hidden slices, then each slice's report."""
         header, rows = self._slice_table()
-        lines = [f"**Sliced by {', '.join(self.factors)}**", "", _markdown_table(header, rows)]
+        factors = markdown_text(", ".join(self.factors))
+        lines = [f"**Sliced by {factors}**", "", markdown_table(header, rows)]
         if self.hidden:
-            lines += ["", self._hidden_line()]
+            lines += ["", markdown_text(self._hidden_line())]
         for name, report in self.reports.items():
-            lines += ["", f"### {name}", "", report.to_markdown()]
+            lines += ["", f"### {markdown_text(name)}", "", report.to_markdown()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
