@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import brier_score, expected_calibration_error, log_loss
-from ..core._internal import calibration_replicates, percentile_bounds
+from ..core._internal import calibration_replicates, markdown_table, percentile_bounds
 from ._compute import ModelRun
 
 CALIBRATION_ROWS: dict[str, str] = {
@@ -92,13 +92,13 @@ def calibration_markdown(table: CalibrationTable) -> str:
         "Mean over the attributes of each attribute's calibration error; brackets are 95% "
         f"bootstrap intervals ({table.n_resamples} resamples of {unit}). Lower is better.",
         "",
-        "| | " + " | ".join(models) + " |",
-        "|---|" + "---|" * len(models),
     ]
+    body = []
     for row in CALIBRATION_ROWS:
-        cells = []
+        cells = [row]
         for model in models:
             low, high = table.intervals[model][row]
             cells.append(f"{table.values[model][row]:.4f} [{low:.4f}, {high:.4f}]")
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+        body.append(cells)
+    lines.append(markdown_table(["", *models], body))
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import DeLongComparison, calibration_curve, delong_test
+from ..core._internal import markdown_table
 from ._compute import ModelRun
 
 RELIABILITY_ATTRIBUTES = ("Smiling", "Male", "Eyeglasses", "Wearing_Hat")
@@ -46,9 +47,10 @@ def delong_markdown(comparison: DeLongComparison, n_common: int) -> str:
         f"normal {level} interval of the difference and the p-value that of equal AUROCs "
         "(images treated as independent; n/a: an attribute with one class in the test images).",
         "",
-        f"| Attribute | AUROC CNN | AUROC Transfer model | Difference | {level} CI | p-value |",
-        "|---|---|---|---|---|---|",
     ]
+    header = ["Attribute", "AUROC CNN", "AUROC Transfer model", "Difference", f"{level} CI",
+              "p-value"]  # fmt: skip
+    body = []
     for j, name in enumerate(comparison.label_names):
         interval = (
             "n/a" if math.isnan(comparison.low[j])
@@ -56,10 +58,11 @@ def delong_markdown(comparison: DeLongComparison, n_common: int) -> str:
             f"{_cell(comparison.high[j], signed=True)}]"
         )  # fmt: skip
         p_value = "n/a" if math.isnan(comparison.p_value[j]) else f"{comparison.p_value[j]:.3g}"
-        lines.append(
-            f"| {name} | {_cell(comparison.auroc_a[j])} | {_cell(comparison.auroc_b[j])} | "
-            f"{_cell(comparison.difference[j], signed=True)} | {interval} | {p_value} |"
-        )
+        body.append([
+            name, _cell(comparison.auroc_a[j]), _cell(comparison.auroc_b[j]),
+            _cell(comparison.difference[j], signed=True), interval, p_value,
+        ])  # fmt: skip
+    lines.append(markdown_table(header, body))
     return "\n".join(lines) + "\n"
 
 

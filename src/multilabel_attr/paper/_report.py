@@ -13,6 +13,7 @@ import numpy as np
 
 from .._io import write_text_atomic
 from ..core import MultilabelCounts, Report
+from ..core._internal import markdown_table as render_table
 from ._compute import ROW_KEYS, CorrectedTables, ModelRun
 from ._protocols import Protocol
 from ._ranking import write_reliability_figure
@@ -37,16 +38,14 @@ def corrected_markdown(tables: CorrectedTables, protocol: Protocol) -> str:
         f"Paired bootstrap, CNN − Transfer model, on the same {tables.n_common} test images "
         f"({protocol.bootstrap_resamples} resamples{_unit(tables)}):",
         "",
-        "| | Difference | 95% CI | p-value |",
-        "|---|---|---|---|",
     ]
+    body = []
     for row, key in ROW_KEYS.items():
         comparison = tables.paired[key]
         low, high = comparison.interval
-        lines.append(
-            f"| {row} | {comparison.difference:+.5f} | [{low:+.4f}, {high:+.4f}] | "
-            f"{comparison.p_value:.3g} |"
-        )
+        body.append([row, f"{comparison.difference:+.5f}", f"[{low:+.4f}, {high:+.4f}]",
+                     f"{comparison.p_value:.3g}"])  # fmt: skip
+    lines.append(render_table(["", "Difference", "95% CI", "p-value"], body))
     baseline_table = markdown_table(tables.baseline_rows, rows=TABLE_ROWS)
     cnn_f1 = tables.columns["CNN"]["F1 Measure"]
     majority_f1 = tables.majority["F1 Measure"]
@@ -156,9 +155,7 @@ def report_summary(
 def write_report(output_dir: Path, markdown: str, summary: Mapping[str, Any]) -> None:
     """Write ``report.md`` and ``report.json`` (NaN and infinity become ``null``)."""
     write_text_atomic(output_dir / "report.md", markdown + "\n")
-    write_text_atomic(
-        output_dir / "report.json", json.dumps(_json_ready(summary), indent=2) + "\n"
-    )
+    write_text_atomic(output_dir / "report.json", json.dumps(_json_ready(summary), indent=2) + "\n")
 
 
 def _json_ready(value: Any) -> Any:

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from ..core import MultilabelCounts
 from ..core._internal import average_counts, count_batch, fbeta_formula
+from ..core._internal import markdown_table as render_table
 from ..core._validation import binary_mask, check_2d, check_int, check_same_shape
 
 FloatArray = NDArray[np.float64]
@@ -189,9 +190,9 @@ def markdown_table(
 ) -> str:
     """Render ``{column: {row: value}}`` as a Markdown table, with optional CIs."""
     names = list(columns)
-    lines = ["| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    body = []
     for row in rows:
-        cells = []
+        cells = [row]
         for name in names:
             value = columns[name].get(row, float("nan"))
             cell = f"{value:.{digits}f}"
@@ -199,5 +200,5 @@ def markdown_table(
                 low, high = intervals[name][row]
                 cell += f" [{low:.{digits - 1}f}, {high:.{digits - 1}f}]"
             cells.append(cell)
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        body.append(cells)
+    return render_table(["", *names], body)

@@ -40,7 +40,9 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A Markdown (GitHub) table, every cell escaped by `markdown_text`."""
-    lines = ["| " + " | ".join(map(markdown_text, header)) + " |"]
-    lines.append("|" + "|".join(["---"] * len(header)) + "|")
-    lines += ["| " + " | ".join(map(markdown_text, row)) + " |" for row in rows]
-    return "\n".join(lines)
+
+    def line(cells: Sequence[Any]) -> str:
+        return "|" + "|".join(f" {markdown_text(c)} " if str(c) else " " for c in cells) + "|"
+
+    separator = "|" + "|".join(["---"] * len(header)) + "|"
+    return "\n".join([line(header), separator, *map(line, rows)])
