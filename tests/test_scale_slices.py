@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pyarrow")
 
@@ -203,3 +205,38 @@ def test_spark_frame_equals_memory(spark: Any, data: Any) -> None:
     _assert_same(report, memory)
     with pytest.raises(ValueError, match=r"'region' not found"):
         mspark.evaluate(frame, NAMES, SCORES, groups="region")
+
+
+ODD_KEYS = ["", "é", "日本", "a|b", "two\nlines", "x" * 40, " ", "<b>"]
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 120),
+    pool=st.lists(st.sampled_from(ODD_KEYS), min_size=1, max_size=5, unique=True),
+    row_group=st.integers(1, 50),
+    ints=st.booleans(),
+)
+def test_odd_keys_on_odd_partitions_equal_memory(
+    tmp_path: Path, seed: int, n: int, pool: list[str], row_group: int, ints: bool
+) -> None:
+    # Keys first seen in a late row group, row groups of one row, keys of every width: the
+    # engine counts each partition with the core and merges, and equals memory exactly.
+    rng = np.random.default_rng(seed)
+    truth = rng.random((n, 3)) < 0.4
+    scores = rng.random((n, 3))
+    keys: Any = np.array(pool)[rng.integers(0, len(pool), n)]
+    if ints:
+        keys = np.array([-(2**63), 2**63 - 1, 0, 7, -1])[rng.integers(0, 5, n)]
+    path = tmp_path / f"odd-{seed}-{n}.parquet"
+    table = pa.table({"y": list(truth.astype(np.int8)), "s": list(scores), "g": keys})
+    pq.write_table(table, path, row_group_size=row_group)
+    report = mparquet.evaluate(path, "y", "s", groups="g", ranking=False, zero_division=0)
+    memory = ml.evaluate(truth, scores, groups={"g": keys}, threshold=0.5, ranking=False,
+                         zero_division=0)  # fmt: skip
+    _assert_same(report, memory)
+    assert report.to_dict() == memory.to_dict()
+    assert report.to_markdown() == memory.to_markdown()
