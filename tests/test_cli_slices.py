@@ -50,6 +50,9 @@ def test_group_by_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "--group-by names label columns: give --label-names" in capsys.readouterr().err
     assert main([*npy, "--label-names", ",".join(NAMES), "--group-by", "Male,Sex"]) == 1
     assert "--group-by names 'Sex', not a label" in capsys.readouterr().err
+    for empty in ("", " , "):  # naming no column is not "no slicing"
+        assert main([*npy, "--label-names", ",".join(NAMES), "--group-by", empty]) == 1
+        assert f"--group-by must name columns; got {empty!r}" in capsys.readouterr().err
     assert main([*npy, "--min-slice-size", "3"]) == 1
     assert "--min-slice-size needs --group-by" in capsys.readouterr().err
     assert main([*npy, "--label-names", ",".join(NAMES), "--group-by", "Male",

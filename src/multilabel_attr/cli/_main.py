@@ -172,7 +172,7 @@ def _threshold_argument(args: argparse.Namespace, names: Sequence[str] | None) -
 
 def _group_options(args: argparse.Namespace, names: Sequence[str] | None) -> dict[str, Any]:
     """``groups`` and ``min_slice_size`` from ``--group-by`` (label names for arrays)."""
-    if not args.group_by:
+    if args.group_by is None:
         if args.min_slice_size is not None:
             raise CommandError("--min-slice-size needs --group-by")
         return {}
