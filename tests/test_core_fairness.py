@@ -121,6 +121,43 @@ def test_named_definitions_equal_fairlearn(
     assert macro == pytest.approx(float(np.mean(expected)), abs=TOL)
 
 
+def _edge_cases() -> dict[str, Any]:
+    """Each label one degenerate case: no positives in one group, no predictions at all,
+    everything predicted; one group of a single row."""
+    rng = np.random.default_rng(23)
+    n = 41
+    groups = np.r_[np.arange(n - 1) % 2, 2]  # group 2 holds one row
+    y_true = (rng.random((n, 4)) < 0.5).astype(np.int64)
+    y_pred = (rng.random((n, 4)) < 0.5).astype(np.int64)
+    y_true[groups == 1, 0] = 0
+    y_pred[:, 1] = 0
+    y_pred[:, 2] = 1
+    return {"y_true": y_true, "y_pred": y_pred, "groups": groups}
+
+
+@pytest.mark.parametrize("method", ["between_groups", "to_overall"])
+@pytest.mark.parametrize(("ours_name", "theirs_name"), FAIRLEARN_FUNCTIONS)
+@pytest.mark.parametrize("one_group", [False, True])
+def test_degenerate_groups_equal_fairlearn(
+    ours_name: str, theirs_name: str, method: str, one_group: bool
+) -> None:
+    data = _edge_cases()
+    groups = np.zeros_like(data["groups"]) if one_group else data["groups"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = getattr(ml, ours_name)(data["y_true"], data["y_pred"], groups=groups, method=method)
+        expected = [
+            getattr(fairlearn_metrics, theirs_name)(
+                data["y_true"][:, label],
+                data["y_pred"][:, label],
+                sensitive_features=groups,
+                method=method,
+            )
+            for label in range(data["y_true"].shape[1])
+        ]
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=TOL, equal_nan=True)
+
+
 def test_predictive_parity_is_the_precision_gap() -> None:
     data = _data(3)
     groups = [data["sex"]]
