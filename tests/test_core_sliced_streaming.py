@@ -65,6 +65,9 @@ def test_invalid_batches_leave_the_state_unchanged() -> None:
         state.update(y_true, bad, groups=site)
     with pytest.raises(ValueError, match="groups must have one key per sample"):
         state.update(y_true, y_score, groups=site[:10])
+    wider = np.hstack([y_true, y_true[:, :1]]), np.hstack([y_score, y_score[:, :1]])
+    with pytest.raises(ValueError, match="batch has 4 labels; this state counts 3"):
+        state.update(*wider, groups=site)
     assert state.to_dict() == before
     with pytest.raises(TypeError, match="from_logits must be True or False"):
         ml.SlicedStreamingEvaluation(3, from_logits="yes")  # type: ignore[arg-type]

@@ -370,3 +370,15 @@ def test_int_keys_at_the_ends_of_int64_keep_their_values(dtype: str) -> None:
     for (key,), counts in state.items():
         rows = np.array([k == key for k in keys.tolist()])
         assert counts == ml.MultilabelCounts.from_batch(y_true[rows], y_score[rows], threshold=0.5)
+
+
+@pytest.mark.parametrize("ends", [[2**63 - 1], [2**63 - 2, 2**63 - 1], [-(2**63)]])
+def test_one_or_two_int_keys_at_int64s_end_round_trip(ends: list[int]) -> None:
+    # One or two values take the shortcut past counting: their keys stay ints.
+    rng = np.random.default_rng(19)
+    keys = np.array(ends * 5, dtype=np.int64)
+    y_true = rng.random((keys.size, 2)) < 0.5
+    state = ml.SlicedCounts(2).update(y_true, y_true, groups={"k": keys})
+    assert state.keys == [(key,) for key in sorted(ends)]
+    assert all(type(key) is int for (key,) in state.keys)
+    assert ml.SlicedCounts.from_dict(json.loads(json.dumps(state.to_dict()))) == state

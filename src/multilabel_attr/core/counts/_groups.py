@@ -256,7 +256,7 @@ def factorize(keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
             low, high = int(keys.min()), int(keys.max())
             # Python ints: the range of int64 keys may not fit in int64.
             if high - low <= 1:  # one or two values, both present (0/1 keys): no count
-                return np.arange(low, high + 1), keys - low if low else keys
+                return np.arange(low, high + 1, dtype=np.int64), keys - low if low else keys
         return _factorize_ints(keys.astype(np.int64, copy=False))
     found = _few_distinct(keys)
     if found is not None:

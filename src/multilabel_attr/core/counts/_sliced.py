@@ -314,6 +314,10 @@ class SlicedCounts:
 
     def add_batch(self, batch: SlicedBatch) -> None:
         """Add a batch prepared by ``prepare_sliced_batch`` (validated, rows ordered)."""
+        if batch.truth.shape[1] != self.n_labels:
+            raise ValueError(
+                f"batch has {batch.truth.shape[1]} labels; this state counts {self.n_labels}"
+            )
         self._check_layout(batch.index.factors, batch.index.kinds, set(batch.index.keys))
         names = self.counted_labels
         states = [state_of(c, len(self._kept), names) for c in batch.counts()]
@@ -358,10 +362,6 @@ class SlicedCounts:
             label_names=self.label_names, threshold=threshold, from_logits=from_logits,
             sample_weight=sample_weight, max_slices=self.max_slices,
         )  # fmt: skip
-        if batch.truth.shape[1] != self.n_labels:
-            raise ValueError(
-                f"batch has {batch.truth.shape[1]} labels; this state counts {self.n_labels}"
-            )
         self.add_batch(batch)
         return self
 

@@ -112,8 +112,13 @@ class SlicedStreamingEvaluation:
         merged = self.counts.merge(counts)
         sketches = {}
         for i, key in enumerate(batch.index.keys):
+            # The counting has checked the rows by the sketch's rules: added as they are.
             truth, scores, weights = batch.segment(i)
-            sketches[key] = self._new_sketch().update(truth, scores, sample_weight=weights)
+            if not np.issubdtype(scores.dtype, np.floating):
+                scores = scores.astype(np.float64)
+            sketch = self._new_sketch()
+            sketch._add(truth.astype(bool, copy=False), scores, weights)
+            sketches[key] = sketch
         self.counts = merged
         for key, sketch in sketches.items():
             old = self.sketches.get(key)
