@@ -190,3 +190,26 @@ def test_names_from_the_data_do_not_break_markdown_or_text() -> None:
     text = report.to_text()
     assert "== site|zone=two\\nlines ==" in text
     assert all(line.count("==") in (0, 2) for line in text.splitlines())
+
+
+@pytest.mark.parametrize("bootstrap", [False, True])
+def test_reports_written_as_json_read_back_the_same(tmp_path: Any, bootstrap: bool) -> None:
+    rng = np.random.default_rng(29)
+    n = 90
+    groups = {
+        "k|ey": np.array(["", "é", "a|b"])[np.arange(n) % 3],
+        "big": np.array([-(2**63), 2**63 - 1])[np.arange(n) % 2],
+    }
+    y_true, y_score = rng.random((n, 3)) < 0.4, rng.random((n, 3))
+    report = (
+        ml.bootstrap_report(y_true, y_score, groups=groups, threshold=0.5, n_resamples=20, seed=0)
+        if bootstrap
+        else ml.evaluate(y_true, y_score, groups=groups, threshold=0.5, zero_division=0)
+    )
+    path = tmp_path / "report.json"
+    text = report.to_json(path)
+    restored = ml.SlicedReport.from_json(path)
+    assert json.loads(text) == json.loads(path.read_text(encoding="utf-8"))
+    assert restored.to_dict() == report.to_dict()
+    assert restored.keys == report.keys and ("", -(2**63)) in restored.keys.values()
+    assert restored.gap_intervals == report.gap_intervals

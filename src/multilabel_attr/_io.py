@@ -180,6 +180,21 @@ def write_json_atomic(target: Path, payload: Any) -> None:
     write_text_atomic(target, text + "\n")
 
 
+def json_text(
+    payload: Any, path: str | os.PathLike[str] | None = None, *, indent: int = 2
+) -> str:
+    """``payload`` as strict JSON text; also written atomically to ``path`` when given."""
+    text = json.dumps(payload, indent=indent, allow_nan=False)
+    if path is not None:
+        write_text_atomic(path, text + "\n")
+    return text
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The JSON document at ``path`` (UTF-8)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def write_csv_atomic(target: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Write a CSV table to ``target`` atomically."""
     buffer = io.StringIO()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from ..._io import write_text_atomic
+from ..._io import json_text, read_json, write_text_atomic
 from .._errors import InputError
 from .._options import validated
 from .._validation import check_2d, check_label_names, check_sample_weight, to_numpy
@@ -224,15 +223,12 @@ class Report:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The report as JSON text; also written atomically to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            write_text_atomic(Path(path), text + "\n")
-        return text
+        return json_text(self.to_dict(), path, indent=indent)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> Report:
         """Read a report written by [`to_json`][multilabel_attr.Report.to_json]."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        return cls.from_dict(read_json(path))
 
     # -- rendering ---------------------------------------------------------------------------
 

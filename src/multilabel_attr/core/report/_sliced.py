@@ -13,7 +13,6 @@ Public API: [`SlicedReport`][multilabel_attr.SlicedReport] (``slice``, ``dispari
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._io import write_text_atomic
+from ..._io import json_text, read_json, write_text_atomic
 from .._options import validated
 from ..counts._groups import OVERALL, slice_name
 from ..counts._sliced import SlicedBatch, SlicedCounts, count_sliced
@@ -270,10 +269,13 @@ class SlicedReport:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The report as JSON text; also written atomically to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is not None:
-            write_text_atomic(Path(path), text + "\n")
-        return text
+        return json_text(self.to_dict(), path, indent=indent)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> SlicedReport:
+        """Read a report written by
+        [`to_json`][multilabel_attr.core.SlicedReport.to_json]."""
+        return cls.from_dict(read_json(path))
 
     def to_html(
         self,
