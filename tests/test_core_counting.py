@@ -55,7 +55,6 @@ def _check(state: ml.MultilabelCounts, ref: dict[str, Any]) -> None:
 def blocks(request: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     cells, workers = request.param
     monkeypatch.setattr(_counting, "_BLOCK_CELLS", cells)
-    monkeypatch.setattr(_counting, "_MAX_WORKERS", workers)
     monkeypatch.setattr(_counting, "worker_count", lambda n: max(1, min(workers, n)))
 
 

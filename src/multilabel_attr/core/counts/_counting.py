@@ -17,15 +17,14 @@ on a few threads (numpy releases the GIL inside its loops).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._threads import map_threads, worker_count
 from .._validation import (
     Batch,
     binary_mask,
@@ -39,12 +38,10 @@ from ._layout import Layout, slice_column_counts, slice_products
 
 _BLOCK_CELLS = 1 << 20
 _LANE_ROWS = 255
-_MAX_WORKERS = 4
 _DENSE_KEY_LIMIT = 1 << 22
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -217,32 +214,6 @@ def sample_triples(
 def sample_keys(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> IntArray:
     """Each sample's ``(tp, fp, fn)`` triple as a key (see `encode_triples`)."""
     return encode_triples(*sample_triples(truth, pred), truth.shape[1])
-
-
-@contextmanager
-def thread_pool(
-    n_tasks: int,
-) -> Iterator[Callable[[Callable[[Any], Result], Sequence[Any]], list[Result]]]:
-    """A function running a task on each item, on a few threads when there are several
-    items (numpy releases the GIL in its loops)."""
-    workers = worker_count(n_tasks)
-    if workers == 1:
-        yield lambda task, items: [task(item) for item in items]
-        return
-    # Loaded on first use, so that importing the package stays cheap.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield lambda task, items: list(pool.map(task, items))
-
-
-def worker_count(n_tasks: int) -> int:
-    """Threads to use for ``n_tasks`` independent blocks (numpy releases the GIL)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not available on macOS / Windows
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, _MAX_WORKERS, n_tasks))
 
 
 def _mask_into(block: NDArray[Any], out: NDArray[np.bool_], name: str) -> None:
@@ -507,8 +478,7 @@ def count_slices(
 
     workers = worker_count(len(starts))
     tasks = [range(start, n_samples, block_rows * workers) for start in starts[:workers]]
-    with thread_pool(len(tasks)) as run:
-        outcomes = run(work, tasks)
+    outcomes = map_threads(work, tasks)
     results = [result for result, _ in outcomes]
     if ignore:
         kept = np.setdiff1d(np.arange(n_labels), ignore)

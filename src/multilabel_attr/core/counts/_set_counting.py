@@ -24,13 +24,8 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ._counting import (
-    _DENSE_KEY_LIMIT,
-    BatchCounts,
-    _histogram,
-    encode_triples,
-    worker_count,
-)
+from .._threads import map_threads, worker_count
+from ._counting import _DENSE_KEY_LIMIT, BatchCounts, _histogram, encode_triples
 from ._set_input import MAX_GATHER_WIDTH, RowSets, member, row_blocks, scipy_product
 
 FloatArray = NDArray[np.float64]
@@ -43,14 +38,7 @@ _T = TypeVar("_T")
 def _in_threads(work: Callable[[list[Any]], _T], blocks: list[Any]) -> list[_T]:
     """``work`` on interleaved shares of ``blocks``, one share per thread."""
     workers = worker_count(len(blocks))
-    shares = [blocks[index::workers] for index in range(workers)]
-    if workers == 1:
-        return [work(shares[0])]
-    # Loaded on first use, so that importing the package stays cheap.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(work, shares))
+    return map_threads(work, [blocks[index::workers] for index in range(workers)])
 
 
 def fixed_width(sizes: IntArray) -> int:

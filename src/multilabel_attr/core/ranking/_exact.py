@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._options import validated
+from .._threads import map_threads
 from .._validation import (
     binary_mask,
     check_2d,
@@ -36,7 +37,6 @@ from .._validation import (
     external_stacklevel,
 )
 from ..counts._averaging import UndefinedMetricWarning, nan_average, rescale, samples_mean
-from ..counts._counting import worker_count
 from ..counts._set_input import is_set_input
 from ._placements import order_keys
 
@@ -228,16 +228,7 @@ def sliced_auroc_ap(
 
 def map_blocks(work: Callable[[int], None], starts: Sequence[int]) -> None:
     """Run ``work(start)`` for every block start, on a thread pool when there are several."""
-    workers = worker_count(len(starts))
-    if workers > 1:
-        # Loaded on first use, so that importing the package stays cheap.
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, starts))
-    else:
-        for start in starts:
-            work(start)
+    map_threads(work, starts)
 
 
 def warn_undefined_labels(
