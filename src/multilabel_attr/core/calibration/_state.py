@@ -129,24 +129,12 @@ class CalibrationState:
         self._chunks: list[tuple[NDArray[np.bool_], FloatArray, FloatArray | None]] = []
 
     @classmethod
-    def _checked(
-        cls,
-        n_labels: int,
-        *,
-        n_bins: int,
-        from_logits: bool = False,
-        exact: bool = False,
-        sketch_bins: int | None = DEFAULT_BINS,
-        label_names: Sequence[str] | None = None,
-    ) -> CalibrationState:
-        """An empty state for options already checked (at the door, by the public function or
-        the engine that calls it, or when the state they come from was built): each partition
-        and each merge does not check them again."""
+    def _checked(cls, n_labels: int, **options: Any) -> CalibrationState:
+        """An empty state, as the constructor builds it, for options already checked (at the
+        door, by the public function or the engine that calls it, or when the state they come
+        from was built): each partition and each merge does not check them again."""
         state = cls.__new__(cls)
-        cls.__init__.__wrapped__(  # type: ignore[attr-defined]
-            state, n_labels, n_bins=n_bins, from_logits=from_logits, exact=exact,
-            sketch_bins=sketch_bins, label_names=label_names,
-        )  # fmt: skip
+        cls.__init__.__wrapped__(state, n_labels, **options)  # type: ignore[attr-defined]
         return state
 
     # -- state -------------------------------------------------------------------------------
