@@ -28,6 +28,7 @@ from ..core._internal import (
     prepare_sliced_batch,
     replicates_of,
     slice_replicates,
+    slice_sketches,
 )
 from ..core._validation import check_probabilities
 from ._columns import Block, ColumnError, ColumnSpec, block_from_arrow
@@ -283,11 +284,9 @@ def add_to_sketch(
     whole input decides whether a metric is defined, not one of its partitions.
     """
     scores = block.scores
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
     if not from_logits and not checked:
         check_probabilities(scores, "y_score")
-    sketch._add(block.truth.astype(bool, copy=False), scores, block.weight)
+    sketch._add_checked(block.truth, scores, block.weight)
 
 
 @dataclass(frozen=True)
@@ -365,16 +364,10 @@ class CountTask:
         sliced.add_batch(batch)
         sketches = None
         if self.n_bins:
-            # The counting has checked the rows by the sketch's rules: added without a
-            # second check, as `count` adds an unsliced block.
-            sketches = {}
-            for i, key in enumerate(batch.index.keys):
-                truth, scores, weights = batch.segment(i)
-                sketch = ScoreSketch._empty(truth.shape[1], self.n_bins, self.from_logits)
-                if not np.issubdtype(scores.dtype, np.floating):
-                    scores = scores.astype(np.float64)
-                sketch._add(truth.astype(bool, copy=False), scores, weights)
-                sketches[key] = sketch
+            n_counted = sliced.n_counted
+            sketches = slice_sketches(
+                batch, lambda: ScoreSketch._empty(n_counted, self.n_bins, self.from_logits)
+            )
         replicates = None
         if self.n_resamples:
             # The core's replicates of every slice, the draws keyed as in memory.

@@ -87,6 +87,7 @@ from .report._sliced_bootstrap import (
     with_slice_intervals,
 )
 from .report._sliced_streaming import _ranking_columns as sketch_ranking_columns
+from .report._sliced_streaming import slice_sketches
 from .report._tables import markdown_table, markdown_text
 
 __all__ = [
@@ -180,6 +181,7 @@ __all__ = [
     "sketch_edges",
     "sketch_ranking_columns",
     "slice_replicates",
+    "slice_sketches",
     "sort_with_truth",
     "splitmix64",
     "summarize_checked",

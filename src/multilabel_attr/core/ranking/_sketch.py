@@ -240,6 +240,15 @@ class ScoreSketch:
         self._add(mask, scores, weights)
         return self
 
+    def _add_checked(
+        self, truth: NDArray[Any], scores: NDArray[Any], weights: FloatArray | None
+    ) -> None:
+        """Add rows already checked by the sketch's rules (labels 0/1, finite scores, in
+        [0, 1] on the probability scale), as the counting that took them checks them."""
+        if not np.issubdtype(scores.dtype, np.floating):
+            scores = scores.astype(np.float64)
+        self._add(truth.astype(bool, copy=False), scores, weights)
+
     def _add(
         self, mask: NDArray[np.bool_], scores: NDArray[Any], weights: FloatArray | None
     ) -> None:

@@ -10,7 +10,7 @@ slice's sketch is the merge of the slices' sketches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from typing_extensions import Self
 from .._options import validated
 from .._validation import check_probability_threshold, per_label
 from ..counts._groups import DEFAULT_MAX_SLICES, OVERALL, SliceKey, check_key
-from ..counts._sliced import SlicedCounts, prepare_sliced_batch
+from ..counts._sliced import SlicedBatch, SlicedCounts, prepare_sliced_batch
 from ..ranking._sketch import ScoreSketch
 from ..ranking._sketch_bins import DEFAULT_BINS
 from ._sliced import SlicedReport, report_from_sliced_counts, shown_slices
@@ -110,15 +110,7 @@ class SlicedStreamingEvaluation:
         )  # fmt: skip
         counts.add_batch(batch)
         merged = self.counts.merge(counts)
-        sketches = {}
-        for i, key in enumerate(batch.index.keys):
-            # The counting has checked the rows by the sketch's rules: added as they are.
-            truth, scores, weights = batch.segment(i)
-            if not np.issubdtype(scores.dtype, np.floating):
-                scores = scores.astype(np.float64)
-            sketch = self._new_sketch()
-            sketch._add(truth.astype(bool, copy=False), scores, weights)
-            sketches[key] = sketch
+        sketches = slice_sketches(batch, self._new_sketch)
         self.counts = merged
         for key, sketch in sketches.items():
             old = self.sketches.get(key)
@@ -228,3 +220,16 @@ def _ranking_columns(sketch: ScoreSketch) -> dict[str, list[float]]:
         "auroc_bound": np.asarray(auc.bound, np.float64).tolist(),
         "average_precision_bound": np.asarray(ap.bound, np.float64).tolist(),
     }
+
+
+def slice_sketches(
+    batch: SlicedBatch, new_sketch: Callable[[], ScoreSketch]
+) -> dict[SliceKey, ScoreSketch]:
+    """A sketch of each slice's rows of a batch, once its counting has checked them (by the
+    sketch's rules: the rows are added without a second check)."""
+    sketches = {}
+    for i, key in enumerate(batch.index.keys):
+        sketch = new_sketch()
+        sketch._add_checked(*batch.segment(i))
+        sketches[key] = sketch
+    return sketches
