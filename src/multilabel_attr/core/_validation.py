@@ -531,9 +531,11 @@ def _key_values(values: Any, name: str) -> NDArray[Any]:
             "use one type per array"
         )
     kind = kinds.pop() or "str" if kinds else "str"
-    if kind == "int":
+    try:
+        return np.asarray(items, dtype={"bool": bool, "int": np.int64, "str": str}[kind])
+    except OverflowError:  # an int key outside int64: find it only then
         _refuse_large_key(items, name)
-    return np.asarray(items, dtype={"bool": bool, "int": np.int64, "str": str}[kind])
+        raise
 
 
 _INT64_MAX = 2**63 - 1
