@@ -54,8 +54,8 @@ def test_counting_from_inside_the_pool_runs_there_and_agrees() -> None:
     assert all(counts == alone for counts in nested)
 
 
-def _count_in_child(queue: Any) -> None:
-    y_true, y_score = _rows()
+def _count_in_child(queue: Any, n: int = 20_000) -> None:
+    y_true, y_score = _rows(n)
     queue.put(ml.MultilabelCounts.from_batch(y_true, y_score, threshold=0.5).to_dict())
 
 
@@ -74,3 +74,38 @@ def test_a_forked_child_starts_its_own_pool() -> None:
     child.join(timeout=120)
     assert child.exitcode == 0, "the child hung or failed counting on its parent's pool"
     assert ml.MultilabelCounts.from_dict(queue.get(timeout=5)) == parent
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform"
+)
+@pytest.mark.usefixtures("two_workers")
+def test_a_child_forked_while_a_thread_starts_the_pool_can_still_count() -> None:
+    # The thread holding the pool's lock at the fork does not exist in the child; the copy of
+    # the lock it held must not stay held there.
+    y_true, y_score = _rows(80_000)  # blocks enough for two threads
+    parent = ml.MultilabelCounts.from_batch(y_true, y_score, threshold=0.5)
+    _threads._POOLS.clear()  # the child must start its pool, taking the lock
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        with _threads._LOCK:
+            held.set()
+            release.wait(timeout=60)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_count_in_child, args=(queue, 80_000))
+        child.start()
+        child.join(timeout=20)
+        if child.exitcode is None:
+            child.kill()
+        assert child.exitcode == 0, "the child waited forever on the lock its parent held"
+        assert ml.MultilabelCounts.from_dict(queue.get(timeout=5)) == parent
+    finally:
+        release.set()
+        holder.join()

@@ -18,6 +18,18 @@ _PREFIX = "multilabel_attr-worker"
 _LOCK = threading.Lock()
 _POOLS: dict[int, Any] = {}
 
+
+def _new_lock_in_child() -> None:
+    """A forked child gets a free lock: a parent's thread holding it at the fork does not exist
+    in the child, so the copy would stay held and the child's first `_pool` would wait
+    forever."""
+    global _LOCK
+    _LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_new_lock_in_child)
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
