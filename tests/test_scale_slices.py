@@ -269,3 +269,32 @@ def test_odd_keys_on_dask_partitions_equal_memory(keys: np.ndarray) -> None:
     assert report.sizes == memory.sizes
     for name, expected in memory.reports.items():
         assert report.reports[name].summary == expected.summary, name
+
+
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+@pytest.mark.parametrize(
+    "keys",
+    [
+        np.array(ODD_KEYS)[np.arange(50) % len(ODD_KEYS)],
+        np.array([-(2**63), 2**63 - 1, 0, 7])[np.arange(50) % 4],
+        np.full(50, 2**63 - 1),
+    ],
+    ids=["odd-strings", "int64-ends", "one-top-key"],
+)
+def test_odd_keys_on_spark_partitions_equal_memory(spark: Any, keys: np.ndarray) -> None:
+    from multilabel_attr import spark as mspark
+
+    rng = np.random.default_rng(41)
+    truth = (rng.random((keys.size, 3)) < 0.4).astype(np.int64)
+    scores = rng.random((keys.size, 3))
+    columns: dict[str, Any] = {f"y{j}": truth[:, j] for j in range(3)}
+    columns.update({f"s{j}": scores[:, j] for j in range(3)})
+    # Seven partitions of about seven rows: most hold a few of the keys, none all of them.
+    frame = spark.createDataFrame(pd.DataFrame({**columns, "g": keys})).repartition(7)
+    report = mspark.evaluate(frame, ["y0", "y1", "y2"], ["s0", "s1", "s2"], groups="g",
+                             ranking=False, zero_division=0)  # fmt: skip
+    memory = ml.evaluate(truth, scores, groups={"g": keys}, label_names=["y0", "y1", "y2"],
+                         threshold=0.5, ranking=False, zero_division=0)  # fmt: skip
+    _assert_same(report, memory)
+    assert report.to_dict() == memory.to_dict()
+    assert report.to_markdown() == memory.to_markdown()
