@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import multilabel_attr as ml
+from multilabel_attr.core._validation import group_arrays
 from multilabel_attr.core.counts import _counting, _groups
-from multilabel_attr.core.counts._groups import factorize, group_columns, slice_index
+from multilabel_attr.core.counts._groups import factorize, slice_index
 
 
 def _keys(rng: Any, n: int, n_slices: int, singles: int, contiguous: bool) -> Any:
@@ -84,7 +85,7 @@ def test_crossed_keys_are_numbered_as_sorting_the_key_tuples(
     # integers), most of them absent.
     rng = np.random.default_rng(seed)
     arrays = {f"f{i}": rng.integers(0, size, n) * 7 - 5 for i, size in enumerate(sizes)}
-    index = slice_index(group_columns(arrays), [], n, max_slices=n)
+    index = slice_index(group_arrays(arrays), [], n, max_slices=n)
     rows = list(zip(*(a.tolist() for a in arrays.values())))
     n_slices = int(np.prod([np.unique(a).size for a in arrays.values()]))
     expected = sorted(set(rows))

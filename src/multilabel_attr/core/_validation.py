@@ -11,7 +11,7 @@ import math
 import numbers
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -477,14 +477,28 @@ class Groups:
 _KEY_KINDS = {"b": "bool", "i": "int", "u": "int", "U": "str"}
 
 
-def _group_arrays(groups: Any, name: str) -> list[tuple[str, Any]]:
-    """The group arrays of ``groups`` with the names their errors use."""
+def group_arrays(groups: Any, name: str = "groups") -> list[tuple[str, str, Any]]:
+    """``(factor name, argument name, keys)`` for each group array of ``groups``, the one
+    reading of every ``groups`` argument: a mapping or a data frame names its arrays (its
+    columns), a list or tuple of arrays holds several (crossed), a named pandas Series is one
+    factor of its name, and anything else is one array of keys (``None``: no arrays)."""
+    if groups is None:
+        return []
+    if isinstance(groups, Mapping):
+        if not groups:
+            raise ValueError(f"{name} must name at least one group array; got an empty mapping")
+        return [(str(factor), f"{name}[{factor!r}]", keys) for factor, keys in groups.items()]
     columns = getattr(groups, "columns", None)
-    if columns is not None and getattr(groups, "ndim", 1) == 2:
-        return [(f"{name}[{column!r}]", groups[column]) for column in columns]
+    if columns is not None and len(getattr(groups, "shape", ())) == 2:  # pandas, polars
+        if not len(columns):
+            raise ValueError(f"{name} must hold at least one group column; got a frame of none")
+        return [(str(column), f"{name}[{column!r}]", groups[column]) for column in columns]
     if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
-        return [(f"{name}[{i}]", array) for i, array in enumerate(groups)]
-    return [(name, groups)]
+        if len(groups) == 1:
+            return group_arrays(groups[0], name)
+        return [(f"group_{i}", f"{name}[{i}]", keys) for i, keys in enumerate(groups)]
+    series_name = getattr(groups, "name", None) if hasattr(groups, "index") else None
+    return [(series_name if isinstance(series_name, str) else "group", name, groups)]
 
 
 def _key_kind(kind: type) -> str | None:
@@ -519,7 +533,8 @@ def _key_values(values: Any, name: str) -> NDArray[Any]:
     kinds = {_key_kind(t) for t in set(map(type, items))}
     if None in kinds:
         row, value = next((r, v) for r, v in enumerate(items) if _key_kind(type(v)) is None)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        missing = type(value).__name__ in ("NAType", "NaTType")  # pandas' missing values
+        if value is None or missing or (isinstance(value, float) and math.isnan(value)):
             raise ValueError(f"{name} holds {value!r} at row {row}; every sample needs a group key")
         raise TypeError(
             f"{name} must hold bools, ints or strings; got {type(value).__name__} {value!r} "
@@ -570,7 +585,10 @@ def check_groups(groups: Any, n_samples: int | None, name: str = "groups") -> Gr
     """
     factor_keys: list[list[GroupKey]] = []
     factor_codes: list[NDArray[np.intp]] = []
-    for array_name, values in _group_arrays(groups, name):
+    arrays = group_arrays(groups, name)
+    if not arrays:
+        raise ValueError(f"{name} must give at least one array of group keys; got None")
+    for _, array_name, values in arrays:
         keys, _ = group_keys(values, array_name, n_samples)
         n_samples = keys.shape[0]
         distinct, codes = np.unique(keys, return_inverse=True)

@@ -387,8 +387,9 @@ def optimize_thresholds(
         Maximum number of coordinate-ascent passes.
     label_names : sequence of str, optional
         Label names (taken from ``y_true.columns`` when it has them).
-    groups : array-like of shape (n_samples,), or a sequence of them, optional
-        Group keys (bools, ints or strings) of each sample; several arrays are crossed. Each
+    groups : array-like of shape (n_samples,), a sequence or mapping of them, or a frame, optional
+        Group keys (bools, ints or strings) of each sample, read as ``groups`` of
+        [`evaluate`][multilabel_attr.evaluate]; several arrays are crossed. Each
         group then gets its own thresholds: the same search run on that group's rows alone
         (its own fallbacks and warnings, which name the group), with the range of the
         thresholds decided on all rows.

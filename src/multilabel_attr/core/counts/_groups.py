@@ -1,6 +1,7 @@
 """Slice keys: the ``groups`` argument read into one slice number per row.
 
-Group keys come as one or several 1-D arrays (a mapping names them; several are crossed)
+Group keys come as one or several 1-D arrays (read by ``group_arrays``: a mapping or a
+data frame names them; several are crossed)
 and as label columns of the data itself (``slice_labels``).  Each key array holds ints,
 strings or bools, checked by the core's one group check (``group_keys``, shared with the
 per-group thresholds): ``None``, ``NaN``, floats, other types and mixed types are refused
@@ -10,7 +11,7 @@ plain Python value per factor, in factor order; the overall slice is the empty t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,22 +68,6 @@ def check_max_slices(max_slices: Any) -> int:
 def check_min_slice_size(min_slice_size: Any) -> int:
     """Validate ``min_slice_size`` (a non-negative int)."""
     return check_int(min_slice_size, "min_slice_size", minimum=0)
-
-
-def group_columns(groups: Any) -> list[tuple[str, str, Any]]:
-    """``(factor name, argument name, keys)`` for each group array of ``groups``."""
-    if groups is None:
-        return []
-    if isinstance(groups, Mapping):
-        if not groups:
-            raise ValueError("groups must name at least one group array; got an empty mapping")
-        return [(str(factor), f"groups[{factor!r}]", keys) for factor, keys in groups.items()]
-    # A list of arrays (each 1-D or more) is several factors; a list of scalars is one.
-    if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
-        if len(groups) == 1:
-            return [("group", "groups", groups[0])]
-        return [(f"group_{i}", f"groups[{i}]", keys) for i, keys in enumerate(groups)]
-    return [("group", "groups", groups)]
 
 
 _DENSE_RANGE = 1 << 22

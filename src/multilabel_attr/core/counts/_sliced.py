@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from typing_extensions import Self
 
 from .._options import validated
-from .._validation import PerGroupThresholds, check_batch, check_label_names
+from .._validation import PerGroupThresholds, check_batch, check_label_names, group_arrays
 from ._counting import BatchCounts, count_slices, merge_histograms
 from ._groups import (
     DEFAULT_MAX_SLICES,
@@ -37,7 +37,6 @@ from ._groups import (
     SliceIndex,
     SliceKey,
     check_key,
-    group_columns,
     slice_index,
     slice_name,
     slice_thresholds,
@@ -184,7 +183,7 @@ def prepare_sliced_batch(
     n_rows, n_labels = batch.truth.shape
     names = check_label_names(label_names, n_labels)
     slicing, kept = slicing_columns(slice_labels, names, n_labels)
-    columns = group_columns(groups)
+    columns = group_arrays(groups)
     if not columns and not slicing:
         raise ValueError("groups must give group arrays or label names to slice by; got None")
     labels: list[tuple[str, NDArray[Any]]] = []
@@ -352,8 +351,9 @@ class SlicedCounts:
     ) -> Self:
         """Add one batch; returns ``self``.  The state is unchanged if the batch is invalid.
 
-        ``groups`` is one 1-D array of keys, a list of them or a mapping of factor names to
-        them (several are crossed); ``y_pred``, ``threshold``, ``from_logits`` and
+        ``groups`` is one 1-D array of keys, a list of them, a mapping of factor names to
+        them or a data frame of group columns (several are crossed), as in
+        [`evaluate`][multilabel_attr.evaluate]; ``y_pred``, ``threshold``, ``from_logits`` and
         ``sample_weight`` are as in
         [`MultilabelCounts.update`][multilabel_attr.MultilabelCounts.update].
         """
