@@ -61,6 +61,15 @@ def test_a_named_series_slices_by_its_name() -> None:
     assert by_series.to_dict() == by_frame.to_dict()
     unnamed = ml.evaluate(y_true, y_score, groups=pd.Series(sex), ranking=False, zero_division=0)
     assert unnamed.groups == ["group=f", "group=m"]
+    named_sex, age = pd.Series(sex, name="sex"), pd.Series(np.arange(300) % 2, name="age")
+    listed = ml.evaluate(y_true, y_score, groups=[named_sex, age], ranking=False,
+                         zero_division=0)  # fmt: skip
+    assert listed.groups[0] == "sex=f, age=0"
+    # Names missing or repeated: the factors are named by position.
+    for other in (pd.Series(age.to_numpy()), age.rename("sex")):
+        positional = ml.evaluate(y_true, y_score, groups=[named_sex, other], ranking=False,
+                                 zero_division=0)  # fmt: skip
+        assert positional.groups[0] == "group_0=f, group_1=0"
 
 
 @pytest.mark.parametrize(

@@ -480,8 +480,9 @@ _KEY_KINDS = {"b": "bool", "i": "int", "u": "int", "U": "str"}
 def group_arrays(groups: Any, name: str = "groups") -> list[tuple[str, str, Any]]:
     """``(factor name, argument name, keys)`` for each group array of ``groups``, the one
     reading of every ``groups`` argument: a mapping or a data frame names its arrays (its
-    columns), a list or tuple of arrays holds several (crossed), a named pandas Series is one
-    factor of its name, and anything else is one array of keys (``None``: no arrays)."""
+    columns), a list or tuple of arrays holds several (crossed; pandas Series of distinct
+    names are named by them), a named Series is one factor of its name, and anything else is
+    one array of keys (``None``: no arrays)."""
     if groups is None:
         return []
     if isinstance(groups, Mapping):
@@ -496,9 +497,18 @@ def group_arrays(groups: Any, name: str = "groups") -> list[tuple[str, str, Any]
     if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
         if len(groups) == 1:
             return group_arrays(groups[0], name)
-        return [(f"group_{i}", f"{name}[{i}]", keys) for i, keys in enumerate(groups)]
-    series_name = getattr(groups, "name", None) if hasattr(groups, "index") else None
-    return [(series_name if isinstance(series_name, str) else "group", name, groups)]
+        named = [_series_name(keys) for keys in groups]
+        if None in named or len(set(named)) < len(named):
+            named = [f"group_{i}" for i in range(len(groups))]
+        return [(str(factor), f"{name}[{i}]", keys) for i, (factor, keys) in
+                enumerate(zip(named, groups))]  # fmt: skip
+    return [(_series_name(groups) or "group", name, groups)]
+
+
+def _series_name(values: Any) -> str | None:
+    """The name of a pandas Series (a str), else None."""
+    found = getattr(values, "name", None) if hasattr(values, "index") else None
+    return found if isinstance(found, str) else None
 
 
 def _key_kind(kind: type) -> str | None:

@@ -404,10 +404,11 @@ def evaluate(
     groups : array-like, list of array-likes, mapping, str or list of str, optional
         Evaluate every slice of the rows as well: one 1-D array of keys per row (ints,
         strings or bools; a named pandas Series slices by its name), several arrays
-        (crossed), a mapping of factor names to arrays or a data frame of group columns
-        (crossed, named by their columns), or label columns to slice by: a label name, or a
-        list of names all found in ``label_names`` (those labels are left out of the
-        metrics, see [`SlicedReport`][multilabel_attr.SlicedReport]).  Dense input only.
+        (crossed; Series of distinct names keep them), a mapping of factor names to arrays
+        or a data frame of group columns (crossed, named by their columns), or label
+        columns to slice by: a label name, or a list of names all found in ``label_names``
+        (those labels are left out of the metrics, see
+        [`SlicedReport`][multilabel_attr.SlicedReport]).  Dense input only.
     min_slice_size : int, default=1
         With ``groups``: slices with fewer rows are hidden (and listed).
     max_slices : int, default=1000
