@@ -242,7 +242,7 @@ def test_odd_keys_on_odd_partitions_equal_memory(
     assert report.to_markdown() == memory.to_markdown()
 
 
-@pytest.mark.parametrize(
+odd_key_arrays = pytest.mark.parametrize(
     "keys",
     [
         np.array(ODD_KEYS)[np.arange(50) % len(ODD_KEYS)],
@@ -251,16 +251,25 @@ def test_odd_keys_on_odd_partitions_equal_memory(
     ],
     ids=["odd-strings", "int64-ends", "one-top-key"],
 )
-def test_odd_keys_on_dask_partitions_equal_memory(keys: np.ndarray) -> None:
-    dd = pytest.importorskip("dask.dataframe")
-    from multilabel_attr import dask as mdask
 
-    rng = np.random.default_rng(37)
+
+def _odd_key_rows(keys: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Three labels and their scores beside the keys, as arrays and as one pandas frame."""
+    rng = np.random.default_rng(seed)
     truth = (rng.random((keys.size, 3)) < 0.4).astype(np.int64)
     scores = rng.random((keys.size, 3))
     columns: dict[str, Any] = {f"y{j}": truth[:, j] for j in range(3)}
     columns.update({f"s{j}": scores[:, j] for j in range(3)})
-    frame = dd.from_pandas(pd.DataFrame({**columns, "g": keys}), npartitions=7)
+    return truth, scores, pd.DataFrame({**columns, "g": keys})
+
+
+@odd_key_arrays
+def test_odd_keys_on_dask_partitions_equal_memory(keys: np.ndarray) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    from multilabel_attr import dask as mdask
+
+    truth, scores, pandas_frame = _odd_key_rows(keys, 37)
+    frame = dd.from_pandas(pandas_frame, npartitions=7)
     report = mdask.evaluate(frame, ["y0", "y1", "y2"], ["s0", "s1", "s2"], groups="g",
                             ranking=False, zero_division=0)  # fmt: skip
     memory = ml.evaluate(truth, scores, groups={"g": keys}, threshold=0.5, ranking=False,
@@ -272,25 +281,13 @@ def test_odd_keys_on_dask_partitions_equal_memory(keys: np.ndarray) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
-@pytest.mark.parametrize(
-    "keys",
-    [
-        np.array(ODD_KEYS)[np.arange(50) % len(ODD_KEYS)],
-        np.array([-(2**63), 2**63 - 1, 0, 7])[np.arange(50) % 4],
-        np.full(50, 2**63 - 1),
-    ],
-    ids=["odd-strings", "int64-ends", "one-top-key"],
-)
+@odd_key_arrays
 def test_odd_keys_on_spark_partitions_equal_memory(spark: Any, keys: np.ndarray) -> None:
     from multilabel_attr import spark as mspark
 
-    rng = np.random.default_rng(41)
-    truth = (rng.random((keys.size, 3)) < 0.4).astype(np.int64)
-    scores = rng.random((keys.size, 3))
-    columns: dict[str, Any] = {f"y{j}": truth[:, j] for j in range(3)}
-    columns.update({f"s{j}": scores[:, j] for j in range(3)})
+    truth, scores, pandas_frame = _odd_key_rows(keys, 41)
     # Seven partitions of about seven rows: most hold a few of the keys, none all of them.
-    frame = spark.createDataFrame(pd.DataFrame({**columns, "g": keys})).repartition(7)
+    frame = spark.createDataFrame(pandas_frame).repartition(7)
     report = mspark.evaluate(frame, ["y0", "y1", "y2"], ["s0", "s1", "s2"], groups="g",
                              ranking=False, zero_division=0)  # fmt: skip
     memory = ml.evaluate(truth, scores, groups={"g": keys}, label_names=["y0", "y1", "y2"],
