@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ..._io import json_text, read_json, write_text_atomic
 from .._errors import InputError
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from ._sliced import SlicedReport
 
 FloatArray = NDArray[np.float64]
-GroupsArgument = str | Sequence[Any] | Mapping[str, Any] | NDArray[Any]
-"""What ``groups`` takes: key arrays (one, several or named) or label names."""
+GroupsArgument = str | Sequence[Any] | Mapping[str, Any] | ArrayLike
+"""What ``groups`` takes: key arrays (one, several, named, or a data frame's columns) or label
+names."""
 
 REPORT_SCHEMA_VERSION = 1
 
