@@ -55,6 +55,13 @@ def test_group_by_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
         assert f"--group-by must name columns; got {empty!r}" in capsys.readouterr().err
     assert main([*npy, "--min-slice-size", "3"]) == 1
     assert "--min-slice-size needs --group-by" in capsys.readouterr().err
+    assert main([*npy, "--label-names", ",".join(NAMES), "--group-by", "Male, Young,Male"]) == 1
+    assert "--group-by repeats 'Male'" in capsys.readouterr().err
+    for bad in ("-1", "ten", "2.5"):
+        with pytest.raises(SystemExit):
+            main([*npy, "--group-by", "Male", "--min-slice-size", bad])
+        assert (f"argument --min-slice-size: expected a number of rows (0 or more); got {bad!r}"
+                in capsys.readouterr().err)  # fmt: skip
     assert main([*npy, "--label-names", ",".join(NAMES), "--group-by", "Male",
                  "--min-slice-size", "100000"]) == 1  # fmt: skip
     assert "larger than every slice" in capsys.readouterr().err

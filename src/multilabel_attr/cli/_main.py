@@ -97,6 +97,17 @@ def _output_file(text: str) -> str:
     return text
 
 
+def _slice_size(text: str) -> int:
+    """``--min-slice-size``: a count of rows, checked when parsed."""
+    try:
+        size = int(text)
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of rows (0 or more); got {text!r}")
+    return size
+
+
 def _write_or_print(text: str, output: str | None) -> None:
     if output is None:
         print(text)
@@ -179,6 +190,9 @@ def _group_options(args: argparse.Namespace, names: Sequence[str] | None) -> dic
     groups = [name.strip() for name in args.group_by.split(",") if name.strip()]
     if not groups:
         raise CommandError(f"--group-by must name columns; got {args.group_by!r}")
+    repeated = sorted({name for name in groups if groups.count(name) > 1})
+    if repeated:
+        raise CommandError(f"--group-by repeats {', '.join(map(repr, repeated))}")
     if not args.parquet:
         if names is None:
             raise CommandError(
@@ -452,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         "crossed; a sliced label is left out of its own slice's metrics",
     )  # fmt: skip
     p.add_argument(
-        "--min-slice-size", type=int, metavar="N",
+        "--min-slice-size", type=_slice_size, metavar="N",
         help="with --group-by: hide (and list) slices of fewer rows",
     )  # fmt: skip
     p.add_argument(
