@@ -71,3 +71,29 @@ def test_invalid_batches_leave_the_state_unchanged() -> None:
     assert state.to_dict() == before
     with pytest.raises(TypeError, match="from_logits must be True or False"):
         ml.SlicedStreamingEvaluation(3, from_logits="yes")  # type: ignore[arg-type]
+
+
+def test_reporting_leaves_each_state_as_it_was_saved() -> None:
+    # A report names unnamed labels label_0 ...; the state itself keeps no names, so a
+    # merged state reported and then saved still loads (its slices once came back named and
+    # were refused as counting other labels).
+    rng = np.random.default_rng(43)
+
+    def rows(keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y_true = (rng.random((100, 3)) < 0.4).astype(np.int64)
+        return y_true, rng.random((100, 3)), rng.choice(keys, 100)
+
+    first, second = ml.SlicedStreamingEvaluation(3), ml.SlicedStreamingEvaluation(3)
+    for keys, state in ((["x"], first), (["x", "y"], first), (["z"], second), (["y", "z"], second)):
+        y_true, y_score, groups = rows(keys)
+        state.update(y_true, y_score, groups=groups)
+    streamed = ml.StreamingEvaluation(3)
+    streamed.update(*rows(["x"])[:2])
+    for state in (first, first.merge(second), streamed):
+        saved = state.to_dict()
+        report = state.report(zero_division=0)
+        overall = report if isinstance(report, ml.Report) else report.slice("overall")
+        assert overall.label_names == ("label_0", "label_1", "label_2")
+        assert state.to_dict() == saved, type(state).__name__
+        loaded = type(state).from_dict(json.loads(json.dumps(saved)))
+        assert loaded.report(zero_division=0).to_dict() == report.to_dict()

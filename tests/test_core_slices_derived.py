@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import multilabel_attr as ml
-from multilabel_attr.core._validation import group_arrays
+from multilabel_attr.core._group_keys import group_arrays
 from multilabel_attr.core.counts import _counting, _groups
 from multilabel_attr.core.counts._groups import factorize, slice_index
 

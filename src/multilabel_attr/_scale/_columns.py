@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..core._internal import InputError, cluster_keys
-from ..core._validation import group_keys
+from ..core._internal import InputError, cluster_keys, group_keys
 
 FloatArray = NDArray[np.float64]
 

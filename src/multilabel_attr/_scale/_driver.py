@@ -25,10 +25,10 @@ from ..core._internal import (
     SlicedCounts,
     SlicedReport,
     check_label_names,
-    name_labels,
     replicate_intervals,
     report_from_counts,
     report_from_sliced_counts,
+    report_label_names,
     shown_slices,
     sketch_ranking_columns,
     warn_undefined_labels,
@@ -171,7 +171,7 @@ def evaluate(
     check_unchanged(merged.fingerprint, Fingerprint.of_payloads(payloads), engine.describe(),
                     "exact ranking")  # fmt: skip
     auroc, ap = _exact.finish(payloads, sketch, layout)
-    names = name_labels(merged.counts)
+    names = report_label_names(merged.counts)
     warn_undefined_labels("ROC AUC", np.isnan(auroc), "only one class in y_true", names)
     warn_undefined_labels("Average precision", np.isnan(ap), "no positive sample", names)
     columns = {"auroc": auroc.tolist(), "average_precision": ap.tolist()}
@@ -183,7 +183,7 @@ def _report(merged: Partial, threshold: Any, zero_division: Any) -> Report:
     assert merged.counts is not None
     columns = None
     if merged.sketch is not None:
-        merged.sketch.label_names = name_labels(merged.counts)
+        merged.sketch.label_names = report_label_names(merged.counts)
         columns = sketch_ranking_columns(merged.sketch)
     return report_from_counts(merged.counts, threshold, zero_division, columns)
 

@@ -8,6 +8,7 @@ that need both.
 """
 
 from ._errors import InputError, InputTypeError
+from ._group_keys import GroupKey, check_groups, group_keys
 from ._options import RULES, check_options, validated, zero_division_fill
 from ._validation import (
     check_int,
@@ -72,8 +73,7 @@ from .ranking._sketch_bounds import ap_from_bins, auroc_from_bins
 from .ranking._sketch_cuts import is_monotone
 from .report._calibration_bootstrap import calibration_replicates
 from .report._evaluate import _PER_LABEL_FORMULAS as PER_LABEL_FORMULAS
-from .report._evaluate import Report, report_from_counts, summarize_counts
-from .report._evaluate import _name_labels as name_labels
+from .report._evaluate import Report, report_from_counts, report_label_names, summarize_counts
 from .report._evaluate import _summarize as summarize_checked
 from .report._gates import load_rules
 from .report._intervals import percentile_bounds
@@ -108,6 +108,7 @@ __all__ = [
     "Constraint",
     "Curve",
     "Formula",
+    "GroupKey",
     "InputError",
     "InputTypeError",
     "MultilabelCounts",
@@ -128,6 +129,7 @@ __all__ = [
     "candidate_mask",
     "check_calibration_batch",
     "check_constraints",
+    "check_groups",
     "check_int",
     "check_label_names",
     "check_max_slices",
@@ -149,6 +151,7 @@ __all__ = [
     "float32_ceiling",
     "formula_by_name",
     "formulas",
+    "group_keys",
     "is_monotone",
     "label_name_difference",
     "load_rules",
@@ -159,7 +162,6 @@ __all__ = [
     "mean_loss_from_sums",
     "mean_sums",
     "merge_histograms",
-    "name_labels",
     "nan_average",
     "nan_mean",
     "percentile_bounds",
@@ -172,6 +174,7 @@ __all__ = [
     "replicates_of",
     "report_from_counts",
     "report_from_sliced_counts",
+    "report_label_names",
     "sample_triples",
     "sample_values",
     "samples_mean",

@@ -12,13 +12,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._io import write_text_atomic
-from ..core._validation import (
-    GroupKey,
-    check_2d,
-    check_finite_scores,
-    check_groups,
-    label_name_difference,
-)
+from ..core._internal import GroupKey, check_groups
+from ..core._validation import check_2d, check_finite_scores, label_name_difference
 from ._result import Thresholds
 
 FloatArray = NDArray[np.float64]

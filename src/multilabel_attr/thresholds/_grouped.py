@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core._validation import GroupKey, check_groups, external_stacklevel
+from ..core._internal import GroupKey, check_groups
+from ..core._validation import external_stacklevel
 from ._group_result import GroupThresholds
 from ._result import Thresholds
 

@@ -19,12 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._errors import InputError
+from .._group_keys import group_keys
 from .._validation import (
     PerGroupThresholds,
     binary_mask,
     check_int,
     check_probability_threshold,
-    group_keys,
 )
 
 IntArray = NDArray[np.int64]

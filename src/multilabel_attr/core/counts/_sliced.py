@@ -27,8 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 from typing_extensions import Self
 
+from .._group_keys import group_arrays
 from .._options import validated
-from .._validation import PerGroupThresholds, check_batch, check_label_names, group_arrays
+from .._validation import PerGroupThresholds, check_batch, check_label_names
 from ._counting import BatchCounts, count_slices, merge_histograms
 from ._groups import (
     DEFAULT_MAX_SLICES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from typing import Any, overload
@@ -317,6 +318,16 @@ class MultilabelCounts:
         )
 
     # -- metrics -----------------------------------------------------------------------------
+
+    def _named(self) -> MultilabelCounts:
+        """This state with label names: itself when it has them, else a shallow copy named
+        ``label_0`` ... (a report names the labels of a state without renaming the state,
+        which is saved and merged under the names it was given)."""
+        if self.label_names:
+            return self
+        named = copy.copy(self)
+        named.label_names = tuple(f"label_{i}" for i in range(self.n_labels))
+        return named
 
     def _require_samples(self) -> None:
         if self.n_samples == 0:

@@ -472,7 +472,8 @@ def evaluate_checked(
         sample_weight=sample_weight, label_names=label_names, labels=columns,
     )  # fmt: skip
     counts._require_samples()  # all-zero weights: one clear error before any ranking warning
-    names = _name_labels(counts)
+    counts = counts._named()
+    names = report_label_names(counts)
     ranking_columns = None
     if ranking and (is_set_input(y_true) or is_set_input(y_score)):
         auroc, ap = set_ranking_columns(counts, y_score)
@@ -530,10 +531,9 @@ def _select_labels(
     return columns, [names[i] for i in columns]
 
 
-def _name_labels(counts: MultilabelCounts) -> tuple[str, ...]:
-    """Give the counts default label names (``label_0`` ...) when they have none."""
-    counts.label_names = counts.label_names or tuple(f"label_{i}" for i in range(counts.n_labels))
-    return counts.label_names
+def report_label_names(counts: MultilabelCounts) -> tuple[str, ...]:
+    """The names a report gives the labels of ``counts``: its own, else ``label_0`` ..."""
+    return counts.label_names or tuple(f"label_{i}" for i in range(counts.n_labels))
 
 
 def report_from_counts(
@@ -551,7 +551,8 @@ def report_from_counts(
     when already computed (a sliced report scores all slices at once).
     """
     n_labels = counts.n_labels
-    names = _name_labels(counts)
+    counts = counts._named()
+    names = report_label_names(counts)
     if scores is None:
         scores = _summarize(counts, zero_division), {
             column: counts._score(formula, None, zero_division).tolist()

@@ -480,13 +480,13 @@ def report_from_sliced_counts(
     of [`report_from_counts`][multilabel_attr.core.report._evaluate.report_from_counts];
     slices without them get ``nan``."""
     shown, hidden = shown_slices(counts, min_slice_size)
-    overall = counts.overall
+    overall = counts.overall._named()
     overall._require_samples()
-    names = overall.label_names or tuple(f"label_{i}" for i in range(overall.n_labels))
     columns = ranking_columns or {}
     # Per-group thresholds (one row per slice): all rows were cut at no single threshold.
     per_slice = threshold is not None and np.ndim(threshold) == 2
-    states, slice_names = counts.slice_states(), counts.names
+    # Named copies: the caller's state keeps the names it was given (it may be saved later).
+    states, slice_names = [state._named() for state in counts.slice_states()], counts.names
     for i in shown:
         state = states[i]
         if not np.any(state.sample_weight > 0):
@@ -495,7 +495,6 @@ def report_from_sliced_counts(
                 "so every metric there is undefined; give them a positive weight or a "
                 f"min_slice_size above {state.n_samples}"
             )
-        state.label_names = names
     scored = score_states([overall, *(states[i] for i in shown)], zero_division)
     overall_cut = None if per_slice else threshold
     reports = {
