@@ -91,8 +91,9 @@ def test_a_named_series_slices_by_its_name() -> None:
             ValueError,
             r"groups\['a'\] must have one key per sample \(6\); got 5",
         ),
+        ([], ValueError, "groups must give at least one group array; got an empty list"),
     ],
-    ids=["pandas-NA", "no-columns", "float-column", "short-frame"],
+    ids=["pandas-NA", "no-columns", "float-column", "short-frame", "empty-list"],
 )
 def test_bad_frames_are_refused_naming_the_column(
     groups: Any, error: type[Exception], match: str

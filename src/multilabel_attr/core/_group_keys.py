@@ -50,7 +50,11 @@ def group_arrays(groups: Any, name: str = "groups") -> list[tuple[str, str, Any]
         if not len(columns):
             raise ValueError(f"{name} must hold at least one group column; got a frame of none")
         return [(str(column), f"{name}[{column!r}]", groups[column]) for column in columns]
-    if isinstance(groups, (list, tuple)) and groups and all(np.ndim(g) >= 1 for g in groups):
+    if isinstance(groups, (list, tuple)) and not groups:
+        raise ValueError(
+            f"{name} must give at least one group array; got an empty {type(groups).__name__}"
+        )
+    if isinstance(groups, (list, tuple)) and all(np.ndim(g) >= 1 for g in groups):
         if len(groups) == 1:
             return group_arrays(groups[0], name)
         named = [_series_name(keys) for keys in groups]
