@@ -126,7 +126,9 @@ def segment_means(
     kept_weights = np.where(keep, weights, 0.0)
     kept_counts = np.where(keep, counts, 0.0)
     terms = (kept * kept_weights, kept_weights, kept * kept_counts, kept_counts)
-    sums = np.array([[np.sum(term[part]) for part in parts] for term in terms])
+    # add.reduce is what np.sum runs on a 1-D float array (the same pairwise sums), without
+    # its per-call wrapper: a thousand slices make thousands of these calls.
+    sums = np.array([[np.add.reduce(term[part]) for part in parts] for term in terms])
     means: list[float] = np.asarray(mean_from_sums(tuple(sums)), np.float64).tolist()
     return means
 
