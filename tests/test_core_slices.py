@@ -228,10 +228,17 @@ def test_many_blocks_and_threads_count_each_slice_exactly(weighted: bool, contig
     weight = rng.random(n) if weighted else None
     state = ml.SlicedCounts(37).update(y_true, y_score, groups=groups, threshold=0.4,
                                        sample_weight=weight)  # fmt: skip
+    _assert_each_slice_counts_alike(state, y_true, y_score, groups, 0.4, weight)
+
+
+def _assert_each_slice_counts_alike(
+    state: ml.SlicedCounts, y_true: Any, y_score: Any, groups: Any, threshold: float, weight: Any
+) -> None:
+    """Each slice's counts are those of counting its rows alone (weighted sums to 1e-9)."""
     for (key,), counts in state.items():
         rows = groups == key
         alone = ml.MultilabelCounts.from_batch(
-            y_true[rows], y_score[rows], threshold=0.4,
+            y_true[rows], y_score[rows], threshold=threshold,
             sample_weight=None if weight is None else weight[rows],
         )  # fmt: skip
         if weight is None:
@@ -239,6 +246,7 @@ def test_many_blocks_and_threads_count_each_slice_exactly(weighted: bool, contig
         else:
             for name in ("tp", "fp", "fn", "tn", "sample_weight"):
                 np.testing.assert_allclose(getattr(counts, name), getattr(alone, name), rtol=1e-9)
+            np.testing.assert_array_equal(counts.sample_keys, alone.sample_keys)
             np.testing.assert_array_equal(counts.sample_count, alone.sample_count)
 
 
@@ -382,3 +390,72 @@ def test_one_or_two_int_keys_at_int64s_end_round_trip(ends: list[int]) -> None:
     assert state.keys == [(key,) for key in sorted(ends)]
     assert all(type(key) is int for (key,) in state.keys)
     assert ml.SlicedCounts.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hundreds_of_slices_of_forty_labels_count_each_slice_exactly(weighted: bool) -> None:
+    # 200 slices x 41**3 triples is past a dense count of every key: the triples present are
+    # numbered first, and each slice's histogram must still be that of its rows alone.
+    rng = np.random.default_rng(12)
+    n = 60_000
+    y_true = rng.random((n, 40)) < 0.3
+    y_score = rng.random((n, 40)).astype(np.float32)
+    groups = rng.integers(0, 200, n)
+    weight = rng.random(n) if weighted else None
+    state = ml.SlicedCounts(40, max_slices=200).update(
+        y_true, y_score, groups=groups, threshold=0.5, sample_weight=weight
+    )
+    _assert_each_slice_counts_alike(state, y_true, y_score, groups, 0.5, weight)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_slices=st.sampled_from([2, 61, 3000]),
+    n_triples=st.sampled_from([1, 5, 2000]),
+    weighted=st.booleans(),
+)
+def test_key_histograms_of_many_slices_equal_a_sort(
+    seed: int, n_slices: int, n_triples: int, weighted: bool
+) -> None:
+    # Dense counting, numbered triples, or (3000 slices x 2000 triples, past the dense
+    # limit) a sort: the same sorted keys, sums and counts as np.unique gives.
+    from multilabel_attr.core.counts._counting import _histogram
+
+    rng = np.random.default_rng(seed)
+    cube = 41**3
+    triples = rng.choice(cube, n_triples, replace=False)
+    keys = rng.integers(0, n_slices, 5000) * cube + triples[rng.integers(0, n_triples, 5000)]
+    weights = rng.random(5000) if weighted else None
+    unique, weight, count = _histogram(keys.astype(np.int64), weights, 40, n_slices)
+    expected, inverse = np.unique(keys, return_inverse=True)
+    np.testing.assert_array_equal(unique, expected)
+    np.testing.assert_array_equal(count, np.bincount(inverse))
+    np.testing.assert_array_equal(
+        weight, np.bincount(inverse, weights) if weighted else np.bincount(inverse)
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_parts=st.integers(1, 4),
+    high=st.sampled_from([50, 1 << 30, 1 << 62]),
+    ordered=st.booleans(),
+)
+def test_merged_histograms_equal_a_sort(seed: int, n_parts: int, high: int, ordered: bool) -> None:
+    # Histograms to merge hold sorted keys (a stable sort merges them in one pass); unsorted
+    # keys are merged right too. Keys past the dense range are merged as np.unique gives.
+    from multilabel_attr.core.counts._counting import merge_histograms
+
+    rng = np.random.default_rng(seed)
+    keys = [rng.choice(high, rng.integers(0, 50), replace=False) for _ in range(n_parts)]
+    keys = [np.sort(k) if ordered else k for k in keys]
+    weights = tuple(rng.random(k.size) for k in keys)
+    counts = tuple(rng.integers(1, 9, k.size) for k in keys)
+    unique, weight, count = merge_histograms(tuple(keys), weights, counts)
+    everything = np.concatenate(keys)
+    expected, inverse = np.unique(everything, return_inverse=True)
+    np.testing.assert_array_equal(unique, expected)
+    np.testing.assert_array_equal(weight, np.bincount(inverse, np.concatenate(weights)))
+    np.testing.assert_array_equal(count, np.bincount(inverse, np.concatenate(counts)))

@@ -75,6 +75,29 @@ def decode_triples(keys: IntArray, n_labels: int) -> tuple[IntArray, IntArray, I
     return tp, fp, fn
 
 
+def _unique_keys(keys: IntArray, cube: int) -> tuple[IntArray, IntArray]:
+    """``np.unique(keys, return_inverse=True)``; by `_unique_pairs` when ``cube`` (the keys of
+    one slice, past the first: 0 for keys of one slice) is small enough to number triples."""
+    found = _unique_pairs(keys, cube) if 0 < cube <= _DENSE_KEY_LIMIT and keys.size else None
+    if found is not None:
+        return found
+    unique, inverse = np.unique(keys, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+def _unique_runs(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(keys, return_inverse=True)`` of keys that are a few sorted runs (the
+    histograms being merged): a stable sort merges the runs in one pass instead of sorting."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.empty(ordered.size, np.bool_)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    inverse = np.empty(keys.size, np.intp)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
 def merge_histograms(
     keys: tuple[IntArray, ...], weights: tuple[FloatArray, ...], counts: tuple[IntArray, ...]
 ) -> tuple[IntArray, FloatArray, IntArray]:
@@ -88,7 +111,7 @@ def merge_histograms(
         inverse = np.searchsorted(present, all_keys)
         unique = present
     else:
-        unique, inverse = np.unique(all_keys, return_inverse=True)
+        unique, inverse = _unique_runs(all_keys)
     merged_weight: FloatArray = np.bincount(
         inverse, weights=np.concatenate(weights), minlength=unique.size
     ).astype(np.float64, copy=False)
@@ -117,12 +140,29 @@ def _histogram(
             count[present] if weights is None else np.bincount(keys, weights, size)[present]
         ).astype(np.float64, copy=False)
         return present.astype(np.int64), weight, count[present].astype(np.int64)
-    unique, inverse = np.unique(keys, return_inverse=True)
+    unique, inverse = _unique_keys(keys, (n_labels + 1) ** 3 if n_slices > 1 else 0)
     unique_count: IntArray = np.bincount(inverse, minlength=unique.size).astype(np.int64)
     unique_weight: FloatArray = (
         unique_count if weights is None else np.bincount(inverse, weights, unique.size)
     ).astype(np.float64, copy=False)
     return unique.astype(np.int64), unique_weight, unique_count
+
+
+def _unique_pairs(keys: IntArray, cube: int) -> tuple[IntArray, IntArray] | None:
+    """``np.unique(keys, return_inverse=True)`` of keys ``slice * cube + triple`` without a
+    sort: the triples present are numbered first (few of the ``cube`` possible ones occur),
+    then each (slice, triple) pair over a dense range; None when even that range is too
+    large.  Many slices make far more distinct keys than a dense count of every key allows."""
+    slices, triples = np.divmod(keys, cube)
+    seen = np.bincount(triples, minlength=cube) > 0
+    present = np.flatnonzero(seen)
+    size = (int(slices.max()) + 1) * present.size
+    if size > _DENSE_KEY_LIMIT:
+        return None
+    pairs = slices * present.size + (np.cumsum(seen) - 1)[triples]
+    occupied = np.bincount(pairs, minlength=size) > 0
+    slice_of, triple_of = np.divmod(np.flatnonzero(occupied), present.size)
+    return slice_of * cube + present[triple_of], (np.cumsum(occupied) - 1)[pairs]
 
 
 class _KeyBuffer:
